@@ -1,0 +1,1 @@
+"""The `fnf` command line: one module per command group."""

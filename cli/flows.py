@@ -1,0 +1,75 @@
+"""`fnf validate` and `fnf graph`: check flow documents and draw their step graph."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from translator import ValidationResult, compile_document, validate_text
+from translator.errors import Diagnostic, Severity
+from translator.mermaid import render_mermaid
+
+FilesArg = Annotated[list[Path], typer.Argument(help="FDL flow files (YAML or JSON).")]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="Report fnf-temporal extensions as errors.")
+]
+
+
+def validate(
+    files: FilesArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    strict: StrictOpt = False,
+) -> None:
+    """Check flow definitions; exit 1 when any has an error."""
+    results = [_validate_path(path, strict) for path in files]
+    if as_json:
+        typer.echo(json.dumps([_result_json(r) for r in results], indent=2))
+    else:
+        for result in results:
+            _print_result(result)
+    raise typer.Exit(0 if all(r.ok for r in results) else 1)
+
+
+def graph(file: Annotated[Path, typer.Argument(help="An FDL flow file.")]) -> None:
+    """Print the flow's step graph as a Mermaid flowchart."""
+    result = _validate_path(file, strict=False)
+    if result.document is None:
+        _print_result(result)
+        raise typer.Exit(1)
+    typer.echo(render_mermaid(compile_document(result.document)), nl=False)
+
+
+def _validate_path(path: Path, strict: bool) -> ValidationResult:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        problem = Diagnostic(Severity.ERROR, f"cannot read file: {reason}", "", 1, 1, str(path))
+        return ValidationResult(str(path), None, [problem])
+    return validate_text(text, str(path), strict=strict)
+
+
+def _print_result(result: ValidationResult) -> None:
+    for diagnostic in result.diagnostics:
+        color = typer.colors.RED if diagnostic.severity is Severity.ERROR else typer.colors.YELLOW
+        typer.secho(str(diagnostic), fg=color, err=True)
+    errors, warnings = len(result.errors), len(result.warnings)
+    if result.ok:
+        note = f" ({warnings} warning{'s' * (warnings != 1)})" if warnings else ""
+        typer.secho(f"{result.file}: ok{note}", fg=typer.colors.GREEN)
+    else:
+        summary = f"{errors} error{'s' * (errors != 1)}"
+        if warnings:
+            summary += f", {warnings} warning{'s' * (warnings != 1)}"
+        typer.secho(f"{result.file}: {summary}", fg=typer.colors.RED, err=True)
+
+
+def _result_json(result: ValidationResult) -> dict[str, object]:
+    return {
+        "file": result.file,
+        "ok": result.ok,
+        "diagnostics": [d.to_json() for d in result.diagnostics],
+    }

@@ -1,0 +1,383 @@
+"""The choice-step condition language: a tokenizer, a recursive-descent parser and an evaluator.
+
+Conditions come from user documents and run inside workflow code, so they are parsed by hand
+(never `eval`) into a JSON tree that the interpreter can carry and evaluate deterministically.
+
+Grammar, lowest precedence first::
+
+    or      := and ('||' and)*
+    and     := compare ('&&' compare)*
+    compare := unary (('==' | '!=' | '<' | '<=' | '>' | '>=') unary)?     # not chainable
+    unary   := '!' unary | primary
+    primary := '(' or ')' | string | number | 'true' | 'false' | 'null' | path
+
+Semantics follow the project's decision 6 (spec section 11): strict typing, a missing path is
+null, ordering only between two numbers or two strings, JavaScript-like truthiness.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias, TypedDict, cast, final
+
+from translator.errors import ExpressionError
+from translator.expressions.paths import JSON, PathSpec, compare, evaluate_path, parse_path
+
+CmpOp: TypeAlias = Literal["==", "!=", "<", "<=", ">", ">="]
+
+
+@final
+class LitNode(TypedDict):
+    lit: JSON
+
+
+@final
+class PathNode(TypedDict):
+    path: PathSpec
+
+
+@final
+class CmpNode(TypedDict):
+    cmp: CmpOp
+    left: Condition
+    right: Condition
+
+
+# `not`, `and` and `or` are Python keywords, so these need the functional TypedDict syntax.
+NotNode = TypedDict("NotNode", {"not": "Condition"})
+AndNode = TypedDict("AndNode", {"and": "list[Condition]"})
+OrNode = TypedDict("OrNode", {"or": "list[Condition]"})
+
+Condition: TypeAlias = LitNode | PathNode | NotNode | AndNode | OrNode | CmpNode
+
+MAX_DEPTH = 50
+"""Nesting limit for `(` and `!`, so a hostile condition cannot exhaust the Python stack."""
+
+
+# --- evaluation --------------------------------------------------------------------------------
+
+
+def truthy(value: Any) -> bool:
+    """JavaScript-like truthiness: null, false, 0 and "" are false; [] and {} are true."""
+    if value is None or value is False:
+        return False
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value != 0
+    return bool(value != "")
+
+
+def evaluate_condition(cond: Condition, data: Any) -> bool:
+    """Judge `cond` against the choice step's input `data` (what `$` means in its paths)."""
+    return truthy(_value(cond, data))
+
+
+def _value(node: Condition, data: Any) -> Any:
+    # The keyword-named nodes cannot be @final TypedDicts, so mypy needs the casts to narrow.
+    if "not" in node:
+        return not truthy(_value(cast(NotNode, node)["not"], data))
+    if "and" in node:
+        return all(truthy(_value(item, data)) for item in cast(AndNode, node)["and"])
+    if "or" in node:
+        return any(truthy(_value(item, data)) for item in node["or"])
+    if "lit" in node:
+        return node["lit"]
+    if "path" in node:
+        return evaluate_path(node["path"], data)
+    return compare(node["cmp"], _value(node["left"], data), _value(node["right"], data))
+
+
+# --- tokens ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: Literal["op", "lit", "path", "end"]
+    text: str
+    column: int
+    value: Any = None
+
+
+_TWO_CHAR_OPS = ("==", "!=", "<=", ">=", "&&", "||")
+_ONE_CHAR_OPS = "<>!()"
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LITERAL_WORDS: dict[str, JSON] = {"true": True, "false": False, "null": None}
+_WORD_HINTS = {
+    "and": "use '&&'",
+    "or": "use '||'",
+    "not": "use '!'",
+    "None": "did you mean 'null'?",
+}
+_LONE_CHAR_ERRORS = {
+    "=": "unexpected '=' (did you mean '=='?)",
+    "&": "single '&' is not an operator (use '&&')",
+    "|": "single '|' is not an operator (use '||')",
+    "'": 'single quotes are not supported (use "..." or `...`)',
+    "[": "unexpected '[' (array literals are not supported)",
+    "{": "unexpected '{' (object literals are not supported)",
+}
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_PATH_PUNCTUATION = "_-@.*"
+
+
+class _Lexer:
+    """Produces one token at a time, so errors are reported in left-to-right order."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def next(self) -> _Token:
+        text = self.text
+        while self.pos < len(text) and text[self.pos] in " \t\r\n":
+            self.pos += 1
+        start = self.pos
+        if start >= len(text):
+            return _Token("end", "", start)
+        char = text[start]
+        if text.startswith(_TWO_CHAR_OPS, start):
+            return self._take("op", start, start + 2, text[start : start + 2])
+        if char in _ONE_CHAR_OPS:
+            return self._take("op", start, start + 1, char)
+        if char in _LONE_CHAR_ERRORS:
+            raise ExpressionError(_LONE_CHAR_ERRORS[char], start)
+        return self._operand(start, char)
+
+    def _operand(self, start: int, char: str) -> _Token:
+        if char == '"':
+            return self._double_quoted(start)
+        if char == "`":
+            return self._backtick(start)
+        if char == "$":
+            return self._path(start)
+        number = _NUMBER.match(self.text, start)
+        if number:
+            return self._take("lit", start, number.end(), _number(number[0], start))
+        word = _WORD.match(self.text, start)
+        if word:
+            return self._word(start, word[0])
+        if char in "+-*/%":
+            raise ExpressionError(f"unexpected '{char}' (arithmetic is not supported)", start)
+        raise ExpressionError(f"unexpected character '{char}'", start)
+
+    def _take(self, kind: Literal["op", "lit", "path"], start: int, end: int, value: Any) -> _Token:
+        self.pos = end
+        return _Token(kind, self.text[start:end], start, value)
+
+    def _word(self, start: int, word: str) -> _Token:
+        if word in _LITERAL_WORDS:
+            return self._take("lit", start, start + len(word), _LITERAL_WORDS[word])
+        hint = _WORD_HINTS.get(word)
+        if hint is None and word.lower() in _LITERAL_WORDS:
+            hint = f"did you mean '{word.lower()}'?"
+        if hint is None:
+            hint = "quote strings with \"...\"; paths start with '$'"
+        raise ExpressionError(f"unexpected '{word}' ({hint})", start)
+
+    def _backtick(self, start: int) -> _Token:
+        end = self.text.find("`", start + 1)
+        if end < 0:
+            raise ExpressionError("unterminated string", start)
+        return self._take("lit", start, end + 1, self.text[start + 1 : end])
+
+    def _double_quoted(self, start: int) -> _Token:
+        text, pos, chars = self.text, start + 1, []
+        while pos < len(text) and text[pos] != '"':
+            if text[pos] == "\\":
+                char, pos = _escape(text, pos)
+            else:
+                char, pos = text[pos], pos + 1
+            chars.append(char)
+        if pos >= len(text):
+            raise ExpressionError("unterminated string", start)
+        return self._take("lit", start, pos + 1, "".join(chars))
+
+    def _path(self, start: int) -> _Token:
+        end = _path_end(self.text, start)
+        snippet = self.text[start:end]
+        return self._take("path", start, end, parse_path(snippet, offset=start))
+
+
+def _number(text: str, column: int) -> int | float:
+    """JSON-style number; int when it has no fraction or exponent. Infinity is not JSON."""
+    try:
+        value: int | float = float(text) if any(c in text for c in ".eE") else int(text)
+    except ValueError:  # Python refuses to convert ints with thousands of digits
+        raise ExpressionError("number out of range", column) from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ExpressionError("number out of range", column)
+    return value
+
+
+def _escape(text: str, pos: int) -> tuple[str, int]:
+    """Decode the escape at `text[pos]` (a backslash); returns the char and the next offset."""
+    code = text[pos + 1 : pos + 2]
+    if code in _ESCAPES:
+        return _ESCAPES[code], pos + 2
+    if code != "u":
+        shown = "\\" + code if code else "\\"
+        raise ExpressionError(f"invalid escape '{shown}' in string", pos)
+    high = _hex4(text, pos)
+    if 0xDC00 <= high <= 0xDFFF:
+        raise ExpressionError("invalid '\\u' escape in string (lone surrogate)", pos)
+    if not 0xD800 <= high <= 0xDBFF:
+        return chr(high), pos + 6
+    low = _hex4(text, pos + 6) if text.startswith("\\u", pos + 6) else -1
+    if not 0xDC00 <= low <= 0xDFFF:
+        raise ExpressionError("invalid '\\u' escape in string (lone surrogate)", pos)
+    return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)), pos + 12
+
+
+def _hex4(text: str, pos: int) -> int:
+    digits = text[pos + 2 : pos + 6]
+    if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
+        raise ExpressionError("invalid '\\u' escape in string (expected 4 hex digits)", pos)
+    return int(digits, 16)
+
+
+def _path_end(text: str, start: int) -> int:
+    """Where the path starting at `text[start]` (a `$`) ends; parse_path validates the rest."""
+    pos = start + 1
+    while pos < len(text):
+        char = text[pos]
+        if char == "[":
+            pos = _bracket_end(text, pos)
+        elif char.isalnum() or char in _PATH_PUNCTUATION:
+            pos += 1
+        else:
+            break
+    return pos
+
+
+def _bracket_end(text: str, start: int) -> int:
+    """Offset just past the `]` matching `text[start]`, skipping quoted strings inside."""
+    depth, pos, quote = 0, start, ""
+    while pos < len(text):
+        char = text[pos]
+        if quote:
+            if char == "\\":
+                pos += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"`":
+            quote = char
+        elif char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth == 0:
+                return pos + 1
+        pos += 1
+    raise ExpressionError("unterminated '[' in path", start)
+
+
+# --- parser ------------------------------------------------------------------------------------
+
+_CMP_OPS: dict[str, CmpOp] = {op: op for op in ("==", "!=", "<", "<=", ">", ">=")}
+
+
+def parse_condition(text: str) -> Condition:
+    """Parse a choice condition into its JSON tree; raises ExpressionError with a column."""
+    return _Parser(text).parse()
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.lexer = _Lexer(text)
+        self.previous: _Token | None = None
+        self.token = self.lexer.next()
+        self.depth = 0
+
+    def parse(self) -> Condition:
+        if self.token.kind == "end":
+            raise ExpressionError("empty condition", 0)
+        node = self._or()
+        if not self._at_end():
+            raise self._trailing()
+        return node
+
+    def _advance(self) -> _Token:
+        token = self.token
+        self.previous = token
+        self.token = self.lexer.next()
+        return token
+
+    def _at_end(self) -> bool:
+        return self.token.kind == "end"
+
+    def _at(self, op: str) -> bool:
+        return self.token.kind == "op" and self.token.text == op
+
+    def _or(self) -> Condition:
+        items = [self._and()]
+        while self._at("||"):
+            self._advance()
+            items.append(self._and())
+        return items[0] if len(items) == 1 else {"or": items}
+
+    def _and(self) -> Condition:
+        items = [self._compare()]
+        while self._at("&&"):
+            self._advance()
+            items.append(self._compare())
+        return items[0] if len(items) == 1 else {"and": items}
+
+    def _compare(self) -> Condition:
+        left = self._unary()
+        op = _CMP_OPS.get(self.token.text) if self.token.kind == "op" else None
+        if op is None:
+            return left
+        self._advance()
+        right = self._unary()
+        if self.token.kind == "op" and self.token.text in _CMP_OPS:
+            message = f"unexpected '{self.token.text}' (comparisons cannot be chained; use '&&')"
+            raise ExpressionError(message, self.token.column)
+        return {"cmp": op, "left": left, "right": right}
+
+    def _unary(self) -> Condition:
+        if not self._at("!"):
+            return self._primary()
+        self._enter()
+        self._advance()
+        node: Condition = {"not": self._unary()}
+        self.depth -= 1
+        return node
+
+    def _primary(self) -> Condition:
+        token = self.token
+        if token.kind == "lit":
+            self._advance()
+            return {"lit": token.value}
+        if token.kind == "path":
+            self._advance()
+            return {"path": token.value}
+        if not self._at("("):
+            raise self._missing_operand()
+        self._enter()
+        self._advance()
+        node = self._or()
+        if not self._at(")"):
+            raise ExpressionError("expected ')'", self.token.column)
+        self._advance()
+        self.depth -= 1
+        return node
+
+    def _enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            message = f"condition nested too deeply (more than {MAX_DEPTH} levels)"
+            raise ExpressionError(message, self.token.column)
+
+    def _missing_operand(self) -> ExpressionError:
+        token, previous = self.token, self.previous
+        if previous is not None:
+            return ExpressionError(f"expected an expression after '{previous.text}'", token.column)
+        return ExpressionError(f"unexpected '{token.text}'", token.column)
+
+    def _trailing(self) -> ExpressionError:
+        token = self.token
+        if token.kind == "op":
+            return ExpressionError(f"unexpected '{token.text}'", token.column)
+        return ExpressionError(f"unexpected '{token.text}' (expected an operator)", token.column)

@@ -1,0 +1,156 @@
+"""Mapping `source` values: references into `$input`, `$local` or `$context`, or constants.
+
+FDL's rule is lexical: a string starting with `$input`, `$local` or `$context` is a reference and
+anything else, of any JSON type, is a constant. So `"$.x"` is the literal text `$.x` (almost
+certainly a mistake, hence `is_dollar_literal` for the validator), while `"$inputs"` is a broken
+reference and an error rather than a silent constant.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from typing import Any, Literal, TypeAlias, TypedDict, final
+
+from translator.errors import ExpressionError
+from translator.expressions.paths import JSON, PathSpec, evaluate_path, parse_path
+
+ScopeName: TypeAlias = Literal["input", "local", "context"]
+
+
+@final
+class ConstSource(TypedDict):
+    const: JSON
+
+
+@final
+class RefSource(TypedDict):
+    ref: ScopeName
+    path: PathSpec
+
+
+Source: TypeAlias = ConstSource | RefSource
+
+
+class Mapping(TypedDict):
+    """One compiled mapping entry; `target` is a literal key (dots do not nest)."""
+
+    target: str
+    source: Source
+
+
+class Scopes(TypedDict):
+    """What `$input`, `$local` and `$context` mean where the mappings are evaluated."""
+
+    input: Any
+    local: Any
+    context: Any
+
+
+_ROOTS: tuple[ScopeName, ...] = ("input", "local", "context")
+_WORD = re.compile(r"\$\w*")
+
+CONTEXT_FIELDS: frozenset[tuple[str, ...]] = frozenset(
+    {
+        (),
+        ("task",),
+        ("task", "token"),
+        ("execution",),
+        ("execution", "name"),
+        ("flow",),
+        ("flow", "name"),
+        ("step",),
+        ("step", "name"),
+        ("step", "eventId"),
+    }
+)
+"""The `$context` paths the interpreter fills in (project decision 7); others are errors."""
+
+_KNOWN_CONTEXT = "task.token, execution.name, flow.name, step.name, step.eventId"
+
+
+def is_dollar_literal(value: Any) -> bool:
+    """A constant that looks like a JSONPath (`$`, `$.x`, `$[0]`): valid, but likely a slip."""
+    return isinstance(value, str) and (value == "$" or value.startswith(("$.", "$[")))
+
+
+def compile_source(value: Any) -> Source:
+    """Compile one mapping source; raises ExpressionError for a malformed reference."""
+    scope = _scope_of(value)
+    if scope is None:
+        return {"const": _json_constant(value)}
+    text: str = value
+    root_length = len(scope) + 1
+    rest = text[root_length:]
+    if rest and rest[0] not in ".[":
+        raise _bad_root(text, root_length)
+    path = parse_path("$" + rest, shown=text, offset=root_length - 1)
+    if scope == "context":
+        _check_context(path)
+    return {"ref": scope, "path": path}
+
+
+def _bad_root(text: str, root_length: int) -> ExpressionError:
+    """`$inputs.x` or `$input x`: a reference by the FDL rule, but not a valid one."""
+    word = _WORD.match(text)
+    if word and len(word[0]) > root_length:
+        message = f"unknown reference '{word[0]}' (use $input, $local or $context)"
+    else:
+        message = f"unexpected '{text[root_length]}' after '{text[:root_length]}'"
+    return ExpressionError(message, root_length)
+
+
+def _scope_of(value: Any) -> ScopeName | None:
+    if not isinstance(value, str):
+        return None
+    return next((root for root in _ROOTS if value.startswith("$" + root)), None)
+
+
+def _check_context(path: PathSpec) -> None:
+    """Only the documented `$context` fields exist; point at the first unknown one."""
+    segments = path["segments"]
+    fields = tuple(s["field"] for s in segments if "field" in s)
+    if len(fields) == len(segments) and fields in CONTEXT_FIELDS:
+        return
+    text = path["text"]
+    known = 0
+    while known < len(fields) and fields[: known + 1] in CONTEXT_FIELDS:
+        known += 1
+    prefix = "$context" + "".join("." + name for name in fields[:known])
+    column = len(prefix) + 1 if text.startswith(prefix + ".") else len(prefix)
+    message = f"unknown context field '{text}' (known: {_KNOWN_CONTEXT})"
+    raise ExpressionError(message, min(column, len(text)))
+
+
+def _json_constant(value: Any) -> JSON:
+    """A fresh JSON copy of a constant; YAML-only values (dates, sets...) are rejected."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ExpressionError(f"a constant must be a finite number, not {value}")
+        return value
+    if isinstance(value, list):
+        return [_json_constant(item) for item in value]
+    if isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            raise ExpressionError("a constant object must have string keys")
+        return {key: _json_constant(item) for key, item in value.items()}
+    kind = type(value).__name__
+    raise ExpressionError(f"a constant must be JSON, not a {kind} (quote it if it is text)")
+
+
+def evaluate_source(source: Source, scopes: Scopes) -> Any:
+    """The source's value, as a copy: results must never alias a scope or the compiled plan."""
+    if "const" in source:
+        return copy.deepcopy(source["const"])
+    return copy.deepcopy(evaluate_path(source["path"], scopes[source["ref"]]))
+
+
+def evaluate_mappings(mappings: list[Mapping], scopes: Scopes) -> dict[str, Any]:
+    """Build the mapped object in list order; a later mapping of the same target wins."""
+    result: dict[str, Any] = {}
+    for mapping in mappings:
+        result[mapping["target"]] = evaluate_source(mapping["source"], scopes)
+    return result

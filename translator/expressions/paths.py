@@ -1,0 +1,396 @@
+"""JSONPath for FDL: parsed once by jsonpath_ng, then evaluated from a plain JSON segment list.
+
+Paths are evaluated inside Temporal workflow code, which must replay identically for the life of
+an execution. So jsonpath_ng is only used to *parse* (imported lazily, never by evaluation), and
+its tree is turned into the JSON segments below, which a small deterministic walker evaluates.
+The compiled form is plain JSON so that it can travel inside the workflow's plan.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Any, Literal, TypeAlias, TypedDict, final
+
+from translator.errors import ExpressionError
+
+JSON: TypeAlias = "bool | int | float | str | list[JSON] | dict[str, JSON] | None"
+FilterOp: TypeAlias = Literal["==", "!=", "<", "<=", ">", ">=", "exists"]
+
+
+@final
+class FieldSegment(TypedDict):
+    field: str
+
+
+@final
+class IndexSegment(TypedDict):
+    index: int
+
+
+@final
+class SliceSegment(TypedDict):
+    slice: list[int | None]
+
+
+@final
+class WildcardSegment(TypedDict):
+    wildcard: Literal[True]
+
+
+@final
+class DescendSegment(TypedDict):
+    descend: Literal[True]
+
+
+@final
+class FilterSegment(TypedDict):
+    filter: list[FilterTest]
+
+
+Segment: TypeAlias = (
+    FieldSegment | IndexSegment | SliceSegment | WildcardSegment | DescendSegment | FilterSegment
+)
+
+
+class FilterTest(TypedDict):
+    """One `@.path op value` test of a filter; `exists` ignores `value` (it is null)."""
+
+    path: list[Segment]
+    op: FilterOp
+    value: JSON
+
+
+class PathSpec(TypedDict):
+    """A compiled path. `multi` paths evaluate to a list of every match."""
+
+    text: str
+    segments: list[Segment]
+    multi: bool
+
+
+_MISSING: Any = object()
+"""What a singular lookup finds when a step is absent; callers turn it into null."""
+
+
+# --- JSON comparison (shared with conditions: one notion of equality everywhere) ---------------
+
+
+def is_number(value: object) -> bool:
+    """JSON numbers: Python's bool is an int, but `true` is never the number 1 in FDL."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _scalar_equal(left: Any, right: Any) -> bool:
+    if is_number(left) and is_number(right):
+        return bool(left == right)
+    if isinstance(left, bool) or isinstance(right, bool):
+        return isinstance(left, bool) and isinstance(right, bool) and left == right
+    if isinstance(left, str) and isinstance(right, str):
+        return left == right
+    return left is None and right is None
+
+
+def json_equal(left: Any, right: Any) -> bool:
+    """Strict structural equality (`1 == 1.0`, `true != 1`, `"1" != 1`), iterative for depth."""
+    pairs = [(left, right)]
+    while pairs:
+        a, b = pairs.pop()
+        if isinstance(a, list) and isinstance(b, list):
+            if len(a) != len(b):
+                return False
+            pairs.extend(zip(a, b, strict=True))
+        elif isinstance(a, dict) and isinstance(b, dict):
+            if a.keys() != b.keys():
+                return False
+            pairs.extend((value, b[key]) for key, value in a.items())
+        elif isinstance(a, list | dict) or isinstance(b, list | dict) or not _scalar_equal(a, b):
+            return False
+    return True
+
+
+def compare(op: str, left: Any, right: Any) -> bool:
+    """Apply a comparison operator; ordering only holds between two numbers or two strings."""
+    if op == "==":
+        return json_equal(left, right)
+    if op == "!=":
+        return not json_equal(left, right)
+    ordered = (is_number(left) and is_number(right)) or (
+        isinstance(left, str) and isinstance(right, str)
+    )
+    if not ordered:
+        return False
+    if op == "<":
+        return bool(left < right)
+    if op == "<=":
+        return bool(left <= right)
+    if op == ">":
+        return bool(left > right)
+    return op == ">=" and bool(left >= right)
+
+
+# --- evaluation --------------------------------------------------------------------------------
+
+
+def evaluate_path(path: PathSpec, data: Any) -> Any:
+    """The value at `path` (None if absent), or for a multi path the list of all matches.
+
+    Results share structure with `data`; callers that hand them on copy them.
+    """
+    segments = path["segments"]
+    if not path["multi"]:
+        found = _resolve(segments, data)
+        return None if found is _MISSING else found
+    nodes = [data]
+    for segment in segments:
+        nodes = [child for node in nodes for child in _step(segment, node)]
+    return nodes
+
+
+def _resolve(segments: list[Segment], data: Any) -> Any:
+    """Follow field/index segments; `_MISSING` as soon as a step does not exist."""
+    node = data
+    for segment in segments:
+        found = _step(segment, node)
+        if not found:
+            return _MISSING
+        node = found[0]
+    return node
+
+
+def _step(segment: Segment, node: Any) -> list[Any]:
+    """Every node one segment selects from `node`, in document order."""
+    if "field" in segment:
+        key = segment["field"]
+        return [node[key]] if isinstance(node, dict) and key in node else []
+    if "index" in segment:
+        index = segment["index"]
+        ok = isinstance(node, list) and -len(node) <= index < len(node)
+        return [node[index]] if ok else []
+    if "slice" in segment:
+        start, stop, step = segment["slice"]
+        if not isinstance(node, list) or step == 0:
+            return []
+        return node[start:stop:step]
+    if "wildcard" in segment:
+        return _children(node)
+    if "descend" in segment:
+        return _descendants(node)
+    tests = segment["filter"]
+    return [child for child in _children(node) if all(_passes(t, child) for t in tests)]
+
+
+def _children(node: Any) -> list[Any]:
+    if isinstance(node, list):
+        return list(node)
+    if isinstance(node, dict):
+        return list(node.values())
+    return []
+
+
+def _descendants(node: Any) -> list[Any]:
+    """The node and everything below it, pre-order (iterative: deep data cannot overflow)."""
+    found: list[Any] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(reversed(_children(current)))
+    return found
+
+
+def _passes(test: FilterTest, candidate: Any) -> bool:
+    found = _resolve(test["path"], candidate)
+    if test["op"] == "exists":
+        return found is not _MISSING
+    value = None if found is _MISSING else found
+    return compare(test["op"], value, test["value"])
+
+
+# --- parsing -----------------------------------------------------------------------------------
+
+
+def parse_path(text: str, *, shown: str | None = None, offset: int = 0) -> PathSpec:
+    """Compile a `$...` JSONPath. Raises ExpressionError on anything we cannot evaluate.
+
+    `shown` is the text to report and keep (e.g. `$input.a` for the path `$.a`) and `offset` is
+    added to error columns, so callers embedding a path can point into their own text.
+    """
+    label = text if shown is None else shown
+    if not text.startswith("$"):
+        raise ExpressionError(f"invalid JSONPath '{label}': a path must start with '$'", offset)
+    tree = _jsonpath_tree(text, label, offset)
+    try:
+        segments = _segments(tree, root="Root")
+    except _Unsupported as exc:
+        column = max(text.find(exc.hint, 1), 0) if exc.hint else 0
+        raise ExpressionError(f"invalid JSONPath '{label}': {exc}", column + offset) from None
+    multi = any(not ("field" in s or "index" in s) for s in segments)
+    return {"text": label, "segments": segments, "multi": multi}
+
+
+def _jsonpath_tree(text: str, label: str, offset: int) -> Any:
+    """Parse with jsonpath_ng, turning its errors (and deprecated forms) into ExpressionError."""
+    from jsonpath_ng.ext.parser import parse  # lazy: evaluation must never load jsonpath_ng
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            tree = parse(text)
+        except Exception as exc:  # jsonpath_ng raises several types, some undocumented
+            reason, column = _describe_failure(text, str(exc))
+            message = f"invalid JSONPath '{label}': {reason}"
+            raise ExpressionError(message, column + offset) from None
+    if any("unquoted word" in str(w.message) for w in caught):
+        column = max(text.find("?"), 0) + offset
+        message = f"invalid JSONPath '{label}': compare with a quoted string, not a bare word"
+        raise ExpressionError(message, column)
+    return tree
+
+
+_PARSE_AT = re.compile(r"Parse error at (\d+):(\d+) near token (.*) \((\S+)\)$", re.DOTALL)
+_LEX_AT = re.compile(r"Error on line (\d+), col (\d+).*Unexpected character: (.)", re.DOTALL)
+
+
+def _describe_failure(text: str, error: str) -> tuple[str, int]:
+    """A short reason and the 0-based column, recovered from jsonpath_ng's message."""
+    if "end of string" in error:
+        return "unexpected end of path", len(text)
+    if "EOF in string" in error:
+        return "unterminated string", len(text)
+    parsed = _PARSE_AT.search(error)
+    if parsed:
+        column = _absolute(text, int(parsed[1]), int(parsed[2]))
+        return f"unexpected '{parsed[3]}'", column
+    lexed = _LEX_AT.search(error)
+    if lexed:
+        column = _absolute(text, int(lexed[1]), int(lexed[2]))
+        return f"unexpected character '{lexed[3]}'", column
+    return error.strip() or "syntax error", 0
+
+
+def _absolute(text: str, line: int, column: int) -> int:
+    """jsonpath_ng counts columns from the last newline's offset; make it a text offset."""
+    newlines = [i for i, char in enumerate(text) if char == "\n"]
+    base = newlines[line - 2] if 2 <= line <= len(newlines) + 1 else 0
+    return min(base + column, len(text))
+
+
+class _Unsupported(Exception):
+    """A valid jsonpath_ng construct outside FDL's JSONPath; `hint` locates it in the text."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+_DESCEND = object()
+
+
+def _flatten(tree: Any) -> list[Any]:
+    """The leaves of the Child/Descendants spine in order (explicit stack: no recursion limit)."""
+    leaves: list[Any] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        kind = type(node).__name__
+        if kind == "Child":
+            stack += [node.right, node.left]
+        elif kind == "Descendants":
+            stack += [node.right, _DESCEND, node.left]
+        else:
+            leaves.append(node)
+    return leaves
+
+
+def _segments(tree: Any, root: str) -> list[Segment]:
+    """Segments of a path whose first leaf must be `root` (`Root` for `$`, `This` for `@`).
+
+    jsonpath_ng classes are matched by exact name (not isinstance): several of its extension
+    nodes subclass one another, and this module must not import jsonpath_ng at import time.
+    """
+    leaves = _flatten(tree)
+    first = type(leaves[0]).__name__
+    if first == root:
+        return [_segment(leaf) for leaf in leaves[1:]]
+    if first in _UNSUPPORTED or first in ("Root", "This"):
+        raise _unsupported(first)
+    raise _Unsupported(f"a path must start with '{'$' if root == 'Root' else '@'}'")
+
+
+def _segment(node: Any) -> Segment:
+    if node is _DESCEND:
+        return {"descend": True}
+    kind = type(node).__name__
+    if kind == "Fields":
+        if len(node.fields) != 1:
+            raise _Unsupported("a list of several keys is not supported", ",")
+        return {"field": str(node.fields[0])}
+    if kind == "Index":
+        if len(node.indices) != 1:
+            raise _Unsupported("a list of several indexes is not supported", ",")
+        return {"index": int(node.indices[0])}
+    if kind == "Slice":
+        return {"slice": [node.start, node.end, node.step]}
+    if kind == "Wildcard":
+        return {"wildcard": True}
+    if kind == "Filter":
+        return {"filter": [_filter_test(e) for e in node.expressions]}
+    raise _unsupported(kind)
+
+
+def _unsupported(kind: str) -> _Unsupported:
+    message, hint = _UNSUPPORTED.get(kind, (f"unsupported JSONPath construct ({kind})", ""))
+    return _Unsupported(message, hint)
+
+
+_NAMED_OPERATOR = ("named operators (`...`) are not supported", "`")
+_UNSUPPORTED = {
+    "Root": ("'$' may only start a path", "$"),
+    "This": ("'@' may only start a filter test", "@"),
+    "Operation": ("arithmetic is not supported", ""),
+    "SortedThis": ("sorting is not supported", ""),
+    "Where": ("'where' is not supported", "where"),
+    "WhereNot": ("'wherenot' is not supported", "wherenot"),
+    "_Union": ("'|' (union) is not supported", "|"),
+    "_Intersect": ("'&' (intersection) is not supported", "&"),
+    "Parent": _NAMED_OPERATOR,
+    "Len": _NAMED_OPERATOR,
+    "Keys": _NAMED_OPERATOR,
+    "Path": _NAMED_OPERATOR,
+    "Split": _NAMED_OPERATOR,
+    "Sub": _NAMED_OPERATOR,
+    "Str": _NAMED_OPERATOR,
+}
+
+_OPS = frozenset({"==", "!=", "<", "<=", ">", ">="})
+
+
+def _filter_test(expression: Any) -> FilterTest:
+    """One conjunct of `[?(...)]`: `@.path`, or `@.path op literal`."""
+    kind = type(expression).__name__
+    if kind == "Or":
+        raise _Unsupported("'||' inside a filter is not supported", "||")
+    if kind != "Expression":
+        raise _Unsupported(f"unsupported filter ({kind})", "?")
+    path = _segments(expression.target, root="This")
+    if not all("field" in s or "index" in s for s in path):
+        raise _Unsupported("a filter test may only use keys and indexes after '@'", "@")
+    if expression.op is None:
+        return {"path": path, "op": "exists", "value": None}
+    if expression.op not in _OPS:
+        hint = str(expression.op)
+        raise _Unsupported(f"the filter operator '{hint}' is not supported", hint)
+    return {"path": path, "op": expression.op, "value": _filter_value(expression.value)}
+
+
+def _filter_value(value: Any) -> JSON:
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return float(value)
+    if isinstance(value, float):
+        raise _Unsupported("number out of range")
+    raise _Unsupported("a filter may only compare with a literal value", "$")

@@ -1,0 +1,112 @@
+"""What a task step talks to: FC functions, MNS queues and topics, sub-flows, API actions.
+
+`parse_resource_arn` splits an ARN into its parts so the worker never re-parses strings, and
+explains a malformed ARN by the form its service prefix promises.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, NotRequired, TypedDict
+
+ResourceKind = Literal["fc", "mns-queue", "mns-topic", "fnf-flow", "action"]
+
+
+class Resource(TypedDict):
+    kind: ResourceKind
+    arn: str
+    region: str
+    account: str
+    service: NotRequired[str]
+    qualifier: NotRequired[str | None]
+    function: NotRequired[str]
+    queue: NotRequired[str]
+    topic: NotRequired[str]
+    flow: NotRequired[str]
+    action: NotRequired[str]
+
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_-]{0,127}"
+_REGION = r"(?P<region>[a-z0-9-]*)"
+_ACCOUNT = r"(?P<account>[0-9]*)"
+
+_FC = re.compile(
+    rf"acs:fc:{_REGION}:{_ACCOUNT}:services/(?P<service>{_NAME})"
+    r"(?:\.(?P<qualifier>[A-Za-z0-9_-]{1,128}))?"
+    rf"/functions/(?P<function>{_NAME})"
+)
+_MNS = re.compile(
+    rf"acs:mns:{_REGION}:{_ACCOUNT}:/(?P<what>queues|topics)/"
+    r"(?P<name>[A-Za-z0-9][A-Za-z0-9_-]{0,255})/messages"
+)
+_FNF = re.compile(rf"acs:fnf:{_REGION}:{_ACCOUNT}:flow/(?P<flow>{_NAME})")
+_ACTION = re.compile(r"(?P<service>[A-Za-z][A-Za-z0-9_-]*):(?P<api>[A-Za-z][A-Za-z0-9]*)")
+
+_FORMS = {
+    "fc": "acs:fc:{region}:{account}:services/{service}[.{qualifier}]/functions/{function}",
+    "mns": "acs:mns:{region}:{account}:/queues/{queue}/messages "
+    "or acs:mns:{region}:{account}:/topics/{topic}/messages",
+    "fnf": "acs:fnf:{region}:{account}:flow/{flowName}",
+}
+
+
+class ResourceError(ValueError):
+    pass
+
+
+def parse_resource_arn(arn: str) -> Resource:
+    """Split a task's resourceArn, or raise ResourceError saying which form was expected."""
+    if match := _FC.fullmatch(arn):
+        return Resource(
+            kind="fc",
+            arn=arn,
+            region=match["region"],
+            account=match["account"],
+            service=match["service"],
+            qualifier=match["qualifier"],
+            function=match["function"],
+        )
+    if match := _MNS.fullmatch(arn):
+        base = Resource(
+            kind="mns-queue" if match["what"] == "queues" else "mns-topic",
+            arn=arn,
+            region=match["region"],
+            account=match["account"],
+        )
+        if match["what"] == "queues":
+            base["queue"] = match["name"]
+        else:
+            base["topic"] = match["name"]
+        return base
+    if match := _FNF.fullmatch(arn):
+        return Resource(
+            kind="fnf-flow",
+            arn=arn,
+            region=match["region"],
+            account=match["account"],
+            flow=match["flow"],
+        )
+    raise ResourceError(_explain(arn))
+
+
+def parse_action(action: str) -> Resource:
+    """`ocr:RecognizeIdentityCard` -> an API-style integration resolved by the registry."""
+    if not (match := _ACTION.fullmatch(action)):
+        raise ResourceError(f"invalid action '{action}': expected {{serviceName}}:{{ApiName}}")
+    return Resource(
+        kind="action",
+        arn=action,
+        region="",
+        account="",
+        service=match["service"],
+        action=match["api"],
+    )
+
+
+def _explain(arn: str) -> str:
+    parts = arn.split(":")
+    service = parts[1] if len(parts) > 1 and parts[0] == "acs" else None
+    if service in _FORMS:
+        return f"invalid resourceArn '{arn}': expected {_FORMS[service]}"
+    known = ", ".join(f"acs:{name}" for name in _FORMS)
+    return f"invalid resourceArn '{arn}': unsupported service (expected one of {known})"
