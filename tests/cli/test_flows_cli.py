@@ -119,6 +119,8 @@ def test_console_script_is_installed(flows: tuple[Path, Path]) -> None:
     fnf = Path(sys.executable).with_name("fnf")
     assert fnf.exists(), "the fnf console script is missing: install the project with pip"
     good, bad = flows
-    completed = subprocess.run([fnf, "validate", str(good), str(bad)], capture_output=True, text=True)
+    completed = subprocess.run(
+        [fnf, "validate", str(good), str(bad)], capture_output=True, text=True
+    )
     assert completed.returncode == 1
     assert "no step named 'faild'" in completed.stderr

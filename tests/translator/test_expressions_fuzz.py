@@ -19,7 +19,7 @@ from translator.expressions import (
     parse_path,
 )
 
-FUZZ = settings(max_examples=int(__import__("os").environ.get("FUZZ_N", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 KEYS = st.sampled_from(["a", "b", "ok", "id", "items", "x-y", "0", ""])
 SCALARS = (

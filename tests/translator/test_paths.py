@@ -252,6 +252,12 @@ ERROR_CASES: list[tuple[str, str, int]] = [
         4,
     ),
     (
+        "$.a[?($.x == 1)]",
+        "invalid JSONPath '$.a[?($.x == 1)]': a filter test must start with '@'",
+        4,
+    ),
+    ("$.a.$", "invalid JSONPath '$.a.$': '$' may only start a path", 4),
+    (
         "$.a[?(@[*] == 1)]",
         "invalid JSONPath '$.a[?(@[*] == 1)]': "
         "a filter test may only use keys and indexes after '@'",

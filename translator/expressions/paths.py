@@ -233,6 +233,8 @@ def _jsonpath_tree(text: str, label: str, offset: int) -> Any:
     """Parse with jsonpath_ng, turning its errors (and deprecated forms) into ExpressionError."""
     from jsonpath_ng.ext.parser import parse  # lazy: evaluation must never load jsonpath_ng
 
+    # Recording warnings is how deprecated forms are spotted; parsing runs at translation time,
+    # never concurrently inside workflow code, so the process-wide filter change is harmless.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -313,9 +315,11 @@ def _segments(tree: Any, root: str) -> list[Segment]:
     first = type(leaves[0]).__name__
     if first == root:
         return [_segment(leaf) for leaf in leaves[1:]]
-    if first in _UNSUPPORTED or first in ("Root", "This"):
+    if first in _UNSUPPORTED and first not in ("Root", "This"):
         raise _unsupported(first)
-    raise _Unsupported(f"a path must start with '{'$' if root == 'Root' else '@'}'")
+    if root == "Root":
+        raise _Unsupported("a path must start with '$'")
+    raise _Unsupported("a filter test must start with '@'", "?")
 
 
 def _segment(node: Any) -> Segment:

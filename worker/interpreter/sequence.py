@@ -1,0 +1,78 @@
+"""Run a `steps:` list: data flow between steps, jumps, catch, and the step events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from translator.graph import StepNode
+from worker.interpreter.context import ExecutionFacts, context_object
+from worker.interpreter.data import error_output, merge, step_input, step_output
+from worker.interpreter.events import EventLog
+from worker.interpreter.failures import StepFailure, matches
+from worker.interpreter.steps import EXECUTORS
+from worker.interpreter.steps.base import StepRun
+
+
+@dataclass
+class Interpreter:
+    facts: ExecutionFacts
+    log: EventLog
+
+    async def run_sequence(self, steps: list[StepNode], container_input: Any) -> dict[str, Any]:
+        """Run from the first step until a step ends the sequence; returns its local."""
+        local: dict[str, Any] = {}
+        position: int | None = 0 if steps else None
+        while position is not None:
+            local, position = await self.run_step(steps[position], container_input, local)
+        return local
+
+    async def run_step(
+        self, node: StepNode, container_input: Any, local: dict[str, Any]
+    ) -> tuple[dict[str, Any], int | None]:
+        """One step: returns the container's new local and where the sequence continues."""
+        name = node["name"]
+        entered_id = len(self.log.events) + 1
+        context = context_object(self.facts, name, entered_id)
+        value = step_input(node["inputMappings"], container_input, local, context)
+        self.log.record("StepEntered", name, {"input": value})
+        run = StepRun(self, node, entered_id, context)
+        try:
+            outcome = await EXECUTORS[node["type"]].execute(node, value, run)
+        except StepFailure as failure:
+            return self._handle_failure(node, value, local, failure, entered_id)
+        output = step_output(node["outputMappings"], node["type"], value, outcome.local, context)
+        local = merge(local, output)
+        self.log.record("StepExited", name, {"input": value, "local": local}, entered_id)
+        return local, outcome.jump if outcome.jump is not None else node["next"]
+
+    def _handle_failure(
+        self,
+        node: StepNode,
+        value: dict[str, Any],
+        local: dict[str, Any],
+        failure: StepFailure,
+        entered_id: int,
+    ) -> tuple[dict[str, Any], int | None]:
+        policy = next(
+            (c for c in node.get("catch", []) if matches(failure.error, c["errors"])), None
+        )
+        name = node["name"]
+        if policy is None:
+            failed = {"error": failure.error, "cause": failure.cause}
+            self.log.record("StepFailed", name, failed, entered_id)
+            raise failure
+        local = merge(
+            local, error_output(node.get("errorMappings"), value, failure.error, failure.cause)
+        )
+        detail: dict[str, Any] = {
+            "input": value,
+            "local": local,
+            "resourceArn": node["resource"]["arn"],
+            "error": failure.error,
+            "cause": failure.cause,
+            "retryCount": failure.retry_count,
+            "goto": policy["gotoName"],
+        }
+        self.log.record("StepExited", name, detail, entered_id)
+        return local, policy["goto"]

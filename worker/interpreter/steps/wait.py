@@ -1,0 +1,53 @@
+"""wait: a durable Temporal timer, for a duration or until a timestamp."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from temporalio import workflow
+
+from translator.expressions import Scopes, Source, evaluate_source
+from translator.graph import StepNode
+from translator.model.steps import MAX_WAIT_SECONDS
+from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
+from worker.interpreter.steps.base import InlineStep, StepOutcome, StepRun
+
+
+class WaitStep(InlineStep):
+    async def run(self, node: StepNode, value: dict[str, Any], run: StepRun) -> StepOutcome:
+        seconds = self._seconds(node, value)
+        if seconds > 0:
+            await workflow.sleep(seconds)
+        return StepOutcome(local={})
+
+    def _seconds(self, node: StepNode, value: dict[str, Any]) -> float:
+        if node.get("duration") is not None:
+            seconds = _number(_read(node["duration"], value), "duration")
+        else:
+            until = _timestamp(_read(node["timestamp"], value))
+            seconds = (until - workflow.now()).total_seconds()
+        if seconds > MAX_WAIT_SECONDS:
+            raise StepFailure(RUNTIME_ERROR, f"wait of {seconds:g} s exceeds the 2-day maximum")
+        return max(seconds, 0.0)
+
+
+def _read(source: Source | None, value: dict[str, Any]) -> Any:
+    assert source is not None
+    return evaluate_source(source, Scopes(input=value, local={}, context={}))
+
+
+def _number(found: Any, what: str) -> float:
+    if isinstance(found, bool) or not isinstance(found, int | float):
+        raise StepFailure(RUNTIME_ERROR, f"wait {what} must be a number of seconds, got {found!r}")
+    return float(found)
+
+
+def _timestamp(found: Any) -> datetime:
+    try:
+        moment = datetime.fromisoformat(found) if isinstance(found, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise StepFailure(RUNTIME_ERROR, f"wait timestamp must be RFC 3339, got {found!r}")
+    return moment
