@@ -1,0 +1,1 @@
+"""Temporal activities: the only places where a flow does I/O."""
