@@ -1,0 +1,470 @@
+"""The function registry: which code or endpoint serves each FC function and API action.
+
+A flow names functions by ARN (`acs:fc:::services/fnf-demo.online/functions/provision`); FC keeps
+the code. Here a registry file (`functions.yaml`, path from `FNF_FUNCTIONS` or `--functions`) says
+what serves each `service[.qualifier]/function`: a Python handler or an HTTP endpoint. Versions and
+aliases are just qualified entries (DESIGN decision 11). Lookup is exact, as on FC: an unqualified
+entry does not answer a qualified ARN.
+
+The file is validated with pydantic when the worker starts, so a typo fails fast with the file
+and entry named, instead of as a task failure at 3 a.m. Lookups return frozen dataclasses; a
+missing entry is a `FunctionError` with FC's error name, which a flow can retry or catch.
+
+```yaml
+functions:
+  fnf-demo/StartJob:                      # service/function: the latest version
+    handler: functions.py:start_job       # file relative to this registry file, then :callable
+    timeout: 60                           # seconds (default 60, as on FC)
+  fnf-demo.online/provision:              # service.qualifier/function: an alias or a version
+    handler: examples.versions.functions:provision   # or an importable module:callable
+    concurrency: 10                       # requests one warm instance serves at once
+    environment: {STAGE: online}          # extra environment variables of the instance
+  video-demo/split:
+    url: http://127.0.0.1:9000/split      # an HTTP endpoint: the event is POSTed to it
+    timeout: 30
+    headers: {X-Token: abc}
+actions:                                  # `action: service:Api` task steps
+  ocr:RecognizeIdentityCard:
+    url: http://127.0.0.1:9100/ocr
+```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
+
+from translator.resources import Resource, ResourceError, parse_action, parse_resource_arn
+
+from .errors import FC_FUNCTION_NOT_FOUND, FC_SERVICE_NOT_FOUND, FunctionError
+
+DEFAULT_TIMEOUT = 60.0
+MAX_TIMEOUT = 86400.0
+_LISTED = 20
+
+_ATTRIBUTE = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
+_HANDLER = re.compile(rf"(?P<target>[^:]+):(?P<attribute>{_ATTRIBUTE})")
+_MODULE = re.compile(_ATTRIBUTE)
+
+
+class RegistryError(ValueError):
+    """The registry file cannot be used; the message names the file and every bad entry."""
+
+
+# ---------------------------------------------------------------------------------------------
+# What a lookup returns
+
+
+@dataclass(frozen=True, slots=True)
+class PythonFunction:
+    """An FC-style `handler(event, context)`, run in a warm child process."""
+
+    key: str
+    service: str
+    qualifier: str | None
+    function: str
+    handler: str
+    """As written in the registry (FC's `context.function.handler`)."""
+    module_file: Path | None
+    """Absolute path of a `file.py:callable` handler's file."""
+    module: str | None
+    """Dotted module of a `package.module:callable` handler."""
+    attribute: str
+    base_dir: Path
+    """The registry file's folder: handler files resolve here and it joins the import path."""
+    timeout: float = DEFAULT_TIMEOUT
+    concurrency: int | None = None
+    """Requests one instance serves at once; None = the runtime's default."""
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpFunction:
+    """An FC function served by an HTTP endpoint that takes the event as a POST body."""
+
+    key: str
+    service: str
+    qualifier: str | None
+    function: str
+    url: str
+    timeout: float = DEFAULT_TIMEOUT
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpAction:
+    """An `action: service:Api` integration served by an HTTP endpoint."""
+
+    key: str
+    service: str
+    action: str
+    url: str
+    timeout: float = DEFAULT_TIMEOUT
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+FunctionTarget = PythonFunction | HttpFunction
+Target = PythonFunction | HttpFunction | HttpAction
+
+
+# ---------------------------------------------------------------------------------------------
+# The file's schema
+
+
+class _FunctionEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    handler: str | None = None
+    url: str | None = None
+    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, le=MAX_TIMEOUT)
+    headers: dict[str, str] | None = None
+    concurrency: int | None = Field(default=None, ge=1, le=10000)
+    environment: dict[str, str] | None = None
+
+    @field_validator("handler")
+    @classmethod
+    def _handler_form(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        match = _HANDLER.fullmatch(value.strip())
+        if not match:
+            raise ValueError(
+                f"handler '{value}' should be 'file.py:callable' or 'package.module:callable'"
+            )
+        target = match["target"]
+        if not target.endswith(".py") and not _MODULE.fullmatch(target):
+            raise ValueError(
+                f"handler '{value}': '{target}' is neither a .py file nor a dotted module name"
+            )
+        return value.strip()
+
+    @field_validator("url")
+    @classmethod
+    def _url_form(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> _FunctionEntry:
+        if (self.handler is None) == (self.url is None):
+            raise ValueError(
+                "give either 'handler' (a Python function) or 'url' (an HTTP endpoint)"
+                + (", not both" if self.handler is not None else "")
+            )
+        if self.url is not None and (self.concurrency is not None or self.environment):
+            raise ValueError("'concurrency' and 'environment' apply to 'handler' entries only")
+        if self.handler is not None and self.headers:
+            raise ValueError("'headers' apply to 'url' entries only")
+        return self
+
+
+class _ActionEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str
+    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, le=MAX_TIMEOUT)
+    headers: dict[str, str] | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url_form(cls, value: str) -> str:
+        return _check_url(value)
+
+
+class _RegistryDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    functions: dict[str, _FunctionEntry] | None = None
+    actions: dict[str, _ActionEntry] | None = None
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"url '{value}' should be an http:// or https:// address")
+    return value.strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry
+
+
+class FunctionRegistry:
+    """Exact lookup from an FC resource (or API action) to what serves it."""
+
+    def __init__(
+        self,
+        functions: Mapping[str, FunctionTarget],
+        actions: Mapping[str, HttpAction] | None = None,
+        *,
+        source: str = "<mapping>",
+    ) -> None:
+        self._functions = dict(functions)
+        self._actions = dict(actions or {})
+        self.source = source
+        """Where the entries came from (the file path), quoted in lookup errors."""
+
+    @classmethod
+    def load(cls, path: str | Path) -> FunctionRegistry:
+        """Read and validate a registry file; RegistryError says what is wrong and where."""
+        file = Path(path).expanduser().resolve()
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RegistryError(
+                f"cannot read function registry {file}: {exc.strerror or exc}"
+            ) from exc
+        try:
+            data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+        except yaml.YAMLError as exc:
+            raise RegistryError(f"function registry {file} is not valid YAML: {exc}") from exc
+        return cls.from_mapping(data, file.parent, source=str(file))
+
+    @classmethod
+    def from_mapping(
+        cls, data: Any, base_dir: str | Path | None = None, *, source: str = "<mapping>"
+    ) -> FunctionRegistry:
+        """Build a registry from the file's content already in memory (tests, embedding).
+
+        `base_dir` is where `file.py:callable` handlers live (default: the working directory).
+        """
+        base = Path(base_dir if base_dir is not None else Path.cwd()).expanduser().resolve()
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            raise RegistryError(
+                f"invalid function registry {source}: expected a mapping with 'functions' "
+                f"and/or 'actions', got {type(data).__name__}"
+            )
+        try:
+            document = _RegistryDocument.model_validate(data)
+        except ValidationError as exc:
+            problems = [_describe(error) for error in exc.errors()]
+            raise RegistryError(_report(source, problems)) from None
+        problems = []
+        functions: dict[str, FunctionTarget] = {}
+        for key, entry in (document.functions or {}).items():
+            try:
+                functions[key] = _function_target(key, entry, base)
+            except ValueError as exc:
+                problems.append(f"functions.{_quote(key)}: {exc}")
+        actions: dict[str, HttpAction] = {}
+        for key, action_entry in (document.actions or {}).items():
+            try:
+                actions[key] = _action_target(key, action_entry)
+            except ValueError as exc:
+                problems.append(f"actions.{_quote(key)}: {exc}")
+        if problems:
+            raise RegistryError(_report(source, problems))
+        return cls(functions, actions, source=source)
+
+    @property
+    def functions(self) -> Mapping[str, FunctionTarget]:
+        return dict(self._functions)
+
+    @property
+    def actions(self) -> Mapping[str, HttpAction]:
+        return dict(self._actions)
+
+    def resolve(self, resource: Resource) -> Target:
+        """What serves `resource` (kind "fc" or "action"), or FunctionError as FC would say."""
+        if resource["kind"] == "fc":
+            return self._resolve_function(resource)
+        if resource["kind"] == "action":
+            return self._resolve_action(resource)
+        raise ValueError(f"a {resource['kind']} resource ({resource['arn']}) is not a function")
+
+    def timeout_for(self, resource: Resource) -> float:
+        """The function's own timeout: how long a synchronous call may take (FDL decision 3)."""
+        return self.resolve(resource).timeout
+
+    def _resolve_function(self, resource: Resource) -> FunctionTarget:
+        service = resource.get("service", "")
+        function = resource.get("function", "")
+        key = function_key(service, resource.get("qualifier"), function)
+        found = self._functions.get(key)
+        if found is not None:
+            return found
+        siblings = sorted(k for k, target in self._functions.items() if target.service == service)
+        if not siblings:
+            services = sorted({target.service for target in self._functions.values()})
+            raise FunctionError(
+                FC_SERVICE_NOT_FOUND,
+                f"service '{service}' of {resource['arn']} is not in the function registry "
+                f"{self.source}; its services are: {_listing(services)}",
+            )
+        raise FunctionError(
+            FC_FUNCTION_NOT_FOUND,
+            f"function '{key}' of {resource['arn']} is not in the function registry "
+            f"{self.source}; for service '{service}' it has: {_listing(siblings)}",
+        )
+
+    def _resolve_action(self, resource: Resource) -> HttpAction:
+        service = resource.get("service", "")
+        key = f"{service}:{resource.get('action', '')}"
+        found = self._actions.get(key)
+        if found is not None:
+            return found
+        siblings = sorted(k for k, target in self._actions.items() if target.service == service)
+        raise FunctionError(
+            f"{service}.InvalidAction.NotFound",
+            f"action '{key}' is not in the function registry {self.source}; "
+            f"for service '{service}' it has: {_listing(siblings)}",
+        )
+
+
+def function_key(service: str, qualifier: str | None, function: str) -> str:
+    """The registry key of an FC function: `service/function` or `service.qualifier/function`."""
+    return f"{service}.{qualifier}/{function}" if qualifier else f"{service}/{function}"
+
+
+def _function_target(key: str, entry: _FunctionEntry, base: Path) -> FunctionTarget:
+    head, _, tail = key.partition("/")
+    try:
+        resource = parse_resource_arn(f"acs:fc:::services/{head}/functions/{tail}")
+    except ResourceError:
+        raise ValueError(
+            "key should be 'service/function' or 'service.qualifier/function' "
+            "(names: letters, digits, '_' and '-', starting with a letter or '_')"
+        ) from None
+    service = resource.get("service", "")
+    qualifier = resource.get("qualifier")
+    function = resource.get("function", "")
+    if entry.url is not None:
+        return HttpFunction(
+            key=key,
+            service=service,
+            qualifier=qualifier,
+            function=function,
+            url=entry.url,
+            timeout=entry.timeout,
+            headers=dict(entry.headers or {}),
+        )
+    assert entry.handler is not None  # the model allows exactly one of handler and url
+    target, _, attribute = entry.handler.rpartition(":")
+    module_file: Path | None = None
+    module: str | None = None
+    if target.endswith(".py"):
+        module_file = (base / target).resolve()
+        if not module_file.is_file():
+            raise ValueError(f"handler file {module_file} does not exist")
+    else:
+        module = target
+    return PythonFunction(
+        key=key,
+        service=service,
+        qualifier=qualifier,
+        function=function,
+        handler=entry.handler,
+        module_file=module_file,
+        module=module,
+        attribute=attribute,
+        base_dir=base,
+        timeout=entry.timeout,
+        concurrency=entry.concurrency,
+        environment=dict(entry.environment or {}),
+    )
+
+
+def _action_target(key: str, entry: _ActionEntry) -> HttpAction:
+    try:
+        resource = parse_action(key)
+    except ResourceError:
+        raise ValueError(
+            "key should be 'serviceName:ApiName', e.g. ocr:RecognizeIdentityCard"
+        ) from None
+    return HttpAction(
+        key=key,
+        service=resource.get("service", ""),
+        action=resource.get("action", ""),
+        url=entry.url,
+        timeout=entry.timeout,
+        headers=dict(entry.headers or {}),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Error reporting
+
+
+def _describe(error: ErrorDetails) -> str:
+    location = _location(error["loc"])
+    if error["type"] == "extra_forbidden":
+        *parent, unknown = error["loc"]
+        allowed = _allowed_keys(parent)
+        where = _location(tuple(parent)) or "top level"
+        return f"{where}: unknown key '{unknown}' (allowed: {', '.join(allowed)})"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{location}: {message}" if location else message
+
+
+def _allowed_keys(parent: list[int | str]) -> list[str]:
+    if not parent:
+        return list(_RegistryDocument.model_fields)
+    if parent[0] == "actions":
+        return list(_ActionEntry.model_fields)
+    return list(_FunctionEntry.model_fields)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for index, part in enumerate(loc):
+        text = str(part)
+        parts.append(_quote(text) if index == 1 else text)
+    return ".".join(parts)
+
+
+def _quote(key: str) -> str:
+    return f"'{key}'"
+
+
+def _report(source: str, problems: list[str]) -> str:
+    lines = "\n".join(f"  {problem}" for problem in problems)
+    return f"invalid function registry {source}:\n{lines}"
+
+
+def _listing(names: list[str]) -> str:
+    if not names:
+        return "(nothing)"
+    shown = ", ".join(names[:_LISTED])
+    more = len(names) - _LISTED
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+# ---------------------------------------------------------------------------------------------
+# YAML that refuses duplicate keys (PyYAML silently keeps the last one)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in seen
+            seen.add(key)
+        except TypeError:
+            continue  # an unhashable key; construct_mapping reports it
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                "while reading a mapping",
+                node.start_mark,
+                f"found duplicate key {key!r}",
+                key_node.start_mark,
+            )
+    return loader.construct_mapping(node, deep=True)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
