@@ -1,4 +1,7 @@
-"""The callback example's function: returns its event, which carries the task token."""
+"""The callback example's function, echo: returns its event, which carries the task token.
+
+Registry name (see functions.yaml): fnf-demo/echo -> echo.
+"""
 
 from __future__ import annotations
 
@@ -6,5 +9,7 @@ import json
 from typing import Any
 
 
-def echo(event: bytes, context: Any) -> Any:
-    return json.loads(event)
+def echo(event: bytes, context: Any) -> dict[str, Any]:
+    """Returns the step input unchanged; FnF records it in the TaskSubmitted event."""
+    request: dict[str, Any] = json.loads(event)
+    return request

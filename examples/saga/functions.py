@@ -1,21 +1,31 @@
-"""The saga's single function: performs (or pretends to fail) one booking operation."""
+"""The saga's single function, Operation: performs one booking step or dies trying.
+
+Registry name (see functions.yaml): fnf-demo/Operation -> operation.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import uuid
 from typing import Any
 
+logger = logging.getLogger(__name__)
+
 
 def operation(event: bytes, context: Any) -> dict[str, Any]:
-    """Performs `event.operation`; when the input says that operation fails, the process dies.
+    """Runs `event["operation"]` (default "operation") and returns its transaction id.
 
-    Dying mid-request is what the guide's function does, and Function Compute reports it as
-    FC.Unknown with "Process exited unexpectedly"; the flow retries and catches that error.
+    When the event holds a false value under the operation's own name (false, or 0, since the
+    check is an equality with False), the process exits mid-request. Function Compute reports
+    that as FC.Unknown ("Process exited unexpectedly ..."), which the flow retries and catches.
     """
     request = json.loads(event)
-    name = request["operation"]
-    if request.get(name) is False:
+    op = request.get("operation", "operation")
+    if op in request and request[op] == False:  # noqa: E712  (0 counts as false, as in Python 2)
+        logger.info("%s failed", op)
         os._exit(1)
-    return {name: "success", f"{name}_txnID": str(uuid.uuid4())}
+    txn_id = str(uuid.uuid4())
+    logger.info("%s succeeded, id %s", op, txn_id)
+    return {op: "success", f"{op}_txnID": txn_id}
