@@ -58,13 +58,17 @@ def _print_result(result: ValidationResult) -> None:
         typer.secho(str(diagnostic), fg=color, err=True)
     errors, warnings = len(result.errors), len(result.warnings)
     if result.ok:
-        note = f" ({warnings} warning{'s' * (warnings != 1)})" if warnings else ""
+        note = f" ({_count(warnings, 'warning')})" if warnings else ""
         typer.secho(f"{result.file}: ok{note}", fg=typer.colors.GREEN)
     else:
-        summary = f"{errors} error{'s' * (errors != 1)}"
+        summary = _count(errors, "error")
         if warnings:
-            summary += f", {warnings} warning{'s' * (warnings != 1)}"
+            summary += f", {_count(warnings, 'warning')}"
         typer.secho(f"{result.file}: {summary}", fg=typer.colors.RED, err=True)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' * (number != 1)}"
 
 
 def _result_json(result: ValidationResult) -> dict[str, object]:

@@ -44,7 +44,7 @@ class FnFFlow:
         graph: FlowGraph = check_format(run.graph)  # type: ignore[arg-type]
         self._log.record("ExecutionStarted", detail={"input": run.input})
         interpreter = Interpreter(ExecutionFacts(run.flow_name, run.execution_name), self._log)
-        flow_input = _mapped(graph["inputMappings"], run.input, {})
+        flow_input = _mapped(graph["inputMappings"], run.input, {}, default=run.input)
         try:
             local = await interpreter.run_sequence(graph["steps"], flow_input)
         except StepFailure as failure:
@@ -52,16 +52,15 @@ class FnFFlow:
                 "ExecutionFailed", detail={"error": failure.error, "cause": failure.cause}
             )
             raise ApplicationError(failure.cause, type=failure.error, non_retryable=True) from None
-        output = (
-            _mapped(graph["outputMappings"], flow_input, local)
-            if graph["outputMappings"]
-            else local
-        )
+        output = _mapped(graph["outputMappings"], flow_input, local, default=local)
         self._log.record("ExecutionSucceeded", detail={"output": output})
         return output
 
 
-def _mapped(mappings: Any, value: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
+def _mapped(
+    mappings: Any, value: dict[str, Any], local: dict[str, Any], default: dict[str, Any]
+) -> dict[str, Any]:
+    """Flow-level mappings: exactly the mapped object when present (even if empty)."""
     if mappings is None:
-        return value
+        return default
     return evaluate_mappings(mappings, Scopes(input=value, local=local, context={}))

@@ -222,3 +222,15 @@ steps:
     output, events = await execute(temporal_env, flow, {"sleep": 60})
     assert output == {}
     assert kinds(events)[-1] == "ExecutionSucceeded"
+
+
+async def test_flow_output_mappings_build_exactly_the_output(
+    temporal_env: WorkflowEnvironment, worker: Worker
+) -> None:
+    steps = "steps:\n  - type: pass\n    name: p\n    outputMappings: [{target: a, source: 1}]\n"
+    mapped = "version: v1\ntype: flow\noutputMappings:\n  - {target: b, source: $local.a}\n"
+    empty = "version: v1\ntype: flow\noutputMappings: []\n"
+    plain = "version: v1\ntype: flow\n"
+    assert (await execute(temporal_env, mapped + steps, {}))[0] == {"b": 1}
+    assert (await execute(temporal_env, empty + steps, {}))[0] == {}
+    assert (await execute(temporal_env, plain + steps, {}))[0] == {"a": 1}

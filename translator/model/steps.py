@@ -31,6 +31,17 @@ def check_input_path(value: str) -> str:
     return value
 
 
+def parse_rfc3339(value: Any) -> datetime | None:
+    """A zone-aware timestamp such as 2019-05-02T15:04:05Z, or None when `value` is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
 def _service_param(value: Any) -> Any:
     """A `$`/`$.key` value reads the mapped step input; anything else is sent as it is."""
     if isinstance(value, str) and value.startswith("$"):
@@ -120,13 +131,11 @@ class WaitStep(SequentialStep):
     @field_validator("timestamp")
     @classmethod
     def _timestamp_valid(cls, value: str | None) -> str | None:
-        if value is None or value.startswith("$"):
-            return value if value is None else check_input_path(value)
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            parsed = None
-        if parsed is None or parsed.tzinfo is None:
+        if value is None:
+            return None
+        if value.startswith("$"):
+            return check_input_path(value)
+        if parse_rfc3339(value) is None:
             raise fdl_error(
                 f"invalid timestamp '{value}': expected RFC 3339, e.g. 2019-05-02T15:04:05Z"
             )

@@ -73,13 +73,18 @@ def _callback_lints(step: dict[str, Any], path: Path, source_map: SourceMap) -> 
     if step.get("type") != "task" or step.get("pattern") != "waitForCallback":
         return []
     sources = [e.get("source") for e in step.get("inputMappings") or [] if isinstance(e, dict)]
-    if any(isinstance(s, str) and s.startswith(("$context.task", "$context")) for s in sources):
+    if any(_passes_token(source) for source in sources):
         return []
     message = (
         "this task waits for a callback, but its inputMappings never pass $context.task.token:"
         " nothing will be able to report the task"
     )
     return [diagnostic_at(source_map, (*path, "pattern"), message, Severity.WARNING)]
+
+
+def _passes_token(source: Any) -> bool:
+    """Whether a mapping source hands over the token: `$context` or its `task` part."""
+    return isinstance(source, str) and (source == "$context" or source.startswith("$context.task"))
 
 
 def _extension_lints(step: dict[str, Any], path: Path, source_map: SourceMap) -> list[Diagnostic]:

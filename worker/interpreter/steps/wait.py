@@ -9,7 +9,7 @@ from temporalio import workflow
 
 from translator.expressions import Scopes, Source, evaluate_source
 from translator.graph import StepNode
-from translator.model.steps import MAX_WAIT_SECONDS
+from translator.model.steps import MAX_WAIT_SECONDS, parse_rfc3339
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 from worker.interpreter.steps.base import InlineStep, StepOutcome, StepRun
 
@@ -44,10 +44,7 @@ def _number(found: Any, what: str) -> float:
 
 
 def _timestamp(found: Any) -> datetime:
-    try:
-        moment = datetime.fromisoformat(found) if isinstance(found, str) else None
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
+    moment = parse_rfc3339(found)
+    if moment is None:
         raise StepFailure(RUNTIME_ERROR, f"wait timestamp must be RFC 3339, got {found!r}")
     return moment
