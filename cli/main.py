@@ -1,10 +1,10 @@
-"""`fnf`: validate and inspect flows (and, as the stack grows, run workers and the API)."""
+"""`fnf`: validate, inspect and run flows; serve workers."""
 
 from __future__ import annotations
 
 import typer
 
-from cli import flows
+from cli import api, flows, run, task, worker
 
 app = typer.Typer(
     name="fnf",
@@ -14,6 +14,10 @@ app = typer.Typer(
 )
 app.command("validate")(flows.validate)
 app.command("graph")(flows.graph)
+app.command("run")(run.run)
+app.command("worker")(worker.worker)
+app.command("api")(api.api)
+app.add_typer(task.app, name="task")
 
 
 if __name__ == "__main__":

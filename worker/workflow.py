@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import json
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from translator.expressions import Scopes, evaluate_mappings
-    from translator.graph import FlowGraph, check_format
+    from translator.graph import FlowGraph, StepNode, check_format
+    from worker.activities.parent_reports import REPORT_PARENT_TASK
+    from worker.callbacks.reports import REPORT_UPDATE, ReportAccepted, TaskReport
+    from worker.execution import STOP_SIGNAL, FlowRun, Resumption, StopRequest
+    from worker.interpreter.callbacks import Callbacks
     from worker.interpreter.context import ExecutionFacts
     from worker.interpreter.events import EventLog
     from worker.interpreter.failures import StepFailure
@@ -18,43 +26,143 @@ with workflow.unsafe.imports_passed_through():
 
 WORKFLOW_NAME = "FnFFlow"
 
-
-@dataclass
-class FlowRun:
-    """The workflow input: the pinned definition (DESIGN 2) and the execution's input."""
-
-    graph: dict[str, Any]
-    input: dict[str, Any]
-    flow_name: str
-    execution_name: str
+__all__ = ["WORKFLOW_NAME", "FlowRun", "FnFFlow"]
 
 
 @workflow.defn(name=WORKFLOW_NAME)
 class FnFFlow:
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, run: FlowRun) -> None:
+        # Set before any handler runs: after a worker restart, a queued report is validated
+        # while the history is replayed, before `run` has executed a line.
         self._log = EventLog()
+        self._callbacks = Callbacks()
+        self._facts = ExecutionFacts(
+            run.flow_name, run.execution_name, run.flows, run.heartbeat_timeout
+        )
+        self._stop: StopRequest | None = None
+        if run.resumption is not None:
+            self._log.first_id = run.resumption.next_event_id
+            self._callbacks.closed = list(run.resumption.closed_tokens)
+
+    @workflow.signal(name=STOP_SIGNAL)
+    def stop(self, stop: StopRequest) -> None:
+        """StopExecution's error and cause; the cancellation that follows ends the run."""
+        self._stop = stop
+
+    @workflow.update(name=REPORT_UPDATE)
+    async def report_task(self, report: TaskReport) -> ReportAccepted:
+        """ReportTaskSucceeded/ReportTaskFailed: the waiting task takes the report."""
+        waiting = self._callbacks.deliver(report, self._facts)
+        await workflow.wait_condition(lambda: waiting.event_id is not None)
+        return ReportAccepted(event_id=waiting.event_id or 0)
+
+    @report_task.validator
+    def check_report(self, report: TaskReport) -> None:
+        """Refuse a bad, stale or second report before it reaches history (exactly once)."""
+        self._callbacks.check(report, self._facts)
 
     @workflow.query(name="events")
     def events(self) -> list[dict[str, Any]]:
-        """The FnF-shaped history so far (GetExecutionHistory reads it)."""
+        """This run's FnF-shaped events (all of them unless the execution continued-as-new)."""
         return self._log.events
+
+    @workflow.query(name="history")
+    def history(self) -> dict[str, Any]:
+        """This run's events and the run before it, to walk back across continue-as-new."""
+        return {
+            "firstEventId": self._log.first_id,
+            "events": self._log.events,
+            "previousRunId": workflow.info().continued_run_id,
+        }
 
     @workflow.run
     async def run(self, run: FlowRun) -> dict[str, Any]:
         graph: FlowGraph = check_format(run.graph)  # type: ignore[arg-type]
-        self._log.record("ExecutionStarted", detail={"input": run.input})
-        interpreter = Interpreter(ExecutionFacts(run.flow_name, run.execution_name), self._log)
-        flow_input = _mapped(graph["inputMappings"], run.input, {}, default=run.input)
+        interpreter = Interpreter(self._facts, self._log, self._callbacks)
+        resumption = run.resumption or self._start(graph, run)
         try:
-            local = await interpreter.run_sequence(graph["steps"], flow_input)
+            local = await self._run_root(graph["steps"], interpreter, resumption, run)
         except StepFailure as failure:
             self._log.record(
                 "ExecutionFailed", detail={"error": failure.error, "cause": failure.cause}
             )
-            raise ApplicationError(failure.cause, type=failure.error, non_retryable=True) from None
-        output = _mapped(graph["outputMappings"], flow_input, local, default=local)
+            await _report_parent(run, TaskReport(run.callback_token, False, "", *_named(failure)))
+            raise execution_failed(failure.error, failure.cause) from None
+        except asyncio.CancelledError:
+            stop = self._stop or StopRequest("", "the execution was cancelled")
+            self._log.record("ExecutionStopped", detail={"error": stop.error, "cause": stop.cause})
+            stopped = TaskReport(run.callback_token, False, "", stop.error or "Stopped", stop.cause)
+            await _report_parent(run, stopped)
+            raise
+        output = _mapped(graph["outputMappings"], resumption.flow_input, local, default=local)
         self._log.record("ExecutionSucceeded", detail={"output": output})
+        await _report_parent(run, TaskReport(run.callback_token, True, json.dumps(output)))
         return output
+
+    def _start(self, graph: FlowGraph, run: FlowRun) -> Resumption:
+        self._log.record("ExecutionStarted", detail={"input": run.input})
+        flow_input = _mapped(graph["inputMappings"], run.input, {}, default=run.input)
+        return Resumption(0, {}, flow_input, next_event_id=1)
+
+    async def _run_root(
+        self,
+        steps: list[StepNode],
+        interpreter: Interpreter,
+        at: Resumption,
+        run: FlowRun,
+    ) -> dict[str, Any]:
+        """The root sequence, step by step, handing over to a new run between steps when the
+        history grows long (DESIGN 10). Nested sequences never hand over mid-way."""
+        local, position = at.local, (at.position if steps else None)
+        progressed = False
+        while position is not None:
+            if progressed and _history_is_long(run):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                carried = Resumption(
+                    position, local, at.flow_input, self._log.next_id(), self._callbacks.closed
+                )
+                workflow.continue_as_new(replace(run, resumption=carried))
+            local, position = await interpreter.run_step(steps[position], at.flow_input, local)
+            progressed = True
+        return local
+
+
+async def _report_parent(run: FlowRun, report: TaskReport) -> None:
+    """Tell the task that started this execution (CallbackFnFTaskToken) how it ended."""
+    if not run.callback_token:
+        return
+    await workflow.execute_activity(
+        REPORT_PARENT_TASK,
+        report,
+        result_type=int,
+        start_to_close_timeout=timedelta(minutes=1),
+        retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+    )
+
+
+def _named(failure: StepFailure) -> tuple[str, str]:
+    """ReportTaskFailed needs an error name; a `fail` step may have left it empty."""
+    return failure.error or "FnF.Failed", failure.cause
+
+
+def execution_failed(error: str, cause: str) -> ApplicationError:
+    """The workflow's failure. Details keep error and cause exactly (Temporal drops an empty
+    type and replaces an empty message); the message is what the Temporal UI shows."""
+    return ApplicationError(
+        cause or error or "the flow failed",
+        {"error": error, "cause": cause},
+        type=error or None,
+        non_retryable=True,
+    )
+
+
+def _history_is_long(run: FlowRun) -> bool:
+    info = workflow.info()
+    return (
+        info.is_continue_as_new_suggested()
+        or info.get_current_history_length() >= run.continue_as_new_at
+    )
 
 
 def _mapped(

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+DEFAULT_HEARTBEAT_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
 class ExecutionFacts:
+    """What every step may need to know about the execution it belongs to.
+
+    `flows` holds the pinned definitions of the sub-flows this flow starts (DESIGN 2: a child
+    runs the definition that was current when the parent started). `heartbeat_timeout` bounds
+    how long a task on a dead worker goes unnoticed.
+    """
+
     flow_name: str
     execution_name: str
+    flows: dict[str, Any] = field(default_factory=dict)
+    heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
 
 
 def context_object(

@@ -22,7 +22,14 @@ def format_time(moment: datetime) -> str:
 
 @dataclass
 class EventLog:
+    """This run's events. After continue-as-new a run starts at `first_id`; the earlier events
+    stay answerable by the earlier runs (see worker/history.py)."""
+
     events: list[dict[str, Any]] = field(default_factory=list)
+    first_id: int = 1
+
+    def next_id(self) -> int:
+        return self.first_id + len(self.events)
 
     def record(
         self,
@@ -30,14 +37,17 @@ class EventLog:
         step_name: str = "",
         detail: dict[str, Any] | None = None,
         schedule_event_id: int = 0,
+        time: str | None = None,
     ) -> int:
-        event_id = len(self.events) + 1
+        """Append one event; `time` overrides the workflow clock for facts an activity
+        observed (the start and end of each task attempt)."""
+        event_id = self.next_id()
         self.events.append(
             {
                 "EventId": event_id,
                 "Type": kind,
                 "StepName": step_name,
-                "Time": format_time(workflow.now()),
+                "Time": time or format_time(workflow.now()),
                 "ScheduleEventId": schedule_event_id,
                 "EventDetail": json.dumps(detail or {}, ensure_ascii=False, separators=(",", ":")),
             }

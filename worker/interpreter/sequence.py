@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from translator.graph import StepNode
+from worker.interpreter.callbacks import Callbacks
 from worker.interpreter.context import ExecutionFacts, context_object
 from worker.interpreter.data import error_output, merge, step_input, step_output
 from worker.interpreter.events import EventLog
@@ -18,6 +19,7 @@ from worker.interpreter.steps.base import StepRun
 class Interpreter:
     facts: ExecutionFacts
     log: EventLog
+    callbacks: Callbacks = field(default_factory=Callbacks)
 
     async def run_sequence(self, steps: list[StepNode], container_input: Any) -> dict[str, Any]:
         """Run from the first step until a step ends the sequence; returns its local."""
@@ -32,11 +34,18 @@ class Interpreter:
     ) -> tuple[dict[str, Any], int | None]:
         """One step: returns the container's new local and where the sequence continues."""
         name = node["name"]
-        entered_id = len(self.log.events) + 1
-        context = context_object(self.facts, name, entered_id)
+        entered_id = self.log.next_id()
+        waiting = self.callbacks.issue(self.facts, entered_id) if waits_for_callback(node) else None
+        token = None if waiting is None else waiting.token.encode()
+        context = context_object(self.facts, name, entered_id, token)
         value = step_input(node["inputMappings"], container_input, local, context)
         self.log.record("StepEntered", name, {"input": value})
-        run = StepRun(self, node, entered_id, context)
+
+        def remap(new_token: str) -> dict[str, Any]:
+            new_context = context_object(self.facts, name, entered_id, new_token)
+            return step_input(node["inputMappings"], container_input, local, new_context)
+
+        run = StepRun(self, node, entered_id, context, waiting, remap)
         try:
             outcome = await EXECUTORS[node["type"]].execute(node, value, run)
         except StepFailure as failure:
@@ -76,3 +85,7 @@ class Interpreter:
         }
         self.log.record("StepExited", name, detail, entered_id)
         return local, policy["goto"]
+
+
+def waits_for_callback(node: StepNode) -> bool:
+    return node["type"] == "task" and node.get("pattern") == "waitForCallback"

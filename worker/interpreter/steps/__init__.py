@@ -6,6 +6,7 @@ from worker.interpreter.steps.base import StepExecutor
 from worker.interpreter.steps.choice import ChoiceStep
 from worker.interpreter.steps.fanout import ForeachStep, ParallelStep
 from worker.interpreter.steps.simple import FailStep, PassStep, SucceedStep
+from worker.interpreter.steps.task import TaskStep
 from worker.interpreter.steps.wait import WaitStep
 
 EXECUTORS: dict[str, StepExecutor] = {
@@ -16,4 +17,5 @@ EXECUTORS: dict[str, StepExecutor] = {
     "choice": ChoiceStep(),
     "parallel": ParallelStep(),
     "foreach": ForeachStep(),
+    "task": TaskStep(),
 }

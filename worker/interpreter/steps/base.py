@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from translator.graph import StepNode
 
 if TYPE_CHECKING:
+    from worker.interpreter.callbacks import Waiting
     from worker.interpreter.sequence import Interpreter
 
 
@@ -25,10 +27,20 @@ class StepRun:
     node: StepNode
     entered_id: int
     context: dict[str, Any]
+    waiting: Waiting | None = None
+    """A waitForCallback task's first token, issued before its input was mapped."""
+    remap: Callable[[str], dict[str, Any]] | None = None
+    """The step's input mapped again with another task token (a retried callback attempt)."""
 
-    def record(self, kind: str, detail: dict[str, Any] | None = None, schedule_id: int = 0) -> int:
+    def record(
+        self,
+        kind: str,
+        detail: dict[str, Any] | None = None,
+        schedule_id: int = 0,
+        time: str | None = None,
+    ) -> int:
         return self.interpreter.log.record(
-            kind, self.node["name"], detail, schedule_id or self.entered_id
+            kind, self.node["name"], detail, schedule_id or self.entered_id, time
         )
 
 

@@ -1,0 +1,1 @@
+"""The FnF API facade: FastAPI app, actions, wire protocol, flow store."""

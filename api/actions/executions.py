@@ -1,0 +1,90 @@
+"""StartExecution, StartSyncExecution, StopExecution, DescribeExecution, ListExecutions,
+GetExecutionHistory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.actions.context import ApiContext
+from api.actions.params import Params, invalid
+from translator.model.steps import parse_rfc3339
+
+STATUSES = ("Running", "Stopped", "Succeeded", "Failed", "TimedOut", "Starting")
+
+
+async def start_execution(ctx: ApiContext, params: Params) -> dict[str, Any]:
+    return await ctx.executions.start(
+        params.name("FlowName"),
+        params.name("ExecutionName", required=False) or None,
+        params.json_object("Input"),
+        params.text("Qualifier") or None,
+        callback_token=params.text("CallbackFnFTaskToken", max_len=1024),
+    )
+
+
+async def start_sync_execution(ctx: ApiContext, params: Params) -> dict[str, Any]:
+    return await ctx.executions.start_sync(
+        params.name("FlowName"),
+        params.name("ExecutionName", required=False) or None,
+        params.json_object("Input"),
+        params.text("Qualifier") or None,
+    )
+
+
+async def stop_execution(ctx: ApiContext, params: Params) -> dict[str, Any]:
+    return await ctx.executions.stop(
+        params.name("FlowName"),
+        params.name("ExecutionName"),
+        params.text("Error", max_len=128),
+        params.text("Cause", max_len=4096),
+    )
+
+
+async def describe_execution(ctx: ApiContext, params: Params) -> dict[str, Any]:
+    return await ctx.executions.describe(
+        params.name("FlowName"),
+        params.name("ExecutionName"),
+        wait_seconds=params.integer("WaitTimeSeconds", 0, 0, 60),
+    )
+
+
+async def list_executions(ctx: ApiContext, params: Params) -> dict[str, Any]:
+    status = params.text("Status")
+    if status and status not in STATUSES:
+        raise invalid(f"Status must be one of {', '.join(STATUSES)}, got '{status}'")
+    found, token = await ctx.executions.list_executions(
+        params.name("FlowName"),
+        status=status or None,
+        name_prefix=params.text("ExecutionNamePrefix", max_len=128) or None,
+        started_after=_time(params, "StartedTimeBegin"),
+        started_before=_time(params, "StartedTimeEnd"),
+        limit=params.integer("Limit", 60, 1, 99),
+        next_token=params.text("NextToken") or None,
+    )
+    body: dict[str, Any] = {"Executions": found}
+    if token:
+        body["NextToken"] = token
+    return body
+
+
+async def get_execution_history(ctx: ApiContext, params: Params) -> dict[str, Any]:
+    events, token = await ctx.executions.history(
+        params.name("FlowName"),
+        params.name("ExecutionName"),
+        params.integer("Limit", 60, 1, 999),
+        params.text("NextToken") or None,
+    )
+    body: dict[str, Any] = {"Events": events}
+    if token:
+        body["NextToken"] = token
+    return body
+
+
+def _time(params: Params, name: str) -> str | None:
+    raw = params.text(name)
+    if not raw:
+        return None
+    moment = parse_rfc3339(raw)
+    if moment is None:
+        raise invalid(f"{name} must be an RFC 3339 time such as 2020-10-27T22:17:52Z, got '{raw}'")
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,24 @@
+"""DescribeRegions answers the one region this deployment plays; map runs are not supported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.actions.context import ApiContext
+from api.actions.params import Params
+from api.services.failures import ServiceError
+
+
+async def describe_regions(ctx: ApiContext, params: Params) -> dict[str, Any]:
+    region = {"RegionId": ctx.region, "LocalName": ctx.region, "RegionEndpoint": ""}
+    return {"Regions": {"Region": [region]}}
+
+
+def not_supported(action: str) -> Any:
+    async def handler(ctx: ApiContext, params: Params) -> dict[str, Any]:
+        raise ServiceError(
+            "ActionNotSupported",
+            f"The requested API operation '{action}' is incorrect. Please check.",
+        )
+
+    return handler

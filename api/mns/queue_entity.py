@@ -1,0 +1,298 @@
+"""FnFMnsQueue: one long-lived workflow per MNS queue, holding the queue's messages.
+
+Temporal is the project's only durable store, so a queue is a workflow (id
+`fnf-mns-queue:<name>`) and every change to it is a Temporal Update: an Update is synchronous
+for the caller (the SDK's SendMessage gets its MessageId back) and durable once it returns (it
+is in the workflow's history), which is what MNS promises for a 201 or a 204.
+
+Reads that change nothing (is anything visible yet? how deep is the queue?) are Queries, so the
+facade's long polling costs no history: it queries every ~150 ms and sends a `receive` Update
+only when the query says a message is visible.
+
+Time is the caller's `now_ms` (the facade's clock at the request), or `workflow.now()` when the
+caller passes 0. Either way it is recorded in history, so replay sees the same times and mints
+the same ids (`workflow.uuid4()`).
+
+Receipt handles are `<MessageId><16 hex>`: URL-safe (the SDK does not URL-encode them) and they
+name their message, so a stale handle can be told apart from a vanished message, as MNS does:
+ReceiptHandleError for an unknown, superseded or expired handle of a message that is still
+there; MessageNotExist once the message itself is gone.
+
+The run continues as new after `operations_per_run` Updates (or when Temporal suggests it),
+carrying the messages, so the history of each run stays short.
+"""
+
+# No `from __future__ import annotations`: Temporal resolves these hints in the sandbox.
+import hashlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from temporalio import workflow
+
+QUEUE_WORKFLOW = "FnFMnsQueue"
+QUEUE_ID_PREFIX = "fnf-mns-queue:"
+
+DEFAULT_PRIORITY = 8
+MIN_PRIORITY, MAX_PRIORITY = 1, 16
+DEFAULT_OPERATIONS_PER_RUN = 500
+MIN_RUN_LIFETIME = timedelta(seconds=2)
+"""A run continues as new no sooner than this after it started. Temporal holds back the first
+workflow task of a run that follows its predecessor's start by less than
+`history.workflowIdReuseMinimalInterval` (1 s by default); on a busy queue that continued as
+new every few hundred milliseconds, most Updates and Queries waited up to a second for it.
+(An Update that races the hand-over itself is still retried by the client after ~1 s; that
+is one reason to continue as new only every `DEFAULT_OPERATIONS_PER_RUN` Updates.)"""
+
+RETENTION_MS = 345_600_000
+"""MNS's default MessageRetentionPeriod (4 days): older messages are dropped, as MNS does."""
+
+MAX_QUEUE_BYTES = 1_000_000
+"""The state travels as one payload when the run continues as new, and Temporal refuses
+payloads over 2 MB; sends that would grow a queue past this many bytes are refused."""
+
+MESSAGE_OVERHEAD_BYTES = 256
+"""What a message costs in the state besides its body (ids, times, field names)."""
+
+HANDLE_NONCE_CHARS = 16
+MESSAGE_ID_CHARS = 32
+
+OK = "ok"
+RECEIPT_HANDLE_ERROR = "ReceiptHandleError"
+MESSAGE_NOT_EXIST = "MessageNotExist"
+QUEUE_FULL = "QueueFull"
+
+
+def queue_workflow_id(queue: str) -> str:
+    """`fnf-mns-queue:<name>`: `:` is not allowed in MNS names, so ids cannot clash."""
+    return f"{QUEUE_ID_PREFIX}{queue}"
+
+
+def body_md5(body: str) -> str:
+    """MessageBodyMD5: the upper-case hex MD5 of the stored body text (UTF-8)."""
+    return hashlib.md5(body.encode("utf-8")).hexdigest().upper()
+
+
+@dataclass
+class QueueMessage:
+    """One message, with MNS's fields; times are epoch milliseconds, 0 for "not yet"."""
+
+    message_id: str
+    body: str
+    body_md5: str
+    enqueue_time: int
+    next_visible_time: int
+    priority: int
+    sequence: int
+    first_dequeue_time: int = 0
+    dequeue_count: int = 0
+    receipt_handle: str = ""
+
+
+@dataclass
+class QueueState:
+    """What one run hands to the next: the messages and the counter that orders them."""
+
+    name: str
+    messages: list[QueueMessage] = field(default_factory=list)
+    next_sequence: int = 0
+    operations_per_run: int = DEFAULT_OPERATIONS_PER_RUN
+
+
+@dataclass
+class SendRequest:
+    body: str
+    priority: int = DEFAULT_PRIORITY
+    delay_seconds: int = 0
+    now_ms: int = 0
+
+
+@dataclass
+class SendResult:
+    """`outcome` is OK or QUEUE_FULL; the ids are empty unless OK."""
+
+    outcome: str
+    message_id: str = ""
+    body_md5: str = ""
+
+
+@dataclass
+class ReceiveRequest:
+    visibility_timeout: int
+    now_ms: int = 0
+    max_messages: int = 1
+
+
+@dataclass
+class HandleRequest:
+    """DeleteMessage (`visibility_timeout` unused) or ChangeMessageVisibility."""
+
+    receipt_handle: str
+    now_ms: int = 0
+    visibility_timeout: int = 0
+
+
+@dataclass
+class VisibilityResult:
+    """`outcome` is OK, RECEIPT_HANDLE_ERROR or MESSAGE_NOT_EXIST; the rest only for OK."""
+
+    outcome: str
+    receipt_handle: str = ""
+    next_visible_time: int = 0
+
+
+@dataclass
+class QueueDepth:
+    """Counts for tests and operators: visible now, and hidden (received or delayed)."""
+
+    visible: int
+    hidden: int
+
+
+@workflow.defn(name=QUEUE_WORKFLOW)
+class FnFMnsQueue:
+    @workflow.init
+    def __init__(self, state: QueueState) -> None:
+        # Built in init, so Updates that arrive with the start find the messages in place.
+        self._state = state
+        self._operations = 0
+
+    @workflow.run
+    async def run(self, state: QueueState) -> None:
+        await workflow.wait_condition(
+            lambda: (
+                self._operations >= self._state.operations_per_run
+                or workflow.info().is_continue_as_new_suggested()
+            )
+        )
+        age = workflow.now() - workflow.info().start_time
+        if age < MIN_RUN_LIFETIME:
+            await workflow.sleep(MIN_RUN_LIFETIME - age)  # Updates are still served meanwhile
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(self._state)
+
+    @workflow.update(name="send")
+    def send(self, request: SendRequest) -> SendResult:
+        now = self._now(request.now_ms)
+        self._operation(now)
+        if self._stored_bytes() + _cost(request.body) > MAX_QUEUE_BYTES:
+            return SendResult(QUEUE_FULL)
+        message = QueueMessage(
+            message_id=workflow.uuid4().hex.upper(),
+            body=request.body,
+            body_md5=body_md5(request.body),
+            enqueue_time=now,
+            next_visible_time=now + request.delay_seconds * 1000,
+            priority=request.priority,
+            sequence=self._state.next_sequence,
+        )
+        self._state.next_sequence += 1
+        self._state.messages.append(message)
+        return SendResult(OK, message.message_id, message.body_md5)
+
+    @workflow.update(name="receive")
+    def receive(self, request: ReceiveRequest) -> QueueMessage | None:
+        """The first visible message by (priority, enqueue order), hidden for the visibility
+        timeout under a new receipt handle; None when nothing is visible."""
+        received = self._receive(request)
+        return received[0] if received else None
+
+    @workflow.update(name="receive_batch")
+    def receive_batch(self, request: ReceiveRequest) -> list[QueueMessage]:
+        """Up to `max_messages` visible messages, in the order `receive` would give them."""
+        return self._receive(request)
+
+    @workflow.update(name="delete")
+    def delete(self, request: HandleRequest) -> str:
+        now = self._now(request.now_ms)
+        self._operation(now)
+        message, outcome = self._by_handle(request.receipt_handle, now)
+        if message is not None:
+            self._state.messages.remove(message)
+        return outcome
+
+    @workflow.update(name="change_visibility")
+    def change_visibility(self, request: HandleRequest) -> VisibilityResult:
+        """Hide the message for `visibility_timeout` seconds from now; the old handle dies."""
+        now = self._now(request.now_ms)
+        self._operation(now)
+        message, outcome = self._by_handle(request.receipt_handle, now)
+        if message is None:
+            return VisibilityResult(outcome)
+        message.next_visible_time = now + request.visibility_timeout * 1000
+        message.receipt_handle = self._new_handle(message)
+        return VisibilityResult(OK, message.receipt_handle, message.next_visible_time)
+
+    @workflow.query(name="earliest_visible_time")
+    def earliest_visible_time(self, now_ms: int) -> int | None:
+        """When the next message becomes visible (maybe already); None for an empty queue."""
+        return min(
+            (m.next_visible_time for m in self._state.messages if not _expired(m, now_ms)),
+            default=None,
+        )
+
+    @workflow.query(name="peek")
+    def peek(self, now_ms: int, max_messages: int) -> list[QueueMessage]:
+        """PeekMessage: the messages `receive` would give, changing nothing."""
+        return self._visible(now_ms)[:max_messages]
+
+    @workflow.query(name="depth")
+    def depth(self, now_ms: int) -> QueueDepth:
+        visible = len(self._visible(now_ms))
+        return QueueDepth(visible, len(self._state.messages) - visible)
+
+    def _receive(self, request: ReceiveRequest) -> list[QueueMessage]:
+        now = self._now(request.now_ms)
+        self._operation(now)
+        received = self._visible(now)[: request.max_messages]
+        for message in received:
+            message.dequeue_count += 1
+            if not message.first_dequeue_time:
+                message.first_dequeue_time = now
+            message.next_visible_time = now + request.visibility_timeout * 1000
+            message.receipt_handle = self._new_handle(message)
+        return received
+
+    def _visible(self, now: int) -> list[QueueMessage]:
+        visible = [
+            m for m in self._state.messages if m.next_visible_time <= now and not _expired(m, now)
+        ]
+        return sorted(visible, key=lambda m: (m.priority, m.sequence))
+
+    def _by_handle(self, handle: str, now: int) -> tuple[QueueMessage | None, str]:
+        """The message `handle` currently names, or None and why not."""
+        if len(handle) != MESSAGE_ID_CHARS + HANDLE_NONCE_CHARS or not _is_upper_hex(handle):
+            return None, RECEIPT_HANDLE_ERROR
+        message_id = handle[:MESSAGE_ID_CHARS]
+        message = next((m for m in self._state.messages if m.message_id == message_id), None)
+        if message is None:
+            return None, MESSAGE_NOT_EXIST
+        if message.receipt_handle != handle or message.next_visible_time <= now:
+            return None, RECEIPT_HANDLE_ERROR  # superseded by a later receive, or expired
+        return message, OK
+
+    def _new_handle(self, message: QueueMessage) -> str:
+        return message.message_id + workflow.uuid4().hex[:HANDLE_NONCE_CHARS].upper()
+
+    def _operation(self, now: int) -> None:
+        """Count the Update towards continue-as-new, and drop messages past retention."""
+        self._operations += 1
+        self._state.messages = [m for m in self._state.messages if not _expired(m, now)]
+
+    def _stored_bytes(self) -> int:
+        return sum(_cost(m.body) for m in self._state.messages)
+
+    @staticmethod
+    def _now(now_ms: int) -> int:
+        return now_ms if now_ms > 0 else int(workflow.now().timestamp() * 1000)
+
+
+def _expired(message: QueueMessage, now: int) -> bool:
+    return message.enqueue_time + RETENTION_MS <= now
+
+
+def _is_upper_hex(text: str) -> bool:
+    return all(c in "0123456789ABCDEF" for c in text)
+
+
+def _cost(body: str) -> int:
+    return len(body.encode("utf-8")) + MESSAGE_OVERHEAD_BYTES

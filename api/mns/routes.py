@@ -1,0 +1,337 @@
+"""The MNS REST routes (queues and topics) that `aliyun-mns-sdk` 1.3.0 and FnF's MNS tasks call.
+
+    POST   /queues/<q>/messages                                SendMessage             201
+    GET    /queues/<q>/messages[?waitseconds=N]                ReceiveMessage          200 | 404
+    GET    /queues/<q>/messages?numOfMessages=N[&waitseconds]  BatchReceiveMessage     200 | 404
+    GET    /queues/<q>/messages?peekonly=true[&numOfMessages]  Peek(Batch)Message      200 | 404
+    DELETE /queues/<q>/messages?ReceiptHandle=h                DeleteMessage           204
+    PUT    /queues/<q>/messages?ReceiptHandle=h&VisibilityTimeout=n
+                                                               ChangeMessageVisibility 200
+    POST   /topics/<t>/messages                                PublishMessage          201
+
+The router goes into the FnF API's app (`app.include_router`), so one port serves both
+protocols: the FnF RPC calls are all on `/`, the MNS ones under `/queues` and `/topics`, and
+one AccessKey table signs both. Queues are created on first use, so a well-formed queue name
+never gets QueueNotExist; every other path under `/queues` or `/topics` is answered with an
+MNS error (InvalidRequestURL), never with the framework's JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Final
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from api.mns.auth import MnsAuthenticator, canonical_resource
+from api.mns.queue_entity import (
+    DEFAULT_OPERATIONS_PER_RUN,
+    DEFAULT_PRIORITY,
+    MAX_PRIORITY,
+    MESSAGE_NOT_EXIST,
+    MIN_PRIORITY,
+    OK,
+    QUEUE_FULL,
+    RECEIPT_HANDLE_ERROR,
+    QueueMessage,
+    body_md5,
+)
+from api.mns.queues import ClientProvider, QueueService
+from api.mns.settings import MAX_VISIBILITY_TIMEOUT, NAME, MnsSettings
+from api.mns.wire import (
+    Fields,
+    MnsApiError,
+    empty_response,
+    error_response,
+    internal_error,
+    invalid_argument,
+    message_not_exist,
+    missing_receipt_handle,
+    missing_visibility_timeout,
+    parse_message,
+    queue_not_exist,
+    receipt_handle_error,
+    topic_not_exist,
+    xml_document,
+    xml_list_document,
+    xml_response,
+)
+from api.protocol.access_keys import AccessKeys
+from api.protocol.responses import host_id, new_request_id
+
+logger = logging.getLogger(__name__)
+
+MAX_WAIT_SECONDS: Final = 30
+"""MNS holds a ReceiveMessage at most this long, whatever waitseconds says."""
+
+MAX_BATCH: Final = 16
+MAX_BODY_BYTES: Final = 65_536
+"""MNS's largest message body; the request around it may be somewhat larger."""
+
+MAX_REQUEST_BYTES: Final = 4 * MAX_BODY_BYTES
+MAX_DELAY_SECONDS: Final = 604_800
+
+ALL_METHODS: Final = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+
+Operation = Callable[[bytes, str], Awaitable[Response]]
+
+
+def mns_router(
+    client_provider: ClientProvider,
+    access_keys: AccessKeys,
+    allow_unsigned: bool,
+    task_queue: str,
+    *,
+    settings: MnsSettings | None = None,
+    operations_per_run: int = DEFAULT_OPERATIONS_PER_RUN,
+) -> APIRouter:
+    """The MNS routes. `task_queue` is where a worker runs `mns_workflows()` (the API's own);
+    `settings` default to the environment (`MnsSettings.from_env`)."""
+    config = settings if settings is not None else MnsSettings.from_env()
+    queues = QueueService(client_provider, task_queue, operations_per_run=operations_per_run)
+    auth = MnsAuthenticator(access_keys, allow_unsigned=allow_unsigned)
+    router = APIRouter(tags=["MNS"])
+
+    async def answer(request: Request, operation: Operation) -> Response:
+        """Authenticate, run, and turn every failure into MNS's error XML."""
+        request_id = new_request_id()
+        try:
+            body = await _read_body(request)
+            scope = request.scope
+            raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+            resource = canonical_resource(raw_path, scope.get("query_string", b""))
+            auth.verify(request.method, dict(request.headers.items()), resource, body)
+            return await operation(body, request_id)
+        except MnsApiError as error:
+            return error_response(error, request_id, _host_id(request))
+        except Exception:
+            logger.exception("MNS %s %s failed", request.method, request.url.path)
+            return error_response(internal_error(), request_id, _host_id(request))
+
+    @router.post("/queues/{queue}/messages", summary="SendMessage")
+    async def send_message(queue: str, request: Request) -> Response:
+        async def operation(body: bytes, request_id: str) -> Response:
+            _check_name(queue, queue_not_exist)
+            fields = parse_message(body)
+            text = _message_body(fields)
+            priority = _int_field(fields, "Priority", DEFAULT_PRIORITY, MIN_PRIORITY, MAX_PRIORITY)
+            delay = _int_field(fields, "DelaySeconds", 0, 0, MAX_DELAY_SECONDS)
+            sent = await queues.send(queue, text, priority=priority, delay_seconds=delay)
+            if sent.outcome == QUEUE_FULL:
+                raise MnsApiError(
+                    400,
+                    QUEUE_FULL,
+                    f"Queue {queue} holds as many bytes as this facade keeps per queue; "
+                    "delete messages first.",
+                )
+            content = xml_document(
+                "Message", [("MessageId", sent.message_id), ("MessageBodyMD5", sent.body_md5)]
+            )
+            return xml_response(201, content, request_id)
+
+        return await answer(request, operation)
+
+    @router.get("/queues/{queue}/messages", summary="ReceiveMessage and PeekMessage")
+    async def receive_message(queue: str, request: Request) -> Response:
+        async def operation(body: bytes, request_id: str) -> Response:
+            _check_name(queue, queue_not_exist)
+            query = request.query_params
+            batch = query.get("numOfMessages")
+            count = 1 if batch is None else _int_param("numOfMessages", batch, 1, MAX_BATCH)
+            if query.get("peekonly", "").lower() == "true":
+                peeked = await queues.peek(queue, count)
+                if not peeked:
+                    raise message_not_exist()
+                return _messages_response(peeked, _peeked_fields, batch is not None, request_id)
+            wait = query.get("waitseconds")
+            seconds = 0 if wait is None else _int_param("waitseconds", wait, 0, None)
+            received = await queues.receive(
+                queue,
+                wait_seconds=min(seconds, MAX_WAIT_SECONDS),
+                visibility_timeout=config.visibility_timeout,
+                max_messages=count,
+                disconnected=request.is_disconnected,
+            )
+            if not received:
+                raise message_not_exist()
+            return _messages_response(received, _received_fields, batch is not None, request_id)
+
+        return await answer(request, operation)
+
+    @router.delete("/queues/{queue}/messages", summary="DeleteMessage")
+    async def delete_message(queue: str, request: Request) -> Response:
+        async def operation(body: bytes, request_id: str) -> Response:
+            _check_name(queue, queue_not_exist)
+            handle = request.query_params.get("ReceiptHandle") or ""
+            if not handle:
+                raise missing_receipt_handle()
+            _raise_for(await queues.delete(queue, handle), handle)
+            return empty_response(204, request_id)
+
+        return await answer(request, operation)
+
+    @router.put("/queues/{queue}/messages", summary="ChangeMessageVisibility")
+    async def change_message_visibility(queue: str, request: Request) -> Response:
+        async def operation(body: bytes, request_id: str) -> Response:
+            _check_name(queue, queue_not_exist)
+            handle = request.query_params.get("ReceiptHandle") or ""
+            if not handle:
+                raise missing_receipt_handle()
+            raw_timeout = request.query_params.get("VisibilityTimeout")
+            if raw_timeout is None or raw_timeout == "":
+                raise missing_visibility_timeout()
+            seconds = _int_param("VisibilityTimeout", raw_timeout, 0, MAX_VISIBILITY_TIMEOUT)
+            changed = await queues.change_visibility(queue, handle, seconds)
+            _raise_for(changed.outcome, handle)
+            content = xml_document(
+                "ChangeVisibility",
+                [
+                    ("ReceiptHandle", changed.receipt_handle),
+                    ("NextVisibleTime", changed.next_visible_time),
+                ],
+            )
+            return xml_response(200, content, request_id)
+
+        return await answer(request, operation)
+
+    @router.post("/topics/{topic}/messages", summary="PublishMessage")
+    async def publish_message(topic: str, request: Request) -> Response:
+        async def operation(body: bytes, request_id: str) -> Response:
+            _check_name(topic, topic_not_exist)
+            text = _message_body(parse_message(body))
+            subscribers = config.subscribers(topic)
+            # A copy per subscribed queue, as MNS pushes one; none subscribed: dropped.
+            results = await asyncio.gather(
+                *(
+                    queues.send(queue, text, priority=DEFAULT_PRIORITY, delay_seconds=0)
+                    for queue in subscribers
+                )
+            )
+            for queue, result in zip(subscribers, results, strict=True):
+                if result.outcome != OK:
+                    logger.warning("topic %s: queue %s refused a copy (%s)", topic, queue, result)
+            content = xml_document(
+                "Message",
+                [("MessageId", uuid.uuid4().hex.upper()), ("MessageBodyMD5", body_md5(text))],
+            )
+            return xml_response(201, content, request_id)
+
+        return await answer(request, operation)
+
+    @router.api_route("/queues/{rest:path}", methods=ALL_METHODS, include_in_schema=False)
+    @router.api_route("/topics/{rest:path}", methods=ALL_METHODS, include_in_schema=False)
+    async def unsupported(request: Request) -> Response:
+        async def operation(body: bytes, request_id: str) -> Response:
+            raise MnsApiError(
+                400,
+                "InvalidRequestURL",
+                f"{request.method} {request.url.path} is not an MNS operation this facade "
+                "serves (it serves Send/Receive/Peek/Delete/ChangeVisibility on "
+                "/queues/<q>/messages and Publish on /topics/<t>/messages).",
+            )
+
+        return await answer(request, operation)
+
+    return router
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, refused past MAX_REQUEST_BYTES instead of read whole into memory."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_REQUEST_BYTES:
+            raise invalid_argument(f"The request body is larger than {MAX_REQUEST_BYTES} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _host_id(request: Request) -> str:
+    return f"{request.url.scheme}://{host_id(request)}"
+
+
+def _check_name(name: str, missing: Callable[[str], MnsApiError]) -> None:
+    """Only a malformed name can be missing: well-formed queues are created on first use."""
+    if not NAME.fullmatch(name):
+        raise missing(name)
+
+
+def _message_body(fields: dict[str, str]) -> str:
+    text = fields.get("MessageBody")
+    if text is None:
+        raise invalid_argument("The message has no MessageBody.")
+    size = len(text.encode("utf-8"))
+    if not 1 <= size <= MAX_BODY_BYTES:
+        raise invalid_argument(
+            f"The length of MessageBody should be between 1 and {MAX_BODY_BYTES} bytes, got {size}."
+        )
+    return text
+
+
+def _int_field(fields: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = fields.get(name)
+    return default if raw is None else _int_param(name, raw, low, high)
+
+
+def _int_param(name: str, raw: str, low: int, high: int | None) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise invalid_argument(f"{name} must be an integer, got {raw!r}.") from None
+    if value < low or (high is not None and value > high):
+        limit = f"{low}..{high}" if high is not None else f"at least {low}"
+        raise invalid_argument(f"{name} must be {limit}, got {value}.")
+    return value
+
+
+def _raise_for(outcome: str, handle: str) -> None:
+    if outcome == RECEIPT_HANDLE_ERROR:
+        raise receipt_handle_error(handle)
+    if outcome == MESSAGE_NOT_EXIST:
+        raise message_not_exist()
+
+
+def _received_fields(message: QueueMessage) -> Fields:
+    """The nine fields the SDK requires of a received message, handle exactly as stored."""
+    return [
+        ("MessageId", message.message_id),
+        ("ReceiptHandle", message.receipt_handle),
+        ("MessageBodyMD5", message.body_md5),
+        ("MessageBody", message.body),
+        ("EnqueueTime", message.enqueue_time),
+        ("NextVisibleTime", message.next_visible_time),
+        ("FirstDequeueTime", message.first_dequeue_time),
+        ("DequeueCount", message.dequeue_count),
+        ("Priority", message.priority),
+    ]
+
+
+def _peeked_fields(message: QueueMessage) -> Fields:
+    """A peeked message has no handle and no NextVisibleTime: peeking hides nothing."""
+    return [
+        ("MessageId", message.message_id),
+        ("MessageBodyMD5", message.body_md5),
+        ("MessageBody", message.body),
+        ("EnqueueTime", message.enqueue_time),
+        ("FirstDequeueTime", message.first_dequeue_time),
+        ("DequeueCount", message.dequeue_count),
+        ("Priority", message.priority),
+    ]
+
+
+def _messages_response(
+    messages: Sequence[QueueMessage],
+    fields: Callable[[QueueMessage], Fields],
+    batch: bool,
+    request_id: str,
+) -> Response:
+    if batch:
+        content = xml_list_document("Messages", "Message", [fields(m) for m in messages])
+    else:
+        content = xml_document("Message", fields(messages[0]))
+    return xml_response(200, content, request_id)

@@ -1,0 +1,82 @@
+"""The MNS facade's configuration: topic subscriptions and the queues' visibility timeout.
+
+Topics have no state of their own here: PublishMessage copies the message into every queue
+subscribed to the topic, and the subscriptions are configuration, not API calls:
+
+    FNF_MNS_TOPIC_SUBSCRIPTIONS="topic1=queueA|queueB,topic2=queueC"
+
+A topic with no subscription accepts messages and drops them, as MNS does for a topic without
+subscribers. Queues need no configuration at all: each is created on first use.
+
+    FNF_MNS_VISIBILITY_TIMEOUT=30   seconds a received message stays hidden (MNS's default)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+ENV_TOPIC_SUBSCRIPTIONS: Final = "FNF_MNS_TOPIC_SUBSCRIPTIONS"
+ENV_VISIBILITY_TIMEOUT: Final = "FNF_MNS_VISIBILITY_TIMEOUT"
+DEFAULT_VISIBILITY_TIMEOUT: Final = 30
+MAX_VISIBILITY_TIMEOUT: Final = 43_200
+
+NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,255}")
+"""Queue and topic names: letters, digits, '-' and '_', starting with a letter or digit; the
+names the project's MNS client sends, so any queue a flow names is well-formed here."""
+
+
+def parse_subscriptions(text: str) -> dict[str, tuple[str, ...]]:
+    """`topic1=queueA|queueB,topic2=queueC` as {topic: queues}; ValueError when malformed.
+
+    Blank entries are skipped; a topic named twice gets the queues of both entries, once each.
+    """
+    subscriptions: dict[str, tuple[str, ...]] = {}
+    for entry in text.split(","):
+        item = entry.strip()
+        if not item:
+            continue
+        topic, equals, queues_text = (part.strip() for part in item.partition("="))
+        queues = tuple(q.strip() for q in queues_text.split("|") if q.strip())
+        if not equals or not NAME.fullmatch(topic) or not queues:
+            raise ValueError(
+                f"{ENV_TOPIC_SUBSCRIPTIONS}: expected topic=queueA|queueB entries separated by "
+                f"commas, got {item!r}"
+            )
+        for queue in queues:
+            if not NAME.fullmatch(queue):
+                raise ValueError(f"{ENV_TOPIC_SUBSCRIPTIONS}: invalid queue name {queue!r}")
+        known = subscriptions.get(topic, ())
+        subscriptions[topic] = known + tuple(q for q in dict.fromkeys(queues) if q not in known)
+    return subscriptions
+
+
+@dataclass(frozen=True)
+class MnsSettings:
+    subscriptions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.visibility_timeout <= MAX_VISIBILITY_TIMEOUT:
+            raise ValueError(
+                f"{ENV_VISIBILITY_TIMEOUT} must be 1..{MAX_VISIBILITY_TIMEOUT} seconds, "
+                f"got {self.visibility_timeout}"
+            )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> MnsSettings:
+        env = os.environ if environ is None else environ
+        raw_timeout = env.get(ENV_VISIBILITY_TIMEOUT, "").strip()
+        try:
+            timeout = int(raw_timeout) if raw_timeout else DEFAULT_VISIBILITY_TIMEOUT
+        except ValueError:
+            raise ValueError(
+                f"{ENV_VISIBILITY_TIMEOUT} must be a whole number of seconds, got {raw_timeout!r}"
+            ) from None
+        return cls(parse_subscriptions(env.get(ENV_TOPIC_SUBSCRIPTIONS, "")), timeout)
+
+    def subscribers(self, topic: str) -> tuple[str, ...]:
+        return tuple(self.subscriptions.get(topic, ()))

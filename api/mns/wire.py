@@ -1,0 +1,148 @@
+"""MNS's REST/XML wire format (2015-06-06) as `aliyun-mns-sdk` reads and writes it.
+
+The SDK is strict about answers, and lenient failures turn into confusing ones:
+
+* a success answer lacking one of the fields the SDK expects (ReceiveMessage needs all nine)
+  raises `MNSClientNetworkException('RespDataDamaged')`, not the operation's result;
+* an error answer must be `<Error>` XML with all of Code, Message, RequestId and HostId, or the
+  SDK raises RespDataDamaged instead of `MNSServerException(type=Code)`, and workers that branch
+  on `e.type` (MessageNotExist means "poll again") break;
+* the request id is read from the exact, lower-case header key `x-mns-request-id`.
+
+So every answer here is built by `xml_response` or `error_response`, never by the framework.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+from xml.etree import ElementTree
+
+from starlette.responses import Response
+
+MNS_VERSION: Final = "2015-06-06"
+XMLNS: Final = "http://mns.aliyuncs.com/doc/v1/"
+CONTENT_TYPE: Final = "text/xml;charset=utf-8"
+XML_DECLARATION: Final = '<?xml version="1.0" encoding="UTF-8"?>'
+REQUEST_ID_HEADER: Final = "x-mns-request-id"
+VERSION_HEADER: Final = "x-mns-version"
+
+Fields = Sequence[tuple[str, str | int]]
+
+
+class MnsApiError(Exception):
+    """An MNS error answer: `code` goes to the SDK's `MNSServerException.type`."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def message_not_exist() -> MnsApiError:
+    return MnsApiError(404, "MessageNotExist", "Message not exist.")
+
+
+def queue_not_exist(name: str) -> MnsApiError:
+    return MnsApiError(404, "QueueNotExist", f"The queue name you provided is not exist: {name}.")
+
+
+def topic_not_exist(name: str) -> MnsApiError:
+    return MnsApiError(404, "TopicNotExist", f"The topic name you provided is not exist: {name}.")
+
+
+def receipt_handle_error(handle: str) -> MnsApiError:
+    return MnsApiError(
+        400, "ReceiptHandleError", f"The receipt handle you provide is not valid: {handle}."
+    )
+
+
+def missing_receipt_handle() -> MnsApiError:
+    return MnsApiError(400, "MissingReceiptHandle", "ReceiptHandle is required.")
+
+
+def missing_visibility_timeout() -> MnsApiError:
+    return MnsApiError(400, "MissingVisibilityTimeout", "VisibilityTimeout is required.")
+
+
+def invalid_argument(message: str) -> MnsApiError:
+    return MnsApiError(400, "InvalidArgument", message)
+
+
+def malformed_xml(detail: str) -> MnsApiError:
+    return MnsApiError(400, "MalformedXML", f"The XML you provided was not well-formed: {detail}")
+
+
+def internal_error() -> MnsApiError:
+    return MnsApiError(500, "InternalError", "The service met an internal error; try again.")
+
+
+def _escape(text: str) -> str:
+    """XML text escaping that round-trips exactly: `\\r` as a reference, or parsers drop it."""
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+def xml_document(root: str, fields: Fields) -> bytes:
+    """`<root xmlns=MNS>` with one child element per field, in the given order."""
+    children = "".join(f"<{name}>{_escape(str(value))}</{name}>" for name, value in fields)
+    return f'{XML_DECLARATION}<{root} xmlns="{XMLNS}">{children}</{root}>'.encode()
+
+
+def xml_list_document(root: str, item: str, items: Sequence[Fields]) -> bytes:
+    """`<Messages><Message>..</Message>*</Messages>` for the batch operations."""
+    inner = "".join(
+        f"<{item}>"
+        + "".join(f"<{name}>{_escape(str(value))}</{name}>" for name, value in fields)
+        + f"</{item}>"
+        for fields in items
+    )
+    return f'{XML_DECLARATION}<{root} xmlns="{XMLNS}">{inner}</{root}>'.encode()
+
+
+def headers(request_id: str) -> dict[str, str]:
+    """The headers every answer carries (Starlette sends header names in lower case)."""
+    return {REQUEST_ID_HEADER: request_id, VERSION_HEADER: MNS_VERSION}
+
+
+def xml_response(status: int, content: bytes, request_id: str) -> Response:
+    return Response(content, status, headers=headers(request_id), media_type=CONTENT_TYPE)
+
+
+def empty_response(status: int, request_id: str) -> Response:
+    """204 for DeleteMessage: no body, no content type."""
+    return Response(status_code=status, headers=headers(request_id))
+
+
+def error_response(error: MnsApiError, request_id: str, host_id: str) -> Response:
+    content = xml_document(
+        "Error",
+        [
+            ("Code", error.code),
+            ("Message", error.message),
+            ("RequestId", request_id),
+            ("HostId", host_id),
+        ],
+    )
+    return xml_response(error.status, content, request_id)
+
+
+def parse_message(content: bytes) -> dict[str, str]:
+    """The child texts of a `<Message>` request body, namespace or not, kept verbatim.
+
+    MessageBody is not stripped and not base64-decoded: MNS stores what was sent (a Queue with
+    the SDK's default `encoding=True` sends base64 and decodes it itself on receipt).
+    """
+    try:
+        root = ElementTree.fromstring(content)
+    except ElementTree.ParseError as error:
+        raise malformed_xml(str(error)) from None
+    if _local_name(root.tag) != "Message":
+        raise malformed_xml(f"the root element is <{_local_name(root.tag)}>, not <Message>")
+    return {_local_name(child.tag): child.text or "" for child in root}
+
+
+def _local_name(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]

@@ -1,0 +1,93 @@
+"""The AccessKey table the facade verifies signatures against.
+
+SDK users already hold an AccessKey ID and secret and sign every request with them, so the
+facade accepts the same pairs, configured in either of two places (both may be used; a file
+entry wins over an environment entry with the same ID):
+
+* `FNF_ACCESS_KEYS`: comma-separated `id:secret` pairs, e.g. `testAK:testSecret,ci:s3cr3t`.
+  Whitespace around pairs is ignored; the secret is everything after the first colon.
+* a YAML or JSON file mapping each ID to its secret (`{"testAK": "testSecret"}`, or YAML
+  `testAK: testSecret`), named by `FNF_ACCESS_KEYS_FILE` or passed to `from_file`.
+
+Secrets never appear in `repr`, so the table can be logged.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+
+import yaml
+
+ENV_KEYS: Final = "FNF_ACCESS_KEYS"
+ENV_KEYS_FILE: Final = "FNF_ACCESS_KEYS_FILE"
+
+
+class AccessKeys:
+    """An immutable AccessKey ID -> secret table."""
+
+    def __init__(self, secrets: Mapping[str, str] | None = None) -> None:
+        self._secrets: dict[str, str] = dict(secrets or {})
+        for key_id, secret in self._secrets.items():
+            if not key_id or not secret:
+                raise ValueError("AccessKey IDs and secrets must be non-empty")
+
+    @classmethod
+    def parse(cls, text: str) -> AccessKeys:
+        """Parse the `id1:secret1,id2:secret2` format of FNF_ACCESS_KEYS."""
+        secrets: dict[str, str] = {}
+        for item in text.split(","):
+            pair = item.strip()
+            if not pair:
+                continue
+            key_id, colon, secret = pair.partition(":")
+            if not colon or not key_id.strip() or not secret.strip():
+                raise ValueError(
+                    f"{ENV_KEYS}: expected comma-separated id:secret pairs, got an entry "
+                    f"starting {pair[:4]!r}"
+                )
+            secrets[key_id.strip()] = secret.strip()
+        return cls(secrets)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> AccessKeys:
+        """Load a YAML or JSON mapping of AccessKey ID to secret (JSON is valid YAML)."""
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise ValueError(f"{path}: not valid YAML or JSON: {error}") from None
+        if data is None:
+            return cls()
+        if not isinstance(data, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+        ):
+            raise ValueError(f"{path}: expected a mapping of AccessKey ID to secret (strings)")
+        return cls(data)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> AccessKeys:
+        """FNF_ACCESS_KEYS plus the file named by FNF_ACCESS_KEYS_FILE, if either is set."""
+        env = os.environ if environ is None else environ
+        keys = cls.parse(env.get(ENV_KEYS, ""))
+        file = env.get(ENV_KEYS_FILE, "").strip()
+        if file:
+            keys = keys.merged(cls.from_file(file))
+        return keys
+
+    def merged(self, other: AccessKeys) -> AccessKeys:
+        """A table with both sets of keys; `other` wins on a shared ID."""
+        return AccessKeys({**self._secrets, **other._secrets})
+
+    def secret_for(self, access_key_id: str) -> str | None:
+        return self._secrets.get(access_key_id)
+
+    def __contains__(self, access_key_id: object) -> bool:
+        return access_key_id in self._secrets
+
+    def __len__(self) -> int:
+        return len(self._secrets)
+
+    def __repr__(self) -> str:
+        return f"AccessKeys(ids={sorted(self._secrets)})"

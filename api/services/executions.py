@@ -1,0 +1,337 @@
+"""Executions: start with a pinned definition, describe, list, read history, stop.
+
+An execution is an FnFFlow workflow with id `<flow>/<execution>` (DESIGN 3); its FnF status,
+input, output and times come from Temporal's own record of the workflow, its events from the
+workflow's `history` query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.services.failures import (
+    ServiceError,
+    execution_already_completed,
+    execution_already_exists,
+    execution_not_exists,
+    flow_not_exists,
+    invalid_argument,
+)
+from api.store.flows import FlowNotFound, FlowStore
+from translator import compile_text
+from translator.errors import FlowValidationError
+from translator.graph import FlowGraph, iter_steps
+from worker.execution import FlowRun, StopRequest
+from worker.executions import failure_of, read_history, start_execution
+from worker.interpreter.events import format_time
+from worker.naming import workflow_id
+
+STATUS = {
+    WorkflowExecutionStatus.RUNNING: "Running",
+    WorkflowExecutionStatus.CONTINUED_AS_NEW: "Running",
+    WorkflowExecutionStatus.COMPLETED: "Succeeded",
+    WorkflowExecutionStatus.FAILED: "Failed",
+    WorkflowExecutionStatus.CANCELED: "Stopped",
+    WorkflowExecutionStatus.TERMINATED: "Stopped",
+    WorkflowExecutionStatus.TIMED_OUT: "TimedOut",
+}
+
+
+def status_of(status: WorkflowExecutionStatus | None) -> str:
+    return STATUS.get(status, "Running") if status is not None else "Running"
+
+
+SYNC_LIMIT_SECONDS = 300
+"""StartSyncExecution waits this long, the service's limit for Express executions."""
+
+TEMPORAL_STATUS = {
+    "Running": "Running",
+    "Succeeded": "Completed",
+    "Failed": "Failed",
+    "Stopped": "Canceled",
+    "TimedOut": "TimedOut",
+}
+
+
+@dataclass
+class ExecutionService:
+    client: Client
+    store: FlowStore
+    task_queue: str
+    search_attributes: bool = True
+
+    async def start(
+        self,
+        flow: str,
+        name: str | None,
+        flow_input: dict[str, Any],
+        qualifier: str | None,
+        callback_token: str = "",
+    ) -> dict[str, Any]:
+        """StartExecution: a reused name returns the running execution, or fails if it ended."""
+        definition = await self._definition(flow, qualifier)
+        graph = _compile(definition, flow)
+        execution = name or str(uuid.uuid4())
+        run = FlowRun(
+            dict(graph),
+            flow_input,
+            flow,
+            execution,
+            flows=await self._subflows(graph),
+            definition=definition,
+            callback_token=callback_token,
+        )
+        try:
+            await start_execution(
+                self.client, self.task_queue, run, search_attributes=self.search_attributes
+            )
+        except WorkflowAlreadyStartedError:
+            existing = await self.describe(flow, execution)
+            if existing["Status"] != "Running":
+                raise execution_already_exists(flow, execution) from None
+            return existing
+        return await self.describe(flow, execution)
+
+    async def start_sync(
+        self, flow: str, name: str | None, flow_input: dict[str, Any], qualifier: str | None
+    ) -> dict[str, Any]:
+        """StartSyncExecution: run and wait (up to SYNC_LIMIT_SECONDS). As on the service, the
+        name need not be unique: `:<uuid>` is appended."""
+        execution = f"{name or 'sync'}:{uuid.uuid4()}"
+        await self.start(flow, execution, flow_input, qualifier)
+        record = await self.describe(flow, execution, wait_seconds=SYNC_LIMIT_SECONDS)
+        result = {k: record[k] for k in ("Name", "FlowName", "Status", "StartedTime")}
+        result |= {"StoppedTime": record["StoppedTime"], "Output": "", "ErrorCode": ""}
+        result["ErrorMessage"] = ""
+        if record["Status"] == "Succeeded":
+            result["Output"] = record["Output"]
+        elif record["Status"] == "Running":
+            result["ErrorCode"] = "FnF.Timeout"
+            result["ErrorMessage"] = f"the execution did not finish in {SYNC_LIMIT_SECONDS} s"
+        else:
+            handle = self.client.get_workflow_handle(workflow_id(flow, execution))
+            result["ErrorCode"], result["ErrorMessage"] = await _failure(handle)
+        return result
+
+    async def describe(self, flow: str, execution: str, wait_seconds: int = 0) -> dict[str, Any]:
+        """DescribeExecution; `wait_seconds` long-polls until the execution closes."""
+        handle = self.client.get_workflow_handle(workflow_id(flow, execution))
+        if wait_seconds > 0:
+            await _wait_for_close(handle, wait_seconds)
+        description = await self._describe(handle, flow, execution)
+        return await self._record(handle, description, flow, execution)
+
+    async def list_executions(
+        self,
+        flow: str,
+        *,
+        status: str | None,
+        name_prefix: str | None,
+        started_after: str | None,
+        started_before: str | None,
+        limit: int,
+        next_token: str | None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """ListExecutions through visibility (FnFFlowName and FnFExecutionName)."""
+        await self._flow_exists(flow)
+        clauses = [f'FnFFlowName = "{flow}"', 'WorkflowType = "FnFFlow"']
+        if status:
+            clauses.append(f'ExecutionStatus = "{TEMPORAL_STATUS[status]}"')
+        if name_prefix:
+            clauses.append(f'FnFExecutionName STARTS_WITH "{name_prefix}"')
+        if started_after:
+            clauses.append(f'StartTime >= "{started_after}"')
+        if started_before:
+            clauses.append(f'StartTime <= "{started_before}"')
+        token = base64.urlsafe_b64decode(next_token) if next_token else None
+        iterator = self.client.list_workflows(
+            " AND ".join(clauses), page_size=limit, next_page_token=token
+        )
+        await iterator.fetch_next_page(page_size=limit)
+        page = iterator.current_page or []
+        found = [_listed(execution) for execution in page]
+        following = iterator.next_page_token
+        return found, base64.urlsafe_b64encode(following).decode() if following else None
+
+    async def history(
+        self, flow: str, execution: str, limit: int, next_token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """GetExecutionHistory; NextToken is the EventId to continue from."""
+        handle = self.client.get_workflow_handle(workflow_id(flow, execution))
+        await self._describe(handle, flow, execution)
+        events = await read_history(self.client, handle.id)
+        start = int(next_token) if next_token and next_token.isdigit() else 1
+        page = [event for event in events if event["EventId"] >= start][:limit]
+        more = page and page[-1]["EventId"] < events[-1]["EventId"]
+        return page, str(page[-1]["EventId"] + 1) if more else None
+
+    async def stop(self, flow: str, execution: str, error: str, cause: str) -> dict[str, Any]:
+        """StopExecution: error and cause first, then Temporal's cancellation."""
+        handle = self.client.get_workflow_handle(workflow_id(flow, execution))
+        description = await self._describe(handle, flow, execution)
+        if status_of(description.status) != "Running" or description.close_time is not None:
+            raise execution_already_completed(flow, execution)
+        await handle.signal("StopExecution", StopRequest(error, cause))
+        await handle.cancel()
+        await _wait_for_close(handle, 10)
+        return await self.describe(flow, execution)
+
+    async def _definition(self, flow: str, qualifier: str | None) -> str:
+        try:
+            if not qualifier:
+                return str((await self.store.describe(flow))["Definition"])
+            state = await self.store.state(flow)
+        except FlowNotFound:
+            raise flow_not_exists(flow) from None
+        alias = state.aliases.get(qualifier)
+        version = pick_version(alias) if alias is not None else qualifier
+        for published in state.versions:
+            if published["Version"] == str(version):
+                return str(published["Definition"])
+        raise invalid_argument(f"flow {flow} has no version or alias named {qualifier}")
+
+    async def _subflows(self, graph: FlowGraph) -> dict[str, Any]:
+        """Every sub-flow reachable from the graph, compiled now (pinned, DESIGN 2)."""
+        found: dict[str, Any] = {}
+        pending = _referenced(graph)
+        while pending:
+            name = pending.pop()
+            if name in found:
+                continue
+            try:
+                child = _compile(str((await self.store.describe(name))["Definition"]), name)
+            except (FlowNotFound, ServiceError):
+                continue  # fails at run time with fnf.FlowNotExists, as on the service
+            found[name] = dict(child)
+            pending |= _referenced(child) - set(found)
+        return found
+
+    async def _flow_exists(self, flow: str) -> None:
+        try:
+            await self.store.describe(flow)
+        except FlowNotFound:
+            raise flow_not_exists(flow) from None
+
+    async def _describe(
+        self, handle: WorkflowHandle[Any, Any], flow: str, execution: str
+    ) -> WorkflowExecutionDescription:
+        try:
+            return await handle.describe()
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                await self._flow_exists(flow)
+                raise execution_not_exists(flow, execution) from None
+            raise
+
+    async def _record(
+        self,
+        handle: WorkflowHandle[Any, Any],
+        description: WorkflowExecutionDescription,
+        flow: str,
+        execution: str,
+    ) -> dict[str, Any]:
+        status = status_of(description.status)
+        run = await _first_input(self.client, handle.id)
+        record: dict[str, Any] = {
+            "Name": execution,
+            "FlowName": flow,
+            "FlowDefinition": run.get("definition", "") if run else "",
+            "Input": json.dumps(run.get("input", {}) if run else {}, ensure_ascii=False),
+            "Output": "",
+            "Status": status,
+            "StartedTime": _time(description.start_time),
+            "StoppedTime": _time(description.close_time) if status != "Running" else "",
+        }
+        if status == "Succeeded":
+            record["Output"] = json.dumps(await handle.result(), ensure_ascii=False)
+        return record
+
+
+def pick_version(alias: dict[str, Any]) -> str:
+    """An alias routes to one of its versions by weight (RoutingConfigurations)."""
+    routes = alias.get("RoutingConfigurations") or []
+    weights = [max(int(route.get("Weight", 0)), 0) for route in routes]
+    if not routes or sum(weights) == 0:
+        return str(alias.get("Version", ""))
+    return str(random.choices(routes, weights=weights)[0]["Version"])
+
+
+def _compile(definition: str, flow: str) -> FlowGraph:
+    try:
+        return compile_text(definition, f"{flow}.yaml")
+    except FlowValidationError as error:
+        raise invalid_argument(str(error)) from None
+
+
+def _referenced(graph: FlowGraph) -> set[str]:
+    return {
+        step["resource"]["flow"]
+        for step in iter_steps(graph["steps"])
+        if step["type"] == "task" and step["resource"]["kind"] == "fnf-flow"
+    }
+
+
+async def _first_input(client: Client, workflow_id_: str) -> dict[str, Any] | None:
+    """The first run's FlowRun (input and definition), read from its start event."""
+    handle = client.get_workflow_handle(workflow_id_)
+    first_run = (await handle.describe()).raw_description.workflow_execution_info
+    run_id = first_run.first_run_id or first_run.execution.run_id
+    history = client.get_workflow_handle(workflow_id_, run_id=run_id)
+    async for event in history.fetch_history_events():
+        payloads = event.workflow_execution_started_event_attributes.input.payloads
+        [value] = await client.data_converter.decode(payloads, [FlowRun])
+        assert isinstance(value, FlowRun)
+        return {"input": value.input, "definition": value.definition}
+    return None
+
+
+async def _failure(handle: WorkflowHandle[Any, Any]) -> tuple[str, str]:
+    """(error, cause) of a closed, unsuccessful execution."""
+    try:
+        await handle.result()
+    except WorkflowFailureError as failure:
+        return failure_of(failure.cause)
+    return "", ""
+
+
+async def _wait_for_close(handle: WorkflowHandle[Any, Any], seconds: float) -> None:
+    try:
+        await asyncio.wait_for(handle.result(), seconds)
+    except (TimeoutError, WorkflowFailureError):
+        return
+    except RPCError:
+        return
+
+
+def _listed(execution: WorkflowExecution) -> dict[str, Any]:
+    name = execution.id.partition("/")[2]
+    status = status_of(execution.status)
+    return {
+        "Name": name,
+        "FlowName": execution.id.partition("/")[0],
+        "Status": status,
+        "StartedTime": _time(execution.start_time),
+        "StoppedTime": _time(execution.close_time) if status != "Running" else "",
+    }
+
+
+def _time(moment: datetime | None) -> str:
+    return format_time(moment) if moment is not None else ""

@@ -1,0 +1,5 @@
+"""`python -m cli` runs the `fnf` command."""
+
+from cli.main import app
+
+app()

@@ -1,0 +1,101 @@
+"""`fnf api`: the FnF API facade, with the workers it needs, on one port.
+
+It serves the RPC protocol the official SDKs speak and a JSON form of every action
+(`/docs`). Its own worker keeps flow definitions and starts scheduled executions; with
+`--with-worker` (the default) it also runs executions, so one command is a whole deployment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from api.actions import ApiContext
+from api.app import create_app
+from api.mns import mns_router, mns_workflows
+from api.protocol.access_keys import AccessKeys
+from api.services.executions import ExecutionService
+from api.services.scheduled_start import starter_activities, starter_workflows
+from api.services.schedules import ScheduleService
+from api.store.entity import FlowDefinitionWorkflow
+from api.store.flows import FlowStore
+from cli.connection import temporal
+from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
+from worker.assembly import run_worker
+from worker.settings import Settings
+
+DEFAULT_DB = Path(".fnf") / "temporal.db"
+
+
+def api(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on")] = 8080,
+    with_worker: Annotated[
+        bool, typer.Option("--with-worker/--no-worker", help="Also run executions here")
+    ] = True,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+    task_queue: TaskQueueOpt = None,
+    functions: FunctionsOpt = None,
+) -> None:
+    """Serve the FnF API (and, by default, a worker). Without --address the embedded dev
+    server keeps its state in .fnf/temporal.db, so flows and executions survive restarts."""
+    settings = settings_with(
+        temporal_address=address, namespace=namespace, task_queue=task_queue, functions=functions
+    )
+    if not settings.temporal_address and settings.dev_server_db is None:
+        DEFAULT_DB.parent.mkdir(parents=True, exist_ok=True)
+        settings = settings.model_copy(update={"dev_server_db": DEFAULT_DB})
+    asyncio.run(serve(settings, host, port, with_worker, Console(stderr=True)))
+
+
+async def serve(
+    settings: Settings, host: str, port: int, with_worker: bool, console: Console
+) -> None:
+    async with temporal(settings, console) as connection, AsyncExitStack() as stack:
+        client = connection.client
+        store = FlowStore(client, settings.api_task_queue)
+        executions = ExecutionService(
+            client, store, settings.task_queue, connection.search_attributes
+        )
+        schedules = ScheduleService(client, store, settings.api_task_queue)
+        context = ApiContext(client, store, executions, schedules, settings.region)
+        await stack.enter_async_context(
+            Worker(
+                client,
+                task_queue=settings.api_task_queue,
+                workflows=[FlowDefinitionWorkflow, *starter_workflows(), *mns_workflows()],
+                activities=starter_activities(executions),
+            )
+        )
+        if with_worker:
+            await run_worker(client, settings, stack)
+
+        async def provide() -> ApiContext:
+            return context
+
+        keys = AccessKeys.from_env()
+        if settings.access_keys_file is not None:
+            keys = keys.merged(AccessKeys.from_file(settings.access_keys_file))
+        app = create_app(provide, keys, allow_unsigned=settings.allow_unsigned)
+
+        async def temporal_client() -> Client:
+            return client
+
+        # MNS queues and topics on the same port: the facade the seed's MNS workers talk to.
+        app.include_router(
+            mns_router(temporal_client, keys, settings.allow_unsigned, settings.api_task_queue)
+        )
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        console.print(
+            f"FnF API on http://{host}:{port} (docs at /docs), Temporal {connection.address}"
+        )
+        await server.serve()  # until SIGINT/SIGTERM; then the workers and server stop

@@ -1,0 +1,164 @@
+"""`fnf run`: one execution of a flow file, its events streamed as they happen."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+
+from cli.connection import temporal
+from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
+from cli.process import exit_now
+from cli.subflows import collect_subflows
+from translator import compile_file
+from translator.errors import FlowValidationError
+from worker.assembly import run_worker
+from worker.execution import FlowRun
+from worker.executions import failure_of, read_history, start_execution
+from worker.settings import Settings
+
+POLL_SECONDS = 0.25
+
+
+def run(
+    flow: Annotated[Path, typer.Argument(help="The FDL flow file to run.")],
+    input_: Annotated[
+        str, typer.Option("--input", help="Execution input: JSON text, or @file.json")
+    ] = "{}",
+    functions: FunctionsOpt = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Flow name (default: from the file name)")
+    ] = None,
+    execution: Annotated[
+        str | None, typer.Option("--execution", help="Execution name (default: a UUID)")
+    ] = None,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+    task_queue: TaskQueueOpt = None,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Use the workers already serving the queue")
+    ] = False,
+) -> None:
+    """Run FLOW once, print its events as they happen, then its status and output.
+
+    Without --address the embedded Temporal dev server is started for the run. Without
+    --functions, a functions.yaml beside the flow file is used when there is one.
+    """
+    console = Console()
+    graph = _compile(flow, console)
+    registry = functions or _beside(flow, "functions.yaml")
+    settings = settings_with(
+        temporal_address=address, namespace=namespace, task_queue=task_queue, functions=registry
+    )
+    execution_run = FlowRun(
+        graph=graph,
+        input=_parse_input(input_, console),
+        flow_name=name or _flow_name(flow),
+        execution_name=execution or str(uuid.uuid4()),
+        flows=collect_subflows(graph, [flow.parent]),  # type: ignore[arg-type]
+        heartbeat_timeout=settings.heartbeat_timeout,
+        continue_as_new_at=settings.continue_as_new_at,
+    )
+    succeeded = asyncio.run(_run(settings, execution_run, not no_worker, console))
+    exit_now(0 if succeeded else 1)
+
+
+async def _run(settings: Settings, run: FlowRun, with_worker: bool, console: Console) -> bool:
+    async with temporal(settings, console) as connection, AsyncExitStack() as stack:
+        if with_worker:
+            await run_worker(connection.client, settings, stack)
+        handle = await start_execution(
+            connection.client,
+            settings.task_queue,
+            run,
+            search_attributes=connection.search_attributes,
+        )
+        console.print(f"execution [bold]{run.execution_name}[/bold] of flow {run.flow_name}")
+        return await _follow(connection.client, handle, console)
+
+
+async def _follow(client: Client, handle: WorkflowHandle[Any, Any], console: Console) -> bool:
+    """Print new events until the execution closes, then its result."""
+    printed = 0
+    result = asyncio.ensure_future(handle.result())
+    while True:
+        done = result.done()
+        events = await read_history(client, handle.id)
+        for event in events[printed:]:
+            _print_event(event, console)
+        printed = len(events)
+        if done:
+            break
+        await asyncio.wait({result}, timeout=POLL_SECONDS)
+    try:
+        output = result.result()
+    except WorkflowFailureError as failure:
+        error, cause = failure_of(failure.cause)
+        console.print(f"[bold red]Failed[/bold red] error={error!r} cause={cause!r}")
+        return False
+    console.print("[bold green]Succeeded[/bold green]")
+    console.print_json(json.dumps(output, ensure_ascii=False))
+    return True
+
+
+def _print_event(event: dict[str, Any], console: Console) -> None:
+    detail = event["EventDetail"]
+    if len(detail) > 160:
+        detail = detail[:157] + "..."
+    console.print(
+        f"{event['EventId']:>4} {event['Time'][11:23]} {event['Type']:<18} "
+        f"{event['StepName']:<24} [dim]{detail}[/dim]",
+        highlight=False,
+        markup=True,
+        soft_wrap=True,
+    )
+
+
+def _compile(flow: Path, console: Console) -> dict[str, Any]:
+    try:
+        return dict(compile_file(flow))
+    except OSError as error:
+        console.print(f"[red]cannot read {flow}: {error.strerror or error}[/red]")
+    except FlowValidationError as error:
+        for diagnostic in error.diagnostics:
+            console.print(str(diagnostic), highlight=False, markup=False)
+    raise typer.Exit(2)
+
+
+def _parse_input(text: str, console: Console) -> dict[str, Any]:
+    source = "--input"
+    if text.startswith("@"):
+        source = text[1:]
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except OSError as error:
+            console.print(f"[red]cannot read {source}: {error.strerror or error}[/red]")
+            raise typer.Exit(2) from None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        console.print(f"[red]{source} is not JSON: {error}[/red]")
+        raise typer.Exit(2) from None
+    if not isinstance(value, dict):
+        console.print(f"[red]{source} must be a JSON object[/red]")
+        raise typer.Exit(2)
+    return value
+
+
+def _flow_name(flow: Path) -> str:
+    """The file's stem; for the conventional `flow.yaml`, its folder's name."""
+    stem = flow.stem if flow.stem != "flow" else flow.resolve().parent.name
+    cleaned = "".join(c if c.isalnum() or c in "_-" else "_" for c in stem)
+    return cleaned if cleaned[:1].isalpha() or cleaned[:1] == "_" else f"_{cleaned}"
+
+
+def _beside(flow: Path, name: str) -> Path | None:
+    candidate = flow.parent / name
+    return candidate if candidate.is_file() else None

@@ -1,0 +1,51 @@
+"""Find the definitions of the sub-flows a flow file starts, next to it on disk.
+
+A task on `acs:fnf:::flow/<name>` runs the flow called <name>. Outside the API (which keeps
+flows in Temporal) `fnf run` looks for `<name>.yaml`, `.yml` or `.json` in the given folders,
+compiles each once, and pins them all into the execution (DESIGN 2).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from translator import compile_file
+from translator.graph import FlowGraph, iter_steps
+
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def referenced_flows(graph: FlowGraph) -> set[str]:
+    return {
+        step["resource"]["flow"]
+        for step in iter_steps(graph["steps"])
+        if step["type"] == "task" and step["resource"]["kind"] == "fnf-flow"
+    }
+
+
+def collect_subflows(graph: FlowGraph, folders: list[Path]) -> dict[str, Any]:
+    """Every flow reachable from `graph` whose file exists in `folders`; missing ones are left
+    out and fail at run time with fnf.FlowNotExists, as on the service."""
+    found: dict[str, Any] = {}
+    pending = sorted(referenced_flows(graph))
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        path = _find(name, folders)
+        if path is None:
+            continue
+        child = compile_file(path)
+        found[name] = dict(child)
+        pending.extend(sorted(referenced_flows(child) - set(found)))
+    return found
+
+
+def _find(name: str, folders: list[Path]) -> Path | None:
+    for folder in folders:
+        for suffix in SUFFIXES:
+            candidate = folder / f"{name}{suffix}"
+            if candidate.is_file():
+                return candidate
+    return None

@@ -1,0 +1,63 @@
+"""`fnf task succeed|fail`: complete a waitForCallback task from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from temporalio.client import Client
+
+from cli.options import AddressOpt, NamespaceOpt, settings_with
+from cli.process import exit_now
+from worker.callbacks.client import ReportRefused, report_task_failed, report_task_succeeded
+
+app = typer.Typer(help="Report the result of a task waiting for a callback.", no_args_is_help=True)
+
+TokenArg = Annotated[str, typer.Argument(help="The task token (from the TaskSubmitted event).")]
+
+
+@app.command()
+def succeed(
+    token: TokenArg,
+    output: Annotated[
+        str, typer.Option("--output", help="The task's output, a JSON object")
+    ] = "{}",
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """ReportTaskSucceeded: the step's $local becomes OUTPUT."""
+    _report(address, namespace, lambda client: report_task_succeeded(client, token, output))
+
+
+@app.command()
+def fail(
+    token: TokenArg,
+    error: Annotated[str, typer.Option("--error", help="Error name (1-128 characters)")],
+    cause: Annotated[str, typer.Option("--cause", help="Cause (up to 4096 characters)")] = "",
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """ReportTaskFailed: the step fails with ERROR and CAUSE (retry and catch apply)."""
+    _report(address, namespace, lambda client: report_task_failed(client, token, error, cause))
+
+
+def _report(address: str | None, namespace: str | None, send: object) -> None:
+    settings = settings_with(temporal_address=address, namespace=namespace)
+    if not settings.temporal_address:
+        typer.echo(
+            "set --address or FNF_TEMPORAL_ADDRESS to the Temporal of the execution", err=True
+        )
+        raise typer.Exit(2)
+
+    async def report() -> int:
+        client = await Client.connect(settings.temporal_address or "", namespace=settings.namespace)
+        return await send(client)  # type: ignore[operator,no-any-return]
+
+    try:
+        event_id = asyncio.run(report())
+    except ReportRefused as refused:
+        typer.echo(f"{refused.code}: {refused.message}", err=True)
+        exit_now(1)
+    typer.echo(f'{{"EventId": {event_id}}}')
+    exit_now(0)

@@ -1,0 +1,44 @@
+"""`fnf worker`: serve FnFFlow executions and their tasks until interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from contextlib import AsyncExitStack
+
+import typer
+from rich.console import Console
+
+from cli.connection import temporal
+from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
+from worker.assembly import run_worker
+from worker.settings import Settings
+
+
+def worker(
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+    task_queue: TaskQueueOpt = None,
+    functions: FunctionsOpt = None,
+) -> None:
+    """Run a worker: the FnFFlow interpreter and the function, action and MNS activities."""
+    settings = settings_with(
+        temporal_address=address, namespace=namespace, task_queue=task_queue, functions=functions
+    )
+    asyncio.run(_serve(settings, Console(stderr=True)))
+
+
+async def _serve(settings: Settings, console: Console) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with temporal(settings, console) as connection, AsyncExitStack() as stack:
+        await run_worker(connection.client, settings, stack)
+        console.print(
+            f"worker on task queue [bold]{settings.task_queue}[/bold] at {connection.address}"
+            f", namespace {settings.namespace}; Ctrl-C stops it"
+        )
+        await stop.wait()
+        console.print("stopping the worker")
+    raise typer.Exit(0)

@@ -1,0 +1,326 @@
+"""The schedule service on the dev server: FnF schedules as Temporal Schedules, end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from temporalio.client import (
+    Client,
+    ScheduleActionExecutionStartWorkflow,
+    ScheduleHandle,
+    ScheduleOverlapPolicy,
+    ScheduleRange,
+    WorkflowFailureError,
+)
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.worker import Worker
+
+from api.services.executions import ExecutionService
+from api.services.failures import ServiceError
+from api.services.scheduled_start import starter_activities, starter_workflows
+from api.services.schedules import ScheduleService, schedule_id
+from api.store.entity import FlowDefinitionWorkflow
+from api.store.flows import FlowStore
+from worker.assembly import run_worker
+from worker.settings import Settings
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+PASS_FLOW = "version: v1\ntype: flow\nsteps:\n  - type: pass\n    name: p\n"
+YEARLY = "0 0 1 1 *"
+"""A schedule that will not fire by itself while a test runs; fires come from trigger()."""
+SCHEDULED_NAME = re.compile(r"^scheduled-exec-\d{8}T\d{6}Z-[0-9a-f-]{36}$")
+
+
+@dataclass
+class Api:
+    client: Client
+    store: FlowStore
+    executions: ExecutionService
+    schedules: ScheduleService
+
+
+@pytest_asyncio.fixture(scope="module")
+async def api(dev_server_address: str) -> AsyncIterator[Api]:
+    client = await Client.connect(dev_server_address)
+    queue = f"sched-{uuid.uuid4().hex[:6]}"
+    settings = Settings(
+        temporal_address=dev_server_address,
+        task_queue=queue,
+        functions=EXAMPLES / "callback" / "functions.yaml",
+    )
+    store = FlowStore(client, f"{queue}-store")
+    executions = ExecutionService(client, store, queue)
+    async with AsyncExitStack() as stack:
+        await run_worker(client, settings, stack)
+        await stack.enter_async_context(
+            Worker(
+                client,
+                task_queue=store.task_queue,
+                workflows=[FlowDefinitionWorkflow, *starter_workflows()],
+                activities=starter_activities(executions),
+            )
+        )
+        yield Api(client, store, executions, ScheduleService(client, store, store.task_queue))
+
+
+async def new_flow(api: Api, definition: str = PASS_FLOW) -> str:
+    flow = f"f_{uuid.uuid4().hex[:8]}"
+    await api.store.create(
+        {"Name": flow, "Definition": definition, "Description": "", "Type": "FDL"}
+    )
+    return flow
+
+
+def handle_of(api: Api, flow: str, name: str) -> ScheduleHandle:
+    return api.client.get_schedule_handle(schedule_id(flow, name))
+
+
+async def fails_with(code: str, call: Any) -> ServiceError:
+    with pytest.raises(ServiceError) as raised:
+        await call
+    assert raised.value.code == code, raised.value.message
+    return raised.value
+
+
+async def listed_names(api: Api, flow: str, expected: int) -> list[str]:
+    """All schedule names of the flow, a page of one at a time (visibility lags a write)."""
+    names: list[str] = []
+    for _ in range(50):
+        names, token = [], None
+        while True:
+            page = await api.schedules.list(flow=flow, limit=1, next_token=token)
+            assert len(page["Schedules"]) <= 1
+            names += [record["ScheduleName"] for record in page["Schedules"]]
+            token = page.get("NextToken")
+            if not token:
+                break
+        if len(names) == expected:
+            return sorted(names)
+        await asyncio.sleep(0.1)
+    return sorted(names)
+
+
+async def test_create_describe_update_list_delete(api: Api) -> None:
+    flow = await new_flow(api)
+    created = await api.schedules.create(
+        flow=flow,
+        name="nightly",
+        cron="@every 1m",
+        description="first",
+        payload='{"a": 1}',
+        enable=True,
+    )
+    assert list(created) == [
+        "ScheduleId",
+        "ScheduleName",
+        "CronExpression",
+        "Description",
+        "Payload",
+        "Enable",
+        "CreatedTime",
+        "LastModifiedTime",
+    ]
+    assert uuid.UUID(created["ScheduleId"])
+    assert (created["ScheduleName"], created["CronExpression"], created["Description"]) == (
+        "nightly",
+        "@every 1m",
+        "first",
+    )
+    assert (created["Payload"], created["Enable"]) == ('{"a": 1}', True)
+    assert created["CreatedTime"] == created["LastModifiedTime"]
+    assert created["CreatedTime"].endswith("Z")
+    assert await api.schedules.describe(flow=flow, name="nightly") == created
+
+    await asyncio.sleep(0.01)
+    updated = await api.schedules.update(
+        flow=flow, name="nightly", description="second", payload='{"b": 2}'
+    )
+    assert updated["LastModifiedTime"] > created["LastModifiedTime"]
+    for kept in ("ScheduleId", "CreatedTime", "CronExpression", "Enable"):
+        assert updated[kept] == created[kept]
+    assert (updated["Description"], updated["Payload"]) == ("second", '{"b": 2}')
+    assert await api.schedules.describe(flow=flow, name="nightly") == updated
+
+    await api.schedules.create(flow=flow, name="hourly", cron="@hourly")
+    assert await listed_names(api, flow, 2) == ["hourly", "nightly"]
+    other = await new_flow(api)
+    assert (await api.schedules.list(flow=other, limit=10, next_token=None))["Schedules"] == []
+
+    await api.schedules.delete(flow=flow, name="nightly")
+    await fails_with("ScheduleNotExists", api.schedules.describe(flow=flow, name="nightly"))
+    await fails_with("ScheduleNotExists", api.schedules.delete(flow=flow, name="nightly"))
+    assert await listed_names(api, flow, 1) == ["hourly"]
+    assert await api.schedules.delete_all(flow) == 1
+
+
+async def test_temporal_specs(api: Api) -> None:
+    flow = await new_flow(api)
+    await api.schedules.create(flow=flow, name="every", cron="@every 1m")
+    every = await handle_of(api, flow, "every").describe()
+    [interval] = every.schedule.spec.intervals
+    assert interval.every == timedelta(minutes=1)
+    assert interval.offset is not None and interval.offset < timedelta(minutes=1)
+    assert every.schedule.spec.calendars == []
+    assert every.schedule.policy.overlap == ScheduleOverlapPolicy.ALLOW_ALL
+    assert every.id == f"fnf-schedule:{flow}:every"
+
+    # Alibaba's 6 fields (seconds first) with `?`; Temporal would read 6 fields otherwise.
+    await api.schedules.create(flow=flow, name="weekdays", cron="0 30 4 ? * MON-FRI")
+    weekdays = await handle_of(api, flow, "weekdays").describe()
+    [calendar] = weekdays.schedule.spec.calendars
+    assert calendar.second == (ScheduleRange(0, 0, 1),)
+    assert calendar.minute == (ScheduleRange(30, 30, 1),)
+    assert calendar.hour == (ScheduleRange(4, 4, 1),)
+    assert calendar.day_of_week == (ScheduleRange(1, 5, 1),)
+    assert calendar.day_of_month == (ScheduleRange(1, 31, 1),)
+    assert weekdays.schedule.spec.time_zone_name in (None, "", "UTC")
+    for moment in weekdays.info.next_action_times:
+        assert (moment.weekday() < 5, moment.hour, moment.minute, moment.second) == (True, 4, 30, 0)
+
+    changed = await api.schedules.update(flow=flow, name="weekdays", cron="*/5 * * * *")
+    assert changed["CronExpression"] == "*/5 * * * *"
+    [five] = (await handle_of(api, flow, "weekdays").describe()).schedule.spec.calendars
+    assert five.minute == (ScheduleRange(0, 55, 5),) and five.hour == (ScheduleRange(0, 23, 1),)
+
+    await api.schedules.create(flow=flow, name="zoned", cron="CRON_TZ=Asia/Shanghai 0 0 12 * * *")
+    zoned = await handle_of(api, flow, "zoned").describe()
+    assert zoned.schedule.spec.time_zone_name == "Asia/Shanghai"
+    assert {moment.hour for moment in zoned.info.next_action_times} == {4}  # 12:00 at UTC+8
+    assert await api.schedules.delete_all(flow) == 3
+
+
+@pytest.mark.parametrize(
+    "cron",
+    [
+        "",
+        "* * * *",
+        "61 * * * *",
+        "*/10 * * * * *",
+        "0 0 L * *",
+        "0 0 * * 5#3",
+        "? * * * *",
+        "@every 30s",
+        "@every 5 minutes",
+        "@sometimes",
+        "0 0 31 2 *",
+        "CRON_TZ=Nowhere/City 0 0 * * *",
+    ],
+)
+async def test_bad_cron_expressions(api: Api, cron: str) -> None:
+    error = await fails_with(
+        "InvalidArgument", api.schedules.create(flow="any", name="s", cron=cron)
+    )
+    assert error.message.startswith(f"CronExpression '{cron}' is invalid: ")
+
+
+async def test_errors(api: Api) -> None:
+    flow = await new_flow(api)
+    for payload, why in (('{"a": ', "not valid JSON"), ("[1]", "must be a JSON object")):
+        error = await fails_with(
+            "InvalidArgument",
+            api.schedules.create(flow=flow, name="s", cron=YEARLY, payload=payload),
+        )
+        assert why in error.message
+    await fails_with("FlowNotExists", api.schedules.create(flow="no_flow", name="s", cron=YEARLY))
+    await fails_with("FlowNotExists", api.schedules.list(flow="no_flow", limit=5, next_token=None))
+    await fails_with("FlowNotExists", api.schedules.describe(flow="no_flow", name="s"))
+    await api.schedules.create(flow=flow, name="s", cron=YEARLY)
+    exists = await fails_with(
+        "ScheduleAlreadyExists", api.schedules.create(flow=flow, name="s", cron="@daily")
+    )
+    assert exists.message == f"The schedule s already exists in flow {flow}."
+    missing = await fails_with("ScheduleNotExists", api.schedules.describe(flow=flow, name="t"))
+    assert missing.message == f"The schedule t for flow {flow} does not exist."
+    await fails_with("ScheduleNotExists", api.schedules.update(flow=flow, name="t", enable=False))
+    await fails_with("ScheduleNotExists", api.schedules.delete(flow=flow, name="t"))
+    await fails_with("InvalidArgument", api.schedules.update(flow=flow, name="s", cron="@every"))
+    assert (await api.schedules.describe(flow=flow, name="s"))["CronExpression"] == YEARLY
+    await api.schedules.delete(flow=flow, name="s")
+
+
+async def test_enable_pauses_and_resumes(api: Api) -> None:
+    flow = await new_flow(api)
+    off = await api.schedules.create(flow=flow, name="s", cron=YEARLY, enable=False)
+    assert off["Enable"] is False
+    assert (await handle_of(api, flow, "s").describe()).schedule.state.paused
+    on = await api.schedules.update(flow=flow, name="s", enable=True)
+    assert on["Enable"] is True
+    assert not (await handle_of(api, flow, "s").describe()).schedule.state.paused
+    await api.schedules.update(flow=flow, name="s", enable=False)
+    kept = await api.schedules.update(flow=flow, name="s", description="still off")
+    assert kept["Enable"] is False
+    assert (await handle_of(api, flow, "s").describe()).schedule.state.paused
+    await api.schedules.delete(flow=flow, name="s")
+
+
+async def fire(api: Api, flow: str, name: str) -> str:
+    """Trigger now; the starter workflow's result (the execution's name), once it is done."""
+    handle = handle_of(api, flow, name)
+    before = len((await handle.describe()).info.recent_actions)
+    await handle.trigger()
+    for _ in range(100):
+        actions = (await handle.describe()).info.recent_actions
+        if len(actions) > before:
+            started = actions[-1].action
+            assert isinstance(started, ScheduleActionExecutionStartWorkflow)
+            starter = api.client.get_workflow_handle(started.workflow_id)
+            result: str = await starter.result()
+            return result
+        await asyncio.sleep(0.05)
+    raise AssertionError("the trigger started nothing")
+
+
+async def executions_of(api: Api, flow: str, count: int) -> list[str]:
+    """Names of the flow's executions as visibility lists them (polled: it lags)."""
+    names: list[str] = []
+    for _ in range(100):
+        names = [
+            execution.id.partition("/")[2]
+            async for execution in api.client.list_workflows(f'FnFFlowName = "{flow}"')
+        ]
+        if len(names) >= count:
+            break
+        await asyncio.sleep(0.05)
+    return names
+
+
+async def test_fires_start_executions_with_the_current_definition(api: Api) -> None:
+    mappings = "    outputMappings:\n      - {target: version, source: %d}\n"
+    mappings += "      - {target: key, source: $input.key}\n"
+    flow = await new_flow(api, PASS_FLOW + mappings % 1)
+    await api.schedules.create(flow=flow, name="s", cron=YEARLY, payload='{"key": "value"}')
+    await api.schedules.update(flow=flow, name="s", description="the action's input is kept")
+
+    first = await fire(api, flow, "s")
+    assert SCHEDULED_NAME.match(first), first
+    assert await executions_of(api, flow, 1) == [first]
+    done = await api.executions.describe(flow, first, wait_seconds=10)
+    assert (done["Status"], json.loads(done["Input"])) == ("Succeeded", {"key": "value"})
+    assert json.loads(done["Output"]) == {"version": 1, "key": "value"}
+
+    await api.store.update(flow, {"Definition": PASS_FLOW + mappings % 2})
+    await api.schedules.update(flow=flow, name="s", payload='{"key": "other"}')
+    second = await fire(api, flow, "s")
+    assert SCHEDULED_NAME.match(second) and second != first
+    assert sorted(await executions_of(api, flow, 2)) == sorted([first, second])
+    again = await api.executions.describe(flow, second, wait_seconds=10)
+    assert json.loads(again["Output"]) == {"version": 2, "key": "other"}
+
+    await api.store.delete(flow)
+    with pytest.raises(WorkflowFailureError) as failed:
+        await fire(api, flow, "s")
+    assert isinstance(failed.value.cause, ActivityError)
+    assert isinstance(failed.value.cause.cause, ApplicationError)
+    assert failed.value.cause.cause.type == "FlowNotExists"
+    await api.schedules.delete(flow=flow, name="s")  # a deleted flow's schedule can go too

@@ -1,0 +1,215 @@
+"""A worker killed with SIGKILL mid-execution: a new worker finishes it (real processes).
+
+The worker is `fnf worker` in a subprocess on the embedded dev server. The flow's functions
+append to a marks file, so the test sees which steps ran and how often: a step that completed
+before the crash must not run again; the one cut off by the crash may run again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client
+
+from translator import compile_text
+from worker.callbacks.client import report_task_succeeded
+from worker.execution import FlowRun
+from worker.executions import read_history, start_execution
+
+FUNCTIONS = Path(__file__).parents[1] / "worker" / "fixtures" / "functions" / "functions.yaml"
+
+FLOW = """\
+version: v1
+type: flow
+steps:
+  - type: task
+    name: first
+    resourceArn: acs:fc:::services/demo/functions/mark
+    inputMappings: [{target: marks, source: $input.marks}, {target: step, source: first}]
+  - type: wait
+    name: pause
+    duration: $.pause
+  - type: task
+    name: second
+    resourceArn: acs:fc:::services/demo/functions/mark
+    inputMappings:
+      - {target: marks, source: $input.marks}
+      - {target: step, source: second}
+      - {target: seconds, source: $input.work}
+  - type: task
+    name: third
+    resourceArn: acs:fc:::services/demo/functions/mark
+    inputMappings: [{target: marks, source: $input.marks}, {target: step, source: third}]
+"""
+
+
+class WorkerProcess:
+    """`fnf worker` as a child process of the test."""
+
+    def __init__(self, address: str, queue: str, log: Path) -> None:
+        self.log = log.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "cli.main",
+                "worker",
+                "--address",
+                address,
+                "--task-queue",
+                queue,
+                "--functions",
+                str(FUNCTIONS),
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "FNF_STICKY_QUEUE_TIMEOUT": "1"},
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the worker and everything it started (its function instances)."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.log.close()
+
+
+@pytest.fixture
+def workers(dev_server_address: str, tmp_path: Path) -> Iterator[Any]:
+    started: list[WorkerProcess] = []
+    queue = f"crash-{uuid.uuid4().hex[:8]}"
+
+    def start() -> WorkerProcess:
+        worker = WorkerProcess(dev_server_address, queue, tmp_path / "worker.log")
+        started.append(worker)
+        return worker
+
+    start.queue = queue  # type: ignore[attr-defined]
+    yield start
+    for worker in started:
+        if worker.process.poll() is None:
+            worker.kill()
+
+
+def marks(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+async def wait_until(check: Any, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.1)
+
+
+async def start_flow(address: str, queue: str, flow_input: dict[str, Any]) -> Any:
+    client = await Client.connect(address)
+    run = FlowRun(
+        dict(compile_text(FLOW)),
+        flow_input,
+        "crash",
+        f"exec-{uuid.uuid4()}",
+        heartbeat_timeout=2.0,
+    )
+    return client, await start_execution(client, queue, run, search_attributes=False)
+
+
+async def test_worker_killed_during_a_wait(
+    dev_server_address: str, workers: Any, tmp_path: Path
+) -> None:
+    marks_file = tmp_path / "marks"
+    first = workers()
+    client, handle = await start_flow(
+        dev_server_address, workers.queue, {"marks": str(marks_file), "pause": 3, "work": 0}
+    )
+
+    async def waiting() -> bool:
+        events = await read_history(client, handle.id)
+        return any(e["Type"] == "StepStarted" and e["StepName"] == "pause" for e in events)
+
+    await wait_until(waiting)
+    first.kill()
+    workers()
+    await asyncio.wait_for(handle.result(), 60)
+    assert marks(marks_file) == [
+        "first start",
+        "first end",
+        "second start",
+        "second end",
+        "third start",
+        "third end",
+    ]
+    events = await read_history(client, handle.id)
+    assert [e["EventId"] for e in events] == list(range(1, len(events) + 1))
+    assert events[-1]["Type"] == "ExecutionSucceeded"
+
+
+async def test_worker_killed_during_a_task(
+    dev_server_address: str, workers: Any, tmp_path: Path
+) -> None:
+    marks_file = tmp_path / "marks"
+    first = workers()
+    client, handle = await start_flow(
+        dev_server_address, workers.queue, {"marks": str(marks_file), "pause": 0, "work": 2}
+    )
+
+    async def second_running() -> bool:
+        return "second start" in marks(marks_file)
+
+    await wait_until(second_running)
+    first.kill()
+    workers()
+    await asyncio.wait_for(handle.result(), 60)
+    seen = marks(marks_file)
+    assert seen.count("first start") == 1, seen  # completed before the crash: not run again
+    assert seen.count("second end") == 1, seen  # cut off by the crash, then run to the end
+    assert seen.count("third start") == 1, seen
+    events = await read_history(client, handle.id)
+    second = [e["Type"] for e in events if e["StepName"] == "second"]
+    assert second == ["StepEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "StepExited"]
+
+
+CALLBACK = """\
+version: v1
+type: flow
+steps:
+  - type: task
+    name: approve
+    resourceArn: acs:fc:::services/demo/functions/echo
+    pattern: waitForCallback
+    inputMappings: [{target: token, source: $context.task.token}]
+"""
+
+
+async def test_a_parked_token_survives_a_worker_crash(
+    dev_server_address: str, workers: Any
+) -> None:
+    first = workers()
+    client = await Client.connect(dev_server_address)
+    run = FlowRun(dict(compile_text(CALLBACK)), {}, "crash", f"exec-{uuid.uuid4()}")
+    handle = await start_execution(client, workers.queue, run, search_attributes=False)
+    token = ""
+
+    async def parked() -> bool:
+        nonlocal token
+        for event in await read_history(client, handle.id):
+            if event["Type"] == "TaskSubmitted":
+                token = json.loads(event["EventDetail"])["output"]["token"]
+        return bool(token)
+
+    await wait_until(parked)
+    first.kill()
+    workers()
+    assert await report_task_succeeded(client, token, {"approved": True}) > 0
+    assert await asyncio.wait_for(handle.result(), 60) == {"approved": True}

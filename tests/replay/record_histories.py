@@ -1,0 +1,103 @@
+"""Record the Temporal histories of tests/replay/cases.py into tests/replay/histories/.
+
+Records the cases that have no history yet; `--all` replaces every history (do that only when
+old executions need not replay any more). Each case runs on the time-skipping test server with
+the real worker and functions; each run's history is written as Temporal JSON (continue-as-new
+runs as `<name>.run<N>.json`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from contextlib import AsyncExitStack, suppress
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from temporalio.client import Client, WorkflowFailureError  # noqa: E402
+from temporalio.testing import WorkflowEnvironment  # noqa: E402
+
+from tests.conftest import installed_binary  # noqa: E402
+from tests.replay.cases import CASES, Case  # noqa: E402
+from translator import compile_file  # noqa: E402
+from worker.assembly import Connectors, build_worker  # noqa: E402
+from worker.callbacks.client import report_task_succeeded  # noqa: E402
+from worker.execution import FlowRun  # noqa: E402
+from worker.executions import read_history, start_execution  # noqa: E402
+from worker.functions import FunctionRegistry, FunctionRuntime  # noqa: E402
+
+HISTORIES = Path(__file__).parent / "histories"
+EXAMPLES = ROOT / "examples"
+
+
+async def record(client: Client, case: Case, stack: AsyncExitStack) -> list[str]:
+    queue = f"record-{case.name}"
+    registry = EXAMPLES / case.example / "functions.yaml"
+    connectors = Connectors(FunctionRuntime(FunctionRegistry.load(registry)), None)
+    stack.push_async_callback(connectors.aclose)
+    await stack.enter_async_context(build_worker(client, queue, connectors))
+    graph = dict(compile_file(EXAMPLES / case.example / case.flow))
+    run = FlowRun(graph, case.input, case.example, f"{case.name}-{uuid.uuid4()}", **case.options)
+    handle = await start_execution(client, queue, run, search_attributes=False)
+    if case.report is not None:
+        await report_when_parked(client, handle.id, case.report)
+    with suppress(WorkflowFailureError):
+        await handle.result()
+    written = []
+    run_ids = await run_chain(client, handle.id)
+    for number, run_id in enumerate(run_ids, 1):
+        history = await client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
+        suffix = "" if len(run_ids) == 1 else f".run{number}"
+        path = HISTORIES / f"{case.name}{suffix}.json"
+        path.write_text(history.to_json())
+        written.append(path.name)
+    return written
+
+
+async def report_when_parked(client: Client, workflow_id: str, output: str) -> None:
+    while True:
+        for event in await read_history(client, workflow_id):
+            if event["Type"] == "TaskSubmitted":
+                token = json.loads(event["EventDetail"])["output"]["taskToken"]
+                await report_task_succeeded(client, token, output)
+                return
+        await asyncio.sleep(0.05)
+
+
+async def run_chain(client: Client, workflow_id: str) -> list[str]:
+    """The run ids of an execution, first to last, following continue-as-new backwards."""
+    latest = await client.get_workflow_handle(workflow_id).describe()
+    run_ids = [latest.run_id]
+    previous = (await client.get_workflow_handle(workflow_id).query("history"))["previousRunId"]
+    while previous:
+        run_ids.insert(0, previous)
+        handle = client.get_workflow_handle(workflow_id, run_id=previous)
+        previous = (await handle.query("history"))["previousRunId"]
+    return run_ids
+
+
+async def main() -> None:
+    HISTORIES.mkdir(exist_ok=True)
+    everything = "--all" in sys.argv[1:]
+    recorded = {path.name.split(".")[0] for path in HISTORIES.glob("*.json")}
+    if everything:
+        for old in HISTORIES.glob("*.json"):
+            old.unlink()
+    cases = [case for case in CASES if everything or case.name not in recorded]
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=installed_binary("temporal-test-server")
+    )
+    try:
+        async with AsyncExitStack() as stack:
+            for case in cases:
+                print(case.name, *await record(env.client, case, stack))
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

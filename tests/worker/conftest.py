@@ -1,0 +1,123 @@
+"""Run example flows on the session's Temporal server with the real worker and functions.
+
+`run_flow` starts one execution of a flow file (or text) on a worker that serves the
+registry of the flow's example, and returns what a user sees: status, output or error, and
+the FnF events.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest_asyncio
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from translator import compile_file, compile_text
+from worker.assembly import Connectors, build_worker
+from worker.execution import FlowRun
+from worker.executions import failure_of, read_history, start_execution
+from worker.functions import FunctionRegistry, FunctionRuntime
+from worker.naming import workflow_id
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@dataclass
+class Outcome:
+    status: str
+    output: dict[str, Any] | None
+    error: str | None
+    cause: str | None
+    events: list[dict[str, Any]]
+    workflow_id: str
+    runs: int = 1
+
+    def types(self, step: str | None = None) -> list[str]:
+        return [e["Type"] for e in self.events if step is None or e["StepName"] == step]
+
+    def trail(self) -> list[str]:
+        return [f"{e['Type']}:{e['StepName']}" if e["StepName"] else e["Type"] for e in self.events]
+
+    def detail(self, kind: str, step: str = "", nth: int = 0) -> dict[str, Any]:
+        found = [e for e in self.events if e["Type"] == kind and e["StepName"] == step]
+        return dict(json.loads(found[nth]["EventDetail"]))
+
+
+RunFlow = Callable[..., Awaitable[Outcome]]
+
+
+async def count_runs(client: Client, workflow_id_: str) -> int:
+    """How many runs continue-as-new chained into this execution."""
+    runs, run_id = 0, None
+    while True:
+        runs += 1
+        segment = await client.get_workflow_handle(workflow_id_, run_id=run_id).query("history")
+        run_id = segment.get("previousRunId")
+        if not run_id:
+            return runs
+
+
+async def execute(client: Client, queue: str, run: FlowRun) -> Outcome:
+    handle = await start_execution(client, queue, run, search_attributes=False)
+    try:
+        output = await handle.result()
+    except WorkflowFailureError as failure:
+        assert isinstance(failure.cause, ApplicationError), failure.cause
+        error, cause = failure_of(failure.cause)
+        events = await read_history(client, handle.id)
+        return Outcome("Failed", None, error, cause, events, handle.id)
+    events = await read_history(client, handle.id)
+    runs = await count_runs(client, handle.id)
+    return Outcome("Succeeded", output, None, None, events, handle.id, runs)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def run_flow(temporal_env: WorkflowEnvironment) -> AsyncIterator[RunFlow]:
+    """run_flow(name, input, flow="flow.yaml", text=None, functions=None, **FlowRun fields).
+
+    `name` is the example (its flow and registry) and the flow name; `text` replaces the flow
+    file, `functions` the registry."""
+    async with AsyncExitStack() as stack:
+        queues: dict[str, str] = {}
+
+        async def queue_for(example: str, registry_file: Path) -> str:
+            if example not in queues:
+                queue = f"examples-{example}-{uuid.uuid4().hex[:6]}"
+                registry = (
+                    FunctionRegistry.load(registry_file)
+                    if registry_file.exists()
+                    else FunctionRegistry.from_mapping({})
+                )
+                connectors = Connectors(FunctionRuntime(registry), None)
+                stack.push_async_callback(connectors.aclose)
+                worker = build_worker(temporal_env.client, queue, connectors)
+                await stack.enter_async_context(worker)
+                queues[example] = queue
+            return queues[example]
+
+        async def run(
+            example: str,
+            flow_input: dict[str, Any],
+            flow: str = "flow.yaml",
+            text: str | None = None,
+            functions: Path | None = None,
+            **fields: Any,
+        ) -> Outcome:
+            graph = compile_text(text) if text else compile_file(EXAMPLES / example / flow)
+            name = f"exec-{uuid.uuid4()}"
+            run = FlowRun(dict(graph), flow_input, example, name, **fields)
+            registry = functions or EXAMPLES / example / "functions.yaml"
+            queue = await queue_for(str(registry) if functions else example, registry)
+            outcome = await execute(temporal_env.client, queue, run)
+            assert outcome.workflow_id == workflow_id(example, name)
+            return outcome
+
+        yield run

@@ -1,0 +1,134 @@
+"""FDL retries run as Temporal activity retries, decided per failure (DESIGN 7).
+
+Temporal retries an activity by one RetryPolicy and hides intermediate attempts from the
+workflow. FDL has an ordered list of retriers with a counter each, and its history shows every
+attempt. So each attempt:
+
+1. restores the ledger (finished attempts and per-policy counters) from the heartbeat details
+   that the previous attempt left behind; Temporal keeps them across attempts;
+2. heartbeats while the call runs, which keeps the ledger current and lets a crashed worker be
+   noticed (heartbeat timeout) and the attempt re-run elsewhere;
+3. on failure asks `next_retry`: either the attempt fails retryable with the policy's backoff as
+   `next_retry_delay`, or non-retryable so that the workflow's catch decides;
+4. returns (or fails with) the whole ledger, from which the workflow records
+   TaskScheduled/TaskStarted/TaskSucceeded|TaskFailed|TaskTimedOut per attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+
+from translator.graph import RetryNode
+from worker.activities.requests import AttemptRecord, TaskRequest, TaskResult
+from worker.activities.retry import count_retry, next_retry
+from worker.interpreter.events import format_time
+from worker.interpreter.failures import RUNTIME_ERROR, TASK_TIMEOUT
+
+DEFAULT_HEARTBEAT_EVERY = 10.0
+
+
+class TaskError(Exception):
+    """An attempt failed with FnF error `name` (what retry and catch match) and `cause`."""
+
+    def __init__(self, name: str, cause: str) -> None:
+        super().__init__(f"{name}: {cause}")
+        self.name = name
+        self.cause = cause
+
+
+@dataclass
+class Ledger:
+    """What survives between attempts, as heartbeat details."""
+
+    attempts: list[AttemptRecord] = field(default_factory=list)
+    counters: list[int] = field(default_factory=list)
+    current: AttemptRecord | None = None
+
+    @classmethod
+    def restore(cls, details: list[Any]) -> Ledger:
+        """The previous attempt's ledger. An attempt that never ended (its worker died) is
+        dropped: it is run again rather than counted as an FDL failure."""
+        if not details or not isinstance(details[0], dict):
+            return cls()
+        saved = details[0]
+        return cls(
+            attempts=[AttemptRecord(**record) for record in saved.get("attempts", [])],
+            counters=list(saved.get("counters", [])),
+        )
+
+    def details(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def now_text() -> str:
+    return format_time(datetime.now(UTC))
+
+
+async def run_attempt(request: TaskRequest, call: Callable[[], Awaitable[Any]]) -> TaskResult:
+    """Run one Temporal attempt of an FDL task under the ledger protocol above."""
+    info = activity.info()
+    ledger = Ledger.restore(list(info.heartbeat_details))
+    timeout = info.heartbeat_timeout
+    heartbeat_every = timeout.total_seconds() / 3 if timeout else DEFAULT_HEARTBEAT_EVERY
+    record = AttemptRecord(
+        started=now_text(), scheduled=format_time(info.current_attempt_scheduled_time)
+    )
+    ledger.current = record
+    try:
+        async with _heartbeating(ledger, heartbeat_every):
+            output = await call()
+    except TaskError as failure:
+        raise _attempt_failed(request, ledger, record, failure) from None
+    except Exception as unexpected:  # a bug must still end as a catchable FnF error
+        bug = TaskError(RUNTIME_ERROR, f"{type(unexpected).__name__}: {unexpected}")
+        raise _attempt_failed(request, ledger, record, bug) from unexpected
+    record.ended = now_text()
+    ledger.attempts.append(record)
+    return TaskResult(output=output, attempts=ledger.attempts)
+
+
+def _attempt_failed(
+    request: TaskRequest, ledger: Ledger, record: AttemptRecord, failure: TaskError
+) -> ApplicationError:
+    record.ended = now_text()
+    record.error, record.cause = failure.name, failure.cause
+    record.timed_out = failure.name == TASK_TIMEOUT
+    ledger.attempts.append(record)
+    ledger.current = None
+    policies: list[RetryNode] = request.retry  # type: ignore[assignment]
+    decision = next_retry(policies, ledger.counters, failure.name)
+    if decision is not None:
+        ledger.counters = count_retry(ledger.counters, decision, len(policies))
+    activity.heartbeat(ledger.details())
+    return ApplicationError(
+        failure.cause,
+        ledger.details(),
+        type=failure.name,
+        non_retryable=decision is None,
+        next_retry_delay=None if decision is None else timedelta(seconds=decision.delay_seconds),
+        category=ApplicationErrorCategory.BENIGN,
+    )
+
+
+@contextlib.asynccontextmanager
+async def _heartbeating(ledger: Ledger, every: float) -> AsyncIterator[None]:
+    async def beat() -> None:
+        while True:
+            activity.heartbeat(ledger.details())
+            await asyncio.sleep(every)
+
+    beating = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating

@@ -1,0 +1,57 @@
+"""Task steps on FC functions and `action:` APIs: calls through the function runtime."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from temporalio import activity
+
+from translator.resources import Resource
+from worker.activities.attempts import TaskError, run_attempt
+from worker.activities.requests import INVOKE_ACTION, INVOKE_FUNCTION, TaskRequest, TaskResult
+from worker.functions import FunctionError, FunctionRuntime, Invocation
+from worker.interpreter.failures import INVALID_LOCAL
+
+
+class FunctionActivities:
+    """One instance per worker process: it owns the warm function instances."""
+
+    def __init__(self, runtime: FunctionRuntime) -> None:
+        self.runtime = runtime
+
+    @activity.defn(name=INVOKE_FUNCTION)
+    async def invoke_function(self, request: TaskRequest) -> TaskResult:
+        """FC InvokeFunction: the event is the step's mapped input (DESIGN 11)."""
+        return await run_attempt(request, lambda: self._call(request, request.payload))
+
+    @activity.defn(name=INVOKE_ACTION)
+    async def invoke_action(self, request: TaskRequest) -> TaskResult:
+        """An `action:` API: its request parameters are the serviceParams, else the input."""
+        parameters = request.payload if request.params is None else request.params
+        return await run_attempt(request, lambda: self._call(request, parameters))
+
+    async def _call(self, request: TaskRequest, event: Any) -> dict[str, Any]:
+        info = activity.info()
+        invocation = Invocation(
+            request_id=f"{info.workflow_run_id}-{info.activity_id}-{info.attempt}",
+            flow=request.flow,
+            execution=request.execution,
+            step=request.step,
+            attempt=info.attempt,
+            timeout=request.timeout_seconds,
+        )
+        resource: Resource = request.resource  # type: ignore[assignment]
+        body = json.dumps(event, ensure_ascii=False).encode()
+        try:
+            output = await self.runtime.invoke(resource, body, invocation)
+        except FunctionError as failure:
+            raise TaskError(failure.name, failure.cause) from None
+        if not isinstance(output, dict):
+            raise TaskError(INVALID_LOCAL, f"the result is not a JSON object: {_preview(output)}")
+        return output
+
+
+def _preview(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 200 else text[:200] + "..."

@@ -1,0 +1,65 @@
+"""What the workflow hands a task activity and what it gets back (the activity boundary).
+
+Both sides are plain dataclasses of JSON values, so that recorded histories replay byte for byte
+and the Temporal UI shows readable payloads.
+"""
+
+# No `from __future__ import annotations` here: Temporal's converter resolves these hints
+# inside the workflow sandbox, where string annotations cannot be evaluated.
+from dataclasses import dataclass, field
+from typing import Any
+
+INVOKE_FUNCTION = "InvokeFunction"
+INVOKE_ACTION = "InvokeAction"
+SEND_MESSAGE = "SendMessage"
+PUBLISH_MESSAGE = "PublishMessage"
+
+ACTIVITY_FOR_KIND = {
+    "fc": INVOKE_FUNCTION,
+    "action": INVOKE_ACTION,
+    "mns-queue": SEND_MESSAGE,
+    "mns-topic": PUBLISH_MESSAGE,
+}
+"""Which activity type serves each resource kind (sub-flows are child workflows instead)."""
+
+
+@dataclass
+class TaskRequest:
+    """One task step's call, with everything the activity needs to retry it the FDL way.
+
+    `payload` is the step's mapped input; `params` its evaluated serviceParams (None when the
+    step has none). `retry` is the step's FDL retry list, decided inside the activity (DESIGN 7).
+    """
+
+    resource: dict[str, Any]
+    payload: dict[str, Any]
+    params: dict[str, Any] | None
+    retry: list[dict[str, Any]]
+    timeout_seconds: float | None
+    flow: str
+    execution: str
+    step: str
+
+
+@dataclass
+class AttemptRecord:
+    """One attempt as the activity saw it; the workflow turns it into Task* events.
+
+    `scheduled` is Temporal's time for the attempt (a retry's is the failure plus its backoff),
+    `started` and `ended` the worker's clock around the call.
+    """
+
+    started: str
+    scheduled: str = ""
+    ended: str = ""
+    error: str | None = None
+    cause: str | None = None
+    timed_out: bool = False
+
+
+@dataclass
+class TaskResult:
+    """A successful call: the service's output and every attempt it took (the last succeeded)."""
+
+    output: Any
+    attempts: list[AttemptRecord] = field(default_factory=list)

@@ -1,0 +1,81 @@
+"""Build a Temporal worker that runs FnFFlow and every task activity (`fnf worker`, `fnf run`)."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from worker.activities.functions import FunctionActivities
+from worker.activities.messages import MessageActivities
+from worker.activities.parent_reports import report_parent_task
+from worker.connectors.mns import MnsClient, MnsCredentials
+from worker.functions import FunctionRegistry, FunctionRuntime
+from worker.settings import Settings
+from worker.workflow import FnFFlow
+
+
+@dataclass
+class Connectors:
+    """The long-lived clients the activities call through; closed with the worker."""
+
+    functions: FunctionRuntime
+    mns: MnsClient | None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Connectors:
+        registry = (
+            FunctionRegistry.load(settings.functions)
+            if settings.functions is not None
+            else FunctionRegistry.from_mapping({})
+        )
+        mns = None
+        if settings.mns_endpoint:
+            credentials = MnsCredentials(settings.mns_access_key_id, settings.mns_access_key_secret)
+            mns = MnsClient(settings.mns_endpoint, credentials)
+        return cls(FunctionRuntime(registry), mns)
+
+    async def aclose(self) -> None:
+        try:
+            await self.functions.aclose()
+        finally:
+            if self.mns is not None:
+                await self.mns.aclose()
+
+
+def build_worker(client: Client, task_queue: str, connectors: Connectors, **options: Any) -> Worker:
+    """A worker for FnFFlow and the four task activities; `options` go to temporalio's Worker."""
+    functions = FunctionActivities(connectors.functions)
+    messages = MessageActivities(connectors.mns)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[FnFFlow],
+        activities=[
+            functions.invoke_function,
+            functions.invoke_action,
+            messages.send_message,
+            messages.publish_message,
+            report_parent_task,
+        ],
+        **options,
+    )
+
+
+async def run_worker(client: Client, settings: Settings, stack: AsyncExitStack) -> Worker:
+    """Start a worker in the background of `stack`; it stops (and its connectors close) with it."""
+    connectors = Connectors.from_settings(settings)
+    stack.push_async_callback(connectors.aclose)
+    worker = build_worker(
+        client,
+        settings.task_queue,
+        connectors,
+        max_concurrent_activities=settings.max_concurrent_activities,
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.sticky_queue_timeout),
+    )
+    await stack.enter_async_context(worker)
+    return worker

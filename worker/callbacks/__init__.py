@@ -1,0 +1,1 @@
+"""waitForCallback task tokens: minting and parsing them, and reporting a task's result."""

@@ -1,0 +1,28 @@
+"""What a ReportTaskSucceeded/ReportTaskFailed carries into the workflow, and its answer."""
+
+# No `from __future__ import annotations`: Temporal resolves these hints in the sandbox.
+from dataclasses import dataclass
+
+REPORT_UPDATE = "ReportTask"
+
+TASK_ALREADY_COMPLETED = "TaskAlreadyCompleted"
+INVALID_ARGUMENT = "InvalidArgument"
+EXECUTION_NOT_FOUND = "ExecutionNotExists"
+
+
+@dataclass
+class TaskReport:
+    """`output` (a JSON object's text) when `succeeded`, else `error` and `cause`."""
+
+    token: str
+    succeeded: bool
+    output: str = ""
+    error: str = ""
+    cause: str = ""
+
+
+@dataclass
+class ReportAccepted:
+    """ReportTaskSucceeded answers the EventId of the event that recorded the report."""
+
+    event_id: int

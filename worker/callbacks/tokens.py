@@ -1,0 +1,59 @@
+"""Task tokens (DESIGN 8): opaque to users, parseable by us, unguessable.
+
+A token is base64url of `v1#<flow>#<execution>#<stepEventId>#<secret>`, the shape FnF's own
+tokens have (`v1#WaitForCallbackWorkflow#69f71f89-…#2#S1dx…=`). Flow and execution give the
+workflow to report to; `secret` is 128 random bits drawn by the workflow (`workflow.random()`,
+so replay draws the same ones) and kept only in its state and history. The workflow's Update
+validator accepts a report only when the secret matches a task it is waiting on, which makes
+a token verifiable by the one party that must check it, without a key shared between processes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+
+VERSION = "v1"
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")
+_SECRET = re.compile(r"[0-9a-f]{32}")
+MAX_TOKEN_CHARS = 1024
+
+
+class InvalidTaskToken(ValueError):
+    """The text is not a task token this service issued."""
+
+
+@dataclass(frozen=True)
+class TaskToken:
+    flow: str
+    execution: str
+    step_event_id: int
+    secret: str
+
+    def encode(self) -> str:
+        text = f"{VERSION}#{self.flow}#{self.execution}#{self.step_event_id}#{self.secret}"
+        return base64.urlsafe_b64encode(text.encode()).decode()
+
+    @classmethod
+    def decode(cls, token: str) -> TaskToken:
+        if not token or len(token) > MAX_TOKEN_CHARS:
+            raise InvalidTaskToken("the task token is empty or too long")
+        try:
+            text = base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8")
+        except (binascii.Error, UnicodeError, ValueError):
+            raise InvalidTaskToken("the task token is not valid base64") from None
+        parts = text.split("#")
+        if len(parts) != 5 or parts[0] != VERSION:
+            raise InvalidTaskToken("the task token has an unknown format")
+        _, flow, execution, event_id, secret = parts
+        valid = (
+            _NAME.fullmatch(flow)
+            and _NAME.fullmatch(execution)
+            and event_id.isdigit()
+            and _SECRET.fullmatch(secret)
+        )
+        if not valid:
+            raise InvalidTaskToken("the task token has an unknown format")
+        return cls(flow, execution, int(event_id), secret)

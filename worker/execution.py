@@ -1,0 +1,57 @@
+"""The input of one FnFFlow run: everything an execution needs, pinned when it starts."""
+
+# No `from __future__ import annotations` here: Temporal's converter resolves these hints
+# inside the workflow sandbox, where string annotations cannot be evaluated.
+from dataclasses import dataclass, field
+from typing import Any
+
+from worker.interpreter.context import DEFAULT_HEARTBEAT_TIMEOUT
+
+STOP_SIGNAL = "StopExecution"
+
+DEFAULT_CONTINUE_AS_NEW_AT = 10_000
+"""Temporal history length at which a run hands over to a fresh one (its limit is 51,200)."""
+
+
+@dataclass
+class StopRequest:
+    """StopExecution's Error and Cause, signalled before the cancellation request."""
+
+    error: str = ""
+    cause: str = ""
+
+
+@dataclass
+class Resumption:
+    """Where a continued run picks up: the root sequence's position and data, the event
+    numbering (EventIds keep counting across runs) and the tokens of finished callback tasks
+    (a late report still gets TaskAlreadyCompleted)."""
+
+    position: int
+    local: dict[str, Any]
+    flow_input: dict[str, Any]
+    next_event_id: int
+    closed_tokens: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FlowRun:
+    """The workflow input (DESIGN 2): the compiled definition, never re-read while running.
+
+    `flows` are the pinned graphs of the sub-flows it may start, by flow name.
+    `continue_as_new_at` is the history length that triggers continue-as-new (Temporal may
+    suggest it earlier). `resumption` is set only on a continued run.
+    """
+
+    graph: dict[str, Any]
+    input: dict[str, Any]
+    flow_name: str
+    execution_name: str
+    flows: dict[str, Any] = field(default_factory=dict)
+    heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
+    continue_as_new_at: int = DEFAULT_CONTINUE_AS_NEW_AT
+    resumption: Resumption | None = None
+    definition: str = ""
+    """The FDL text the graph was compiled from (DescribeExecution's FlowDefinition)."""
+    callback_token: str = ""
+    """StartExecution's CallbackFnFTaskToken: the task this execution reports its end to."""

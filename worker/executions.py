@@ -1,0 +1,94 @@
+"""Client-side helpers shared by the CLI and the API: start an execution, read its history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+
+from worker.execution import FlowRun
+from worker.naming import EXECUTION_NAME, FLOW_NAME, SEARCH_ATTRIBUTE_KEYS, workflow_id
+from worker.workflow import FnFFlow
+
+EXECUTION_TIMEOUT = timedelta(days=365)
+"""A flow's default execution timeout (FDL decision 3)."""
+
+
+async def ensure_search_attributes(client: Client, namespace: str) -> bool:
+    """Register FnFFlowName/FnFExecutionName if missing (idempotent). False when the cluster
+    does not let us (no operator permission, or a server without custom attributes)."""
+    try:
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+        missing = {
+            key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+            for key in SEARCH_ATTRIBUTE_KEYS
+            if key.name not in listed.custom_attributes
+        }
+        if missing:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+            )
+    except RPCError:
+        return False
+    return True
+
+
+async def start_execution(
+    client: Client, task_queue: str, run: FlowRun, *, search_attributes: bool = True
+) -> WorkflowHandle[Any, Any]:
+    """Start one execution; Temporal refuses a reused name (ExecutionAlreadyExists, DESIGN 3)."""
+    attributes = (
+        TypedSearchAttributes(
+            [
+                SearchAttributePair(FLOW_NAME, run.flow_name),
+                SearchAttributePair(EXECUTION_NAME, run.execution_name),
+            ]
+        )
+        if search_attributes
+        else None
+    )
+    return await client.start_workflow(
+        FnFFlow.run,
+        run,
+        id=workflow_id(run.flow_name, run.execution_name),
+        task_queue=task_queue,
+        execution_timeout=EXECUTION_TIMEOUT,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=attributes,
+    )
+
+
+async def read_history(
+    client: Client, workflow_id_: str, run_id: str | None = None
+) -> list[dict[str, Any]]:
+    """All FnF events of an execution, across the runs continue-as-new chained together."""
+    segment = await client.get_workflow_handle(workflow_id_, run_id=run_id).query("history")
+    events: list[dict[str, Any]] = list(segment["events"])
+    previous = segment.get("previousRunId")
+    while previous:
+        handle = client.get_workflow_handle(workflow_id_, run_id=previous)
+        segment = await handle.query("history")
+        events = list(segment["events"]) + events
+        previous = segment.get("previousRunId")
+    return events
+
+
+def failure_of(error: BaseException | None) -> tuple[str, str]:
+    """(error, cause) of a failed execution, from the workflow's ApplicationError."""
+    if isinstance(error, ApplicationError):
+        if error.details and isinstance(error.details[0], dict):
+            detail = error.details[0]
+            return str(detail.get("error", "")), str(detail.get("cause", ""))
+        return error.type or "", error.message
+    return "FnF.RuntimeError", str(error) if error else ""

@@ -1,0 +1,101 @@
+"""The workflow's side of task tokens: which tasks wait for a report, and checking reports.
+
+The Update validator calls `check` (it must not change state) so that a bad report is refused
+synchronously and never enters history; the handler then calls `deliver`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+from worker.callbacks.reports import INVALID_ARGUMENT, TASK_ALREADY_COMPLETED, TaskReport
+from worker.callbacks.tokens import InvalidTaskToken, TaskToken
+from worker.interpreter.context import ExecutionFacts
+
+MAX_ERROR_CHARS = 128
+MAX_CAUSE_CHARS = 4096
+REMEMBERED_TOKENS = 5000
+"""Closed tokens remembered (across continue-as-new) to answer TaskAlreadyCompleted."""
+
+
+@dataclass
+class Waiting:
+    """One task attempt waiting for its report; `event_id` is set once the report is recorded."""
+
+    token: TaskToken
+    report: TaskReport | None = None
+    event_id: int | None = None
+
+
+@dataclass
+class Callbacks:
+    waiting: dict[str, Waiting] = field(default_factory=dict)
+    closed: list[str] = field(default_factory=list)
+
+    def issue(self, facts: ExecutionFacts, step_event_id: int) -> Waiting:
+        """A fresh token for one attempt, accepting reports from now on."""
+        secret = f"{workflow.random().getrandbits(128):032x}"
+        token = TaskToken(facts.flow_name, facts.execution_name, step_event_id, secret)
+        waiting = Waiting(token)
+        self.waiting[secret] = waiting
+        return waiting
+
+    def close(self, waiting: Waiting) -> None:
+        """No more reports for this token; a pending report handler gets event 0."""
+        self.waiting.pop(waiting.token.secret, None)
+        self.closed = [*self.closed, waiting.token.secret][-REMEMBERED_TOKENS:]
+        if waiting.event_id is None:
+            waiting.event_id = 0
+
+    def check(self, report: TaskReport, facts: ExecutionFacts) -> Waiting:
+        """The waiting task this report completes, or an ApplicationError saying why not."""
+        try:
+            token = TaskToken.decode(report.token)
+        except InvalidTaskToken as error:
+            raise _refused(INVALID_ARGUMENT, str(error)) from None
+        if (token.flow, token.execution) != (facts.flow_name, facts.execution_name):
+            raise _refused(INVALID_ARGUMENT, "the task token belongs to another execution")
+        waiting = self.waiting.get(token.secret)
+        if waiting is None or waiting.report is not None:
+            if waiting is not None or token.secret in self.closed:
+                raise _refused(
+                    TASK_ALREADY_COMPLETED, f"Task {report.token} has already completed."
+                )
+            raise _refused(INVALID_ARGUMENT, "no task of this execution has this token")
+        _check_content(report)
+        return waiting
+
+    def deliver(self, report: TaskReport, facts: ExecutionFacts) -> Waiting:
+        waiting = self.check(report, facts)
+        waiting.report = report
+        return waiting
+
+
+def parse_output(report: TaskReport) -> dict[str, Any]:
+    value = json.loads(report.output or "{}")
+    assert isinstance(value, dict)
+    return value
+
+
+def _check_content(report: TaskReport) -> None:
+    if report.succeeded:
+        try:
+            value = json.loads(report.output or "{}")
+        except json.JSONDecodeError as error:
+            raise _refused(INVALID_ARGUMENT, f"Output is not valid JSON: {error}") from None
+        if not isinstance(value, dict):
+            raise _refused(INVALID_ARGUMENT, "Output must be a JSON object")
+        return
+    if not 1 <= len(report.error) <= MAX_ERROR_CHARS:
+        raise _refused(INVALID_ARGUMENT, f"Error must be 1-{MAX_ERROR_CHARS} characters")
+    if len(report.cause) > MAX_CAUSE_CHARS:
+        raise _refused(INVALID_ARGUMENT, f"Cause must be at most {MAX_CAUSE_CHARS} characters")
+
+
+def _refused(code: str, message: str) -> ApplicationError:
+    return ApplicationError(message, type=code, non_retryable=True)

@@ -1,0 +1,136 @@
+"""A task's activity call: functions, `action:` APIs and MNS queues/topics.
+
+The activity retries the FDL way (worker/activities/attempts.py) and reports every attempt;
+this module turns those attempts into the Task* events of the FnF history and a failure into
+a StepFailure for the sequence's catch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from translator.graph import StepNode
+from worker.activities.requests import ACTIVITY_FOR_KIND, AttemptRecord, TaskRequest, TaskResult
+from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
+from worker.interpreter.steps.base import StepRun
+from worker.interpreter.steps.service_params import service_params
+
+LONGEST_ATTEMPT_SECONDS = 86400
+"""FC's longest function timeout: an attempt with no timeoutSeconds is bounded by it."""
+
+INFRASTRUCTURE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=60),
+    maximum_attempts=0,
+)
+"""Retries Temporal decides alone: an attempt lost with its worker. FDL errors always carry
+their own decision (non_retryable or next_retry_delay), so this never retries a function error."""
+
+
+async def call_activity(
+    node: StepNode,
+    value: dict[str, Any],
+    run: StepRun,
+    succeeded: str = "TaskSucceeded",
+    failed: str = "TaskFailed",
+) -> Any:
+    """Run the task's activity; record its attempts; its output, or a StepFailure."""
+    request = task_request(node, value, run)
+    scheduled = run.record("TaskScheduled", _scheduled_detail(node, value))
+    kinds = (succeeded, failed)
+    try:
+        result = await workflow.execute_activity(
+            ACTIVITY_FOR_KIND[node["resource"]["kind"]],
+            request,
+            result_type=TaskResult,
+            start_to_close_timeout=_attempt_bound(node),
+            heartbeat_timeout=timedelta(seconds=run.interpreter.facts.heartbeat_timeout),
+            retry_policy=INFRASTRUCTURE_RETRY,
+        )
+    except ActivityError as error:
+        failure = _step_failure(error)
+        record_attempts(run, node, value, scheduled, _attempts_of(error.cause), None, kinds)
+        raise failure from None
+    record_attempts(run, node, value, scheduled, result.attempts, result.output, kinds)
+    return result.output
+
+
+def task_request(node: StepNode, value: dict[str, Any], run: StepRun) -> TaskRequest:
+    facts = run.interpreter.facts
+    timeout = node.get("timeoutSeconds")
+    return TaskRequest(
+        resource=dict(node["resource"]),
+        payload=value,
+        params=service_params(node, value, run.context),
+        retry=[dict(policy) for policy in node.get("retry", [])],
+        timeout_seconds=None if timeout is None else float(timeout),
+        flow=facts.flow_name,
+        execution=facts.execution_name,
+        step=node["name"],
+    )
+
+
+def record_attempts(
+    run: StepRun,
+    node: StepNode,
+    value: dict[str, Any],
+    scheduled: int,
+    attempts: list[AttemptRecord],
+    output: Any = None,
+    kinds: tuple[str, str] = ("TaskSucceeded", "TaskFailed"),
+) -> None:
+    """Task events per attempt. A retry's TaskScheduled carries Temporal's time for scheduling
+    it (right after the previous failure); its backoff shows before the TaskStarted."""
+    for number, attempt in enumerate(attempts):
+        if number > 0:
+            detail = _scheduled_detail(node, value)
+            retried_at = attempt.scheduled or attempts[number - 1].ended
+            scheduled = run.record("TaskScheduled", detail, time=retried_at)
+        run.record("TaskStarted", {"attempt": number + 1}, scheduled, time=attempt.started)
+        if attempt.error is None:
+            run.record(kinds[0], {"output": output}, scheduled, time=attempt.ended)
+        else:
+            kind = "TaskTimedOut" if attempt.timed_out else kinds[1]
+            failed = {"error": attempt.error, "cause": attempt.cause}
+            run.record(kind, failed, scheduled, time=attempt.ended)
+
+
+def _scheduled_detail(node: StepNode, value: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceArn": node["resource"]["arn"], "input": value}
+
+
+def _attempt_bound(node: StepNode) -> timedelta:
+    """Temporal's own per-attempt limit, past the step's: the activity enforces timeoutSeconds
+    itself so that FnF.TaskTimeout stays an FDL error that retry and catch see."""
+    timeout = node.get("timeoutSeconds") or LONGEST_ATTEMPT_SECONDS
+    return timedelta(seconds=timeout + 60)
+
+
+def _step_failure(error: ActivityError) -> StepFailure:
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and cause.type:
+        attempts = _attempts_of(cause)
+        return StepFailure(cause.type, cause.message, retry_count=max(len(attempts) - 1, 0))
+    return StepFailure(RUNTIME_ERROR, f"the task activity failed: {cause or error}")
+
+
+def _attempts_of(cause: BaseException | None) -> list[AttemptRecord]:
+    """The ledger the activity attached to its final failure (see attempts.py)."""
+    if not isinstance(cause, ApplicationError) or not cause.details:
+        return []
+    ledger = cause.details[0]
+    if not isinstance(ledger, dict):
+        return []
+    fields = set(asdict(AttemptRecord(started="")))
+    return [
+        AttemptRecord(**{k: v for k, v in record.items() if k in fields})
+        for record in ledger.get("attempts", [])
+        if isinstance(record, dict)
+    ]

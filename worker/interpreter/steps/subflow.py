@@ -1,0 +1,127 @@
+"""task on `acs:fnf:::flow/<name>`: a sub-flow, run as a Temporal child workflow (FDL 11.13).
+
+`requestResponse` starts the child and goes on with `{Name, FlowName, Status, StartedTime}`;
+`sync` waits and takes the child's output, or fails with the child's error name. The child runs
+the definition pinned when the parent started (DESIGN 2). Retry policies work as for any task,
+with durable timers between attempts.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import SearchAttributePair, WorkflowIDReusePolicy
+from temporalio.exceptions import (
+    ApplicationError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+)
+from temporalio.workflow import ParentClosePolicy
+
+from translator.graph import RetryNode, StepNode
+from worker.activities.retry import count_retry, next_retry
+from worker.execution import FlowRun
+from worker.interpreter.events import format_time
+from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
+from worker.interpreter.steps.base import StepOutcome, StepRun
+from worker.interpreter.steps.service_params import service_params
+from worker.naming import EXECUTION_NAME, FLOW_NAME, workflow_id
+
+FLOW_NOT_EXISTS = "fnf.FlowNotExists"
+EXECUTION_ALREADY_EXISTS = "fnf.ExecutionAlreadyExists"
+
+
+class SubflowTask:
+    async def execute(self, node: StepNode, value: dict[str, Any], run: StepRun) -> StepOutcome:
+        policies: list[RetryNode] = node.get("retry", [])
+        counters: list[int] = []
+        retries = 0
+        while True:
+            scheduled = run.record("TaskScheduled", {"resourceArn": node["resource"]["arn"]})
+            run.record("TaskStarted", {}, scheduled)
+            try:
+                output = await self.attempt(node, value, run)
+            except StepFailure as failure:
+                failed = {"error": failure.error, "cause": failure.cause}
+                run.record("TaskFailed", failed, scheduled)
+                decision = next_retry(policies, counters, failure.error)
+                if decision is None:
+                    raise StepFailure(failure.error, failure.cause, retry_count=retries) from None
+                counters = count_retry(counters, decision, len(policies))
+                retries += 1
+                await workflow.sleep(decision.delay_seconds)
+                continue
+            run.record("TaskSucceeded", {"output": output}, scheduled)
+            return StepOutcome(local=output)
+
+    async def attempt(self, node: StepNode, value: dict[str, Any], run: StepRun) -> Any:
+        flow = node["resource"]["flow"]
+        facts = run.interpreter.facts
+        graph = facts.flows.get(flow)
+        if graph is None:
+            raise StepFailure(FLOW_NOT_EXISTS, f"flow {flow} does not exist")
+        params = service_params(node, value, run.context) or {}
+        name = str(params.get("ExecutionName") or workflow.uuid4())
+        child_input = params.get("Input", value)
+        if not isinstance(child_input, dict):
+            raise StepFailure(RUNTIME_ERROR, "serviceParams.Input must be a JSON object")
+        child = FlowRun(
+            graph,
+            child_input,
+            flow,
+            name,
+            flows=facts.flows,
+            heartbeat_timeout=facts.heartbeat_timeout,
+        )
+        if node.get("pattern") == "sync":
+            return await _run_child(child, wait=True)
+        started = workflow.now()
+        await _run_child(child, wait=False)
+        return {
+            "Name": name,
+            "FlowName": flow,
+            "Status": "Running",
+            "StartedTime": format_time(started),
+        }
+
+
+async def _run_child(child: FlowRun, wait: bool) -> Any:
+    child_id = workflow_id(child.flow_name, child.execution_name)
+    try:
+        handle = await workflow.start_child_workflow(
+            "FnFFlow",
+            child,
+            id=child_id,
+            result_type=dict,
+            parent_close_policy=ParentClosePolicy.TERMINATE if wait else ParentClosePolicy.ABANDON,
+            search_attributes=_inherited_search_attributes(child),
+            execution_timeout=timedelta(days=365),
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        raise StepFailure(
+            EXECUTION_ALREADY_EXISTS, f"execution {child.execution_name} already exists"
+        ) from None
+    if not wait:
+        return None
+    try:
+        return await handle
+    except ChildWorkflowError as error:
+        cause = error.cause
+        if isinstance(cause, ApplicationError) and cause.type:
+            raise StepFailure(cause.type, cause.message) from None
+        raise StepFailure(RUNTIME_ERROR, f"sub-flow {child_id} ended: {cause or error}") from None
+
+
+def _inherited_search_attributes(child: FlowRun) -> Any:
+    """Children carry the flow and execution name attributes when their parent does (the
+    cluster has them registered)."""
+    parent = workflow.info().typed_search_attributes
+    if parent.get(FLOW_NAME) is None:
+        return None
+    return parent.updated(
+        SearchAttributePair(FLOW_NAME, child.flow_name),
+        SearchAttributePair(EXECUTION_NAME, child.execution_name),
+    )

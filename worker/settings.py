@@ -1,0 +1,50 @@
+"""One configuration story (DESIGN 12): `FNF_*` environment variables, read by pydantic-settings.
+
+The same names appear in docker-compose.yml, the CLI's options and the README.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from worker.execution import DEFAULT_CONTINUE_AS_NEW_AT
+from worker.interpreter.context import DEFAULT_HEARTBEAT_TIMEOUT
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FNF_", extra="ignore")
+
+    temporal_address: str | None = Field(
+        default=None, description="host:port of Temporal; unset starts the embedded dev server"
+    )
+    namespace: str = "default"
+    task_queue: str = "fnf"
+    functions: Path | None = Field(default=None, description="the functions.yaml registry")
+    mns_endpoint: str | None = Field(default=None, description="MNS endpoint for queue tasks")
+    mns_access_key_id: str = ""
+    mns_access_key_secret: str = ""
+    heartbeat_timeout: float = Field(default=DEFAULT_HEARTBEAT_TIMEOUT, gt=0)
+    continue_as_new_at: int = Field(default=DEFAULT_CONTINUE_AS_NEW_AT, ge=100)
+    dev_server_db: Path | None = Field(
+        default=None, description="database file of the embedded dev server (unset: in memory)"
+    )
+    dev_server_ui_port: int | None = None
+    api_task_queue: str = Field(
+        default="fnf-api", description="task queue of flow definitions and schedule starts"
+    )
+    region: str = Field(default="cn-hangzhou", description="the region the API answers as")
+    allow_unsigned: bool = Field(
+        default=False, description="accept API calls without a signature (local use only)"
+    )
+    access_keys_file: Path | None = Field(
+        default=None, description="AccessKey pairs for signed calls (besides FNF_ACCESS_KEYS)"
+    )
+    max_concurrent_activities: int = Field(default=500, ge=1)
+    sticky_queue_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="seconds before a dead worker's cached executions move to other workers",
+    )
