@@ -39,7 +39,8 @@ from temporalio.worker import Worker
 
 from translator import compile_text
 from worker.execution import DEFAULT_CONTINUE_AS_NEW_AT, FlowRun
-from worker.executions import read_history, start_execution
+from worker.executions import start_execution
+from worker.history import read_history, run_chain
 
 FNF_QUEUE = "bench-loop-fnf"
 HAND_QUEUE = "bench-loop-hand"
@@ -77,17 +78,6 @@ async def runs_of(client: Client, workflow_id: str) -> list[WorkflowExecution]:
     """Every run of an execution, oldest first (visibility; the dev server's is immediate)."""
     runs = [run async for run in client.list_workflows(f'WorkflowId = "{workflow_id}"')]
     return sorted(runs, key=lambda run: run.start_time)
-
-
-async def chain_length(client: Client, workflow_id: str) -> int:
-    """Runs counted by walking `previousRunId` back from the latest run (queries the worker)."""
-    count, run_id = 0, None
-    while True:
-        count += 1
-        segment = await client.get_workflow_handle(workflow_id, run_id=run_id).query("history")
-        run_id = segment.get("previousRunId")
-        if not run_id:
-            return count
 
 
 async def report_progress(client: Client, workflow_id: str, began: float) -> None:
@@ -154,7 +144,7 @@ async def run_fnf(
     try:
         events = await read_history(client, workflow_id)
         read_seconds = time.perf_counter() - began
-        walked = await chain_length(client, workflow_id)
+        walked = len(await run_chain(client, workflow_id))
     except (RPCError, WorkflowQueryFailedError) as error:
         # e.g. one run's events over the server's blob size limit (2 MB by default)
         read_seconds = time.perf_counter() - began

@@ -64,7 +64,11 @@ async def serve(
         client = connection.client
         store = FlowStore(client, settings.api_task_queue)
         executions = ExecutionService(
-            client, store, settings.task_queue, connection.search_attributes
+            client,
+            store,
+            settings.task_queue,
+            connection.search_attributes,
+            settings.run_options(),
         )
         schedules = ScheduleService(client, store, settings.api_task_queue)
         context = ApiContext(client, store, executions, schedules, settings.region)

@@ -21,7 +21,8 @@ from translator import compile_file
 from translator.errors import FlowValidationError
 from worker.assembly import run_worker
 from worker.execution import FlowRun
-from worker.executions import failure_of, read_history, start_execution
+from worker.executions import failure_of, start_execution
+from worker.history import read_history_page
 from worker.settings import Settings
 
 POLL_SECONDS = 0.25
@@ -63,8 +64,7 @@ def run(
         flow_name=name or _flow_name(flow),
         execution_name=execution or str(uuid.uuid4()),
         flows=collect_subflows(graph, [flow.parent]),  # type: ignore[arg-type]
-        heartbeat_timeout=settings.heartbeat_timeout,
-        continue_as_new_at=settings.continue_as_new_at,
+        **settings.run_options(),
     )
     succeeded = asyncio.run(_run(settings, execution_run, not no_worker, console))
     exit_now(0 if succeeded else 1)
@@ -86,14 +86,11 @@ async def _run(settings: Settings, run: FlowRun, with_worker: bool, console: Con
 
 async def _follow(client: Client, handle: WorkflowHandle[Any, Any], console: Console) -> bool:
     """Print new events until the execution closes, then its result."""
-    printed = 0
+    position: tuple[int, str | None] = (1, None)
     result = asyncio.ensure_future(handle.result())
     while True:
         done = result.done()
-        events = await read_history(client, handle.id)
-        for event in events[printed:]:
-            _print_event(event, console)
-        printed = len(events)
+        position = await _print_events_since(client, handle.id, position, console)
         if done:
             break
         await asyncio.wait({result}, timeout=POLL_SECONDS)
@@ -106,6 +103,22 @@ async def _follow(client: Client, handle: WorkflowHandle[Any, Any], console: Con
     console.print("[bold green]Succeeded[/bold green]")
     console.print_json(json.dumps(output, ensure_ascii=False))
     return True
+
+
+async def _print_events_since(
+    client: Client, workflow_id: str, position: tuple[int, str | None], console: Console
+) -> tuple[int, str | None]:
+    """Print the events from `position` (EventId, run) on; returns where the next call starts."""
+    start, run_id = position
+    while True:
+        page = await read_history_page(client, workflow_id, start, run_id=run_id)
+        for event in page.events:
+            _print_event(event, console)
+        if page.events:
+            start = page.events[-1]["EventId"] + 1
+        run_id = page.run_id
+        if page.next_event_id is None:
+            return start, run_id
 
 
 def _print_event(event: dict[str, Any], console: Console) -> None:

@@ -5,12 +5,28 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-from worker.interpreter.context import DEFAULT_HEARTBEAT_TIMEOUT
+from worker.interpreter.context import DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_STEP_DATA_LIMIT
 
 STOP_SIGNAL = "StopExecution"
 
 DEFAULT_CONTINUE_AS_NEW_AT = 10_000
 """Temporal history length at which a run hands over to a fresh one (its limit is 51,200)."""
+
+
+HISTORY_PAGE_LIMIT = 1000
+HISTORY_PAGE_BYTES = 1_000_000
+"""A `history` answer stays near this size (Temporal refuses payloads over 2 MB by default)."""
+
+
+@dataclass
+class HistoryRequest:
+    """The `history` query's argument: this run's events from `from_event_id` on (0: from the
+    run's first), at most `limit` of them and, past the first, about `max_bytes` of them. Steps
+    may carry 32 KiB each, so a run's whole history can exceed what one answer may hold."""
+
+    from_event_id: int = 0
+    limit: int = HISTORY_PAGE_LIMIT
+    max_bytes: int = HISTORY_PAGE_BYTES
 
 
 @dataclass
@@ -55,3 +71,5 @@ class FlowRun:
     """The FDL text the graph was compiled from (DescribeExecution's FlowDefinition)."""
     callback_token: str = ""
     """StartExecution's CallbackFnFTaskToken: the task this execution reports its end to."""
+    step_data_limit: int = DEFAULT_STEP_DATA_LIMIT
+    """Bytes of JSON one step's input, output and local may total (FDL decision 11); 0: none."""

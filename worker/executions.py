@@ -1,4 +1,4 @@
-"""Client-side helpers shared by the CLI and the API: start an execution, read its history."""
+"""Client-side helpers shared by the CLI and the API: start an execution, read its failure."""
 
 from __future__ import annotations
 
@@ -67,21 +67,6 @@ async def start_execution(
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         search_attributes=attributes,
     )
-
-
-async def read_history(
-    client: Client, workflow_id_: str, run_id: str | None = None
-) -> list[dict[str, Any]]:
-    """All FnF events of an execution, across the runs continue-as-new chained together."""
-    segment = await client.get_workflow_handle(workflow_id_, run_id=run_id).query("history")
-    events: list[dict[str, Any]] = list(segment["events"])
-    previous = segment.get("previousRunId")
-    while previous:
-        handle = client.get_workflow_handle(workflow_id_, run_id=previous)
-        segment = await handle.query("history")
-        events = list(segment["events"]) + events
-        previous = segment.get("previousRunId")
-    return events
 
 
 def failure_of(error: BaseException | None) -> tuple[str, str]:

@@ -6,12 +6,13 @@ The same names appear in docker-compose.yml, the CLI's options and the README.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from worker.execution import DEFAULT_CONTINUE_AS_NEW_AT
-from worker.interpreter.context import DEFAULT_HEARTBEAT_TIMEOUT
+from worker.interpreter.context import DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_STEP_DATA_LIMIT
 
 
 class Settings(BaseSettings):
@@ -28,6 +29,11 @@ class Settings(BaseSettings):
     mns_access_key_secret: str = ""
     heartbeat_timeout: float = Field(default=DEFAULT_HEARTBEAT_TIMEOUT, gt=0)
     continue_as_new_at: int = Field(default=DEFAULT_CONTINUE_AS_NEW_AT, ge=100)
+    step_data_limit: int = Field(
+        default=DEFAULT_STEP_DATA_LIMIT,
+        ge=0,
+        description="bytes of JSON a step's input, output and local may total (0: no limit)",
+    )
     dev_server_db: Path | None = Field(
         default=None, description="database file of the embedded dev server (unset: in memory)"
     )
@@ -48,3 +54,11 @@ class Settings(BaseSettings):
         gt=0,
         description="seconds before a dead worker's cached executions move to other workers",
     )
+
+    def run_options(self) -> dict[str, Any]:
+        """The FlowRun fields an execution takes from this configuration when it starts."""
+        return {
+            "heartbeat_timeout": self.heartbeat_timeout,
+            "continue_as_new_at": self.continue_as_new_at,
+            "step_data_limit": self.step_data_limit,
+        }

@@ -17,7 +17,13 @@ with workflow.unsafe.imports_passed_through():
     from translator.graph import FlowGraph, StepNode, check_format
     from worker.activities.parent_reports import REPORT_PARENT_TASK
     from worker.callbacks.reports import REPORT_UPDATE, ReportAccepted, TaskReport
-    from worker.execution import STOP_SIGNAL, FlowRun, Resumption, StopRequest
+    from worker.execution import (
+        STOP_SIGNAL,
+        FlowRun,
+        HistoryRequest,
+        Resumption,
+        StopRequest,
+    )
     from worker.interpreter.callbacks import Callbacks
     from worker.interpreter.context import ExecutionFacts
     from worker.interpreter.events import EventLog
@@ -38,7 +44,11 @@ class FnFFlow:
         self._log = EventLog()
         self._callbacks = Callbacks()
         self._facts = ExecutionFacts(
-            run.flow_name, run.execution_name, run.flows, run.heartbeat_timeout
+            run.flow_name,
+            run.execution_name,
+            run.flows,
+            run.heartbeat_timeout,
+            run.step_data_limit,
         )
         self._stop: StopRequest | None = None
         if run.resumption is not None:
@@ -62,17 +72,15 @@ class FnFFlow:
         """Refuse a bad, stale or second report before it reaches history (exactly once)."""
         self._callbacks.check(report, self._facts)
 
-    @workflow.query(name="events")
-    def events(self) -> list[dict[str, Any]]:
-        """This run's FnF-shaped events (all of them unless the execution continued-as-new)."""
-        return self._log.events
-
     @workflow.query(name="history")
-    def history(self) -> dict[str, Any]:
-        """This run's events and the run before it, to walk back across continue-as-new."""
+    def history(self, request: HistoryRequest | None = None) -> dict[str, Any]:
+        """A page of this run's events, where the run's numbering ends (`nextEventId`) and the
+        run before it, so readers can walk the runs continue-as-new chained together."""
+        asked = request or HistoryRequest()
         return {
             "firstEventId": self._log.first_id,
-            "events": self._log.events,
+            "nextEventId": self._log.next_id(),
+            "events": self._log.page(asked.from_event_id, asked.limit, asked.max_bytes),
             "previousRunId": workflow.info().continued_run_id,
         }
 

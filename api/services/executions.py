@@ -12,7 +12,7 @@ import base64
 import json
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +40,8 @@ from translator import compile_text
 from translator.errors import FlowValidationError
 from translator.graph import FlowGraph, iter_steps
 from worker.execution import FlowRun, StopRequest
-from worker.executions import failure_of, read_history, start_execution
+from worker.executions import failure_of, start_execution
+from worker.history import read_history_page
 from worker.interpreter.events import format_time
 from worker.naming import workflow_id
 
@@ -77,6 +78,8 @@ class ExecutionService:
     store: FlowStore
     task_queue: str
     search_attributes: bool = True
+    run_options: dict[str, Any] = field(default_factory=dict)
+    """FlowRun fields from the configuration (Settings.run_options): timeouts and limits."""
 
     async def start(
         self,
@@ -98,6 +101,7 @@ class ExecutionService:
             flows=await self._subflows(graph),
             definition=definition,
             callback_token=callback_token,
+            **self.run_options,
         )
         try:
             await start_execution(
@@ -174,14 +178,22 @@ class ExecutionService:
     async def history(
         self, flow: str, execution: str, limit: int, next_token: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """GetExecutionHistory; NextToken is the EventId to continue from."""
+        """GetExecutionHistory. NextToken is `<EventId>:<run id>`: where the page ends and the
+        run to continue in, so a page costs the same on the thousandth run as on the first
+        (a bare EventId also works, read forward from the first run)."""
         handle = self.client.get_workflow_handle(workflow_id(flow, execution))
         await self._describe(handle, flow, execution)
-        events = await read_history(self.client, handle.id)
-        start = int(next_token) if next_token and next_token.isdigit() else 1
-        page = [event for event in events if event["EventId"] >= start][:limit]
-        more = page and page[-1]["EventId"] < events[-1]["EventId"]
-        return page, str(page[-1]["EventId"] + 1) if more else None
+        start, run_id = _history_position(next_token)
+        if run_id is not None:
+            try:
+                await self.client.get_workflow_handle(handle.id, run_id=run_id).describe()
+            except RPCError as error:
+                if error.status not in BAD_RUN:
+                    raise
+                raise invalid_argument(f"NextToken '{next_token}' is not valid") from None
+        page = await read_history_page(self.client, handle.id, start, limit, run_id)
+        following = page.next_event_id
+        return page.events, None if following is None else f"{following}:{page.run_id}"
 
     async def stop(self, flow: str, execution: str, error: str, cause: str) -> dict[str, Any]:
         """StopExecution: error and cause first, then Temporal's cancellation."""
@@ -263,6 +275,19 @@ class ExecutionService:
         if status == "Succeeded":
             record["Output"] = json.dumps(await handle.result(), ensure_ascii=False)
         return record
+
+
+BAD_RUN = (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT)
+"""What Temporal answers for a NextToken's run id that names no run of the execution."""
+
+
+def _history_position(next_token: str | None) -> tuple[int, str | None]:
+    if not next_token:
+        return 1, None
+    event_id, _, run_id = next_token.partition(":")
+    if not event_id.isdigit() or int(event_id) < 1:
+        raise invalid_argument(f"NextToken '{next_token}' is not valid")
+    return int(event_id), run_id or None
 
 
 def pick_version(alias: dict[str, Any]) -> str:

@@ -86,9 +86,15 @@ async def test_start_describe_reuse_and_history(api: Api) -> None:
         await api.executions.start(flow, "first", {}, None)
     assert exists.value.code == "ExecutionAlreadyExists"
     page, token_next = await api.executions.history(flow, "first", 3, None)
-    assert [e["EventId"] for e in page] == [1, 2, 3] and token_next == "4"
+    assert [e["EventId"] for e in page] == [1, 2, 3] and token_next and token_next[:2] == "4:"
     rest, end = await api.executions.history(flow, "first", 100, token_next)
     assert rest[0]["EventId"] == 4 and end is None and rest[-1]["Type"] == "ExecutionSucceeded"
+    bare, _ = await api.executions.history(flow, "first", 2, "4")
+    assert bare == rest[:2]
+    for bad in ("four", "0", "4:no-such-run", f"4:{uuid.uuid4()}"):
+        with pytest.raises(ServiceError) as refused:
+            await api.executions.history(flow, "first", 2, bad)
+        assert refused.value.code == "InvalidArgument", bad
 
 
 async def test_stop_and_list(api: Api) -> None:

@@ -126,7 +126,13 @@ def test_tea_sdk_flow_lifecycle_and_errors(tea: TeaClient) -> None:
         tea_models.GetExecutionHistoryRequest(flow_name=flow, execution_name="x", limit=2)
     )
     assert [e.type for e in history.body.events] == ["ExecutionStarted", "StepEntered"]
-    assert history.body.next_token == "3"
+    assert history.body.next_token.startswith("3:")
+    rest = tea.get_execution_history(
+        tea_models.GetExecutionHistoryRequest(
+            flow_name=flow, execution_name="x", limit=100, next_token=history.body.next_token
+        )
+    )
+    assert rest.body.events[0].event_id == 3 and not rest.body.next_token
     with pytest.raises(Exception) as exists:
         tea.start_execution(tea_models.StartExecutionRequest(flow_name=flow, execution_name="x"))
     assert (exists.value.code, exists.value.status_code) == ("ExecutionAlreadyExists", 400)

@@ -15,7 +15,8 @@ from temporalio.client import Client
 from translator import compile_file
 from worker.assembly import run_worker
 from worker.execution import FlowRun
-from worker.executions import read_history, start_execution
+from worker.executions import start_execution
+from worker.history import read_history
 from worker.settings import Settings
 
 EXAMPLES = Path(__file__).parents[2] / "examples"

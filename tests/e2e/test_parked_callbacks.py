@@ -17,7 +17,8 @@ from translator import compile_file
 from worker.assembly import run_worker
 from worker.callbacks.client import ReportRefused, report_task_succeeded
 from worker.execution import FlowRun
-from worker.executions import read_history, start_execution
+from worker.executions import start_execution
+from worker.history import read_history
 from worker.naming import EXECUTION_NAME
 from worker.settings import Settings
 

@@ -25,7 +25,8 @@ from temporalio.client import Client
 from translator import compile_text
 from worker.callbacks.client import report_task_succeeded
 from worker.execution import FlowRun
-from worker.executions import read_history, start_execution
+from worker.executions import start_execution
+from worker.history import read_history
 
 FUNCTIONS = Path(__file__).parents[1] / "worker" / "fixtures" / "functions" / "functions.yaml"
 

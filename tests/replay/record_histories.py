@@ -27,8 +27,9 @@ from translator import compile_file  # noqa: E402
 from worker.assembly import Connectors, build_worker  # noqa: E402
 from worker.callbacks.client import report_task_succeeded  # noqa: E402
 from worker.execution import FlowRun  # noqa: E402
-from worker.executions import read_history, start_execution  # noqa: E402
+from worker.executions import start_execution  # noqa: E402
 from worker.functions import FunctionRegistry, FunctionRuntime  # noqa: E402
+from worker.history import read_history, run_chain  # noqa: E402
 
 HISTORIES = Path(__file__).parent / "histories"
 EXAMPLES = ROOT / "examples"
@@ -66,18 +67,6 @@ async def report_when_parked(client: Client, workflow_id: str, output: str) -> N
                 await report_task_succeeded(client, token, output)
                 return
         await asyncio.sleep(0.05)
-
-
-async def run_chain(client: Client, workflow_id: str) -> list[str]:
-    """The run ids of an execution, first to last, following continue-as-new backwards."""
-    latest = await client.get_workflow_handle(workflow_id).describe()
-    run_ids = [latest.run_id]
-    previous = (await client.get_workflow_handle(workflow_id).query("history"))["previousRunId"]
-    while previous:
-        run_ids.insert(0, previous)
-        handle = client.get_workflow_handle(workflow_id, run_id=previous)
-        previous = (await handle.query("history"))["previousRunId"]
-    return run_ids
 
 
 async def main() -> None:

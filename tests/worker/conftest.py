@@ -23,8 +23,9 @@ from temporalio.testing import WorkflowEnvironment
 from translator import compile_file, compile_text
 from worker.assembly import Connectors, build_worker
 from worker.execution import FlowRun
-from worker.executions import failure_of, read_history, start_execution
+from worker.executions import failure_of, start_execution
 from worker.functions import FunctionRegistry, FunctionRuntime
+from worker.history import read_history, run_chain
 from worker.naming import workflow_id
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -54,17 +55,6 @@ class Outcome:
 RunFlow = Callable[..., Awaitable[Outcome]]
 
 
-async def count_runs(client: Client, workflow_id_: str) -> int:
-    """How many runs continue-as-new chained into this execution."""
-    runs, run_id = 0, None
-    while True:
-        runs += 1
-        segment = await client.get_workflow_handle(workflow_id_, run_id=run_id).query("history")
-        run_id = segment.get("previousRunId")
-        if not run_id:
-            return runs
-
-
 async def execute(client: Client, queue: str, run: FlowRun) -> Outcome:
     handle = await start_execution(client, queue, run, search_attributes=False)
     try:
@@ -75,7 +65,7 @@ async def execute(client: Client, queue: str, run: FlowRun) -> Outcome:
         events = await read_history(client, handle.id)
         return Outcome("Failed", None, error, cause, events, handle.id)
     events = await read_history(client, handle.id)
-    runs = await count_runs(client, handle.id)
+    runs = len(await run_chain(client, handle.id))
     return Outcome("Succeeded", output, None, None, events, handle.id, runs)
 
 

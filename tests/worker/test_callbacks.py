@@ -20,8 +20,9 @@ from worker.assembly import Connectors, build_worker
 from worker.callbacks.client import ReportRefused, report_task_failed, report_task_succeeded
 from worker.callbacks.tokens import TaskToken
 from worker.execution import FlowRun, StopRequest
-from worker.executions import read_history, start_execution
+from worker.executions import start_execution
 from worker.functions import FunctionRegistry, FunctionRuntime
+from worker.history import read_history
 
 QUEUE = f"callbacks-{uuid.uuid4().hex[:6]}"
 

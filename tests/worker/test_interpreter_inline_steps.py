@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from translator import compile_text
+from worker.history import read_history
 from worker.workflow import FlowRun, FnFFlow
 
 QUEUE = "interpreter-inline-tests"
@@ -45,7 +46,7 @@ async def execute(
     try:
         output = await handle.result()
     finally:
-        events = await handle.query(FnFFlow.events)
+        events = await read_history(env.client, name)
     return output, events
 
 

@@ -31,8 +31,9 @@ from worker.assembly import Connectors, build_worker
 from worker.callbacks.client import report_task_succeeded
 from worker.connectors.mns import MnsClient
 from worker.execution import FlowRun
-from worker.executions import read_history, start_execution
+from worker.executions import start_execution
 from worker.functions import FunctionRegistry, FunctionRuntime
+from worker.history import read_history
 
 QUEUE = f"mns-tasks-{uuid.uuid4().hex[:6]}"
 

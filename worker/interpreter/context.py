@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_HEARTBEAT_TIMEOUT = 30.0
+DEFAULT_STEP_DATA_LIMIT = 32 * 1024
+"""FnF's budget for one step's input, output and local together, in bytes of JSON."""
 
 
 @dataclass(frozen=True)
@@ -14,13 +16,15 @@ class ExecutionFacts:
 
     `flows` holds the pinned definitions of the sub-flows this flow starts (DESIGN 2: a child
     runs the definition that was current when the parent started). `heartbeat_timeout` bounds
-    how long a task on a dead worker goes unnoticed.
+    how long a task on a dead worker goes unnoticed. `step_data_limit` is the data budget of
+    one step (0: none).
     """
 
     flow_name: str
     execution_name: str
     flows: dict[str, Any] = field(default_factory=dict)
     heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
+    step_data_limit: int = DEFAULT_STEP_DATA_LIMIT
 
 
 def context_object(

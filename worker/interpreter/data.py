@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from translator.expressions import Mapping, Scopes, evaluate_mappings
@@ -52,3 +53,11 @@ def error_output(
         return {}
     local = {"error": error, "cause": cause}
     return evaluate_mappings(mappings, Scopes(input=step_input_value, local=local, context={}))
+
+
+def data_size(*values: Any) -> int:
+    """Bytes of the values as compact UTF-8 JSON, the measure of FnF's step data budget."""
+    return sum(
+        len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+        for value in values
+    )

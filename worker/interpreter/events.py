@@ -14,6 +14,9 @@ from typing import Any
 
 from temporalio import workflow
 
+EVENT_ENVELOPE_BYTES = 200
+"""About what an event's fields other than EventDetail take once serialized."""
+
 
 def format_time(moment: datetime) -> str:
     """RFC 3339 UTC with milliseconds, as FnF writes it: 2020-10-27T22:17:52.413Z."""
@@ -23,13 +26,26 @@ def format_time(moment: datetime) -> str:
 @dataclass
 class EventLog:
     """This run's events. After continue-as-new a run starts at `first_id`; the earlier events
-    stay answerable by the earlier runs (see worker/history.py)."""
+    stay answerable by the earlier runs (worker/history.py reads across them)."""
 
     events: list[dict[str, Any]] = field(default_factory=list)
     first_id: int = 1
 
     def next_id(self) -> int:
         return self.first_id + len(self.events)
+
+    def page(self, from_id: int, limit: int, max_bytes: int) -> list[dict[str, Any]]:
+        """Events from `from_id` on: at most `limit`, and no more than about `max_bytes` of
+        them unless the first alone is larger."""
+        start = max(from_id, self.first_id) - self.first_id
+        chosen: list[dict[str, Any]] = []
+        size = 0
+        for event in self.events[start : start + max(limit, 0)]:
+            size += len(event["EventDetail"]) + EVENT_ENVELOPE_BYTES
+            if chosen and size > max_bytes:
+                break
+            chosen.append(event)
+        return chosen
 
     def record(
         self,

@@ -74,6 +74,7 @@ class SubflowTask:
             name,
             flows=facts.flows,
             heartbeat_timeout=facts.heartbeat_timeout,
+            step_data_limit=facts.step_data_limit,
         )
         if node.get("pattern") == "sync":
             return await _run_child(child, wait=True)

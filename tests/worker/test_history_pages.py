@@ -1,0 +1,43 @@
+"""Reading an execution's FnF history in pages, on the time-skipping server: across the runs
+continue-as-new chained, and in pieces small enough for Temporal when steps carry a lot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from tests.worker.conftest import RunFlow
+from tests.worker.history_checks import BULKY, BULKY_STEPS, COUNTDOWN, check_paging
+from worker.execution import HISTORY_PAGE_BYTES
+from worker.history import read_history, read_history_page
+
+FUNCTIONS = Path(__file__).parent / "fixtures" / "functions" / "functions.yaml"
+
+
+async def test_pages_cross_continue_as_new(
+    run_flow: RunFlow, temporal_env: WorkflowEnvironment
+) -> None:
+    outcome = await run_flow(
+        "pages", {"left": 20}, text=COUNTDOWN, functions=FUNCTIONS, continue_as_new_at=30
+    )
+    assert outcome.status == "Succeeded" and outcome.runs >= 3
+    assert [e["EventId"] for e in outcome.events] == list(range(1, len(outcome.events) + 1))
+    await check_paging(temporal_env.client, outcome.workflow_id, outcome.events)
+
+
+async def test_a_history_larger_than_one_answer_is_read_in_pieces(
+    run_flow: RunFlow, temporal_env: WorkflowEnvironment
+) -> None:
+    """Whole, this history is over the 4 MB a worker may send back in one answer (tried: the
+    query times out while the worker's answer is refused); page by page it reads fine."""
+    client = temporal_env.client
+    outcome = await run_flow("bulky", {"blob": "x" * 400_000}, text=BULKY, step_data_limit=0)
+    assert outcome.status == "Succeeded"
+    total = sum(len(e["EventDetail"]) for e in outcome.events)
+    assert total > 4 * HISTORY_PAGE_BYTES, "the history must not fit one answer"
+    assert len(outcome.events) == 2 + 4 * BULKY_STEPS
+    page = await read_history_page(client, outcome.workflow_id, limit=1000)
+    assert sum(len(e["EventDetail"]) for e in page.events) <= HISTORY_PAGE_BYTES + 400_000
+    assert page.next_event_id == page.events[-1]["EventId"] + 1
+    assert await read_history(client, outcome.workflow_id) == outcome.events
