@@ -80,15 +80,15 @@ async def serve(
                 activities=starter_activities(executions),
             )
         )
+        keys = AccessKeys.from_env()
+        if settings.access_keys_file is not None:
+            keys = keys.merged(AccessKeys.from_file(settings.access_keys_file))
         if with_worker:
-            await run_worker(client, settings, stack)
+            await run_worker(client, with_own_mns(settings, keys, host, port), stack)
 
         async def provide() -> ApiContext:
             return context
 
-        keys = AccessKeys.from_env()
-        if settings.access_keys_file is not None:
-            keys = keys.merged(AccessKeys.from_file(settings.access_keys_file))
         app = create_app(provide, keys, allow_unsigned=settings.allow_unsigned)
 
         async def temporal_client() -> Client:
@@ -103,3 +103,20 @@ async def serve(
             f"FnF API on http://{host}:{port} (docs at /docs), Temporal {connection.address}"
         )
         await server.serve()  # until SIGINT/SIGTERM; then the workers and server stop
+
+
+def with_own_mns(settings: Settings, keys: AccessKeys, host: str, port: int) -> Settings:
+    """Point this process's worker at this process's MNS facade, unless FNF_MNS_ENDPOINT
+    names another: queue and topic tasks then work with no MNS anywhere. The worker signs
+    with one of the API's own AccessKeys (with none, only an unsigned facade accepts it)."""
+    if settings.mns_endpoint:
+        return settings
+    key_id, secret = keys.first_pair() or ("", "")
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return settings.model_copy(
+        update={
+            "mns_endpoint": f"http://{local}:{port}",
+            "mns_access_key_id": key_id,
+            "mns_access_key_secret": secret,
+        }
+    )

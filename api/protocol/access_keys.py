@@ -80,6 +80,10 @@ class AccessKeys:
         """A table with both sets of keys; `other` wins on a shared ID."""
         return AccessKeys({**self._secrets, **other._secrets})
 
+    def first_pair(self) -> tuple[str, str] | None:
+        """Some (ID, secret) of the table, for a process that calls itself (fnf api's worker)."""
+        return next(iter(sorted(self._secrets.items())), None)
+
     def secret_for(self, access_key_id: str) -> str | None:
         return self._secrets.get(access_key_id)
 

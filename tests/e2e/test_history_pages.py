@@ -9,7 +9,8 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from tests.worker.history_checks import COUNTDOWN, check_paging
+from tests.worker.history_checks import check_paging
+from tests.worker.test_task_features import COUNTDOWN
 from translator import compile_text
 from worker.assembly import run_worker
 from worker.execution import FlowRun

@@ -9,32 +9,11 @@ from temporalio.client import Client
 
 from worker.history import read_history_page
 
-ARN = "acs:fc:::services/demo/functions"
-
-COUNTDOWN = f"""\
-version: v1
-type: flow
-steps:
-  - type: pass
-    name: start
-    outputMappings: [{{target: left, source: $input.left}}]
-  - type: task
-    name: tick
-    resourceArn: {ARN}/countdown
-    inputMappings: [{{target: left, source: $local.left}}]
-  - type: choice
-    name: again
-    inputMappings: [{{target: left, source: $local.left}}]
-    choices:
-      - condition: $.left > 0
-        goto: tick
-"""
-
 BULKY_STEPS = 8
 BULKY = "version: v1\ntype: flow\nsteps:\n" + "".join(
     f"  - type: pass\n    name: p{n}\n" for n in range(BULKY_STEPS)
 )
-"""Every step's events carry the whole input: with a 200 KB input, several MB of history."""
+"""Every step's events carry the whole input: with a 400 KB input, several MB of history."""
 
 
 async def pages(client: Client, workflow_id: str, limit: int) -> list[list[dict[str, Any]]]:

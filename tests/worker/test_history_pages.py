@@ -8,7 +8,8 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from tests.worker.conftest import RunFlow
-from tests.worker.history_checks import BULKY, BULKY_STEPS, COUNTDOWN, check_paging
+from tests.worker.history_checks import BULKY, BULKY_STEPS, check_paging
+from tests.worker.test_task_features import COUNTDOWN
 from worker.execution import HISTORY_PAGE_BYTES
 from worker.history import read_history, read_history_page
 
