@@ -19,6 +19,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from worker.execution import HISTORY_PAGE_LIMIT, HistoryRequest
 
+READ_ALL_PAGE_LIMIT = 100_000
+
 
 @dataclass
 class HistoryPage:
@@ -57,11 +59,14 @@ async def read_history_page(
 
 
 async def read_history(client: Client, workflow_id: str) -> list[dict[str, Any]]:
-    """Every FnF event of an execution so far."""
-    page = await read_history_page(client, workflow_id)
+    """Every FnF event of an execution so far, in pages bounded by size alone: a query of a
+    closed run replays that run on a worker, so fewer, fuller pages cost less."""
+    page = await read_history_page(client, workflow_id, limit=READ_ALL_PAGE_LIMIT)
     events = list(page.events)
     while page.next_event_id is not None:
-        page = await read_history_page(client, workflow_id, page.next_event_id, run_id=page.run_id)
+        page = await read_history_page(
+            client, workflow_id, page.next_event_id, READ_ALL_PAGE_LIMIT, page.run_id
+        )
         events += page.events
     return events
 

@@ -3,6 +3,7 @@ continue-as-new chained, and in pieces small enough for Temporal when steps carr
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
@@ -12,6 +13,7 @@ from tests.worker.history_checks import BULKY, BULKY_STEPS, check_paging
 from tests.worker.test_task_features import COUNTDOWN
 from worker.execution import HISTORY_PAGE_BYTES
 from worker.history import read_history, read_history_page
+from worker.interpreter.events import EventLog
 
 FUNCTIONS = Path(__file__).parent / "fixtures" / "functions" / "functions.yaml"
 
@@ -42,3 +44,24 @@ async def test_a_history_larger_than_one_answer_is_read_in_pieces(
     assert sum(len(e["EventDetail"]) for e in page.events) <= HISTORY_PAGE_BYTES + 400_000
     assert page.next_event_id == page.events[-1]["EventId"] + 1
     assert await read_history(client, outcome.workflow_id) == outcome.events
+
+
+def test_a_page_counts_bytes_as_the_answer_carries_them() -> None:
+    """Chinese text travels \\u-escaped in the query's JSON answer: 6 bytes a character."""
+    detail = json.dumps({"text": "中" * 1000}, ensure_ascii=False)
+    events = [
+        {
+            "EventId": n,
+            "Type": "StepEntered",
+            "StepName": "s",
+            "Time": "",
+            "ScheduleEventId": 0,
+            "EventDetail": detail,
+        }
+        for n in range(1, 11)
+    ]
+    log = EventLog(events)
+    assert len(log.page(1, 100, 20_000)) == 3  # about 6,100 bytes each
+    assert log.page(1, 100, 1) == events[:1]  # one event, however large
+    assert log.page(5, 2, 10**9) == events[4:6]
+    assert log.page(11, 5, 10**9) == []
