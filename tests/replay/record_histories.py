@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import sysconfig
 import uuid
 from contextlib import AsyncExitStack, suppress
 from pathlib import Path
@@ -35,6 +36,13 @@ HISTORIES = Path(__file__).parent / "histories"
 EXAMPLES = ROOT / "examples"
 
 
+def without_local_paths(text: str) -> str:
+    """Stack traces in failures name files by absolute path; a committed history should not
+    carry the recording machine's folders (replay does not read them)."""
+    site_packages = sysconfig.get_paths()["purelib"]
+    return text.replace(site_packages, "<site-packages>").replace(str(ROOT), "<project>")
+
+
 async def record(client: Client, case: Case, stack: AsyncExitStack) -> list[str]:
     queue = f"record-{case.name}"
     registry = EXAMPLES / case.example / "functions.yaml"
@@ -54,7 +62,7 @@ async def record(client: Client, case: Case, stack: AsyncExitStack) -> list[str]
         history = await client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
         suffix = "" if len(run_ids) == 1 else f".run{number}"
         path = HISTORIES / f"{case.name}{suffix}.json"
-        path.write_text(history.to_json())
+        path.write_text(without_local_paths(history.to_json()))
         written.append(path.name)
     return written
 

@@ -29,6 +29,11 @@ def test_every_case_has_a_recorded_history() -> None:
     assert recorded == {case.name for case in CASES}
 
 
+def test_histories_name_no_folder_of_the_recording_machine() -> None:
+    root = str(Path(__file__).resolve().parents[2])
+    assert not [path.name for path in HISTORIES if root in path.read_text()]
+
+
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda path: path.stem)
 async def test_history_replays(path: Path) -> None:
     await Replayer(workflows=[FnFFlow]).replay_workflow(load(path))
