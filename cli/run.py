@@ -22,7 +22,7 @@ from translator.errors import FlowValidationError
 from worker.assembly import run_worker
 from worker.execution import FlowRun
 from worker.executions import failure_of, start_execution
-from worker.history import read_history_page
+from worker.history import history_pages
 from worker.settings import Settings
 
 POLL_SECONDS = 0.25
@@ -110,15 +110,12 @@ async def _print_events_since(
 ) -> tuple[int, str | None]:
     """Print the events from `position` (EventId, run) on; returns where the next call starts."""
     start, run_id = position
-    while True:
-        page = await read_history_page(client, workflow_id, start, run_id=run_id)
+    async for page in history_pages(client, workflow_id, start, run_id):
         for event in page.events:
             _print_event(event, console)
-        if page.events:
-            start = page.events[-1]["EventId"] + 1
+            start = event["EventId"] + 1
         run_id = page.run_id
-        if page.next_event_id is None:
-            return start, run_id
+    return start, run_id
 
 
 def _print_event(event: dict[str, Any], console: Console) -> None:

@@ -8,6 +8,7 @@ so reading one page costs one or two queries however long the execution has run.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,17 +59,27 @@ async def read_history_page(
         run = following
 
 
+async def history_pages(
+    client: Client,
+    workflow_id: str,
+    start: int = 1,
+    run_id: str | None = None,
+    limit: int = READ_ALL_PAGE_LIMIT,
+) -> AsyncIterator[HistoryPage]:
+    """Every page from EventId `start` on, each continuing where the last ended. The default
+    limit leaves pages bounded by size alone: a query of a closed run replays that run on a
+    worker, so fewer, fuller pages cost less."""
+    while True:
+        page = await read_history_page(client, workflow_id, start, limit, run_id)
+        yield page
+        if page.next_event_id is None:
+            return
+        start, run_id = page.next_event_id, page.run_id
+
+
 async def read_history(client: Client, workflow_id: str) -> list[dict[str, Any]]:
-    """Every FnF event of an execution so far, in pages bounded by size alone: a query of a
-    closed run replays that run on a worker, so fewer, fuller pages cost less."""
-    page = await read_history_page(client, workflow_id, limit=READ_ALL_PAGE_LIMIT)
-    events = list(page.events)
-    while page.next_event_id is not None:
-        page = await read_history_page(
-            client, workflow_id, page.next_event_id, READ_ALL_PAGE_LIMIT, page.run_id
-        )
-        events += page.events
-    return events
+    """Every FnF event of an execution so far."""
+    return [event async for page in history_pages(client, workflow_id) for event in page.events]
 
 
 async def first_run(client: Client, workflow_id: str) -> str:

@@ -48,17 +48,17 @@ async def test_polling_succeeds_after_the_second_status_check(dev_server_address
     assert events[-2]["StepName"] == "JobSucceeded"
 
 
-def test_fnf_run_prints_events_and_result(dev_server_address: str) -> None:
-    saga = EXAMPLES / "saga"
-    completed = subprocess.run(
+def fnf_run_saga(dev_server_address: str, input_argument: str) -> subprocess.CompletedProcess[str]:
+    """`fnf run` of the saga example in a subprocess, on its own task queue."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
             "cli",
             "run",
-            str(saga / "flow.yaml"),
+            str(EXAMPLES / "saga" / "flow.yaml"),
             "--input",
-            f"@{saga / 'input.json'}",
+            input_argument,
             "--address",
             dev_server_address,
             "--task-queue",
@@ -69,6 +69,10 @@ def test_fnf_run_prints_events_and_result(dev_server_address: str) -> None:
         timeout=120,
         env={"COLUMNS": "200", "PATH": ""},
     )
+
+
+def test_fnf_run_prints_events_and_result(dev_server_address: str) -> None:
+    completed = fnf_run_saga(dev_server_address, f"@{EXAMPLES / 'saga' / 'input.json'}")
     assert completed.returncode == 0, completed.stdout + completed.stderr
     out = completed.stdout
     assert "TaskSucceeded" in out and "ReserveHotel" in out
@@ -77,31 +81,12 @@ def test_fnf_run_prints_events_and_result(dev_server_address: str) -> None:
 
 
 def test_fnf_run_reports_a_failed_execution(dev_server_address: str) -> None:
-    saga = EXAMPLES / "saga"
     flow_input = {
         "buy_train_ticket_result": False,
         "reserve_flight_result": "success",
         "reserve_hotel_result": "success",
     }
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cli",
-            "run",
-            str(saga / "flow.yaml"),
-            "--input",
-            json.dumps(flow_input),
-            "--address",
-            dev_server_address,
-            "--task-queue",
-            f"run-{uuid.uuid4().hex[:8]}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"COLUMNS": "200", "PATH": ""},
-    )
+    completed = fnf_run_saga(dev_server_address, json.dumps(flow_input))
     assert completed.returncode == 1, completed.stdout + completed.stderr
     assert "ExecutionFailed" in completed.stdout
     assert "Failed" in completed.stdout

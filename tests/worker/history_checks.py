@@ -7,7 +7,7 @@ from typing import Any
 
 from temporalio.client import Client
 
-from worker.history import read_history_page
+from worker.history import history_pages, read_history_page
 
 BULKY_STEPS = 8
 BULKY = "version: v1\ntype: flow\nsteps:\n" + "".join(
@@ -18,14 +18,7 @@ BULKY = "version: v1\ntype: flow\nsteps:\n" + "".join(
 
 async def pages(client: Client, workflow_id: str, limit: int) -> list[list[dict[str, Any]]]:
     """Every page from the first, following each page's NextToken position."""
-    found = []
-    start, run = 1, None
-    while True:
-        page = await read_history_page(client, workflow_id, start, limit, run)
-        found.append(page.events)
-        if page.next_event_id is None:
-            return found
-        start, run = page.next_event_id, page.run_id
+    return [page.events async for page in history_pages(client, workflow_id, limit=limit)]
 
 
 async def check_paging(client: Client, workflow_id: str, events: list[dict[str, Any]]) -> None:

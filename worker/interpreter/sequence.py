@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from translator.graph import StepNode
+from worker.interpreter.budget import DataBudget
 from worker.interpreter.callbacks import Callbacks
 from worker.interpreter.context import ExecutionFacts, context_object
-from worker.interpreter.data import data_size, error_output, merge, step_input, step_output
+from worker.interpreter.data import error_output, merge, step_input, step_output
 from worker.interpreter.events import EventLog
-from worker.interpreter.failures import RUNTIME_ERROR, StepFailure, matches
+from worker.interpreter.failures import StepFailure, matches
 from worker.interpreter.steps import EXECUTORS
 from worker.interpreter.steps.base import StepRun
 
@@ -46,32 +47,19 @@ class Interpreter:
             return step_input(node["inputMappings"], container_input, local, new_context)
 
         run = StepRun(self, node, entered_id, context, waiting, remap)
+        budget = DataBudget(name, self.facts.step_data_limit)
         try:
-            self._check_data_size(name, value)
+            budget.charge(value)  # before the step runs anything
             outcome = await EXECUTORS[node["type"]].execute(node, value, run)
             output = step_output(
                 node["outputMappings"], node["type"], value, outcome.local, context
             )
-            self._check_data_size(name, value, outcome.local, output)
+            budget.charge(outcome.local, output)
         except StepFailure as failure:
             return self._handle_failure(node, value, local, failure, entered_id)
         local = merge(local, output)
         self.log.record("StepExited", name, {"input": value, "local": local}, entered_id)
         return local, outcome.jump if outcome.jump is not None else node["next"]
-
-    def _check_data_size(self, name: str, *values: Any) -> None:
-        """FnF fails a step whose input, output and local total more than 32 KiB (FDL
-        decision 11); the input alone is checked before the step runs anything."""
-        limit = self.facts.step_data_limit
-        if limit <= 0:
-            return
-        size = data_size(*values)
-        if size > limit:
-            raise StepFailure(
-                RUNTIME_ERROR,
-                f"step {name}: input, output and local total {size} bytes of JSON, over the "
-                f"{limit}-byte limit of a step (FNF_STEP_DATA_LIMIT)",
-            )
 
     def _handle_failure(
         self,
