@@ -15,7 +15,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from worker.execution import FlowRun
+from worker.execution import STOP_SIGNAL, FlowRun, StopRequest
 from worker.naming import EXECUTION_NAME, FLOW_NAME, SEARCH_ATTRIBUTE_KEYS, workflow_id
 from worker.workflow import FnFFlow
 
@@ -77,3 +77,10 @@ def failure_of(error: BaseException | None) -> tuple[str, str]:
             return str(detail.get("error", "")), str(detail.get("cause", ""))
         return error.type or "", error.message
     return "FnF.RuntimeError", str(error) if error else ""
+
+
+async def stop_execution(handle: WorkflowHandle[Any, Any], error: str, cause: str) -> None:
+    """StopExecution: the error and cause first (a signal), then Temporal's cancellation, which
+    ends whatever the execution is doing with ExecutionStopped."""
+    await handle.signal(STOP_SIGNAL, StopRequest(error, cause))
+    await handle.cancel()

@@ -6,6 +6,10 @@ sequence, and after guarding it with `workflow.patched`) with:
 
     python tests/replay/record_histories.py          # new cases only
     python tests/replay/record_histories.py --all    # replace every history
+
+A `legacy` case keeps the history recorded by the code before a `workflow.patched` change, so
+that replay proves executions started before the change still take their old path; `--all`
+never re-records it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,12 @@ class Case:
     options: dict[str, Any] = field(default_factory=dict)
     report: str | None = None
     """For a waitForCallback flow: the Output reported for its task's token."""
+    text: str | None = None
+    """A flow of tests/replay/flows (run with the function fixtures of tests/worker) instead
+    of an example."""
+    stop_at: str | None = None
+    """StopExecution once this FnF event type is in the history (and its task has started)."""
+    legacy: bool = False
 
 
 SAGA_OK = {
@@ -30,6 +40,8 @@ SAGA_OK = {
     "reserve_flight_result": "success",
     "reserve_hotel_result": "success",
 }
+
+STOP = {"error": "Abandoned", "cause": "stopped while the task ran"}
 
 CASES = [
     Case("saga-succeeds", "saga", SAGA_OK),
@@ -66,4 +78,20 @@ CASES = [
             "target_endpoint": "oss-accelerate.aliyuncs.com",
         },
     ),
+    Case(
+        "stopped-task-legacy",
+        "stopped-task",
+        {},
+        text="stopped-task.yaml",
+        stop_at="TaskScheduled",
+        legacy=True,
+    ),
+    Case(
+        "failed-foreach-legacy",
+        "failed-foreach",
+        {"items": ["a", "bad", "c", "d"]},
+        text="failed-foreach.yaml",
+        legacy=True,
+    ),
+    Case("failed-parallel-legacy", "failed-parallel", {}, text="failed-parallel.yaml", legacy=True),
 ]

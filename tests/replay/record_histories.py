@@ -23,17 +23,19 @@ from temporalio.client import Client, WorkflowFailureError  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from tests.conftest import installed_binary  # noqa: E402
-from tests.replay.cases import CASES, Case  # noqa: E402
-from translator import compile_file  # noqa: E402
+from tests.replay.cases import CASES, STOP, Case  # noqa: E402
+from translator import compile_file, compile_text  # noqa: E402
 from worker.assembly import Connectors, build_worker  # noqa: E402
 from worker.callbacks.client import report_task_succeeded  # noqa: E402
 from worker.execution import FlowRun  # noqa: E402
-from worker.executions import start_execution  # noqa: E402
+from worker.executions import start_execution, stop_execution  # noqa: E402
 from worker.functions import FunctionRegistry, FunctionRuntime  # noqa: E402
 from worker.history import read_history, run_chain  # noqa: E402
 
 HISTORIES = Path(__file__).parent / "histories"
+FLOWS = Path(__file__).parent / "flows"
 EXAMPLES = ROOT / "examples"
+FIXTURE_FUNCTIONS = ROOT / "tests" / "worker" / "fixtures" / "functions" / "functions.yaml"
 
 
 def without_local_paths(text: str) -> str:
@@ -45,16 +47,23 @@ def without_local_paths(text: str) -> str:
 
 async def record(client: Client, case: Case, stack: AsyncExitStack) -> list[str]:
     queue = f"record-{case.name}"
-    registry = EXAMPLES / case.example / "functions.yaml"
+    registry = (
+        EXAMPLES / case.example / "functions.yaml" if case.text is None else FIXTURE_FUNCTIONS
+    )
     connectors = Connectors(FunctionRuntime(FunctionRegistry.load(registry)), None)
     stack.push_async_callback(connectors.aclose)
     await stack.enter_async_context(build_worker(client, queue, connectors))
-    graph = dict(compile_file(EXAMPLES / case.example / case.flow))
+    if case.text is None:
+        graph = dict(compile_file(EXAMPLES / case.example / case.flow))
+    else:
+        graph = dict(compile_text((FLOWS / case.text).read_text()))
     run = FlowRun(graph, case.input, case.example, f"{case.name}-{uuid.uuid4()}", **case.options)
     handle = await start_execution(client, queue, run, search_attributes=False)
     if case.report is not None:
         await report_when_parked(client, handle.id, case.report)
-    with suppress(WorkflowFailureError):
+    if case.stop_at is not None:
+        await stop_when_reached(client, handle.id, case.stop_at)
+    with suppress(WorkflowFailureError):  # failed or stopped
         await handle.result()
     written = []
     run_ids = await run_chain(client, handle.id)
@@ -77,14 +86,29 @@ async def report_when_parked(client: Client, workflow_id: str, output: str) -> N
         await asyncio.sleep(0.05)
 
 
+async def stop_when_reached(client: Client, workflow_id: str, event_type: str) -> None:
+    """StopExecution (as the API sends it) once `event_type` is recorded and a moment later,
+    so that the task it belongs to is running."""
+    while not any(e["Type"] == event_type for e in await read_history(client, workflow_id)):
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
+    await stop_execution(client.get_workflow_handle(workflow_id), STOP["error"], STOP["cause"])
+
+
 async def main() -> None:
     HISTORIES.mkdir(exist_ok=True)
     everything = "--all" in sys.argv[1:]
     recorded = {path.name.split(".")[0] for path in HISTORIES.glob("*.json")}
+    legacy = {case.name for case in CASES if case.legacy}
     if everything:
         for old in HISTORIES.glob("*.json"):
-            old.unlink()
-    cases = [case for case in CASES if everything or case.name not in recorded]
+            if old.name.split(".")[0] not in legacy:
+                old.unlink()
+    cases = [
+        case
+        for case in CASES
+        if case.name not in recorded or (everything and case.name not in legacy)
+    ]
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=installed_binary("temporal-test-server")
     )
