@@ -8,6 +8,8 @@ from typing import Any
 from worker.interpreter.context import DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_STEP_DATA_LIMIT
 
 STOP_SIGNAL = "StopExecution"
+CHILD_STOPPED_SIGNAL = "ChildStopped"
+"""Sent by a stopped `sync` sub-flow to its parent, before it closes, with its stop's Error."""
 
 DEFAULT_CONTINUE_AS_NEW_AT = 10_000
 """Temporal history length at which a run hands over to a fresh one (its limit is 51,200)."""
@@ -33,6 +35,15 @@ class HistoryRequest:
 class StopRequest:
     """StopExecution's Error and Cause, signalled before the cancellation request."""
 
+    error: str = ""
+    cause: str = ""
+
+
+@dataclass
+class ChildStopped:
+    """A `sync` sub-flow's stop, as its parent's task will fail with it."""
+
+    workflow_id: str
     error: str = ""
     cause: str = ""
 
@@ -73,3 +84,6 @@ class FlowRun:
     """StartExecution's CallbackFnFTaskToken: the task this execution reports its end to."""
     step_data_limit: int = DEFAULT_STEP_DATA_LIMIT
     """Bytes of JSON one step's input, output and local may total (FDL decision 11); 0: none."""
+    report_stop_to_parent: bool = False
+    """A `sync` sub-flow: when stopped, it signals its parent (CHILD_STOPPED_SIGNAL) the stop's
+    Error and Cause, which its parent's task fails with."""

@@ -6,11 +6,11 @@ import asyncio
 import json
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, FailureError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from translator.expressions import Scopes, evaluate_mappings
@@ -18,17 +18,20 @@ with workflow.unsafe.imports_passed_through():
     from worker.activities.parent_reports import REPORT_PARENT_TASK
     from worker.callbacks.reports import REPORT_UPDATE, ReportAccepted, TaskReport
     from worker.execution import (
+        CHILD_STOPPED_SIGNAL,
         STOP_SIGNAL,
+        ChildStopped,
         FlowRun,
         HistoryRequest,
         Resumption,
         StopRequest,
     )
     from worker.interpreter.callbacks import Callbacks
+    from worker.interpreter.cancellation import PATCH, STOPPED, CancelScope, Reason
     from worker.interpreter.context import ExecutionFacts
-    from worker.interpreter.events import EventLog
     from worker.interpreter.failures import StepFailure
     from worker.interpreter.sequence import Interpreter
+    from worker.interpreter.terminal import ExecutionLog
 
 WORKFLOW_NAME = "FnFFlow"
 
@@ -41,7 +44,7 @@ class FnFFlow:
     def __init__(self, run: FlowRun) -> None:
         # Set before any handler runs: after a worker restart, a queued report is validated
         # while the history is replayed, before `run` has executed a line.
-        self._log = EventLog()
+        self._log = ExecutionLog()
         self._callbacks = Callbacks()
         self._facts = ExecutionFacts(
             run.flow_name,
@@ -51,6 +54,9 @@ class FnFFlow:
             run.step_data_limit,
         )
         self._stop: StopRequest | None = None
+        self._scope = CancelScope()
+        """The root of the cancel scopes: its reason is the stop's Error and Cause."""
+        self._child_stops: dict[str, Reason] = {}
         if run.resumption is not None:
             self._log.first_id = run.resumption.next_event_id
             self._callbacks.closed = list(run.resumption.closed_tokens)
@@ -59,6 +65,12 @@ class FnFFlow:
     def stop(self, stop: StopRequest) -> None:
         """StopExecution's error and cause; the cancellation that follows ends the run."""
         self._stop = stop
+        self._scope.reason = Reason(stop.error, stop.cause)
+
+    @workflow.signal(name=CHILD_STOPPED_SIGNAL)
+    def child_stopped(self, stopped: ChildStopped) -> None:
+        """A `sync` sub-flow was stopped: the waiting task fails with its stop's Error."""
+        self._child_stops[stopped.workflow_id] = Reason(stopped.error, stopped.cause)
 
     @workflow.update(name=REPORT_UPDATE)
     async def report_task(self, report: TaskReport) -> ReportAccepted:
@@ -87,8 +99,59 @@ class FnFFlow:
     @workflow.run
     async def run(self, run: FlowRun) -> dict[str, Any]:
         graph: FlowGraph = check_format(run.graph)  # type: ignore[arg-type]
-        interpreter = Interpreter(self._facts, self._log, self._callbacks)
+        cleanly = workflow.patched(PATCH)
+        interpreter = Interpreter(
+            self._facts,
+            self._log,
+            self._callbacks,
+            scope=self._scope,
+            child_stops=self._child_stops,
+            cancels_cleanly=cleanly,
+        )
         resumption = run.resumption or self._start(graph, run)
+        if not cleanly:
+            return await self._run_before_patch(graph, interpreter, resumption, run)
+        try:
+            local = await self._run_root(graph["steps"], interpreter, resumption, run)
+            output = _mapped(graph["outputMappings"], resumption.flow_input, local, default=local)
+        except StepFailure as failure:
+            await self._fail(run, failure)
+        except asyncio.CancelledError:
+            await self._stopped(run)
+        await self._close(run, TaskReport(run.callback_token, True, json.dumps(output)))
+        self._log.record("ExecutionSucceeded", detail={"output": output})
+        return output
+
+    async def _fail(self, run: FlowRun, failure: StepFailure) -> NoReturn:
+        await self._close(run, TaskReport(run.callback_token, False, "", *_named(failure)))
+        self._log.record("ExecutionFailed", detail={"error": failure.error, "cause": failure.cause})
+        raise execution_failed(failure.error, failure.cause)
+
+    async def _close(self, run: FlowRun, report: TaskReport) -> None:
+        """Tell the parent task how the execution ended, before the terminal event. A stop
+        that lands meanwhile still stops the execution (the parent then hears of the stop,
+        unless it already heard the end); a parent that refuses the report (it has ended) does
+        not change this execution's end."""
+        try:
+            await _tell_parent(run, report)
+        except asyncio.CancelledError:
+            await self._stopped(run)
+
+    async def _stopped(self, run: FlowRun) -> NoReturn:
+        """Stopped: the parent hears of it, then ExecutionStopped is the last event. Every
+        step in flight has already recorded its end (they are awaited as they cancel)."""
+        stop = self._scope.why()
+        failed = TaskReport(run.callback_token, False, "", stop.error or STOPPED, stop.cause)
+        await _tell_parent(run, failed)
+        await _signal_waiting_parent(run, stop)
+        self._log.record("ExecutionStopped", detail=stop.detail())
+        raise asyncio.CancelledError()
+
+    async def _run_before_patch(
+        self, graph: FlowGraph, interpreter: Interpreter, resumption: Resumption, run: FlowRun
+    ) -> dict[str, Any]:
+        """The command sequence of executions started before cancellation.PATCH, kept for
+        their replay: a cancelled task failed the execution, events followed the end."""
         try:
             local = await self._run_root(graph["steps"], interpreter, resumption, run)
         except StepFailure as failure:
@@ -147,6 +210,34 @@ async def _report_parent(run: FlowRun, report: TaskReport) -> None:
         start_to_close_timeout=timedelta(minutes=1),
         retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
     )
+
+
+async def _tell_parent(run: FlowRun, report: TaskReport) -> None:
+    """_report_parent for executions since cancellation.PATCH: a cancelled report raises
+    CancelledError; a refused one (the parent task has ended) is logged, since it does not
+    change how this execution ended."""
+    try:
+        await _report_parent(run, report)
+    except FailureError as error:
+        if is_cancelled_exception(error):
+            raise asyncio.CancelledError() from None
+        workflow.logger.warning("the parent task refused the report: %s", error)
+
+
+async def _signal_waiting_parent(run: FlowRun, stop: Reason) -> None:
+    """A stopped `sync` sub-flow tells its parent the stop's Error and Cause before it
+    closes, so the parent's task fails with them (subflow.py). A parent that has closed
+    meanwhile cannot hear it, and need not."""
+    parent = workflow.info().parent
+    if not run.report_stop_to_parent or parent is None:
+        return
+    stopped = ChildStopped(workflow.info().workflow_id, stop.error, stop.cause)
+    try:
+        await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+            CHILD_STOPPED_SIGNAL, stopped
+        )
+    except FailureError:
+        workflow.logger.info("the parent of a stopped sub-flow has closed")
 
 
 def _named(failure: StepFailure) -> tuple[str, str]:

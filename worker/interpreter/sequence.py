@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import asyncio
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from translator.graph import StepNode
 from worker.interpreter.budget import DataBudget
 from worker.interpreter.callbacks import Callbacks
+from worker.interpreter.cancellation import CancelScope, Reason
 from worker.interpreter.context import ExecutionFacts, context_object
 from worker.interpreter.data import error_output, merge, step_input, step_output
 from worker.interpreter.events import EventLog
@@ -21,6 +23,16 @@ class Interpreter:
     facts: ExecutionFacts
     log: EventLog
     callbacks: Callbacks = field(default_factory=Callbacks)
+    scope: CancelScope = field(default_factory=CancelScope)
+    """Why this sequence's work would be cancelled (worker/interpreter/cancellation.py)."""
+    child_stops: dict[str, Reason] = field(default_factory=dict)
+    """Stop errors that `sync` sub-flows reported before they closed, by workflow id."""
+    cancels_cleanly: bool = True
+    """False for an execution started before the cancellation rules (cancellation.PATCH)."""
+
+    def within(self, scope: CancelScope) -> Interpreter:
+        """The same interpreter for the members of a parallel or foreach step."""
+        return replace(self, scope=scope)
 
     async def run_sequence(self, steps: list[StepNode], container_input: Any) -> dict[str, Any]:
         """Run from the first step until a step ends the sequence; returns its local."""
@@ -57,6 +69,9 @@ class Interpreter:
             budget.charge(outcome.local, output)
         except StepFailure as failure:
             return self._handle_failure(node, value, local, failure, entered_id)
+        except asyncio.CancelledError:
+            self.log.record("StepFailed", name, self.scope.why().detail(), entered_id)
+            raise
         local = merge(local, output)
         self.log.record("StepExited", name, {"input": value, "local": local}, entered_id)
         return local, outcome.jump if outcome.jump is not None else node["next"]

@@ -7,13 +7,14 @@ a StepFailure for the sequence's catch.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 from translator.graph import StepNode
 from worker.activities.requests import ACTIVITY_FOR_KIND, AttemptRecord, TaskRequest, TaskResult
@@ -55,6 +56,10 @@ async def call_activity(
             retry_policy=INFRASTRUCTURE_RETRY,
         )
     except ActivityError as error:
+        if is_cancelled_exception(error) and run.interpreter.cancels_cleanly:
+            # Cancelled by a stop or a failed sibling: not a task failure, so no retry or
+            # catch may act on it (worker/interpreter/cancellation.py).
+            raise asyncio.CancelledError() from None
         failure = _step_failure(error)
         record_attempts(run, node, value, scheduled, _attempts_of(error.cause), None, kinds)
         raise failure from None

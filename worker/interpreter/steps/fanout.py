@@ -1,38 +1,83 @@
-"""parallel and foreach: concurrent nested sequences whose locals form the step's `$local`."""
+"""parallel and foreach: concurrent nested sequences whose locals form the step's `$local`.
+
+A member (branch or iteration) that fails fails the step (FDL spec 2.7, 2.8): the members
+still running are cancelled, no new iteration starts, and the step waits until every cancelled
+member has recorded its end before it fails, so its StepFailed follows them in the history
+(worker/interpreter/cancellation.py says what they record).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from translator.expressions import evaluate_path
 from translator.graph import StepNode
+from worker.interpreter.cancellation import CancelScope
 from worker.interpreter.data import merge
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 from worker.interpreter.steps.base import InlineStep, StepOutcome, StepRun
 
+if TYPE_CHECKING:
+    from worker.interpreter.sequence import Interpreter
 
-async def run_all(work: list[Awaitable[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """All results in order; on the first failure the others are cancelled (FDL abandons them)."""
+
+async def run_all(
+    work: Sequence[Awaitable[dict[str, Any]]], scope: CancelScope, settle: bool = True
+) -> list[dict[str, Any]]:
+    """All results in order. On the first failure the others are cancelled and, when `settle`
+    (every execution started since cancellation.PATCH), awaited before the failure goes up."""
     tasks = [asyncio.ensure_future(item) for item in work]
     try:
         return list(await asyncio.gather(*tasks))
     except BaseException:
+        reason = scope.why().cause if scope.reason is not None else None
         for task in tasks:
-            task.cancel()
+            task.cancel(reason)
+        if settle:
+            # Returns (or, when a stop lands meanwhile, raises CancelledError, which wins over
+            # the failure) only once every member has ended.
+            await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+async def _member(
+    run: StepRun,
+    inner: Interpreter,
+    kind: str,
+    index: int,
+    body: Callable[[Interpreter], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    """One branch or iteration between its Entered and Exited events; a failure or a
+    cancellation still records the Exited event, with the error and cause."""
+    member = f"{kind.lower()} {index}"
+    run.record(f"{kind}Entered", {"index": index})
+    try:
+        local = await body(inner)
+    except StepFailure as failure:
+        if inner.cancels_cleanly:
+            inner.scope.abandon(member, run.node["name"], failure.error)
+        run.record(
+            f"{kind}Exited", {"index": index, "error": failure.error, "cause": failure.cause}
+        )
+        raise
+    except asyncio.CancelledError:
+        run.record(f"{kind}Exited", {"index": index, **inner.scope.why().detail()})
+        raise
+    run.record(f"{kind}Exited", {"index": index})
+    return local
 
 
 class ParallelStep(InlineStep):
     async def run(self, node: StepNode, value: dict[str, Any], run: StepRun) -> StepOutcome:
-        async def branch(index: int, steps: list[StepNode]) -> dict[str, Any]:
-            run.record("BranchEntered", {"index": index})
-            local = await run.interpreter.run_sequence(steps, value)
-            run.record("BranchExited", {"index": index})
-            return local
+        inner = run.interpreter.within(run.interpreter.scope.nested())
 
-        locals_ = await run_all([branch(i, s) for i, s in enumerate(node["branches"])])
+        def branch(index: int, steps: list[StepNode]) -> Awaitable[dict[str, Any]]:
+            return _member(run, inner, "Branch", index, lambda i: i.run_sequence(steps, value))
+
+        work = [branch(i, s) for i, s in enumerate(node["branches"])]
+        locals_ = await run_all(work, inner.scope, inner.cancels_cleanly)
         return StepOutcome(local=locals_)
 
 
@@ -45,16 +90,23 @@ class ForeachStep(InlineStep):
                 RUNTIME_ERROR, f"foreach collection {text} is not an array: {items!r}"
             )
         limit = asyncio.Semaphore(node["maxConcurrency"])
+        inner = run.interpreter.within(run.interpreter.scope.nested())
 
         async def iteration(index: int, item: Any) -> dict[str, Any]:
+            extra = {node["item"]: item}
+            if node.get("index"):
+                extra[str(node["index"])] = index
             async with limit:
-                run.record("IterationEntered", {"index": index})
-                extra = {node["item"]: item}
-                if node.get("index"):
-                    extra[str(node["index"])] = index
-                local = await run.interpreter.run_sequence(node["steps"], merge(value, extra))
-                run.record("IterationExited", {"index": index})
-                return local
+                if inner.scope.reason is not None:  # a sibling failed: start no more
+                    raise asyncio.CancelledError()
+                return await _member(
+                    run,
+                    inner,
+                    "Iteration",
+                    index,
+                    lambda i: i.run_sequence(node["steps"], merge(value, extra)),
+                )
 
-        locals_ = await run_all([iteration(i, item) for i, item in enumerate(items)])
+        work = [iteration(i, item) for i, item in enumerate(items)]
+        locals_ = await run_all(work, inner.scope, inner.cancels_cleanly)
         return StepOutcome(local=locals_)

@@ -1,33 +1,44 @@
 """task on `acs:fnf:::flow/<name>`: a sub-flow, run as a Temporal child workflow (FDL 11.13).
 
 `requestResponse` starts the child and goes on with `{Name, FlowName, Status, StartedTime}`;
-`sync` waits and takes the child's output, or fails with the child's error name. The child runs
-the definition pinned when the parent started (DESIGN 2). Retry policies work as for any task,
-with durable timers between attempts.
+`sync` waits and takes the child's output, or fails with the child's error name: its `fail`
+step's error, or the Error given to StopExecution when the child was stopped (FDL spec 2.1.2,
+6.1; Alibaba's post-execution-actions sample catches it). Temporal's record of a cancelled
+child carries no error, so a stopped `sync` child signals its stop to the parent before it
+closes (CHILD_STOPPED_SIGNAL, kept in the parent's history ahead of the child's close); a stop
+without Error gives FnF.Stopped. The child runs the definition pinned when the parent started
+(DESIGN 2). Retry policies work as for any task, with durable timers between attempts.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, WorkflowIDReusePolicy
 from temporalio.exceptions import (
     ApplicationError,
     ChildWorkflowError,
+    TerminatedError,
     WorkflowAlreadyStartedError,
+    is_cancelled_exception,
 )
 from temporalio.workflow import ParentClosePolicy
 
 from translator.graph import RetryNode, StepNode
 from worker.activities.retry import count_retry, next_retry
 from worker.execution import FlowRun
+from worker.interpreter.cancellation import STOPPED
 from worker.interpreter.events import format_time
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 from worker.interpreter.steps.base import StepOutcome, StepRun
 from worker.interpreter.steps.service_params import service_params
 from worker.naming import EXECUTION_NAME, FLOW_NAME, workflow_id
+
+if TYPE_CHECKING:
+    from worker.interpreter.sequence import Interpreter
 
 FLOW_NOT_EXISTS = "fnf.FlowNotExists"
 EXECUTION_ALREADY_EXISTS = "fnf.ExecutionAlreadyExists"
@@ -62,6 +73,7 @@ class SubflowTask:
         graph = facts.flows.get(flow)
         if graph is None:
             raise StepFailure(FLOW_NOT_EXISTS, f"flow {flow} does not exist")
+        interpreter = run.interpreter
         params = service_params(node, value, run.context) or {}
         name = str(params.get("ExecutionName") or workflow.uuid4())
         child_input = params.get("Input", value)
@@ -77,9 +89,10 @@ class SubflowTask:
             step_data_limit=facts.step_data_limit,
         )
         if node.get("pattern") == "sync":
-            return await _run_child(child, wait=True)
+            child.report_stop_to_parent = interpreter.cancels_cleanly
+            return await _run_child(child, wait=True, interpreter=interpreter)
         started = workflow.now()
-        await _run_child(child, wait=False)
+        await _run_child(child, wait=False, interpreter=interpreter)
         return {
             "Name": name,
             "FlowName": flow,
@@ -88,7 +101,7 @@ class SubflowTask:
         }
 
 
-async def _run_child(child: FlowRun, wait: bool) -> Any:
+async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter) -> Any:
     child_id = workflow_id(child.flow_name, child.execution_name)
     try:
         handle = await workflow.start_child_workflow(
@@ -113,7 +126,24 @@ async def _run_child(child: FlowRun, wait: bool) -> Any:
         cause = error.cause
         if isinstance(cause, ApplicationError) and cause.type:
             raise StepFailure(cause.type, cause.message) from None
+        if interpreter.cancels_cleanly:
+            _raise_if_stopped(child_id, error, interpreter)
         raise StepFailure(RUNTIME_ERROR, f"sub-flow {child_id} ended: {cause or error}") from None
+
+
+def _raise_if_stopped(child_id: str, error: ChildWorkflowError, interpreter: Interpreter) -> None:
+    """A cancelled child: this step's own cancellation when the parent is stopping or a
+    sibling failed (the parent cancelled the child); otherwise the child was stopped on its own
+    and the task fails with the stop's Error. A terminated child counts as stopped."""
+    if is_cancelled_exception(error):
+        if interpreter.scope.cancelling():
+            raise asyncio.CancelledError() from None
+        stop = interpreter.child_stops.pop(child_id, None)
+        if stop is None:
+            raise StepFailure(STOPPED, f"sub-flow {child_id} was stopped") from None
+        raise StepFailure(stop.error or STOPPED, stop.cause) from None
+    if isinstance(error.cause, TerminatedError):
+        raise StepFailure(STOPPED, f"sub-flow {child_id} was terminated") from None
 
 
 def _inherited_search_attributes(child: FlowRun) -> Any:
