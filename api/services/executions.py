@@ -39,8 +39,8 @@ from api.store.flows import FlowNotFound, FlowStore
 from translator import compile_text
 from translator.errors import FlowValidationError
 from translator.graph import FlowGraph, iter_steps
-from worker.execution import FlowRun, StopRequest
-from worker.executions import failure_of, start_execution
+from worker.execution import FlowRun
+from worker.executions import failure_of, start_execution, stop_execution
 from worker.history import read_history_page
 from worker.interpreter.events import format_time
 from worker.naming import workflow_id
@@ -201,8 +201,7 @@ class ExecutionService:
         description = await self._describe(handle, flow, execution)
         if status_of(description.status) != "Running" or description.close_time is not None:
             raise execution_already_completed(flow, execution)
-        await handle.signal("StopExecution", StopRequest(error, cause))
-        await handle.cancel()
+        await stop_execution(handle, error, cause)
         await _wait_for_close(handle, 10)
         return await self.describe(flow, execution)
 

@@ -94,4 +94,12 @@ CASES = [
         legacy=True,
     ),
     Case("failed-parallel-legacy", "failed-parallel", {}, text="failed-parallel.yaml", legacy=True),
+    Case("stopped-task", "stopped-task", {}, text="stopped-task.yaml", stop_at="TaskScheduled"),
+    Case(
+        "failed-foreach",
+        "failed-foreach",
+        {"items": ["a", "bad", "c", "d"]},
+        text="failed-foreach.yaml",
+    ),
+    Case("failed-parallel", "failed-parallel", {}, text="failed-parallel.yaml"),
 ]

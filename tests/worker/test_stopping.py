@@ -666,3 +666,41 @@ def test_nothing_is_recorded_after_the_terminal_event() -> None:
         log.record(kind, time=at)
     assert log.record("StepFailed", "late", time=at) == 0
     assert [e["Type"] for e in log.events] == ["ExecutionStarted", "StepEntered", "ExecutionFailed"]
+
+
+WAITING_CHILD = CHILD
+
+
+@pytest.mark.parametrize(
+    ("stop", "error"), [(STOP, "Abandoned"), (None, "FnF.Stopped")], ids=["with-error", "bare"]
+)
+async def test_a_stopped_execution_reports_its_stop_to_the_task_that_started_it(
+    client: Client, stop: dict[str, str] | None, error: str
+) -> None:
+    """StartExecution's CallbackFnFTaskToken: the stop reaches the waiting task (with
+    FnF.Stopped for a stop without Error) before ExecutionStopped ends the child."""
+    parent = await start(client, CALLBACK.format(extra=""))
+    await reached(client, parent.id, has("TaskSubmitted:cb"))
+    events = await read_history(client, parent.id)
+    submitted = next(e for e in events if e["Type"] == "TaskSubmitted")
+    token = json.loads(submitted["EventDetail"])["output"]["taskToken"]
+    child = await start(client, WAITING_CHILD, callback_token=token)
+    await reached(client, child.id, has("StepStarted:pause"))
+    if stop is None:
+        await child.cancel()
+    else:
+        await stop_execution(child, **stop)
+    stopped = await ended(client, child)
+    assert (stopped.status, stopped.trail()) == ("Stopped", CHILD_STOPPED_TRAIL)
+    outcome = await ended(client, parent)
+    assert (outcome.status, outcome.error) == ("Failed", error)
+    assert outcome.detail("TaskFailed", "cb") == {
+        "error": error,
+        "cause": (stop or BARE_CANCEL)["cause"],
+    }
+    assert outcome.trail()[-4:] == [
+        "TaskSubmitted:cb",
+        "TaskFailed:cb",
+        "StepFailed:cb",
+        "ExecutionFailed",
+    ]
