@@ -102,4 +102,11 @@ CASES = [
         text="failed-foreach.yaml",
     ),
     Case("failed-parallel", "failed-parallel", {}, text="failed-parallel.yaml"),
+    Case(
+        "stopped-foreach",
+        "stopped-foreach",
+        {"items": [1, 2, 3]},
+        text="stopped-foreach.yaml",
+        stop_at="TaskScheduled",
+    ),
 ]

@@ -71,8 +71,14 @@ class CancelScope:
 
     def cancelling(self) -> bool:
         """Whether this scope's work is being cancelled: a member of an enclosing fan-out
-        failed, or the execution is being stopped."""
-        return self._innermost() is not None or workflow.cancellation_reason() is not None
+        failed, or Temporal's cancellation of the execution has arrived (a StopExecution
+        signal alone cancels nothing yet)."""
+        scope: CancelScope | None = self
+        while scope is not None and scope.parent is not None:
+            if scope.reason is not None:
+                return True
+            scope = scope.parent
+        return workflow.cancellation_reason() is not None
 
     def why(self) -> Reason:
         """The reason a cancellation within this scope happened."""

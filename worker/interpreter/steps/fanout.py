@@ -32,7 +32,7 @@ async def run_all(
     try:
         return list(await asyncio.gather(*tasks))
     except BaseException:
-        reason = scope.why().cause if scope.reason is not None else None
+        reason = None if scope.reason is None else scope.reason.cause
         for task in tasks:
             task.cancel(reason)
         if settle:
@@ -47,14 +47,14 @@ async def _member(
     inner: Interpreter,
     kind: str,
     index: int,
-    body: Callable[[Interpreter], Awaitable[dict[str, Any]]],
+    body: Callable[[], Awaitable[dict[str, Any]]],
 ) -> dict[str, Any]:
     """One branch or iteration between its Entered and Exited events; a failure or a
     cancellation still records the Exited event, with the error and cause."""
     member = f"{kind.lower()} {index}"
     run.record(f"{kind}Entered", {"index": index})
     try:
-        local = await body(inner)
+        local = await body()
     except StepFailure as failure:
         if inner.cancels_cleanly:
             inner.scope.abandon(member, run.node["name"], failure.error)
@@ -74,7 +74,7 @@ class ParallelStep(InlineStep):
         inner = run.interpreter.within(run.interpreter.scope.nested())
 
         def branch(index: int, steps: list[StepNode]) -> Awaitable[dict[str, Any]]:
-            return _member(run, inner, "Branch", index, lambda i: i.run_sequence(steps, value))
+            return _member(run, inner, "Branch", index, lambda: inner.run_sequence(steps, value))
 
         work = [branch(i, s) for i, s in enumerate(node["branches"])]
         locals_ = await run_all(work, inner.scope, inner.cancels_cleanly)
@@ -104,7 +104,7 @@ class ForeachStep(InlineStep):
                     inner,
                     "Iteration",
                     index,
-                    lambda i: i.run_sequence(node["steps"], merge(value, extra)),
+                    lambda: inner.run_sequence(node["steps"], merge(value, extra)),
                 )
 
         work = [iteration(i, item) for i, item in enumerate(items)]
