@@ -33,6 +33,10 @@ class Case:
     stop_at: str | None = None
     """StopExecution once this FnF event type is in the history (and its task has started)."""
     legacy: bool = False
+    flows: tuple[str, ...] = ()
+    """Sub-flows the flow starts, by name (tests/replay/flows/<name>.yaml)."""
+    stop_child: bool = False
+    """StopExecution the sub-flow named by the input's `child` once it runs."""
 
 
 SAGA_OK = {
@@ -108,5 +112,13 @@ CASES = [
         {"items": [1, 2, 3]},
         text="stopped-foreach.yaml",
         stop_at="TaskScheduled",
+    ),
+    Case(
+        "stopped-sync-child",
+        "post-execution-actions",
+        {"child": "stopped-child"},
+        text="post-execution-actions.yaml",
+        flows=("waiting-child",),
+        stop_child=True,
     ),
 ]

@@ -31,6 +31,7 @@ from worker.execution import FlowRun  # noqa: E402
 from worker.executions import start_execution, stop_execution  # noqa: E402
 from worker.functions import FunctionRegistry, FunctionRuntime  # noqa: E402
 from worker.history import read_history, run_chain  # noqa: E402
+from worker.naming import workflow_id  # noqa: E402
 
 HISTORIES = Path(__file__).parent / "histories"
 FLOWS = Path(__file__).parent / "flows"
@@ -57,12 +58,18 @@ async def record(client: Client, case: Case, stack: AsyncExitStack) -> list[str]
         graph = dict(compile_file(EXAMPLES / case.example / case.flow))
     else:
         graph = dict(compile_text((FLOWS / case.text).read_text()))
-    run = FlowRun(graph, case.input, case.example, f"{case.name}-{uuid.uuid4()}", **case.options)
+    flows = {name: dict(compile_text((FLOWS / f"{name}.yaml").read_text())) for name in case.flows}
+    name = f"{case.name}-{uuid.uuid4()}"
+    run = FlowRun(graph, case.input, case.example, name, flows=flows, **case.options)
     handle = await start_execution(client, queue, run, search_attributes=False)
     if case.report is not None:
         await report_when_parked(client, handle.id, case.report)
     if case.stop_at is not None:
         await stop_when_reached(client, handle.id, case.stop_at)
+    if case.stop_child:
+        await reached(client, handle.id, "TaskStarted")
+        child = workflow_id(case.flows[0], case.input["child"])
+        await stop_when_reached(client, child, "StepStarted")
     with suppress(WorkflowFailureError):  # failed or stopped
         await handle.result()
     written = []
@@ -86,13 +93,17 @@ async def report_when_parked(client: Client, workflow_id: str, output: str) -> N
         await asyncio.sleep(0.05)
 
 
-async def stop_when_reached(client: Client, workflow_id: str, event_type: str) -> None:
+async def stop_when_reached(client: Client, target: str, event_type: str) -> None:
     """StopExecution (as the API sends it) once `event_type` is recorded and a moment later,
     so that the task it belongs to is running."""
-    while not any(e["Type"] == event_type for e in await read_history(client, workflow_id)):
-        await asyncio.sleep(0.05)
+    await reached(client, target, event_type)
     await asyncio.sleep(0.5)
-    await stop_execution(client.get_workflow_handle(workflow_id), STOP["error"], STOP["cause"])
+    await stop_execution(client.get_workflow_handle(target), STOP["error"], STOP["cause"])
+
+
+async def reached(client: Client, target: str, event_type: str) -> None:
+    while not any(e["Type"] == event_type for e in await read_history(client, target)):
+        await asyncio.sleep(0.05)
 
 
 async def main() -> None:
