@@ -155,7 +155,7 @@ steps:
     resourceArn: {ARN}/nap
     inputMappings:
       - target: seconds
-        source: 3
+        source: 10
     catch:
       - errors: [FnF.ALL]
         goto: caught
@@ -307,7 +307,7 @@ steps:
           - type: task
             name: work
             resourceArn: {ARN}/nap
-            inputMappings: [{{target: seconds, source: 3}}]
+            inputMappings: [{{target: seconds, source: 10}}]
       - steps:
           - type: wait
             name: pause
@@ -357,7 +357,7 @@ steps:
       - type: task
         name: work
         resourceArn: {ARN}/nap
-        inputMappings: [{{target: seconds, source: 3}}]
+        inputMappings: [{{target: seconds, source: 10}}]
 """
 
 
@@ -450,7 +450,7 @@ steps:
           - type: task
             name: slow
             resourceArn: {ARN}/nap
-            inputMappings: [{{target: seconds, source: 3}}]
+            inputMappings: [{{target: seconds, source: 10}}]
       - steps:
           - type: task
             name: bad
@@ -510,7 +510,7 @@ steps:
               - type: task
                 name: slow
                 resourceArn: {ARN}/nap
-                inputMappings: [{{target: seconds, source: 3}}]
+                inputMappings: [{{target: seconds, source: 10}}]
       - steps:
           - type: wait
             name: later
@@ -704,3 +704,64 @@ async def test_a_stopped_execution_reports_its_stop_to_the_task_that_started_it(
         "StepFailed:cb",
         "ExecutionFailed",
     ]
+
+
+PARALLEL_WITH_CHILD = """\
+version: v1
+type: flow
+steps:
+  - type: parallel
+    name: both
+    branches:
+      - steps:
+          - type: task
+            name: call-child
+            resourceArn: acs:fnf:::flow/child
+            pattern: sync
+            serviceParams:
+              ExecutionName: $.child
+            catch:
+              - errors: [FnF.ALL]
+                goto: caught
+          - type: succeed
+            name: done
+          - type: pass
+            name: caught
+      - steps:
+          - type: wait
+            name: later
+            duration: 2
+          - type: fail
+            name: broke
+            error: Broke
+            cause: on purpose
+"""
+
+
+async def test_a_failed_branch_stops_a_sync_child_in_its_sibling(client: Client) -> None:
+    """The child the parent cancels is not a child stopped on its own: no catch runs, the
+    parent fails with the branch's error, and the child ends Stopped, saying why."""
+    child_name = f"child-{uuid.uuid4()}"
+    parent = await start(
+        client,
+        PARALLEL_WITH_CHILD,
+        {"child": child_name},
+        flows={"child": dict(compile_text(CHILD))},
+    )
+    outcome = await ended(client, parent)
+    assert (outcome.status, outcome.error) == ("Failed", "Broke")
+    seen = outcome.trail()
+    assert "StepEntered:caught" not in seen
+    assert seen[seen.index("StepFailed:broke") :] == [
+        "StepFailed:broke",
+        "BranchExited:both",
+        "StepFailed:call-child",
+        "BranchExited:both",
+        "StepFailed:both",
+        "ExecutionFailed",
+    ]
+    cancelled = {"error": "FnF.Cancelled", "cause": "branch 1 of step both failed with Broke"}
+    assert outcome.detail("StepFailed", "call-child") == cancelled
+    stopped = await ended(client, client.get_workflow_handle(workflow_id("child", child_name)))
+    assert (stopped.status, stopped.trail()) == ("Stopped", CHILD_STOPPED_TRAIL)
+    assert stopped.detail("ExecutionStopped") == {"error": "", "cause": cancelled["cause"]}
