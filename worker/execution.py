@@ -51,14 +51,16 @@ class ChildStopped:
 @dataclass
 class Resumption:
     """Where a continued run picks up: the root sequence's position and data, the event
-    numbering (EventIds keep counting across runs) and the tokens of finished callback tasks
-    (a late report still gets TaskAlreadyCompleted)."""
+    numbering (EventIds keep counting across runs), the tokens of finished callback tasks
+    (a late report still gets TaskAlreadyCompleted) and a StopExecution whose cancellation has
+    not arrived yet (it reaches the new run)."""
 
     position: int
     local: dict[str, Any]
     flow_input: dict[str, Any]
     next_event_id: int
     closed_tokens: list[str] = field(default_factory=list)
+    stop: StopRequest | None = None
 
 
 @dataclass

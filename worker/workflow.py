@@ -60,6 +60,8 @@ class FnFFlow:
         if run.resumption is not None:
             self._log.first_id = run.resumption.next_event_id
             self._callbacks.closed = list(run.resumption.closed_tokens)
+            if run.resumption.stop is not None:
+                self.stop(run.resumption.stop)
 
     @workflow.signal(name=STOP_SIGNAL)
     def stop(self, stop: StopRequest) -> None:
@@ -191,7 +193,12 @@ class FnFFlow:
             if progressed and _history_is_long(run):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 carried = Resumption(
-                    position, local, at.flow_input, self._log.next_id(), self._callbacks.closed
+                    position,
+                    local,
+                    at.flow_input,
+                    self._log.next_id(),
+                    self._callbacks.closed,
+                    self._stop,
                 )
                 workflow.continue_as_new(replace(run, resumption=carried))
             local, position = await interpreter.run_step(steps[position], at.flow_input, local)

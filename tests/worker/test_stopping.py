@@ -26,7 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from translator import compile_text
 from worker.assembly import Connectors, build_worker
-from worker.execution import FlowRun
+from worker.execution import STOP_SIGNAL, FlowRun, StopRequest
 from worker.executions import failure_of, start_execution, stop_execution
 from worker.functions import FunctionRegistry, FunctionRuntime
 from worker.history import read_history
@@ -765,3 +765,37 @@ async def test_a_failed_branch_stops_a_sync_child_in_its_sibling(client: Client)
     stopped = await ended(client, client.get_workflow_handle(workflow_id("child", child_name)))
     assert (stopped.status, stopped.trail()) == ("Stopped", CHILD_STOPPED_TRAIL)
     assert stopped.detail("ExecutionStopped") == {"error": "", "cause": cancelled["cause"]}
+
+
+LOOP = """\
+version: v1
+type: flow
+steps:
+  - type: wait
+    name: tick
+    duration: 0.2
+  - type: choice
+    name: again
+    choices:
+      - condition: $.stop == null
+        goto: tick
+"""
+
+
+async def test_a_stop_signalled_before_a_continue_as_new_reaches_the_new_run(
+    client: Client,
+) -> None:
+    """StopExecution's Error and Cause came to one run; its cancellation to the next."""
+    handle = await start(client, LOOP, continue_as_new_at=20)
+    await handle.signal(STOP_SIGNAL, StopRequest(**STOP))
+    first = (await handle.describe()).run_id
+    for _ in range(200):
+        if (await handle.describe()).run_id != first:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the execution never continued as new")
+    await client.get_workflow_handle(handle.id).cancel()
+    outcome = await ended(client, client.get_workflow_handle(handle.id))
+    assert outcome.status == "Stopped"
+    assert outcome.detail("ExecutionStopped") == STOP
