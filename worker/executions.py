@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from worker.execution import STOP_SIGNAL, FlowRun, StopRequest
+from worker.execution import STOP_SIGNAL, FlowRun, HistoryRequest, StopRequest
 from worker.naming import EXECUTION_NAME, FLOW_NAME, SEARCH_ATTRIBUTE_KEYS, workflow_id
 from worker.workflow import FnFFlow
 
@@ -84,3 +85,16 @@ async def stop_execution(handle: WorkflowHandle[Any, Any], error: str, cause: st
     ends whatever the execution is doing with ExecutionStopped."""
     await handle.signal(STOP_SIGNAL, StopRequest(error, cause))
     await handle.cancel()
+
+
+async def stop_of(client: Client, workflow: str) -> tuple[str, str]:
+    """(Error, Cause) of a stopped execution. Temporal's record of a cancelled workflow carries
+    none; the FnF history's last event, ExecutionStopped, has them."""
+    latest = client.get_workflow_handle(workflow)
+    head = await latest.query("history", HistoryRequest(limit=0))
+    asked = HistoryRequest(from_event_id=int(head["nextEventId"]) - 1, limit=1)
+    events = (await latest.query("history", asked))["events"]
+    if not events or events[-1]["Type"] != "ExecutionStopped":
+        return "", ""
+    detail = json.loads(events[-1]["EventDetail"])
+    return str(detail.get("error", "")), str(detail.get("cause", ""))

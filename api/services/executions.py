@@ -24,7 +24,7 @@ from temporalio.client import (
     WorkflowFailureError,
     WorkflowHandle,
 )
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import CancelledError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.services.failures import (
@@ -40,8 +40,9 @@ from translator import compile_text
 from translator.errors import FlowValidationError
 from translator.graph import FlowGraph, iter_steps
 from worker.execution import FlowRun
-from worker.executions import failure_of, start_execution, stop_execution
+from worker.executions import failure_of, start_execution, stop_execution, stop_of
 from worker.history import read_history_page
+from worker.interpreter.cancellation import STOPPED
 from worker.interpreter.events import format_time
 from worker.naming import workflow_id
 
@@ -132,7 +133,7 @@ class ExecutionService:
             result["ErrorMessage"] = f"the execution did not finish in {SYNC_LIMIT_SECONDS} s"
         else:
             handle = self.client.get_workflow_handle(workflow_id(flow, execution))
-            result["ErrorCode"], result["ErrorMessage"] = await _failure(handle)
+            result["ErrorCode"], result["ErrorMessage"] = await _failure(self.client, handle)
         return result
 
     async def describe(self, flow: str, execution: str, wait_seconds: int = 0) -> dict[str, Any]:
@@ -327,11 +328,14 @@ async def _first_input(client: Client, workflow_id_: str) -> dict[str, Any] | No
     return None
 
 
-async def _failure(handle: WorkflowHandle[Any, Any]) -> tuple[str, str]:
+async def _failure(client: Client, handle: WorkflowHandle[Any, Any]) -> tuple[str, str]:
     """(error, cause) of a closed, unsuccessful execution."""
     try:
         await handle.result()
     except WorkflowFailureError as failure:
+        if isinstance(failure.cause, CancelledError):  # stopped: StopExecution's Error, Cause
+            error, cause = await stop_of(client, handle.id)
+            return error or STOPPED, cause
         return failure_of(failure.cause)
     return "", ""
 

@@ -219,3 +219,35 @@ async def test_callback_task_token_reports_the_child_result(api: Api) -> None:
     events, _ = await api.executions.history(parent, "bad", 100, None)
     failed = [e for e in events if e["Type"] == "TaskFailed"]
     assert json.loads(failed[0]["EventDetail"]) == {"error": "Broke", "cause": "c"}
+
+
+async def test_a_stopped_sync_execution_answers_with_the_stop_error(api: Api) -> None:
+    """StartSyncExecution of an execution stopped meanwhile: Status Stopped, and ErrorCode and
+    ErrorMessage are the Error and Cause given to StopExecution."""
+    flow = f"held_{uuid.uuid4().hex[:6]}"
+    waiting_flow = (
+        "version: v1\ntype: flow\nsteps:\n  - type: wait\n    name: w\n    duration: 3600\n"
+    )
+    await api.store.create(flow_fields(flow, waiting_flow))
+    answer = asyncio.create_task(api.executions.start_sync(flow, "held", {}, None))
+    for _ in range(100):
+        running, _ = await api.executions.list_executions(
+            flow,
+            status="Running",
+            name_prefix="held",
+            started_after=None,
+            started_before=None,
+            limit=10,
+            next_token=None,
+        )
+        if running:
+            break
+        await asyncio.sleep(0.1)
+    assert running, "the sync execution never showed up as running"
+    await api.executions.stop(flow, running[0]["Name"], "Abandoned", "no longer needed")
+    done = await answer
+    assert (done["Status"], done["ErrorCode"], done["ErrorMessage"]) == (
+        "Stopped",
+        "Abandoned",
+        "no longer needed",
+    )
