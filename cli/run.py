@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.exceptions import CancelledError
 
 from cli.connection import temporal
 from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
@@ -21,7 +22,7 @@ from translator import compile_file
 from translator.errors import FlowValidationError
 from worker.assembly import run_worker
 from worker.execution import FlowRun
-from worker.executions import failure_of, start_execution
+from worker.executions import failure_of, start_execution, stop_of
 from worker.history import history_pages
 from worker.settings import Settings
 
@@ -81,10 +82,12 @@ async def _run(settings: Settings, run: FlowRun, with_worker: bool, console: Con
             search_attributes=connection.search_attributes,
         )
         console.print(f"execution [bold]{run.execution_name}[/bold] of flow {run.flow_name}")
-        return await _follow(connection.client, handle, console)
+        return await follow_execution(connection.client, handle, console)
 
 
-async def _follow(client: Client, handle: WorkflowHandle[Any, Any], console: Console) -> bool:
+async def follow_execution(
+    client: Client, handle: WorkflowHandle[Any, Any], console: Console
+) -> bool:
     """Print new events until the execution closes, then its result."""
     position: tuple[int, str | None] = (1, None)
     result = asyncio.ensure_future(handle.result())
@@ -97,6 +100,10 @@ async def _follow(client: Client, handle: WorkflowHandle[Any, Any], console: Con
     try:
         output = result.result()
     except WorkflowFailureError as failure:
+        if isinstance(failure.cause, CancelledError):  # StopExecution's Error and Cause
+            error, cause = await stop_of(client, handle.id)
+            console.print(f"[bold yellow]Stopped[/bold yellow] error={error!r} cause={cause!r}")
+            return False
         error, cause = failure_of(failure.cause)
         console.print(f"[bold red]Failed[/bold red] error={error!r} cause={cause!r}")
         return False

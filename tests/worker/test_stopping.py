@@ -20,10 +20,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from rich.console import Console
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
 
+from cli.run import follow_execution
 from translator import compile_text
 from worker.assembly import Connectors, build_worker
 from worker.execution import STOP_SIGNAL, FlowRun, StopRequest
@@ -799,3 +801,17 @@ async def test_a_stop_signalled_before_a_continue_as_new_reaches_the_new_run(
     outcome = await ended(client, client.get_workflow_handle(handle.id))
     assert outcome.status == "Stopped"
     assert outcome.detail("ExecutionStopped") == STOP
+
+
+async def test_fnf_run_prints_a_stopped_execution_as_stopped(client: Client) -> None:
+    """`fnf run` follows the execution: the events end with ExecutionStopped, and the verdict
+    is Stopped with the StopExecution Error and Cause (it said Failed, FnF.RuntimeError)."""
+    handle = await start(client, NAP)
+    console = Console(record=True, width=200)
+    following = asyncio.ensure_future(follow_execution(client, handle, console))
+    await reached(client, handle.id, has("TaskScheduled:nap"))
+    await stop_execution(handle, **STOP)
+    assert await following is False
+    printed = console.export_text().splitlines()
+    assert "ExecutionStopped" in printed[-2]
+    assert printed[-1] == "Stopped error='Abandoned' cause='the user stopped it'"
