@@ -13,8 +13,11 @@ FnF's closed list of event types (FDL spec 5.4) has no "aborted" event, so cance
 with the types it already has: a step records StepFailed, a branch or iteration its
 BranchExited/IterationExited, each with `{"error", "cause"}` saying why. Under a stop these are
 the stop's Error and Cause (what ExecutionStopped records); a sibling of a failed branch records
-FnF.Cancelled with a cause naming the branch or iteration that failed. Like Step Functions'
-"Aborted" events, these mark work that ended without finishing; no catch ever sees them.
+FnF.Cancelled with a cause naming the branch or iteration that failed (the failed member's own
+Exited event carries its error). Like Step Functions' "Aborted" events, these mark work that
+ended without finishing; no retry or catch ever sees them. The task attempt in flight gets no
+Task* end event: the step's StepFailed closes it. A sub-flow cancelled with its parent's step
+takes the reason as Temporal's cancellation reason, which its ExecutionStopped shows.
 """
 
 from __future__ import annotations
