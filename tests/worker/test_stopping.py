@@ -23,7 +23,6 @@ import pytest_asyncio
 from rich.console import Console
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError, CancelledError
-from temporalio.testing import WorkflowEnvironment
 
 from cli.run import follow_execution
 from translator import compile_text
@@ -47,12 +46,16 @@ Events = list[dict[str, Any]]
 
 
 @pytest_asyncio.fixture(scope="module")
-async def client(temporal_env: WorkflowEnvironment) -> Any:
+async def client(dev_server_address: str) -> Any:
+    """The dev server, where time passes for real: the time-skipping test server stops
+    skipping for the rest of the session once an execution closes while one of its function
+    calls still runs (which is what a stop does), and these tests wait on nothing long."""
+    temporal = await Client.connect(dev_server_address)
     async with AsyncExitStack() as stack:
         connectors = Connectors(FunctionRuntime(FunctionRegistry.load(FUNCTIONS)), None)
         stack.push_async_callback(connectors.aclose)
-        await stack.enter_async_context(build_worker(temporal_env.client, QUEUE, connectors))
-        yield temporal_env.client
+        await stack.enter_async_context(build_worker(temporal, QUEUE, connectors))
+        yield temporal
 
 
 @dataclass
