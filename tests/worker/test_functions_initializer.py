@@ -104,7 +104,6 @@ async def test_the_handler_sees_what_the_initializer_set_up(runtime: FunctionRun
     assert first["handler_saw"] == {
         "initializer": "initialized.py:initialize",
         "initialization_timeout": 3.0,
-        "env": "initialized.py:initialize",
     }
 
 

@@ -7,7 +7,8 @@ worker talks to it over pipes (protocol.py).
 
 The process forks once at start-up, before any user code is imported:
 
-* the *instance* (child) imports the handler and serves requests;
+* the *instance* (child) imports the handler, runs the function's initializer if it has one
+  (FC's initializer hook: once, before the first request), and serves requests;
 * the *supervisor* (parent) only waits for the instance to end and then reports its exit status
   and peak memory (from `wait4`) on the answer channel, so a crash is described with FC's
   "Process exited unexpectedly ... (duration: 12ms, maxMemoryUsage: 9.51MB)" using measured

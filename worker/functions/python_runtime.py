@@ -363,8 +363,6 @@ class _Instance:
         env["FC_FUNCTION_NAME"] = self.target.function
         env["FC_QUALIFIER"] = self.target.qualifier or "LATEST"
         env["FC_FUNCTION_HANDLER"] = self.target.handler
-        if self.target.initializer is not None:
-            env["FC_FUNCTION_INITIALIZER"] = self.target.initializer.handler
         return env
 
     def _on_finished(self, gathered: asyncio.Future[Any]) -> None:

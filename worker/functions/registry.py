@@ -6,6 +6,10 @@ what serves each `service[.qualifier]/function`: a Python handler or an HTTP end
 aliases are just qualified entries (DESIGN decision 11). Lookup is exact, as on FC: an unqualified
 entry does not answer a qualified ARN.
 
+A Python entry may name FC's initializer hook, `initializer(context)`, with FC's field names
+(`initializer`, `initializationTimeout`: 1 to 300 seconds on FC, default 3). An HTTP endpoint
+initializes itself before it answers, so `url` entries refuse both fields.
+
 The file is validated with pydantic when the worker starts, so a typo fails fast with the file
 and entry named, instead of as a task failure at 3 a.m. Lookups return frozen dataclasses; a
 missing entry is a `FunctionError` with FC's error name, which a flow can retry or catch.
