@@ -52,6 +52,11 @@ def registry(marker: Path) -> dict[str, Any]:
             "db/no-initializer": entry("plain"),
             "db/missing": entry("plain", "no_such_initializer"),
             "db/not-callable": entry("plain", "not_callable"),
+            "db/slow-import": {
+                "handler": "slow_import.py:handler",
+                "initializer": "slow_import.py:initialize",
+                "timeout": 0.5,
+            },
             "db/shared": {
                 "handler": "shared_user.py:handler",
                 "initializer": "shared_pool.py:open_client",
@@ -214,6 +219,34 @@ async def test_a_task_timeout_shorter_than_initialization_is_fnf_task_timeout(
 ) -> None:
     error = await failure(runtime, "db/slow-init-long-timeout", timeout=0.3)
     assert (error.name, error.cause) == ("FnF.TaskTimeout", "Task timed out after 0.3 seconds")
+
+
+async def test_a_module_that_never_loads_times_out_before_initializing(
+    runtime: FunctionRuntime,
+) -> None:
+    """Until the module has loaded, the wait is bounded by the function's own timeout."""
+    error = await failure(runtime, "db/slow-import")
+    assert (error.name, error.cause) == (
+        "FC.Unknown",
+        '{"errorMessage":"Function timed out after 0.5 seconds"}',
+    )
+
+
+async def test_closing_the_runtime_fails_calls_waiting_for_an_initializer(
+    tmp_path: Path,
+) -> None:
+    functions = FunctionRuntime(
+        FunctionRegistry.from_mapping(registry(tmp_path / "failed-once"), FIXTURES)
+    )
+    waiting = asyncio.create_task(call(functions, "db/slow-init-long-timeout"))
+    await asyncio.sleep(0.3)
+    started = time.monotonic()
+    await functions.aclose()
+    assert time.monotonic() - started < 5
+    with pytest.raises(FunctionError) as raised:
+        await waiting
+    assert raised.value.name == "FC.Unknown"
+    assert EXITED.fullmatch(raised.value.cause), raised.value.cause
 
 
 async def test_a_missing_or_uncallable_initializer_is_explained(runtime: FunctionRuntime) -> None:
