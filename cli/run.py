@@ -141,7 +141,7 @@ def _names(flow: str, execution: str | None, console: Console) -> tuple[str, str
             execution or str(uuid.uuid4()), "--execution"
         )
     except InvalidName as error:
-        console.print(f"[red]{error}[/red]", highlight=False)
+        console.print(str(error), style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 

@@ -101,7 +101,8 @@ class NameGrammar:
 
     def explain(self, value: object, label: str | None = None) -> str:
         what = label or f"{self.kind} name"
-        shown = repr(value) if not isinstance(value, str) else f"'{_shorten(value)}'"
+        printable = isinstance(value, str) and value.isprintable()
+        shown = f"'{_shorten(value)}'" if printable else repr(value)
         return f"{what} {shown} is invalid: {self.rule}"
 
     def may_start(self, prefix: str) -> bool:
