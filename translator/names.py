@@ -101,8 +101,10 @@ class NameGrammar:
 
     def explain(self, value: object, label: str | None = None) -> str:
         what = label or f"{self.kind} name"
-        printable = isinstance(value, str) and value.isprintable()
-        shown = f"'{_shorten(value)}'" if printable else repr(value)
+        if isinstance(value, str) and value.isprintable():
+            shown = f"'{_shorten(value)}'"
+        else:
+            shown = repr(value)
         return f"{what} {shown} is invalid: {self.rule}"
 
     def may_start(self, prefix: str) -> bool:

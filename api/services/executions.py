@@ -34,7 +34,7 @@ from api.services.failures import (
     flow_not_exists,
     invalid_argument,
 )
-from api.services.page_tokens import decode_page_token, encode_page_token
+from api.services.page_tokens import decode_page_token, encode_page_token, refused_token
 from api.store.flows import FlowNotFound, FlowStore
 from translator import compile_text
 from translator.errors import FlowValidationError
@@ -178,9 +178,9 @@ class ExecutionService:
         try:
             await iterator.fetch_next_page(page_size=limit)
         except RPCError as error:
-            if error.status != RPCStatusCode.INVALID_ARGUMENT or token is None:
+            if (refusal := refused_token(error, next_token)) is None:
                 raise
-            raise invalid_argument(f"NextToken '{next_token}' is not valid") from None
+            raise refusal from None
         page = iterator.current_page or []
         found = [listed for execution in page if (listed := _listed(execution)) is not None]
         return found, encode_page_token(iterator.next_page_token)

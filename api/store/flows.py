@@ -22,8 +22,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.services.failures import invalid_argument
-from api.services.page_tokens import decode_page_token, encode_page_token
+from api.services.page_tokens import decode_page_token, encode_page_token, refused_token
 from api.store.entity import (
     ENTITY_WORKFLOW,
     FlowDefinitionWorkflow,
@@ -121,9 +120,9 @@ class FlowStore:
         try:
             await iterator.fetch_next_page(page_size=limit)
         except RPCError as error:
-            if error.status != RPCStatusCode.INVALID_ARGUMENT or token is None:
+            if (refusal := refused_token(error, next_token)) is None:
                 raise
-            raise invalid_argument(f"NextToken '{next_token}' is not valid") from None
+            raise refusal from None
         flows = []
         names: set[str] = set()
         for execution in iterator.current_page or []:

@@ -63,7 +63,7 @@ def test_valid_execution_names(name: str) -> None:
     ],
 )
 def test_invalid_execution_names(name: str) -> None:
-    with pytest.raises(InvalidName, match="ExecutionName .* is invalid: use 1-128"):
+    with pytest.raises(InvalidName, match=r"ExecutionName .* is invalid: use 1-128"):
         grammar.EXECUTION.check(name, "ExecutionName")
 
 
