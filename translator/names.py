@@ -49,7 +49,9 @@ WORD = LETTERS + DIGITS + "_-"
 """Letters, digits, `_` and `-`: the documented alphabet of FnF names."""
 
 UUID_SUFFIX = ":[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
-"""`:<uuid>`, what StartSyncExecution appends to the name it is given."""
+"""`:<uuid>`, what StartSyncExecution appends to the name it is given (the only suffix)."""
+_SOME_SUFFIX = ":00000000-0000-0000-0000-000000000000"
+"""A suffix of that form, to complete a partial one with."""
 
 
 class InvalidName(ValueError):
@@ -87,7 +89,7 @@ class NameGrammar:
     @property
     def longest(self) -> int:
         """The longest name of this kind, suffix included."""
-        return self.max_length + (37 if self.suffix else 0)
+        return self.max_length + (len(_SOME_SUFFIX) if self.suffix else 0)
 
     def is_valid(self, value: object) -> bool:
         return isinstance(value, str) and self._compiled.fullmatch(value) is not None
@@ -116,7 +118,7 @@ class NameGrammar:
             return False
         if not colon:
             return True
-        completed = ":" + ending + _UUID_FILL[len(ending) :]
+        completed = ":" + ending + _SOME_SUFFIX[1 + len(ending) :]
         return bool(self.suffix) and re.fullmatch(self.suffix, completed) is not None
 
     def _stem_prefix(self, stem: str, complete: bool) -> bool:
@@ -125,9 +127,6 @@ class NameGrammar:
         if stem and stem[0] not in self.first:
             return False
         return all(char in self.rest for char in stem[1:])
-
-
-_UUID_FILL = "00000000-0000-0000-0000-000000000000"
 
 
 def _shorten(value: str, limit: int = 200) -> str:
