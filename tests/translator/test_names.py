@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 from api.services.scheduled_start import execution_name
-from cli.run import _flow_name
+from cli.run import _flow_name, _names
 from tests.name_strategies import names, not_names
 from translator import names as grammar
 from translator.names import InvalidName, sync_execution_name
@@ -97,6 +98,9 @@ def test_generated_names_are_valid() -> None:
     assert grammar.EXECUTION.is_valid(synced) and not grammar.EXECUTION_STEM.is_valid(synced)
     with pytest.raises(InvalidName):
         sync_execution_name(f"a:{UUID_NAME}", str(uuid.uuid4()))
+    for _ in range(16):  # `fnf run` without --execution
+        flow, execution = _names("orders", None, Console())
+        assert grammar.FLOW.is_valid(flow) and grammar.EXECUTION.is_valid(execution)
 
 
 @pytest.mark.parametrize(
