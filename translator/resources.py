@@ -41,6 +41,16 @@ _MNS = re.compile(
     rf"|topics/(?P<topic>{names.TOPIC.regex}))/messages"
 )
 _FNF = re.compile(rf"acs:fnf:{_REGION}:{_ACCOUNT}:flow/(?P<flow>{names.FLOW.regex})")
+_SHAPES = (
+    (
+        re.compile(r"acs:fc:[^:]*:[^:]*:services/([^/.]*)(?:\.[^/]*)?/functions/(.*)"),
+        (names.FC_SERVICE, names.FC_FUNCTION),
+    ),
+    (re.compile(r"acs:mns:[^:]*:[^:]*:/queues/(.*)/messages"), (names.QUEUE,)),
+    (re.compile(r"acs:mns:[^:]*:[^:]*:/topics/(.*)/messages"), (names.TOPIC,)),
+    (re.compile(r"acs:fnf:[^:]*:[^:]*:flow/(.*)"), (names.FLOW,)),
+)
+"""Each form with its names left loose, to tell a malformed name from a malformed ARN."""
 _ACTION = re.compile(r"(?P<service>[A-Za-z][A-Za-z0-9_-]*):(?P<api>[A-Za-z][A-Za-z0-9]*)")
 
 _FORMS = {
@@ -105,6 +115,11 @@ def parse_action(action: str) -> Resource:
 
 
 def _explain(arn: str) -> str:
+    for shape, grammars in _SHAPES:
+        if match := shape.fullmatch(arn):
+            for grammar, value in zip(grammars, match.groups(), strict=True):
+                if not grammar.is_valid(value):
+                    return f"invalid resourceArn '{arn}': {grammar.explain(value)}"
     parts = arn.split(":")
     service = parts[1] if len(parts) > 1 and parts[0] == "acs" else None
     if service in _FORMS:

@@ -200,5 +200,5 @@ def test_query_literals_refuse_what_would_need_escaping(value: str) -> None:
     ],
 )
 def test_resource_arns_use_the_same_grammar(arn: str) -> None:
-    with pytest.raises(ResourceError):
+    with pytest.raises(ResourceError, match=r"name '[^']*' is invalid: use 1-"):
         parse_resource_arn(arn)
