@@ -43,12 +43,12 @@ _MNS = re.compile(
 _FNF = re.compile(rf"acs:fnf:{_REGION}:{_ACCOUNT}:flow/(?P<flow>{names.FLOW.regex})")
 _SHAPES = (
     (
-        re.compile(r"acs:fc:[^:]*:[^:]*:services/([^/.]*)(?:\.[^/]*)?/functions/(.*)"),
+        re.compile(r"acs:fc:[^:]*:[^:]*:services/([^/.]+)(?:\.[^/]*)?/functions/(.+)"),
         (names.FC_SERVICE, names.FC_FUNCTION),
     ),
-    (re.compile(r"acs:mns:[^:]*:[^:]*:/queues/(.*)/messages"), (names.QUEUE,)),
-    (re.compile(r"acs:mns:[^:]*:[^:]*:/topics/(.*)/messages"), (names.TOPIC,)),
-    (re.compile(r"acs:fnf:[^:]*:[^:]*:flow/(.*)"), (names.FLOW,)),
+    (re.compile(r"acs:mns:[^:]*:[^:]*:/queues/(.+)/messages"), (names.QUEUE,)),
+    (re.compile(r"acs:mns:[^:]*:[^:]*:/topics/(.+)/messages"), (names.TOPIC,)),
+    (re.compile(r"acs:fnf:[^:]*:[^:]*:flow/(.+)"), (names.FLOW,)),
 )
 """Each form with its names left loose, to tell a malformed name from a malformed ARN."""
 _ACTION = re.compile(r"(?P<service>[A-Za-z][A-Za-z0-9_-]*):(?P<api>[A-Za-z][A-Za-z0-9]*)")
