@@ -154,7 +154,7 @@ EVAL_CASES: list[tuple[str, Any, Any]] = [
     ("$.x", None, None),
     ("$.x", [1, 2], None),
     ("$[0]", {"0": "key, not index"}, None),
-    ("$.0", {"0": "key"}, "key"),
+    ("$['0']", {"0": "key"}, "key"),
     # slices
     ("$.a.c[1:3]", DOC, [20, 30]),
     ("$.a.c[-2:]", DOC, [30, 40]),

@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, TypedDict, cast, final
 
 from translator.errors import ExpressionError
-from translator.expressions.paths import JSON, PathSpec, compare, evaluate_path, parse_path
+from translator.expressions.paths import (
+    JSON,
+    PathSpec,
+    compare,
+    evaluate_path,
+    parse_path,
+    path_end,
+)
 
 CmpOp: TypeAlias = Literal["==", "!=", "<", "<=", ">", ">="]
 
@@ -119,7 +126,6 @@ _LONE_CHAR_ERRORS = {
     "{": "unexpected '{' (object literals are not supported)",
 }
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
-_PATH_PUNCTUATION = "_-@.*"
 
 
 class _Lexer:
@@ -195,7 +201,7 @@ class _Lexer:
         return self._take("lit", start, pos + 1, "".join(chars))
 
     def _path(self, start: int) -> _Token:
-        end = _path_end(self.text, start)
+        end = path_end(self.text, start)
         snippet = self.text[start:end]
         return self._take("path", start, end, parse_path(snippet, offset=start))
 
@@ -235,42 +241,6 @@ def _hex4(text: str, pos: int) -> int:
     if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
         raise ExpressionError("invalid '\\u' escape in string (expected 4 hex digits)", pos)
     return int(digits, 16)
-
-
-def _path_end(text: str, start: int) -> int:
-    """Where the path starting at `text[start]` (a `$`) ends; parse_path validates the rest."""
-    pos = start + 1
-    while pos < len(text):
-        char = text[pos]
-        if char == "[":
-            pos = _bracket_end(text, pos)
-        elif char.isalnum() or char in _PATH_PUNCTUATION:
-            pos += 1
-        else:
-            break
-    return pos
-
-
-def _bracket_end(text: str, start: int) -> int:
-    """Offset just past the `]` matching `text[start]`, skipping quoted strings inside."""
-    depth, pos, quote = 0, start, ""
-    while pos < len(text):
-        char = text[pos]
-        if quote:
-            if char == "\\":
-                pos += 1
-            elif char == quote:
-                quote = ""
-        elif char in "'\"`":
-            quote = char
-        elif char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-            if depth == 0:
-                return pos + 1
-        pos += 1
-    raise ExpressionError("unterminated '[' in path", start)
 
 
 # --- parser ------------------------------------------------------------------------------------

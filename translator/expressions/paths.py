@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, TypedDict, final
 
 from translator.errors import ExpressionError
@@ -129,6 +130,76 @@ def compare(op: str, left: Any, right: Any) -> bool:
     return op == ">=" and bool(left >= right)
 
 
+# --- member names (RFC 9535 section 2.5.1.1): the one definition every path reader uses -------
+
+
+def is_name_first(char: str) -> bool:
+    """RFC 9535 name-first: ALPHA / "_" / %x80-D7FF / %xE000-10FFFF (so `城`, `é`, `😀`; no
+    surrogates, no digit, no DEL)."""
+    code = ord(char)
+    return (
+        "a" <= char <= "z"
+        or "A" <= char <= "Z"
+        or char == "_"
+        or 0x80 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0x10FFFF
+    )
+
+
+def is_name_char(char: str) -> bool:
+    """RFC 9535 name-char (name-first / DIGIT), plus `-`: FDL flows in the field read keys such as
+    `$.video-key`, which earlier releases (and jsonpath_ng) accepted, so it stays accepted."""
+    return is_name_first(char) or "0" <= char <= "9" or char == "-"
+
+
+def name_end(text: str, start: int) -> int:
+    """Offset just past the run of name characters starting at `text[start]`."""
+    pos = start
+    while pos < len(text) and is_name_char(text[pos]):
+        pos += 1
+    return pos
+
+
+def path_end(text: str, start: int) -> int:
+    """Where the path starting at `text[start]` (a `$`) ends inside a larger text (a condition).
+
+    Only the extent is found here, with the same name grammar as `parse_path`, which then
+    validates the snippet: `$.城市 == "杭州"` ends before the space, `$.a[?(@.b > 1)]` after `]`.
+    """
+    pos = name_end(text, start + 1)  # `$a` is one (bad) path, not `$` then a word
+    while pos < len(text):
+        if text[pos] == "[":
+            pos = _bracket_end(text, pos)
+        elif text[pos] == ".":
+            pos += 2 if text.startswith("..", pos) else 1
+            pos = pos + 1 if text.startswith("*", pos) else name_end(text, pos)
+        else:
+            break
+    return pos
+
+
+def _bracket_end(text: str, start: int) -> int:
+    """Offset just past the `]` matching `text[start]`, skipping quoted strings inside."""
+    depth, pos, quote = 0, start, ""
+    while pos < len(text):
+        char = text[pos]
+        if quote:
+            if char == "\\":
+                pos += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"`":
+            quote = char
+        elif char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth == 0:
+                return pos + 1
+        pos += 1
+    raise ExpressionError("unterminated '[' in path", start)
+
+
 # --- evaluation --------------------------------------------------------------------------------
 
 
@@ -216,20 +287,118 @@ def parse_path(text: str, *, shown: str | None = None, offset: int = 0) -> PathS
     `shown` is the text to report and keep (e.g. `$input.a` for the path `$.a`) and `offset` is
     added to error columns, so callers embedding a path can point into their own text.
     """
-    label = text if shown is None else shown
+    kept = text if shown is None else shown
+    label = _printable(kept)
     if not text.startswith("$"):
         raise ExpressionError(f"invalid JSONPath '{label}': a path must start with '$'", offset)
-    tree = _jsonpath_tree(text, label, offset)
+    bracketed = _bracket_names(text, label, offset)
+    tree = _jsonpath_tree(text, bracketed, label, offset)
     try:
         segments = _segments(tree, root="Root")
     except _Unsupported as exc:
         column = max(text.find(exc.hint, 1), 0) if exc.hint else 0
         raise ExpressionError(f"invalid JSONPath '{label}': {exc}", column + offset) from None
     multi = any(not ("field" in s or "index" in s) for s in segments)
-    return {"text": label, "segments": segments, "multi": multi}
+    return {"text": kept, "segments": segments, "multi": multi}
 
 
-def _jsonpath_tree(text: str, label: str, offset: int) -> Any:
+@dataclass(frozen=True, slots=True)
+class _Bracketed:
+    """A path with every shorthand name in bracket form; `origin[i]` is where char i came from."""
+
+    text: str
+    origin: list[int]
+
+    def source_column(self, column: int) -> int:
+        return self.origin[column] if 0 <= column < len(self.origin) else self.origin[-1]
+
+
+def _bracket_names(text: str, label: str, offset: int) -> _Bracketed:
+    """Rewrite `.name` as `['name']` wherever a name follows `$`, `@`, `]`, `*` or another name
+    and jsonpath_ng could not read it as written (non-ASCII, or one of its keywords).
+
+    This module, not jsonpath_ng's ASCII-only lexer, thereby decides what a member name is
+    (RFC 9535 section 2.5.1.1, see `is_name_first`), and names that happen to be jsonpath_ng
+    keywords (`where`, `true`) stay names. Quoted text and numbers (`1.5` in a filter) pass as
+    they are; a `.` followed by anything else is left for jsonpath_ng to judge.
+    """
+    out: list[str] = []
+    origin: list[int] = []
+    nesting: list[bool] = []
+    in_path, quote, pos = False, "", 0
+    while pos < len(text):
+        char = text[pos]
+        if quote:
+            width = 2 if char == "\\" else 1
+            if char == quote:
+                quote = ""
+        elif char == "." and in_path:
+            width = 2 if text.startswith("..", pos) else 1
+            end = _shorthand_end(text, pos + width, label, offset)
+            if end > pos + width:
+                _emit(out, origin, text[pos : pos + width], pos)
+                _emit_name(out, origin, text, pos + width, end)
+                pos = end
+                continue
+        else:
+            width = 1
+            in_path, quote = _after(char, in_path, nesting)
+        _emit(out, origin, text[pos : pos + width], pos)
+        pos += width
+    origin.append(len(text))
+    return _Bracketed("".join(out), origin)
+
+
+_ASCII_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_JSONPATH_NG_KEYWORDS = frozenset({"where", "wherenot"})
+
+
+def _needs_brackets(name: str) -> bool:
+    """Names jsonpath_ng's lexer would not read as one plain name; others are left as written."""
+    return not _ASCII_ID.fullmatch(name) or name in _JSONPATH_NG_KEYWORDS
+
+
+def _after(char: str, in_path: bool, nesting: list[bool]) -> tuple[bool, str]:
+    """Whether a `.` right after `char` selects a member, and the quote `char` opens, if any."""
+    if char in "'\"`":
+        return False, char
+    if char == "[":
+        nesting.append(in_path)
+        return False, ""
+    if char == "]":
+        return (nesting.pop() if nesting else False), ""
+    return char in "$@" or (in_path and char == "*"), ""
+
+
+def _shorthand_end(text: str, start: int, label: str, offset: int) -> int:
+    """End of the member name at `start` (== start when there is none); refuses `.0`."""
+    if start < len(text) and "0" <= text[start] <= "9":
+        name = text[start : name_end(text, start)]
+        message = (
+            f"invalid JSONPath '{label}': a name after '.' cannot start with a digit"
+            f" (write ['{name}'])"
+        )
+        raise ExpressionError(message, start + offset)
+    if start < len(text) and is_name_first(text[start]):
+        return name_end(text, start)
+    return start
+
+
+def _emit(out: list[str], origin: list[int], chunk: str, start: int) -> None:
+    out.append(chunk)
+    origin.extend(range(start, start + len(chunk)))
+
+
+def _emit_name(out: list[str], origin: list[int], text: str, start: int, end: int) -> None:
+    name = text[start:end]
+    if not _needs_brackets(name):
+        _emit(out, origin, name, start)
+        return
+    out.append("['" + name + "']")
+    origin.extend([start, start, *range(start, end), end, end])
+
+
+def _jsonpath_tree(text: str, bracketed: _Bracketed, label: str, offset: int) -> Any:
     """Parse with jsonpath_ng, turning its errors (and deprecated forms) into ExpressionError."""
     from jsonpath_ng.ext.parser import parse  # lazy: evaluation must never load jsonpath_ng
 
@@ -238,11 +407,11 @@ def _jsonpath_tree(text: str, label: str, offset: int) -> Any:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            tree = parse(text)
+            tree = parse(bracketed.text)
         except Exception as exc:  # jsonpath_ng raises several types, some undocumented
-            reason, column = _describe_failure(text, str(exc))
+            reason, column = _describe_failure(bracketed.text, str(exc))
             message = f"invalid JSONPath '{label}': {reason}"
-            raise ExpressionError(message, column + offset) from None
+            raise ExpressionError(message, bracketed.source_column(column) + offset) from None
     if any("unquoted word" in str(w.message) for w in caught):
         column = max(text.find("?"), 0) + offset
         message = f"invalid JSONPath '{label}': compare with a quoted string, not a bare word"
@@ -267,8 +436,23 @@ def _describe_failure(text: str, error: str) -> tuple[str, int]:
     lexed = _LEX_AT.search(error)
     if lexed:
         column = _absolute(text, int(lexed[1]), int(lexed[2]))
-        return f"unexpected character '{lexed[3]}'", column
+        return f"unexpected character {_shown(lexed[3])}", column
     return error.strip() or "syntax error", 0
+
+
+def _printable(text: str) -> str:
+    """`text` for a message, with lone surrogates (JSON allows `\\ud800`) written as escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _shown(char: str) -> str:
+    """A character for a message: quoted, or as U+XXXX when it cannot be printed (a lone surrogate
+    from a JSON `\\ud800` escape would break any UTF-8 output)."""
+    return (
+        f"'{char}'"
+        if char.isprintable() and not 0xD800 <= ord(char) <= 0xDFFF
+        else f"U+{ord(char):04X}"
+    )
 
 
 def _absolute(text: str, line: int, column: int) -> int:
