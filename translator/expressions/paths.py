@@ -8,6 +8,7 @@ The compiled form is plain JSON so that it can travel inside the workflow's plan
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from dataclasses import dataclass
@@ -110,8 +111,71 @@ def json_equal(left: Any, right: Any) -> bool:
     return True
 
 
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def number_in(text: str) -> int | float | None:
+    """The number a string spells (`"1"`, `"-2.5"`, `"1e3"`), or None.
+
+    The decimal forms of Go's strconv.ParseFloat, which FnF's expression engine (gval) uses to
+    read a string as a number; NaN, infinities and hex floats are left out: JSON has no such
+    numbers. Integers stay exact (gval would round them through float64).
+    """
+    if not _DECIMAL.fullmatch(text):
+        return None
+    if not any(c in text for c in ".eE"):
+        try:
+            return int(text)
+        except ValueError:  # more digits than Python converts: out of any JSON number's range
+            return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def boolean_in(text: str) -> bool | None:
+    """The boolean a string spells, as gval's convertToBool reads it: `true`/`TRUE`,
+    `false`/`FALSE`, or a number (true unless zero); None for any other text."""
+    if text in ("true", "TRUE"):
+        return True
+    if text in ("false", "FALSE"):
+        return False
+    number = number_in(text)
+    return None if number is None else number != 0
+
+
+def _read_as(text: str, other: Any) -> Any:
+    """`text` read as the type of `other` when `other` is a number or boolean and it can be."""
+    if isinstance(other, bool):
+        converted: Any = boolean_in(text)
+    elif is_number(other):
+        converted = number_in(text)
+    else:
+        return text
+    return text if converted is None else converted
+
+
+def coerce_operands(left: Any, right: Any) -> tuple[Any, Any]:
+    """A string compared with a number or a boolean is read as that type first.
+
+    This is how Alibaba's own samples compare (`$.end == "true"` against a function's
+    `{"end": true}`), and what gval, whose Go-style literals FDL conditions share, does for such
+    pairs. Nothing else converts: null, arrays and objects, numbers against booleans, and two
+    strings compare as they are.
+    """
+    if isinstance(left, str) and not isinstance(right, str):
+        return _read_as(left, right), right
+    if isinstance(right, str) and not isinstance(left, str):
+        return left, _read_as(right, left)
+    return left, right
+
+
 def compare(op: str, left: Any, right: Any) -> bool:
-    """Apply a comparison operator; ordering only holds between two numbers or two strings."""
+    """Apply a comparison operator after `coerce_operands`.
+
+    `==` is structural equality and `!=` its negation; ordering holds only between two numbers
+    or two strings (by code point), so it is false for booleans, null, arrays and objects.
+    """
+    left, right = coerce_operands(left, right)
     if op == "==":
         return json_equal(left, right)
     if op == "!=":
