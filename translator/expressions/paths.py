@@ -431,7 +431,8 @@ def _after(char: str, in_path: bool, nesting: list[bool]) -> tuple[bool, str]:
         return False, ""
     if char == "]":
         return (nesting.pop() if nesting else False), ""
-    return char in "$@" or (in_path and char == "*"), ""
+    # RFC 9535 allows blank space between segments (`$.a .b`), and jsonpath_ng skips it
+    return char in "$@" or (in_path and char in "* \t\r\n"), ""
 
 
 def _shorthand_end(text: str, start: int, label: str, offset: int) -> int:
@@ -443,9 +444,12 @@ def _shorthand_end(text: str, start: int, label: str, offset: int) -> int:
             f" (write ['{name}'])"
         )
         raise ExpressionError(message, start + offset)
-    if start < len(text) and is_name_first(text[start]):
-        return name_end(text, start)
-    return start
+    if start >= len(text) or not is_name_first(text[start]):
+        return start
+    end = name_end(text, start)
+    if text.startswith("@", end):  # jsonpath_ng would read `a@b` as one name; RFC 9535 does not
+        raise ExpressionError(f"invalid JSONPath '{label}': unexpected character '@'", end + offset)
+    return end
 
 
 def _emit(out: list[str], origin: list[int], chunk: str, start: int) -> None:
