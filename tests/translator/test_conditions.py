@@ -201,12 +201,18 @@ def _path(text: str) -> dict[str, Any]:
 
 
 TREES: list[tuple[str, Any]] = [
-    ('$.status == "ready"', {"cmp": "==", "left": _path("$.status"), "right": {"lit": "ready"}}),
-    ("$.x > -1", {"cmp": ">", "left": _path("$.x"), "right": {"lit": -1}}),
-    ("1 != 2.5", {"cmp": "!=", "left": {"lit": 1}, "right": {"lit": 2.5}}),
-    ("1e3 <= 1", {"cmp": "<=", "left": {"lit": 1000.0}, "right": {"lit": 1}}),
-    ("`a\\n` >= null", {"cmp": ">=", "left": {"lit": "a\\n"}, "right": {"lit": None}}),
-    ("true < false", {"cmp": "<", "left": {"lit": True}, "right": {"lit": False}}),
+    (
+        '$.status == "ready"',
+        {"cmp": "==", "coerce": True, "left": _path("$.status"), "right": {"lit": "ready"}},
+    ),
+    ("$.x > -1", {"cmp": ">", "coerce": True, "left": _path("$.x"), "right": {"lit": -1}}),
+    ("1 != 2.5", {"cmp": "!=", "coerce": True, "left": {"lit": 1}, "right": {"lit": 2.5}}),
+    ("1e3 <= 1", {"cmp": "<=", "coerce": True, "left": {"lit": 1000.0}, "right": {"lit": 1}}),
+    (
+        "`a\\n` >= null",
+        {"cmp": ">=", "coerce": True, "left": {"lit": "a\\n"}, "right": {"lit": None}},
+    ),
+    ("true < false", {"cmp": "<", "coerce": True, "left": {"lit": True}, "right": {"lit": False}}),
     ("$.has_more", _path("$.has_more")),
     ("($.a)", _path("$.a")),
     ("!$.a", {"not": _path("$.a")}),
@@ -218,11 +224,16 @@ TREES: list[tuple[str, Any]] = [
     ("$.a && ($.b && $.c)", {"and": [_path("$.a"), {"and": [_path("$.b"), _path("$.c")]}]}),
     (
         "!$.a == $.b",
-        {"cmp": "==", "left": {"not": _path("$.a")}, "right": _path("$.b")},
+        {"cmp": "==", "coerce": True, "left": {"not": _path("$.a")}, "right": _path("$.b")},
     ),
     (
         "$.items[?(@.name == ')')].id==1",
-        {"cmp": "==", "left": _path("$.items[?(@.name == ')')].id"), "right": {"lit": 1}},
+        {
+            "cmp": "==",
+            "coerce": True,
+            "left": _path("$.items[?(@.name == ')')].id"),
+            "right": {"lit": 1},
+        },
     ),
     ("  \t$.a\n", _path("$.a")),
 ]

@@ -154,3 +154,19 @@ def test_a_missing_path_is_null_and_equals_no_string() -> None:
     for text in ("null", "false", "", "0"):
         condition = parse_condition(f"$.missing == {json.dumps(text)}")
         assert evaluate_condition(condition, {}) is False
+
+
+def test_trees_compiled_before_the_rule_keep_comparing_strictly() -> None:
+    """An execution pins its compiled graph; one started before strings were read as numbers
+    and booleans has no `coerce` flag, and replays with the strict rule it ran with."""
+    data = {"end": True, "items": [{"v": 1, "id": 1}]}
+    condition = parse_condition('$.end == "true"')
+    assert evaluate_condition(condition, data) is True
+    pinned = json.loads(json.dumps(condition).replace(', "coerce": true', ""))
+    assert "coerce" not in json.dumps(pinned)
+    assert evaluate_condition(pinned, data) is False
+
+    spec = parse_path('$.items[?(@.v == "1")].id')
+    assert evaluate_path(spec, data) == [1]
+    pinned_path = json.loads(json.dumps(spec).replace(', "coerce": true', ""))
+    assert evaluate_path(pinned_path, data) == []

@@ -52,7 +52,7 @@ PARSE_CASES: list[tuple[str, list[dict[str, Any]], bool]] = [
         "$.items[?(@.ok == true)].id",
         [
             {"field": "items"},
-            {"filter": [{"path": [{"field": "ok"}], "op": "==", "value": True}]},
+            {"filter": [{"path": [{"field": "ok"}], "op": "==", "value": True, "coerce": True}]},
             {"field": "id"},
         ],
         True,
@@ -63,8 +63,8 @@ PARSE_CASES: list[tuple[str, list[dict[str, Any]], bool]] = [
             {"field": "items"},
             {
                 "filter": [
-                    {"path": [{"field": "price"}], "op": "<", "value": 10},
-                    {"path": [{"field": "kind"}], "op": "==", "value": "x"},
+                    {"path": [{"field": "price"}], "op": "<", "value": 10, "coerce": True},
+                    {"path": [{"field": "kind"}], "op": "==", "value": "x", "coerce": True},
                 ]
             },
         ],
@@ -76,8 +76,13 @@ PARSE_CASES: list[tuple[str, list[dict[str, Any]], bool]] = [
             {"field": "a"},
             {
                 "filter": [
-                    {"path": [{"field": "x"}, {"field": "y"}], "op": "!=", "value": "q"},
-                    {"path": [{"index": 0}], "op": ">=", "value": -1.5},
+                    {
+                        "path": [{"field": "x"}, {"field": "y"}],
+                        "op": "!=",
+                        "value": "q",
+                        "coerce": True,
+                    },
+                    {"path": [{"index": 0}], "op": ">=", "value": -1.5, "coerce": True},
                 ]
             },
         ],
@@ -90,12 +95,15 @@ PARSE_CASES: list[tuple[str, list[dict[str, Any]], bool]] = [
     ),
     (
         "$.a[?(@ > 2)]",
-        [{"field": "a"}, {"filter": [{"path": [], "op": ">", "value": 2}]}],
+        [{"field": "a"}, {"filter": [{"path": [], "op": ">", "value": 2, "coerce": True}]}],
         True,
     ),
     (
         "$.a[?(@.x <= null)]",
-        [{"field": "a"}, {"filter": [{"path": [{"field": "x"}], "op": "<=", "value": None}]}],
+        [
+            {"field": "a"},
+            {"filter": [{"path": [{"field": "x"}], "op": "<=", "value": None, "coerce": True}]},
+        ],
         True,
     ),
     (

@@ -11,8 +11,10 @@ Grammar, lowest precedence first::
     unary   := '!' unary | primary
     primary := '(' or ')' | string | number | 'true' | 'false' | 'null' | path
 
-Semantics follow the project's decision 6 (spec section 11): strict typing, a missing path is
-null, ordering only between two numbers or two strings, JavaScript-like truthiness.
+Semantics: a missing path is null; a string compared with a number or boolean is read as that
+type when it spells one, and nothing else converts (`paths.compare`, shared with filters);
+ordering only between two numbers or two strings; JavaScript-like truthiness. Paths inside a
+condition end where the RFC 9535 name grammar says (`paths.path_end`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias, TypedDict, cast, final
+from typing import Any, Literal, NotRequired, TypeAlias, TypedDict, cast, final
 
 from translator.errors import ExpressionError
 from translator.expressions.paths import (
@@ -47,9 +49,13 @@ class PathNode(TypedDict):
 
 @final
 class CmpNode(TypedDict):
+    """`coerce` is set on every comparison this parser compiles (see `paths.compare`); trees
+    compiled before it existed lack it and compare strictly, as when their execution started."""
+
     cmp: CmpOp
     left: Condition
     right: Condition
+    coerce: NotRequired[bool]
 
 
 # `not`, `and` and `or` are Python keywords, so these need the functional TypedDict syntax.
@@ -92,7 +98,8 @@ def _value(node: Condition, data: Any) -> Any:
         return node["lit"]
     if "path" in node:
         return evaluate_path(node["path"], data)
-    return compare(node["cmp"], _value(node["left"], data), _value(node["right"], data))
+    left, right = _value(node["left"], data), _value(node["right"], data)
+    return compare(node["cmp"], left, right, coerce=node.get("coerce", False))
 
 
 # --- tokens ------------------------------------------------------------------------------------
@@ -304,7 +311,7 @@ class _Parser:
         if self.token.kind == "op" and self.token.text in _CMP_OPS:
             message = f"unexpected '{self.token.text}' (comparisons cannot be chained; use '&&')"
             raise ExpressionError(message, self.token.column)
-        return {"cmp": op, "left": left, "right": right}
+        return {"cmp": op, "left": left, "right": right, "coerce": True}
 
     def _unary(self) -> Condition:
         if not self._at("!"):

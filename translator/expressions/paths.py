@@ -4,6 +4,10 @@ Paths are evaluated inside Temporal workflow code, which must replay identically
 an execution. So jsonpath_ng is only used to *parse* (imported lazily, never by evaluation), and
 its tree is turned into the JSON segments below, which a small deterministic walker evaluates.
 The compiled form is plain JSON so that it can travel inside the workflow's plan.
+
+What a member name is (`$.城市`) is decided here, by RFC 9535, for every reader of paths:
+`parse_path` hands jsonpath_ng such names in bracket form, and `path_end` finds where a path
+ends inside a condition.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import math
 import re
 import warnings
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias, TypedDict, final
+from typing import Any, Literal, NotRequired, TypeAlias, TypedDict, final
 
 from translator.errors import ExpressionError
 
@@ -56,11 +60,17 @@ Segment: TypeAlias = (
 
 
 class FilterTest(TypedDict):
-    """One `@.path op value` test of a filter; `exists` ignores `value` (it is null)."""
+    """One `@.path op value` test of a filter; `exists` ignores `value` (it is null).
+
+    `coerce` (set by this compiler on every comparison) applies `coerce_operands`; filters
+    compiled before it existed lack it and keep comparing strictly, so executions that pinned
+    such a graph replay the same way.
+    """
 
     path: list[Segment]
     op: FilterOp
     value: JSON
+    coerce: NotRequired[bool]
 
 
 class PathSpec(TypedDict):
@@ -169,13 +179,16 @@ def coerce_operands(left: Any, right: Any) -> tuple[Any, Any]:
     return left, right
 
 
-def compare(op: str, left: Any, right: Any) -> bool:
-    """Apply a comparison operator after `coerce_operands`.
+def compare(op: str, left: Any, right: Any, *, coerce: bool = True) -> bool:
+    """Apply a comparison operator, after `coerce_operands` unless `coerce` is false.
 
     `==` is structural equality and `!=` its negation; ordering holds only between two numbers
     or two strings (by code point), so it is false for booleans, null, arrays and objects.
+    `coerce=False` is the strict rule of graphs compiled before strings were read as numbers
+    and booleans (their nodes lack the `coerce` flag): a pinned execution keeps its rule.
     """
-    left, right = coerce_operands(left, right)
+    if coerce:
+        left, right = coerce_operands(left, right)
     if op == "==":
         return json_equal(left, right)
     if op == "!=":
@@ -339,7 +352,7 @@ def _passes(test: FilterTest, candidate: Any) -> bool:
     if test["op"] == "exists":
         return found is not _MISSING
     value = None if found is _MISSING else found
-    return compare(test["op"], value, test["value"])
+    return compare(test["op"], value, test["value"], coerce=test.get("coerce", False))
 
 
 # --- parsing -----------------------------------------------------------------------------------
@@ -637,7 +650,8 @@ def _filter_test(expression: Any) -> FilterTest:
     if expression.op not in _OPS:
         hint = str(expression.op)
         raise _Unsupported(f"the filter operator '{hint}' is not supported", hint)
-    return {"path": path, "op": expression.op, "value": _filter_value(expression.value)}
+    value = _filter_value(expression.value)
+    return {"path": path, "op": expression.op, "value": value, "coerce": True}
 
 
 def _filter_value(value: Any) -> JSON:
