@@ -25,14 +25,9 @@ from dataclasses import dataclass
 from typing import Any, Literal, NotRequired, TypeAlias, TypedDict, cast, final
 
 from translator.errors import ExpressionError
-from translator.expressions.paths import (
-    JSON,
-    PathSpec,
-    compare,
-    evaluate_path,
-    parse_path,
-    path_end,
-)
+from translator.expressions.comparison import compare
+from translator.expressions.member_names import path_end
+from translator.expressions.paths import JSON, PathSpec, evaluate_path, parse_path
 
 CmpOp: TypeAlias = Literal["==", "!=", "<", "<=", ">", ">="]
 

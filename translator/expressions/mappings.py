@@ -13,7 +13,8 @@ import math
 from typing import Any, Literal, TypeAlias, TypedDict, final
 
 from translator.errors import ExpressionError
-from translator.expressions.paths import JSON, PathSpec, evaluate_path, name_end, parse_path
+from translator.expressions.member_names import name_end
+from translator.expressions.paths import JSON, PathSpec, evaluate_path, parse_path
 
 ScopeName: TypeAlias = Literal["input", "local", "context"]
 

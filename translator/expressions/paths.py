@@ -5,20 +5,20 @@ an execution. So jsonpath_ng is only used to *parse* (imported lazily, never by 
 its tree is turned into the JSON segments below, which a small deterministic walker evaluates.
 The compiled form is plain JSON so that it can travel inside the workflow's plan.
 
-What a member name is (`$.城市`) is decided here, by RFC 9535, for every reader of paths:
-`parse_path` hands jsonpath_ng such names in bracket form, and `path_end` finds where a path
-ends inside a condition.
+What a member name is (`$.城市`) is decided by RFC 9535 (`member_names`), not by jsonpath_ng's
+ASCII-only lexer: `parse_path` hands jsonpath_ng such names in bracket form.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import warnings
 from dataclasses import dataclass
 from typing import Any, Literal, NotRequired, TypeAlias, TypedDict, final
 
 from translator.errors import ExpressionError
+from translator.expressions.comparison import compare
+from translator.expressions.member_names import is_name_first, name_end
 
 JSON: TypeAlias = "bool | int | float | str | list[JSON] | dict[str, JSON] | None"
 FilterOp: TypeAlias = Literal["==", "!=", "<", "<=", ">", ">=", "exists"]
@@ -83,198 +83,6 @@ class PathSpec(TypedDict):
 
 _MISSING: Any = object()
 """What a singular lookup finds when a step is absent; callers turn it into null."""
-
-
-# --- JSON comparison (shared with conditions: one notion of equality everywhere) ---------------
-
-
-def is_number(value: object) -> bool:
-    """JSON numbers: Python's bool is an int, but `true` is never the number 1 in FDL."""
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _scalar_equal(left: Any, right: Any) -> bool:
-    if is_number(left) and is_number(right):
-        return bool(left == right)
-    if isinstance(left, bool) or isinstance(right, bool):
-        return isinstance(left, bool) and isinstance(right, bool) and left == right
-    if isinstance(left, str) and isinstance(right, str):
-        return left == right
-    return left is None and right is None
-
-
-def json_equal(left: Any, right: Any) -> bool:
-    """Strict structural equality (`1 == 1.0`, `true != 1`, `"1" != 1`), iterative for depth."""
-    pairs = [(left, right)]
-    while pairs:
-        a, b = pairs.pop()
-        if isinstance(a, list) and isinstance(b, list):
-            if len(a) != len(b):
-                return False
-            pairs.extend(zip(a, b, strict=True))
-        elif isinstance(a, dict) and isinstance(b, dict):
-            if a.keys() != b.keys():
-                return False
-            pairs.extend((value, b[key]) for key, value in a.items())
-        elif isinstance(a, list | dict) or isinstance(b, list | dict) or not _scalar_equal(a, b):
-            return False
-    return True
-
-
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-
-
-def number_in(text: str) -> int | float | None:
-    """The number a string spells (`"1"`, `"-2.5"`, `"1e3"`), or None.
-
-    The decimal forms of Go's strconv.ParseFloat, which FnF's expression engine (gval) uses to
-    read a string as a number; NaN, infinities and hex floats are left out: JSON has no such
-    numbers. Integers stay exact (gval would round them through float64).
-    """
-    if not _DECIMAL.fullmatch(text):
-        return None
-    if not any(c in text for c in ".eE"):
-        try:
-            return int(text)
-        except ValueError:  # more digits than Python converts: out of any JSON number's range
-            return None
-    value = float(text)
-    return value if math.isfinite(value) else None
-
-
-def boolean_in(text: str) -> bool | None:
-    """The boolean a string spells, as gval's convertToBool reads it: `true`/`TRUE`,
-    `false`/`FALSE`, or a number (true unless zero); None for any other text."""
-    if text in ("true", "TRUE"):
-        return True
-    if text in ("false", "FALSE"):
-        return False
-    number = number_in(text)
-    return None if number is None else number != 0
-
-
-def _read_as(text: str, other: Any) -> Any:
-    """`text` read as the type of `other` when `other` is a number or boolean and it can be."""
-    if isinstance(other, bool):
-        converted: Any = boolean_in(text)
-    elif is_number(other):
-        converted = number_in(text)
-    else:
-        return text
-    return text if converted is None else converted
-
-
-def coerce_operands(left: Any, right: Any) -> tuple[Any, Any]:
-    """A string compared with a number or a boolean is read as that type first.
-
-    This is how Alibaba's own samples compare (`$.end == "true"` against a function's
-    `{"end": true}`), and what gval, whose Go-style literals FDL conditions share, does for such
-    pairs. Nothing else converts: null, arrays and objects, numbers against booleans, and two
-    strings compare as they are.
-    """
-    if isinstance(left, str) and not isinstance(right, str):
-        return _read_as(left, right), right
-    if isinstance(right, str) and not isinstance(left, str):
-        return left, _read_as(right, left)
-    return left, right
-
-
-def compare(op: str, left: Any, right: Any, *, coerce: bool = True) -> bool:
-    """Apply a comparison operator, after `coerce_operands` unless `coerce` is false.
-
-    `==` is structural equality and `!=` its negation; ordering holds only between two numbers
-    or two strings (by code point), so it is false for booleans, null, arrays and objects.
-    `coerce=False` is the strict rule of graphs compiled before strings were read as numbers
-    and booleans (their nodes lack the `coerce` flag): a pinned execution keeps its rule.
-    """
-    if coerce:
-        left, right = coerce_operands(left, right)
-    if op == "==":
-        return json_equal(left, right)
-    if op == "!=":
-        return not json_equal(left, right)
-    ordered = (is_number(left) and is_number(right)) or (
-        isinstance(left, str) and isinstance(right, str)
-    )
-    if not ordered:
-        return False
-    if op == "<":
-        return bool(left < right)
-    if op == "<=":
-        return bool(left <= right)
-    if op == ">":
-        return bool(left > right)
-    return op == ">=" and bool(left >= right)
-
-
-# --- member names (RFC 9535 section 2.5.1.1): the one definition every path reader uses -------
-
-
-def is_name_first(char: str) -> bool:
-    """RFC 9535 name-first: ALPHA / "_" / %x80-D7FF / %xE000-10FFFF (so `城`, `é`, `😀`; no
-    surrogates, no digit, no DEL)."""
-    code = ord(char)
-    return (
-        "a" <= char <= "z"
-        or "A" <= char <= "Z"
-        or char == "_"
-        or 0x80 <= code <= 0xD7FF
-        or 0xE000 <= code <= 0x10FFFF
-    )
-
-
-def is_name_char(char: str) -> bool:
-    """RFC 9535 name-char (name-first / DIGIT), plus `-`: FDL flows in the field read keys such as
-    `$.video-key`, which earlier releases (and jsonpath_ng) accepted, so it stays accepted."""
-    return is_name_first(char) or "0" <= char <= "9" or char == "-"
-
-
-def name_end(text: str, start: int) -> int:
-    """Offset just past the run of name characters starting at `text[start]`."""
-    pos = start
-    while pos < len(text) and is_name_char(text[pos]):
-        pos += 1
-    return pos
-
-
-def path_end(text: str, start: int) -> int:
-    """Where the path starting at `text[start]` (a `$`) ends inside a larger text (a condition).
-
-    Only the extent is found here, with the same name grammar as `parse_path`, which then
-    validates the snippet: `$.城市 == "杭州"` ends before the space, `$.a[?(@.b > 1)]` after `]`.
-    """
-    pos = name_end(text, start + 1)  # `$a` is one (bad) path, not `$` then a word
-    while pos < len(text):
-        if text[pos] == "[":
-            pos = _bracket_end(text, pos)
-        elif text[pos] == ".":
-            pos += 2 if text.startswith("..", pos) else 1
-            pos = pos + 1 if text.startswith("*", pos) else name_end(text, pos)
-        else:
-            break
-    return pos
-
-
-def _bracket_end(text: str, start: int) -> int:
-    """Offset just past the `]` matching `text[start]`, skipping quoted strings inside."""
-    depth, pos, quote = 0, start, ""
-    while pos < len(text):
-        char = text[pos]
-        if quote:
-            if char == "\\":
-                pos += 1
-            elif char == quote:
-                quote = ""
-        elif char in "'\"`":
-            quote = char
-        elif char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-            if depth == 0:
-                return pos + 1
-        pos += 1
-    raise ExpressionError("unterminated '[' in path", start)
 
 
 # --- evaluation --------------------------------------------------------------------------------
