@@ -136,6 +136,7 @@ steps:
       - {target: 结果, source: $local.回答}
     errorMappings:
       - {target: 原因, source: $local.cause}
+      - {target: 城市, source: $input.城市}
     catch:
       - errors: [FnF.ALL]
         goto: 选择
@@ -174,6 +175,8 @@ def test_every_place_in_a_flow_compiles_non_ascii_names() -> None:
     assert call["serviceParams"] is not None and call["outputMappings"] is not None
     assert fields(call["serviceParams"][0]["source"]) == ["城市"]
     assert fields(call["outputMappings"][0]["source"]) == ["回答"]
+    assert call["errorMappings"] is not None
+    assert fields(call["errorMappings"][1]["source"]) == ["城市"]
     assert choice["choices"][0]["condition"] == parse_condition('$.城市 == "杭州"')
     assert [s["field"] for s in each["collection"]["segments"]] == ["列表"]
     wait, until = each["steps"]
