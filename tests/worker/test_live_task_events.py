@@ -20,6 +20,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from translator import compile_text
+from worker.activities.requests import ATTEMPT_SIGNAL, AttemptRecord, AttemptReport
 from worker.assembly import Connectors, build_worker
 from worker.execution import FlowRun
 from worker.executions import start_execution
@@ -38,6 +39,20 @@ steps:
     name: slow
     resourceArn: {ARN}/nap
     inputMappings: [{{target: seconds, source: $input.seconds}}]
+"""
+
+TWO_SLOW = f"""\
+version: v1
+type: flow
+steps:
+  - type: task
+    name: one
+    resourceArn: {ARN}/nap
+    inputMappings: [{{target: seconds, source: 2}}]
+  - type: task
+    name: two
+    resourceArn: {ARN}/nap
+    inputMappings: [{{target: seconds, source: 2}}]
 """
 
 RETRIED = f"""\
@@ -190,3 +205,30 @@ async def test_concurrent_iterations_keep_times_in_order(client: Client, tmp_pat
         [("TaskScheduled", "TaskStarted", "TaskFailed")] * 4
         + [("TaskScheduled", "TaskStarted", "TaskSucceeded")] * 6
     )
+
+
+async def test_reports_for_other_attempts_or_tasks_are_ignored(client: Client) -> None:
+    """Only the open attempt of a task still waiting on its activity takes a report: a second
+    start, a later attempt, an unknown task and a task that has ended change nothing."""
+    handle = await start(client, TWO_SLOW, {})
+    during = await history_when(client, handle, has("TaskStarted"))
+    task = next(e["EventId"] for e in during if e["Type"] == "TaskScheduled")
+    failed = AttemptRecord("2020-01-01T00:00:00.000Z", "", "2020-01-01T00:00:01.000Z", "E", "c")
+    for report in (
+        AttemptReport(task, 1, AttemptRecord("2020-01-01T00:00:00.000Z")),
+        AttemptReport(task, 2, failed),
+        AttemptReport(task + 100, 1, failed),
+    ):
+        await handle.signal(ATTEMPT_SIGNAL, report)
+    await history_when(client, handle, has("TaskStarted", 2))
+    await handle.signal(ATTEMPT_SIGNAL, AttemptReport(task, 1, failed))
+    events = await finished(handle, client)
+    for step in ("one", "two"):
+        assert [e["Type"] for e in events if e["StepName"] == step] == [
+            "StepEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSucceeded",
+            "StepExited",
+        ]
+    check_order(events)
