@@ -108,8 +108,10 @@ async def client(temporal_env: WorkflowEnvironment) -> AsyncIterator[Client]:
         yield temporal_env.client
 
 
-async def start(client: Client, flow: str, flow_input: dict[str, Any]) -> WorkflowHandle[Any, Any]:
-    run = FlowRun(dict(compile_text(flow)), flow_input, "live", f"exec-{uuid.uuid4()}")
+async def start(
+    client: Client, flow: str, flow_input: dict[str, Any], **fields: Any
+) -> WorkflowHandle[Any, Any]:
+    run = FlowRun(dict(compile_text(flow)), flow_input, "live", f"exec-{uuid.uuid4()}", **fields)
     return await start_execution(client, QUEUE, run, search_attributes=False)
 
 
@@ -160,6 +162,18 @@ async def test_task_started_is_readable_while_the_function_runs(client: Client) 
     assert timeless(after[: len(during)]) == timeless(during)  # recorded once, never rewritten
     assert [e["Type"] for e in after].count("TaskStarted") == 1
     check_order(after)
+
+
+async def test_the_start_report_waits_as_configured(client: Client) -> None:
+    """FNF_ATTEMPT_REPORT_AFTER pinned at 10 s: a 3 s attempt's start comes with its end."""
+    handle = await start(client, SLOW, {"seconds": 3}, attempt_report_after=10.0)
+    await history_when(client, handle, has("TaskScheduled"))
+    await asyncio.sleep(2)
+    assert await still_running(handle)
+    assert "TaskStarted" not in [e["Type"] for e in await read_history(client, handle.id)]
+    events = await finished(handle, client)
+    assert [e["Type"] for e in events].count("TaskStarted") == 1
+    check_order(events)
 
 
 async def test_a_retry_is_readable_before_the_task_ends(client: Client, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 from tests.worker.conftest import RunFlow
 from worker.interpreter.context import DEFAULT_STEP_DATA_LIMIT
 from worker.interpreter.data import data_size
+from worker.settings import Settings
 
 FUNCTIONS = Path(__file__).parent / "fixtures" / "functions" / "functions.yaml"
 ARN = "acs:fc:::services/demo/functions"
@@ -96,6 +97,14 @@ FAN_OUT = (
     "version: v1\ntype: flow\nsteps:\n  - type: parallel\n    name: fan\n    branches:\n"
     + "".join(BRANCH.format(n=n) for n in range(3))
 )
+
+
+@pytest.mark.parametrize("variable", ["FNF_EVENT_DATA_LIMIT", "FNF_STEP_DATA_LIMIT"])
+def test_the_quota_is_set_by_its_name_or_its_former_one(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    monkeypatch.setenv(variable, "1000")
+    assert Settings().run_options()["step_data_limit"] == 1000
 
 
 def test_size_is_compact_utf8_json() -> None:
