@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from translator.expressions import Scopes, evaluate_mappings
     from translator.graph import FlowGraph, StepNode, check_format
     from worker.activities.parent_reports import REPORT_PARENT_TASK
+    from worker.activities.requests import ATTEMPT_SIGNAL, AttemptReport
     from worker.callbacks.reports import REPORT_UPDATE, ReportAccepted, TaskReport
     from worker.execution import (
         STOP_SIGNAL,
@@ -24,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         Resumption,
         StopRequest,
     )
+    from worker.interpreter.attempt_reports import AttemptReports
     from worker.interpreter.callbacks import Callbacks
     from worker.interpreter.context import ExecutionFacts
     from worker.interpreter.events import EventLog
@@ -31,6 +33,11 @@ with workflow.unsafe.imports_passed_through():
     from worker.interpreter.sequence import Interpreter
 
 WORKFLOW_NAME = "FnFFlow"
+
+EVENTS_AS_THEY_HAPPEN = "fnf-events-as-they-happen"
+"""The patch of runs that record task attempts as their activity reports them and hold each
+event's data to the per-event quota; runs started before it keep recording attempts at the
+end and charging a step's input, output and local together."""
 
 __all__ = ["WORKFLOW_NAME", "FlowRun", "FnFFlow"]
 
@@ -43,22 +50,31 @@ class FnFFlow:
         # while the history is replayed, before `run` has executed a line.
         self._log = EventLog()
         self._callbacks = Callbacks()
+        self._attempt_reports = AttemptReports()
         self._facts = ExecutionFacts(
             run.flow_name,
             run.execution_name,
             run.flows,
             run.heartbeat_timeout,
             run.step_data_limit,
+            run.attempt_report_after,
         )
         self._stop: StopRequest | None = None
         if run.resumption is not None:
             self._log.first_id = run.resumption.next_event_id
+            self._log.last_time = run.resumption.last_event_time
             self._callbacks.closed = list(run.resumption.closed_tokens)
 
     @workflow.signal(name=STOP_SIGNAL)
     def stop(self, stop: StopRequest) -> None:
         """StopExecution's error and cause; the cancellation that follows ends the run."""
         self._stop = stop
+
+    @workflow.signal(name=ATTEMPT_SIGNAL)
+    def attempt_reported(self, report: AttemptReport) -> None:
+        """A task activity's attempt, as it happens (worker/activities/reports.py); taken only
+        for the open attempt of a task still waiting on its activity."""
+        self._attempt_reports.take(report)
 
     @workflow.update(name=REPORT_UPDATE)
     async def report_task(self, report: TaskReport) -> ReportAccepted:
@@ -87,13 +103,17 @@ class FnFFlow:
     @workflow.run
     async def run(self, run: FlowRun) -> dict[str, Any]:
         graph: FlowGraph = check_format(run.graph)  # type: ignore[arg-type]
-        interpreter = Interpreter(self._facts, self._log, self._callbacks)
-        resumption = run.resumption or self._start(graph, run)
+        interpreter = self._interpreter(run)
         try:
+            resumption = run.resumption or self._start(graph, run)
             local = await self._run_root(graph["steps"], interpreter, resumption, run)
+            output = _mapped(graph["outputMappings"], resumption.flow_input, local, default=local)
+            self._log.record("ExecutionSucceeded", detail={"output": output})
         except StepFailure as failure:
             self._log.record(
-                "ExecutionFailed", detail={"error": failure.error, "cause": failure.cause}
+                "ExecutionFailed",
+                detail={"error": failure.error, "cause": failure.cause},
+                checked=False,
             )
             await _report_parent(run, TaskReport(run.callback_token, False, "", *_named(failure)))
             raise execution_failed(failure.error, failure.cause) from None
@@ -103,10 +123,22 @@ class FnFFlow:
             stopped = TaskReport(run.callback_token, False, "", stop.error or "Stopped", stop.cause)
             await _report_parent(run, stopped)
             raise
-        output = _mapped(graph["outputMappings"], resumption.flow_input, local, default=local)
-        self._log.record("ExecutionSucceeded", detail={"output": output})
         await _report_parent(run, TaskReport(run.callback_token, True, json.dumps(output)))
         return output
+
+    def _interpreter(self, run: FlowRun) -> Interpreter:
+        """The interpreter, behaving as the run's version of the code did (see the patch)."""
+        current = workflow.patched(EVENTS_AS_THEY_HAPPEN)
+        if current:
+            self._log.data_limit = run.step_data_limit
+            self._attempt_reports.enabled = True
+        return Interpreter(
+            self._facts,
+            self._log,
+            self._callbacks,
+            self._attempt_reports,
+            budget_per_step=not current,
+        )
 
     def _start(self, graph: FlowGraph, run: FlowRun) -> Resumption:
         self._log.record("ExecutionStarted", detail={"input": run.input})
@@ -128,7 +160,12 @@ class FnFFlow:
             if progressed and _history_is_long(run):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 carried = Resumption(
-                    position, local, at.flow_input, self._log.next_id(), self._callbacks.closed
+                    position,
+                    local,
+                    at.flow_input,
+                    self._log.next_id(),
+                    self._callbacks.closed,
+                    self._log.last_time,
                 )
                 workflow.continue_as_new(replace(run, resumption=carried))
             local, position = await interpreter.run_step(steps[position], at.flow_input, local)

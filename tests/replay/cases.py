@@ -23,6 +23,8 @@ class Case:
     options: dict[str, Any] = field(default_factory=dict)
     report: str | None = None
     """For a waitForCallback flow: the Output reported for its task's token."""
+    home: str = "examples"
+    """The folder, under the project root, that holds `example` (flow and functions.yaml)."""
 
 
 SAGA_OK = {
@@ -66,4 +68,5 @@ CASES = [
             "target_endpoint": "oss-accelerate.aliyuncs.com",
         },
     ),
+    Case("attempt-reports", "attempt-reports", {}, home="tests/replay/flows"),
 ]

@@ -33,7 +33,6 @@ from worker.functions import FunctionRegistry, FunctionRuntime  # noqa: E402
 from worker.history import read_history, run_chain  # noqa: E402
 
 HISTORIES = Path(__file__).parent / "histories"
-EXAMPLES = ROOT / "examples"
 
 
 def without_local_paths(text: str) -> str:
@@ -45,11 +44,12 @@ def without_local_paths(text: str) -> str:
 
 async def record(client: Client, case: Case, stack: AsyncExitStack) -> list[str]:
     queue = f"record-{case.name}"
-    registry = EXAMPLES / case.example / "functions.yaml"
+    folder = ROOT / case.home / case.example
+    registry = folder / "functions.yaml"
     connectors = Connectors(FunctionRuntime(FunctionRegistry.load(registry)), None)
     stack.push_async_callback(connectors.aclose)
     await stack.enter_async_context(build_worker(client, queue, connectors))
-    graph = dict(compile_file(EXAMPLES / case.example / case.flow))
+    graph = dict(compile_file(folder / case.flow))
     run = FlowRun(graph, case.input, case.example, f"{case.name}-{uuid.uuid4()}", **case.options)
     handle = await start_execution(client, queue, run, search_attributes=False)
     if case.report is not None:

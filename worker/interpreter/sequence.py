@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from translator.graph import StepNode
-from worker.interpreter.budget import DataBudget
+from worker.interpreter.attempt_reports import AttemptReports
+from worker.interpreter.budget import DataBudget, check_value
 from worker.interpreter.callbacks import Callbacks
 from worker.interpreter.context import ExecutionFacts, context_object
 from worker.interpreter.data import error_output, merge, step_input, step_output
@@ -21,6 +22,9 @@ class Interpreter:
     facts: ExecutionFacts
     log: EventLog
     callbacks: Callbacks = field(default_factory=Callbacks)
+    attempt_reports: AttemptReports = field(default_factory=AttemptReports)
+    budget_per_step: bool = False
+    """Runs started before per-event quotas: a step's input, output and local together."""
 
     async def run_sequence(self, steps: list[StepNode], container_input: Any) -> dict[str, Any]:
         """Run from the first step until a step ends the sequence; returns its local."""
@@ -40,26 +44,28 @@ class Interpreter:
         token = None if waiting is None else waiting.token.encode()
         context = context_object(self.facts, name, entered_id, token)
         value = step_input(node["inputMappings"], container_input, local, context)
-        self.log.record("StepEntered", name, {"input": value})
 
         def remap(new_token: str) -> dict[str, Any]:
             new_context = context_object(self.facts, name, entered_id, new_token)
             return step_input(node["inputMappings"], container_input, local, new_context)
 
         run = StepRun(self, node, entered_id, context, waiting, remap)
-        budget = DataBudget(name, self.facts.step_data_limit)
+        budget = DataBudget(name, self.facts.step_data_limit if self.budget_per_step else 0)
         try:
+            self.log.record("StepEntered", name, {"input": value})
             budget.charge(value)  # before the step runs anything
             outcome = await EXECUTORS[node["type"]].execute(node, value, run)
             output = step_output(
                 node["outputMappings"], node["type"], value, outcome.local, context
             )
             budget.charge(outcome.local, output)
+            if node["type"] in ("parallel", "foreach"):  # no event carries this local whole
+                check_value("StepSucceeded", name, "local", outcome.local, self.log.data_limit)
+            exited = merge(local, output)
+            self.log.record("StepExited", name, {"input": value, "local": exited}, entered_id)
         except StepFailure as failure:
             return self._handle_failure(node, value, local, failure, entered_id)
-        local = merge(local, output)
-        self.log.record("StepExited", name, {"input": value, "local": local}, entered_id)
-        return local, outcome.jump if outcome.jump is not None else node["next"]
+        return exited, outcome.jump if outcome.jump is not None else node["next"]
 
     def _handle_failure(
         self,
@@ -75,7 +81,7 @@ class Interpreter:
         name = node["name"]
         if policy is None:
             failed = {"error": failure.error, "cause": failure.cause}
-            self.log.record("StepFailed", name, failed, entered_id)
+            self.log.record("StepFailed", name, failed, entered_id, checked=False)
             raise failure
         local = merge(
             local, error_output(node.get("errorMappings"), value, failure.error, failure.cause)
@@ -89,7 +95,7 @@ class Interpreter:
             "retryCount": failure.retry_count,
             "goto": policy["gotoName"],
         }
-        self.log.record("StepExited", name, detail, entered_id)
+        self.log.record("StepExited", name, detail, entered_id, checked=False)
         return local, policy["goto"]
 
 
