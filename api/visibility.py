@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 
 from temporalio.client import Client
 
+from worker.visibility_query import all_of, equals
+
 logger = logging.getLogger(__name__)
 
 VISIBILITY_WAIT = 10.0
@@ -41,11 +43,11 @@ async def until_visible(
 
 async def running_runs(client: Client, workflow_id: str) -> list[str]:
     """The run ids visibility lists as Running for `workflow_id` (normally zero or one)."""
-    query = f'WorkflowId = "{workflow_id}" AND ExecutionStatus = "Running"'
+    query = all_of(equals("WorkflowId", workflow_id), equals("ExecutionStatus", "Running"))
     return [execution.run_id async for execution in client.list_workflows(query)]
 
 
 async def schedule_listed(client: Client, schedule_id: str) -> bool:
     """Whether ListSchedules' query would include this schedule now."""
-    iterator = await client.list_schedules(f'ScheduleId = "{schedule_id}"')
+    iterator = await client.list_schedules(equals("ScheduleId", schedule_id))
     return any([entry.id == schedule_id async for entry in iterator])

@@ -20,6 +20,7 @@ from cli.process import exit_now
 from cli.subflows import collect_subflows
 from translator import compile_file
 from translator.errors import FlowValidationError
+from translator.names import EXECUTION, FLOW, WORD, InvalidName
 from worker.assembly import run_worker
 from worker.execution import FlowRun
 from worker.executions import failure_of, start_execution, stop_of
@@ -54,6 +55,7 @@ def run(
     --functions, a functions.yaml beside the flow file is used when there is one.
     """
     console = Console()
+    flow_name, execution_name = _names(name or _flow_name(flow), execution, console)
     graph = _compile(flow, console)
     registry = functions or _beside(flow, "functions.yaml")
     settings = settings_with(
@@ -62,8 +64,8 @@ def run(
     execution_run = FlowRun(
         graph=graph,
         input=_parse_input(input_, console),
-        flow_name=name or _flow_name(flow),
-        execution_name=execution or str(uuid.uuid4()),
+        flow_name=flow_name,
+        execution_name=execution_name,
         flows=collect_subflows(graph, [flow.parent]),  # type: ignore[arg-type]
         **settings.run_options(),
     )
@@ -138,6 +140,18 @@ def _print_event(event: dict[str, Any], console: Console) -> None:
     )
 
 
+def _names(flow: str, execution: str | None, console: Console) -> tuple[str, str]:
+    """The flow's and the execution's name, checked against the one name grammar; without
+    --execution, a UUID, as StartExecution names an execution (a valid execution name)."""
+    try:
+        return FLOW.check(flow, "--name"), EXECUTION.check(
+            execution or str(uuid.uuid4()), "--execution"
+        )
+    except InvalidName as error:
+        console.print(str(error), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
 def _compile(flow: Path, console: Console) -> dict[str, Any]:
     try:
         return dict(compile_file(flow))
@@ -170,10 +184,11 @@ def _parse_input(text: str, console: Console) -> dict[str, Any]:
 
 
 def _flow_name(flow: Path) -> str:
-    """The file's stem; for the conventional `flow.yaml`, its folder's name."""
+    """The file's stem made a flow name; for the conventional `flow.yaml`, its folder's name."""
     stem = flow.stem if flow.stem != "flow" else flow.resolve().parent.name
-    cleaned = "".join(c if c.isalnum() or c in "_-" else "_" for c in stem)
-    return cleaned if cleaned[:1].isalpha() or cleaned[:1] == "_" else f"_{cleaned}"
+    cleaned = "".join(c if c in WORD else "_" for c in stem)
+    named = cleaned if cleaned[:1] in FLOW.first else f"_{cleaned}"
+    return named[: FLOW.max_length]
 
 
 def _beside(flow: Path, name: str) -> Path | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Literal, NotRequired, TypedDict
 
+from translator import names
+
 ResourceKind = Literal["fc", "mns-queue", "mns-topic", "fnf-flow", "action"]
 
 
@@ -26,20 +28,29 @@ class Resource(TypedDict):
     action: NotRequired[str]
 
 
-_NAME = r"[A-Za-z_][A-Za-z0-9_-]{0,127}"
 _REGION = r"(?P<region>[a-z0-9-]*)"
 _ACCOUNT = r"(?P<account>[0-9]*)"
 
 _FC = re.compile(
-    rf"acs:fc:{_REGION}:{_ACCOUNT}:services/(?P<service>{_NAME})"
+    rf"acs:fc:{_REGION}:{_ACCOUNT}:services/(?P<service>{names.FC_SERVICE.regex})"
     r"(?:\.(?P<qualifier>[A-Za-z0-9_-]{1,128}))?"
-    rf"/functions/(?P<function>{_NAME})"
+    rf"/functions/(?P<function>{names.FC_FUNCTION.regex})"
 )
 _MNS = re.compile(
-    rf"acs:mns:{_REGION}:{_ACCOUNT}:/(?P<what>queues|topics)/"
-    r"(?P<name>[A-Za-z0-9][A-Za-z0-9_-]{0,255})/messages"
+    rf"acs:mns:{_REGION}:{_ACCOUNT}:/(?:queues/(?P<queue>{names.QUEUE.regex})"
+    rf"|topics/(?P<topic>{names.TOPIC.regex}))/messages"
 )
-_FNF = re.compile(rf"acs:fnf:{_REGION}:{_ACCOUNT}:flow/(?P<flow>{_NAME})")
+_FNF = re.compile(rf"acs:fnf:{_REGION}:{_ACCOUNT}:flow/(?P<flow>{names.FLOW.regex})")
+_SHAPES = (
+    (
+        re.compile(r"acs:fc:[^:]*:[^:]*:services/([^/.]+)(?:\.[^/]*)?/functions/(.+)"),
+        (names.FC_SERVICE, names.FC_FUNCTION),
+    ),
+    (re.compile(r"acs:mns:[^:]*:[^:]*:/queues/(.+)/messages"), (names.QUEUE,)),
+    (re.compile(r"acs:mns:[^:]*:[^:]*:/topics/(.+)/messages"), (names.TOPIC,)),
+    (re.compile(r"acs:fnf:[^:]*:[^:]*:flow/(.+)"), (names.FLOW,)),
+)
+"""Each form with its names left loose, to tell a malformed name from a malformed ARN."""
 _ACTION = re.compile(r"(?P<service>[A-Za-z][A-Za-z0-9_-]*):(?P<api>[A-Za-z][A-Za-z0-9]*)")
 
 _FORMS = {
@@ -68,15 +79,15 @@ def parse_resource_arn(arn: str) -> Resource:
         )
     if match := _MNS.fullmatch(arn):
         base = Resource(
-            kind="mns-queue" if match["what"] == "queues" else "mns-topic",
+            kind="mns-queue" if match["queue"] else "mns-topic",
             arn=arn,
             region=match["region"],
             account=match["account"],
         )
-        if match["what"] == "queues":
-            base["queue"] = match["name"]
+        if match["queue"]:
+            base["queue"] = match["queue"]
         else:
-            base["topic"] = match["name"]
+            base["topic"] = match["topic"]
         return base
     if match := _FNF.fullmatch(arn):
         return Resource(
@@ -104,6 +115,11 @@ def parse_action(action: str) -> Resource:
 
 
 def _explain(arn: str) -> str:
+    for shape, grammars in _SHAPES:
+        if match := shape.fullmatch(arn):
+            for grammar, value in zip(grammars, match.groups(), strict=True):
+                if not grammar.is_valid(value):
+                    return f"invalid resourceArn '{arn}': {grammar.explain(value)}"
     parts = arn.split(":")
     service = parts[1] if len(parts) > 1 and parts[0] == "acs" else None
     if service in _FORMS:

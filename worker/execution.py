@@ -5,7 +5,11 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-from worker.interpreter.context import DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_STEP_DATA_LIMIT
+from worker.interpreter.context import (
+    DEFAULT_ATTEMPT_REPORT_AFTER,
+    DEFAULT_HEARTBEAT_TIMEOUT,
+    DEFAULT_STEP_DATA_LIMIT,
+)
 
 STOP_SIGNAL = "StopExecution"
 CHILD_STOPPED_SIGNAL = "ChildStopped"
@@ -60,6 +64,8 @@ class Resumption:
     flow_input: dict[str, Any]
     next_event_id: int
     closed_tokens: list[str] = field(default_factory=list)
+    last_event_time: str = ""
+    """The Time of the last event so far: event times never go backwards across runs."""
     stop: StopRequest | None = None
 
 
@@ -85,7 +91,10 @@ class FlowRun:
     callback_token: str = ""
     """StartExecution's CallbackFnFTaskToken: the task this execution reports its end to."""
     step_data_limit: int = DEFAULT_STEP_DATA_LIMIT
-    """Bytes of JSON one step's input, output and local may total (FDL decision 11); 0: none."""
+    """Bytes of JSON one event's data may take: each of a step's input, output and local
+    (runs started before per-event quotas: all three together); 0: none."""
+    attempt_report_after: float = DEFAULT_ATTEMPT_REPORT_AFTER
+    """Seconds a task attempt runs before its start is reported to the execution."""
     report_stop_to_parent: bool = False
     """A `sync` sub-flow: when stopped, it signals its parent (CHILD_STOPPED_SIGNAL) the stop's
     Error and Cause, which its parent's task fails with."""

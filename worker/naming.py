@@ -1,12 +1,19 @@
 """How executions are named in Temporal (DESIGN 3).
 
-The workflow id is `<flow>/<execution>`: FnF names cannot contain `/`, so the id is unambiguous,
-readable in the Temporal UI, and Temporal itself refuses a second execution of the same name.
+The workflow id is `<flow>/<execution>`, built only from names that fit the one name grammar
+(translator/names.py). No flow name contains `/`, so the id splits at its first `/` into exactly
+one (flow, execution) pair: two different pairs never share an id, it reads well in the Temporal
+UI, and Temporal itself refuses a second execution of the same name. The project's other
+workflow ids (`fnf-flow:<flow>`, `fnf-schedule:<flow>:<schedule>`, `fnf-mns-queue:<queue>`,
+and the ids Temporal's scheduler derives from them) contain no `/`, so they never collide with
+an execution's.
 """
 
 from __future__ import annotations
 
 from temporalio.common import SearchAttributeKey
+
+from translator.names import EXECUTION, FLOW
 
 WORKFLOW_ID_SEPARATOR = "/"
 
@@ -16,12 +23,19 @@ SEARCH_ATTRIBUTE_KEYS = (FLOW_NAME, EXECUTION_NAME)
 
 
 def workflow_id(flow: str, execution: str) -> str:
+    """The execution's workflow id; InvalidName (a ValueError) for a name outside the grammar."""
+    return join_workflow_id(FLOW.check(flow), EXECUTION.check(execution))
+
+
+def join_workflow_id(flow: str, execution: str) -> str:
+    """The id without checking the names: only for replaying executions that started a child
+    under a name the grammar now refuses (worker/interpreter/steps/subflow.py)."""
     return f"{flow}{WORKFLOW_ID_SEPARATOR}{execution}"
 
 
 def split_workflow_id(value: str) -> tuple[str, str] | None:
-    """(flow, execution) of an FnF workflow id, or None for other workflows."""
+    """(flow, execution) of an FnF execution's workflow id, or None for other workflows."""
     flow, separator, execution = value.partition(WORKFLOW_ID_SEPARATOR)
-    if not separator or not flow or not execution:
+    if not separator or not FLOW.is_valid(flow) or not EXECUTION.is_valid(execution):
         return None
     return flow, execution

@@ -8,15 +8,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from worker.execution import DEFAULT_CONTINUE_AS_NEW_AT
-from worker.interpreter.context import DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_STEP_DATA_LIMIT
+from worker.interpreter.context import (
+    DEFAULT_ATTEMPT_REPORT_AFTER,
+    DEFAULT_HEARTBEAT_TIMEOUT,
+    DEFAULT_STEP_DATA_LIMIT,
+)
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FNF_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="FNF_", extra="ignore", populate_by_name=True)
 
     temporal_address: str | None = Field(
         default=None, description="host:port of Temporal; unset starts the embedded dev server"
@@ -29,10 +33,17 @@ class Settings(BaseSettings):
     mns_access_key_secret: str = ""
     heartbeat_timeout: float = Field(default=DEFAULT_HEARTBEAT_TIMEOUT, gt=0)
     continue_as_new_at: int = Field(default=DEFAULT_CONTINUE_AS_NEW_AT, ge=100)
-    step_data_limit: int = Field(
+    event_data_limit: int = Field(
         default=DEFAULT_STEP_DATA_LIMIT,
         ge=0,
-        description="bytes of JSON a step's input, output and local may total (0: no limit)",
+        validation_alias=AliasChoices("FNF_EVENT_DATA_LIMIT", "FNF_STEP_DATA_LIMIT"),
+        description="bytes of JSON one event's data may take: a step's input, its output, its "
+        "local, each (0: no limit)",
+    )
+    attempt_report_after: float = Field(
+        default=DEFAULT_ATTEMPT_REPORT_AFTER,
+        ge=0,
+        description="seconds a task attempt runs before its TaskStarted is reported",
     )
     dev_server_db: Path | None = Field(
         default=None, description="database file of the embedded dev server (unset: in memory)"
@@ -60,5 +71,6 @@ class Settings(BaseSettings):
         return {
             "heartbeat_timeout": self.heartbeat_timeout,
             "continue_as_new_at": self.continue_as_new_at,
-            "step_data_limit": self.step_data_limit,
+            "step_data_limit": self.event_data_limit,
+            "attempt_report_after": self.attempt_report_after,
         }

@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from translator.expressions import Scopes, evaluate_mappings
     from translator.graph import FlowGraph, StepNode, check_format
     from worker.activities.parent_reports import REPORT_PARENT_TASK
+    from worker.activities.requests import ATTEMPT_SIGNAL, AttemptReport
     from worker.callbacks.reports import REPORT_UPDATE, ReportAccepted, TaskReport
     from worker.execution import (
         CHILD_STOPPED_SIGNAL,
@@ -26,6 +27,8 @@ with workflow.unsafe.imports_passed_through():
         Resumption,
         StopRequest,
     )
+    from worker.interpreter.attempt_reports import AttemptReports
+    from worker.interpreter.budget import check_value
     from worker.interpreter.callbacks import Callbacks
     from worker.interpreter.cancellation import PATCH, STOPPED, CancelScope, Reason
     from worker.interpreter.context import ExecutionFacts
@@ -34,6 +37,11 @@ with workflow.unsafe.imports_passed_through():
     from worker.interpreter.terminal import ExecutionLog
 
 WORKFLOW_NAME = "FnFFlow"
+
+EVENTS_AS_THEY_HAPPEN = "fnf-events-as-they-happen"
+"""The patch of runs that record task attempts as their activity reports them and hold each
+event's data to the per-event quota; runs started before it keep recording attempts at the
+end and charging a step's input, output and local together."""
 
 __all__ = ["WORKFLOW_NAME", "FlowRun", "FnFFlow"]
 
@@ -46,12 +54,14 @@ class FnFFlow:
         # while the history is replayed, before `run` has executed a line.
         self._log = ExecutionLog()
         self._callbacks = Callbacks()
+        self._attempt_reports = AttemptReports()
         self._facts = ExecutionFacts(
             run.flow_name,
             run.execution_name,
             run.flows,
             run.heartbeat_timeout,
             run.step_data_limit,
+            run.attempt_report_after,
         )
         self._stop: StopRequest | None = None
         self._scope = CancelScope()
@@ -59,6 +69,7 @@ class FnFFlow:
         self._child_stops: dict[str, Reason] = {}
         if run.resumption is not None:
             self._log.first_id = run.resumption.next_event_id
+            self._log.last_time = run.resumption.last_event_time
             self._callbacks.closed = list(run.resumption.closed_tokens)
             if run.resumption.stop is not None:
                 self.stop(run.resumption.stop)
@@ -73,6 +84,12 @@ class FnFFlow:
     def child_stopped(self, stopped: ChildStopped) -> None:
         """A `sync` sub-flow was stopped: the waiting task fails with its stop's Error."""
         self._child_stops[stopped.workflow_id] = Reason(stopped.error, stopped.cause)
+
+    @workflow.signal(name=ATTEMPT_SIGNAL)
+    def attempt_reported(self, report: AttemptReport) -> None:
+        """A task activity's attempt, as it happens (worker/activities/reports.py); taken only
+        for the open attempt of a task still waiting on its activity."""
+        self._attempt_reports.take(report)
 
     @workflow.update(name=REPORT_UPDATE)
     async def report_task(self, report: TaskReport) -> ReportAccepted:
@@ -101,32 +118,26 @@ class FnFFlow:
     @workflow.run
     async def run(self, run: FlowRun) -> dict[str, Any]:
         graph: FlowGraph = check_format(run.graph)  # type: ignore[arg-type]
-        cleanly = workflow.patched(PATCH)
-        interpreter = Interpreter(
-            self._facts,
-            self._log,
-            self._callbacks,
-            scope=self._scope,
-            child_stops=self._child_stops,
-            cancels_cleanly=cleanly,
-        )
-        resumption = run.resumption or self._start(graph, run)
-        if not cleanly:
-            return await self._run_before_patch(graph, interpreter, resumption, run)
+        interpreter = self._interpreter(run)
+        if not interpreter.cancels_cleanly:
+            return await self._run_before_patch(graph, interpreter, run)
         try:
+            resumption = run.resumption or self._start(graph, run)
             local = await self._run_root(graph["steps"], interpreter, resumption, run)
             output = _mapped(graph["outputMappings"], resumption.flow_input, local, default=local)
+            check_value("ExecutionSucceeded", "", "output", output, self._log.data_limit)
         except StepFailure as failure:
             await self._fail(run, failure)
         except asyncio.CancelledError:
             await self._stopped(run)
         await self._close(run, TaskReport(run.callback_token, True, json.dumps(output)))
-        self._log.record("ExecutionSucceeded", detail={"output": output})
+        self._log.record("ExecutionSucceeded", detail={"output": output}, checked=False)
         return output
 
     async def _fail(self, run: FlowRun, failure: StepFailure) -> NoReturn:
         await self._close(run, TaskReport(run.callback_token, False, "", *_named(failure)))
-        self._log.record("ExecutionFailed", detail={"error": failure.error, "cause": failure.cause})
+        failed = {"error": failure.error, "cause": failure.cause}
+        self._log.record("ExecutionFailed", detail=failed, checked=False)
         raise execution_failed(failure.error, failure.cause)
 
     async def _close(self, run: FlowRun, report: TaskReport) -> None:
@@ -146,19 +157,24 @@ class FnFFlow:
         failed = TaskReport(run.callback_token, False, "", stop.error or STOPPED, stop.cause)
         await _tell_parent(run, failed)
         await _signal_waiting_parent(run, stop)
-        self._log.record("ExecutionStopped", detail=stop.detail())
+        self._log.record("ExecutionStopped", detail=stop.detail(), checked=False)
         raise asyncio.CancelledError()
 
     async def _run_before_patch(
-        self, graph: FlowGraph, interpreter: Interpreter, resumption: Resumption, run: FlowRun
+        self, graph: FlowGraph, interpreter: Interpreter, run: FlowRun
     ) -> dict[str, Any]:
         """The command sequence of executions started before cancellation.PATCH, kept for
         their replay: a cancelled task failed the execution, events followed the end."""
         try:
+            resumption = run.resumption or self._start(graph, run)
             local = await self._run_root(graph["steps"], interpreter, resumption, run)
+            output = _mapped(graph["outputMappings"], resumption.flow_input, local, default=local)
+            self._log.record("ExecutionSucceeded", detail={"output": output})
         except StepFailure as failure:
             self._log.record(
-                "ExecutionFailed", detail={"error": failure.error, "cause": failure.cause}
+                "ExecutionFailed",
+                detail={"error": failure.error, "cause": failure.cause},
+                checked=False,
             )
             await _report_parent(run, TaskReport(run.callback_token, False, "", *_named(failure)))
             raise execution_failed(failure.error, failure.cause) from None
@@ -168,10 +184,25 @@ class FnFFlow:
             stopped = TaskReport(run.callback_token, False, "", stop.error or "Stopped", stop.cause)
             await _report_parent(run, stopped)
             raise
-        output = _mapped(graph["outputMappings"], resumption.flow_input, local, default=local)
-        self._log.record("ExecutionSucceeded", detail={"output": output})
         await _report_parent(run, TaskReport(run.callback_token, True, json.dumps(output)))
         return output
+
+    def _interpreter(self, run: FlowRun) -> Interpreter:
+        """The interpreter, behaving as the run's version of the code did (see the patch)."""
+        current = workflow.patched(EVENTS_AS_THEY_HAPPEN)
+        if current:
+            self._log.data_limit = run.step_data_limit
+            self._attempt_reports.enabled = True
+        return Interpreter(
+            self._facts,
+            self._log,
+            self._callbacks,
+            self._attempt_reports,
+            budget_per_step=not current,
+            scope=self._scope,
+            child_stops=self._child_stops,
+            cancels_cleanly=workflow.patched(PATCH),
+        )
 
     def _start(self, graph: FlowGraph, run: FlowRun) -> Resumption:
         self._log.record("ExecutionStarted", detail={"input": run.input})
@@ -198,6 +229,7 @@ class FnFFlow:
                     at.flow_input,
                     self._log.next_id(),
                     self._callbacks.closed,
+                    self._log.last_time,
                     self._stop,
                 )
                 workflow.continue_as_new(replace(run, resumption=carried))

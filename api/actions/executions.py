@@ -7,6 +7,7 @@ from typing import Any
 
 from api.actions.context import ApiContext
 from api.actions.params import Params, invalid
+from translator import names
 from translator.model.steps import parse_rfc3339
 
 STATUSES = ("Running", "Stopped", "Succeeded", "Failed", "TimedOut", "Starting")
@@ -14,27 +15,41 @@ STATUSES = ("Running", "Stopped", "Succeeded", "Failed", "TimedOut", "Starting")
 
 async def start_execution(ctx: ApiContext, params: Params) -> dict[str, Any]:
     return await ctx.executions.start(
-        params.name("FlowName"),
-        params.name("ExecutionName", required=False) or None,
+        params.name("FlowName", names.FLOW),
+        params.name("ExecutionName", names.EXECUTION, required=False) or None,
         params.json_object("Input"),
-        params.text("Qualifier") or None,
+        qualifier(params),
         callback_token=params.text("CallbackFnFTaskToken", max_len=1024),
     )
 
 
 async def start_sync_execution(ctx: ApiContext, params: Params) -> dict[str, Any]:
+    """The name given is the stem of the execution's name (`<stem>:<uuid>`)."""
     return await ctx.executions.start_sync(
-        params.name("FlowName"),
-        params.name("ExecutionName", required=False) or None,
+        params.name("FlowName", names.FLOW),
+        params.name("ExecutionName", names.EXECUTION_STEM, required=False) or None,
         params.json_object("Input"),
-        params.text("Qualifier") or None,
+        qualifier(params),
+    )
+
+
+def qualifier(params: Params) -> str | None:
+    """StartExecution's Qualifier: a published version number or an alias name."""
+    value = params.text("Qualifier", max_len=128)
+    if not value:
+        return None
+    if names.FLOW_VERSION.is_valid(value) or names.ALIAS.is_valid(value):
+        return value
+    raise invalid(
+        f"Qualifier '{value}' is neither a flow version (a number from 1 "
+        "up) nor an alias name (1-128 letters, digits, '_' or '-', starting with a letter or '_')."
     )
 
 
 async def stop_execution(ctx: ApiContext, params: Params) -> dict[str, Any]:
     return await ctx.executions.stop(
-        params.name("FlowName"),
-        params.name("ExecutionName"),
+        params.name("FlowName", names.FLOW),
+        params.name("ExecutionName", names.EXECUTION),
         params.text("Error", max_len=128),
         params.text("Cause", max_len=4096),
     )
@@ -42,8 +57,8 @@ async def stop_execution(ctx: ApiContext, params: Params) -> dict[str, Any]:
 
 async def describe_execution(ctx: ApiContext, params: Params) -> dict[str, Any]:
     return await ctx.executions.describe(
-        params.name("FlowName"),
-        params.name("ExecutionName"),
+        params.name("FlowName", names.FLOW),
+        params.name("ExecutionName", names.EXECUTION),
         wait_seconds=params.integer("WaitTimeSeconds", 0, 0, 60),
     )
 
@@ -53,9 +68,9 @@ async def list_executions(ctx: ApiContext, params: Params) -> dict[str, Any]:
     if status and status not in STATUSES:
         raise invalid(f"Status must be one of {', '.join(STATUSES)}, got '{status}'")
     found, token = await ctx.executions.list_executions(
-        params.name("FlowName"),
+        params.name("FlowName", names.FLOW),
         status=status or None,
-        name_prefix=params.text("ExecutionNamePrefix", max_len=128) or None,
+        name_prefix=_name_prefix(params),
         started_after=_time(params, "StartedTimeBegin"),
         started_before=_time(params, "StartedTimeEnd"),
         limit=params.integer("Limit", 60, 1, 99),
@@ -69,8 +84,8 @@ async def list_executions(ctx: ApiContext, params: Params) -> dict[str, Any]:
 
 async def get_execution_history(ctx: ApiContext, params: Params) -> dict[str, Any]:
     events, token = await ctx.executions.history(
-        params.name("FlowName"),
-        params.name("ExecutionName"),
+        params.name("FlowName", names.FLOW),
+        params.name("ExecutionName", names.EXECUTION),
         params.integer("Limit", 60, 1, 999),
         params.text("NextToken") or None,
     )
@@ -78,6 +93,17 @@ async def get_execution_history(ctx: ApiContext, params: Params) -> dict[str, An
     if token:
         body["NextToken"] = token
     return body
+
+
+def _name_prefix(params: Params) -> str | None:
+    """ExecutionNamePrefix: refused unless some execution name could start with it, so what
+    reaches the visibility query is always a piece of a name."""
+    prefix = params.text("ExecutionNamePrefix", max_len=names.EXECUTION.longest)
+    if prefix and not names.EXECUTION.may_start(prefix):
+        raise invalid(
+            f"ExecutionNamePrefix '{prefix}' starts no valid execution name: {names.EXECUTION.rule}"
+        )
+    return prefix or None
 
 
 def _time(params: Params, name: str) -> str | None:

@@ -8,7 +8,7 @@ from api.actions.context import ApiContext
 from api.actions.params import Params, invalid
 from api.services.failures import ServiceError, flow_not_exists
 from api.store.flows import FlowExists, FlowNotFound, now_text
-from translator import validate_text
+from translator import names, validate_text
 
 FLOW_FIELDS = ("Name", "Definition", "Description", "Type", "RoleArn", "ExecutionMode")
 MAX_DEFINITION_CHARS = 128 * 1024
@@ -23,7 +23,7 @@ def check_definition(definition: str, flow: str) -> None:
 
 
 def _fields(params: Params, creating: bool) -> dict[str, Any]:
-    name = params.name("Name")
+    name = params.name("Name", names.FLOW)
     fields: dict[str, Any] = {"Name": name}
     definition = (
         params.required("Definition", MAX_DEFINITION_CHARS)
@@ -70,7 +70,7 @@ async def update_flow(ctx: ApiContext, params: Params) -> dict[str, Any]:
 async def delete_flow(ctx: ApiContext, params: Params) -> dict[str, Any]:
     """Deletes the definition and its schedules; running executions keep their pinned
     definition and run to the end."""
-    name = params.name("Name")
+    name = params.name("Name", names.FLOW)
     try:
         await ctx.flows.delete(name)
     except FlowNotFound:
@@ -80,8 +80,8 @@ async def delete_flow(ctx: ApiContext, params: Params) -> dict[str, Any]:
 
 
 async def describe_flow(ctx: ApiContext, params: Params) -> dict[str, Any]:
-    name = params.name("Name")
-    version = params.text("FlowVersion")
+    name = params.name("Name", names.FLOW)
+    version = params.name("FlowVersion", names.FLOW_VERSION, required=False)
     try:
         record = await ctx.flows.describe(name)
         if version:
@@ -105,7 +105,7 @@ async def list_flows(ctx: ApiContext, params: Params) -> dict[str, Any]:
 
 
 async def publish_flow_version(ctx: ApiContext, params: Params) -> dict[str, Any]:
-    flow = params.name("FlowName")
+    flow = params.name("FlowName", names.FLOW)
     try:
         published = await ctx.flows.publish_version(flow, params.text("Description"))
     except FlowNotFound:
@@ -119,7 +119,7 @@ async def publish_flow_version(ctx: ApiContext, params: Params) -> dict[str, Any
 
 
 async def list_flow_versions(ctx: ApiContext, params: Params) -> dict[str, Any]:
-    flow = params.name("FlowName")
+    flow = params.name("FlowName", names.FLOW)
     try:
         state = await ctx.flows.state(flow)
     except FlowNotFound:
@@ -141,7 +141,7 @@ def _paged(key: str, items: list[dict[str, Any]], params: Params) -> dict[str, A
 
 
 async def _alias_body(ctx: ApiContext, params: Params, creating: bool) -> dict[str, Any]:
-    flow, name = params.name("FlowName"), params.name("Name")
+    flow, name = params.name("FlowName", names.FLOW), params.name("Name", names.ALIAS)
     routes = params.json_value("RoutingConfigurations")
     if creating and routes is None:
         raise ServiceError(
@@ -187,7 +187,7 @@ async def update_flow_alias(ctx: ApiContext, params: Params) -> dict[str, Any]:
 
 
 async def describe_flow_alias(ctx: ApiContext, params: Params) -> dict[str, Any]:
-    flow, name = params.name("FlowName"), params.name("Name")
+    flow, name = params.name("FlowName", names.FLOW), params.name("Name", names.ALIAS)
     try:
         alias = (await ctx.flows.state(flow)).aliases.get(name)
     except FlowNotFound:
@@ -198,7 +198,7 @@ async def describe_flow_alias(ctx: ApiContext, params: Params) -> dict[str, Any]
 
 
 async def list_flow_aliases(ctx: ApiContext, params: Params) -> dict[str, Any]:
-    flow = params.name("FlowName")
+    flow = params.name("FlowName", names.FLOW)
     try:
         aliases = list((await ctx.flows.state(flow)).aliases.values())
     except FlowNotFound:
@@ -207,7 +207,7 @@ async def list_flow_aliases(ctx: ApiContext, params: Params) -> dict[str, Any]:
 
 
 async def delete_flow_alias(ctx: ApiContext, params: Params) -> dict[str, Any]:
-    flow, name = params.name("FlowName"), params.name("Name")
+    flow, name = params.name("FlowName", names.FLOW), params.name("Name", names.ALIAS)
     try:
         existed = await ctx.flows.delete_alias(flow, name)
     except FlowNotFound:

@@ -8,6 +8,7 @@ from typing import Any
 
 from api.protocol import params as read
 from api.protocol.errors import FnFError, invalid_argument
+from translator.names import NameGrammar
 
 
 def invalid(message: str) -> FnFError:
@@ -26,10 +27,11 @@ class Params:
     def required(self, name: str, max_len: int | None = None) -> str:
         return read.required_str(self.values, name, max_len)
 
-    def name(self, name: str, required: bool = True) -> str:
+    def name(self, name: str, grammar: NameGrammar, required: bool = True) -> str:
+        """A name of the kind `grammar` defines (translator/names.py); InvalidArgument if not."""
         if required:
-            return read.required_name(self.values, name)
-        return read.optional_name(self.values, name) or ""
+            return read.required_name(self.values, name, grammar)
+        return read.optional_name(self.values, name, grammar) or ""
 
     def integer(self, name: str, default: int, minimum: int, maximum: int) -> int:
         return read.optional_int(self.values, name, minimum, maximum, default)

@@ -7,6 +7,7 @@ from typing import Any
 
 from api.actions.context import ApiContext
 from api.actions.params import Params
+from translator import names
 
 
 def _payload(params: Params) -> str | None:
@@ -20,8 +21,8 @@ def _payload(params: Params) -> str | None:
 async def create_schedule(ctx: ApiContext, params: Params) -> dict[str, Any]:
     enable = params.boolean("Enable")
     result: dict[str, Any] = await ctx.schedules.create(
-        flow=params.name("FlowName"),
-        name=params.name("ScheduleName"),
+        flow=params.name("FlowName", names.FLOW),
+        name=params.name("ScheduleName", names.SCHEDULE),
         cron=params.required("CronExpression", max_len=256),
         description=params.text("Description", max_len=4096),
         payload=_payload(params) or "{}",
@@ -32,8 +33,8 @@ async def create_schedule(ctx: ApiContext, params: Params) -> dict[str, Any]:
 
 async def update_schedule(ctx: ApiContext, params: Params) -> dict[str, Any]:
     result: dict[str, Any] = await ctx.schedules.update(
-        flow=params.name("FlowName"),
-        name=params.name("ScheduleName"),
+        flow=params.name("FlowName", names.FLOW),
+        name=params.name("ScheduleName", names.SCHEDULE),
         cron=params.text("CronExpression", max_len=256) or None,
         description=params.text("Description", max_len=4096)
         if "Description" in params.values
@@ -45,20 +46,22 @@ async def update_schedule(ctx: ApiContext, params: Params) -> dict[str, Any]:
 
 
 async def delete_schedule(ctx: ApiContext, params: Params) -> dict[str, Any]:
-    await ctx.schedules.delete(flow=params.name("FlowName"), name=params.name("ScheduleName"))
+    await ctx.schedules.delete(
+        flow=params.name("FlowName", names.FLOW), name=params.name("ScheduleName", names.SCHEDULE)
+    )
     return {}
 
 
 async def describe_schedule(ctx: ApiContext, params: Params) -> dict[str, Any]:
     result: dict[str, Any] = await ctx.schedules.describe(
-        flow=params.name("FlowName"), name=params.name("ScheduleName")
+        flow=params.name("FlowName", names.FLOW), name=params.name("ScheduleName", names.SCHEDULE)
     )
     return result
 
 
 async def list_schedules(ctx: ApiContext, params: Params) -> dict[str, Any]:
     result: dict[str, Any] = await ctx.schedules.list(
-        flow=params.name("FlowName"),
+        flow=params.name("FlowName", names.FLOW),
         limit=params.integer("Limit", 60, 1, 1000),
         next_token=params.text("NextToken") or None,
     )

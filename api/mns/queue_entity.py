@@ -29,6 +29,9 @@ from datetime import timedelta
 
 from temporalio import workflow
 
+with workflow.unsafe.imports_passed_through():
+    from translator.names import QUEUE
+
 QUEUE_WORKFLOW = "FnFMnsQueue"
 QUEUE_ID_PREFIX = "fnf-mns-queue:"
 
@@ -63,8 +66,9 @@ QUEUE_FULL = "QueueFull"
 
 
 def queue_workflow_id(queue: str) -> str:
-    """`fnf-mns-queue:<name>`: `:` is not allowed in MNS names, so ids cannot clash."""
-    return f"{QUEUE_ID_PREFIX}{queue}"
+    """`fnf-mns-queue:<name>`: MNS names hold neither `:` nor `/` (translator/names.py), so ids
+    cannot clash with each other, with flows' or with executions'."""
+    return f"{QUEUE_ID_PREFIX}{QUEUE.check(queue)}"
 
 
 def body_md5(body: str) -> str:

@@ -41,7 +41,7 @@ from api.mns.queue_entity import (
     body_md5,
 )
 from api.mns.queues import ClientProvider, QueueService
-from api.mns.settings import MAX_VISIBILITY_TIMEOUT, NAME, MnsSettings
+from api.mns.settings import MAX_VISIBILITY_TIMEOUT, MnsSettings
 from api.mns.wire import (
     Fields,
     MnsApiError,
@@ -62,6 +62,7 @@ from api.mns.wire import (
 )
 from api.protocol.access_keys import AccessKeys
 from api.protocol.responses import host_id, new_request_id
+from translator.names import QUEUE, TOPIC, NameGrammar
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ def mns_router(
     @router.post("/queues/{queue}/messages", summary="SendMessage")
     async def send_message(queue: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            _check_name(queue, queue_not_exist)
+            _check_name(QUEUE, queue, queue_not_exist)
             fields = parse_message(body)
             text = _message_body(fields)
             priority = _int_field(fields, "Priority", DEFAULT_PRIORITY, MIN_PRIORITY, MAX_PRIORITY)
@@ -138,7 +139,7 @@ def mns_router(
     @router.get("/queues/{queue}/messages", summary="ReceiveMessage and PeekMessage")
     async def receive_message(queue: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            _check_name(queue, queue_not_exist)
+            _check_name(QUEUE, queue, queue_not_exist)
             query = request.query_params
             batch = query.get("numOfMessages")
             count = 1 if batch is None else _int_param("numOfMessages", batch, 1, MAX_BATCH)
@@ -165,7 +166,7 @@ def mns_router(
     @router.delete("/queues/{queue}/messages", summary="DeleteMessage")
     async def delete_message(queue: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            _check_name(queue, queue_not_exist)
+            _check_name(QUEUE, queue, queue_not_exist)
             handle = request.query_params.get("ReceiptHandle") or ""
             if not handle:
                 raise missing_receipt_handle()
@@ -177,7 +178,7 @@ def mns_router(
     @router.put("/queues/{queue}/messages", summary="ChangeMessageVisibility")
     async def change_message_visibility(queue: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            _check_name(queue, queue_not_exist)
+            _check_name(QUEUE, queue, queue_not_exist)
             handle = request.query_params.get("ReceiptHandle") or ""
             if not handle:
                 raise missing_receipt_handle()
@@ -201,7 +202,7 @@ def mns_router(
     @router.post("/topics/{topic}/messages", summary="PublishMessage")
     async def publish_message(topic: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            _check_name(topic, topic_not_exist)
+            _check_name(TOPIC, topic, topic_not_exist)
             text = _message_body(parse_message(body))
             subscribers = config.subscribers(topic)
             # A copy per subscribed queue, as MNS pushes one; none subscribed: dropped.
@@ -255,9 +256,9 @@ def _host_id(request: Request) -> str:
     return f"{request.url.scheme}://{host_id(request)}"
 
 
-def _check_name(name: str, missing: Callable[[str], MnsApiError]) -> None:
+def _check_name(grammar: NameGrammar, name: str, missing: Callable[[str], MnsApiError]) -> None:
     """Only a malformed name can be missing: well-formed queues are created on first use."""
-    if not NAME.fullmatch(name):
+    if not grammar.is_valid(name):
         raise missing(name)
 
 

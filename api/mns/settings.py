@@ -14,19 +14,16 @@ subscribers. Queues need no configuration at all: each is created on first use.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
+
+from translator.names import QUEUE, TOPIC
 
 ENV_TOPIC_SUBSCRIPTIONS: Final = "FNF_MNS_TOPIC_SUBSCRIPTIONS"
 ENV_VISIBILITY_TIMEOUT: Final = "FNF_MNS_VISIBILITY_TIMEOUT"
 DEFAULT_VISIBILITY_TIMEOUT: Final = 30
 MAX_VISIBILITY_TIMEOUT: Final = 43_200
-
-NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,255}")
-"""Queue and topic names: letters, digits, '-' and '_', starting with a letter or digit; the
-names the project's MNS client sends, so any queue a flow names is well-formed here."""
 
 
 def parse_subscriptions(text: str) -> dict[str, tuple[str, ...]]:
@@ -41,14 +38,14 @@ def parse_subscriptions(text: str) -> dict[str, tuple[str, ...]]:
             continue
         topic, equals, queues_text = (part.strip() for part in item.partition("="))
         queues = tuple(q.strip() for q in queues_text.split("|") if q.strip())
-        if not equals or not NAME.fullmatch(topic) or not queues:
+        if not equals or not TOPIC.is_valid(topic) or not queues:
             raise ValueError(
                 f"{ENV_TOPIC_SUBSCRIPTIONS}: expected topic=queueA|queueB entries separated by "
                 f"commas, got {item!r}"
             )
         for queue in queues:
-            if not NAME.fullmatch(queue):
-                raise ValueError(f"{ENV_TOPIC_SUBSCRIPTIONS}: invalid queue name {queue!r}")
+            if not QUEUE.is_valid(queue):
+                raise ValueError(f"{ENV_TOPIC_SUBSCRIPTIONS}: {QUEUE.explain(queue)}")
         known = subscriptions.get(topic, ())
         subscriptions[topic] = known + tuple(q for q in dict.fromkeys(queues) if q not in known)
     return subscriptions

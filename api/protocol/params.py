@@ -15,13 +15,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Final, overload
+from typing import Any, overload
 
 from api.protocol.errors import invalid_argument, missing_required_params
-
-NAME_PATTERN: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")
-"""Flow, execution and schedule names: 1-128 characters of letters, digits, `_` and `-`,
-starting with a letter or `_` (FnF's documented naming rule)."""
+from translator.names import NameGrammar
 
 
 def required_str(params: Mapping[str, str], name: str, max_len: int | None = None) -> str:
@@ -115,23 +112,21 @@ def json_object_param(params: Mapping[str, str], name: str) -> dict[str, Any] | 
     return value
 
 
-def validate_name(name: str, value: str) -> str:
-    """Check a flow/execution/schedule name held by parameter `name`; returns it unchanged."""
-    if not NAME_PATTERN.fullmatch(value):
-        raise invalid_argument(
-            f"{name} '{value}' is invalid: use 1-128 letters, digits, '_' or '-', "
-            "starting with a letter or '_'."
-        )
+def validate_name(name: str, value: str, grammar: NameGrammar) -> str:
+    """Check the name held by parameter `name` against its kind's grammar (translator/names.py);
+    returns it unchanged, or raises InvalidArgument stating the rule."""
+    if not grammar.is_valid(value):
+        raise invalid_argument(grammar.explain(value, name))
     return value
 
 
-def required_name(params: Mapping[str, str], name: str) -> str:
-    return validate_name(name, required_str(params, name))
+def required_name(params: Mapping[str, str], name: str, grammar: NameGrammar) -> str:
+    return validate_name(name, required_str(params, name), grammar)
 
 
-def optional_name(params: Mapping[str, str], name: str) -> str | None:
+def optional_name(params: Mapping[str, str], name: str, grammar: NameGrammar) -> str | None:
     value = optional_str(params, name)
-    return None if value is None else validate_name(name, value)
+    return None if value is None else validate_name(name, value, grammar)
 
 
 def _check_length(name: str, value: str, max_len: int | None) -> None:

@@ -8,7 +8,6 @@ workflow's `history` query.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import random
 import uuid
@@ -35,16 +34,20 @@ from api.services.failures import (
     flow_not_exists,
     invalid_argument,
 )
+from api.services.page_tokens import decode_page_token, encode_page_token, refused_token
 from api.store.flows import FlowNotFound, FlowStore
 from translator import compile_text
 from translator.errors import FlowValidationError
 from translator.graph import FlowGraph, iter_steps
+from translator.names import sync_execution_name
 from worker.execution import FlowRun
 from worker.executions import failure_of, start_execution, stop_execution, stop_of
 from worker.history import read_history_page
 from worker.interpreter.cancellation import STOPPED
 from worker.interpreter.events import format_time
-from worker.naming import workflow_id
+from worker.naming import EXECUTION_NAME, FLOW_NAME, split_workflow_id, workflow_id
+from worker.visibility_query import all_of, at_least, at_most, equals, starts_with
+from worker.workflow import WORKFLOW_NAME
 
 STATUS = {
     WorkflowExecutionStatus.RUNNING: "Running",
@@ -118,9 +121,12 @@ class ExecutionService:
     async def start_sync(
         self, flow: str, name: str | None, flow_input: dict[str, Any], qualifier: str | None
     ) -> dict[str, Any]:
-        """StartSyncExecution: run and wait (up to SYNC_LIMIT_SECONDS). As on the service, the
-        name need not be unique: `:<uuid>` is appended."""
-        execution = f"{name or 'sync'}:{uuid.uuid4()}"
+        """StartSyncExecution: run and wait (up to SYNC_LIMIT_SECONDS). As on the service, a
+        given name need not be unique: `:<uuid>` is appended (`{ExecutionName}:{UUID}`, the
+        service's documented form); with no name the execution is named by a UUID alone, as
+        StartExecution names it."""
+        unique = str(uuid.uuid4())
+        execution = sync_execution_name(name, unique) if name else unique
         await self.start(flow, execution, flow_input, qualifier)
         record = await self.describe(flow, execution, wait_seconds=SYNC_LIMIT_SECONDS)
         result = {k: record[k] for k in ("Name", "FlowName", "Status", "StartedTime")}
@@ -157,24 +163,28 @@ class ExecutionService:
     ) -> tuple[list[dict[str, Any]], str | None]:
         """ListExecutions through visibility (FnFFlowName and FnFExecutionName)."""
         await self._flow_exists(flow)
-        clauses = [f'FnFFlowName = "{flow}"', 'WorkflowType = "FnFFlow"']
+        clauses = [equals(FLOW_NAME.name, flow), equals("WorkflowType", WORKFLOW_NAME)]
         if status:
-            clauses.append(f'ExecutionStatus = "{TEMPORAL_STATUS[status]}"')
+            clauses.append(equals("ExecutionStatus", TEMPORAL_STATUS[status]))
         if name_prefix:
-            clauses.append(f'FnFExecutionName STARTS_WITH "{name_prefix}"')
+            clauses.append(starts_with(EXECUTION_NAME.name, name_prefix))
         if started_after:
-            clauses.append(f'StartTime >= "{started_after}"')
+            clauses.append(at_least("StartTime", started_after))
         if started_before:
-            clauses.append(f'StartTime <= "{started_before}"')
-        token = base64.urlsafe_b64decode(next_token) if next_token else None
+            clauses.append(at_most("StartTime", started_before))
+        token = decode_page_token(next_token)
         iterator = self.client.list_workflows(
-            " AND ".join(clauses), page_size=limit, next_page_token=token
+            all_of(*clauses), page_size=limit, next_page_token=token
         )
-        await iterator.fetch_next_page(page_size=limit)
+        try:
+            await iterator.fetch_next_page(page_size=limit)
+        except RPCError as error:
+            if (refusal := refused_token(error, next_token)) is None:
+                raise
+            raise refusal from None
         page = iterator.current_page or []
-        found = [_listed(execution) for execution in page]
-        following = iterator.next_page_token
-        return found, base64.urlsafe_b64encode(following).decode() if following else None
+        found = [listed for execution in page if (listed := _listed(execution)) is not None]
+        return found, encode_page_token(iterator.next_page_token)
 
     async def history(
         self, flow: str, execution: str, limit: int, next_token: str | None
@@ -349,12 +359,15 @@ async def _wait_for_close(handle: WorkflowHandle[Any, Any], seconds: float) -> N
         return
 
 
-def _listed(execution: WorkflowExecution) -> dict[str, Any]:
-    name = execution.id.partition("/")[2]
+def _listed(execution: WorkflowExecution) -> dict[str, Any] | None:
+    names = split_workflow_id(execution.id)
+    if names is None:
+        return None  # not an FnF execution's id (the query asked for FnFFlow workflows only)
+    flow, name = names
     status = status_of(execution.status)
     return {
         "Name": name,
-        "FlowName": execution.id.partition("/")[0],
+        "FlowName": flow,
         "Status": status,
         "StartedTime": _time(execution.start_time),
         "StoppedTime": _time(execution.close_time) if status != "Running" else "",

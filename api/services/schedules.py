@@ -2,9 +2,9 @@
 
 An FnF schedule is a Temporal Schedule, so it is seen, paused and triggered with Temporal's own
 tools (the UI, `temporal schedule list`) and fires with no process of ours awake but the worker
-that serves its action. Its id is `fnf-schedule:<flow>:<schedule>`: `:` never occurs in FnF
-names, so the id is unambiguous and a flow's schedules share the prefix
-`fnf-schedule:<flow>:`, which is what ListSchedules asks Temporal for.
+that serves its action. Its id is `fnf-schedule:<flow>:<schedule>`: `:` occurs in no flow or
+schedule name (translator/names.py), so the id is unambiguous and a flow's schedules share
+the prefix `fnf-schedule:<flow>:`, which is what ListSchedules asks Temporal for.
 
 Where FnF's fields live, so that every read answers from Temporal alone:
 
@@ -42,8 +42,6 @@ on either, which is two calendars here. Each calendar's comment is the expressio
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import calendar
 import json
 import re
@@ -74,10 +72,13 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.services.failures import ServiceError, flow_not_exists, invalid_argument
+from api.services.page_tokens import decode_page_token, encode_page_token, refused_token
 from api.services.scheduled_start import FnFScheduledStart, ScheduledFire
 from api.store.flows import FlowNotFound, FlowStore
 from api.visibility import schedule_listed, until_visible
+from translator.names import FLOW, SCHEDULE
 from worker.interpreter.events import format_time
+from worker.visibility_query import starts_with
 
 SCHEDULE_ID_PREFIX = "fnf-schedule:"
 MEMO_KEY = "fnf-schedule"
@@ -100,7 +101,12 @@ ANSWER_FIELDS = (
 
 
 def schedule_id(flow: str, schedule: str) -> str:
-    return f"{SCHEDULE_ID_PREFIX}{flow}:{schedule}"
+    return f"{schedule_id_prefix(flow)}{SCHEDULE.check(schedule)}"
+
+
+def schedule_id_prefix(flow: str) -> str:
+    """What every schedule id of `flow` starts with, and no other flow's does."""
+    return f"{SCHEDULE_ID_PREFIX}{FLOW.check(flow)}:"
 
 
 def schedule_not_exists(flow: str, schedule: str) -> ServiceError:
@@ -250,20 +256,17 @@ class ScheduleService:
         a moment; CreateSchedule waits for it, and a schedule deleted meanwhile is left out
         (each listed schedule is described)."""
         await self._flow_exists(flow)
-        prefix = schedule_id(flow, "")
-        try:
-            token = base64.urlsafe_b64decode(next_token) if next_token else None
-        except (binascii.Error, ValueError):
-            raise invalid_argument(f"NextToken '{next_token}' is not valid") from None
+        prefix = schedule_id_prefix(flow)
+        token = decode_page_token(next_token)
         iterator = await self.client.list_schedules(
-            f'ScheduleId STARTS_WITH "{prefix}"', page_size=limit, next_page_token=token
+            starts_with("ScheduleId", prefix), page_size=limit, next_page_token=token
         )
         try:
             await iterator.fetch_next_page(page_size=limit)
         except RPCError as error:
-            if error.status == RPCStatusCode.INVALID_ARGUMENT:
-                raise invalid_argument(f"NextToken '{next_token}' is not valid") from None
-            raise
+            if (refusal := refused_token(error, next_token)) is None:
+                raise
+            raise refusal from None
         ids = [entry.id for entry in iterator.current_page or [] if entry.id.startswith(prefix)]
         gate = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
 
@@ -278,14 +281,14 @@ class ScheduleService:
         body: dict[str, Any] = {"Schedules": [record for record in records if record]}
         following = iterator.next_page_token
         if following:
-            body["NextToken"] = base64.urlsafe_b64encode(following).decode()
+            body["NextToken"] = encode_page_token(following)
         return body
 
     async def delete_all(self, flow: str) -> int:
         """Delete every schedule of a flow (for DeleteFlow); returns how many were deleted."""
-        prefix = schedule_id(flow, "")
+        prefix = schedule_id_prefix(flow)
         deleted = 0
-        async for entry in await self.client.list_schedules(f'ScheduleId STARTS_WITH "{prefix}"'):
+        async for entry in await self.client.list_schedules(starts_with("ScheduleId", prefix)):
             if not entry.id.startswith(prefix):
                 continue
             try:

@@ -13,6 +13,9 @@ from typing import Any
 
 from temporalio import workflow
 
+with workflow.unsafe.imports_passed_through():
+    from translator.names import FLOW
+
 ENTITY_WORKFLOW = "FnFFlowDefinition"
 ENTITY_ID_PREFIX = "fnf-flow:"
 MEMO_DEFINITION_LIMIT = 16_000
@@ -21,8 +24,9 @@ longer ones are read from the run's start event."""
 
 
 def entity_id(flow: str) -> str:
-    """`fnf-flow:<name>`: `:` never occurs in FnF names, so it cannot clash with executions."""
-    return f"{ENTITY_ID_PREFIX}{flow}"
+    """`fnf-flow:<name>`: flow names hold neither `:` nor `/` (translator/names.py), and every
+    execution's id holds a `/`, so the two never clash."""
+    return f"{ENTITY_ID_PREFIX}{FLOW.check(flow)}"
 
 
 @dataclass

@@ -7,7 +7,6 @@ writes are Updates served by the API process's own worker for the store's task q
 from __future__ import annotations
 
 import asyncio
-import base64
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.services.page_tokens import decode_page_token, encode_page_token, refused_token
 from api.store.entity import (
     ENTITY_WORKFLOW,
     FlowDefinitionWorkflow,
@@ -33,6 +33,7 @@ from api.store.entity import (
 )
 from api.visibility import running_runs, until_visible
 from worker.interpreter.events import format_time
+from worker.visibility_query import all_of, equals
 
 WRITE_RETRIES = 20
 
@@ -109,12 +110,19 @@ class FlowStore:
         raise FlowNotFound(name)
 
     async def list(self, limit: int, next_token: str | None) -> FlowPage:
-        query = f'WorkflowType = "{ENTITY_WORKFLOW}" AND ExecutionStatus = "Running"'
-        token = base64.urlsafe_b64decode(next_token) if next_token else None
+        query = all_of(
+            equals("WorkflowType", ENTITY_WORKFLOW), equals("ExecutionStatus", "Running")
+        )
+        token = decode_page_token(next_token)
         iterator = self.client.list_workflows(
             query, page_size=limit, next_page_token=token, limit=limit
         )
-        await iterator.fetch_next_page(page_size=limit)
+        try:
+            await iterator.fetch_next_page(page_size=limit)
+        except RPCError as error:
+            if (refusal := refused_token(error, next_token)) is None:
+                raise
+            raise refusal from None
         flows = []
         names: set[str] = set()
         for execution in iterator.current_page or []:
@@ -125,8 +133,7 @@ class FlowStore:
             if record.pop("DefinitionInHistory", False):
                 record["Definition"] = (await self.state(record["Name"])).record["Definition"]
             flows.append(record)
-        following = iterator.next_page_token
-        return FlowPage(flows, base64.urlsafe_b64encode(following).decode() if following else None)
+        return FlowPage(flows, encode_page_token(iterator.next_page_token))
 
     async def update(self, name: str, changes: dict[str, Any]) -> dict[str, Any]:
         stamped = {**changes, "LastModifiedTime": now_text()}

@@ -193,7 +193,7 @@ def test_topic_subscriptions_parse() -> None:
         "t2": ("qc",),
     }
     assert parse_subscriptions("") == {}
-    for bad in ("t1", "t1=", "=qa", "t1=q a", "t/1=qa"):
+    for bad in ("t1", "t1=", "=qa", "t1=q a", "t/1=qa", "t_1=qa", "t1=q_a", "-t=qa"):
         with pytest.raises(ValueError):
             parse_subscriptions(bad)
     settings = MnsSettings.from_env(

@@ -74,6 +74,7 @@ from api.protocol.signature import (
     sign,
     string_to_sign,
 )
+from translator import names
 
 AK, SECRET = "testAK", "testSecret"
 REGION = "cn-hangzhou"
@@ -125,16 +126,16 @@ def answer(call: RpcCall) -> dict[str, Any]:
     params = call.params
     if call.action == "DescribeExecution":
         return {
-            "Name": required_name(params, "ExecutionName"),
-            "FlowName": required_name(params, "FlowName"),
+            "Name": required_name(params, "ExecutionName", names.EXECUTION),
+            "FlowName": required_name(params, "FlowName", names.FLOW),
             "Status": "Running",
             "WaitTimeSeconds": optional_int(params, "WaitTimeSeconds", 0, 60),
         }
     if call.action == "StartExecution":
         json_object_param(params, "Input")
         return {
-            "Name": required_name(params, "ExecutionName"),
-            "FlowName": required_name(params, "FlowName"),
+            "Name": required_name(params, "ExecutionName", names.EXECUTION),
+            "FlowName": required_name(params, "FlowName", names.FLOW),
             "Input": optional_str(params, "Input"),
             "Status": "Running",
         }
@@ -145,7 +146,7 @@ def answer(call: RpcCall) -> dict[str, Any]:
         return {"EventId": 7}
     if call.action == "CreateSchedule":
         return {
-            "ScheduleName": required_name(params, "ScheduleName"),
+            "ScheduleName": required_name(params, "ScheduleName", names.SCHEDULE),
             "CronExpression": required_str(params, "CronExpression"),
             "Enable": optional_bool(params, "Enable"),
             "Payload": optional_str(params, "Payload"),
@@ -888,12 +889,12 @@ def test_json_object_param() -> None:
 
 @pytest.mark.parametrize("name", ["a", "_x", "my_flow-1", "A" * 128])
 def test_valid_names(name: str) -> None:
-    assert validate_name("FlowName", name) == name
-    assert required_name({"FlowName": name}, "FlowName") == name
+    assert validate_name("FlowName", name, names.FLOW) == name
+    assert required_name({"FlowName": name}, "FlowName", names.FLOW) == name
 
 
 @pytest.mark.parametrize("name", ["1abc", "-a", "a b", "a.b", "ü", "A" * 129])
 def test_invalid_names(name: str) -> None:
     with pytest.raises(FnFError, match=r"InvalidArgument: FlowName .* is invalid"):
-        validate_name("FlowName", name)
-    assert optional_name({}, "FlowName") is None
+        validate_name("FlowName", name, names.FLOW)
+    assert optional_name({}, "FlowName", names.FLOW) is None

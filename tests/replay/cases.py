@@ -37,6 +37,8 @@ class Case:
     """Sub-flows the flow starts, by name (tests/replay/flows/<name>.yaml)."""
     stop_child: bool = False
     """StopExecution the sub-flow named by the input's `child` once it runs."""
+    home: str = "examples"
+    """The folder, under the project root, that holds `example` (flow and functions.yaml)."""
 
 
 SAGA_OK = {
@@ -121,4 +123,5 @@ CASES = [
         flows=("waiting-child",),
         stop_child=True,
     ),
+    Case("attempt-reports", "attempt-reports", {}, home="tests/replay/flows"),
 ]

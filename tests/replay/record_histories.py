@@ -35,7 +35,6 @@ from worker.naming import workflow_id  # noqa: E402
 
 HISTORIES = Path(__file__).parent / "histories"
 FLOWS = Path(__file__).parent / "flows"
-EXAMPLES = ROOT / "examples"
 FIXTURE_FUNCTIONS = ROOT / "tests" / "worker" / "fixtures" / "functions" / "functions.yaml"
 
 
@@ -48,14 +47,13 @@ def without_local_paths(text: str) -> str:
 
 async def record(client: Client, case: Case, stack: AsyncExitStack) -> list[str]:
     queue = f"record-{case.name}"
-    registry = (
-        EXAMPLES / case.example / "functions.yaml" if case.text is None else FIXTURE_FUNCTIONS
-    )
+    folder = ROOT / case.home / case.example
+    registry = folder / "functions.yaml" if case.text is None else FIXTURE_FUNCTIONS
     connectors = Connectors(FunctionRuntime(FunctionRegistry.load(registry)), None)
     stack.push_async_callback(connectors.aclose)
     await stack.enter_async_context(build_worker(client, queue, connectors))
     if case.text is None:
-        graph = dict(compile_file(EXAMPLES / case.example / case.flow))
+        graph = dict(compile_file(folder / case.flow))
     else:
         graph = dict(compile_text((FLOWS / case.text).read_text()))
     flows = {name: dict(compile_text((FLOWS / f"{name}.yaml").read_text())) for name in case.flows}

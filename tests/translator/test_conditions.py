@@ -166,19 +166,19 @@ CASES: list[tuple[str, bool]] = [
     ("$.status.x == null", True),
     ("$.items[9].id == null", True),
     ("$.missing == $.alsoMissing", True),
-    # strict typing
-    ('1 == "1"', False),
-    ('1 != "1"', True),
+    # a string against a number or boolean is read as that type (gval's rule); nothing else mixes
+    ('1 == "1"', True),
+    ('1 != "1"', False),
     ("true == 1", False),
     ("false == 0", False),
-    ('"true" == true', False),
-    ("$.flag == `true`", False),
-    ("$.flagText == true", False),
+    ('"true" == true', True),
+    ("$.flag == `true`", True),
+    ("$.flagText == true", True),
     ('$.flagText == "true"', True),
     ("$.one == true", False),
-    ("$.oneText == 1", False),
+    ("$.oneText == 1", True),
     ("1 == 1.0", True),
-    ('"2" > 1', False),
+    ('"2" > 1', True),
     ('"2" < 1', False),
     ("true > false", False),
     ("$.list == $.list", True),
@@ -201,12 +201,18 @@ def _path(text: str) -> dict[str, Any]:
 
 
 TREES: list[tuple[str, Any]] = [
-    ('$.status == "ready"', {"cmp": "==", "left": _path("$.status"), "right": {"lit": "ready"}}),
-    ("$.x > -1", {"cmp": ">", "left": _path("$.x"), "right": {"lit": -1}}),
-    ("1 != 2.5", {"cmp": "!=", "left": {"lit": 1}, "right": {"lit": 2.5}}),
-    ("1e3 <= 1", {"cmp": "<=", "left": {"lit": 1000.0}, "right": {"lit": 1}}),
-    ("`a\\n` >= null", {"cmp": ">=", "left": {"lit": "a\\n"}, "right": {"lit": None}}),
-    ("true < false", {"cmp": "<", "left": {"lit": True}, "right": {"lit": False}}),
+    (
+        '$.status == "ready"',
+        {"cmp": "==", "coerce": True, "left": _path("$.status"), "right": {"lit": "ready"}},
+    ),
+    ("$.x > -1", {"cmp": ">", "coerce": True, "left": _path("$.x"), "right": {"lit": -1}}),
+    ("1 != 2.5", {"cmp": "!=", "coerce": True, "left": {"lit": 1}, "right": {"lit": 2.5}}),
+    ("1e3 <= 1", {"cmp": "<=", "coerce": True, "left": {"lit": 1000.0}, "right": {"lit": 1}}),
+    (
+        "`a\\n` >= null",
+        {"cmp": ">=", "coerce": True, "left": {"lit": "a\\n"}, "right": {"lit": None}},
+    ),
+    ("true < false", {"cmp": "<", "coerce": True, "left": {"lit": True}, "right": {"lit": False}}),
     ("$.has_more", _path("$.has_more")),
     ("($.a)", _path("$.a")),
     ("!$.a", {"not": _path("$.a")}),
@@ -218,11 +224,16 @@ TREES: list[tuple[str, Any]] = [
     ("$.a && ($.b && $.c)", {"and": [_path("$.a"), {"and": [_path("$.b"), _path("$.c")]}]}),
     (
         "!$.a == $.b",
-        {"cmp": "==", "left": {"not": _path("$.a")}, "right": _path("$.b")},
+        {"cmp": "==", "coerce": True, "left": {"not": _path("$.a")}, "right": _path("$.b")},
     ),
     (
         "$.items[?(@.name == ')')].id==1",
-        {"cmp": "==", "left": _path("$.items[?(@.name == ')')].id"), "right": {"lit": 1}},
+        {
+            "cmp": "==",
+            "coerce": True,
+            "left": _path("$.items[?(@.name == ')')].id"),
+            "right": {"lit": 1},
+        },
     ),
     ("  \t$.a\n", _path("$.a")),
 ]

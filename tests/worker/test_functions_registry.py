@@ -14,6 +14,7 @@ from worker.functions import (
     HttpAction,
     HttpFunction,
     PythonFunction,
+    PythonInitializer,
     RegistryError,
 )
 
@@ -90,6 +91,46 @@ def test_from_mapping_builds_http_and_action_entries(tmp_path: Path) -> None:
     assert (action.service, action.action, action.timeout) == ("ocr", "RecognizeIdentityCard", 60)
 
 
+def test_an_initializer_entry_resolves_its_callable_and_defaults_to_fcs_timeout(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "setup.py").write_text("def initialize(context):\n    pass\n")
+    path = write(
+        tmp_path,
+        "functions:\n"
+        "  db/query:\n"
+        "    handler: handlers.py:handler\n"
+        "    initializer: handlers.py:handler\n"
+        "  db/model:\n"
+        "    handler: handlers.py:handler\n"
+        "    initializer: setup.py:initialize\n"
+        "    initializationTimeout: 10\n"
+        "  db/module:\n"
+        "    handler: handlers.py:handler\n"
+        "    initializer: pkg.setup:initialize\n"
+        "    initializationTimeout: 0.5\n"
+        "  db/plain:\n"
+        "    handler: handlers.py:handler\n",
+    )
+    functions = FunctionRegistry.load(path).functions
+    query, model, module, plain = (
+        functions[f"db/{name}"] for name in ("query", "model", "module", "plain")
+    )
+    assert isinstance(query, PythonFunction)
+    assert query.initializer == PythonInitializer(
+        handler="handlers.py:handler",
+        module_file=tmp_path / "handlers.py",
+        module=None,
+        attribute="handler",
+        timeout=3.0,
+    )
+    assert isinstance(model, PythonFunction) and model.initializer is not None
+    assert (model.initializer.module_file, model.initializer.timeout) == (tmp_path / "setup.py", 10)
+    assert isinstance(module, PythonFunction) and module.initializer is not None
+    assert (module.initializer.module, module.initializer.attribute) == ("pkg.setup", "initialize")
+    assert isinstance(plain, PythonFunction) and plain.initializer is None
+
+
 def test_an_empty_registry_is_valid(tmp_path: Path) -> None:
     registry = FunctionRegistry.load(write(tmp_path, "# nothing yet\n"))
     assert registry.functions == {}
@@ -154,6 +195,38 @@ def test_duplicate_keys_are_refused(tmp_path: Path) -> None:
         (
             "functions:\n  demo/a: {handler: 'missing.py:handler'}\n",
             "functions.'demo/a': handler file ",
+        ),
+        (
+            "functions:\n  demo/a: {handler: 'handlers.py:handler', initializer: 'init'}\n",
+            "functions.'demo/a'.initializer: initializer 'init' should be 'file.py:callable' "
+            "or 'package.module:callable'",
+        ),
+        (
+            "functions:\n  demo/a: {handler: 'handlers.py:handler', initializer: 'a b:c'}\n",
+            "initializer 'a b:c': 'a b' is neither a .py file nor a dotted module name",
+        ),
+        (
+            "functions:\n  demo/a: {handler: 'handlers.py:handler',"
+            " initializer: 'handlers.py:handler', initializationTimeout: -1}\n",
+            "functions.'demo/a'.initializationTimeout: Input should be greater than 0",
+        ),
+        (
+            "functions:\n  demo/a: {handler: 'handlers.py:handler',"
+            " initializer: 'handlers.py:handler', initializationTimeout: 301}\n",
+            "functions.'demo/a'.initializationTimeout: Input should be less than or equal to 300",
+        ),
+        (
+            "functions:\n  demo/a: {handler: 'handlers.py:handler', initializationTimeout: 5}\n",
+            "functions.'demo/a': 'initializationTimeout' needs an 'initializer'",
+        ),
+        (
+            "functions:\n  demo/a: {url: 'http://x/', initializer: 'handlers.py:handler'}\n",
+            "functions.'demo/a': 'initializer' and 'initializationTimeout' apply to 'handler' "
+            "entries only: an HTTP endpoint initializes itself before it answers",
+        ),
+        (
+            "functions:\n  demo/a: {handler: 'handlers.py:handler', initializer: 'nope.py:i'}\n",
+            "functions.'demo/a': initializer file ",
         ),
         (
             "actions:\n  ocr-RecognizeIdentityCard: {url: 'http://x/'}\n",

@@ -285,7 +285,10 @@ async def test_out_of_range_values_fail_before_sending(
     assert fake.requests == []
 
 
-@pytest.mark.parametrize(("queue", "body"), [("a/../b", "hi"), ("", "hi"), ("q", "")])
+@pytest.mark.parametrize(
+    ("queue", "body"),
+    [("a/../b", "hi"), ("", "hi"), ("q", ""), ("-q", "hi"), ("q_1", "hi"), ("q" * 257, "hi")],
+)
 async def test_bad_names_and_empty_bodies_fail_before_sending(
     mns: MnsClient, fake: FakeMns, queue: str, body: str
 ) -> None:

@@ -5,6 +5,14 @@ Evaluation is pure (JSON in, JSON out), deterministic and free of I/O, so it can
 Temporal workflow code; it never imports jsonpath_ng, which only the parsers use.
 """
 
+from translator.expressions.comparison import (
+    boolean_in,
+    coerce_operands,
+    compare,
+    is_number,
+    json_equal,
+    number_in,
+)
 from translator.expressions.conditions import (
     AndNode,
     CmpNode,
@@ -31,6 +39,7 @@ from translator.expressions.mappings import (
     evaluate_source,
     is_dollar_literal,
 )
+from translator.expressions.member_names import is_name_char, is_name_first
 from translator.expressions.paths import (
     JSON,
     DescendSegment,
@@ -43,10 +52,7 @@ from translator.expressions.paths import (
     Segment,
     SliceSegment,
     WildcardSegment,
-    compare,
     evaluate_path,
-    is_number,
-    json_equal,
     parse_path,
 )
 
@@ -77,6 +83,8 @@ __all__ = [
     "SliceSegment",
     "Source",
     "WildcardSegment",
+    "boolean_in",
+    "coerce_operands",
     "compare",
     "compile_source",
     "evaluate_condition",
@@ -84,8 +92,11 @@ __all__ = [
     "evaluate_path",
     "evaluate_source",
     "is_dollar_literal",
+    "is_name_char",
+    "is_name_first",
     "is_number",
     "json_equal",
+    "number_in",
     "parse_condition",
     "parse_path",
     "truthy",

@@ -11,8 +11,10 @@ Grammar, lowest precedence first::
     unary   := '!' unary | primary
     primary := '(' or ')' | string | number | 'true' | 'false' | 'null' | path
 
-Semantics follow the project's decision 6 (spec section 11): strict typing, a missing path is
-null, ordering only between two numbers or two strings, JavaScript-like truthiness.
+Semantics: a missing path is null; a string compared with a number or boolean is read as that
+type when it spells one, and nothing else converts (`paths.compare`, shared with filters);
+ordering only between two numbers or two strings; JavaScript-like truthiness. Paths inside a
+condition end where the RFC 9535 name grammar says (`paths.path_end`).
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias, TypedDict, cast, final
+from typing import Any, Literal, NotRequired, TypeAlias, TypedDict, cast, final
 
 from translator.errors import ExpressionError
-from translator.expressions.paths import JSON, PathSpec, compare, evaluate_path, parse_path
+from translator.expressions.comparison import compare
+from translator.expressions.member_names import path_end
+from translator.expressions.paths import JSON, PathSpec, evaluate_path, parse_path
 
 CmpOp: TypeAlias = Literal["==", "!=", "<", "<=", ">", ">="]
 
@@ -40,9 +44,13 @@ class PathNode(TypedDict):
 
 @final
 class CmpNode(TypedDict):
+    """`coerce` is set on every comparison this parser compiles (see `paths.compare`); trees
+    compiled before it existed lack it and compare strictly, as when their execution started."""
+
     cmp: CmpOp
     left: Condition
     right: Condition
+    coerce: NotRequired[bool]
 
 
 # `not`, `and` and `or` are Python keywords, so these need the functional TypedDict syntax.
@@ -85,7 +93,8 @@ def _value(node: Condition, data: Any) -> Any:
         return node["lit"]
     if "path" in node:
         return evaluate_path(node["path"], data)
-    return compare(node["cmp"], _value(node["left"], data), _value(node["right"], data))
+    left, right = _value(node["left"], data), _value(node["right"], data)
+    return compare(node["cmp"], left, right, coerce=node.get("coerce", False))
 
 
 # --- tokens ------------------------------------------------------------------------------------
@@ -119,7 +128,6 @@ _LONE_CHAR_ERRORS = {
     "{": "unexpected '{' (object literals are not supported)",
 }
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
-_PATH_PUNCTUATION = "_-@.*"
 
 
 class _Lexer:
@@ -195,7 +203,7 @@ class _Lexer:
         return self._take("lit", start, pos + 1, "".join(chars))
 
     def _path(self, start: int) -> _Token:
-        end = _path_end(self.text, start)
+        end = path_end(self.text, start)
         snippet = self.text[start:end]
         return self._take("path", start, end, parse_path(snippet, offset=start))
 
@@ -235,42 +243,6 @@ def _hex4(text: str, pos: int) -> int:
     if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
         raise ExpressionError("invalid '\\u' escape in string (expected 4 hex digits)", pos)
     return int(digits, 16)
-
-
-def _path_end(text: str, start: int) -> int:
-    """Where the path starting at `text[start]` (a `$`) ends; parse_path validates the rest."""
-    pos = start + 1
-    while pos < len(text):
-        char = text[pos]
-        if char == "[":
-            pos = _bracket_end(text, pos)
-        elif char.isalnum() or char in _PATH_PUNCTUATION:
-            pos += 1
-        else:
-            break
-    return pos
-
-
-def _bracket_end(text: str, start: int) -> int:
-    """Offset just past the `]` matching `text[start]`, skipping quoted strings inside."""
-    depth, pos, quote = 0, start, ""
-    while pos < len(text):
-        char = text[pos]
-        if quote:
-            if char == "\\":
-                pos += 1
-            elif char == quote:
-                quote = ""
-        elif char in "'\"`":
-            quote = char
-        elif char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-            if depth == 0:
-                return pos + 1
-        pos += 1
-    raise ExpressionError("unterminated '[' in path", start)
 
 
 # --- parser ------------------------------------------------------------------------------------
@@ -334,7 +306,7 @@ class _Parser:
         if self.token.kind == "op" and self.token.text in _CMP_OPS:
             message = f"unexpected '{self.token.text}' (comparisons cannot be chained; use '&&')"
             raise ExpressionError(message, self.token.column)
-        return {"cmp": op, "left": left, "right": right}
+        return {"cmp": op, "left": left, "right": right, "coerce": True}
 
     def _unary(self) -> Condition:
         if not self._at("!"):

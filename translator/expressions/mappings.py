@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 from typing import Any, Literal, TypeAlias, TypedDict, final
 
 from translator.errors import ExpressionError
+from translator.expressions.member_names import name_end
 from translator.expressions.paths import JSON, PathSpec, evaluate_path, parse_path
 
 ScopeName: TypeAlias = Literal["input", "local", "context"]
@@ -49,7 +49,6 @@ class Scopes(TypedDict):
 
 
 _ROOTS: tuple[ScopeName, ...] = ("input", "local", "context")
-_WORD = re.compile(r"\$\w*")
 
 CONTEXT_FIELDS: frozenset[tuple[str, ...]] = frozenset(
     {
@@ -93,9 +92,9 @@ def compile_source(value: Any) -> Source:
 
 def _bad_root(text: str, root_length: int) -> ExpressionError:
     """`$inputs.x` or `$input x`: a reference by the FDL rule, but not a valid one."""
-    word = _WORD.match(text)
-    if word and len(word[0]) > root_length:
-        message = f"unknown reference '{word[0]}' (use $input, $local or $context)"
+    word = text[: name_end(text, 1)]
+    if len(word) > root_length:
+        message = f"unknown reference '{word}' (use $input, $local or $context)"
     else:
         message = f"unexpected '{text[root_length]}' after '{text[:root_length]}'"
     return ExpressionError(message, root_length)

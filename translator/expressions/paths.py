@@ -4,15 +4,21 @@ Paths are evaluated inside Temporal workflow code, which must replay identically
 an execution. So jsonpath_ng is only used to *parse* (imported lazily, never by evaluation), and
 its tree is turned into the JSON segments below, which a small deterministic walker evaluates.
 The compiled form is plain JSON so that it can travel inside the workflow's plan.
+
+What a member name is (`$.城市`) is decided by RFC 9535 (`member_names`), not by jsonpath_ng's
+ASCII-only lexer: `parse_path` hands jsonpath_ng such names in bracket form.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
-from typing import Any, Literal, TypeAlias, TypedDict, final
+from dataclasses import dataclass
+from typing import Any, Literal, NotRequired, TypeAlias, TypedDict, final
 
 from translator.errors import ExpressionError
+from translator.expressions.comparison import compare
+from translator.expressions.member_names import is_name_first, name_end
 
 JSON: TypeAlias = "bool | int | float | str | list[JSON] | dict[str, JSON] | None"
 FilterOp: TypeAlias = Literal["==", "!=", "<", "<=", ">", ">=", "exists"]
@@ -54,11 +60,17 @@ Segment: TypeAlias = (
 
 
 class FilterTest(TypedDict):
-    """One `@.path op value` test of a filter; `exists` ignores `value` (it is null)."""
+    """One `@.path op value` test of a filter; `exists` ignores `value` (it is null).
+
+    `coerce` (set by this compiler on every comparison) applies `coerce_operands`; filters
+    compiled before it existed lack it and keep comparing strictly, so executions that pinned
+    such a graph replay the same way.
+    """
 
     path: list[Segment]
     op: FilterOp
     value: JSON
+    coerce: NotRequired[bool]
 
 
 class PathSpec(TypedDict):
@@ -71,62 +83,6 @@ class PathSpec(TypedDict):
 
 _MISSING: Any = object()
 """What a singular lookup finds when a step is absent; callers turn it into null."""
-
-
-# --- JSON comparison (shared with conditions: one notion of equality everywhere) ---------------
-
-
-def is_number(value: object) -> bool:
-    """JSON numbers: Python's bool is an int, but `true` is never the number 1 in FDL."""
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _scalar_equal(left: Any, right: Any) -> bool:
-    if is_number(left) and is_number(right):
-        return bool(left == right)
-    if isinstance(left, bool) or isinstance(right, bool):
-        return isinstance(left, bool) and isinstance(right, bool) and left == right
-    if isinstance(left, str) and isinstance(right, str):
-        return left == right
-    return left is None and right is None
-
-
-def json_equal(left: Any, right: Any) -> bool:
-    """Strict structural equality (`1 == 1.0`, `true != 1`, `"1" != 1`), iterative for depth."""
-    pairs = [(left, right)]
-    while pairs:
-        a, b = pairs.pop()
-        if isinstance(a, list) and isinstance(b, list):
-            if len(a) != len(b):
-                return False
-            pairs.extend(zip(a, b, strict=True))
-        elif isinstance(a, dict) and isinstance(b, dict):
-            if a.keys() != b.keys():
-                return False
-            pairs.extend((value, b[key]) for key, value in a.items())
-        elif isinstance(a, list | dict) or isinstance(b, list | dict) or not _scalar_equal(a, b):
-            return False
-    return True
-
-
-def compare(op: str, left: Any, right: Any) -> bool:
-    """Apply a comparison operator; ordering only holds between two numbers or two strings."""
-    if op == "==":
-        return json_equal(left, right)
-    if op == "!=":
-        return not json_equal(left, right)
-    ordered = (is_number(left) and is_number(right)) or (
-        isinstance(left, str) and isinstance(right, str)
-    )
-    if not ordered:
-        return False
-    if op == "<":
-        return bool(left < right)
-    if op == "<=":
-        return bool(left <= right)
-    if op == ">":
-        return bool(left > right)
-    return op == ">=" and bool(left >= right)
 
 
 # --- evaluation --------------------------------------------------------------------------------
@@ -204,7 +160,7 @@ def _passes(test: FilterTest, candidate: Any) -> bool:
     if test["op"] == "exists":
         return found is not _MISSING
     value = None if found is _MISSING else found
-    return compare(test["op"], value, test["value"])
+    return compare(test["op"], value, test["value"], coerce=test.get("coerce", False))
 
 
 # --- parsing -----------------------------------------------------------------------------------
@@ -216,20 +172,122 @@ def parse_path(text: str, *, shown: str | None = None, offset: int = 0) -> PathS
     `shown` is the text to report and keep (e.g. `$input.a` for the path `$.a`) and `offset` is
     added to error columns, so callers embedding a path can point into their own text.
     """
-    label = text if shown is None else shown
+    kept = text if shown is None else shown
+    label = _printable(kept)
     if not text.startswith("$"):
         raise ExpressionError(f"invalid JSONPath '{label}': a path must start with '$'", offset)
-    tree = _jsonpath_tree(text, label, offset)
+    bracketed = _bracket_names(text, label, offset)
+    tree = _jsonpath_tree(text, bracketed, label, offset)
     try:
         segments = _segments(tree, root="Root")
     except _Unsupported as exc:
         column = max(text.find(exc.hint, 1), 0) if exc.hint else 0
         raise ExpressionError(f"invalid JSONPath '{label}': {exc}", column + offset) from None
     multi = any(not ("field" in s or "index" in s) for s in segments)
-    return {"text": label, "segments": segments, "multi": multi}
+    return {"text": kept, "segments": segments, "multi": multi}
 
 
-def _jsonpath_tree(text: str, label: str, offset: int) -> Any:
+@dataclass(frozen=True, slots=True)
+class _Bracketed:
+    """A path with every shorthand name in bracket form; `origin[i]` is where char i came from."""
+
+    text: str
+    origin: list[int]
+
+    def source_column(self, column: int) -> int:
+        return self.origin[column] if 0 <= column < len(self.origin) else self.origin[-1]
+
+
+def _bracket_names(text: str, label: str, offset: int) -> _Bracketed:
+    """Rewrite `.name` as `['name']` wherever a name follows `$`, `@`, `]`, `*` or another name
+    and jsonpath_ng could not read it as written (non-ASCII, or one of its keywords).
+
+    This module, not jsonpath_ng's ASCII-only lexer, thereby decides what a member name is
+    (RFC 9535 section 2.5.1.1, see `is_name_first`), and names that happen to be jsonpath_ng
+    keywords (`where`, `true`) stay names. Quoted text and numbers (`1.5` in a filter) pass as
+    they are; a `.` followed by anything else is left for jsonpath_ng to judge.
+    """
+    out: list[str] = []
+    origin: list[int] = []
+    nesting: list[bool] = []
+    in_path, quote, pos = False, "", 0
+    while pos < len(text):
+        char = text[pos]
+        if quote:
+            width = 2 if char == "\\" else 1
+            if char == quote:
+                quote = ""
+        elif char == "." and in_path:
+            width = 2 if text.startswith("..", pos) else 1
+            end = _shorthand_end(text, pos + width, label, offset)
+            if end > pos + width:
+                _emit(out, origin, text[pos : pos + width], pos)
+                _emit_name(out, origin, text, pos + width, end)
+                pos = end
+                continue
+        else:
+            width = 1
+            in_path, quote = _after(char, in_path, nesting)
+        _emit(out, origin, text[pos : pos + width], pos)
+        pos += width
+    origin.append(len(text))
+    return _Bracketed("".join(out), origin)
+
+
+_ASCII_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_JSONPATH_NG_KEYWORDS = frozenset({"where", "wherenot"})
+
+
+def _needs_brackets(name: str) -> bool:
+    """Names jsonpath_ng's lexer would not read as one plain name; others are left as written."""
+    return not _ASCII_ID.fullmatch(name) or name in _JSONPATH_NG_KEYWORDS
+
+
+def _after(char: str, in_path: bool, nesting: list[bool]) -> tuple[bool, str]:
+    """Whether a `.` right after `char` selects a member, and the quote `char` opens, if any."""
+    if char in "'\"`":
+        return False, char
+    if char == "[":
+        nesting.append(in_path)
+        return False, ""
+    if char == "]":
+        return (nesting.pop() if nesting else False), ""
+    # RFC 9535 allows blank space between segments (`$.a .b`), and jsonpath_ng skips it
+    return char in "$@" or (in_path and char in "* \t\r\n"), ""
+
+
+def _shorthand_end(text: str, start: int, label: str, offset: int) -> int:
+    """End of the member name at `start` (== start when there is none); refuses `.0`."""
+    if start < len(text) and "0" <= text[start] <= "9":
+        name = text[start : name_end(text, start)]
+        message = (
+            f"invalid JSONPath '{label}': a name after '.' cannot start with a digit"
+            f" (write ['{name}'])"
+        )
+        raise ExpressionError(message, start + offset)
+    if start >= len(text) or not is_name_first(text[start]):
+        return start
+    end = name_end(text, start)
+    if text.startswith("@", end):  # jsonpath_ng would read `a@b` as one name; RFC 9535 does not
+        raise ExpressionError(f"invalid JSONPath '{label}': unexpected character '@'", end + offset)
+    return end
+
+
+def _emit(out: list[str], origin: list[int], chunk: str, start: int) -> None:
+    out.append(chunk)
+    origin.extend(range(start, start + len(chunk)))
+
+
+def _emit_name(out: list[str], origin: list[int], text: str, start: int, end: int) -> None:
+    name = text[start:end]
+    if not _needs_brackets(name):
+        _emit(out, origin, name, start)
+        return
+    out.append("['" + name + "']")
+    origin.extend([start, start, *range(start, end), end, end])
+
+
+def _jsonpath_tree(text: str, bracketed: _Bracketed, label: str, offset: int) -> Any:
     """Parse with jsonpath_ng, turning its errors (and deprecated forms) into ExpressionError."""
     from jsonpath_ng.ext.parser import parse  # lazy: evaluation must never load jsonpath_ng
 
@@ -238,11 +296,11 @@ def _jsonpath_tree(text: str, label: str, offset: int) -> Any:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            tree = parse(text)
+            tree = parse(bracketed.text)
         except Exception as exc:  # jsonpath_ng raises several types, some undocumented
-            reason, column = _describe_failure(text, str(exc))
+            reason, column = _describe_failure(bracketed.text, str(exc))
             message = f"invalid JSONPath '{label}': {reason}"
-            raise ExpressionError(message, column + offset) from None
+            raise ExpressionError(message, bracketed.source_column(column) + offset) from None
     if any("unquoted word" in str(w.message) for w in caught):
         column = max(text.find("?"), 0) + offset
         message = f"invalid JSONPath '{label}': compare with a quoted string, not a bare word"
@@ -267,8 +325,23 @@ def _describe_failure(text: str, error: str) -> tuple[str, int]:
     lexed = _LEX_AT.search(error)
     if lexed:
         column = _absolute(text, int(lexed[1]), int(lexed[2]))
-        return f"unexpected character '{lexed[3]}'", column
+        return f"unexpected character {_shown(lexed[3])}", column
     return error.strip() or "syntax error", 0
+
+
+def _printable(text: str) -> str:
+    """`text` for a message, with lone surrogates (JSON allows `\\ud800`) written as escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _shown(char: str) -> str:
+    """A character for a message: quoted, or as U+XXXX when it cannot be printed (a lone surrogate
+    from a JSON `\\ud800` escape would break any UTF-8 output)."""
+    return (
+        f"'{char}'"
+        if char.isprintable() and not 0xD800 <= ord(char) <= 0xDFFF
+        else f"U+{ord(char):04X}"
+    )
 
 
 def _absolute(text: str, line: int, column: int) -> int:
@@ -385,7 +458,8 @@ def _filter_test(expression: Any) -> FilterTest:
     if expression.op not in _OPS:
         hint = str(expression.op)
         raise _Unsupported(f"the filter operator '{hint}' is not supported", hint)
-    return {"path": path, "op": expression.op, "value": _filter_value(expression.value)}
+    value = _filter_value(expression.value)
+    return {"path": path, "op": expression.op, "value": value, "coerce": True}
 
 
 def _filter_value(value: Any) -> JSON:

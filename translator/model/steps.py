@@ -169,9 +169,19 @@ class ChoiceDefault(FDLModel):
 
 
 class ChoiceStep(SequentialStep):
+    """Alibaba's reference calls `choices` required, yet a third-party FDL generator emits a
+    choice with only a `default` and those flows were deployed and ran: such a choice is
+    accepted (with a warning from the validator) and always takes its default."""
+
     type: Literal["choice"]
-    choices: list[ChoiceOption] = Field(min_length=1)
+    choices: list[ChoiceOption] = Field(default_factory=list)
     default: ChoiceDefault | None = None
+
+    @model_validator(mode="after")
+    def _something_to_choose(self) -> ChoiceStep:
+        if not self.choices and self.default is None:
+            raise fdl_error("a choice needs 'choices' (or at least a 'default')")
+        return self
 
 
 class SucceedStep(StepBase):

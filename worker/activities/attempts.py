@@ -10,8 +10,11 @@ attempt. So each attempt:
    noticed (heartbeat timeout) and the attempt re-run elsewhere;
 3. on failure asks `next_retry`: either the attempt fails retryable with the policy's backoff as
    `next_retry_delay`, or non-retryable so that the workflow's catch decides;
-4. returns (or fails with) the whole ledger, from which the workflow records
-   TaskScheduled/TaskStarted/TaskSucceeded|TaskFailed|TaskTimedOut per attempt.
+4. tells its execution about the attempt as it happens (worker/activities/reports.py): its
+   start once it has run a moment, and its failure when a retry follows, so that TaskStarted,
+   TaskFailed and the retry's TaskScheduled enter the FnF history when they happen;
+5. returns (or fails with) the whole ledger, from which the workflow records whatever the
+   reports did not already bring.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from translator.graph import RetryNode
+from worker.activities.reports import AttemptReporter
 from worker.activities.requests import AttemptRecord, TaskRequest, TaskResult
 from worker.activities.retry import count_retry, next_retry
 from worker.interpreter.events import format_time
@@ -82,21 +86,26 @@ async def run_attempt(request: TaskRequest, call: Callable[[], Awaitable[Any]]) 
         started=now_text(), scheduled=format_time(info.current_attempt_scheduled_time)
     )
     ledger.current = record
+    reporter = AttemptReporter.of(request, len(ledger.attempts) + 1)
     try:
-        async with _heartbeating(ledger, heartbeat_every):
+        async with _heartbeating(ledger, heartbeat_every), reporter.start_reported(record):
             output = await call()
     except TaskError as failure:
-        raise _attempt_failed(request, ledger, record, failure) from None
+        raise await _attempt_failed(request, ledger, record, failure, reporter) from None
     except Exception as unexpected:  # a bug must still end as a catchable FnF error
         bug = TaskError(RUNTIME_ERROR, f"{type(unexpected).__name__}: {unexpected}")
-        raise _attempt_failed(request, ledger, record, bug) from unexpected
+        raise await _attempt_failed(request, ledger, record, bug, reporter) from unexpected
     record.ended = now_text()
     ledger.attempts.append(record)
     return TaskResult(output=output, attempts=ledger.attempts)
 
 
-def _attempt_failed(
-    request: TaskRequest, ledger: Ledger, record: AttemptRecord, failure: TaskError
+async def _attempt_failed(
+    request: TaskRequest,
+    ledger: Ledger,
+    record: AttemptRecord,
+    failure: TaskError,
+    reporter: AttemptReporter,
 ) -> ApplicationError:
     record.ended = now_text()
     record.error, record.cause = failure.name, failure.cause
@@ -108,6 +117,8 @@ def _attempt_failed(
     if decision is not None:
         ledger.counters = count_retry(ledger.counters, decision, len(policies))
     activity.heartbeat(ledger.details())
+    if decision is not None:  # the final failure carries the ledger itself
+        await reporter.report(record)
     return ApplicationError(
         failure.cause,
         ledger.details(),

@@ -14,6 +14,9 @@ INVOKE_ACTION = "InvokeAction"
 SEND_MESSAGE = "SendMessage"
 PUBLISH_MESSAGE = "PublishMessage"
 
+ATTEMPT_SIGNAL = "TaskAttemptReported"
+"""The signal by which a task activity tells its execution about an attempt as it happens."""
+
 ACTIVITY_FOR_KIND = {
     "fc": INVOKE_FUNCTION,
     "action": INVOKE_ACTION,
@@ -39,6 +42,12 @@ class TaskRequest:
     flow: str
     execution: str
     step: str
+    task_event_id: int = 0
+    """The EventId of the task's first TaskScheduled: the activity names it in the attempt
+    reports it signals to its execution. 0 (a run started before reports existed): none."""
+    report_after: float = 1.0
+    """Seconds an attempt runs before its start is reported; a shorter attempt's start comes
+    with its end, so that fast calls cost no extra workflow task."""
 
 
 @dataclass
@@ -63,3 +72,14 @@ class TaskResult:
 
     output: Any
     attempts: list[AttemptRecord] = field(default_factory=list)
+
+
+@dataclass
+class AttemptReport:
+    """An attempt of task `task` (its first TaskScheduled's EventId), reported as it happens:
+    once it has run `report_after` seconds (`record.ended` empty), and when it fails with a
+    retry to come. `attempt` counts from 1 across the task's FDL retries."""
+
+    task: int
+    attempt: int
+    record: AttemptRecord

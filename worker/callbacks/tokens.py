@@ -2,10 +2,13 @@
 
 A token is base64url of `v1#<flow>#<execution>#<stepEventId>#<secret>`, the shape FnF's own
 tokens have (`v1#WaitForCallbackWorkflow#69f71f89-…#2#S1dx…=`). Flow and execution give the
-workflow to report to; `secret` is 128 random bits drawn by the workflow (`workflow.random()`,
-so replay draws the same ones) and kept only in its state and history. The workflow's Update
-validator accepts a report only when the secret matches a task it is waiting on, which makes
-a token verifiable by the one party that must check it, without a key shared between processes.
+workflow to report to, and are parsed with the one name grammar (translator/names.py), so every
+execution the product can start (a UUID-named one, StartSyncExecution's `name:<uuid>`) can be
+reported to; `#` occurs in no name, so the five fields split unambiguously. `secret` is 128
+random bits drawn by the workflow (`workflow.random()`, so replay draws the same ones) and kept
+only in its state and history. The workflow's Update validator accepts a report only when the
+secret matches a task it is waiting on, which makes a token verifiable by the one party that
+must check it, without a key shared between processes.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ import binascii
 import re
 from dataclasses import dataclass
 
+from translator.names import EXECUTION, FLOW
+
 VERSION = "v1"
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")
 _SECRET = re.compile(r"[0-9a-f]{32}")
 MAX_TOKEN_CHARS = 1024
 
@@ -49,8 +53,8 @@ class TaskToken:
             raise InvalidTaskToken("the task token has an unknown format")
         _, flow, execution, event_id, secret = parts
         valid = (
-            _NAME.fullmatch(flow)
-            and _NAME.fullmatch(execution)
+            FLOW.is_valid(flow)
+            and EXECUTION.is_valid(execution)
             and event_id.isdigit()
             and _SECRET.fullmatch(secret)
         )

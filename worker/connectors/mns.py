@@ -28,6 +28,7 @@ from xml.etree import ElementTree
 
 import httpx
 
+from translator.names import QUEUE, TOPIC, NameGrammar
 from worker.functions.errors import truncate_cause
 
 MNS_VERSION = "2015-06-06"
@@ -47,9 +48,6 @@ MAX_TAG_CHARS = 16
 
 ERROR_BODY_CHARS = 512
 """How much of an answer that is not MNS XML goes into the cause: enough to recognise it."""
-
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,255}")
-"""Queue and topic names go into the URL path: nothing that could change the path."""
 
 _XML_TAG = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
@@ -144,7 +142,7 @@ class MnsClient:
         delay_seconds: int | None = None,
     ) -> dict[str, str]:
         """SendMessage; returns {"MessageId", "MessageBodyMD5", "RequestId"}."""
-        _check_name("queue", queue)
+        _check_name(QUEUE, queue)
         _check_body(body)
         elements = [_element("MessageBody", body)]
         if delay_seconds is not None:
@@ -169,7 +167,7 @@ class MnsClient:
         becomes one child element per key holding the value's JSON text, as the SDK sends it; a
         string holding such an object is read the same way, and any other string is sent as is.
         """
-        _check_name("topic", topic)
+        _check_name(TOPIC, topic)
         _check_body(body)
         elements = [_element("MessageBody", body)]
         if tag:
@@ -244,13 +242,11 @@ def _checked_endpoint(endpoint: str) -> str:
     return stripped
 
 
-def _check_name(kind: str, name: str) -> None:
-    if not _NAME.fullmatch(name):
-        raise MnsError(
-            MNS_INVALID_ARGUMENT,
-            f"Invalid {kind} name {name!r}: 1-256 letters, digits, '-' or '_', "
-            "starting with a letter or digit",
-        )
+def _check_name(grammar: NameGrammar, name: str) -> None:
+    """Queue and topic names go into the URL path: only names of the grammar, which hold nothing
+    that could change the path."""
+    if not grammar.is_valid(name):
+        raise MnsError(MNS_INVALID_ARGUMENT, grammar.explain(name))
 
 
 def _check_body(body: str) -> None:

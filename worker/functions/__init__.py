@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         HttpAction,
         HttpFunction,
         PythonFunction,
+        PythonInitializer,
         RegistryError,
     )
     from .runtime import FunctionRuntime
@@ -34,6 +35,7 @@ __all__ = [
     "HttpFunction",
     "Invocation",
     "PythonFunction",
+    "PythonInitializer",
     "RegistryError",
 ]
 
@@ -45,6 +47,7 @@ _HOMES = {
     "HttpAction": ".registry",
     "HttpFunction": ".registry",
     "PythonFunction": ".registry",
+    "PythonInitializer": ".registry",
     "RegistryError": ".registry",
     "FunctionRuntime": ".runtime",
 }

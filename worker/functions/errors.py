@@ -66,6 +66,15 @@ def timed_out_cause(seconds: float) -> str:
     return fc_body(errorMessage=f"Function timed out after {format_seconds(seconds)} seconds")
 
 
+def initialization_timed_out_cause(seconds: float) -> str:
+    """Our body for an initializer that ran past `initializationTimeout`. FC documents only
+    that the call fails (X-Fc-Error-Type: InitializationError, an errorMessage in the body);
+    the wording follows its "Function timed out" body."""
+    return fc_body(
+        errorMessage=f"Function initialization timed out after {format_seconds(seconds)} seconds"
+    )
+
+
 def exception_cause(exc: BaseException, *, message: str | None = None) -> str:
     """FC's body for an exception raised by a handler: message, type name and stack trace.
 

@@ -21,6 +21,9 @@ class FunctionMeta:
     handler: str
     timeout: float
     memory: int | None = None
+    initializer: str | None = None
+    """FC sets these two when the function has an initializer, else leaves them empty."""
+    initialization_timeout: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

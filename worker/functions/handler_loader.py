@@ -30,9 +30,19 @@ class HandlerLoadError(Exception):
 
 
 def load_handler(
-    module_file: str | None, module: str | None, attribute: str, base_dir: str
-) -> Handler:
-    """The handler callable of `file.py:attribute` or `package.module:attribute`."""
+    module_file: str | None,
+    module: str | None,
+    attribute: str,
+    base_dir: str,
+    *,
+    role: str = "Handler",
+) -> Callable[..., Any]:
+    """The callable of `file.py:attribute` or `package.module:attribute`.
+
+    `role` names it in errors: "Handler", or "Initializer" for FC's initializer hook. A file
+    is imported once per instance, so a handler and an initializer in the same file (or in a
+    file the handler imports) share one module and its globals.
+    """
     if module_file is not None:
         name = Path(module_file).stem
         loaded = _guard(name, lambda: _import_file(Path(module_file), base_dir))
@@ -45,8 +55,8 @@ def load_handler(
         if not hasattr(value, part):
             raise HandlerLoadError(
                 fc_body(
-                    errorMessage=f"Handler '{attribute}' is missing on module '{name}'",
-                    errorType="HandlerNotFound",
+                    errorMessage=f"{role} '{attribute}' is missing on module '{name}'",
+                    errorType=f"{role}NotFound",
                     stackTrace=[],
                 )
             )
@@ -54,14 +64,14 @@ def load_handler(
     if not callable(value):
         raise HandlerLoadError(
             fc_body(
-                errorMessage=f"Handler '{attribute}' on module '{name}' is not callable "
+                errorMessage=f"{role} '{attribute}' on module '{name}' is not callable "
                 f"(it is a {type(value).__name__})",
-                errorType="HandlerNotFound",
+                errorType=f"{role}NotFound",
                 stackTrace=[],
             )
         )
-    handler: Handler = value
-    return handler
+    loaded_callable: Callable[..., Any] = value
+    return loaded_callable
 
 
 def _guard(name: str, load: Callable[[], ModuleType]) -> ModuleType:
@@ -82,6 +92,9 @@ def _import_file(path: Path, base_dir: str) -> ModuleType:
         sys.path.insert(0, folder)
     _append_path(base_dir)
     name = path.stem
+    for known in (name, f"_fnf_handler_{name}"):
+        if _is_module_of(sys.modules.get(known), path):
+            return sys.modules[known]  # imported already (by the handler, or the initializer)
     if name in sys.modules:  # do not shadow an already imported module of the same name
         name = f"_fnf_handler_{name}"
     spec = importlib.util.spec_from_file_location(name, path)
@@ -95,6 +108,11 @@ def _import_file(path: Path, base_dir: str) -> ModuleType:
         sys.modules.pop(name, None)
         raise
     return loaded
+
+
+def _is_module_of(module: ModuleType | None, path: Path) -> bool:
+    file = getattr(module, "__file__", None)
+    return file is not None and Path(file).resolve() == path.resolve()
 
 
 def _import_module(module: str, base_dir: str) -> ModuleType:

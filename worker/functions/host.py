@@ -7,7 +7,8 @@ worker talks to it over pipes (protocol.py).
 
 The process forks once at start-up, before any user code is imported:
 
-* the *instance* (child) imports the handler and serves requests;
+* the *instance* (child) imports the handler, runs the function's initializer if it has one
+  (FC's initializer hook: once, before the first request), and serves requests;
 * the *supervisor* (parent) only waits for the instance to end and then reports its exit status
   and peak memory (from `wait4`) on the answer channel, so a crash is described with FC's
   "Process exited unexpectedly ... (duration: 12ms, maxMemoryUsage: 9.51MB)" using measured
@@ -30,6 +31,7 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any, NoReturn
@@ -44,6 +46,8 @@ from .handler_context import (
     set_current_request_id,
 )
 from .handler_loader import Handler, HandlerLoadError, load_handler
+
+Initializer = Callable[[Any], Any]
 
 _EXIT_INTERNAL_ERROR = 70
 
@@ -130,16 +134,36 @@ def _run_instance(spec: protocol.HostSpec, requests_fd: int, answers_fd: int) ->
 
 def _serve(spec: protocol.HostSpec, requests_fd: int, channel: _Channel) -> None:
     logger = configure_logging()
+    init_spec = spec["initializer"]
     try:
-        handler = load_handler(
+        handler: Handler = load_handler(
             spec["module_file"], spec["module"], spec["attribute"], spec["base_dir"]
         )
+        initializer: Initializer | None = None
+        if init_spec is not None:
+            initializer = load_handler(
+                init_spec["module_file"],
+                init_spec["module"],
+                init_spec["attribute"],
+                spec["base_dir"],
+                role="Initializer",
+            )
     except HandlerLoadError as exc:
         channel.send({"op": "load_error", "error": FC_UNKNOWN, "cause": exc.cause})
         return
-    function = FunctionMeta(name=spec["function"], handler=spec["handler"], timeout=spec["timeout"])
+    function = FunctionMeta(
+        name=spec["function"],
+        handler=spec["handler"],
+        timeout=spec["timeout"],
+        initializer=init_spec["handler"] if init_spec else None,
+        initialization_timeout=init_spec["timeout"] if init_spec else None,
+    )
     service = ServiceMeta(name=spec["service"], qualifier=spec["qualifier"])
     channel.send({"op": "ready", "pid": os.getpid(), "maxrss_kb": _maxrss_kb()})
+    if initializer is not None and init_spec is not None:
+        context = _context(init_spec["request_id"], function, service, "", "", logger)
+        if not _initialize(initializer, context, channel):
+            return  # FC gives the next request a fresh instance
     pool = ThreadPoolExecutor(max_workers=spec["concurrency"], thread_name_prefix="request")
     with open(requests_fd, "rb") as requests:
         for line in requests:
@@ -158,13 +182,8 @@ def _serve_one(
 ) -> None:
     call_id = request["id"]
     set_current_request_id(request["request_id"])
-    context = FCContext(
-        request_id=request["request_id"],
-        function=function,
-        service=service,
-        region=request["region"],
-        account_id=request["account_id"],
-        logger=logger,
+    context = _context(
+        request["request_id"], function, service, request["region"], request["account_id"], logger
     )
     try:
         try:
@@ -188,6 +207,52 @@ def _serve_one(
         _flush_and_exit(0)  # the answer pipe is broken: the worker is gone
     finally:
         set_current_request_id("")
+
+
+def _context(
+    request_id: str,
+    function: FunctionMeta,
+    service: ServiceMeta,
+    region: str,
+    account_id: str,
+    logger: Any,
+) -> FCContext:
+    return FCContext(
+        request_id=request_id,
+        function=function,
+        service=service,
+        region=region,
+        account_id=account_id,
+        logger=logger,
+    )
+
+
+def _initialize(initializer: Initializer, context: FCContext, channel: _Channel) -> bool:
+    """Run FC's initializer hook once, on the main thread, before any request is read.
+
+    Its return value is ignored, as on FC. A raised exception is reported like a handler's
+    (FC's body, the class name as the error); `exit()` ends the instance like any crash. The
+    worker enforces `initializationTimeout` (only a kill can stop a stuck initializer).
+    """
+    set_current_request_id(context.request_id)
+    try:
+        initializer(context)
+    except SystemExit as exc:
+        _exit_like_a_process(exc)
+    except BaseException as exc:
+        channel.send(
+            {
+                "op": "init_error",
+                "error": type(exc).__name__,
+                "cause": exception_cause(exc),
+                "maxrss_kb": _maxrss_kb(),
+            }
+        )
+        return False
+    finally:
+        set_current_request_id("")
+    channel.send({"op": "initialized", "maxrss_kb": _maxrss_kb()})
+    return True
 
 
 def _answer(call_id: int, result: Any) -> bytes:

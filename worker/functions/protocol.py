@@ -8,6 +8,8 @@ many requests run at once and finish in any order.
 worker -> instance:  {"id": 7, "event": "<the JSON text of the input>", "request_id": ..., ...}
 instance -> worker:  {"op": "ready", "pid": 123, "maxrss_kb": 9800}
                      {"op": "load_error", "error": "FC.Unknown", "cause": "..."}
+                     {"op": "initialized", "maxrss_kb": 9900}     (after the initializer ran)
+                     {"op": "init_error", "error": "Name", "cause": "...", "maxrss_kb": ...}
                      {"op": "result", "id": 7, "ok": true, "output": <JSON>, "maxrss_kb": ...}
                      {"op": "result", "id": 7, "ok": false, "error": "Name", "cause": "...", ...}
                      {"op": "exit", "code": -9, "maxrss_kb": 10240}   (from the supervisor)
@@ -24,6 +26,18 @@ STREAM_LIMIT = 256 * 1024 * 1024
 """Longest line either side reads (asyncio's default of 64 KiB is far too small for outputs)."""
 
 
+class InitializerSpec(TypedDict):
+    """FC's initializer hook of the instance: run once, after `ready`, before any request."""
+
+    handler: str
+    module_file: str | None
+    module: str | None
+    attribute: str
+    timeout: float
+    request_id: str
+    """The request that started the instance: the initializer's `context.request_id`."""
+
+
 class HostSpec(TypedDict):
     """What an instance serves, given to it as its one command-line argument."""
 
@@ -38,6 +52,7 @@ class HostSpec(TypedDict):
     base_dir: str
     timeout: float
     concurrency: int
+    initializer: InitializerSpec | None
 
 
 class Request(TypedDict):
@@ -59,6 +74,18 @@ class LoadError(TypedDict):
     op: Literal["load_error"]
     error: str
     cause: str
+
+
+class Initialized(TypedDict):
+    op: Literal["initialized"]
+    maxrss_kb: int
+
+
+class InitError(TypedDict):
+    op: Literal["init_error"]
+    error: str
+    cause: str
+    maxrss_kb: int
 
 
 class Success(TypedDict):
@@ -85,7 +112,7 @@ class Exited(TypedDict):
     maxrss_kb: int
 
 
-Message = Ready | LoadError | Success | Failure | Exited
+Message = Ready | LoadError | Initialized | InitError | Success | Failure | Exited
 
 
 def encode(message: Request | Message | HostSpec) -> bytes:

@@ -7,6 +7,13 @@ free slot. When an instance dies, every call in flight on it fails with FC.Unkno
 "Process exited unexpectedly" cause, and the next call starts a fresh instance. A call that runs
 past the function's timeout fails with "Function timed out" and its instance is killed (the
 handler may be stuck in a way no thread can interrupt).
+
+An entry with an `initializer` (FC's initializer hook) runs it once per instance, after the
+module loads and before the instance is sent any request; calls that arrive meanwhile wait for
+it. A failed, crashed or timed-out (`initializationTimeout`) initializer fails every call that
+waited for it and ends the instance, so the next call starts a fresh one that initializes
+again, as FC does. The wait counts against a task's `timeoutSeconds`, not the function's own
+`timeout`, which starts when the request is sent.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from .errors import (
     FunctionError,
     fc_body,
     format_seconds,
+    initialization_timed_out_cause,
     process_exited_cause,
     timed_out_cause,
 )
@@ -81,7 +89,9 @@ class PythonRuntime:
         try:
             instance = slot.instance
             if instance is None or not instance.accepting:
-                instance = slot.instance = _Instance(target, slot.concurrency, self._python)
+                instance = slot.instance = _Instance(
+                    target, slot.concurrency, self._python, invocation.request_id
+                )
                 self._instances.add(instance)
                 instance.when_finished(self._instances.discard)
         except BaseException:
@@ -130,8 +140,12 @@ class _Pending:
 class _Instance:
     """One child process serving one registry entry; dies once, never restarts itself."""
 
-    def __init__(self, target: PythonFunction, concurrency: int, python: str) -> None:
+    def __init__(
+        self, target: PythonFunction, concurrency: int, python: str, first_request_id: str
+    ) -> None:
+        """`first_request_id`: the call that starts the instance; its initializer sees it."""
         self.target = target
+        self._first_request_id = first_request_id
         self.accepting = True
         self._concurrency = concurrency
         self._python = python
@@ -149,6 +163,12 @@ class _Instance:
         self._spawned_at = 0.0
         self._tasks: tuple[asyncio.Task[None], ...] = ()
         self._finished: asyncio.Future[None] = self._loop.create_future()
+        self._serving: asyncio.Future[None] = self._loop.create_future()
+        """Done once requests may be sent: at once, or when the initializer has run (or failed)."""
+        if target.initializer is None:
+            self._serving.set_result(None)
+        self._init_timer: asyncio.TimerHandle | None = None
+        self._init_started: float | None = None
         self._started = asyncio.ensure_future(self._spawn())
 
     def when_finished(self, callback: Callable[[_Instance], None]) -> None:
@@ -160,15 +180,13 @@ class _Instance:
         self, fields: _RequestFields, task_timeout: float | None, release: Callable[[], None]
     ) -> Any:
         """Send one request and wait for its answer. `release` runs when the request ends."""
+        began = self._loop.time()
         try:
-            await asyncio.shield(self._started)
-            if self._process is None or not self.accepting:
-                raise self._failure or FunctionError(
-                    FC_UNKNOWN, process_exited_cause(0, self._maxrss_kb)
-                )
+            await self._until_serving(task_timeout)
         except BaseException:
             release()
             raise
+        assert self._process is not None
         timeout = self.target.timeout
         call_id = next(self._ids)
         future: asyncio.Future[Any] = self._loop.create_future()
@@ -194,14 +212,25 @@ class _Instance:
         except ConnectionError:
             pass  # the instance is dying; its reader fails this call with the others
         if task_timeout is not None and task_timeout < timeout:
+            left = max(0.0, task_timeout - (self._loop.time() - began))
             try:
-                return await asyncio.wait_for(asyncio.shield(future), task_timeout)
+                return await asyncio.wait_for(asyncio.shield(future), left)
             except TimeoutError:
-                raise FunctionError(
-                    FNF_TASK_TIMEOUT,
-                    f"Task timed out after {format_seconds(task_timeout)} seconds",
-                ) from None
+                raise _task_timeout(task_timeout) from None
         return await future
+
+    async def _until_serving(self, task_timeout: float | None) -> None:
+        """Wait for the instance to start and initialize; FunctionError if it cannot serve."""
+        await asyncio.shield(self._started)
+        if not self._serving.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(self._serving), task_timeout)
+            except TimeoutError:
+                raise _task_timeout(task_timeout or 0) from None
+        if self._process is None or not self.accepting:
+            raise self._failure or FunctionError(
+                FC_UNKNOWN, process_exited_cause(0, self._maxrss_kb)
+            )
 
     def _time_out(self, call_id: int) -> None:
         pending = self._pending.pop(call_id, None)
@@ -210,6 +239,54 @@ class _Instance:
         pending.release()
         _settle(pending.future, FunctionError(FC_UNKNOWN, timed_out_cause(self.target.timeout)))
         self.kill(f"a request ran past the function timeout of {self.target.timeout:g}s")
+
+    # -- initializer -----------------------------------------------------------------------------
+
+    def _watch_initialization(self) -> None:
+        """Bound the wait for the initializer: the function's timeout until the module has
+        loaded (as for a call), then `initializationTimeout` for the initializer itself."""
+        if self.target.initializer is not None:
+            self._init_timer = self._loop.call_later(self.target.timeout, self._load_timed_out)
+
+    def _load_timed_out(self) -> None:
+        self._init_failed(FunctionError(FC_UNKNOWN, timed_out_cause(self.target.timeout)))
+        self.kill(f"the module did not load within the function timeout ({self.target.timeout:g}s)")
+
+    def _on_ready_to_initialize(self) -> None:
+        initializer = self.target.initializer
+        if initializer is None or self._serving.done():
+            return
+        if self._init_timer is not None:
+            self._init_timer.cancel()
+        self._init_started = self._loop.time()
+        self._init_timer = self._loop.call_later(initializer.timeout, self._init_timed_out)
+
+    def _init_timed_out(self) -> None:
+        assert self.target.initializer is not None
+        seconds = self.target.initializer.timeout
+        self._init_failed(FunctionError(FC_UNKNOWN, initialization_timed_out_cause(seconds)))
+        self.kill(f"the initializer ran past its initializationTimeout of {seconds:g}s")
+
+    def _initialized(self) -> None:
+        if self._init_timer is not None:
+            self._init_timer.cancel()
+        if not self._serving.done():
+            self._serving.set_result(None)
+            _log.debug(
+                "instance %s (pid %s) initialized in %.0f ms",
+                self.target.key,
+                self._pid_label,
+                (self._loop.time() - (self._init_started or self._spawned_at)) * 1000,
+            )
+
+    def _init_failed(self, error: FunctionError) -> None:
+        """The instance can serve nothing: calls waiting for it fail with `error`."""
+        self.accepting = False
+        if self._init_timer is not None:
+            self._init_timer.cancel()
+        if not self._serving.done():
+            self._failure = self._failure or error
+            self._serving.set_result(None)
 
     # -- process life --------------------------------------------------------------------------
 
@@ -226,6 +303,7 @@ class _Instance:
             "base_dir": str(self.target.base_dir),
             "timeout": self.target.timeout,
             "concurrency": self._concurrency,
+            "initializer": self._initializer_spec(),
         }
         self._spawned_at = self._loop.time()
         try:
@@ -249,14 +327,29 @@ class _Instance:
                 fc_body(errorMessage=f"Cannot start an instance of {self.target.key}: {exc}"),
             )
             _log.error("cannot start an instance of %s: %s", self.target.key, exc)
+            self._init_failed(self._failure)
             self._finished.set_result(None)
             return
         self._pid_label = str(self._process.pid)
+        self._watch_initialization()
         self._tasks = (
             asyncio.create_task(self._read_answers(self._process)),
             asyncio.create_task(self._forward_stderr(self._process)),
         )
         asyncio.gather(*self._tasks).add_done_callback(self._on_finished)
+
+    def _initializer_spec(self) -> protocol.InitializerSpec | None:
+        initializer = self.target.initializer
+        if initializer is None:
+            return None
+        return {
+            "handler": initializer.handler,
+            "module_file": str(initializer.module_file) if initializer.module_file else None,
+            "module": initializer.module,
+            "attribute": initializer.attribute,
+            "timeout": initializer.timeout,
+            "request_id": self._first_request_id,
+        }
 
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -327,6 +420,7 @@ class _Instance:
         if self._hard_kill is not None:
             self._hard_kill.cancel()
         self._kill_group()  # anything the handler started that outlived the instance
+        self._ended_before_serving()
         failed = self._fail_pending()
         exit_code = self._exit_code if self._exit_code is not None else code
         expected = self._kill_reason is None and exit_code == 0 and not failed
@@ -338,6 +432,14 @@ class _Instance:
             self._pid_label,
             exit_code,
         )
+
+    def _ended_before_serving(self) -> None:
+        """An instance that died while loading or initializing (exit() in the initializer, a
+        crash) fails the calls waiting for it as FC reports a dead instance."""
+        since = self._init_started if self._init_started is not None else self._spawned_at
+        duration_ms = (self._loop.time() - since) * 1000
+        cause = process_exited_cause(duration_ms, self._maxrss_kb)
+        self._init_failed(FunctionError(FC_UNKNOWN, cause))
 
     def _on_message(self, message: dict[str, Any]) -> None:
         self._maxrss_kb = max(self._maxrss_kb, int(message.get("maxrss_kb", 0)))
@@ -361,10 +463,18 @@ class _Instance:
                 self._pid_label,
                 (self._loop.time() - self._spawned_at) * 1000,
             )
+            self._on_ready_to_initialize()
         elif op == "load_error":
             self.accepting = False
             self._failure = FunctionError(str(message["error"]), str(message["cause"]))
+            self._init_failed(self._failure)
             _log.warning("cannot load %s: %s", self.target.handler, message["cause"])
+        elif op == "initialized":
+            self._initialized()
+        elif op == "init_error":
+            error = FunctionError(str(message["error"]), str(message["cause"]))
+            self._init_failed(error)
+            _log.warning("initializer of %s failed: %s", self.target.key, message["cause"])
         elif op == "exit":
             self._exit_code = int(message["code"])
 
@@ -399,6 +509,11 @@ class _Instance:
                 self._pid_label,
                 line.decode("utf-8", "replace").rstrip(),
             )
+
+
+def _task_timeout(seconds: float) -> FunctionError:
+    message = f"Task timed out after {format_seconds(seconds)} seconds"
+    return FunctionError(FNF_TASK_TIMEOUT, message)
 
 
 def _settle(future: asyncio.Future[Any], error: BaseException | None, value: Any = None) -> None:

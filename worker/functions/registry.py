@@ -6,6 +6,10 @@ what serves each `service[.qualifier]/function`: a Python handler or an HTTP end
 aliases are just qualified entries (DESIGN decision 11). Lookup is exact, as on FC: an unqualified
 entry does not answer a qualified ARN.
 
+A Python entry may name FC's initializer hook, `initializer(context)`, with FC's field names
+(`initializer`, `initializationTimeout`: 1 to 300 seconds on FC, default 3). An HTTP endpoint
+initializes itself before it answers, so `url` entries refuse both fields.
+
 The file is validated with pydantic when the worker starts, so a typo fails fast with the file
 and entry named, instead of as a task failure at 3 a.m. Lookups return frozen dataclasses; a
 missing entry is a `FunctionError` with FC's error name, which a flow can retry or catch.
@@ -15,6 +19,10 @@ functions:
   fnf-demo/StartJob:                      # service/function: the latest version
     handler: functions.py:start_job       # file relative to this registry file, then :callable
     timeout: 60                           # seconds (default 60, as on FC)
+  fnf-demo/LoadModel:
+    handler: functions.py:predict
+    initializer: functions.py:initialize  # run once per instance, before its first call
+    initializationTimeout: 10             # seconds the initializer may take (default 3, as on FC)
   fnf-demo.online/provision:              # service.qualifier/function: an alias or a version
     handler: examples.versions.functions:provision   # or an importable module:callable
     concurrency: 10                       # requests one warm instance serves at once
@@ -39,7 +47,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from translator.resources import Resource, ResourceError, parse_action, parse_resource_arn
@@ -48,6 +64,9 @@ from .errors import FC_FUNCTION_NOT_FOUND, FC_SERVICE_NOT_FOUND, FunctionError
 
 DEFAULT_TIMEOUT = 60.0
 MAX_TIMEOUT = 86400.0
+DEFAULT_INITIALIZATION_TIMEOUT = 3.0
+"""FC's default `initializationTimeout` (ROS ALIYUN::FC::Function: 1 to 300 seconds, default 3)."""
+MAX_INITIALIZATION_TIMEOUT = 300.0
 _LISTED = 20
 
 _ATTRIBUTE = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
@@ -61,6 +80,24 @@ class RegistryError(ValueError):
 
 # ---------------------------------------------------------------------------------------------
 # What a lookup returns
+
+
+@dataclass(frozen=True, slots=True)
+class PythonInitializer:
+    """FC's initializer hook: `initializer(context)`, run once per instance before any call.
+
+    FC runs it after an instance starts and before the instance serves its first request; a
+    failed or timed-out initializer fails that request, and the next request gets a fresh
+    instance that runs it again (FC "Instance lifecycle hooks", Initializer hook).
+    """
+
+    handler: str
+    """As written in the registry (FC's `context.function.initializer`)."""
+    module_file: Path | None
+    module: str | None
+    attribute: str
+    timeout: float = DEFAULT_INITIALIZATION_TIMEOUT
+    """FC's `initializationTimeout`: seconds the initializer may run, apart from `timeout`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +121,7 @@ class PythonFunction:
     concurrency: int | None = None
     """Requests one instance serves at once; None = the runtime's default."""
     environment: Mapping[str, str] = field(default_factory=dict)
+    initializer: PythonInitializer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,23 +166,13 @@ class _FunctionEntry(BaseModel):
     headers: dict[str, str] | None = None
     concurrency: int | None = Field(default=None, ge=1, le=10000)
     environment: dict[str, str] | None = None
+    initializer: str | None = None
+    initializationTimeout: float | None = Field(default=None, gt=0, le=MAX_INITIALIZATION_TIMEOUT)
 
-    @field_validator("handler")
+    @field_validator("handler", "initializer")
     @classmethod
-    def _handler_form(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        match = _HANDLER.fullmatch(value.strip())
-        if not match:
-            raise ValueError(
-                f"handler '{value}' should be 'file.py:callable' or 'package.module:callable'"
-            )
-        target = match["target"]
-        if not target.endswith(".py") and not _MODULE.fullmatch(target):
-            raise ValueError(
-                f"handler '{value}': '{target}' is neither a .py file nor a dotted module name"
-            )
-        return value.strip()
+    def _callable_form(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else _check_callable(info.field_name or "handler", value)
 
     @field_validator("url")
     @classmethod
@@ -162,6 +190,15 @@ class _FunctionEntry(BaseModel):
             raise ValueError("'concurrency' and 'environment' apply to 'handler' entries only")
         if self.handler is not None and self.headers:
             raise ValueError("'headers' apply to 'url' entries only")
+        if self.url is not None and (
+            self.initializer is not None or self.initializationTimeout is not None
+        ):
+            raise ValueError(
+                "'initializer' and 'initializationTimeout' apply to 'handler' entries only: "
+                "an HTTP endpoint initializes itself before it answers"
+            )
+        if self.initializationTimeout is not None and self.initializer is None:
+            raise ValueError("'initializationTimeout' needs an 'initializer'")
         return self
 
 
@@ -183,6 +220,21 @@ class _RegistryDocument(BaseModel):
 
     functions: dict[str, _FunctionEntry] | None = None
     actions: dict[str, _ActionEntry] | None = None
+
+
+def _check_callable(key: str, value: str) -> str:
+    """`file.py:callable` or `package.module:callable` (FC's `file.function`, made explicit)."""
+    match = _HANDLER.fullmatch(value.strip())
+    if not match:
+        raise ValueError(
+            f"{key} '{value}' should be 'file.py:callable' or 'package.module:callable'"
+        )
+    target = match["target"]
+    if not target.endswith(".py") and not _MODULE.fullmatch(target):
+        raise ValueError(
+            f"{key} '{value}': '{target}' is neither a .py file nor a dotted module name"
+        )
+    return value.strip()
 
 
 def _check_url(value: str) -> str:
@@ -348,15 +400,7 @@ def _function_target(key: str, entry: _FunctionEntry, base: Path) -> FunctionTar
             headers=dict(entry.headers or {}),
         )
     assert entry.handler is not None  # the model allows exactly one of handler and url
-    target, _, attribute = entry.handler.rpartition(":")
-    module_file: Path | None = None
-    module: str | None = None
-    if target.endswith(".py"):
-        module_file = (base / target).resolve()
-        if not module_file.is_file():
-            raise ValueError(f"handler file {module_file} does not exist")
-    else:
-        module = target
+    module_file, module, attribute = _locate("handler", entry.handler, base)
     return PythonFunction(
         key=key,
         service=service,
@@ -370,7 +414,33 @@ def _function_target(key: str, entry: _FunctionEntry, base: Path) -> FunctionTar
         timeout=entry.timeout,
         concurrency=entry.concurrency,
         environment=dict(entry.environment or {}),
+        initializer=_initializer(entry, base),
     )
+
+
+def _initializer(entry: _FunctionEntry, base: Path) -> PythonInitializer | None:
+    if entry.initializer is None:
+        return None
+    module_file, module, attribute = _locate("initializer", entry.initializer, base)
+    timeout = entry.initializationTimeout
+    return PythonInitializer(
+        handler=entry.initializer,
+        module_file=module_file,
+        module=module,
+        attribute=attribute,
+        timeout=DEFAULT_INITIALIZATION_TIMEOUT if timeout is None else timeout,
+    )
+
+
+def _locate(key: str, written: str, base: Path) -> tuple[Path | None, str | None, str]:
+    """(file, module, attribute) of a checked `target:attribute`; the file must exist."""
+    target, _, attribute = written.rpartition(":")
+    if not target.endswith(".py"):
+        return None, target, attribute
+    module_file = (base / target).resolve()
+    if not module_file.is_file():
+        raise ValueError(f"{key} file {module_file} does not exist")
+    return module_file, None, attribute
 
 
 def _action_target(key: str, entry: _ActionEntry) -> HttpAction:

@@ -1,5 +1,11 @@
-"""FnF's data budget of one step (FDL decision 11): its input, output and local together may
-take at most `limit` bytes of compact JSON, else the step fails with FnF.RuntimeError."""
+"""FnF's quota on the data of one event (FnF limits: "Maximum event data size, per event,
+32 KiB"): a step's input, its output and its local are each measured on their own, as compact
+UTF-8 JSON, where an event carries them. One over the limit fails the step with a catchable
+FnF.RuntimeError that names the event and the field (FDL decision 11).
+
+Runs started before the quota was per event keep `DataBudget`, which charged a step's input,
+output and local together, so that they replay as they ran.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,44 @@ from typing import Any
 from worker.interpreter.data import data_size
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 
+LIMIT_SETTING = "FNF_EVENT_DATA_LIMIT"
+
+
+class EventDataTooLarge(StepFailure):
+    """`field` of event `kind` (of step `step`, if any) is `size` bytes, over `limit`."""
+
+    def __init__(self, kind: str, step: str, field: str, size: int, limit: int) -> None:
+        where = f"event {kind} of step {step}" if step else f"event {kind}"
+        super().__init__(
+            RUNTIME_ERROR,
+            f"{where}: its {field} is {size} bytes of JSON, over the {limit}-byte limit of "
+            f"one event's data ({LIMIT_SETTING})",
+        )
+
+
+def text_size_over(text: str, limit: int) -> int | None:
+    """The UTF-8 size of JSON `text` when it exceeds `limit` (> 0), else None. A character
+    takes at most four bytes, so a short text is let through by its length alone."""
+    if len(text) * 4 <= limit:
+        return None
+    size = len(text.encode())
+    return size if size > limit else None
+
+
+def check_value(kind: str, step: str, field: str, value: Any, limit: int) -> None:
+    """The quota for a payload that no event carries whole (a parallel's or foreach's
+    `$local`, the array of its branches' locals)."""
+    if limit > 0:
+        size = data_size(value)
+        if size > limit:
+            raise EventDataTooLarge(kind, step, field, size, limit)
+
 
 @dataclass
 class DataBudget:
-    """Charged with the step's input first, then its local and output; each value is measured
-    once. A limit of 0 or less measures nothing."""
+    """Runs started before per-event quotas: charged with the step's input first, then its
+    local and output, all together; each value is measured once. A limit of 0 or less
+    measures nothing."""
 
     step_name: str
     limit: int

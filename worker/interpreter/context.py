@@ -7,7 +7,10 @@ from typing import Any
 
 DEFAULT_HEARTBEAT_TIMEOUT = 30.0
 DEFAULT_STEP_DATA_LIMIT = 32 * 1024
-"""FnF's budget for one step's input, output and local together, in bytes of JSON."""
+"""FnF's quota of one event's data, in bytes of JSON: each of a step's input, output and local
+(FnF limits, "Maximum event data size: 32 KiB per event")."""
+DEFAULT_ATTEMPT_REPORT_AFTER = 1.0
+"""Seconds a task attempt runs before the activity reports its start to the execution."""
 
 
 @dataclass(frozen=True)
@@ -16,8 +19,9 @@ class ExecutionFacts:
 
     `flows` holds the pinned definitions of the sub-flows this flow starts (DESIGN 2: a child
     runs the definition that was current when the parent started). `heartbeat_timeout` bounds
-    how long a task on a dead worker goes unnoticed. `step_data_limit` is the data budget of
-    one step (0: none).
+    how long a task on a dead worker goes unnoticed. `step_data_limit` is the quota of one
+    event's data (0: none). `attempt_report_after` is how long a task attempt runs before its
+    TaskStarted is reported (worker/activities/reports.py).
     """
 
     flow_name: str
@@ -25,6 +29,7 @@ class ExecutionFacts:
     flows: dict[str, Any] = field(default_factory=dict)
     heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
     step_data_limit: int = DEFAULT_STEP_DATA_LIMIT
+    attempt_report_after: float = DEFAULT_ATTEMPT_REPORT_AFTER
 
 
 def context_object(

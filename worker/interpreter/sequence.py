@@ -7,7 +7,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from translator.graph import StepNode
-from worker.interpreter.budget import DataBudget
+from worker.interpreter.attempt_reports import AttemptReports
+from worker.interpreter.budget import DataBudget, check_value
 from worker.interpreter.callbacks import Callbacks
 from worker.interpreter.cancellation import CancelScope, Reason
 from worker.interpreter.context import ExecutionFacts, context_object
@@ -23,6 +24,9 @@ class Interpreter:
     facts: ExecutionFacts
     log: EventLog
     callbacks: Callbacks = field(default_factory=Callbacks)
+    attempt_reports: AttemptReports = field(default_factory=AttemptReports)
+    budget_per_step: bool = False
+    """Runs started before per-event quotas: a step's input, output and local together."""
     scope: CancelScope = field(default_factory=CancelScope)
     """Why this sequence's work would be cancelled (worker/interpreter/cancellation.py)."""
     child_stops: dict[str, Reason] = field(default_factory=dict)
@@ -52,29 +56,31 @@ class Interpreter:
         token = None if waiting is None else waiting.token.encode()
         context = context_object(self.facts, name, entered_id, token)
         value = step_input(node["inputMappings"], container_input, local, context)
-        self.log.record("StepEntered", name, {"input": value})
 
         def remap(new_token: str) -> dict[str, Any]:
             new_context = context_object(self.facts, name, entered_id, new_token)
             return step_input(node["inputMappings"], container_input, local, new_context)
 
         run = StepRun(self, node, entered_id, context, waiting, remap)
-        budget = DataBudget(name, self.facts.step_data_limit)
+        budget = DataBudget(name, self.facts.step_data_limit if self.budget_per_step else 0)
         try:
+            self.log.record("StepEntered", name, {"input": value})
             budget.charge(value)  # before the step runs anything
             outcome = await EXECUTORS[node["type"]].execute(node, value, run)
             output = step_output(
                 node["outputMappings"], node["type"], value, outcome.local, context
             )
             budget.charge(outcome.local, output)
+            if node["type"] in ("parallel", "foreach"):  # no event carries this local whole
+                check_value("StepSucceeded", name, "local", outcome.local, self.log.data_limit)
+            exited = merge(local, output)
+            self.log.record("StepExited", name, {"input": value, "local": exited}, entered_id)
         except StepFailure as failure:
             return self._handle_failure(node, value, local, failure, entered_id)
         except asyncio.CancelledError:
             self.log.record("StepFailed", name, self.scope.why().detail(), entered_id)
             raise
-        local = merge(local, output)
-        self.log.record("StepExited", name, {"input": value, "local": local}, entered_id)
-        return local, outcome.jump if outcome.jump is not None else node["next"]
+        return exited, outcome.jump if outcome.jump is not None else node["next"]
 
     def _handle_failure(
         self,
@@ -90,7 +96,7 @@ class Interpreter:
         name = node["name"]
         if policy is None:
             failed = {"error": failure.error, "cause": failure.cause}
-            self.log.record("StepFailed", name, failed, entered_id)
+            self.log.record("StepFailed", name, failed, entered_id, checked=False)
             raise failure
         local = merge(
             local, error_output(node.get("errorMappings"), value, failure.error, failure.cause)
@@ -104,7 +110,7 @@ class Interpreter:
             "retryCount": failure.retry_count,
             "goto": policy["gotoName"],
         }
-        self.log.record("StepExited", name, detail, entered_id)
+        self.log.record("StepExited", name, detail, entered_id, checked=False)
         return local, policy["goto"]
 
 

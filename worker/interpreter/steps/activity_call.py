@@ -1,6 +1,7 @@
 """A task's activity call: functions, `action:` APIs and MNS queues/topics.
 
-The activity retries the FDL way (worker/activities/attempts.py) and reports every attempt;
+The activity retries the FDL way (worker/activities/attempts.py) and reports its attempts as
+they happen (worker/interpreter/attempt_reports.py) and all of them with its final outcome;
 this module turns those attempts into the Task* events of the FnF history and a failure into
 a StepFailure for the sequence's catch.
 """
@@ -18,6 +19,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_
 
 from translator.graph import StepNode
 from worker.activities.requests import ACTIVITY_FOR_KIND, AttemptRecord, TaskRequest, TaskResult
+from worker.interpreter.attempt_reports import TaskAttempts
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 from worker.interpreter.steps.base import StepRun
 from worker.interpreter.steps.service_params import service_params
@@ -46,6 +48,7 @@ async def call_activity(
     request = task_request(node, value, run)
     scheduled = run.record("TaskScheduled", _scheduled_detail(node, value))
     kinds = (succeeded, failed)
+    _follow_reports(run, node, value, request, scheduled, kinds)
     try:
         result = await workflow.execute_activity(
             ACTIVITY_FOR_KIND[node["resource"]["kind"]],
@@ -91,8 +94,40 @@ def record_attempts(
     output: Any = None,
     kinds: tuple[str, str] = ("TaskSucceeded", "TaskFailed"),
 ) -> None:
-    """Task events per attempt. A retry's TaskScheduled carries Temporal's time for scheduling
-    it (right after the previous failure); its backoff shows before the TaskStarted."""
+    """Task events per attempt: those its reports have not already recorded (a run that takes
+    attempt reports), or all of them at once (a run started before reports existed)."""
+    followed = run.interpreter.attempt_reports.close(scheduled)
+    if followed is not None:
+        followed.finished(attempts, output)
+        return
+    _record_all_attempts(run, node, value, scheduled, attempts, output, kinds)
+
+
+def _follow_reports(
+    run: StepRun,
+    node: StepNode,
+    value: dict[str, Any],
+    request: TaskRequest,
+    scheduled: int,
+    kinds: tuple[str, str],
+) -> None:
+    """Let the activity report its attempts as they happen (when this run takes reports)."""
+    task = TaskAttempts(run, node, value, kinds, scheduled)
+    reports = run.interpreter.attempt_reports
+    reports.follow(request, task, run.interpreter.facts.attempt_report_after)
+
+
+def _record_all_attempts(
+    run: StepRun,
+    node: StepNode,
+    value: dict[str, Any],
+    scheduled: int,
+    attempts: list[AttemptRecord],
+    output: Any,
+    kinds: tuple[str, str],
+) -> None:
+    """Runs started before attempt reports: every attempt from the final ledger. A retry's
+    TaskScheduled carries Temporal's time for scheduling it."""
     for number, attempt in enumerate(attempts):
         if number > 0:
             detail = _scheduled_detail(node, value)

@@ -28,6 +28,7 @@ from temporalio.exceptions import (
 from temporalio.workflow import ParentClosePolicy
 
 from translator.graph import RetryNode, StepNode
+from translator.names import EXECUTION
 from worker.activities.retry import count_retry, next_retry
 from worker.execution import FlowRun
 from worker.interpreter.cancellation import STOPPED
@@ -35,13 +36,17 @@ from worker.interpreter.events import format_time
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 from worker.interpreter.steps.base import StepOutcome, StepRun
 from worker.interpreter.steps.service_params import service_params
-from worker.naming import EXECUTION_NAME, FLOW_NAME, workflow_id
+from worker.naming import EXECUTION_NAME, FLOW_NAME, join_workflow_id, workflow_id
 
 if TYPE_CHECKING:
     from worker.interpreter.sequence import Interpreter
 
 FLOW_NOT_EXISTS = "fnf.FlowNotExists"
 EXECUTION_ALREADY_EXISTS = "fnf.ExecutionAlreadyExists"
+INVALID_ARGUMENT = "fnf.InvalidArgument"
+CHECK_CHILD_NAME = "subflow-execution-name-grammar"
+"""Marks executions that check serviceParams.ExecutionName against the name grammar before
+starting the child; older histories started children under any name and replay that way."""
 
 
 class SubflowTask:
@@ -76,6 +81,10 @@ class SubflowTask:
         interpreter = run.interpreter
         params = service_params(node, value, run.context) or {}
         name = str(params.get("ExecutionName") or workflow.uuid4())
+        if not EXECUTION.is_valid(name) and workflow.patched(CHECK_CHILD_NAME):
+            raise StepFailure(
+                INVALID_ARGUMENT, EXECUTION.explain(name, "serviceParams.ExecutionName")
+            )
         child_input = params.get("Input", value)
         if not isinstance(child_input, dict):
             raise StepFailure(RUNTIME_ERROR, "serviceParams.Input must be a JSON object")
@@ -102,7 +111,10 @@ class SubflowTask:
 
 
 async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter) -> Any:
-    child_id = workflow_id(child.flow_name, child.execution_name)
+    if EXECUTION.is_valid(child.execution_name):
+        child_id = workflow_id(child.flow_name, child.execution_name)
+    else:  # only when replaying a history from before CHECK_CHILD_NAME
+        child_id = join_workflow_id(child.flow_name, child.execution_name)
     try:
         handle = await workflow.start_child_workflow(
             "FnFFlow",

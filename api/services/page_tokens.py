@@ -1,0 +1,56 @@
+"""NextToken for the lists Temporal pages (ListExecutions, ListFlows, ListSchedules).
+
+Temporal's page token is opaque bytes, and a visibility store may answer a malformed one with an
+internal error (the dev server says "something went wrong" after the client's retries). So the
+API hands out URL-safe base64 of a short SHA-256 check followed by Temporal's token, and takes
+back only text whose check matches: anything else is the caller's mistake, InvalidArgument,
+and never reaches Temporal. (A token crafted with a valid check is refused where the list is
+fetched, see `refused_token`.)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.services.failures import ServiceError, invalid_argument
+
+CHECK_BYTES = 8
+
+
+def encode_page_token(token: bytes | None) -> str | None:
+    if not token:
+        return None
+    return base64.urlsafe_b64encode(_check(token) + token).decode()
+
+
+def decode_page_token(text: str | None) -> bytes | None:
+    """Temporal's token inside a NextToken, or InvalidArgument; None for no token."""
+    if not text:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text.encode("ascii"))
+    except (binascii.Error, UnicodeError, ValueError):
+        raise not_valid(text) from None
+    check, token = raw[:CHECK_BYTES], raw[CHECK_BYTES:]
+    if not token or check != _check(token):
+        raise not_valid(text)
+    return token
+
+
+def refused_token(error: RPCError, text: str | None) -> ServiceError | None:
+    """The InvalidArgument to answer when Temporal refused a list because of its page token."""
+    if text and error.status in (RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.UNKNOWN):
+        return not_valid(text)
+    return None
+
+
+def not_valid(text: str) -> ServiceError:
+    return invalid_argument(f"NextToken '{text}' is not valid")
+
+
+def _check(token: bytes) -> bytes:
+    return hashlib.sha256(token).digest()[:CHECK_BYTES]

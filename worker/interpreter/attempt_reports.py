@@ -1,0 +1,106 @@
+"""The workflow's side of attempt reports: a task's Task* events, each recorded once, when its
+activity reports it or, at the latest, from the ledger its final outcome carries.
+
+A task activity signals its execution when an attempt has run a moment and when an attempt
+fails with a retry to come (worker/activities/reports.py). Reports and the final outcome may
+arrive in any order, and a report may be lost, so each task keeps where its recording stands
+(the open attempt's number and whether its TaskStarted is written): a report is taken only for
+the open attempt of a task still waiting on its activity, and the ledger adds only what is
+missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from translator.graph import StepNode
+from worker.activities.requests import AttemptRecord, AttemptReport, TaskRequest
+
+if TYPE_CHECKING:
+    from worker.interpreter.steps.base import StepRun
+
+
+@dataclass
+class TaskAttempts:
+    """One task call in flight. `scheduled` is the EventId of the open attempt's TaskScheduled,
+    `attempt` the open attempt's number (from 1), `started` whether its TaskStarted is written.
+    `kinds` names the success and failure events (a callback task's submit differs)."""
+
+    run: StepRun
+    node: StepNode
+    value: dict[str, Any]
+    kinds: tuple[str, str]
+    scheduled: int
+    attempt: int = 1
+    started: bool = False
+
+    def reported(self, number: int, record: AttemptRecord) -> None:
+        """A signalled report: the open attempt started, or failed with a retry to come."""
+        if number != self.attempt:
+            return  # an attempt already recorded, or one whose predecessor's report was lost
+        self._start(record)
+        if record.ended:
+            self._end(record, None)
+            self._retry_scheduled()
+
+    def finished(self, attempts: list[AttemptRecord], output: Any) -> None:
+        """The final ledger: every attempt the reports did not bring, the last one's outcome."""
+        for number, record in enumerate(attempts, 1):
+            if number < self.attempt:
+                continue
+            self._start(record)
+            self._end(record, output)
+            if number < len(attempts):
+                self._retry_scheduled()
+
+    def _start(self, record: AttemptRecord) -> None:
+        if not self.started:
+            attempt = {"attempt": self.attempt}
+            self.run.record("TaskStarted", attempt, self.scheduled, record.started)
+            self.started = True
+
+    def _end(self, record: AttemptRecord, output: Any) -> None:
+        if record.error is None:
+            self.run.record(self.kinds[0], {"output": output}, self.scheduled, record.ended)
+            return
+        kind = "TaskTimedOut" if record.timed_out else self.kinds[1]
+        failed = {"error": record.error, "cause": record.cause}
+        self.run.record(kind, failed, self.scheduled, record.ended)
+
+    def _retry_scheduled(self) -> None:
+        """The retry is scheduled when the workflow learns that its predecessor failed (on
+        the workflow's clock, as Temporal schedules it); its backoff shows between this
+        TaskScheduled and its TaskStarted."""
+        detail = {"resourceArn": self.node["resource"]["arn"], "input": self.value}
+        self.scheduled = self.run.record("TaskScheduled", detail)
+        self.attempt += 1
+        self.started = False
+
+
+@dataclass
+class AttemptReports:
+    """The tasks of this run that take reports, by the EventId of their first TaskScheduled.
+
+    `enabled` is off for runs started before reports existed: their activities send none, and
+    anything that arrives is ignored, so they record exactly as before."""
+
+    enabled: bool = False
+    tasks: dict[int, TaskAttempts] = field(default_factory=dict)
+
+    def follow(self, request: TaskRequest, task: TaskAttempts, report_after: float) -> None:
+        """Take reports for `task`; its activity is told where to send them."""
+        if not self.enabled:
+            return
+        request.task_event_id = task.scheduled
+        request.report_after = report_after
+        self.tasks[task.scheduled] = task
+
+    def take(self, report: AttemptReport) -> None:
+        task = self.tasks.get(report.task)
+        if task is not None:
+            task.reported(report.attempt, report.record)
+
+    def close(self, task_event_id: int) -> TaskAttempts | None:
+        """No more reports for this task (its activity has ended); what was recorded so far."""
+        return self.tasks.pop(task_event_id, None)
