@@ -61,7 +61,9 @@ async def call_activity(
     except ActivityError as error:
         if is_cancelled_exception(error) and run.interpreter.cancels_cleanly:
             # Cancelled by a stop or a failed sibling: not a task failure, so no retry or
-            # catch may act on it (worker/interpreter/cancellation.py).
+            # catch may act on it (worker/interpreter/cancellation.py). The attempt's reports
+            # end here: the step's StepFailed closes it, and nothing records after that.
+            run.interpreter.attempt_reports.close(scheduled)
             raise asyncio.CancelledError() from None
         failure = _step_failure(error)
         record_attempts(run, node, value, scheduled, _attempts_of(error.cause), None, kinds)
