@@ -34,7 +34,7 @@ from api.services.failures import (
     flow_not_exists,
     invalid_argument,
 )
-from api.services.page_tokens import decode_page_token, encode_page_token, refused_token
+from api.services.page_tokens import decode_page_token, encode_page_token, fetch_first_page
 from api.store.flows import FlowNotFound, FlowStore
 from translator import compile_text
 from translator.errors import FlowValidationError
@@ -176,12 +176,7 @@ class ExecutionService:
         iterator = self.client.list_workflows(
             all_of(*clauses), page_size=limit, next_page_token=token
         )
-        try:
-            await iterator.fetch_next_page(page_size=limit)
-        except RPCError as error:
-            if (refusal := refused_token(error, next_token)) is None:
-                raise
-            raise refusal from None
+        await fetch_first_page(iterator, limit, next_token)
         page = iterator.current_page or []
         found = [listed for execution in page if (listed := _listed(execution)) is not None]
         return found, encode_page_token(iterator.next_page_token)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from typing import Protocol
 
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -39,6 +40,23 @@ def decode_page_token(text: str | None) -> bytes | None:
     if not token or check != _check(token):
         raise not_valid(text)
     return token
+
+
+class PageIterator(Protocol):
+    """What the workflow and schedule list iterators of temporalio share."""
+
+    async def fetch_next_page(self, *, page_size: int | None = None) -> None: ...
+
+
+async def fetch_first_page(iterator: PageIterator, limit: int, text: str | None) -> None:
+    """Fetch the page `text` asked for; Temporal refusing its token is the caller's
+    InvalidArgument, any other failure propagates."""
+    try:
+        await iterator.fetch_next_page(page_size=limit)
+    except RPCError as error:
+        if (refusal := refused_token(error, text)) is None:
+            raise
+        raise refusal from None
 
 
 def refused_token(error: RPCError, text: str | None) -> ServiceError | None:

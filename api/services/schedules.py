@@ -72,7 +72,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.services.failures import ServiceError, flow_not_exists, invalid_argument
-from api.services.page_tokens import decode_page_token, encode_page_token, refused_token
+from api.services.page_tokens import decode_page_token, encode_page_token, fetch_first_page
 from api.services.scheduled_start import FnFScheduledStart, ScheduledFire
 from api.store.flows import FlowNotFound, FlowStore
 from api.visibility import schedule_listed, until_visible
@@ -261,12 +261,7 @@ class ScheduleService:
         iterator = await self.client.list_schedules(
             starts_with("ScheduleId", prefix), page_size=limit, next_page_token=token
         )
-        try:
-            await iterator.fetch_next_page(page_size=limit)
-        except RPCError as error:
-            if (refusal := refused_token(error, next_token)) is None:
-                raise
-            raise refusal from None
+        await fetch_first_page(iterator, limit, next_token)
         ids = [entry.id for entry in iterator.current_page or [] if entry.id.startswith(prefix)]
         gate = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
 

@@ -22,7 +22,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.services.page_tokens import decode_page_token, encode_page_token, refused_token
+from api.services.page_tokens import decode_page_token, encode_page_token, fetch_first_page
 from api.store.entity import (
     ENTITY_WORKFLOW,
     FlowDefinitionWorkflow,
@@ -117,12 +117,7 @@ class FlowStore:
         iterator = self.client.list_workflows(
             query, page_size=limit, next_page_token=token, limit=limit
         )
-        try:
-            await iterator.fetch_next_page(page_size=limit)
-        except RPCError as error:
-            if (refusal := refused_token(error, next_token)) is None:
-                raise
-            raise refusal from None
+        await fetch_first_page(iterator, limit, next_token)
         flows = []
         names: set[str] = set()
         for execution in iterator.current_page or []:
