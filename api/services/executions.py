@@ -163,6 +163,8 @@ class ExecutionService:
     ) -> tuple[list[dict[str, Any]], str | None]:
         """ListExecutions through visibility (FnFFlowName and FnFExecutionName)."""
         await self._flow_exists(flow)
+        if status and status not in TEMPORAL_STATUS:
+            return [], None  # Starting: no execution here is ever reported in that state
         clauses = [equals(FLOW_NAME.name, flow), equals("WorkflowType", WORKFLOW_NAME)]
         if status:
             clauses.append(equals("ExecutionStatus", TEMPORAL_STATUS[status]))
