@@ -273,6 +273,9 @@ async def test_framework_refusals_are_fnf_errors(app: InProcess) -> None:
     assert wrong_method.status_code == 405 and fnf_error_shape(wrong_method.json())
 
 
+BAD_WEIGHT = '[{"Version": "1", "Weight": "x"}]'
+
+
 @pytest.mark.parametrize("form", ["json", "rpc-post"])
 async def test_bad_json_parameters_are_invalid_argument(app: InProcess, form: str) -> None:
     cases = [
@@ -282,9 +285,9 @@ async def test_bad_json_parameters_are_invalid_argument(app: InProcess, form: st
         ("StartExecution", {"Input": "NaN"}, "JSON object"),
         ("StartExecution", {"ExecutionName": "a\ud800"}, "surrogate"),
         ("StartSyncExecution", {"Input": deep(500)}, "nests deeper"),
-        ("CreateSchedule", {"ScheduleName": "s", "CronExpression": "@every 1m", "Payload": "x"}, "JSON"),
+        ("CreateSchedule", {"ScheduleName": "s", "CronExpression": "@hourly", "Payload": "x"}, "JSON"),
         ("ReportTaskSucceeded", {"TaskToken": "t", "Output": deep(200)}, "nests deeper"),
-        ("UpdateFlowAlias", {"Name": "a", "RoutingConfigurations": '[{"Version":"1","Weight":"x"}]'}, "Weight"),
+        ("UpdateFlowAlias", {"Name": "a", "RoutingConfigurations": BAD_WEIGHT}, "Weight"),
         ("UpdateFlow", {"Name": app.flow, "Description": "\udfff"}, "surrogate"),
         ("CreateFlow", {"Name": "n\ud800", "Definition": PASS_FLOW}, "surrogate"),
     ]  # fmt: skip
