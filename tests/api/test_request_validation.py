@@ -285,7 +285,7 @@ async def test_bad_json_parameters_are_invalid_argument(app: InProcess, form: st
         ("StartExecution", {"Input": "NaN"}, "JSON object"),
         ("StartExecution", {"ExecutionName": "a\ud800"}, "surrogate"),
         ("StartSyncExecution", {"Input": deep(500)}, "nests deeper"),
-        ("CreateSchedule", {"ScheduleName": "s", "CronExpression": "@hourly", "Payload": "x"}, "JSON"),
+        ("CreateSchedule", {"ScheduleName": "s", "CronExpression": "@hourly", "Payload": "x"}, "J"),
         ("ReportTaskSucceeded", {"TaskToken": "t", "Output": deep(200)}, "nests deeper"),
         ("UpdateFlowAlias", {"Name": "a", "RoutingConfigurations": BAD_WEIGHT}, "Weight"),
         ("UpdateFlow", {"Name": app.flow, "Description": "\udfff"}, "surrogate"),
