@@ -99,18 +99,84 @@ def values_for(field: str, flow: str, execution: str) -> st.SearchStrategy[Any]:
     return st.one_of(meaningful.get(field, anything), anything)
 
 
+@dataclass(frozen=True)
+class Existing:
+    """What the fuzzed calls refer to: a flow with a finished execution, a disabled schedule,
+    published version 1 and an alias to it."""
+
+    flow: str
+    execution: str
+    schedule: str = "s1"
+    alias: str = "a1"
+
+
+PASS_FLOW = "version: v1\ntype: flow\nsteps:\n  - type: pass\n    name: Done\n"
+
+
+def baseline(action: str, there: Existing, unique: str) -> dict[str, Any]:
+    """A call of `action` that should succeed (or fail only for its state)."""
+    on_flow = {"FlowName": there.flow}
+    on_execution = {**on_flow, "ExecutionName": there.execution}
+    on_schedule = {**on_flow, "ScheduleName": there.schedule}
+    on_alias = {**on_flow, "Name": there.alias}
+    routes = '[{"Version": "1", "Weight": 100}]'
+    calls: dict[str, dict[str, Any]] = {
+        "CreateFlow": {"Name": f"fz_{unique}", "Definition": PASS_FLOW, "Description": "d"},
+        "UpdateFlow": {"Name": there.flow, "Description": "d", "Definition": PASS_FLOW},
+        "DeleteFlow": {"Name": f"gone_{unique}"},
+        "DescribeFlow": {"Name": there.flow, "FlowVersion": "1"},
+        "ListFlows": {"Limit": 5},
+        "PublishFlowVersion": {**on_flow, "Description": "v"},
+        "ListFlowVersions": {**on_flow, "Limit": 2},
+        "CreateFlowAlias": {**on_flow, "Name": f"al_{unique}", "RoutingConfigurations": routes},
+        "UpdateFlowAlias": {**on_alias, "RoutingConfigurations": routes, "Description": "x"},
+        "DescribeFlowAlias": on_alias,
+        "ListFlowAliases": {**on_flow, "Limit": 3},
+        "DeleteFlowAlias": {**on_flow, "Name": f"al_{unique}"},
+        "StartExecution": {**on_flow, "ExecutionName": f"ex_{unique}", "Input": '{"a": 1}'},
+        "StartSyncExecution": {**on_flow, "Input": '{"a": 1}'},
+        "StopExecution": {**on_execution, "Error": "E", "Cause": "c"},
+        "DescribeExecution": on_execution,
+        "ListExecutions": {**on_flow, "Limit": 10, "Status": "Succeeded"},
+        "GetExecutionHistory": {**on_execution, "Limit": 10},
+        "ReportTaskSucceeded": {"TaskToken": "v1#nope", "Output": "{}"},
+        "ReportTaskFailed": {"TaskToken": "v1#nope", "Error": "E", "Cause": "c"},
+        "CreateSchedule": {
+            **on_flow,
+            "ScheduleName": f"sc_{unique}",
+            "CronExpression": "0 0 1 1 *",
+            "Enable": False,
+        },
+        "UpdateSchedule": {**on_schedule, "Description": "d", "Enable": "false"},
+        "DeleteSchedule": {**on_flow, "ScheduleName": f"sc_{unique}"},
+        "DescribeSchedule": on_schedule,
+        "ListSchedules": {**on_flow, "Limit": 10},
+        "DescribeRegions": {},
+        "DescribeMapRun": {**on_execution, "MapRunName": "m"},
+        "UpdateMapRun": {**on_execution, "MapRunName": "m"},
+    }
+    return dict(calls.get(action, {}))
+
+
 @st.composite
-def calls(draw: st.DrawFn, flow: str, execution: str, actions: list[str]) -> Call:
+def calls(draw: st.DrawFn, there: Existing, actions: list[str]) -> Call:
+    """A valid call of a random action with up to three parameters mutated, dropped or added."""
     action = draw(st.sampled_from(actions))
-    fields = list(REQUEST_MODELS[action].model_fields)
-    chosen = draw(st.lists(st.sampled_from(fields), unique=True)) if fields else []
-    params = {name: draw(values_for(name, flow, execution)) for name in chosen}
-    if draw(st.booleans()):  # usually a complete call, so handlers get to run
-        for name, info in REQUEST_MODELS[action].model_fields.items():
-            if info.is_required() and name not in params:
-                params[name] = draw(values_for(name, flow, execution))
-    if draw(st.integers(0, 9)) == 0:
-        params[draw(st.text(min_size=1, max_size=8))] = draw(json_values(3))
+    unique = draw(st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=6, max_size=6))
+    params = baseline(action, there, unique)
+    fields = sorted(set(REQUEST_MODELS[action].model_fields) | set(params))
+    for _ in range(draw(st.integers(0, 3))):
+        how = draw(st.sampled_from(["replace", "replace", "drop", "extra"]))
+        if how == "extra":
+            params[draw(st.text(min_size=1, max_size=8))] = draw(json_values(3))
+        elif fields:
+            name = draw(st.sampled_from(fields))
+            if how == "drop":
+                params.pop(name, None)
+            else:
+                params[name] = draw(values_for(name, there.flow, there.execution))
+    if action == "DeleteFlow" and params.get("Name") == there.flow:
+        params["Name"] = f"gone_{unique}"  # keep the flow the other calls use
     form = draw(st.sampled_from(["json", "rpc-get", "rpc-post"]))
     return Call(action, params, form)
 

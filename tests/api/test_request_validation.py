@@ -37,11 +37,18 @@ from api.services.schedules import ScheduleService
 from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
 from tests.api.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET, ApiServer
-from tests.api.fuzz_calls import API_VERSION, Call, calls, deep, fnf_error_shape
+from tests.api.fuzz_calls import (
+    API_VERSION,
+    PASS_FLOW,
+    Call,
+    Existing,
+    calls,
+    deep,
+    fnf_error_shape,
+)
 from worker.assembly import run_worker
 from worker.settings import Settings
 
-PASS_FLOW = "version: v1\ntype: flow\nsteps:\n  - type: pass\n    name: Done\n"
 CALL_SECONDS = 30
 
 
@@ -50,6 +57,10 @@ class InProcess:
     http: httpx.AsyncClient
     flow: str
     execution: str
+
+    @property
+    def existing(self) -> Existing:
+        return Existing(self.flow, self.execution)
 
     async def send(self, call: Call) -> httpx.Response:
         method, path, headers, body = call.request()
@@ -110,7 +121,17 @@ async def app(dev_server_address: str) -> AsyncIterator[InProcess]:
             json={"FlowName": flow, "ExecutionName": "e1", "WaitTimeSeconds": 20},
         )
         assert described.json()["Status"] == "Succeeded", described.text
+        for action, params in [
+            ("PublishFlowVersion", {"FlowName": flow}),
+            ("CreateFlowAlias", {"FlowName": flow, "Name": "a1", "RoutingConfigurations": [
+                {"Version": "1", "Weight": 100}]}),
+            ("CreateSchedule", {"FlowName": flow, "ScheduleName": "s1",
+                                "CronExpression": "0 0 1 1 *", "Enable": False}),
+        ]:  # fmt: skip
+            made = await http.post(f"/actions/{action}", json=params)
+            assert made.status_code == 200, made.text
         yield InProcess(http, flow, "e1")
+        await http.post("/actions/DeleteFlow", json={"Name": flow})
 
 
 def assert_fnf_answer(response: httpx.Response, call: object) -> None:
@@ -135,7 +156,7 @@ FUZZED = sorted(a for a in ACTIONS if a != "StartSyncExecution")
 )
 @given(data=st.data())
 async def test_no_action_answers_5xx_to_random_calls(app: InProcess, data: st.DataObject) -> None:
-    call = data.draw(calls(app.flow, app.execution, FUZZED))
+    call = data.draw(calls(app.existing, FUZZED))
     assert_fnf_answer(await app.send(call), call)
 
 
