@@ -66,6 +66,11 @@ CronText = Annotated[
     AsText,
 ]
 TimeText = Annotated[str, AsTime, TIME_SCHEMA]
+PrefixText = Annotated[
+    str,
+    Field(max_length=names.EXECUTION.longest, description="The start of execution names."),
+    AsText,
+]
 
 # Numbers and flags.
 Limit100 = Annotated[int, Field(ge=1, le=100, description="1-100; 60 if absent."), AsInteger]
@@ -263,7 +268,7 @@ class DescribeExecution(ActionRequest):
 class ListExecutions(ActionRequest):
     FlowName: FlowNameParam
     Status: StatusValue | None = None
-    ExecutionNamePrefix: Text128 | None = None
+    ExecutionNamePrefix: PrefixText | None = None
     StartedTimeBegin: TimeText | None = None
     StartedTimeEnd: TimeText | None = None
     Limit: Limit100 | None = None
