@@ -72,6 +72,21 @@ def scheme_for(path: str) -> Scheme:
     return Scheme.HEADERS
 
 
+def startup_warning(keys: AccessKeys, allow_unsigned: bool, host: str) -> str | None:
+    """What `fnf api` should tell its operator about the policy it is about to enforce."""
+    if allow_unsigned and host not in ("127.0.0.1", "localhost", "::1"):
+        return (
+            f"FNF_ALLOW_UNSIGNED is on and the API listens on {host}: anyone who reaches "
+            "that interface can call every action."
+        )
+    if not allow_unsigned and len(keys) == 0:
+        return (
+            "no AccessKey configured (FNF_ACCESS_KEYS / FNF_ACCESS_KEYS_FILE): every call "
+            "will be refused; set one, or FNF_ALLOW_UNSIGNED=true for local use."
+        )
+    return None
+
+
 class BodyTooLarge(Exception):
     pass
 

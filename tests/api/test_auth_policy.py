@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from api.actions import ApiContext
 from api.app import create_app
-from api.auth_policy import PUBLIC_PATHS, Scheme, scheme_for
+from api.auth_policy import PUBLIC_PATHS, Scheme, scheme_for, startup_warning
 from api.mns import mns_router
 from api.protocol.access_keys import AccessKeys
 from api.protocol.errors import resource_throttled
@@ -396,3 +396,11 @@ def test_rpc_replay_is_refused_by_the_policy() -> None:
         again = client.get("/", params=query)
     assert code_of(first) == "ResourceThrottled"
     assert (again.status_code, code_of(again)) == (400, "SignatureNonceUsed")
+
+
+def test_fnf_api_warns_about_an_open_or_a_closed_door() -> None:
+    keys = AccessKeys({AK: SECRET})
+    assert startup_warning(keys, False, "0.0.0.0") is None
+    assert startup_warning(keys, True, "127.0.0.1") is None
+    assert "anyone" in (startup_warning(keys, True, "0.0.0.0") or "")
+    assert "refused" in (startup_warning(AccessKeys(), False, "127.0.0.1") or "")
