@@ -8,7 +8,7 @@ conscious, tested decision. Each request is checked by the scheme its path speak
     /queues, /topics...  MNS's `Authorization: MNS id:sig` (`api.mns.auth`): the MNS SDK
     everything else      `FNF-HMAC-SHA256` headers (`api.protocol.header_signature`): the
                          JSON form `/actions/<Action>`, curl, `fnf call`, any future route
-    PUBLIC_PATHS         nothing: the API's description (/docs, /openapi.json) holds no data
+    PUBLIC_PATHS, /docs/ nothing: the API's description (/docs, /openapi.json) holds no data
 
 All three share one AccessKey table and the FnF schemes share one nonce cache. Errors are the
 scheme's own: FnF's JSON body and codes (MissingRequiredHeader, InvalidAccessKeyID,
@@ -43,9 +43,12 @@ from api.protocol.signature import SignatureChecker
 
 logger = logging.getLogger(__name__)
 
-PUBLIC_PATHS: Final = frozenset({"/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"})
-"""Open to everyone: FastAPI's description of the API (no flow, execution or message data).
-The JSON form's "Try it out" buttons on /docs still need signed calls."""
+PUBLIC_PATHS: Final = frozenset({"/docs", "/openapi.json", "/redoc"})
+PUBLIC_PREFIXES: Final = ("/docs/",)
+"""Open to everyone: FastAPI's description of the API and the pages that show it (no flow,
+execution or message data). Whatever the docs page needs (its oauth2 redirect, locally served
+script and style assets) lives under /docs/, which therefore holds documentation only. The
+JSON form's "Try it out" buttons on /docs still need signed calls."""
 
 RPC_PATH: Final = "/"
 MNS_ROOTS: Final = ("/queues", "/topics")
@@ -63,7 +66,7 @@ class Scheme(Enum):
 
 def scheme_for(path: str) -> Scheme:
     """Which signature a path must carry; any path not named here needs the FNF headers."""
-    if path in PUBLIC_PATHS:
+    if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
         return Scheme.PUBLIC
     if path == RPC_PATH:
         return Scheme.RPC

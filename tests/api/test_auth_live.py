@@ -141,3 +141,31 @@ def test_mns_routes_refuse_unsigned_calls(api_server: ApiServer, method: str, pa
     )
     assert answer.status_code == 400, answer.text
     assert "<Code>InvalidAuthorizationHeader</Code>" in answer.text
+
+
+@pytest.mark.parametrize("path", ["/actions/DeleteFlow", "/", "/queues/auth-q/messages"])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        b"FNF-HMAC-SHA256 " + b"k" * 60_000 + b":" + b"a" * 64,
+        "FNF-HMAC-SHA256 schl\u00fcssel:\u00e4\u00f6".encode(),
+        b"FNF-HMAC-SHA256 \xff\xfe:" + b"0" * 64,
+        b"FNF-HMAC-SHA256",
+        b"MNS :",
+    ],
+)
+def test_hostile_auth_headers_over_http_never_answer_5xx(
+    api_server: ApiServer, path: str, authorization: bytes
+) -> None:
+    answer = httpx.post(
+        f"http://{api_server.endpoint}{path}",
+        content=b"{}",
+        headers=[
+            (b"authorization", authorization),
+            (b"x-fnf-timestamp", "2026-13-01T00:00:00Z\u2603".encode()),
+            (b"x-fnf-nonce", b"\xc3\xa9" * 100),
+            (b"date", b"\xff"),
+        ],
+        timeout=30,
+    )
+    assert 400 <= answer.status_code < 500, answer.text
