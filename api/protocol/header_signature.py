@@ -12,8 +12,11 @@ in the shape MNS already uses (`Authorization: MNS <id>:<signature>`):
     Signature    = lower-case hex of HMAC-SHA256(key=AccessKeySecret, msg=StringToSign)
 
 `resource` is the request target as sent (raw path, plus `?` and the raw query when there is
-one), `body` the exact request bytes. HMAC-SHA256 (RFC 2104 with FIPS 180-4's SHA-256) and
-hex output are what `openssl dgst -sha256 -hmac` prints, so curl users sign in one line.
+one), `body` the exact request bytes. The shape follows Alibaba's V3 signature
+(ACS3-HMAC-SHA256: a UTC `x-acs-date`, an `x-acs-signature-nonce`, lower-case hex of
+HMAC-SHA256, 15 minutes of allowed skew; "V3 request structure and signature" in the Alibaba
+Cloud SDK docs) without its canonical-header sorting and body pre-hash, so that one `printf`
+piped into `openssl dgst -sha256 -hmac` signs a curl call.
 Timestamp window and nonce replay rules are the RPC signature's: 15 minutes either way, a
 nonce accepted once per AccessKey while its request is inside the window.
 """
