@@ -96,7 +96,8 @@ class BodyTooLarge(Exception):
 
 @dataclass
 class AuthPolicy:
-    """The facade's keys and the opt-out; `verify_*` raise the scheme's own error."""
+    """The facade's keys, the opt-out and the nonces both FnF schemes share; `verify` raises
+    the scheme's own error (FnFError or MnsApiError)."""
 
     keys: AccessKeys
     allow_unsigned: bool = False
@@ -167,7 +168,8 @@ def _refusal(scheme: Scheme, scope: Scope, error: FnFError | MnsApiError) -> Res
     if scheme is Scheme.MNS:
         if not isinstance(error, MnsApiError):
             error = MnsApiError(400, "InvalidArgument", str(error))
-        return mns_error_response(error, request_id, f"{request.url.scheme}://{host_id(request)}")
+        where = f"{scope.get('scheme', 'http')}://{host_id(request)}"
+        return mns_error_response(error, request_id, where)
     if not isinstance(error, FnFError):
         error = invalid_argument(error.message)
     return error_response(error, request_id, host_id(request))
