@@ -356,6 +356,8 @@ def test_hostile_auth_headers_never_answer_5xx(
     answer = probe.post(path, content=b"{}", headers=headers)  # type: ignore[arg-type]
     assert 400 <= answer.status_code < 500, answer.text
     assert code_of(answer)
+    hostile_host = probe.post(path, content=b"{}", headers=[(b"host", headers[3][1])])
+    assert 400 <= hostile_host.status_code < 500, hostile_host.text
 
 
 def test_huge_auth_headers_are_refused_cleanly(client: TestClient) -> None:
