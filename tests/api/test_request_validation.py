@@ -397,8 +397,8 @@ def test_docs_work_offline(api_server: ApiServer) -> None:
     assert page.status_code == 200
     assert "cdn." not in page.text and "https://" not in page.text
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
-        assert f"/static-offline-docs/{asset}" in page.text
-        served = httpx.get(f"{base}/static-offline-docs/{asset}", timeout=10)
+        assert f"/docs/static/{asset}" in page.text
+        served = httpx.get(f"{base}/docs/static/{asset}", timeout=10)
         assert served.status_code == 200 and len(served.content) > 10_000
     redoc = httpx.get(base + "/redoc", timeout=10)
     assert redoc.status_code == 200 and "cdn." not in redoc.text
