@@ -102,10 +102,12 @@ class ExecutionService:
         flow_input: dict[str, Any],
         qualifier: str | None,
         callback_token: str = "",
-        mode: str = STANDARD,
+        mode: str | None = STANDARD,
     ) -> dict[str, Any]:
         """StartExecution: a reused name returns the running execution, or fails if it ended.
-        A name whose execution belongs to a deleted incarnation of the flow is free again."""
+        A name whose execution belongs to a deleted incarnation of the flow is free again.
+        `mode` is the execution mode the calling action serves; None (a schedule's fire)
+        starts the flow in whichever mode it has."""
         definition, incarnation = await self._definition(flow, qualifier)
         check_mode(incarnation, mode)
         graph = _compile(definition, flow)
@@ -394,11 +396,11 @@ FLOW_DELETED = "FnF.FlowDeleted"
 """The Error a running execution stops with when its flow is deleted."""
 
 
-def check_mode(incarnation: Incarnation, mode: str) -> None:
+def check_mode(incarnation: Incarnation, mode: str | None) -> None:
     """StartExecution serves Standard flows only, StartSyncExecution Express flows only (FnF's
     StartExecution and StartSyncExecution pages); the other gets ActionNotSupported, with the
     message the StartSyncExecution page shows for a Standard flow."""
-    if incarnation.mode != mode:
+    if mode is not None and incarnation.mode != mode:
         raise ServiceError("ActionNotSupported", f"{incarnation.mode} execution is not supported")
 
 
