@@ -10,6 +10,7 @@ ExecutionMode is Express or Standard, an empty value meaning Standard.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -53,6 +54,7 @@ def test_a_deleted_flows_executions_are_gone_and_their_names_free(
     for _ in range(100):
         if temporal_status(dev_server_address, f"{flow}/live") != WorkflowExecutionStatus.RUNNING:
             break
+        time.sleep(0.1)
     assert temporal_status(dev_server_address, f"{flow}/live") == WorkflowExecutionStatus.CANCELED
     gone = refused(lambda: call("DescribeExecution", FlowName=flow, ExecutionName="done"))
     assert (gone.code, gone.status) == ("FlowNotExists", 404)

@@ -115,6 +115,22 @@ def check_actions(kind: str, call: Sdk) -> None:
     assert (item["FlowDefinition"], item["Input"]) == (WAITING_FLOW, '{"a": 1}')
     history = call("GetExecutionHistory", FlowName=flow, ExecutionName="run")
     assert_documented("GetExecutionHistory", history)
+    if kind == "tea":  # the legacy SDK's CreateFlow cannot send an Environment
+        assert described["Environment"]["Variables"][0]["Name"] == "k"
+        assert item["Environment"] == described["Environment"]
+
+    express = f"{flow}_express"
+    call(
+        "CreateFlow",
+        Name=express,
+        Definition=PASS_FLOW,
+        Description="",
+        Type="FDL",
+        ExecutionMode="Express",
+    )
+    synced = call("StartSyncExecution", FlowName=express, Input="{}")
+    assert_documented("StartSyncExecution", synced)
+    call("DeleteFlow", Name=express)
 
     if kind == "tea":
         assert_documented("PublishFlowVersion", call("PublishFlowVersion", FlowName=flow))
