@@ -120,3 +120,36 @@ def test_execution_mode_is_validated_and_routes_the_start_actions(sdk: tuple[str
     assert sync_answer["Status"] == "Succeeded" and sync_answer["Name"].startswith("s:")
     for flow in (standard, express, default):
         call("DeleteFlow", Name=flow)
+
+
+def sub_flow_parent(child: str) -> str:
+    return (
+        "version: v1\ntype: flow\nsteps:\n  - type: task\n    name: call\n"
+        f"    resourceArn: acs:fnf:::flow/{child}\n    pattern: sync\n"
+        "    serviceParams:\n      ExecutionName: kid\n"
+    )
+
+
+def test_sub_flow_executions_follow_their_flows_incarnation(sdk: tuple[str, Sdk]) -> None:
+    """A sub-flow's execution is started by its parent, not through the API, so it carries no
+    incarnation Id: it belongs to the child flow created before it started, and is gone once
+    that flow is deleted and created again."""
+    kind, call = sdk
+    child, parent = f"kid_{kind}_{uuid.uuid4().hex[:6]}", f"parent_{kind}_{uuid.uuid4().hex[:6]}"
+    create(call, child, PASS_FLOW)
+    create(call, parent, sub_flow_parent(child))
+    call("StartExecution", FlowName=parent, ExecutionName="p")
+    done = call("DescribeExecution", FlowName=parent, ExecutionName="p", WaitTimeSeconds=10)
+    assert done["Status"] == "Succeeded"
+    assert call("DescribeExecution", FlowName=child, ExecutionName="kid")["Status"] == "Succeeded"
+    wait_for(
+        lambda: call("ListExecutions", FlowName=child),
+        lambda body: [e["Name"] for e in body["Executions"]] == ["kid"],
+    )
+    call("DeleteFlow", Name=child)
+    create(call, child, PASS_FLOW)
+    missing = refused(lambda: call("DescribeExecution", FlowName=child, ExecutionName="kid"))
+    assert missing.code == "ExecutionNotExists"
+    assert call("ListExecutions", FlowName=child)["Executions"] == []
+    for flow in (child, parent):
+        call("DeleteFlow", Name=flow)
