@@ -2,7 +2,9 @@
 
 An execution is an FnFFlow workflow with id `<flow>/<execution>` (DESIGN 3); its FnF status,
 input, output and times come from Temporal's own record of the workflow, its events from the
-workflow's `history` query.
+workflow's `history` query. Only executions of the flow's live incarnation are answered for
+(api/services/incarnation.py): a deleted flow's executions are gone, even under a flow created
+again with its name, and their names are free again.
 """
 
 from __future__ import annotations
@@ -287,14 +289,16 @@ class ExecutionService:
         )
         running = [execution async for execution in self.client.list_workflows(query)]
         cause = f"flow {incarnation.flow} was deleted"
+        slots = asyncio.Semaphore(STOPS_AT_ONCE)
 
         async def stop_one(execution: WorkflowExecution) -> None:
             handle = self.client.get_workflow_handle(execution.id, run_id=execution.run_id)
-            try:
-                await stop_execution(handle, FLOW_DELETED, cause)
-            except RPCError as error:
-                if error.status != RPCStatusCode.NOT_FOUND:
-                    raise
+            async with slots:
+                try:
+                    await stop_execution(handle, FLOW_DELETED, cause)
+                except RPCError as error:
+                    if error.status != RPCStatusCode.NOT_FOUND:
+                        raise
 
         await asyncio.gather(*(stop_one(execution) for execution in running))
         return len(running)
@@ -394,6 +398,8 @@ class ExecutionService:
 
 FLOW_DELETED = "FnF.FlowDeleted"
 """The Error a running execution stops with when its flow is deleted."""
+STOPS_AT_ONCE = 20
+"""DeleteFlow stops a flow's running executions this many at a time."""
 
 
 def check_mode(incarnation: Incarnation, mode: str | None) -> None:
