@@ -108,7 +108,8 @@ def _routes(value: str) -> str:
 Routes = Annotated[JsonArray, AfterValidator(_routes)]
 
 StatusValue = Literal["Starting", "Running", "Stopped", "Succeeded", "Failed", "TimedOut"]
-ExecutionModeValue = Literal["Standard", "Express"]
+ExecutionModeValue = Literal["Standard", "Express", ""]
+"""FnF: "an empty string is equivalent to Standard" (CreateFlow's ExecutionMode)."""
 FlowTypeValue = Literal["FDL", "DEFAULT"]
 
 
@@ -138,9 +139,12 @@ class ActionRequest(BaseModel):
 
 
 def _is_text(annotation: Any) -> bool:
-    """Whether a field is plain text (not a name, number, flag, enum or JSON document)."""
+    """Whether a blank value means something for this field: plain text (not a name, number,
+    flag or JSON document), or an enumeration that lists "" itself."""
     return any(
-        get_origin(arg) is Annotated and AsText in arg.__metadata__ for arg in get_args(annotation)
+        (get_origin(arg) is Annotated and AsText in arg.__metadata__)
+        or (get_origin(arg) is Literal and "" in get_args(arg))
+        for arg in get_args(annotation)
     )
 
 
