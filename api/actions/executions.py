@@ -3,6 +3,7 @@ GetExecutionHistory."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from api.actions.context import ApiContext
@@ -114,4 +115,15 @@ def _time(params: Params, name: str) -> str | None:
     moment = parse_rfc3339(raw)
     if moment is None:
         raise invalid(f"{name} must be an RFC 3339 time such as 2020-10-27T22:17:52Z, got '{raw}'")
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return _utc_text(moment)
+
+
+def _utc_text(moment: datetime) -> str:
+    """The moment in UTC, as visibility compares it. isoformat pads the year to four digits
+    (strftime's %Y does not on glibc, and Temporal refuses "1-01-01T..."); an offset that
+    would carry the moment past year 1 or 9999 is clamped there."""
+    try:
+        utc = moment.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        utc = datetime.min if moment.year == 1 else datetime.max
+    return utc.isoformat(timespec="microseconds") + "Z"
