@@ -37,6 +37,12 @@ rather than handed to Temporal as cron strings, because Temporal reads a 6-field
 `minute ... day-of-week year` (so `0 0/5 * * * *` would silently mean every five hours), refuses
 `?`, and has no day-of-month OR day-of-week rule; when both day fields are restricted, cron fires
 on either, which is two calendars here. Each calendar's comment is the expression as given.
+
+With a zone that has daylight saving, a *fixed-time* expression (neither minute nor hour field
+starting with `*`) follows cronie's rule: a time skipped when clocks go forward fires once at
+the first minute after the gap (extra calendars, see api/services/schedule_dst.py), and a time
+repeated when they go back fires once, on its first occurrence (the action starts no execution
+for the second). Wildcard expressions follow the wall clock, as Temporal evaluates them.
 """
 
 from __future__ import annotations

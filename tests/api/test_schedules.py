@@ -12,18 +12,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
+from croniter import croniter  # type: ignore[import-untyped, unused-ignore]
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.workflowservice.v1 import ListScheduleMatchingTimesRequest
 from temporalio.client import (
     Client,
+    Schedule,
     ScheduleActionExecutionStartWorkflow,
     ScheduleActionStartWorkflow,
     ScheduleHandle,
     ScheduleOverlapPolicy,
     ScheduleRange,
+    ScheduleState,
     WorkflowFailureError,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
@@ -32,13 +36,14 @@ from temporalio.worker import Worker
 
 from api.services.executions import ExecutionService
 from api.services.failures import ServiceError
+from api.services.schedule_dst import repeats_fixed_time, transitions
 from api.services.scheduled_start import (
     SCHEDULED_START_TIME,
     ScheduledFire,
     starter_activities,
     starter_workflows,
 )
-from api.services.schedules import MEMO_KEY, ScheduleService, schedule_id
+from api.services.schedules import MEMO_KEY, ScheduleService, schedule_id, schedule_spec
 from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
 from worker.assembly import run_worker
@@ -512,3 +517,83 @@ async def test_fall_back_east_of_greenwich_fires_once(
     computed, started = await fires(api, flow, "s", start, start + timedelta(days=3))
     assert computed == started == expected
     await api.schedules.delete(flow=flow, name="s")
+
+
+def cronie_model(fields: str, zone: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:
+    """When cronie, run with its clock in `zone`, starts a five-field job between start and
+    end: its main loop (cron.c) minute by minute, on local minutes. Each step compares the local
+    time now with the virtual time it has run jobs up to: one minute on runs everything; a jump
+    of 6 to 180 minutes forward runs the wildcard jobs now and the fixed-time jobs of every
+    skipped minute (now); a step back runs only the wildcard jobs; anything larger is a clock
+    correction. Wildcard: the minute or hour field starts with `*`. The fields are croniter's
+    reading; the day fields are `*`."""
+    minute, hour = fields.split()[:2]
+    wildcard = minute.startswith("*") or hour.startswith("*")
+    minutes, hours = (set(values) for values in croniter.expand(fields)[0][:2])
+    started: set[datetime] = set()
+
+    def local(moment: datetime) -> datetime:
+        return moment.astimezone(zone).replace(tzinfo=None)
+
+    def run(moment: datetime, wall: datetime, wild: bool, fixed: bool) -> None:
+        if (wild if wildcard else fixed) and wall.minute in minutes and wall.hour in hours:
+            started.add(moment)
+
+    moment = start
+    virtual = local(moment)
+    while moment < end:
+        moment += timedelta(minutes=1)
+        running = local(moment)
+        jump = (running - virtual) // timedelta(minutes=1)
+        if jump == 1 or not -180 <= jump <= 180:
+            virtual = running
+            run(moment, running, True, True)
+        elif jump > 5:
+            run(moment, running, True, False)
+            while virtual < running:
+                virtual += timedelta(minutes=1)
+                run(moment, virtual, False, True)
+        elif jump > 0:
+            while virtual < running:
+                virtual += timedelta(minutes=1)
+                run(moment, virtual, True, True)
+        else:
+            run(moment, running, True, False)
+    return sorted(started)
+
+
+MODEL_FIELDS = [
+    f"{minute} {hour} * * *"
+    for minute in ("0", "30", "59", "*/30", "0,15")
+    for hour in ("0", "1", "2", "3", "1-3", "*/2")
+]
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "America/Chicago", "America/Santiago"])
+async def test_agrees_with_a_model_of_cronie(api: Api, zone: str) -> None:
+    """Every fire Temporal computes, kept or dropped by the action's rule, against the cronie
+    model, on both 2027 transition days of the zone (west of Greenwich, where Temporal fires both
+    occurrences of a repeated time; for the east see EAST_OF_GREENWICH)."""
+    flow = await new_flow(api)
+    changes = [instant for instant, _, _ in transitions(zone) if instant.year == 2027]
+    assert len(changes) == 2
+
+    async def check(index: int, fields: str) -> None:
+        name = f"m{index}"
+        cron = f"CRON_TZ={zone} {fields}"
+        await api.client.create_schedule(
+            schedule_id(flow, name),
+            Schedule(
+                action=ScheduleActionStartWorkflow("Unused", id=name, task_queue="unused"),
+                spec=schedule_spec(cron),
+                state=ScheduleState(paused=True),
+            ),
+        )
+        for change in changes:
+            start, end = change - timedelta(hours=5), change + timedelta(hours=5)
+            computed = await matching_times(api, schedule_id(flow, name), start, end)
+            kept = [moment for moment in computed if not repeats_fixed_time(cron, moment)]
+            assert kept == cronie_model(fields, ZoneInfo(zone), start, end), (cron, computed)
+        await api.client.get_schedule_handle(schedule_id(flow, name)).delete()
+
+    await asyncio.gather(*(check(index, fields) for index, fields in enumerate(MODEL_FIELDS)))
