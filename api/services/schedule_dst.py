@@ -17,16 +17,21 @@ MIN_STAR/HR_STAR flags; `@hourly` counts as `*` in the hour, the other macros ar
 cronie applies the rule to its own zone and says CRON_TZ jobs may be missed or run twice; here
 the rule is applied in the expression's own zone, as if cron ran there.
 
-Temporal evaluates a zone's calendars by wall clock: it fires both occurrences of a repeated
-time and skips a time in a gap, which is the wildcard rule already. What the fixed-time rule
-needs beyond that is done in two places:
+Temporal evaluates a zone's calendars by wall clock and skips a time in a gap, which is the
+wildcard rule already. What the fixed-time rule needs beyond that is done in two places:
 
 - gaps: `gap_end_calendars` adds calendars (in the zone, with their years) that fire at the end
   of each gap in which the expression has a time, up to Temporal's last calendar year, so
   Temporal itself computes and shows these fires;
-- repeats: a calendar evaluated in a zone cannot tell the two occurrences of 01:30 apart (a
-  calendar or a skip calendar matches both), so Temporal fires both and the schedule's action
-  (`FnFScheduledStart`) starts no execution for the second: `repeats_fixed_time`.
+- repeats: west of Greenwich Temporal fires both occurrences of a repeated wall time, and no
+  calendar (nor skip calendar) evaluated in the zone can tell the two apart, so the schedule's
+  action (`FnFScheduledStart`) starts no execution for the second: `repeats_fixed_time`.
+
+Known difference: east of Greenwich (Europe, Africa, Asia, Australia) Temporal fires a repeated
+wall time only at its second occurrence (`temporal_fires_first`), so a fixed-time job fires once
+but an hour after cronie would, and a wildcard job misses the first pass of the repeated hour
+(and may fire an hour late for a time near its end). Exact behaviour there needs the
+expression compiled to UTC calendars per offset period, which is not done here.
 """
 
 from __future__ import annotations
