@@ -30,7 +30,7 @@ wildcard rule already. What the fixed-time rule needs beyond that is done in two
 Known difference: east of Greenwich (Europe, Africa, Asia, Australia) Temporal fires a repeated
 wall time only at its second occurrence (`temporal_fires_first`), so a fixed-time job fires once
 but an hour after cronie would, and a wildcard job misses the first pass of the repeated hour
-(and may fire an hour late for a time near its end). Exact behaviour there needs the
+(and may fire once more, at a time it does not name). Exact behaviour there needs the
 expression compiled to UTC calendars per offset period, which is not done here.
 """
 
