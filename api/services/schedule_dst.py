@@ -43,6 +43,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from croniter import croniter  # type: ignore[import-untyped, unused-ignore]
 from temporalio.client import ScheduleCalendarSpec, ScheduleRange
 
 ZONE_PREFIX = re.compile(r"(?:CRON_TZ|TZ)=(\S*)\s+(.*)", re.DOTALL)
@@ -201,11 +202,20 @@ def repeats_fixed_time(expression: str, fired_at: datetime) -> bool:
     except (ZoneInfoNotFoundError, ValueError):
         return False
     wall = fired_at.astimezone(zone)
-    if not wall.fold:
+    if not wall.fold or not _names(text, fields, wall):
         return False
     first = wall.replace(fold=0)
     shift = (first.utcoffset() or timedelta(0)) - (wall.utcoffset() or timedelta(0))
     return timedelta(0) < shift < DST_LIMIT and temporal_fires_first(zone, first)
+
+
+def _names(text: str, fields: Sequence[str], wall: datetime) -> bool:
+    """Whether the expression names this wall time (a manual trigger's time usually is not
+    one, and is never dropped)."""
+    written = MACROS.get(text.lower(), text).split()
+    second = int(written[0]) if len(written) == 6 and written[0].isdigit() else 0
+    naive = wall.replace(tzinfo=None)
+    return wall.second == second and bool(croniter.match(" ".join(fields), naive))
 
 
 def temporal_fires_first(zone: ZoneInfo, first: datetime) -> bool:

@@ -597,3 +597,15 @@ async def test_agrees_with_a_model_of_cronie(api: Api, zone: str) -> None:
         await api.client.get_schedule_handle(schedule_id(flow, name)).delete()
 
     await asyncio.gather(*(check(index, fields) for index, fields in enumerate(MODEL_FIELDS)))
+
+
+async def test_only_the_repeat_of_a_named_time_is_dropped(api: Api) -> None:
+    """In the repeated hour the action drops only a time the expression names at its second
+    occurrence: a manual trigger then, or a six-field expression's other seconds, still start."""
+    flow = await new_flow(api)
+    await api.schedules.create(flow=flow, name="s", cron=f"CRON_TZ={NEW_YORK} 15 30 1 7 11 ?")
+    assert await run_action(api, flow, "s", utc(2027, 11, 7, 5, 30, 15))  # first occurrence
+    assert not await run_action(api, flow, "s", utc(2027, 11, 7, 6, 30, 15))  # its repeat
+    assert await run_action(api, flow, "s", utc(2027, 11, 7, 6, 30))  # not a named time
+    assert await run_action(api, flow, "s", utc(2027, 11, 7, 6, 17, 43))  # a trigger
+    await api.schedules.delete(flow=flow, name="s")
