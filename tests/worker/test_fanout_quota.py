@@ -1,4 +1,6 @@
-"""The per-event quota as a hostile user meets it, with the history expected."""
+"""The quota on a parallel's or foreach's `$local` (the array of its members' locals): checked
+before the step's StepSucceeded, so a step is never recorded as both succeeded and failed, and
+the error names the step's $local rather than an event that does not carry it."""
 
 from __future__ import annotations
 
@@ -39,6 +41,22 @@ def registry(tmp_path: Path) -> Path:
     return path
 
 
+FOREACH = """\
+version: v1
+type: flow
+steps:
+  - type: foreach
+    name: Each
+    iterationMapping:
+      collection: $.items
+      item: item
+    steps:
+      - type: task
+        name: Grow
+        resourceArn: acs:fc:::services/s/functions/big
+"""
+
+
 async def test_parallel_over_quota_never_both_succeeds_and_fails(
     run_flow: RunFlow, registry: Path
 ) -> None:
@@ -50,3 +68,18 @@ async def test_parallel_over_quota_never_both_succeeds_and_fails(
     assert not ("StepSucceeded" in kinds and "StepFailed" in kinds), outcome.trail()
     if outcome.status == "Failed":
         assert "event StepSucceeded" not in (outcome.cause or ""), outcome.cause
+    assert outcome.status == "Failed"
+    assert (outcome.cause or "").startswith("step Par: the step's $local is 340")
+    assert kinds[-1] == "StepFailed"
+
+
+async def test_foreach_over_quota_fails_once_naming_its_local(
+    run_flow: RunFlow, registry: Path
+) -> None:
+    """Two iterations of 17 KB: the foreach fails with no StepSucceeded before its
+    StepFailed, and the cause names the step's $local."""
+    outcome = await run_flow("brk-each", {"items": [1, 2]}, text=FOREACH, functions=registry)
+    assert outcome.status == "Failed"
+    kinds = outcome.types("Each")
+    assert "StepSucceeded" not in kinds and kinds[-1] == "StepFailed", kinds
+    assert (outcome.cause or "").startswith("step Each: the step's $local is")

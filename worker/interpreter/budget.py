@@ -40,12 +40,25 @@ def text_size_over(text: str, limit: int) -> int | None:
 
 
 def check_value(kind: str, step: str, field: str, value: Any, limit: int) -> None:
-    """The quota for a payload that no event carries whole (a parallel's or foreach's
-    `$local`, the array of its branches' locals)."""
+    """The quota for a payload before the event that carries it is written."""
     if limit > 0:
         size = data_size(value)
         if size > limit:
             raise EventDataTooLarge(kind, step, field, size, limit)
+
+
+def check_member_locals(step: str, value: Any, limit: int) -> None:
+    """The quota for a parallel's or foreach's `$local` (the array of its members' locals),
+    which no event carries whole: checked before the step's StepSucceeded, so that a step is
+    never recorded as succeeded and then failed."""
+    if limit > 0:
+        size = data_size(value)
+        if size > limit:
+            raise StepFailure(
+                RUNTIME_ERROR,
+                f"step {step}: the step's $local is {size} bytes of JSON, over the {limit}-byte "
+                f"limit of one event's data ({LIMIT_SETTING})",
+            )
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 
 from translator.graph import StepNode
 from worker.interpreter.attempt_reports import AttemptReports
-from worker.interpreter.budget import DataBudget, check_value
+from worker.interpreter.budget import DataBudget
 from worker.interpreter.callbacks import Callbacks
 from worker.interpreter.cancellation import CancelScope, Reason
 from worker.interpreter.context import ExecutionFacts, context_object
@@ -71,8 +71,6 @@ class Interpreter:
                 node["outputMappings"], node["type"], value, outcome.local, context
             )
             budget.charge(outcome.local, output)
-            if node["type"] in ("parallel", "foreach"):  # no event carries this local whole
-                check_value("StepSucceeded", name, "local", outcome.local, self.log.data_limit)
             exited = merge(local, output)
             self.log.record("StepExited", name, {"input": value, "local": exited}, entered_id)
         except StepFailure as failure:
