@@ -30,6 +30,10 @@ def huge_output(event, context):
     event = _count(event)
     return {"b": "z" * event["size"]}
 
+def keyed(event, context):
+    event = json.loads(event)
+    return {event["key"]: "z" * event["size"]}
+
 def huge_error(event, context):
     event = _count(event)
     raise ValueError("y" * event["size"])
@@ -64,6 +68,7 @@ def registry(tmp_path: Path) -> Path:
         "functions:\n"
         "  s/huge_output:\n    handler: handlers.py:huge_output\n"
         "  s/huge_error:\n    handler: handlers.py:huge_error\n"
+        "  s/keyed:\n    handler: handlers.py:keyed\n"
     )
     return path
 
@@ -158,3 +163,28 @@ def test_ledger_of_many_attempts_stays_small() -> None:
     assert details["attempts"][-1]["cause"] == "9" * 5000
     restored = Ledger.restore([details])
     assert restored.earlier + len(restored.attempts) == 10_000
+
+
+def keyed_step(key: str) -> str:
+    return f"""\
+  - type: task
+    name: {key}
+    resourceArn: {ARN}/keyed
+    inputMappings:
+      - target: key
+        source: {key}
+      - target: size
+        source: 750000
+"""
+
+
+async def test_an_execution_output_too_large_for_temporal_fails_with_no_quota(
+    run_flow: RunFlow, registry: Path
+) -> None:
+    """Three task results of 750 KB, each within the bound, merge into an execution output
+    that Temporal cannot take: with no quota the execution fails rather than never ends."""
+    flow = "version: v1\ntype: flow\nsteps:\n" + "".join(keyed_step(k) for k in "xyz")
+    outcome = await run_flow("pb-result", {}, text=flow, functions=registry, step_data_limit=0)
+    assert (outcome.status, outcome.error) == ("Failed", "FnF.RuntimeError")
+    assert "event ExecutionSucceeded: its output is" in (outcome.cause or "")
+    assert outcome.types()[-1] == "ExecutionFailed"

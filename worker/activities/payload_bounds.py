@@ -22,12 +22,12 @@ import json
 from typing import Any
 
 from worker.functions.errors import truncate_cause
-from worker.interpreter.budget import LIMIT_SETTING
+from worker.interpreter.budget import LIMIT_SETTING, SAFE_PAYLOAD_BYTES
 from worker.interpreter.data import data_size
 
-SAFE_OUTPUT_BYTES = 1024 * 1024
-"""The largest output a task may return when no quota is set: half of Temporal's 2 MB payload
-limit, as Temporal's JSON (non-ASCII escaped), leaving room for the attempts ledger."""
+SAFE_OUTPUT_BYTES = SAFE_PAYLOAD_BYTES
+"""The largest output a task may return when no quota is set, leaving room in the result for
+the attempts ledger."""
 
 LEDGER_RECORDS = 1000
 """Attempts the ledger keeps; older ones are only counted (their events were reported as they

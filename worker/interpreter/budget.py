@@ -9,6 +9,7 @@ output and local together, so that they replay as they ran.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,16 @@ from worker.interpreter.data import data_size
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 
 LIMIT_SETTING = "FNF_EVENT_DATA_LIMIT"
+
+SAFE_PAYLOAD_BYTES = 1024 * 1024
+"""The most data one Temporal payload of ours may carry when no quota is set: half of
+Temporal's 2 MB payload limit (PayloadsTooLarge, TMPRL1103), as Temporal's JSON (non-ASCII
+escaped). A task's output (worker/activities/payload_bounds.py), a callback report's Output
+and an execution's output with quota 0 are bounded by it."""
+
+RESULT_BOUND_PATCH = "execution-output-under-payload-limit"
+"""Executions started since this patch fail, rather than never complete, when their output
+(quota 0) is too large for Temporal to take."""
 
 
 class EventDataTooLarge(StepFailure):
@@ -45,6 +56,17 @@ def check_value(kind: str, step: str, field: str, value: Any, limit: int) -> Non
         size = data_size(value)
         if size > limit:
             raise EventDataTooLarge(kind, step, field, size, limit)
+
+
+def check_result(output: Any) -> None:
+    """With no quota, an execution's output still has to fit one Temporal payload."""
+    size = len(json.dumps(output))
+    if size > SAFE_PAYLOAD_BYTES:
+        raise StepFailure(
+            RUNTIME_ERROR,
+            f"event ExecutionSucceeded: its output is {size} bytes of JSON, over the "
+            f"{SAFE_PAYLOAD_BYTES}-byte limit of an execution's result",
+        )
 
 
 def check_member_locals(step: str, value: Any, limit: int) -> None:

@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from worker.callbacks.reports import INVALID_ARGUMENT, TASK_ALREADY_COMPLETED, TaskReport
 from worker.callbacks.tokens import InvalidTaskToken, TaskToken
-from worker.interpreter.budget import LIMIT_SETTING
+from worker.interpreter.budget import LIMIT_SETTING, SAFE_PAYLOAD_BYTES
 from worker.interpreter.context import ExecutionFacts
 from worker.interpreter.data import data_size
 
@@ -101,6 +101,12 @@ def _check_content(report: TaskReport, limit: int) -> None:
                 INVALID_ARGUMENT,
                 f"Output is {size} bytes of JSON, over the {limit}-byte limit of one event's "
                 f"data ({LIMIT_SETTING})",
+            )
+        if limit <= 0 and len(report.output) > SAFE_PAYLOAD_BYTES:
+            raise _refused(
+                INVALID_ARGUMENT,
+                f"Output is {len(report.output)} characters, over the {SAFE_PAYLOAD_BYTES}"
+                "-character limit of a task's output",
             )
         return
     if not 1 <= len(report.error) <= MAX_ERROR_CHARS:
