@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli import api, flows, run, task, worker
+from cli import api, call, flows, run, task, worker
 from cli.errors import FnfApp
 
 app = FnfApp(
@@ -16,6 +16,7 @@ app.command("graph")(flows.graph)
 app.command("run")(run.run)
 app.command("worker")(worker.worker)
 app.command("api")(api.api)
+app.command("call")(call.call)
 app.add_typer(task.app, name="task")
 
 
