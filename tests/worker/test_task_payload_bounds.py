@@ -165,7 +165,7 @@ def test_ledger_of_many_attempts_stays_small() -> None:
     assert restored.earlier + len(restored.attempts) == 10_000
 
 
-def keyed_step(key: str) -> str:
+def keyed_step(key: str, size: int = 750_000) -> str:
     return f"""\
   - type: task
     name: {key}
@@ -174,7 +174,7 @@ def keyed_step(key: str) -> str:
       - target: key
         source: {key}
       - target: size
-        source: 750000
+        source: {size}
 """
 
 
@@ -188,3 +188,23 @@ async def test_an_execution_output_too_large_for_temporal_fails_with_no_quota(
     assert (outcome.status, outcome.error) == ("Failed", "FnF.RuntimeError")
     assert "event ExecutionSucceeded: its output is" in (outcome.cause or "")
     assert outcome.types()[-1] == "ExecutionFailed"
+
+
+async def test_a_task_input_too_large_for_temporal_fails_the_step_with_no_quota(
+    run_flow: RunFlow, registry: Path, tmp_path: Path
+) -> None:
+    """1.2 MB of local handed whole to a task (no inputMappings), with no quota: the step
+    fails at StepEntered and the function is never called (a larger input would never even
+    be scheduled by Temporal)."""
+    flow = "version: v1\ntype: flow\nsteps:\n" + "".join(keyed_step(k, 400_000) for k in "xyz")
+    flow += f"""\
+  - type: task
+    name: big
+    resourceArn: {ARN}/huge_output
+"""
+    event = {"calls": str(tmp_path / "calls"), "size": 1}
+    outcome = await run_flow("pb-input", event, text=flow, functions=registry, step_data_limit=0)
+    assert (outcome.status, outcome.error) == ("Failed", "FnF.RuntimeError")
+    assert calls(tmp_path) == 0
+    assert outcome.types("big") == ["StepEntered", "StepFailed"]
+    assert (outcome.cause or "").startswith("event StepEntered of step big: its input is 12")

@@ -28,6 +28,10 @@ RESULT_BOUND_PATCH = "execution-output-under-payload-limit"
 """Executions started since this patch fail, rather than never complete, when their output
 (quota 0) is too large for Temporal to take."""
 
+INPUT_BOUND_PATCH = "step-input-under-payload-limit"
+"""Executions started since this patch fail a step, rather than never schedule its work, when
+its input (quota 0) is too large for Temporal to take as an activity's or a sub-flow's input."""
+
 
 class EventDataTooLarge(StepFailure):
     """`field` of event `kind` (of step `step`, if any) is `size` bytes, over `limit`."""
@@ -58,14 +62,16 @@ def check_value(kind: str, step: str, field: str, value: Any, limit: int) -> Non
             raise EventDataTooLarge(kind, step, field, size, limit)
 
 
-def check_result(output: Any) -> None:
-    """With no quota, an execution's output still has to fit one Temporal payload."""
-    size = len(json.dumps(output))
+def check_payload(kind: str, step: str, field: str, value: Any) -> None:
+    """With no quota, data that Temporal carries (an execution's output, a step's input that
+    becomes an activity's or a sub-flow's input) still has to fit one Temporal payload."""
+    size = len(json.dumps(value))
     if size > SAFE_PAYLOAD_BYTES:
+        where = f"event {kind} of step {step}" if step else f"event {kind}"
         raise StepFailure(
             RUNTIME_ERROR,
-            f"event ExecutionSucceeded: its output is {size} bytes of JSON, over the "
-            f"{SAFE_PAYLOAD_BYTES}-byte limit of an execution's result",
+            f"{where}: its {field} is {size} bytes of JSON, over the {SAFE_PAYLOAD_BYTES}-byte "
+            "limit of one Temporal payload",
         )
 
 
