@@ -73,7 +73,7 @@ async def list_executions(ctx: ApiContext, params: Params) -> dict[str, Any]:
         name_prefix=_name_prefix(params),
         started_after=_time(params, "StartedTimeBegin"),
         started_before=_time(params, "StartedTimeEnd"),
-        limit=params.integer("Limit", 60, 1, 99),
+        limit=params.integer("Limit", 60, 1, 100),
         next_token=params.text("NextToken") or None,
         metadata_only=params.boolean("MetadataOnly") or False,
     )
@@ -87,7 +87,7 @@ async def get_execution_history(ctx: ApiContext, params: Params) -> dict[str, An
     events, token = await ctx.executions.history(
         params.name("FlowName", names.FLOW),
         params.name("ExecutionName", names.EXECUTION),
-        params.integer("Limit", 60, 1, 999),
+        params.integer("Limit", 60, 1, 1000),
         params.text("NextToken") or None,
     )
     body: dict[str, Any] = {"Events": events}
