@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from api.mns.queue_entity import FnFMnsQueue
+from api.mns.registry_entity import FnFMnsRegistry
 
 if TYPE_CHECKING:
     from api.mns.routes import mns_router
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 def mns_workflows() -> list[type]:
     """Register these on the worker of the `task_queue` given to `mns_router`."""
-    return [FnFMnsQueue]
+    return [FnFMnsQueue, FnFMnsRegistry]
 
 
 def __getattr__(name: str) -> Any:
@@ -30,4 +31,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["FnFMnsQueue", "mns_router", "mns_workflows"]
+__all__ = ["FnFMnsQueue", "FnFMnsRegistry", "mns_router", "mns_workflows"]
