@@ -71,12 +71,13 @@ def add_queue_routes(router: APIRouter, answer: Answer, queues: QueueService) ->
                 return empty_response(204, request_id)
             wanted = QueueAttributes(visibility_timeout=queues.visibility_timeout)
             _apply(wanted, change)
+            location = f"{_base_url(request)}/queues/{queue}"  # the SDK reads it on 204 too
             if await queues.create(queue, wanted):
-                return empty_response(201, request_id, f"{_base_url(request)}/queues/{queue}")
+                return empty_response(201, request_id, location)
             info = await queues.info(queue)
             if info is not None and not _same(info.attributes, change):
                 raise queue_already_exist(queue)
-            return empty_response(204, request_id)
+            return empty_response(204, request_id, location)
 
         return await answer(request, operation)
 

@@ -20,8 +20,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Final, TypeVar
 
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryRejectedError
+from temporalio.common import (
+    QueryRejectCondition,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.mns.queue_entity import (
@@ -63,6 +67,23 @@ ANSWER_BY_UPDATE: Final = frozenset(
 
 UPDATE_ATTEMPTS: Final = 20
 """An Update may land on a run that is just continuing as new; it is sent again."""
+
+
+OPEN: Final = QueryRejectCondition.NOT_OPEN
+"""Queries are answered by open queues only: a deleted queue's last run still answers
+Queries from its history, and must read as gone."""
+
+
+async def _query_open(query: Awaitable[T]) -> T | None:
+    """The answer of an open queue's workflow; None when there is none."""
+    try:
+        return await query
+    except WorkflowQueryRejectedError:
+        return None
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
 
 
 def now_ms() -> int:
@@ -157,21 +178,15 @@ class QueueService:
 
     async def peek(self, queue: str, max_messages: int = 1) -> list[QueueMessage]:
         handle = await self._handle(queue)
-        try:
-            return await handle.query(FnFMnsQueue.peek, args=[now_ms(), max_messages])
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                return []
-            raise
+        found = await _query_open(
+            handle.query(FnFMnsQueue.peek, args=[now_ms(), max_messages], reject_condition=OPEN)
+        )
+        return found if found is not None else []
 
     async def depth(self, queue: str) -> QueueDepth:
         handle = await self._handle(queue)
-        try:
-            return await handle.query(FnFMnsQueue.depth, now_ms())
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                return QueueDepth(0, 0)
-            raise
+        found = await _query_open(handle.query(FnFMnsQueue.depth, now_ms(), reject_condition=OPEN))
+        return found if found is not None else QueueDepth(0, 0)
 
     async def delete(self, queue: str, receipt_handle: str) -> str:
         request = HandleRequest(receipt_handle, now_ms())
@@ -208,11 +223,9 @@ class QueueService:
     async def info(self, queue: str) -> QueueInfo | None:
         """GetQueueAttributes; None when the queue does not exist (never created nor used)."""
         handle = await self._handle(queue)
-        try:
-            return await handle.query(FnFMnsQueue.info, now_ms())
-        except RPCError as error:
-            if error.status != RPCStatusCode.NOT_FOUND:
-                raise
+        found = await _query_open(handle.query(FnFMnsQueue.info, now_ms(), reject_condition=OPEN))
+        if found is not None:
+            return found
         entry = await self._registry.queue(queue)
         if entry is None:
             return None
@@ -241,10 +254,13 @@ class QueueService:
         handle = await self._handle(queue)
         try:
             return await asyncio.wait_for(
-                handle.query(FnFMnsQueue.earliest_visible_time, now), QUERY_PATIENCE
+                handle.query(FnFMnsQueue.earliest_visible_time, now, reject_condition=OPEN),
+                QUERY_PATIENCE,
             )
         except TimeoutError:
             return now
+        except WorkflowQueryRejectedError:
+            return None  # deleted (DeleteQueue terminated it): empty
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return None  # never used: empty

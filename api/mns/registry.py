@@ -15,7 +15,6 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.mns.registry_entity import (
-    REGISTRY_ID,
     FnFMnsRegistry,
     NameRequest,
     Page,
@@ -28,6 +27,7 @@ from api.mns.registry_entity import (
     TopicChange,
     TopicEntry,
     TopicResult,
+    registry_id,
 )
 
 ClientProvider = Callable[[], Awaitable[Client]]
@@ -41,6 +41,7 @@ class Registry:
     def __init__(self, client: ClientProvider, task_queue: str) -> None:
         self._client = client
         self._task_queue = task_queue
+        self._id = registry_id(task_queue)
 
     # -- queues ---------------------------------------------------------------------------
 
@@ -110,7 +111,7 @@ class Registry:
 
     async def _handle(self) -> Handle:
         client = await self._client()
-        return client.get_workflow_handle_for(FnFMnsRegistry.run, REGISTRY_ID)
+        return client.get_workflow_handle_for(FnFMnsRegistry.run, self._id)
 
     async def _query(self, ask: Callable[[Handle], Awaitable[T]], empty: T) -> T:
         try:
@@ -122,7 +123,7 @@ class Registry:
 
     async def _update(self, send: Callable[[Handle], Awaitable[T]]) -> T:
         client = await self._client()
-        handle = client.get_workflow_handle_for(FnFMnsRegistry.run, REGISTRY_ID)
+        handle = client.get_workflow_handle_for(FnFMnsRegistry.run, self._id)
         for attempt in range(UPDATE_ATTEMPTS):
             try:
                 return await send(handle)
@@ -134,7 +135,7 @@ class Registry:
             await client.start_workflow(
                 FnFMnsRegistry.run,
                 RegistryState(),
-                id=REGISTRY_ID,
+                id=self._id,
                 task_queue=self._task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,

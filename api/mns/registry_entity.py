@@ -1,11 +1,15 @@
 """FnFMnsRegistry: the one workflow that knows which MNS queues, topics and subscriptions exist.
 
 Temporal is the project's only durable store, so the names MNS's management calls create
-(CreateQueue, CreateTopic, Subscribe) live in one long-lived workflow (id `fnf-mns-registry`),
-changed by Updates (durable once they return, as MNS promises for a 201) and read by Queries
-(ListQueue, ListTopic, ListSubscriptionByTopic, GetTopicAttributes, and the subscriptions a
-PublishMessage fans out to). A queue's messages and attributes stay in its own FnFMnsQueue
-workflow; the registry keeps only its name and creation time, for listing.
+(CreateQueue, CreateTopic, Subscribe) live in one long-lived workflow, changed by Updates
+(durable once they return, as MNS promises for a 201) and read by Queries (ListQueue,
+ListTopic, ListSubscriptionByTopic, GetTopicAttributes, and the subscriptions a PublishMessage
+fans out to). A queue's messages and attributes stay in its own FnFMnsQueue workflow; the
+registry keeps only its name and creation time, for listing.
+
+Its id names the task queue of the API that runs it (`fnf-mns-registry:<task queue>`): one
+registry per deployment, served by that deployment's workers, so two deployments sharing a
+namespace never wait on each other's worker.
 
 Times are the caller's `now_ms`, recorded in history with the Update, so replay is exact. The
 run continues as new after `operations_per_run` Updates, carrying the whole state.
@@ -19,7 +23,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 REGISTRY_WORKFLOW = "FnFMnsRegistry"
-REGISTRY_ID = "fnf-mns-registry"
+REGISTRY_ID_PREFIX = "fnf-mns-registry:"
 DEFAULT_OPERATIONS_PER_RUN = 500
 MIN_RUN_LIFETIME = timedelta(seconds=2)
 
@@ -33,6 +37,10 @@ DONE = "done"
 DEFAULT_TOPIC_MESSAGE_SIZE = 65_536
 DEFAULT_NOTIFY_STRATEGY = "BACKOFF_RETRY"
 DEFAULT_CONTENT_FORMAT = "XML"
+
+
+def registry_id(task_queue: str) -> str:
+    return f"{REGISTRY_ID_PREFIX}{task_queue}"
 
 
 @dataclass

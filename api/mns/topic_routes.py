@@ -152,11 +152,12 @@ def add_topic_routes(
                     raise topic_not_exist(topic)
                 return empty_response(204, request_id)
             created = await registry.create_topic(change)
+            location = f"{base_url(request)}/topics/{topic}"  # the SDK reads it on 204 too
             if created.outcome == CREATED:
-                return empty_response(201, request_id, f"{base_url(request)}/topics/{topic}")
+                return empty_response(201, request_id, location)
             if created.topic is not None and not _same_topic(created.topic, change):
                 raise topic_already_exist(topic)
-            return empty_response(204, request_id)
+            return empty_response(204, request_id, location)
 
         return await answer(request, operation)
 
@@ -207,13 +208,13 @@ def add_topic_routes(
                 return empty_response(204, request_id)
             entry = _subscription(topic, name, fields, now)
             result = await registry.subscribe(entry)
+            location = f"{base_url(request)}/topics/{topic}/subscriptions/{name}"
             if result.outcome == CREATED:
-                location = f"{base_url(request)}/topics/{topic}/subscriptions/{name}"
                 return empty_response(201, request_id, location)
             if result.outcome == CONFLICT:
                 raise subscription_already_exist(name)
             _raise_for(topic, name, result)
-            return empty_response(204, request_id)
+            return empty_response(204, request_id, location)
 
         return await answer(request, operation)
 
