@@ -6,11 +6,13 @@ where the SDK refuses to send the hostile thing itself)."""
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
@@ -21,7 +23,7 @@ from mns.queue import Message, QueueMeta
 from mns.subscription import SubscriptionMeta
 from mns.topic import TopicMessage, TopicMeta
 
-from tests.api.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET
+from tests.api.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET, start_api
 from tests.api.test_mns_facade import Facade, facade, server_error, upper_md5
 from worker.connectors.mns import sign
 
@@ -445,3 +447,51 @@ def test_http_push_endpoint(facade: Facade, push_server: PushServer) -> None:
         topic.topic_name,
     )
     assert by_type["text/plain"][1].decode() == body
+
+
+# -- persistence ------------------------------------------------------------------------------
+
+
+def test_everything_survives_an_api_restart(dev_server_address: str, tmp_path: Path) -> None:
+    """Queues, their attributes and messages, topics and subscriptions live in Temporal: a
+    `fnf api` killed and started again (same task queues) serves all of them."""
+    tag, log = uuid.uuid4().hex[:6], tmp_path / "api.log"
+    api = start_api(dev_server_address, log, tag)
+    try:
+        mns = Account(f"http://{api.endpoint}", ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+        queue = mns.get_queue(f"kept-{tag}")
+        queue.set_encoding(False)
+        queue.create(QueueMeta(vis_timeout=7, delay_sec=0))
+        queue.send_message(Message("before the restart"))
+        topic = mns.get_topic(f"kept-{tag}")
+        topic.create(TopicMeta(maximum_message_size=2048))
+        subscribed = f"kept-sub-{tag}"
+        topic.get_subscription("s1").subscribe(
+            SubscriptionMeta(queue_endpoint(subscribed), notify_content_format="SIMPLIFIED")
+        )
+
+        api.process.send_signal(signal.SIGKILL)
+        api.process.wait(timeout=10)
+        api = start_api(dev_server_address, log, tag, port=api.port)
+        mns = Account(f"http://{api.endpoint}", ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+
+        queue = mns.get_queue(f"kept-{tag}")
+        queue.set_encoding(False)
+        assert queue.get_attributes().visibility_timeout == 7
+        assert [u.rsplit("/", 1)[1] for u in mns.list_queue(prefix=f"kept-{tag}")[0]] == [
+            f"kept-{tag}"
+        ]
+        got = queue.receive_message(1)
+        assert got.message_body == "before the restart"
+        assert abs(got.next_visible_time - (got.first_dequeue_time + 7000)) < 1000
+        topic = mns.get_topic(f"kept-{tag}")
+        assert topic.get_attributes().maximum_message_size == 2048
+        assert [u.rsplit("/", 1)[1] for u in topic.list_subscription()[0]] == ["s1"]
+        topic.publish_message(TopicMessage("after the restart"))
+        copy = mns.get_queue(subscribed)
+        copy.set_encoding(False)
+        assert copy.receive_message(2).message_body == "after the restart"
+    finally:
+        if api.process.poll() is None:
+            api.process.terminate()
+            api.process.wait(timeout=30)
