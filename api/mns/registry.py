@@ -43,6 +43,10 @@ class Registry:
         self._task_queue = task_queue
         self._id = registry_id(task_queue)
 
+    @property
+    def workflow_id(self) -> str:
+        return self._id
+
     # -- queues ---------------------------------------------------------------------------
 
     async def register_queue(self, name: str, now_ms: int) -> str:

@@ -1,19 +1,24 @@
 """The MNS REST routes (queues and topics) that `aliyun-mns-sdk` 1.3.0 and FnF's MNS tasks call.
 
     POST   /queues/<q>/messages                                SendMessage             201
+    POST   /queues/<q>/messages  (a <Messages> body)           BatchSendMessage        201 | 400
     GET    /queues/<q>/messages[?waitseconds=N]                ReceiveMessage          200 | 404
     GET    /queues/<q>/messages?numOfMessages=N[&waitseconds]  BatchReceiveMessage     200 | 404
     GET    /queues/<q>/messages?peekonly=true[&numOfMessages]  Peek(Batch)Message      200 | 404
     DELETE /queues/<q>/messages?ReceiptHandle=h                DeleteMessage           204
+    DELETE /queues/<q>/messages  (a <ReceiptHandles> body)     BatchDeleteMessage      204 | 404
     PUT    /queues/<q>/messages?ReceiptHandle=h&VisibilityTimeout=n
                                                                ChangeMessageVisibility 200
     POST   /topics/<t>/messages                                PublishMessage          201
 
+plus queue management (`api.mns.queue_routes`) and topics and subscriptions
+(`api.mns.topic_routes`).
+
 The router goes into the FnF API's app (`app.include_router`), so one port serves both
 protocols: the FnF RPC calls are all on `/`, the MNS ones under `/queues` and `/topics`, and
-one AccessKey table signs both. Queues are created on first use, so a well-formed queue name
-never gets QueueNotExist; every other path under `/queues` or `/topics` is answered with an
-MNS error (InvalidRequestURL), never with the framework's JSON.
+one AccessKey table signs both. Queues are still created on first use, so a well-formed queue
+name never gets QueueNotExist from a message operation; every other path under `/queues` or
+`/topics` is answered with an MNS error (InvalidRequestURL), never with the framework's JSON.
 """
 
 from __future__ import annotations

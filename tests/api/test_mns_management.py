@@ -22,7 +22,9 @@ from mns.account import Account
 from mns.queue import Message, QueueMeta
 from mns.subscription import SubscriptionMeta
 from mns.topic import TopicMessage, TopicMeta
+from temporalio.worker import Replayer
 
+from api.mns import mns_workflows
 from tests.api.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET, start_api
 from tests.api.test_mns_facade import Facade, facade, server_error, upper_md5
 from worker.connectors.mns import sign
@@ -158,6 +160,12 @@ def test_hostile_queue_requests(facade: Facade) -> None:
     assert error_code(signed(facade, "GET", f"/queues/{name}")) == (404, "QueueNotExist")
     assert error_code(signed(facade, "PATCH", f"/queues/{name}")) == (400, "InvalidRequestURL")
     assert error_code(signed(facade, "GET", "/queues/a/b/c")) == (400, "InvalidRequestURL")
+    for path in ("/queues/%2e%2e", "/queues/q%20x", "/queues/%C3%BC", "/queues/-q"):
+        assert error_code(signed(facade, "GET", path)) == (404, "QueueNotExist"), path
+        assert error_code(signed(facade, "PUT", path)) == (400, "InvalidQueueName"), path
+    for method in ("GET", "PUT", "DELETE"):  # an encoded '/' is a path separator: no such URL
+        assert error_code(signed(facade, method, "/queues/a%2Fb")) == (400, "InvalidRequestURL")
+    assert error_code(signed(facade, "GET", "/topics/t%20x")) == (404, "TopicNotExist")
 
 
 # -- batches --------------------------------------------------------------------------------
@@ -417,6 +425,12 @@ def test_subscriptions_fan_out_to_queues(facade: Facade) -> None:
     )
     topic.delete()  # its subscriptions go with it
     assert server_error(topic.list_subscription).type == "TopicNotExist"
+
+    async def replay() -> None:  # determinism: the registry's history replays cleanly
+        registry = facade.context.client.get_workflow_handle(facade.queues.registry.workflow_id)
+        await Replayer(workflows=mns_workflows()).replay_workflow(await registry.fetch_history())
+
+    facade.run(replay())
 
 
 def test_http_push_endpoint(facade: Facade, push_server: PushServer) -> None:
