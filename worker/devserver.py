@@ -29,7 +29,11 @@ from types import TracebackType
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 
-SEARCH_ATTRIBUTES: dict[str, str] = {"FnFFlowName": "Keyword", "FnFExecutionName": "Keyword"}
+SEARCH_ATTRIBUTES: dict[str, str] = {
+    "FnFFlowName": "Keyword",
+    "FnFExecutionName": "Keyword",
+    "FnFFlowId": "Keyword",
+}
 
 # Dynamic config for `fast_dispatch`: values are JSON, as `--dynamic-config-value` requires. The
 # server takes any key without complaint, so each name here was checked against the server 1.32

@@ -75,6 +75,7 @@ async def list_executions(ctx: ApiContext, params: Params) -> dict[str, Any]:
         started_before=_time(params, "StartedTimeEnd"),
         limit=params.integer("Limit", 60, 1, 99),
         next_token=params.text("NextToken") or None,
+        metadata_only=params.boolean("MetadataOnly") or False,
     )
     body: dict[str, Any] = {"Executions": found}
     if token:

@@ -101,7 +101,9 @@ class ScheduledStartActivities:
         started the execution and it has finished already: that is success.
         """
         try:
-            await self.executions.start(request.flow, request.name, request.payload, None)
+            await self.executions.start(
+                request.flow, request.name, request.payload, None, mode=None
+            )
         except ServiceError as error:
             if error.code == "ExecutionAlreadyExists":
                 return request.name
