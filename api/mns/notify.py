@@ -10,26 +10,21 @@ MNS's Subscribe doc names three NotifyContentFormat values, and the facade rende
 A queue endpoint (`acs:mns:<region>:<account>:queues/<queue>`) gets that content as a new
 message of the queue. An HTTP endpoint gets it as the body of a POST, with `x-mns-request-id`,
 `x-mns-version`, `x-mns-message-id` and (when tagged) `x-mns-message-tag` headers; any 2xx
-answer is a delivery. A failed push is retried with growing pauses, BACKOFF_RETRY's three times
-(EXPONENTIAL_DECAY_RETRY's more often), from the API process that took the PublishMessage.
+answer is a delivery. Each push is a FnFMnsPush workflow (`api.mns.push_entity`), so a failed
+push is retried by the subscription's NotifyStrategy even across API restarts.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 import re
 from dataclasses import dataclass
 from typing import Final
 
-import httpx
-
+from api.mns.push_entity import PushRequest
 from api.mns.registry_entity import SubscriptionEntry
 from api.mns.wire import MNS_VERSION, xml_document
 from translator.names import QUEUE
-
-logger = logging.getLogger(__name__)
 
 OWNER: Final = "fnf-temporal"
 """TopicOwner and Subscriber in notifications: the facade has one account."""
@@ -41,11 +36,6 @@ HTTP_ENDPOINT: Final = re.compile(r"https?://[^\s/?#]+[^\s]*")
 CONTENT_FORMATS: Final = ("XML", "JSON", "SIMPLIFIED")
 NOTIFY_STRATEGIES: Final = ("BACKOFF_RETRY", "EXPONENTIAL_DECAY_RETRY")
 MAX_FILTER_TAG: Final = 16
-PUSH_TIMEOUT: Final = 5.0
-RETRY_PAUSES: Final = {
-    "BACKOFF_RETRY": (1.0, 2.0, 4.0),
-    "EXPONENTIAL_DECAY_RETRY": (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0),
-}
 
 
 @dataclass(frozen=True)
@@ -105,49 +95,17 @@ def render(subscription: SubscriptionEntry, message: Published) -> tuple[str, st
     return xml_document("Notification", fields).decode("utf-8"), "text/xml;charset=utf-8"
 
 
-class HttpPusher:
-    """Pushes notifications to HTTP endpoints in the background, retrying failures."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def push(self, subscription: SubscriptionEntry, message: Published, request_id: str) -> None:
-        task = asyncio.create_task(self._deliver(subscription, message, request_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _deliver(
-        self, subscription: SubscriptionEntry, message: Published, request_id: str
-    ) -> None:
-        content, content_type = render(subscription, message)
-        headers = {
-            "content-type": content_type,
-            "x-mns-request-id": request_id,
-            "x-mns-version": MNS_VERSION,
-            "x-mns-message-id": message.message_id,
-        }
-        if message.tag:
-            headers["x-mns-message-tag"] = message.tag
-        pauses = RETRY_PAUSES.get(subscription.notify_strategy, RETRY_PAUSES["BACKOFF_RETRY"])
-        async with httpx.AsyncClient(timeout=PUSH_TIMEOUT) as client:
-            for attempt in range(len(pauses) + 1):
-                if attempt:
-                    await asyncio.sleep(pauses[attempt - 1])
-                try:
-                    answer = await client.post(
-                        subscription.endpoint, content=content.encode(), headers=headers
-                    )
-                    if answer.is_success:
-                        return
-                    problem = f"HTTP {answer.status_code}"
-                except httpx.HTTPError as error:
-                    problem = repr(error)
-                logger.warning(
-                    "MNS push %s/%s to %s failed (%s), attempt %d",
-                    subscription.topic,
-                    subscription.name,
-                    subscription.endpoint,
-                    problem,
-                    attempt + 1,
-                )
-        logger.error("MNS push %s/%s gave up", subscription.topic, subscription.name)
+def push_request(
+    subscription: SubscriptionEntry, message: Published, request_id: str
+) -> PushRequest:
+    """The POST an HTTP endpoint gets: the rendered notification and MNS's headers."""
+    content, content_type = render(subscription, message)
+    headers = {
+        "content-type": content_type,
+        "x-mns-request-id": request_id,
+        "x-mns-version": MNS_VERSION,
+        "x-mns-message-id": message.message_id,
+    }
+    if message.tag:
+        headers["x-mns-message-tag"] = message.tag
+    return PushRequest(subscription.endpoint, content, headers, subscription.notify_strategy)

@@ -108,7 +108,7 @@ def mns_router(
         visibility_timeout=config.visibility_timeout,
     )
     auth = MnsAuthenticator(access_keys, allow_unsigned=allow_unsigned)
-    fan_out = FanOut(registry, queues, config)
+    fan_out = FanOut(registry, queues, config, client_provider, task_queue)
     router = APIRouter(tags=["MNS"])
 
     async def answer(request: Request, operation: Operation) -> Response:

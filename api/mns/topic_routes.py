@@ -35,15 +35,16 @@ from api.mns.notify import (
     CONTENT_FORMATS,
     MAX_FILTER_TAG,
     NOTIFY_STRATEGIES,
-    HttpPusher,
     Published,
     endpoint_problem,
     endpoint_queue,
     matches,
+    push_request,
     render,
 )
+from api.mns.push_entity import FnFMnsPush, push_workflow_id
 from api.mns.queue_entity import DEFAULT_PRIORITY, OK, body_md5
-from api.mns.queues import QueueService
+from api.mns.queues import ClientProvider, QueueService
 from api.mns.registry import Registry
 from api.mns.registry_entity import (
     CONFLICT,
@@ -86,11 +87,19 @@ TOPIC_RETENTION_SECONDS: Final = 86_400
 class FanOut:
     """PublishMessage: a copy for every subscription of the topic."""
 
-    def __init__(self, registry: Registry, queues: QueueService, settings: MnsSettings) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        queues: QueueService,
+        settings: MnsSettings,
+        client: ClientProvider,
+        task_queue: str,
+    ) -> None:
         self._registry = registry
         self._queues = queues
         self._settings = settings
-        self._pusher = HttpPusher()
+        self._client = client
+        self._task_queue = task_queue
 
     async def publish(self, topic: str, fields: dict[str, str], request_id: str) -> Published:
         entry = await self._registry.topic(topic)
@@ -111,12 +120,14 @@ class FanOut:
         sends: list[tuple[str, str]] = [
             (queue, text) for queue in self._settings.subscribers(topic)
         ]
+        pushes = []
         for subscription in subscribers:
             queue = endpoint_queue(subscription.endpoint)
             if queue is None:
-                self._pusher.push(subscription, message, request_id)
+                pushes.append(self._push(subscription, message, request_id))
             else:
                 sends.append((queue, render(subscription, message)[0]))
+        await asyncio.gather(*pushes)
         results = await asyncio.gather(
             *(
                 self._queues.send(queue, content, priority=DEFAULT_PRIORITY, delay_seconds=0)
@@ -127,6 +138,18 @@ class FanOut:
             if result.outcome != OK:
                 logger.warning("topic %s: queue %s refused a copy (%s)", topic, queue, result)
         return message
+
+    async def _push(
+        self, subscription: SubscriptionEntry, message: Published, request_id: str
+    ) -> None:
+        """Start the push's workflow: once started, it is delivered (or retried) durably."""
+        client = await self._client()
+        await client.start_workflow(
+            FnFMnsPush.run,
+            push_request(subscription, message, request_id),
+            id=push_workflow_id(message.message_id, message.topic, subscription.name),
+            task_queue=self._task_queue,
+        )
 
 
 def add_topic_routes(

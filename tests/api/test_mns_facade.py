@@ -43,7 +43,7 @@ from temporalio.worker import Replayer, Worker
 
 from api.actions import ApiContext
 from api.app import create_app
-from api.mns import mns_router, mns_workflows
+from api.mns import mns_activities, mns_router, mns_workflows
 from api.mns.auth import MnsAuthenticator
 from api.mns.queue_entity import queue_workflow_id
 from api.mns.queues import QueueService
@@ -128,7 +128,7 @@ async def serve(
                 client,
                 task_queue=settings.api_task_queue,
                 workflows=[FlowDefinitionWorkflow, *starter_workflows(), *mns_workflows()],
-                activities=starter_activities(executions),
+                activities=[*starter_activities(executions), *mns_activities()],
             )
         )
         await run_worker(client, settings, stack)

@@ -484,9 +484,17 @@ def test_everything_survives_an_api_restart(dev_server_address: str, tmp_path: P
             SubscriptionMeta(queue_endpoint(subscribed), notify_content_format="SIMPLIFIED")
         )
 
-        api.process.send_signal(signal.SIGKILL)
+        pushed = PushServer(failures=2)  # refuses the first two attempts
+        topic.get_subscription("hook").subscribe(SubscriptionMeta(pushed.url))
+        published = topic.publish_message(TopicMessage("pushed across the restart"))
+
+        api.process.send_signal(signal.SIGKILL)  # with the push still being retried
         api.process.wait(timeout=10)
+        assert pushed.received == []
         api = start_api(dev_server_address, log, tag, port=api.port)
+        _, delivered = pushed.wait_for(1, timeout=30)[0]
+        assert published.message_id.encode() in delivered
+        pushed.http.shutdown()
         mns = Account(f"http://{api.endpoint}", ACCESS_KEY_ID, ACCESS_KEY_SECRET)
 
         queue = mns.get_queue(f"kept-{tag}")
@@ -500,11 +508,12 @@ def test_everything_survives_an_api_restart(dev_server_address: str, tmp_path: P
         assert abs(got.next_visible_time - (got.first_dequeue_time + 7000)) < 1000
         topic = mns.get_topic(f"kept-{tag}")
         assert topic.get_attributes().maximum_message_size == 2048
-        assert [u.rsplit("/", 1)[1] for u in topic.list_subscription()[0]] == ["s1"]
+        assert [u.rsplit("/", 1)[1] for u in topic.list_subscription()[0]] == ["hook", "s1"]
         topic.publish_message(TopicMessage("after the restart"))
         copy = mns.get_queue(subscribed)
         copy.set_encoding(False)
-        assert copy.receive_message(2).message_body == "after the restart"
+        bodies = sorted(m.message_body for m in copy.batch_receive_message(16, 2))
+        assert bodies == ["after the restart", "pushed across the restart"]
     finally:
         if api.process.poll() is None:
             api.process.terminate()
