@@ -114,7 +114,7 @@ async def describe_flow(ctx: ApiContext, params: Params) -> dict[str, Any]:
 
 
 async def list_flows(ctx: ApiContext, params: Params) -> dict[str, Any]:
-    limit = params.integer("Limit", 60, 1, 999)
+    limit = params.integer("Limit", 60, 1, 1000)
     page = await ctx.flows.list(limit, params.text("NextToken") or None)
     body: dict[str, Any] = {"Flows": page.flows}
     if page.next_token:

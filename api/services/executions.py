@@ -216,6 +216,8 @@ class ExecutionService:
         incarnation's FnFFlowId). Each item carries FlowDefinition, Input and Output, as
         DescribeExecution does, unless `metadata_only` (the documented MetadataOnly)."""
         incarnation = await self._incarnation(flow)
+        if status and status not in TEMPORAL_STATUS:
+            return [], None  # Starting: no execution here is ever reported in that state
         clauses = [equals(FLOW_NAME.name, flow), equals("WorkflowType", WORKFLOW_NAME)]
         clauses.append(incarnation.clause())
         if status:
