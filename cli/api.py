@@ -21,7 +21,7 @@ from temporalio.worker import Worker
 from api.actions import ApiContext
 from api.app import create_app
 from api.auth_policy import startup_warning
-from api.mns import mns_router, mns_workflows
+from api.mns import mns_activities, mns_router, mns_workflows
 from api.protocol.access_keys import AccessKeys
 from api.services.executions import ExecutionService
 from api.services.scheduled_start import starter_activities, starter_workflows
@@ -78,7 +78,7 @@ async def serve(
                 client,
                 task_queue=settings.api_task_queue,
                 workflows=[FlowDefinitionWorkflow, *starter_workflows(), *mns_workflows()],
-                activities=starter_activities(executions),
+                activities=[*starter_activities(executions), *mns_activities()],
             )
         )
         keys = AccessKeys.from_env()

@@ -63,6 +63,11 @@ OK = "ok"
 RECEIPT_HANDLE_ERROR = "ReceiptHandleError"
 MESSAGE_NOT_EXIST = "MessageNotExist"
 QUEUE_FULL = "QueueFull"
+MESSAGE_TOO_LARGE = "MessageTooLarge"
+
+QUEUE_DEFAULT = -1
+"""A SendRequest's `delay_seconds` or a ReceiveRequest's `visibility_timeout` of -1: use the
+queue's attribute (DelaySeconds, VisibilityTimeout), as MNS does when a call leaves it out."""
 
 
 def queue_workflow_id(queue: str) -> str:
@@ -93,13 +98,54 @@ class QueueMessage:
 
 
 @dataclass
+class QueueAttributes:
+    """MNS's queue attributes (CreateQueue, SetQueueAttributes, GetQueueAttributes); seconds
+    and bytes as MNS counts them, times in epoch milliseconds."""
+
+    visibility_timeout: int = 30
+    delay_seconds: int = 0
+    maximum_message_size: int = 65_536
+    message_retention_period: int = RETENTION_MS // 1000
+    polling_wait_seconds: int = 0
+    logging_enabled: bool = False
+    create_time: int = 0
+    last_modify_time: int = 0
+
+
+@dataclass
+class AttributesChange:
+    """SetQueueAttributes: None leaves an attribute as it is."""
+
+    now_ms: int = 0
+    visibility_timeout: int | None = None
+    delay_seconds: int | None = None
+    maximum_message_size: int | None = None
+    message_retention_period: int | None = None
+    polling_wait_seconds: int | None = None
+    logging_enabled: bool | None = None
+
+
+@dataclass
+class QueueInfo:
+    """GetQueueAttributes: the attributes and the counts MNS reports beside them."""
+
+    attributes: QueueAttributes
+    active_messages: int
+    inactive_messages: int
+    delay_messages: int
+
+
+@dataclass
 class QueueState:
-    """What one run hands to the next: the messages and the counter that orders them."""
+    """What one run hands to the next: the messages and the counter that orders them.
+
+    `attributes` is None in runs started before queues had attributes: MNS's defaults."""
 
     name: str
     messages: list[QueueMessage] = field(default_factory=list)
     next_sequence: int = 0
     operations_per_run: int = DEFAULT_OPERATIONS_PER_RUN
+    attributes: QueueAttributes | None = None
 
 
 @dataclass
@@ -159,6 +205,7 @@ class FnFMnsQueue:
         # Built in init, so Updates that arrive with the start find the messages in place.
         self._state = state
         self._operations = 0
+        self._attributes = state.attributes if state.attributes is not None else QueueAttributes()
 
     @workflow.run
     async def run(self, state: QueueState) -> None:
@@ -176,22 +223,40 @@ class FnFMnsQueue:
 
     @workflow.update(name="send")
     def send(self, request: SendRequest) -> SendResult:
+        return self._send(request)
+
+    def _send(self, request: SendRequest) -> SendResult:
         now = self._now(request.now_ms)
         self._operation(now)
+        if len(request.body.encode("utf-8")) > self._attributes.maximum_message_size:
+            return SendResult(MESSAGE_TOO_LARGE)
         if self._stored_bytes() + _cost(request.body) > MAX_QUEUE_BYTES:
             return SendResult(QUEUE_FULL)
+        delay = request.delay_seconds
+        if delay == QUEUE_DEFAULT:
+            delay = self._attributes.delay_seconds
         message = QueueMessage(
             message_id=workflow.uuid4().hex.upper(),
             body=request.body,
             body_md5=body_md5(request.body),
             enqueue_time=now,
-            next_visible_time=now + request.delay_seconds * 1000,
+            next_visible_time=now + delay * 1000,
             priority=request.priority,
             sequence=self._state.next_sequence,
         )
         self._state.next_sequence += 1
         self._state.messages.append(message)
         return SendResult(OK, message.message_id, message.body_md5)
+
+    @workflow.update(name="send_batch")
+    def send_batch(self, requests: list[SendRequest]) -> list[SendResult]:
+        """BatchSendMessage: each message as `send` would take it, in the order given."""
+        return [self._send(request) for request in requests]
+
+    @workflow.update(name="delete_batch")
+    def delete_batch(self, requests: list[HandleRequest]) -> list[str]:
+        """BatchDeleteMessage: each handle's outcome, as `delete` would give it."""
+        return [self._delete(request) for request in requests]
 
     @workflow.update(name="receive")
     def receive(self, request: ReceiveRequest) -> QueueMessage | None:
@@ -207,6 +272,9 @@ class FnFMnsQueue:
 
     @workflow.update(name="delete")
     def delete(self, request: HandleRequest) -> str:
+        return self._delete(request)
+
+    def _delete(self, request: HandleRequest) -> str:
         now = self._now(request.now_ms)
         self._operation(now)
         message, outcome = self._by_handle(request.receipt_handle, now)
@@ -226,11 +294,41 @@ class FnFMnsQueue:
         message.receipt_handle = self._new_handle(message)
         return VisibilityResult(OK, message.receipt_handle, message.next_visible_time)
 
+    @workflow.update(name="set_attributes")
+    def set_attributes(self, change: AttributesChange) -> QueueAttributes:
+        """SetQueueAttributes (and CreateQueue of a queue already started by a send)."""
+        now = self._now(change.now_ms)
+        self._operation(now)
+        attributes = self._attributes
+        for name in (
+            "visibility_timeout",
+            "delay_seconds",
+            "maximum_message_size",
+            "message_retention_period",
+            "polling_wait_seconds",
+            "logging_enabled",
+        ):
+            value = getattr(change, name)
+            if value is not None:
+                setattr(attributes, name, value)
+        if not attributes.create_time:
+            attributes.create_time = now
+        attributes.last_modify_time = now
+        self._state.attributes = attributes
+        return attributes
+
+    @workflow.query(name="info")
+    def info(self, now_ms: int) -> QueueInfo:
+        live = [m for m in self._state.messages if not self._expired(m, now_ms)]
+        active = sum(1 for m in live if m.next_visible_time <= now_ms)
+        delayed = sum(1 for m in live if m.next_visible_time > now_ms and not m.dequeue_count)
+        return QueueInfo(self._attributes, active, len(live) - active - delayed, delayed)
+
     @workflow.query(name="earliest_visible_time")
     def earliest_visible_time(self, now_ms: int) -> int | None:
         """When the next message becomes visible (maybe already); None for an empty queue."""
         return min(
-            (m.next_visible_time for m in self._state.messages if not _expired(m, now_ms)),
+            (m.next_visible_time for m in self._state.messages if not self._expired(m, now_ms)),
             default=None,
         )
 
@@ -248,17 +346,22 @@ class FnFMnsQueue:
         now = self._now(request.now_ms)
         self._operation(now)
         received = self._visible(now)[: request.max_messages]
+        timeout = request.visibility_timeout
+        if timeout == QUEUE_DEFAULT:
+            timeout = self._attributes.visibility_timeout
         for message in received:
             message.dequeue_count += 1
             if not message.first_dequeue_time:
                 message.first_dequeue_time = now
-            message.next_visible_time = now + request.visibility_timeout * 1000
+            message.next_visible_time = now + timeout * 1000
             message.receipt_handle = self._new_handle(message)
         return received
 
     def _visible(self, now: int) -> list[QueueMessage]:
         visible = [
-            m for m in self._state.messages if m.next_visible_time <= now and not _expired(m, now)
+            m
+            for m in self._state.messages
+            if m.next_visible_time <= now and not self._expired(m, now)
         ]
         return sorted(visible, key=lambda m: (m.priority, m.sequence))
 
@@ -280,18 +383,18 @@ class FnFMnsQueue:
     def _operation(self, now: int) -> None:
         """Count the Update towards continue-as-new, and drop messages past retention."""
         self._operations += 1
-        self._state.messages = [m for m in self._state.messages if not _expired(m, now)]
+        self._state.messages = [m for m in self._state.messages if not self._expired(m, now)]
 
     def _stored_bytes(self) -> int:
         return sum(_cost(m.body) for m in self._state.messages)
 
+    def _expired(self, message: QueueMessage, now: int) -> bool:
+        """Past the queue's MessageRetentionPeriod (MNS's default: 4 days)."""
+        return message.enqueue_time + self._attributes.message_retention_period * 1000 <= now
+
     @staticmethod
     def _now(now_ms: int) -> int:
         return now_ms if now_ms > 0 else int(workflow.now().timestamp() * 1000)
-
-
-def _expired(message: QueueMessage, now: int) -> bool:
-    return message.enqueue_time + RETENTION_MS <= now
 
 
 def _is_upper_hex(text: str) -> bool:

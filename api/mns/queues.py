@@ -20,15 +20,22 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Final, TypeVar
 
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryRejectedError
+from temporalio.common import (
+    QueryRejectCondition,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.mns.queue_entity import (
     DEFAULT_OPERATIONS_PER_RUN,
+    AttributesChange,
     FnFMnsQueue,
     HandleRequest,
+    QueueAttributes,
     QueueDepth,
+    QueueInfo,
     QueueMessage,
     QueueState,
     ReceiveRequest,
@@ -37,6 +44,7 @@ from api.mns.queue_entity import (
     VisibilityResult,
     queue_workflow_id,
 )
+from api.mns.registry import Registry
 
 ClientProvider = Callable[[], Awaitable[Client]]
 Disconnected = Callable[[], Awaitable[bool]]
@@ -61,6 +69,23 @@ UPDATE_ATTEMPTS: Final = 20
 """An Update may land on a run that is just continuing as new; it is sent again."""
 
 
+OPEN: Final = QueryRejectCondition.NOT_OPEN
+"""Queries are answered by open queues only: a deleted queue's last run still answers
+Queries from its history, and must read as gone."""
+
+
+async def _query_open(query: Awaitable[T]) -> T | None:
+    """The answer of an open queue's workflow; None when there is none."""
+    try:
+        return await query
+    except WorkflowQueryRejectedError:
+        return None
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -73,18 +98,47 @@ class QueueService:
         *,
         operations_per_run: int = DEFAULT_OPERATIONS_PER_RUN,
         poll_interval: float = POLL_INTERVAL,
+        registry: Registry | None = None,
+        visibility_timeout: int = QueueAttributes.visibility_timeout,
     ) -> None:
         self._client = client
         self._task_queue = task_queue
+        self._registry = registry if registry is not None else Registry(client, task_queue)
+        self._visibility_timeout = visibility_timeout
         self._operations_per_run = operations_per_run
         self._poll_interval = poll_interval
         self._wakeups: dict[str, asyncio.Event] = {}
+
+    @property
+    def registry(self) -> Registry:
+        return self._registry
+
+    @property
+    def visibility_timeout(self) -> int:
+        """The VisibilityTimeout a queue gets unless CreateQueue says otherwise."""
+        return self._visibility_timeout
 
     async def send(self, queue: str, body: str, *, priority: int, delay_seconds: int) -> SendResult:
         request = SendRequest(body, priority, delay_seconds, now_ms())
         result = await self._update(queue, lambda h: h.execute_update(FnFMnsQueue.send, request))
         self._wake(queue)
         return result
+
+    async def send_batch(self, queue: str, requests: list[SendRequest]) -> list[SendResult]:
+        for request in requests:
+            request.now_ms = now_ms()
+        results = await self._update(
+            queue, lambda h: h.execute_update(FnFMnsQueue.send_batch, requests)
+        )
+        self._wake(queue)
+        return results
+
+    async def delete_batch(self, queue: str, receipt_handles: list[str]) -> list[str]:
+        now = now_ms()
+        requests = [HandleRequest(handle, now) for handle in receipt_handles]
+        return await self._update(
+            queue, lambda h: h.execute_update(FnFMnsQueue.delete_batch, requests)
+        )
 
     async def receive(
         self,
@@ -124,21 +178,15 @@ class QueueService:
 
     async def peek(self, queue: str, max_messages: int = 1) -> list[QueueMessage]:
         handle = await self._handle(queue)
-        try:
-            return await handle.query(FnFMnsQueue.peek, args=[now_ms(), max_messages])
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                return []
-            raise
+        found = await _query_open(
+            handle.query(FnFMnsQueue.peek, args=[now_ms(), max_messages], reject_condition=OPEN)
+        )
+        return found if found is not None else []
 
     async def depth(self, queue: str) -> QueueDepth:
         handle = await self._handle(queue)
-        try:
-            return await handle.query(FnFMnsQueue.depth, now_ms())
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                return QueueDepth(0, 0)
-            raise
+        found = await _query_open(handle.query(FnFMnsQueue.depth, now_ms(), reject_condition=OPEN))
+        return found if found is not None else QueueDepth(0, 0)
 
     async def delete(self, queue: str, receipt_handle: str) -> str:
         request = HandleRequest(receipt_handle, now_ms())
@@ -155,6 +203,47 @@ class QueueService:
             self._wake(queue)  # visible again right away
         return result
 
+    async def create(self, queue: str, attributes: QueueAttributes) -> bool:
+        """CreateQueue: True when this call created it; False when it existed already (the
+        caller compares attributes). A queue some send auto-created is registered already."""
+        now = now_ms()
+        created = await self._registry.register_queue(queue, now) == "created"
+        if created:
+            attributes.create_time = attributes.last_modify_time = now
+            client = await self._client()
+            await self._start(client, queue, attributes)
+        return created
+
+    async def set_attributes(self, queue: str, change: AttributesChange) -> QueueAttributes:
+        change.now_ms = now_ms()
+        return await self._update(
+            queue, lambda h: h.execute_update(FnFMnsQueue.set_attributes, change)
+        )
+
+    async def info(self, queue: str) -> QueueInfo | None:
+        """GetQueueAttributes; None when the queue does not exist (never created nor used)."""
+        handle = await self._handle(queue)
+        found = await _query_open(handle.query(FnFMnsQueue.info, now_ms(), reject_condition=OPEN))
+        if found is not None:
+            return found
+        entry = await self._registry.queue(queue)
+        if entry is None:
+            return None
+        created = QueueAttributes(self._visibility_timeout, create_time=entry.create_time)
+        return QueueInfo(created, 0, 0, 0)  # registered, its workflow not (re)started yet
+
+    async def delete_queue(self, queue: str) -> bool:
+        """DeleteQueue: the queue and its messages go; False when there was no such queue."""
+        registered = await self._registry.remove_queue(queue) == "done"
+        handle = await self._handle(queue)
+        try:
+            await handle.terminate(reason="DeleteQueue")
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return registered
+        return True
+
     async def _handle(self, queue: str) -> WorkflowHandle[FnFMnsQueue, None]:
         client = await self._client()
         return client.get_workflow_handle_for(FnFMnsQueue.run, queue_workflow_id(queue))
@@ -165,10 +254,13 @@ class QueueService:
         handle = await self._handle(queue)
         try:
             return await asyncio.wait_for(
-                handle.query(FnFMnsQueue.earliest_visible_time, now), QUERY_PATIENCE
+                handle.query(FnFMnsQueue.earliest_visible_time, now, reject_condition=OPEN),
+                QUERY_PATIENCE,
             )
         except TimeoutError:
             return now
+        except WorkflowQueryRejectedError:
+            return None  # deleted (DeleteQueue terminated it): empty
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return None  # never used: empty
@@ -193,8 +285,19 @@ class QueueService:
             await self._start(client, queue)
         raise RuntimeError(f"queue {queue!r} did not accept the update")
 
-    async def _start(self, client: Client, queue: str) -> None:
-        state = QueueState(queue, operations_per_run=self._operations_per_run)
+    async def _start(
+        self, client: Client, queue: str, attributes: QueueAttributes | None = None
+    ) -> None:
+        """Start the queue's workflow; a queue first used without CreateQueue is registered
+        (auto-create) with the facade's default attributes."""
+        if attributes is None:
+            now = now_ms()
+            await self._registry.register_queue(queue, now)
+            attributes = QueueAttributes(self._visibility_timeout, create_time=now)
+            attributes.last_modify_time = now
+        state = QueueState(
+            queue, operations_per_run=self._operations_per_run, attributes=attributes
+        )
         await client.start_workflow(
             FnFMnsQueue.run,
             state,

@@ -1,26 +1,29 @@
 """The MNS REST routes (queues and topics) that `aliyun-mns-sdk` 1.3.0 and FnF's MNS tasks call.
 
     POST   /queues/<q>/messages                                SendMessage             201
+    POST   /queues/<q>/messages  (a <Messages> body)           BatchSendMessage        201 | 400
     GET    /queues/<q>/messages[?waitseconds=N]                ReceiveMessage          200 | 404
     GET    /queues/<q>/messages?numOfMessages=N[&waitseconds]  BatchReceiveMessage     200 | 404
     GET    /queues/<q>/messages?peekonly=true[&numOfMessages]  Peek(Batch)Message      200 | 404
     DELETE /queues/<q>/messages?ReceiptHandle=h                DeleteMessage           204
+    DELETE /queues/<q>/messages  (a <ReceiptHandles> body)     BatchDeleteMessage      204 | 404
     PUT    /queues/<q>/messages?ReceiptHandle=h&VisibilityTimeout=n
                                                                ChangeMessageVisibility 200
     POST   /topics/<t>/messages                                PublishMessage          201
 
+plus queue management (`api.mns.queue_routes`) and topics and subscriptions
+(`api.mns.topic_routes`).
+
 The router goes into the FnF API's app (`app.include_router`), so one port serves both
 protocols: the FnF RPC calls are all on `/`, the MNS ones under `/queues` and `/topics`, and
-one AccessKey table signs both. Queues are created on first use, so a well-formed queue name
-never gets QueueNotExist; every other path under `/queues` or `/topics` is answered with an
-MNS error (InvalidRequestURL), never with the framework's JSON.
+one AccessKey table signs both. Queues are still created on first use, so a well-formed queue
+name never gets QueueNotExist from a message operation; every other path under `/queues` or
+`/topics` is answered with an MNS error (InvalidRequestURL), never with the framework's JSON.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
@@ -28,20 +31,27 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from api.mns.auth import MnsAuthenticator, canonical_resource
+from api.mns.batch import (
+    MAX_BATCH,
+    batch_delete,
+    batch_send,
+    int_param,
+    is_batch,
+    raise_for_send,
+    send_request,
+)
 from api.mns.queue_entity import (
     DEFAULT_OPERATIONS_PER_RUN,
-    DEFAULT_PRIORITY,
-    MAX_PRIORITY,
     MESSAGE_NOT_EXIST,
-    MIN_PRIORITY,
-    OK,
-    QUEUE_FULL,
+    QUEUE_DEFAULT,
     RECEIPT_HANDLE_ERROR,
     QueueMessage,
-    body_md5,
 )
+from api.mns.queue_routes import add_queue_routes
 from api.mns.queues import ClientProvider, QueueService
+from api.mns.registry import Registry
 from api.mns.settings import MAX_VISIBILITY_TIMEOUT, MnsSettings
+from api.mns.topic_routes import FanOut, add_topic_routes
 from api.mns.wire import (
     Fields,
     MnsApiError,
@@ -69,12 +79,8 @@ logger = logging.getLogger(__name__)
 MAX_WAIT_SECONDS: Final = 30
 """MNS holds a ReceiveMessage at most this long, whatever waitseconds says."""
 
-MAX_BATCH: Final = 16
-MAX_BODY_BYTES: Final = 65_536
-"""MNS's largest message body; the request around it may be somewhat larger."""
-
-MAX_REQUEST_BYTES: Final = 4 * MAX_BODY_BYTES
-MAX_DELAY_SECONDS: Final = 604_800
+MAX_REQUEST_BYTES: Final = 4 * 65_536
+"""Four times MNS's largest message (or batch): XML escaping may grow a body that much."""
 
 ALL_METHODS: Final = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 
@@ -93,8 +99,16 @@ def mns_router(
     """The MNS routes. `task_queue` is where a worker runs `mns_workflows()` (the API's own);
     `settings` default to the environment (`MnsSettings.from_env`)."""
     config = settings if settings is not None else MnsSettings.from_env()
-    queues = QueueService(client_provider, task_queue, operations_per_run=operations_per_run)
+    registry = Registry(client_provider, task_queue)
+    queues = QueueService(
+        client_provider,
+        task_queue,
+        operations_per_run=operations_per_run,
+        registry=registry,
+        visibility_timeout=config.visibility_timeout,
+    )
     auth = MnsAuthenticator(access_keys, allow_unsigned=allow_unsigned)
+    fan_out = FanOut(registry, queues, config, client_provider, task_queue)
     router = APIRouter(tags=["MNS"])
 
     async def answer(request: Request, operation: Operation) -> Response:
@@ -117,18 +131,16 @@ def mns_router(
     async def send_message(queue: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
             _check_name(QUEUE, queue, queue_not_exist)
-            fields = parse_message(body)
-            text = _message_body(fields)
-            priority = _int_field(fields, "Priority", DEFAULT_PRIORITY, MIN_PRIORITY, MAX_PRIORITY)
-            delay = _int_field(fields, "DelaySeconds", 0, 0, MAX_DELAY_SECONDS)
-            sent = await queues.send(queue, text, priority=priority, delay_seconds=delay)
-            if sent.outcome == QUEUE_FULL:
-                raise MnsApiError(
-                    400,
-                    QUEUE_FULL,
-                    f"Queue {queue} holds as many bytes as this facade keeps per queue; "
-                    "delete messages first.",
-                )
+            if is_batch(body):
+                return await batch_send(queues, queue, body, request_id)
+            request = send_request(parse_message(body))
+            sent = await queues.send(
+                queue,
+                request.body,
+                priority=request.priority,
+                delay_seconds=request.delay_seconds,
+            )
+            raise_for_send(queue, sent)
             content = xml_document(
                 "Message", [("MessageId", sent.message_id), ("MessageBodyMD5", sent.body_md5)]
             )
@@ -142,18 +154,22 @@ def mns_router(
             _check_name(QUEUE, queue, queue_not_exist)
             query = request.query_params
             batch = query.get("numOfMessages")
-            count = 1 if batch is None else _int_param("numOfMessages", batch, 1, MAX_BATCH)
+            count = 1 if batch is None else int_param("numOfMessages", batch, 1, MAX_BATCH)
             if query.get("peekonly", "").lower() == "true":
                 peeked = await queues.peek(queue, count)
                 if not peeked:
                     raise message_not_exist()
                 return _messages_response(peeked, _peeked_fields, batch is not None, request_id)
             wait = query.get("waitseconds")
-            seconds = 0 if wait is None else _int_param("waitseconds", wait, 0, None)
+            if wait is None:
+                info = await queues.info(queue)  # the queue's PollingWaitSeconds
+                seconds = info.attributes.polling_wait_seconds if info is not None else 0
+            else:
+                seconds = int_param("waitseconds", wait, 0, None)
             received = await queues.receive(
                 queue,
                 wait_seconds=min(seconds, MAX_WAIT_SECONDS),
-                visibility_timeout=config.visibility_timeout,
+                visibility_timeout=QUEUE_DEFAULT,
                 max_messages=count,
                 disconnected=request.is_disconnected,
             )
@@ -168,6 +184,8 @@ def mns_router(
         async def operation(body: bytes, request_id: str) -> Response:
             _check_name(QUEUE, queue, queue_not_exist)
             handle = request.query_params.get("ReceiptHandle") or ""
+            if not handle and body.strip():
+                return await batch_delete(queues, queue, body, request_id)
             if not handle:
                 raise missing_receipt_handle()
             _raise_for(await queues.delete(queue, handle), handle)
@@ -185,7 +203,7 @@ def mns_router(
             raw_timeout = request.query_params.get("VisibilityTimeout")
             if raw_timeout is None or raw_timeout == "":
                 raise missing_visibility_timeout()
-            seconds = _int_param("VisibilityTimeout", raw_timeout, 0, MAX_VISIBILITY_TIMEOUT)
+            seconds = int_param("VisibilityTimeout", raw_timeout, 0, MAX_VISIBILITY_TIMEOUT)
             changed = await queues.change_visibility(queue, handle, seconds)
             _raise_for(changed.outcome, handle)
             content = xml_document(
@@ -203,25 +221,17 @@ def mns_router(
     async def publish_message(topic: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
             _check_name(TOPIC, topic, topic_not_exist)
-            text = _message_body(parse_message(body))
-            subscribers = config.subscribers(topic)
-            # A copy per subscribed queue, as MNS pushes one; none subscribed: dropped.
-            results = await asyncio.gather(
-                *(
-                    queues.send(queue, text, priority=DEFAULT_PRIORITY, delay_seconds=0)
-                    for queue in subscribers
-                )
-            )
-            for queue, result in zip(subscribers, results, strict=True):
-                if result.outcome != OK:
-                    logger.warning("topic %s: queue %s refused a copy (%s)", topic, queue, result)
+            published = await fan_out.publish(topic, parse_message(body), request_id)
             content = xml_document(
                 "Message",
-                [("MessageId", uuid.uuid4().hex.upper()), ("MessageBodyMD5", body_md5(text))],
+                [("MessageId", published.message_id), ("MessageBodyMD5", published.body_md5)],
             )
             return xml_response(201, content, request_id)
 
         return await answer(request, operation)
+
+    add_queue_routes(router, answer, queues)
+    add_topic_routes(router, answer, registry, fan_out)
 
     @router.api_route("/queues/{rest:path}", methods=ALL_METHODS, include_in_schema=False)
     @router.api_route("/topics/{rest:path}", methods=ALL_METHODS, include_in_schema=False)
@@ -230,9 +240,7 @@ def mns_router(
             raise MnsApiError(
                 400,
                 "InvalidRequestURL",
-                f"{request.method} {request.url.path} is not an MNS operation this facade "
-                "serves (it serves Send/Receive/Peek/Delete/ChangeVisibility on "
-                "/queues/<q>/messages and Publish on /topics/<t>/messages).",
+                f"{request.method} {request.url.path} is not an MNS operation this facade serves.",
             )
 
         return await answer(request, operation)
@@ -260,34 +268,6 @@ def _check_name(grammar: NameGrammar, name: str, missing: Callable[[str], MnsApi
     """Only a malformed name can be missing: well-formed queues are created on first use."""
     if not grammar.is_valid(name):
         raise missing(name)
-
-
-def _message_body(fields: dict[str, str]) -> str:
-    text = fields.get("MessageBody")
-    if text is None:
-        raise invalid_argument("The message has no MessageBody.")
-    size = len(text.encode("utf-8"))
-    if not 1 <= size <= MAX_BODY_BYTES:
-        raise invalid_argument(
-            f"The length of MessageBody should be between 1 and {MAX_BODY_BYTES} bytes, got {size}."
-        )
-    return text
-
-
-def _int_field(fields: dict[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = fields.get(name)
-    return default if raw is None else _int_param(name, raw, low, high)
-
-
-def _int_param(name: str, raw: str, low: int, high: int | None) -> int:
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise invalid_argument(f"{name} must be an integer, got {raw!r}.") from None
-    if value < low or (high is not None and value > high):
-        limit = f"{low}..{high}" if high is not None else f"at least {low}"
-        raise invalid_argument(f"{name} must be {limit}, got {value}.")
-    return value
 
 
 def _raise_for(outcome: str, handle: str) -> None:

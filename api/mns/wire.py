@@ -52,6 +52,38 @@ def topic_not_exist(name: str) -> MnsApiError:
     return MnsApiError(404, "TopicNotExist", f"The topic name you provided is not exist: {name}.")
 
 
+def queue_already_exist(name: str) -> MnsApiError:
+    return MnsApiError(
+        409,
+        "QueueAlreadyExist",
+        f"The queue you want to create is already exist, with other attributes: {name}.",
+    )
+
+
+def topic_already_exist(name: str) -> MnsApiError:
+    return MnsApiError(
+        409,
+        "TopicAlreadyExist",
+        f"The topic you want to create is already exist, with other attributes: {name}.",
+    )
+
+
+def subscription_not_exist(topic: str, name: str) -> MnsApiError:
+    return MnsApiError(
+        404,
+        "SubscriptionNotExist",
+        f"The subscription you provided is not exist: {name} (topic {topic}).",
+    )
+
+
+def subscription_already_exist(name: str) -> MnsApiError:
+    return MnsApiError(
+        409,
+        "SubscriptionAlreadyExist",
+        f"The subscription you want to create is already exist, with other attributes: {name}.",
+    )
+
+
 def receipt_handle_error(handle: str) -> MnsApiError:
     return MnsApiError(
         400, "ReceiptHandleError", f"The receipt handle you provide is not valid: {handle}."
@@ -102,6 +134,20 @@ def xml_list_document(root: str, item: str, items: Sequence[Fields]) -> bytes:
     return f'{XML_DECLARATION}<{root} xmlns="{XMLNS}">{inner}</{root}>'.encode()
 
 
+def xml_nested_list_document(
+    root: str, item: str, items: Sequence[Fields], tail: Fields = ()
+) -> bytes:
+    """Like `xml_list_document`, with plain fields after the items (ListQueue's NextMarker)."""
+    inner = "".join(
+        f"<{item}>"
+        + "".join(f"<{name}>{_escape(str(value))}</{name}>" for name, value in fields)
+        + f"</{item}>"
+        for fields in items
+    )
+    after = "".join(f"<{name}>{_escape(str(value))}</{name}>" for name, value in tail)
+    return f'{XML_DECLARATION}<{root} xmlns="{XMLNS}">{inner}{after}</{root}>'.encode()
+
+
 def headers(request_id: str) -> dict[str, str]:
     """The headers every answer carries (Starlette sends header names in lower case)."""
     return {REQUEST_ID_HEADER: request_id, VERSION_HEADER: MNS_VERSION}
@@ -111,9 +157,11 @@ def xml_response(status: int, content: bytes, request_id: str) -> Response:
     return Response(content, status, headers=headers(request_id), media_type=CONTENT_TYPE)
 
 
-def empty_response(status: int, request_id: str) -> Response:
-    """204 for DeleteMessage: no body, no content type."""
-    return Response(status_code=status, headers=headers(request_id))
+def empty_response(status: int, request_id: str, location: str = "") -> Response:
+    """204 for DeleteMessage (no body, no content type); 201 for CreateQueue, CreateTopic and
+    Subscribe, whose URL the SDK reads from the `Location` header."""
+    extra = {"location": location} if location else {}
+    return Response(status_code=status, headers=headers(request_id) | extra)
 
 
 def error_response(error: MnsApiError, request_id: str, host_id: str) -> Response:
@@ -127,6 +175,47 @@ def error_response(error: MnsApiError, request_id: str, host_id: str) -> Respons
         ],
     )
     return xml_response(error.status, content, request_id)
+
+
+def parse_fields(content: bytes, root_name: str) -> dict[str, str]:
+    """The child texts of a `<root_name>` body; an empty body is no fields (CreateQueue with
+    every attribute left to its default)."""
+    if not content.strip():
+        return {}
+    root = _parse_root(content, root_name)
+    return {_local_name(child.tag): (child.text or "").strip() for child in root}
+
+
+def parse_items(content: bytes, root_name: str, item: str) -> list[dict[str, str]]:
+    """`<Messages><Message>..</Message>*</Messages>`: each item's child texts, verbatim."""
+    root = _parse_root(content, root_name)
+    items = []
+    for child in root:
+        if _local_name(child.tag) != item:
+            raise malformed_xml(f"<{_local_name(child.tag)}> inside <{root_name}>, not <{item}>")
+        items.append({_local_name(field.tag): field.text or "" for field in child})
+    return items
+
+
+def parse_texts(content: bytes, root_name: str, item: str) -> list[str]:
+    """`<ReceiptHandles><ReceiptHandle>h</ReceiptHandle>*</ReceiptHandles>`."""
+    root = _parse_root(content, root_name)
+    texts = []
+    for child in root:
+        if _local_name(child.tag) != item:
+            raise malformed_xml(f"<{_local_name(child.tag)}> inside <{root_name}>, not <{item}>")
+        texts.append((child.text or "").strip())
+    return texts
+
+
+def _parse_root(content: bytes, root_name: str) -> ElementTree.Element:
+    try:
+        root = ElementTree.fromstring(content)
+    except ElementTree.ParseError as error:
+        raise malformed_xml(str(error)) from None
+    if _local_name(root.tag) != root_name:
+        raise malformed_xml(f"the root element is <{_local_name(root.tag)}>, not <{root_name}>")
+    return root
 
 
 def parse_message(content: bytes) -> dict[str, str]:

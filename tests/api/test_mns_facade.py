@@ -43,7 +43,7 @@ from temporalio.worker import Replayer, Worker
 
 from api.actions import ApiContext
 from api.app import create_app
-from api.mns import mns_router, mns_workflows
+from api.mns import mns_activities, mns_router, mns_workflows
 from api.mns.auth import MnsAuthenticator
 from api.mns.queue_entity import queue_workflow_id
 from api.mns.queues import QueueService
@@ -128,7 +128,7 @@ async def serve(
                 client,
                 task_queue=settings.api_task_queue,
                 workflows=[FlowDefinitionWorkflow, *starter_workflows(), *mns_workflows()],
-                activities=starter_activities(executions),
+                activities=[*starter_activities(executions), *mns_activities()],
             )
         )
         await run_worker(client, settings, stack)
@@ -372,8 +372,8 @@ def test_signatures_are_verified(facade: Facade) -> None:
     assert server_error(unknown.receive_message, 0).type == "InvalidAccessKeyId"
     bad_name = server_error(facade.queue("bad.name").receive_message, 0)
     assert bad_name.type == "QueueNotExist"
-    unsupported = server_error(facade.queue(name).get_attributes)
-    assert unsupported.type == "InvalidRequestURL"
+    never_used = server_error(facade.queue(name).get_attributes)
+    assert never_used.type == "QueueNotExist"  # nothing was stored: both calls were refused
     unsigned = httpx.get(f"{facade.endpoint}/queues/{name}/messages")
     assert unsigned.status_code == 400 and unsigned.headers["x-mns-request-id"]
     assert "<Code>InvalidAuthorizationHeader</Code>" in unsigned.text
