@@ -30,7 +30,7 @@ from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
 from cli.connection import temporal
 from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
-from cli.process import run_until_stopped
+from cli.process import CommandConsole, run_until_stopped
 from worker.assembly import run_worker
 from worker.settings import Settings
 
@@ -59,7 +59,7 @@ def api(
     if not settings.temporal_address and settings.dev_server_db is None:
         DEFAULT_DB.parent.mkdir(parents=True, exist_ok=True)
         settings = settings.model_copy(update={"dev_server_db": DEFAULT_DB})
-    run_until_stopped(serve(settings, host, port, with_worker, Console(stderr=True)))
+    run_until_stopped(serve(settings, host, port, with_worker, CommandConsole(stderr=True)))
 
 
 async def serve(

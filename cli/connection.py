@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from temporalio.client import Client
 
+from cli.process import CommandConsole
 from worker.devserver import DatabaseInUse, DevServer, DevServerOptions
 from worker.executions import ensure_search_attributes
 from worker.settings import Settings
@@ -46,7 +47,7 @@ async def temporal(settings: Settings, console: Console) -> AsyncIterator[Connec
         with console.status("starting the embedded Temporal dev server"):
             server = await DevServer.start(options)
     except DatabaseInUse as held:  # never a second server on one database file
-        errors = Console(stderr=True)
+        errors = CommandConsole(stderr=True)
         errors.print(str(held), style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(DATABASE_IN_USE_STATUS) from None
     try:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import signal
 import stat
@@ -35,12 +36,23 @@ from collections.abc import Coroutine
 from typing import Any, NoReturn
 
 import typer
+from rich.console import Console
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 BROKEN_PIPE_STATUS = 128 + signal.SIGPIPE
 STOP_TIMEOUT_SECONDS = 30.0
 """Longest a clean stop may take; more than the dev server's own grace (10 s) plus the
 workers' and the HTTP server's, less than systemd's default 90 s before SIGKILL."""
+
+
+class CommandConsole(Console):
+    """rich's Console for commands: a closed output raises BrokenPipeError, which stops the
+    command like a closed stdout (status 141). rich's own reaction, SystemExit(1), would leave
+    the event loop at once (asyncio lets SystemExit through) and end with the wrong status."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 
 def exit_now(code: int) -> NoReturn:

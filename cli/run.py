@@ -16,7 +16,7 @@ from temporalio.exceptions import CancelledError
 
 from cli.connection import temporal
 from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
-from cli.process import run_until_stopped
+from cli.process import CommandConsole, run_until_stopped
 from cli.subflows import collect_subflows
 from translator import compile_file
 from translator.errors import FlowValidationError
@@ -54,7 +54,7 @@ def run(
     Without --address the embedded Temporal dev server is started for the run. Without
     --functions, a functions.yaml beside the flow file is used when there is one.
     """
-    console = Console()
+    console = CommandConsole()
     flow_name, execution_name = _names(name or _flow_name(flow), execution, console)
     graph = _compile(flow, console)
     registry = functions or _beside(flow, "functions.yaml")

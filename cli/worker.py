@@ -9,7 +9,7 @@ from rich.console import Console
 
 from cli.connection import temporal
 from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
-from cli.process import run_until_stopped
+from cli.process import CommandConsole, run_until_stopped
 from worker.assembly import run_worker
 from worker.settings import Settings
 
@@ -24,7 +24,7 @@ def worker(
     settings = settings_with(
         temporal_address=address, namespace=namespace, task_queue=task_queue, functions=functions
     )
-    run_until_stopped(_serve(settings, Console(stderr=True)))
+    run_until_stopped(_serve(settings, CommandConsole(stderr=True)))
 
 
 async def _serve(settings: Settings, console: Console) -> int:

@@ -20,7 +20,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -112,6 +112,8 @@ class Fnf:
     log: Path
     queue: str
     port: int | None
+    seen: list[Proc] = field(default_factory=list)
+    """Its process tree when last looked at (cleaned up after a failed test)."""
 
     @property
     def db(self) -> Path:
@@ -139,7 +141,7 @@ class Fnf:
 
         def busy() -> bool:
             nonlocal tree
-            tree = descendants(self.process.pid)
+            tree = self.seen = descendants(self.process.pid)
             hosts = [p for p in tree if is_function_host(p)]
             return any(map(is_dev_server, tree)) and len(hosts) >= 2
 
@@ -154,14 +156,19 @@ class Fnf:
 
 
 def start_fnf(
-    command: str, home: Path, *, stdout_pipe: bool = False, port: int | None = None
+    command: str,
+    home: Path,
+    *,
+    stdout: int | None = None,
+    port: int | None = None,
+    flow_input: str = NAP,
 ) -> Fnf:
     queue = f"shutdown-{uuid.uuid4().hex[:8]}"
     argv = [sys.executable, "-m", "cli", command]
     if command == "run":
         flow = home / "nap.yaml"
         flow.write_text(FLOW)
-        argv += [str(flow), "--input", NAP]
+        argv += [str(flow), "--input", flow_input]
     if command == "api":
         port = port or _free_port()
         argv += ["--port", str(port)]
@@ -183,7 +190,7 @@ def start_fnf(
             cwd=home,
             env=env,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE if stdout_pipe else sink,
+            stdout=sink if stdout is None else stdout,
             stderr=sink,
             start_new_session=True,  # the test's signals go to the command only
         )
@@ -225,7 +232,7 @@ def started(tmp_path: Path) -> Iterator[list[Fnf]]:
     commands: list[Fnf] = []
     yield commands
     for fnf in commands:
-        tree = descendants(fnf.process.pid)
+        tree = fnf.seen + descendants(fnf.process.pid)
         if fnf.process.poll() is None:
             fnf.process.kill()
             fnf.process.wait()
@@ -256,7 +263,7 @@ async def test_a_signal_stops_the_command_and_everything_it_started(
 
 async def test_run_stops_when_its_output_is_closed(tmp_path: Path, started: list[Fnf]) -> None:
     """`fnf run ... | head -1`: the reader leaves while the flow naps and nothing is printed."""
-    fnf = start_fnf("run", tmp_path, stdout_pipe=True)
+    fnf = start_fnf("run", tmp_path, stdout=subprocess.PIPE)
     started.append(fnf)
     assert fnf.process.stdout is not None
     first_line = fnf.process.stdout.readline()
@@ -267,6 +274,25 @@ async def test_run_stops_when_its_output_is_closed(tmp_path: Path, started: list
 
     assert fnf.exit_status() == 141, fnf.output()
     assert_all_gone(tree, seconds=1.0)
+    assert_database_free(fnf.db)
+    assert "Traceback" not in fnf.output()
+
+
+async def test_run_stops_when_its_output_socket_is_closed(
+    tmp_path: Path, started: list[Fnf]
+) -> None:
+    """Output to a socket (a service manager's log stream) cannot be watched like a pipe: the
+    next write finds it closed, and the command stops the same way, with the same status."""
+    ours, theirs = socket.socketpair()
+    fnf = start_fnf("run", tmp_path, stdout=theirs.fileno(), flow_input='{"seconds": 2}')
+    theirs.close()
+    started.append(fnf)
+    with ours, ours.makefile("rb") as lines:
+        assert lines.readline(), fnf.output()
+    fnf.seen = descendants(fnf.process.pid)
+
+    assert fnf.exit_status() == 141, fnf.output()
+    assert_all_gone(fnf.seen, seconds=1.0)
     assert_database_free(fnf.db)
     assert "Traceback" not in fnf.output()
 
