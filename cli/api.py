@@ -129,15 +129,24 @@ class HttpServer(uvicorn.Server):
 
     async def serve_until_cancelled(self) -> int:
         """Serve; when cancelled, stop accepting, let requests finish (HTTP_GRACE_SECONDS),
-        then let the cancellation go on. 1 if uvicorn could not start (the port is taken)."""
-        serving = asyncio.ensure_future(self.serve())
+        then let the cancellation go on. uvicorn's status if it could not start (3: the port
+        is taken)."""
+        serving = asyncio.ensure_future(self._serve_to_status())
         try:
-            await asyncio.shield(serving)
+            return await asyncio.shield(serving)
         except asyncio.CancelledError:
             self.should_exit = True
             await serving
             raise
-        return 0 if self.started else 1
+
+    async def _serve_to_status(self) -> int:
+        """uvicorn ends a failed start with SystemExit, which asyncio would let out of the
+        event loop past the workers' and the dev server's stop: here it is a status."""
+        try:
+            await self.serve()
+        except SystemExit as failed:
+            return failed.code if isinstance(failed.code, int) else 1
+        return 0
 
 
 def with_own_mns(settings: Settings, keys: AccessKeys, host: str, port: int) -> Settings:
