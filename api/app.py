@@ -1,7 +1,11 @@
 """The FnF API facade: FastAPI app that answers the FnF RPC protocol and plain JSON.
 
     GET|POST /?Action=StartExecution&...     what the official SDKs send (signed, RPC v1)
-    POST /actions/StartExecution {json}      the same action for curl users (documented at /docs)
+    POST /actions/StartExecution {json}      the same action for curl users (documented at /docs),
+                                             signed with FNF-HMAC-SHA256 headers
+
+Every route, these and any added to the app later (the MNS router included), is behind one
+authentication policy installed around the whole app (`api.auth_policy`).
 
 Every answer carries a RequestId; every error is FnF's JSON error body with FnF's status, never
 an HTML page or a bare 500.
@@ -18,6 +22,7 @@ from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from api.actions import ACTIONS, ApiContext, Params
+from api.auth_policy import AuthPolicy, AuthPolicyMiddleware
 from api.protocol.absolute_form import AbsoluteFormMiddleware
 from api.protocol.access_keys import AccessKeys
 from api.protocol.errors import (
@@ -29,7 +34,6 @@ from api.protocol.errors import (
 )
 from api.protocol.responses import new_request_id
 from api.protocol.rpc import read_rpc_params
-from api.protocol.signature import SignatureChecker
 
 API_VERSION = "2019-03-15"
 HOST_ID = "fnf-temporal"
@@ -42,21 +46,24 @@ ContextProvider = Callable[[], Awaitable[ApiContext]]
 def create_app(
     context: ContextProvider, access_keys: AccessKeys, *, allow_unsigned: bool = False
 ) -> FastAPI:
-    """`context` gives the services (connected lazily, so the app starts without Temporal)."""
+    """`context` gives the services (connected lazily, so the app starts without Temporal).
+
+    Every request passes the authentication policy before routing: unsigned calls are
+    accepted only with `allow_unsigned` (FNF_ALLOW_UNSIGNED=true)."""
     app = FastAPI(
         title="fnf-temporal API",
         description="Alibaba Cloud Serverless Workflow (FnF 2019-03-15) actions on Temporal.",
         version=API_VERSION,
     )
+    # The last added runs first: targets are made origin-form before the policy reads paths.
+    app.add_middleware(AuthPolicyMiddleware, AuthPolicy(access_keys, allow_unsigned))
     app.add_middleware(AbsoluteFormMiddleware)  # the legacy SDK through HTTP_PROXY
-    checker = SignatureChecker(access_keys, allow_unsigned=allow_unsigned)
 
     @app.api_route("/", methods=["GET", "POST"], include_in_schema=False)
     async def rpc(request: Request) -> JSONResponse:
         request_id = new_request_id()
         try:
-            call = await read_rpc_params(request)
-            checker.verify(call, request.method)
+            call = await read_rpc_params(request)  # signature checked by the policy
             body = await _run(context, call.action, call.params)
         except FnFError as error:
             return _error(error, request_id)

@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 
 from api.actions import ApiContext
 from api.app import create_app
+from api.auth_policy import startup_warning
 from api.mns import mns_router, mns_workflows
 from api.protocol.access_keys import AccessKeys
 from api.services.executions import ExecutionService
@@ -95,6 +96,8 @@ async def serve(
             return context
 
         app = create_app(provide, keys, allow_unsigned=settings.allow_unsigned)
+        if warning := startup_warning(keys, settings.allow_unsigned, host):
+            console.print(f"[yellow]warning:[/] {warning}")
 
         async def temporal_client() -> Client:
             return client

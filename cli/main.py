@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import api, flows, run, task, worker
+from cli import api, call, flows, run, task, worker
 
 app = typer.Typer(
     name="fnf",
@@ -17,6 +17,7 @@ app.command("graph")(flows.graph)
 app.command("run")(run.run)
 app.command("worker")(worker.worker)
 app.command("api")(api.api)
+app.command("call")(call.call)
 app.add_typer(task.app, name="task")
 
 

@@ -33,6 +33,7 @@ from aliyunsdkfnf.request.v20190315 import (
 from temporalio.client import Client
 
 from tests.api.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET, EXAMPLES, ApiServer
+from tests.api.test_auth_live import signed_json
 from tests.api.test_sdk_end_to_end import (
     CALLBACK_FLOW,
     PASS_FLOW,
@@ -289,13 +290,11 @@ def test_request_validation_never_gives_a_500(api_server: ApiServer) -> None:
     base = f"http://{api_server.endpoint}"
     unknown = httpx.post(f"{base}/?Action=NoSuchAction&Version=2019-03-15")
     assert unknown.status_code in (400, 403) and unknown.json()["Code"]
-    plain = httpx.post(f"{base}/actions/DescribeFlow", json={})
+    plain = signed_json(api_server, "DescribeFlow", {})
     assert (plain.status_code, plain.json()["Code"]) == (400, "MissingRequiredParams")
-    wrong_type = httpx.post(f"{base}/actions/ListFlows", json={"Limit": "many"})
+    wrong_type = signed_json(api_server, "ListFlows", {"Limit": "many"})
     assert (wrong_type.status_code, wrong_type.json()["Code"]) == (400, "InvalidArgument")
-    bad_json = httpx.post(
-        f"{base}/actions/StartExecution", json={"FlowName": "x", "Input": "{not json"}
-    )
+    bad_json = signed_json(api_server, "StartExecution", {"FlowName": "x", "Input": "{not json"})
     assert bad_json.json()["Code"] in ("InvalidArgument", "FlowNotExists")
     docs = httpx.get(f"{base}/openapi.json").json()
     assert "/actions/StartExecution" in docs["paths"]

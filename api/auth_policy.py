@@ -1,0 +1,215 @@
+"""One authentication policy for every HTTP route of the facade, installed around the whole app.
+
+The policy runs before routing, so a route added later is signed-only without anyone
+remembering to protect it; only the paths in PUBLIC_PATHS are open, and that set is a
+conscious, tested decision. Each request is checked by the scheme its path speaks:
+
+    /                    FnF RPC signature v1 (`api.protocol.signature`): the official SDKs
+    /queues, /topics...  MNS's `Authorization: MNS id:sig` (`api.mns.auth`): the MNS SDK
+    everything else      `FNF-HMAC-SHA256` headers (`api.protocol.header_signature`): the
+                         JSON form `/actions/<Action>`, curl, `fnf call`, any future route
+    PUBLIC_PATHS, /docs/ nothing: the API's description (/docs, /openapi.json) holds no data
+
+All three share one AccessKey table and the FnF schemes share one nonce cache. Errors are the
+scheme's own: FnF's JSON body and codes (MissingRequiredHeader, InvalidAccessKeyID,
+RequestTimeTooSkewed, SignatureNotMatch, SignatureNonceUsed) or MNS's XML. Everything is
+accepted unsigned only when FNF_ALLOW_UNSIGNED is true.
+
+Checking the signature needs the body, so the policy reads it (capped: a stranger cannot make
+the facade buffer more than one request's limit) and hands the same bytes on to the route.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Final
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.mns.auth import MnsAuthenticator, canonical_resource
+from api.mns.wire import MnsApiError
+from api.mns.wire import error_response as mns_error_response
+from api.protocol.access_keys import AccessKeys
+from api.protocol.errors import FnFError, entity_too_large, invalid_argument
+from api.protocol.header_signature import HeaderSignatureChecker
+from api.protocol.nonces import NonceCache
+from api.protocol.responses import error_response, host_id, new_request_id
+from api.protocol.rpc import DEFAULT_MAX_REQUEST_BYTES, read_rpc_params
+from api.protocol.signature import SignatureChecker
+
+logger = logging.getLogger(__name__)
+
+PUBLIC_PATHS: Final = frozenset({"/docs", "/openapi.json", "/redoc"})
+PUBLIC_PREFIXES: Final = ("/docs/",)
+"""Open to everyone: FastAPI's description of the API and the pages that show it (no flow,
+execution or message data). Whatever the docs page needs (its oauth2 redirect, locally served
+script and style assets) lives under /docs/, which therefore holds documentation only. The
+JSON form's "Try it out" buttons on /docs still need signed calls."""
+
+RPC_PATH: Final = "/"
+MNS_ROOTS: Final = ("/queues", "/topics")
+MAX_MNS_REQUEST_BYTES: Final = 4 * 65_536
+"""MNS's largest message body (64 KiB) with room for the XML around it; the MNS routes cap
+their bodies at the same size."""
+
+
+class Scheme(Enum):
+    PUBLIC = "public"
+    RPC = "rpc"
+    MNS = "mns"
+    HEADERS = "headers"
+
+
+def scheme_for(path: str) -> Scheme:
+    """Which signature a path must carry; any path not named here needs the FNF headers."""
+    if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+        return Scheme.PUBLIC
+    if path == RPC_PATH:
+        return Scheme.RPC
+    if any(path == root or path.startswith(f"{root}/") for root in MNS_ROOTS):
+        return Scheme.MNS
+    return Scheme.HEADERS
+
+
+def startup_warning(keys: AccessKeys, allow_unsigned: bool, host: str) -> str | None:
+    """What `fnf api` should tell its operator about the policy it is about to enforce."""
+    if allow_unsigned and host not in ("127.0.0.1", "localhost", "::1"):
+        return (
+            f"FNF_ALLOW_UNSIGNED is on and the API listens on {host}: anyone who reaches "
+            "that interface can call every action."
+        )
+    if not allow_unsigned and len(keys) == 0:
+        return (
+            "no AccessKey configured (FNF_ACCESS_KEYS / FNF_ACCESS_KEYS_FILE): every call "
+            "will be refused; set one, or FNF_ALLOW_UNSIGNED=true for local use."
+        )
+    return None
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+@dataclass
+class AuthPolicy:
+    """The facade's keys, the opt-out and the nonces both FnF schemes share; `verify` raises
+    the scheme's own error (FnFError or MnsApiError)."""
+
+    keys: AccessKeys
+    allow_unsigned: bool = False
+    nonces: NonceCache = field(default_factory=NonceCache)
+
+    def __post_init__(self) -> None:
+        self.rpc = SignatureChecker(self.keys, nonces=self.nonces)
+        self.headers = HeaderSignatureChecker(self.keys, self.nonces)
+        self.mns = MnsAuthenticator(self.keys)
+
+    async def verify(self, scheme: Scheme, request: Request, body: bytes) -> None:
+        if scheme is Scheme.RPC:
+            self.rpc.verify(await read_rpc_params(request), request.method)
+        elif scheme is Scheme.MNS:
+            headers = dict(request.headers.items())
+            self.mns.verify(request.method, headers, _resource(request.scope), body)
+        elif scheme is Scheme.HEADERS:
+            headers = dict(request.headers.items())
+            self.headers.verify(request.method, _resource(request.scope), headers, body)
+
+
+class AuthPolicyMiddleware:
+    """Pure ASGI middleware: every HTTP request passes `AuthPolicy` before any route sees it."""
+
+    def __init__(self, app: ASGIApp, policy: AuthPolicy) -> None:
+        self.app = app
+        self.policy = policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and not self.policy.allow_unsigned:
+            await send({"type": "websocket.close", "code": 1008})  # no route speaks websocket
+            return
+        if scope["type"] != "http" or self.policy.allow_unsigned:
+            await self.app(scope, receive, send)
+            return
+        scheme = scheme_for(scope["path"])
+        if scheme is Scheme.PUBLIC:
+            await self.app(scope, receive, send)
+            return
+        limit = MAX_MNS_REQUEST_BYTES if scheme is Scheme.MNS else DEFAULT_MAX_REQUEST_BYTES
+        response = None
+        try:
+            body = await _read_body(scope, receive, limit)
+            await self.policy.verify(scheme, Request(scope, _replay(body, receive)), body)
+        except BodyTooLarge:
+            response = _refusal(scheme, scope, too_large(scheme, limit))
+        except (FnFError, MnsApiError) as error:
+            response = _refusal(scheme, scope, error)
+        except Exception:  # a hostile header must never turn into a 5xx or a crash
+            logger.exception("authentication of %s %s failed", scope["method"], scope["path"])
+            unreadable = invalid_argument("The request's authentication cannot be read.")
+            response = _refusal(scheme, scope, unreadable)
+        if response is not None:
+            await response(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+
+def too_large(scheme: Scheme, limit: int) -> FnFError | MnsApiError:
+    if scheme is Scheme.MNS:
+        return MnsApiError(400, "InvalidArgument", f"The request is larger than {limit} bytes.")
+    return entity_too_large(limit)
+
+
+def _refusal(scheme: Scheme, scope: Scope, error: FnFError | MnsApiError) -> Response:
+    request = Request(scope)
+    request_id = new_request_id()
+    if scheme is Scheme.MNS:
+        if not isinstance(error, MnsApiError):
+            error = MnsApiError(400, "InvalidArgument", str(error))
+        where = f"{scope.get('scheme', 'http')}://{host_id(request)}"
+        return mns_error_response(error, request_id, where)
+    if not isinstance(error, FnFError):
+        error = invalid_argument(error.message)
+    return error_response(error, request_id, host_id(request))
+
+
+def _resource(scope: Scope) -> str:
+    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+    return canonical_resource(raw_path, scope.get("query_string", b""))
+
+
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    """The whole body, refused as soon as it is known to exceed `limit` bytes (query included,
+    as the RPC reader counts it)."""
+    budget = limit - len(scope.get("query_string", b""))
+    for name, value in scope.get("headers", []):
+        if name == b"content-length" and value.strip().isdigit() and int(value) > budget:
+            raise BodyTooLarge
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        body += message.get("body", b"")
+        if len(body) > budget:
+            raise BodyTooLarge
+        if not message.get("more_body", False):
+            break
+    return bytes(body)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands out the already-read body once, then the client's own events
+    (so a long poll still learns of a disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
