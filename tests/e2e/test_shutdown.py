@@ -27,7 +27,7 @@ import pytest
 from temporalio.client import Client
 
 from translator import compile_text
-from worker.database_lock import DatabaseLock
+from worker.database_lock import DatabaseInUse, DatabaseLock
 from worker.execution import FlowRun
 from worker.executions import start_execution
 
@@ -221,9 +221,18 @@ def assert_all_gone(tree: list[Proc], seconds: float = STOP_SECONDS) -> None:
     assert not left, f"still running: {[(p.pid, p.cmdline[:80]) for p in left]}"
 
 
-def assert_database_free(db: Path) -> None:
-    """The next start may take the database (DatabaseInUse otherwise)."""
-    DatabaseLock.acquire(str(db)).release()
+def assert_database_free(db: Path, seconds: float = 5.0) -> None:
+    """The next start may take the database (DatabaseInUse otherwise). A moment may pass
+    between a server's main thread showing as ended and its last thread closing its files."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            DatabaseLock.acquire(str(db)).release()
+            return
+        except DatabaseInUse:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 @pytest.fixture
