@@ -193,8 +193,15 @@ def start_fnf(
             stdout=sink if stdout is None else stdout,
             stderr=sink,
             start_new_session=True,  # the test's signals go to the command only
+            preexec_fn=_interruptible,
         )
     return Fnf(command, home, process, log, queue, port)
+
+
+def _interruptible() -> None:
+    """SIGINT as a terminal's Ctrl-C finds it, even when the tests run as a background job
+    (which ignores SIGINT, and `fnf` keeps a signal ignored that it was started with)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _free_port() -> int:
@@ -341,7 +348,8 @@ def test_a_held_database_is_refused_then_free_after_a_stop(
         assert f"started by pid {first.process.pid}" in message, message
         assert f"--address {first.address()}" in message, message
         assert not ADDRESS.search(message)  # no second server was started
-    assert [p for p in descendants(first.process.pid) if is_dev_server(p)] == [server]
+    servers = [p.pid for p in descendants(first.process.pid) if is_dev_server(p)]
+    assert servers == [server.pid]
 
     first.process.send_signal(signal.SIGTERM)
     assert first.exit_status() == 143
