@@ -7,19 +7,26 @@
 Every route, these and any added to the app later (the MNS router included), is behind one
 authentication policy installed around the whole app (`api.auth_policy`).
 
-Every answer carries a RequestId; every error is FnF's JSON error body with FnF's status, never
-an HTML page or a bare 500.
+Both forms read their parameters into the action's typed request model (api/requests), so a
+parameter is checked the same way whichever form carried it, before any handler runs. Every
+answer carries a RequestId; every error is FnF's JSON error body with FnF's status, never an
+HTML page, FastAPI's own 422 body or a bare 500. `/docs` serves Swagger UI from the
+fastapi-offline package's bundled assets, so it works without internet.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import Body, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
+from starlette.exceptions import HTTPException
 
 from api.actions import ACTIONS, ApiContext, Params
 from api.auth_policy import AuthPolicy, AuthPolicyMiddleware
@@ -32,11 +39,15 @@ from api.protocol.errors import (
     internal_server_error,
     invalid_argument,
 )
+from api.protocol.json_form import read_json_params
 from api.protocol.responses import new_request_id
 from api.protocol.rpc import read_rpc_params
+from api.requests import REQUEST_MODELS, parse_request
 
 API_VERSION = "2019-03-15"
 HOST_ID = "fnf-temporal"
+DOCS_ASSETS = "/docs/static"
+"""Where Swagger UI's and ReDoc's scripts and styles are served from (fastapi-offline)."""
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +61,11 @@ def create_app(
 
     Every request passes the authentication policy before routing: unsigned calls are
     accepted only with `allow_unsigned` (FNF_ALLOW_UNSIGNED=true)."""
-    app = FastAPI(
+    app = FastAPIOffline(
         title="fnf-temporal API",
         description="Alibaba Cloud Serverless Workflow (FnF 2019-03-15) actions on Temporal.",
         version=API_VERSION,
+        static_url=DOCS_ASSETS,  # under /docs/: public, like the page (api.auth_policy)
     )
     # The last added runs first: targets are made origin-form before the policy reads paths.
     app.add_middleware(AuthPolicyMiddleware, AuthPolicy(access_keys, allow_unsigned))
@@ -67,23 +79,28 @@ def create_app(
             body = await _run(context, call.action, call.params)
         except FnFError as error:
             return _error(error, request_id)
+        except Exception:
+            logger.exception("RPC call failed")
+            return _error(internal_server_error(), request_id)
         return JSONResponse({"RequestId": request_id, **body})
 
     for action in ACTIONS:
         _add_json_route(app, context, action)
+    _answer_framework_errors_as_fnf(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
 
 def _add_json_route(app: FastAPI, context: ContextProvider, action: str) -> None:
-    async def json_action(
-        parameters: dict[str, Any] = Body(default_factory=dict),  # noqa: B008
-    ) -> JSONResponse:
+    async def json_action(request: Request) -> JSONResponse:
         request_id = new_request_id()
         try:
-            params = {key: _as_text(value) for key, value in parameters.items()}
-            body = await _run(context, action, params)
+            body = await _run(context, action, await read_json_params(request))
         except FnFError as error:
             return _error(error, request_id)
+        except Exception:
+            logger.exception("JSON call to %s failed", action)
+            return _error(internal_server_error(), request_id)
         return JSONResponse({"RequestId": request_id, **body})
 
     doc = (ACTIONS[action].__doc__ or "").strip()
@@ -92,13 +109,16 @@ def _add_json_route(app: FastAPI, context: ContextProvider, action: str) -> None
         name=action,
         summary=action,
         description=doc or f"The FnF {action} action; parameters as in Alibaba's API reference.",
+        openapi_extra={"requestBody": _request_body(action)},
     )(json_action)
 
 
-async def _run(context: ContextProvider, action: str, params: dict[str, str]) -> dict[str, Any]:
+async def _run(context: ContextProvider, action: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """Validate `raw` against the action's request model, then run its handler."""
     handler = ACTIONS.get(action)
     if handler is None:
         raise action_not_supported(action)
+    params = parse_request(action, raw)
     try:
         return await handler(await context(), Params(params))
     except FnFError:
@@ -108,20 +128,56 @@ async def _run(context: ContextProvider, action: str, params: dict[str, str]) ->
         raise internal_server_error() from None
 
 
-def _as_text(value: Any) -> str:
-    """JSON callers may send numbers, booleans and objects where the SDKs send strings."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return ""
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    raise invalid_argument(f"unsupported parameter value {value!r}")
+def _request_body(action: str) -> dict[str, Any]:
+    schema = {"$ref": f"#/components/schemas/{action}Request"}
+    return {"required": False, "content": {"application/json": {"schema": schema}}}
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema plus each action's request model under `<Action>Request`."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for action, model in REQUEST_MODELS.items():
+            if action in ACTIONS:
+                components[f"{action}Request"] = model.model_json_schema(
+                    ref_template="#/components/schemas/{model}"
+                )
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def _answer_framework_errors_as_fnf(app: FastAPI) -> None:
+    """What FastAPI itself refuses (an unknown /actions/ route, a GET where POST belongs) in
+    FnF's error body too; other routes (MNS) keep their own error format."""
+
+    async def on_http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        path = request.url.path
+        if path != "/" and not path.startswith("/actions/"):
+            return await http_exception_handler(request, error)
+        if path.startswith("/actions/") and error.status_code == 404:
+            fnf = action_not_supported(path.removeprefix("/actions/"))
+        else:
+            fnf = FnFError(
+                "InvalidArgument",
+                f"{request.method} {path}: {error.detail}",
+                status=error.status_code if error.status_code >= 400 else 400,
+            )
+        return _error(fnf, new_request_id())
+
+    async def on_validation_error(request: Request, error: Exception) -> Response:
+        return _error(invalid_argument(str(error)), new_request_id())
+
+    app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
 
 
 def _error(error: FnFError, request_id: str) -> JSONResponse:
-    return JSONResponse(error_body(error, request_id, HOST_ID), status_code=error.status)
+    """FnF's error body; a message quoting a caller's broken text (a lone surrogate) is
+    escaped rather than failing to encode, which would turn a 400 into a 500."""
+    body = error_body(error, request_id, HOST_ID)
+    safe = {key: value.encode("utf-8", "backslashreplace").decode() for key, value in body.items()}
+    return JSONResponse(safe, status_code=error.status)

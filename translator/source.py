@@ -141,7 +141,7 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, SequenceNode):
             return self._sequence(node, path)
-        return self._loader.construct_object(node, deep=True)
+        return _unicode(self._loader.construct_object(node, deep=True), node)
 
     def _enter(self, node: Node) -> None:
         self._depth += 1
@@ -162,7 +162,7 @@ class _Builder:
         self._loader.flatten_mapping(node)
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = self._loader.construct_object(key_node, deep=True)
+            key = _unicode(self._loader.construct_object(key_node, deep=True), key_node)
             if not isinstance(key, str):
                 key = _key_text(key)
             child = (*path, key)
@@ -179,6 +179,22 @@ class _Builder:
             result[key] = self.build(value_node, child)
         self._depth -= 1
         return result
+
+
+def _unicode(value: Any, node: Node) -> Any:
+    """A string must be Unicode text: YAML's `"\\ud800"` escape (and JSON's) yields a lone
+    surrogate, which is no character (Unicode 3.9, D76) and cannot be encoded as UTF-8 in a
+    diagnostic, an event or an API answer."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise yaml.MarkedYAMLError(
+                problem="a string holds a lone surrogate escape (\\ud800-\\udfff), "
+                "which is not a Unicode character",
+                problem_mark=node.start_mark,
+            ) from None
+    return value
 
 
 def _key_text(key: Any) -> str:

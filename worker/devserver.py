@@ -38,7 +38,11 @@ from worker.lifetime import preexec_die_with_parent
 
 __all__ = ["DatabaseInUse", "DevServer", "DevServerOptions"]
 
-SEARCH_ATTRIBUTES: dict[str, str] = {"FnFFlowName": "Keyword", "FnFExecutionName": "Keyword"}
+SEARCH_ATTRIBUTES: dict[str, str] = {
+    "FnFFlowName": "Keyword",
+    "FnFExecutionName": "Keyword",
+    "FnFFlowId": "Keyword",
+}
 
 # Dynamic config for `fast_dispatch`: values are JSON, as `--dynamic-config-value` requires. The
 # server takes any key without complaint, so each name here was checked against the server 1.32

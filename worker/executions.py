@@ -12,12 +12,23 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from worker.execution import STOP_SIGNAL, FlowRun, HistoryRequest, StopRequest
-from worker.naming import EXECUTION_NAME, FLOW_NAME, SEARCH_ATTRIBUTE_KEYS, workflow_id
+from worker.naming import (
+    EXECUTION_NAME,
+    FLOW_ID,
+    FLOW_NAME,
+    SEARCH_ATTRIBUTE_KEYS,
+    workflow_id,
+)
 from worker.workflow import FnFFlow
 
 EXECUTION_TIMEOUT = timedelta(days=365)
@@ -45,28 +56,42 @@ async def ensure_search_attributes(client: Client, namespace: str) -> bool:
     return True
 
 
+EXECUTION_MEMO = "fnf"
+"""Memo key of what the API records about an execution's flow at start (its incarnation Id,
+RoleArn and Environment), for DescribeExecution and StopExecution."""
+
+
 async def start_execution(
-    client: Client, task_queue: str, run: FlowRun, *, search_attributes: bool = True
+    client: Client,
+    task_queue: str,
+    run: FlowRun,
+    *,
+    search_attributes: bool = True,
+    flow_id: str = "",
+    memo: dict[str, Any] | None = None,
+    reuse_closed: bool = False,
 ) -> WorkflowHandle[Any, Any]:
-    """Start one execution; Temporal refuses a reused name (ExecutionAlreadyExists, DESIGN 3)."""
-    attributes = (
-        TypedSearchAttributes(
-            [
-                SearchAttributePair(FLOW_NAME, run.flow_name),
-                SearchAttributePair(EXECUTION_NAME, run.execution_name),
-            ]
-        )
-        if search_attributes
-        else None
-    )
+    """Start one execution; Temporal refuses a reused name (ExecutionAlreadyExists, DESIGN 3).
+    `reuse_closed` lets a closed run's id be used again: only for a name whose previous
+    execution belongs to a deleted incarnation of the flow (the caller checked)."""
+    pairs = [
+        SearchAttributePair(FLOW_NAME, run.flow_name),
+        SearchAttributePair(EXECUTION_NAME, run.execution_name),
+    ]
+    if flow_id:
+        pairs.append(SearchAttributePair(FLOW_ID, flow_id))
     return await client.start_workflow(
         FnFFlow.run,
         run,
         id=workflow_id(run.flow_name, run.execution_name),
         task_queue=task_queue,
         execution_timeout=EXECUTION_TIMEOUT,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        search_attributes=attributes,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE
+        if reuse_closed
+        else WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        search_attributes=TypedSearchAttributes(pairs) if search_attributes else None,
+        memo={EXECUTION_MEMO: memo} if memo else None,
     )
 
 

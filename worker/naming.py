@@ -19,7 +19,11 @@ WORKFLOW_ID_SEPARATOR = "/"
 
 FLOW_NAME = SearchAttributeKey.for_keyword("FnFFlowName")
 EXECUTION_NAME = SearchAttributeKey.for_keyword("FnFExecutionName")
-SEARCH_ATTRIBUTE_KEYS = (FLOW_NAME, EXECUTION_NAME)
+FLOW_ID = SearchAttributeKey.for_keyword("FnFFlowId")
+"""The Id of the flow incarnation an execution was started under (CreateFlow's `Id`): a flow
+deleted and created again under its name is a new incarnation, and the executions of the old
+one are no longer its executions (DeleteFlow's documented rule, api/services/incarnation.py)."""
+SEARCH_ATTRIBUTE_KEYS = (FLOW_NAME, EXECUTION_NAME, FLOW_ID)
 
 
 def workflow_id(flow: str, execution: str) -> str:

@@ -48,3 +48,13 @@ def at_most(attribute: str, value: str) -> str:
 
 def all_of(*clauses: str) -> str:
     return " AND ".join(clauses)
+
+
+def any_of(*clauses: str) -> str:
+    """The clauses joined by OR, the whole and each one parenthesized, so the result can stand
+    beside `all_of`'s ANDs without changing meaning."""
+    return "(" + " OR ".join(f"({clause})" for clause in clauses) + ")"
+
+
+def is_null(attribute: str) -> str:
+    return f"{attribute} IS NULL"

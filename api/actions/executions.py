@@ -3,6 +3,7 @@ GetExecutionHistory."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from api.actions.context import ApiContext
@@ -73,8 +74,9 @@ async def list_executions(ctx: ApiContext, params: Params) -> dict[str, Any]:
         name_prefix=_name_prefix(params),
         started_after=_time(params, "StartedTimeBegin"),
         started_before=_time(params, "StartedTimeEnd"),
-        limit=params.integer("Limit", 60, 1, 99),
+        limit=params.integer("Limit", 60, 1, 100),
         next_token=params.text("NextToken") or None,
+        metadata_only=params.boolean("MetadataOnly") or False,
     )
     body: dict[str, Any] = {"Executions": found}
     if token:
@@ -86,7 +88,7 @@ async def get_execution_history(ctx: ApiContext, params: Params) -> dict[str, An
     events, token = await ctx.executions.history(
         params.name("FlowName", names.FLOW),
         params.name("ExecutionName", names.EXECUTION),
-        params.integer("Limit", 60, 1, 999),
+        params.integer("Limit", 60, 1, 1000),
         params.text("NextToken") or None,
     )
     body: dict[str, Any] = {"Events": events}
@@ -113,4 +115,15 @@ def _time(params: Params, name: str) -> str | None:
     moment = parse_rfc3339(raw)
     if moment is None:
         raise invalid(f"{name} must be an RFC 3339 time such as 2020-10-27T22:17:52Z, got '{raw}'")
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return _utc_text(moment)
+
+
+def _utc_text(moment: datetime) -> str:
+    """The moment in UTC, as visibility compares it. isoformat pads the year to four digits
+    (strftime's %Y does not on glibc, and Temporal refuses "1-01-01T..."); an offset that
+    would carry the moment past year 1 or 9999 is clamped there."""
+    try:
+        utc = moment.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        utc = datetime.min if moment.year == 1 else datetime.max
+    return utc.isoformat(timespec="microseconds") + "Z"

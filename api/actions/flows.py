@@ -22,6 +22,19 @@ def check_definition(definition: str, flow: str) -> None:
         raise invalid("invalid flow definition: " + "; ".join(errors))
 
 
+EXECUTION_MODES = ("Standard", "Express")
+
+
+def execution_mode(value: str) -> str:
+    """CreateFlow's ExecutionMode: Express or Standard, an empty value meaning Standard (FnF's
+    CreateFlow page); anything else is InvalidArgument."""
+    if value == "":
+        return "Standard"
+    if value not in EXECUTION_MODES:
+        raise invalid(f"ExecutionMode must be Standard or Express, got '{value}'")
+    return value
+
+
 def _fields(params: Params, creating: bool) -> dict[str, Any]:
     name = params.name("Name", names.FLOW)
     fields: dict[str, Any] = {"Name": name}
@@ -36,6 +49,8 @@ def _fields(params: Params, creating: bool) -> dict[str, Any]:
     for key in ("Description", "RoleArn", "ExecutionMode", "ExternalStorageLocation"):
         if key in params.values:
             fields[key] = params.text(key, max_len=4096)
+    if "ExecutionMode" in fields:
+        fields["ExecutionMode"] = execution_mode(fields["ExecutionMode"])
     flow_type = params.text("Type", "FDL" if creating else "")
     if flow_type and flow_type not in ("FDL", "DEFAULT"):
         raise invalid(f"Type must be FDL, got '{flow_type}'")
@@ -68,14 +83,17 @@ async def update_flow(ctx: ApiContext, params: Params) -> dict[str, Any]:
 
 
 async def delete_flow(ctx: ApiContext, params: Params) -> dict[str, Any]:
-    """Deletes the definition and its schedules; running executions keep their pinned
-    definition and run to the end."""
+    """Deletes the definition and its schedules, and stops the flow's running executions. As
+    FnF's DeleteFlow page says, none of the deleted flow's executions can be queried any more,
+    even under a flow created again with the same name (api/services/incarnation.py)."""
     name = params.name("Name", names.FLOW)
     try:
+        record = await ctx.flows.describe(name)
         await ctx.flows.delete(name)
     except FlowNotFound:
         raise flow_not_exists(name) from None
     await ctx.schedules.delete_all(name)
+    await ctx.executions.stop_incarnation(record)
     return {}
 
 
@@ -96,7 +114,7 @@ async def describe_flow(ctx: ApiContext, params: Params) -> dict[str, Any]:
 
 
 async def list_flows(ctx: ApiContext, params: Params) -> dict[str, Any]:
-    limit = params.integer("Limit", 60, 1, 999)
+    limit = params.integer("Limit", 60, 1, 1000)
     page = await ctx.flows.list(limit, params.text("NextToken") or None)
     body: dict[str, Any] = {"Flows": page.flows}
     if page.next_token:
@@ -143,6 +161,8 @@ def _paged(key: str, items: list[dict[str, Any]], params: Params) -> dict[str, A
 async def _alias_body(ctx: ApiContext, params: Params, creating: bool) -> dict[str, Any]:
     flow, name = params.name("FlowName", names.FLOW), params.name("Name", names.ALIAS)
     routes = params.json_value("RoutingConfigurations")
+    if routes == [] and not creating:
+        routes = None  # the tea SDK sends `[]` for an UpdateFlowAlias that leaves routes alone
     if creating and routes is None:
         raise ServiceError(
             "MissingRequiredParams", "The HTTP query 'RoutingConfigurations' must be specified."
@@ -182,8 +202,9 @@ async def create_flow_alias(ctx: ApiContext, params: Params) -> dict[str, Any]:
 
 
 async def update_flow_alias(ctx: ApiContext, params: Params) -> dict[str, Any]:
+    """Answers with the changed alias under `Alias`, as UpdateFlowAliasResponseBody has it."""
     alias = await _alias_body(ctx, params, creating=False)
-    return await ctx.flows.set_alias(alias["FlowName"], alias)
+    return {"Alias": await ctx.flows.set_alias(alias["FlowName"], alias)}
 
 
 async def describe_flow_alias(ctx: ApiContext, params: Params) -> dict[str, Any]:

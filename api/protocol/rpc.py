@@ -109,14 +109,14 @@ async def read_rpc_params(
     `api_version` (pass None to accept any version).
     """
     query = request.scope.get("query_string", b"")
-    body = await _read_body(request, max_bytes - len(query), max_bytes)
-    pairs = _parse(query, "query string")
+    body = await read_capped_body(request, max_bytes - len(query), max_bytes)
+    pairs = parse_pairs(query, "query string")
     if body:
         content_type = request.headers.get("content-type", "")
         if content_type.split(";", 1)[0].strip().lower() != FORM_MEDIA_TYPE:
             raise unsupported_media_type(content_type)
-        pairs += _parse(body, "form body")
-    merged = _merge(pairs)
+        pairs += parse_pairs(body, "form body")
+    merged = merge_pairs(pairs)
 
     action = merged.get("Action", "")
     if action == "":
@@ -138,7 +138,7 @@ async def read_rpc_params(
     )
 
 
-async def _read_body(request: Request, budget: int, max_bytes: int) -> bytes:
+async def read_capped_body(request: Request, budget: int, max_bytes: int) -> bytes:
     """The body, refusing it as soon as it is known to exceed `budget` bytes.
 
     A declared Content-Length is checked before reading anything; the stream is counted as
@@ -160,7 +160,7 @@ async def _read_body(request: Request, budget: int, max_bytes: int) -> bytes:
     return bytes(body)
 
 
-def _parse(raw: bytes, where: str) -> list[tuple[str, str]]:
+def parse_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
     try:
         return parse_qsl(
             raw.decode("utf-8"),
@@ -175,7 +175,7 @@ def _parse(raw: bytes, where: str) -> list[tuple[str, str]]:
         raise invalid_argument(f"The {where} has more than {MAX_PARAMS} parameters.") from None
 
 
-def _merge(pairs: list[tuple[str, str]]) -> dict[str, str]:
+def merge_pairs(pairs: list[tuple[str, str]]) -> dict[str, str]:
     merged: dict[str, str] = {}
     for name, value in pairs:
         if merged.get(name, value) != value:
@@ -190,12 +190,16 @@ __all__ = [
     "API_VERSION",
     "COMMON_PARAMS",
     "DEFAULT_MAX_REQUEST_BYTES",
+    "FORM_MEDIA_TYPE",
     "RpcCall",
     "json_object_param",
+    "merge_pairs",
     "optional_bool",
     "optional_int",
     "optional_name",
     "optional_str",
+    "parse_pairs",
+    "read_capped_body",
     "read_rpc_params",
     "required_name",
     "required_str",

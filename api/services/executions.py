@@ -2,7 +2,9 @@
 
 An execution is an FnFFlow workflow with id `<flow>/<execution>` (DESIGN 3); its FnF status,
 input, output and times come from Temporal's own record of the workflow, its events from the
-workflow's `history` query.
+workflow's `history` query. Only executions of the flow's live incarnation are answered for
+(api/services/incarnation.py): a deleted flow's executions are gone, even under a flow created
+again with its name, and their names are free again.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from api.services.failures import (
     flow_not_exists,
     invalid_argument,
 )
+from api.services.incarnation import EMPTY_ENVIRONMENT, Incarnation
 from api.services.page_tokens import decode_page_token, encode_page_token, fetch_first_page
 from api.store.flows import FlowNotFound, FlowStore
 from translator import compile_text
@@ -41,7 +44,13 @@ from translator.errors import FlowValidationError
 from translator.graph import FlowGraph, iter_steps
 from translator.names import sync_execution_name
 from worker.execution import FlowRun
-from worker.executions import failure_of, start_execution, stop_execution, stop_of
+from worker.executions import (
+    EXECUTION_MEMO,
+    failure_of,
+    start_execution,
+    stop_execution,
+    stop_of,
+)
 from worker.history import read_history_page
 from worker.interpreter.cancellation import STOPPED
 from worker.interpreter.events import format_time
@@ -63,6 +72,9 @@ STATUS = {
 def status_of(status: WorkflowExecutionStatus | None) -> str:
     return STATUS.get(status, "Running") if status is not None else "Running"
 
+
+STANDARD, EXPRESS = "Standard", "Express"
+"""FnF's execution modes (CreateFlow's ExecutionMode; an empty value is Standard)."""
 
 SYNC_LIMIT_SECONDS = 300
 """StartSyncExecution waits this long, the service's limit for Express executions."""
@@ -92,9 +104,14 @@ class ExecutionService:
         flow_input: dict[str, Any],
         qualifier: str | None,
         callback_token: str = "",
+        mode: str | None = STANDARD,
     ) -> dict[str, Any]:
-        """StartExecution: a reused name returns the running execution, or fails if it ended."""
-        definition = await self._definition(flow, qualifier)
+        """StartExecution: a reused name returns the running execution, or fails if it ended.
+        A name whose execution belongs to a deleted incarnation of the flow is free again.
+        `mode` is the execution mode the calling action serves; None (a schedule's fire)
+        starts the flow in whichever mode it has."""
+        definition, incarnation = await self._definition(flow, qualifier)
+        check_mode(incarnation, mode)
         graph = _compile(definition, flow)
         execution = name or str(uuid.uuid4())
         run = FlowRun(
@@ -108,15 +125,46 @@ class ExecutionService:
             **self.run_options,
         )
         try:
-            await start_execution(
-                self.client, self.task_queue, run, search_attributes=self.search_attributes
-            )
+            await self._start_run(run, incarnation, reuse_closed=False)
         except WorkflowAlreadyStartedError:
+            handle = self.client.get_workflow_handle(workflow_id(flow, execution))
+            earlier = await handle.describe()
+            if not incarnation.owns(await _memo(earlier), earlier.start_time):
+                await self._replace_deleted(run, incarnation, earlier)
+                return await self.describe(flow, execution)
             existing = await self.describe(flow, execution)
             if existing["Status"] != "Running":
                 raise execution_already_exists(flow, execution) from None
             return existing
         return await self.describe(flow, execution)
+
+    async def _start_run(self, run: FlowRun, incarnation: Incarnation, reuse_closed: bool) -> None:
+        await start_execution(
+            self.client,
+            self.task_queue,
+            run,
+            search_attributes=self.search_attributes,
+            flow_id=incarnation.id,
+            memo=incarnation.memo(),
+            reuse_closed=reuse_closed,
+        )
+
+    async def _replace_deleted(
+        self, run: FlowRun, incarnation: Incarnation, earlier: WorkflowExecutionDescription
+    ) -> None:
+        """The name's previous execution belongs to a deleted incarnation: end it if it still
+        runs (DeleteFlow stops them, this covers one caught mid-stop), then start anew."""
+        if earlier.close_time is None:
+            old = self.client.get_workflow_handle(earlier.id, run_id=earlier.run_id)
+            try:
+                await old.terminate(reason=f"flow {incarnation.flow} was deleted")
+            except RPCError as error:
+                if error.status != RPCStatusCode.NOT_FOUND:
+                    raise
+        try:
+            await self._start_run(run, incarnation, reuse_closed=True)
+        except WorkflowAlreadyStartedError:  # a concurrent start of the same name won
+            raise execution_already_exists(run.flow_name, run.execution_name) from None
 
     async def start_sync(
         self, flow: str, name: str | None, flow_input: dict[str, Any], qualifier: str | None
@@ -127,9 +175,10 @@ class ExecutionService:
         StartExecution names it."""
         unique = str(uuid.uuid4())
         execution = sync_execution_name(name, unique) if name else unique
-        await self.start(flow, execution, flow_input, qualifier)
+        await self.start(flow, execution, flow_input, qualifier, mode=EXPRESS)
         record = await self.describe(flow, execution, wait_seconds=SYNC_LIMIT_SECONDS)
-        result = {k: record[k] for k in ("Name", "FlowName", "Status", "StartedTime")}
+        keys = ("Name", "FlowName", "Status", "StartedTime", "Environment")
+        result = {k: record[k] for k in keys}
         result |= {"StoppedTime": record["StoppedTime"], "Output": "", "ErrorCode": ""}
         result["ErrorMessage"] = ""
         if record["Status"] == "Succeeded":
@@ -145,9 +194,10 @@ class ExecutionService:
     async def describe(self, flow: str, execution: str, wait_seconds: int = 0) -> dict[str, Any]:
         """DescribeExecution; `wait_seconds` long-polls until the execution closes."""
         handle = self.client.get_workflow_handle(workflow_id(flow, execution))
-        if wait_seconds > 0:
+        description, _ = await self._owned(handle, flow, execution)
+        if wait_seconds > 0 and description.close_time is None:
             await _wait_for_close(handle, wait_seconds)
-        description = await self._describe(handle, flow, execution)
+            description = await self._describe(handle, flow, execution)
         return await self._record(handle, description, flow, execution)
 
     async def list_executions(
@@ -160,10 +210,16 @@ class ExecutionService:
         started_before: str | None,
         limit: int,
         next_token: str | None,
+        metadata_only: bool = False,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """ListExecutions through visibility (FnFFlowName and FnFExecutionName)."""
-        await self._flow_exists(flow)
+        """ListExecutions through visibility (FnFFlowName, FnFExecutionName and the live
+        incarnation's FnFFlowId). Each item carries FlowDefinition, Input and Output, as
+        DescribeExecution does, unless `metadata_only` (the documented MetadataOnly)."""
+        incarnation = await self._incarnation(flow)
+        if status and status not in TEMPORAL_STATUS:
+            return [], None  # Starting: no execution here is ever reported in that state
         clauses = [equals(FLOW_NAME.name, flow), equals("WorkflowType", WORKFLOW_NAME)]
+        clauses.append(incarnation.clause())
         if status:
             clauses.append(equals("ExecutionStatus", TEMPORAL_STATUS[status]))
         if name_prefix:
@@ -178,8 +234,18 @@ class ExecutionService:
         )
         await fetch_first_page(iterator, limit, next_token)
         page = iterator.current_page or []
-        found = [listed for execution in page if (listed := _listed(execution)) is not None]
-        return found, encode_page_token(iterator.next_page_token)
+        found = [
+            (execution, listed) for execution in page if (listed := _listed(execution)) is not None
+        ]
+        if not metadata_only:
+            await asyncio.gather(*(self._add_data(execution, item) for execution, item in found))
+        return [item for _, item in found], encode_page_token(iterator.next_page_token)
+
+    async def _add_data(self, execution: WorkflowExecution, item: dict[str, Any]) -> None:
+        """FlowDefinition, Input, Output and Environment of one listed execution."""
+        handle = self.client.get_workflow_handle(execution.id)
+        data = await self._data(handle, item["Status"], await _memo(execution))
+        item.update(data)
 
     async def history(
         self, flow: str, execution: str, limit: int, next_token: str | None
@@ -188,7 +254,7 @@ class ExecutionService:
         run to continue in, so a page costs the same on the thousandth run as on the first
         (a bare EventId also works, read forward from the first run)."""
         handle = self.client.get_workflow_handle(workflow_id(flow, execution))
-        await self._describe(handle, flow, execution)
+        await self._owned(handle, flow, execution)
         start, run_id = _history_position(next_token)
         if run_id is not None:
             try:
@@ -204,17 +270,46 @@ class ExecutionService:
     async def stop(self, flow: str, execution: str, error: str, cause: str) -> dict[str, Any]:
         """StopExecution: error and cause first, then Temporal's cancellation."""
         handle = self.client.get_workflow_handle(workflow_id(flow, execution))
-        description = await self._describe(handle, flow, execution)
+        description, incarnation = await self._owned(handle, flow, execution)
         if status_of(description.status) != "Running" or description.close_time is not None:
             raise execution_already_completed(flow, execution)
         await stop_execution(handle, error, cause)
         await _wait_for_close(handle, 10)
-        return await self.describe(flow, execution)
+        record = await self.describe(flow, execution)
+        memo = await _memo(description)
+        return record | {"RoleArn": str(memo.get("roleArn", incarnation.role_arn))}
 
-    async def _definition(self, flow: str, qualifier: str | None) -> str:
+    async def stop_incarnation(self, record: dict[str, Any]) -> int:
+        """DeleteFlow: stop every running execution of the deleted incarnation (`record` is
+        the flow as it was), as the documentation says they stop. Returns how many."""
+        incarnation = Incarnation.of(record)
+        query = all_of(
+            equals(FLOW_NAME.name, incarnation.flow),
+            equals("WorkflowType", WORKFLOW_NAME),
+            equals("ExecutionStatus", "Running"),
+            incarnation.clause(),
+        )
+        running = [execution async for execution in self.client.list_workflows(query)]
+        cause = f"flow {incarnation.flow} was deleted"
+        slots = asyncio.Semaphore(STOPS_AT_ONCE)
+
+        async def stop_one(execution: WorkflowExecution) -> None:
+            handle = self.client.get_workflow_handle(execution.id, run_id=execution.run_id)
+            async with slots:
+                try:
+                    await stop_execution(handle, FLOW_DELETED, cause)
+                except RPCError as error:
+                    if error.status != RPCStatusCode.NOT_FOUND:
+                        raise
+
+        await asyncio.gather(*(stop_one(execution) for execution in running))
+        return len(running)
+
+    async def _definition(self, flow: str, qualifier: str | None) -> tuple[str, Incarnation]:
         try:
             if not qualifier:
-                return str((await self.store.describe(flow))["Definition"])
+                record = await self.store.describe(flow)
+                return str(record["Definition"]), Incarnation.of(record)
             state = await self.store.state(flow)
         except FlowNotFound:
             raise flow_not_exists(flow) from None
@@ -222,7 +317,7 @@ class ExecutionService:
         version = pick_version(alias) if alias is not None else qualifier
         for published in state.versions:
             if published["Version"] == str(version):
-                return str(published["Definition"])
+                return str(published["Definition"]), Incarnation.of(state.record)
         raise invalid_argument(f"flow {flow} has no version or alias named {qualifier}")
 
     async def _subflows(self, graph: FlowGraph) -> dict[str, Any]:
@@ -241,11 +336,22 @@ class ExecutionService:
             pending |= _referenced(child) - set(found)
         return found
 
-    async def _flow_exists(self, flow: str) -> None:
+    async def _incarnation(self, flow: str) -> Incarnation:
         try:
-            await self.store.describe(flow)
+            return Incarnation.of(await self.store.describe(flow))
         except FlowNotFound:
             raise flow_not_exists(flow) from None
+
+    async def _owned(
+        self, handle: WorkflowHandle[Any, Any], flow: str, execution: str
+    ) -> tuple[WorkflowExecutionDescription, Incarnation]:
+        """The execution's description, when it belongs to the flow's live incarnation;
+        FlowNotExists for a deleted flow, ExecutionNotExists for another incarnation's."""
+        incarnation = await self._incarnation(flow)
+        description = await self._describe(handle, flow, execution)
+        if not incarnation.owns(await _memo(description), description.start_time):
+            raise execution_not_exists(flow, execution)
+        return description, incarnation
 
     async def _describe(
         self, handle: WorkflowHandle[Any, Any], flow: str, execution: str
@@ -254,7 +360,7 @@ class ExecutionService:
             return await handle.describe()
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
-                await self._flow_exists(flow)
+                await self._incarnation(flow)
                 raise execution_not_exists(flow, execution) from None
             raise
 
@@ -266,20 +372,53 @@ class ExecutionService:
         execution: str,
     ) -> dict[str, Any]:
         status = status_of(description.status)
-        run = await _first_input(self.client, handle.id)
         record: dict[str, Any] = {
             "Name": execution,
             "FlowName": flow,
-            "FlowDefinition": run.get("definition", "") if run else "",
-            "Input": json.dumps(run.get("input", {}) if run else {}, ensure_ascii=False),
-            "Output": "",
             "Status": status,
             "StartedTime": _time(description.start_time),
             "StoppedTime": _time(description.close_time) if status != "Running" else "",
         }
+        return record | await self._data(handle, status, await _memo(description))
+
+    async def _data(
+        self, handle: WorkflowHandle[Any, Any], status: str, memo: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The documented data fields of an execution: its pinned definition and input (from
+        its first run's start), its output once it succeeded, and its flow's Environment."""
+        run = await _first_input(self.client, handle.id)
+        data: dict[str, Any] = {
+            "FlowDefinition": run.get("definition", "") if run else "",
+            "Input": json.dumps(run.get("input", {}) if run else {}, ensure_ascii=False),
+            "Output": "",
+            "Environment": memo.get("environment", EMPTY_ENVIRONMENT),
+        }
         if status == "Succeeded":
-            record["Output"] = json.dumps(await handle.result(), ensure_ascii=False)
-        return record
+            data["Output"] = json.dumps(await handle.result(), ensure_ascii=False)
+        return data
+
+
+FLOW_DELETED = "FnF.FlowDeleted"
+"""The Error a running execution stops with when its flow is deleted."""
+STOPS_AT_ONCE = 20
+"""DeleteFlow stops a flow's running executions this many at a time."""
+
+
+def check_mode(incarnation: Incarnation, mode: str | None) -> None:
+    """StartExecution serves Standard flows only, StartSyncExecution Express flows only (FnF's
+    StartExecution and StartSyncExecution pages); the other gets ActionNotSupported, with the
+    message the StartSyncExecution page shows for a Standard flow."""
+    if mode is not None and incarnation.mode != mode:
+        raise ServiceError("ActionNotSupported", f"{incarnation.mode} execution is not supported")
+
+
+async def _memo(source: WorkflowExecution) -> dict[str, Any]:
+    """What the API recorded about the execution's flow at start (empty for older ones)."""
+    try:
+        value = await source.memo_value(EXECUTION_MEMO, default={})
+    except (KeyError, TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 BAD_RUN = (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT)

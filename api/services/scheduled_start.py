@@ -27,6 +27,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from api.services.executions import ExecutionService
     from api.services.failures import ServiceError
+    from api.services.schedule_dst import repeats_fixed_time
 
 SCHEDULED_START_WORKFLOW = "FnFScheduledStart"
 START_ACTIVITY = "StartScheduledExecution"
@@ -35,6 +36,11 @@ EXECUTION_PREFIX = "scheduled-exec-"
 SCHEDULED_START_TIME = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 """Set by the Temporal scheduler on every workflow it starts: the nominal fire time (a manual
 trigger's is the moment of the trigger)."""
+
+SCHEDULE_MEMO_KEY = "fnf-schedule"
+"""The memo key under which the schedule service keeps the FnF fields on the action."""
+DST_REPEAT_PATCH = "fnf-scheduled-start-skips-dst-repeat"
+"""Guards the early return for a repeated wall time, so fires recorded before it replay."""
 
 START_TIMEOUT = timedelta(seconds=30)
 START_DEADLINE = timedelta(minutes=10)
@@ -75,6 +81,8 @@ class FnFScheduledStart:
     async def run(self, fire: ScheduledFire) -> str:
         """Start the flow's execution for this fire; returns the execution's name."""
         fired_at = workflow.info().typed_search_attributes.get(SCHEDULED_START_TIME)
+        if fired_at and self._repeated(fired_at) and workflow.patched(DST_REPEAT_PATCH):
+            return ""
         name = execution_name(fired_at or workflow.now(), workflow.uuid4())
         started: str = await workflow.execute_activity(
             START_ACTIVITY,
@@ -85,6 +93,15 @@ class FnFScheduledStart:
             retry_policy=START_RETRY,
         )
         return started
+
+    @staticmethod
+    def _repeated(fired_at: datetime) -> bool:
+        """A fixed-time expression's fire on the second occurrence of a wall time that a
+        daylight-saving change repeats: Temporal fires it, cronie's rule does not run it
+        (api/services/schedule_dst.py). The expression is the schedule's, from the memo."""
+        record = workflow.memo_value(SCHEDULE_MEMO_KEY, default=None)
+        expression = record.get("CronExpression") if isinstance(record, dict) else None
+        return isinstance(expression, str) and repeats_fixed_time(expression, fired_at)
 
 
 @dataclass
@@ -101,7 +118,9 @@ class ScheduledStartActivities:
         started the execution and it has finished already: that is success.
         """
         try:
-            await self.executions.start(request.flow, request.name, request.payload, None)
+            await self.executions.start(
+                request.flow, request.name, request.payload, None, mode=None
+            )
         except ServiceError as error:
             if error.code == "ExecutionAlreadyExists":
                 return request.name

@@ -37,6 +37,12 @@ rather than handed to Temporal as cron strings, because Temporal reads a 6-field
 `minute ... day-of-week year` (so `0 0/5 * * * *` would silently mean every five hours), refuses
 `?`, and has no day-of-month OR day-of-week rule; when both day fields are restricted, cron fires
 on either, which is two calendars here. Each calendar's comment is the expression as given.
+
+With a zone that has daylight saving, a *fixed-time* expression (neither minute nor hour field
+starting with `*`) follows cronie's rule: a time skipped when clocks go forward fires once at
+the first minute after the gap (extra calendars, see api/services/schedule_dst.py), and a time
+repeated when they go back fires once, on its first occurrence (the action starts no execution
+for the second). Wildcard expressions follow the wall clock, as Temporal evaluates them.
 """
 
 from __future__ import annotations
@@ -73,7 +79,14 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.services.failures import ServiceError, flow_not_exists, invalid_argument
 from api.services.page_tokens import decode_page_token, encode_page_token, fetch_first_page
-from api.services.scheduled_start import FnFScheduledStart, ScheduledFire
+from api.services.schedule_dst import (
+    MACROS,
+    gap_end_calendars,
+    is_fixed_time,
+    split_zone,
+    time_fields,
+)
+from api.services.scheduled_start import SCHEDULE_MEMO_KEY, FnFScheduledStart, ScheduledFire
 from api.store.flows import FlowNotFound, FlowStore
 from api.visibility import schedule_listed, until_visible
 from translator.names import FLOW, SCHEDULE
@@ -81,7 +94,7 @@ from worker.interpreter.events import format_time
 from worker.visibility_query import starts_with
 
 SCHEDULE_ID_PREFIX = "fnf-schedule:"
-MEMO_KEY = "fnf-schedule"
+MEMO_KEY = SCHEDULE_MEMO_KEY
 PAUSED_NOTE = "Disabled through the FnF API (Enable=false)"
 CATCHUP_WINDOW = timedelta(minutes=1)
 DESCRIBE_CONCURRENCY = 16
@@ -368,15 +381,6 @@ def _json_type(value: Any) -> str:
 
 MINIMUM_INTERVAL_SECONDS = 60
 UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
-MACROS = {
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-    "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@hourly": "0 * * * *",
-}
 FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
 BOUNDS = {
     "second": (0, 59),
@@ -386,7 +390,6 @@ BOUNDS = {
     "month": (1, 12),
     "day-of-week": (0, 6),
 }
-ZONE_PREFIX = re.compile(r"(?:CRON_TZ|TZ)=(\S*)\s+(.*)", re.DOTALL)
 EVERY = re.compile(r"@every\s+(\S+)")
 DURATION = re.compile(r"(?:(?:\d+(?:\.\d+)?|\.\d+)[hms])+")
 DURATION_PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)([hms])")
@@ -408,13 +411,10 @@ def schedule_spec(expression: str, now: datetime | None = None) -> ScheduleSpec:
 
 
 def _compile(expression: str, now: datetime) -> ScheduleSpec:
-    text = expression.strip()
-    if not text:
+    if not expression.strip():
         raise CronError("it is empty")
-    zone = None
-    prefixed = ZONE_PREFIX.fullmatch(text)
-    if prefixed:
-        zone, text = prefixed.group(1), prefixed.group(2).strip()
+    zone, text = split_zone(expression)
+    if zone is not None:
         _check_zone(zone)
     if text.startswith("@every"):
         return ScheduleSpec(intervals=[_interval(text, now)], time_zone_name=zone)
@@ -426,7 +426,12 @@ def _compile(expression: str, now: datetime) -> ScheduleSpec:
                 "@monthly or @yearly"
             )
         text = macro
-    return ScheduleSpec(calendars=_calendars(text, expression.strip()), time_zone_name=zone)
+    calendars = _calendars(text, expression.strip())
+    fields = time_fields(text)
+    if zone and fields is not None and is_fixed_time(fields):
+        second = calendars[0].second[0].start
+        calendars += gap_end_calendars(zone, calendars, second, now, expression.strip())
+    return ScheduleSpec(calendars=calendars, time_zone_name=zone)
 
 
 def _check_zone(zone: str) -> None:

@@ -52,6 +52,28 @@ class FlowPage:
     next_token: str | None
 
 
+RECORD_DEFAULTS: dict[str, Any] = {
+    "Description": "",
+    "Type": "FDL",
+    "RoleArn": "",
+    "ExecutionMode": "Standard",
+    "ExternalStorageLocation": "",
+    "ResourceGroupId": "",
+}
+"""Every field the flow actions' response models document (CreateFlow, DescribeFlow,
+UpdateFlow, ListFlows) gets a value, also in records written before the field was kept."""
+
+
+def documented(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with every documented field present; Environment as `{"Variables": []}`
+    when the flow has none, the shape the SDKs' models read."""
+    filled = {**RECORD_DEFAULTS, **record}
+    filled["ExecutionMode"] = filled["ExecutionMode"] or "Standard"
+    if not isinstance(filled.get("Environment"), dict):
+        filled["Environment"] = {"Variables": []}
+    return filled
+
+
 def now_text() -> str:
     return format_time(datetime.now(UTC))
 
@@ -84,7 +106,7 @@ class FlowStore:
         except WorkflowAlreadyStartedError:
             raise FlowExists(fields["Name"]) from None
         await self._until_listed(handle.id, replaced_run=None, deleted=False)
-        return record
+        return documented(record)
 
     async def describe(self, name: str) -> dict[str, Any]:
         """The flow's record, from the memo (and history for long definitions)."""
@@ -94,7 +116,7 @@ class FlowStore:
         record = dict(memo)
         if record.pop("DefinitionInHistory", False):
             record["Definition"] = (await self.state(name)).record["Definition"]
-        return record
+        return documented(record)
 
     async def state(self, name: str) -> FlowState:
         """The whole state (versions and aliases too), from the current run's input."""
@@ -127,13 +149,13 @@ class FlowStore:
             names.add(record.get("Name", ""))
             if record.pop("DefinitionInHistory", False):
                 record["Definition"] = (await self.state(record["Name"])).record["Definition"]
-            flows.append(record)
+            flows.append(documented(record))
         return FlowPage(flows, encode_page_token(iterator.next_page_token))
 
     async def update(self, name: str, changes: dict[str, Any]) -> dict[str, Any]:
         stamped = {**changes, "LastModifiedTime": now_text()}
         record: dict[str, Any] = await self._write(name, "UpdateFlow", stamped)
-        return record
+        return documented(record)
 
     async def delete(self, name: str) -> None:
         await self._write(name, "DeleteFlow")

@@ -192,6 +192,7 @@ def new_pass_flow(call: Sdk, kind: str) -> str:
         Type="FDL",
         Description="",
         Definition="version: v1\ntype: flow\nsteps:\n  - type: pass\n    name: p\n",
+        ExecutionMode="Express",
     )
     return flow
 

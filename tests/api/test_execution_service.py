@@ -52,8 +52,14 @@ async def api(dev_server_address: str) -> AsyncIterator[Api]:
         yield Api(client, store, ExecutionService(client, store, queue))
 
 
-def flow_fields(name: str, definition: str) -> dict[str, str]:
-    return {"Name": name, "Definition": definition, "Description": "", "Type": "FDL"}
+def flow_fields(name: str, definition: str, mode: str = "Standard") -> dict[str, str]:
+    return {
+        "Name": name,
+        "Definition": definition,
+        "Description": "",
+        "Type": "FDL",
+        "ExecutionMode": mode,
+    }
 
 
 async def token_of(api: Api, flow: str, execution: str) -> str:
@@ -185,7 +191,7 @@ async def test_versions_pin_definitions(api: Api) -> None:
 async def test_sync_execution_returns_output_or_error(api: Api) -> None:
     flow = f"s_{uuid.uuid4().hex[:6]}"
     failing = PASS_FLOW.replace("type: pass", "type: fail") + "    error: Bad\n    cause: why\n"
-    await api.store.create(flow_fields(flow, PASS_FLOW))
+    await api.store.create(flow_fields(flow, PASS_FLOW, "Express"))
     done = await api.executions.start_sync(flow, "run", {"x": 1}, None)
     assert (done["Status"], json.loads(done["Output"])) == ("Succeeded", {})
     assert done["Name"].startswith("run:")
@@ -228,7 +234,7 @@ async def test_a_stopped_sync_execution_answers_with_the_stop_error(api: Api) ->
     waiting_flow = (
         "version: v1\ntype: flow\nsteps:\n  - type: wait\n    name: w\n    duration: 3600\n"
     )
-    await api.store.create(flow_fields(flow, waiting_flow))
+    await api.store.create(flow_fields(flow, waiting_flow, "Express"))
     answer = asyncio.create_task(api.executions.start_sync(flow, "held", {}, None))
     for _ in range(100):
         running, _ = await api.executions.list_executions(

@@ -53,10 +53,17 @@ def legacy(api_server: ApiServer) -> Sdk:
     return legacy_sdk(api_server)
 
 
-def _new_flow(call: Sdk, stem: str, definition: str) -> str:
+def _new_flow(call: Sdk, stem: str, definition: str, mode: str = "Standard") -> str:
     """A flow named from `stem` (a generated flow name), unique to this test run."""
     flow = f"{stem[:100]}_{uuid.uuid4().hex[:8]}"
-    call("CreateFlow", Name=flow, Definition=definition, Description="names", Type="FDL")
+    call(
+        "CreateFlow",
+        Name=flow,
+        Definition=definition,
+        Description="names",
+        Type="FDL",
+        ExecutionMode=mode,
+    )
     return flow
 
 
@@ -123,7 +130,7 @@ def test_start_describe_report_history_stop_for_every_name(
 def test_start_sync_execution_names_take_a_uuid_and_can_be_reported_to(tea: Sdk) -> None:
     """StartSyncExecution's `{ExecutionName}:{UUID}`: found by its stem, its callback reported,
     its name returned; a stem that already has a suffix is refused."""
-    flow = _new_flow(tea, "sync", PARK)
+    flow = _new_flow(tea, "sync", PARK, "Express")
     stem = f"7{uuid.uuid4().hex[:10]}"
     answer: dict[str, Any] = {}
     runner = threading.Thread(

@@ -9,27 +9,41 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
+from croniter import croniter  # type: ignore[import-untyped, unused-ignore]
+from google.protobuf.timestamp_pb2 import Timestamp
+from temporalio.api.workflowservice.v1 import ListScheduleMatchingTimesRequest
 from temporalio.client import (
     Client,
+    Schedule,
     ScheduleActionExecutionStartWorkflow,
+    ScheduleActionStartWorkflow,
     ScheduleHandle,
     ScheduleOverlapPolicy,
     ScheduleRange,
+    ScheduleState,
     WorkflowFailureError,
 )
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.worker import Worker
 
 from api.services.executions import ExecutionService
 from api.services.failures import ServiceError
-from api.services.scheduled_start import starter_activities, starter_workflows
-from api.services.schedules import ScheduleService, schedule_id
+from api.services.schedule_dst import repeats_fixed_time, transitions
+from api.services.scheduled_start import (
+    SCHEDULED_START_TIME,
+    ScheduledFire,
+    starter_activities,
+    starter_workflows,
+)
+from api.services.schedules import MEMO_KEY, ScheduleService, schedule_id, schedule_spec
 from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
 from worker.assembly import run_worker
@@ -324,3 +338,274 @@ async def test_fires_start_executions_with_the_current_definition(api: Api) -> N
     assert isinstance(failed.value.cause.cause, ApplicationError)
     assert failed.value.cause.cause.type == "FlowNotExists"
     await api.schedules.delete(flow=flow, name="s")  # a deleted flow's schedule can go too
+
+
+# --- Daylight-saving changes (api/services/schedule_dst.py) ---------------------------------
+
+NEW_YORK = "America/New_York"
+"""2027: clocks go forward on 14 March at 02:00 (EST, UTC-5, to EDT, UTC-4) and back on
+7 November at 02:00 EDT (01:00-01:59 repeats)."""
+
+
+def utc(*fields: int) -> datetime:
+    return datetime(*fields, tzinfo=UTC)
+
+
+async def matching_times(api: Api, schedule: str, start: datetime, end: datetime) -> list[datetime]:
+    """The fire times Temporal computes for a schedule between start and end."""
+    first, last = Timestamp(), Timestamp()
+    first.FromDatetime(start)
+    last.FromDatetime(end)
+    answer = await api.client.workflow_service.list_schedule_matching_times(
+        ListScheduleMatchingTimesRequest(
+            namespace=api.client.namespace, schedule_id=schedule, start_time=first, end_time=last
+        )
+    )
+    return [moment.ToDatetime(tzinfo=UTC) for moment in answer.start_time]
+
+
+async def run_action(api: Api, flow: str, name: str, fired_at: datetime) -> str:
+    """Run the schedule's action as Temporal starts it at a fire: its workflow, argument and
+    memo, with the fire time in TemporalScheduledStartTime. The started execution's name, or
+    "" when the action starts none."""
+    description = await handle_of(api, flow, name).describe()
+    action = description.schedule.action
+    assert isinstance(action, ScheduleActionStartWorkflow)
+    [memo] = await api.client.data_converter.decode([action.memo[MEMO_KEY]], [dict])
+    handle = await api.client.start_workflow(
+        action.workflow,
+        ScheduledFire(flow),
+        id=f"{schedule_id(flow, name)}-probe-{uuid.uuid4().hex[:8]}",
+        task_queue=action.task_queue,
+        memo={MEMO_KEY: memo},
+        search_attributes=TypedSearchAttributes(
+            [SearchAttributePair(SCHEDULED_START_TIME, fired_at)]
+        ),
+    )
+    result: str = await handle.result()
+    return result
+
+
+async def fires(
+    api: Api, flow: str, name: str, start: datetime, end: datetime
+) -> tuple[list[datetime], list[datetime]]:
+    """Temporal's fire times for the schedule, and those at which its action starts an
+    execution (each checked by running the action; the execution is named for its time)."""
+    computed = await matching_times(api, schedule_id(flow, name), start, end)
+    started = []
+    for moment in computed:
+        execution = await run_action(api, flow, name, moment)
+        if execution:
+            assert execution.startswith(f"scheduled-exec-{moment:%Y%m%dT%H%M%S}Z-"), execution
+            started.append(moment)
+    return computed, started
+
+
+EAST_OF_GREENWICH = pytest.mark.xfail(
+    strict=True,
+    reason="Temporal (server 1.32) resolves a repeated wall time east of Greenwich to its "
+    "second occurrence only; see schedule_dst.temporal_fires_first and the README",
+)
+
+DST_CASES = [
+    # The two reported faults: a fixed-time job fires once on the fall-back day (the first
+    # 01:30, EDT), and at the first minute after the spring-forward gap (03:00 EDT).
+    (f"CRON_TZ={NEW_YORK} 30 1 7 11 *", utc(2027, 11, 7), [utc(2027, 11, 7, 5, 30)]),
+    (f"CRON_TZ={NEW_YORK} 30 2 14 3 *", utc(2027, 3, 14), [utc(2027, 3, 14, 7)]),
+    # The edges of the gap and of the repeat: 01:59 EST is before the gap, 02:00 is its first
+    # minute, 03:00 EDT its end (02:00 and 03:00 together fire once, as cron's one job does).
+    (f"TZ={NEW_YORK} 59 1 14 3 *", utc(2027, 3, 14), [utc(2027, 3, 14, 6, 59)]),
+    (f"TZ={NEW_YORK} 0 2 14 3 *", utc(2027, 3, 14), [utc(2027, 3, 14, 7)]),
+    (f"TZ={NEW_YORK} 0 3 14 3 *", utc(2027, 3, 14), [utc(2027, 3, 14, 7)]),
+    (f"TZ={NEW_YORK} 0 2,3 14 3 *", utc(2027, 3, 14), [utc(2027, 3, 14, 7)]),
+    (f"TZ={NEW_YORK} 59 1 7 11 *", utc(2027, 11, 7), [utc(2027, 11, 7, 5, 59)]),
+    (f"TZ={NEW_YORK} 0 2 7 11 *", utc(2027, 11, 7), [utc(2027, 11, 7, 7)]),
+    (f"TZ={NEW_YORK} 0 1,2 7 11 *", utc(2027, 11, 7), [utc(2027, 11, 7, 5), utc(2027, 11, 7, 7)]),
+    # Wildcard jobs (minute or hour starting with *) follow the wall clock: both 01:00-01:59
+    # hours on the fall-back day, nothing for the skipped 02:00-02:59.
+    (
+        f"CRON_TZ={NEW_YORK} */30 1 7 11 *",
+        utc(2027, 11, 7),
+        [
+            utc(2027, 11, 7, 5),
+            utc(2027, 11, 7, 5, 30),
+            utc(2027, 11, 7, 6),
+            utc(2027, 11, 7, 6, 30),
+        ],
+    ),
+    (f"CRON_TZ={NEW_YORK} */30 2 14 3 *", utc(2027, 3, 14), []),
+    # Europe/London, 2027: forward on 28 March at 01:00 GMT (01:00-01:59 skipped), back on
+    # 31 October at 02:00 BST (01:00-01:59 repeats).
+    (
+        "CRON_TZ=Europe/London 30 1 * 3 *",
+        utc(2027, 3, 27),
+        [utc(2027, 3, 27, 1, 30), utc(2027, 3, 28, 1), utc(2027, 3, 29, 0, 30)],
+    ),
+    # Australia/Sydney (southern hemisphere), Alibaba's six fields with `?`: forward on
+    # 3 October 2027 at 02:00 AEST (UTC+10; 02:00-02:59 skipped).
+    (
+        "CRON_TZ=Australia/Sydney 0 30 2 * * ?",
+        utc(2027, 10, 1, 12),
+        [utc(2027, 10, 1, 16, 30), utc(2027, 10, 2, 16), utc(2027, 10, 3, 15, 30)],
+    ),
+    # East of Greenwich, Temporal fires a repeated wall time once, at its second occurrence
+    # (schedule_dst.temporal_fires_first): once, but an hour after cronie's first occurrence.
+    pytest.param(
+        "CRON_TZ=Europe/London 30 1 * 10,11 *",
+        utc(2027, 10, 30),
+        [utc(2027, 10, 30, 0, 30), utc(2027, 10, 31, 0, 30), utc(2027, 11, 1, 1, 30)],
+        marks=EAST_OF_GREENWICH,
+    ),
+    pytest.param(
+        "CRON_TZ=Europe/London */30 1 * 10,11 *",
+        utc(2027, 10, 31),
+        [
+            utc(2027, 10, 31, 0),
+            utc(2027, 10, 31, 0, 30),
+            utc(2027, 10, 31, 1),
+            utc(2027, 10, 31, 1, 30),
+            utc(2027, 11, 1, 1),
+            utc(2027, 11, 1, 1, 30),
+            utc(2027, 11, 2, 1),
+            utc(2027, 11, 2, 1, 30),
+        ],
+        marks=EAST_OF_GREENWICH,
+    ),
+    # Sydney goes back on 4 April 2027 at 03:00 AEDT (UTC+11; 02:00-02:59 repeats).
+    pytest.param(
+        "CRON_TZ=Australia/Sydney 0 30 2 * * ?",
+        utc(2027, 4, 2, 12),
+        [utc(2027, 4, 2, 15, 30), utc(2027, 4, 3, 15, 30), utc(2027, 4, 4, 16, 30)],
+        marks=EAST_OF_GREENWICH,
+    ),
+]
+
+
+@pytest.mark.parametrize(("cron", "start", "expected"), DST_CASES)
+async def test_daylight_saving_changes(
+    api: Api, cron: str, start: datetime, expected: list[datetime]
+) -> None:
+    flow = await new_flow(api)
+    await api.schedules.create(flow=flow, name="s", cron=cron)
+    computed, started = await fires(api, flow, "s", start, start + timedelta(days=3))
+    assert started == expected, (computed, started)
+    await api.schedules.delete(flow=flow, name="s")
+
+
+@pytest.mark.parametrize(
+    ("cron", "start", "expected"),
+    [
+        (
+            "CRON_TZ=Europe/London 30 1 * 10,11 *",
+            utc(2027, 10, 30),
+            [utc(2027, 10, 30, 0, 30), utc(2027, 10, 31, 1, 30), utc(2027, 11, 1, 1, 30)],
+        ),
+        (
+            "CRON_TZ=Australia/Sydney 0 30 2 * * ?",
+            utc(2027, 4, 2, 12),
+            [utc(2027, 4, 2, 15, 30), utc(2027, 4, 3, 16, 30), utc(2027, 4, 4, 16, 30)],
+        ),
+    ],
+)
+async def test_fall_back_east_of_greenwich_fires_once(
+    api: Api, cron: str, start: datetime, expected: list[datetime]
+) -> None:
+    """What a fixed-time expression does on a fall-back day east of Greenwich today: one fire,
+    at the second occurrence, which the action keeps (dropping it would lose the day's fire)."""
+    flow = await new_flow(api)
+    await api.schedules.create(flow=flow, name="s", cron=cron)
+    computed, started = await fires(api, flow, "s", start, start + timedelta(days=3))
+    assert computed == started == expected
+    await api.schedules.delete(flow=flow, name="s")
+
+
+def cronie_model(fields: str, zone: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:
+    """When cronie, run with its clock in `zone`, starts a five-field job between start and
+    end: its main loop (cron.c) minute by minute, on local minutes. Each step compares the local
+    time now with the virtual time it has run jobs up to: one minute on runs everything; a jump
+    of 6 to 180 minutes forward runs the wildcard jobs now and the fixed-time jobs of every
+    skipped minute (now); a step back runs only the wildcard jobs; anything larger is a clock
+    correction. Wildcard: the minute or hour field starts with `*`. The fields are croniter's
+    reading; the day fields are `*`."""
+    minute, hour = fields.split()[:2]
+    wildcard = minute.startswith("*") or hour.startswith("*")
+    minutes, hours = (set(values) for values in croniter.expand(fields)[0][:2])
+    started: set[datetime] = set()
+
+    def local(moment: datetime) -> datetime:
+        return moment.astimezone(zone).replace(tzinfo=None)
+
+    def run(moment: datetime, wall: datetime, wild: bool, fixed: bool) -> None:
+        if (wild if wildcard else fixed) and wall.minute in minutes and wall.hour in hours:
+            started.add(moment)
+
+    moment = start
+    virtual = local(moment)
+    while moment < end:
+        moment += timedelta(minutes=1)
+        running = local(moment)
+        jump = (running - virtual) // timedelta(minutes=1)
+        if jump == 1 or not -180 <= jump <= 180:
+            virtual = running
+            run(moment, running, True, True)
+        elif jump > 5:
+            run(moment, running, True, False)
+            while virtual < running:
+                virtual += timedelta(minutes=1)
+                run(moment, virtual, False, True)
+        elif jump > 0:
+            while virtual < running:
+                virtual += timedelta(minutes=1)
+                run(moment, virtual, True, True)
+        else:
+            run(moment, running, True, False)
+    return sorted(started)
+
+
+MODEL_FIELDS = [
+    f"{minute} {hour} * * *"
+    for minute in ("0", "30", "59", "*/30", "0,15")
+    for hour in ("0", "1", "2", "3", "1-3", "*/2")
+]
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "America/Chicago", "America/Santiago"])
+async def test_agrees_with_a_model_of_cronie(api: Api, zone: str) -> None:
+    """Every fire Temporal computes, kept or dropped by the action's rule, against the cronie
+    model, on both 2027 transition days of the zone (west of Greenwich, where Temporal fires both
+    occurrences of a repeated time; for the east see EAST_OF_GREENWICH)."""
+    flow = await new_flow(api)
+    changes = [instant for instant, _, _ in transitions(zone) if instant.year == 2027]
+    assert len(changes) == 2
+
+    async def check(index: int, fields: str) -> None:
+        name = f"m{index}"
+        cron = f"CRON_TZ={zone} {fields}"
+        await api.client.create_schedule(
+            schedule_id(flow, name),
+            Schedule(
+                action=ScheduleActionStartWorkflow("Unused", id=name, task_queue="unused"),
+                spec=schedule_spec(cron),
+                state=ScheduleState(paused=True),
+            ),
+        )
+        for change in changes:
+            start, end = change - timedelta(hours=5), change + timedelta(hours=5)
+            computed = await matching_times(api, schedule_id(flow, name), start, end)
+            kept = [moment for moment in computed if not repeats_fixed_time(cron, moment)]
+            assert kept == cronie_model(fields, ZoneInfo(zone), start, end), (cron, computed)
+        await api.client.get_schedule_handle(schedule_id(flow, name)).delete()
+
+    await asyncio.gather(*(check(index, fields) for index, fields in enumerate(MODEL_FIELDS)))
+
+
+async def test_only_the_repeat_of_a_named_time_is_dropped(api: Api) -> None:
+    """In the repeated hour the action drops only a time the expression names at its second
+    occurrence: a manual trigger then, or a six-field expression's other seconds, still start."""
+    flow = await new_flow(api)
+    await api.schedules.create(flow=flow, name="s", cron=f"CRON_TZ={NEW_YORK} 15 30 1 7 11 ?")
+    assert await run_action(api, flow, "s", utc(2027, 11, 7, 5, 30, 15))  # first occurrence
+    assert not await run_action(api, flow, "s", utc(2027, 11, 7, 6, 30, 15))  # its repeat
+    assert await run_action(api, flow, "s", utc(2027, 11, 7, 6, 30))  # not a named time
+    assert await run_action(api, flow, "s", utc(2027, 11, 7, 6, 17, 43))  # a trigger
+    await api.schedules.delete(flow=flow, name="s")

@@ -54,7 +54,7 @@ CATCHING_FLOW = (
 )
 
 
-def new_flow(client: AcsClient, definition: str = PASS_FLOW) -> str:
+def new_flow(client: AcsClient, definition: str = PASS_FLOW, mode: str = "Standard") -> str:
     flow = f"f_{uuid.uuid4().hex[:8]}"
     call(
         client,
@@ -63,6 +63,7 @@ def new_flow(client: AcsClient, definition: str = PASS_FLOW) -> str:
         Definition=definition,
         Description="",
         Type="FDL",
+        ExecutionMode=mode,
     )
     return flow
 
@@ -148,7 +149,7 @@ def test_executions_through_the_legacy_sdk(legacy: AcsClient, api_server: ApiSer
     sync = call(
         sync_client,
         StartSyncExecutionRequest.StartSyncExecutionRequest(),
-        FlowName=new_flow(legacy),
+        FlowName=new_flow(legacy, mode="Express"),
         Input="{}",
     )
     sync_request = StartSyncExecutionRequest.StartSyncExecutionRequest()

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributePair, WorkflowIDReusePolicy
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import (
     ApplicationError,
     ChildWorkflowError,
@@ -36,7 +36,7 @@ from worker.interpreter.events import format_time
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 from worker.interpreter.steps.base import StepOutcome, StepRun
 from worker.interpreter.steps.service_params import service_params
-from worker.naming import EXECUTION_NAME, FLOW_NAME, join_workflow_id, workflow_id
+from worker.naming import EXECUTION_NAME, FLOW_ID, FLOW_NAME, join_workflow_id, workflow_id
 
 if TYPE_CHECKING:
     from worker.interpreter.sequence import Interpreter
@@ -160,11 +160,15 @@ def _raise_if_stopped(child_id: str, error: ChildWorkflowError, interpreter: Int
 
 def _inherited_search_attributes(child: FlowRun) -> Any:
     """Children carry the flow and execution name attributes when their parent does (the
-    cluster has them registered)."""
+    cluster has them registered). The parent's FnFFlowId names the parent flow's incarnation,
+    not the child's, so it is not passed on: a child without one belongs to its flow's
+    incarnation by start time (api/services/incarnation.py). Parents started before
+    FnFFlowId existed have none, so their replays issue the same command as before."""
     parent = workflow.info().typed_search_attributes
     if parent.get(FLOW_NAME) is None:
         return None
-    return parent.updated(
+    kept = [pair for pair in parent.search_attributes if pair.key.name != FLOW_ID.name]
+    return TypedSearchAttributes(kept).updated(
         SearchAttributePair(FLOW_NAME, child.flow_name),
         SearchAttributePair(EXECUTION_NAME, child.execution_name),
     )
