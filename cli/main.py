@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import typer
-
 from cli import api, call, flows, run, task, worker
+from cli.errors import FnfApp
 
-app = typer.Typer(
+app = FnfApp(
     name="fnf",
     help="Run Alibaba Cloud Serverless Workflow (FDL) flows on Temporal.",
     no_args_is_help=True,

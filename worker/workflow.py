@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
         StopRequest,
     )
     from worker.interpreter.attempt_reports import AttemptReports
-    from worker.interpreter.budget import check_value
+    from worker.interpreter.budget import RESULT_BOUND_PATCH, check_payload, check_value
     from worker.interpreter.callbacks import Callbacks
     from worker.interpreter.cancellation import PATCH, STOPPED, CancelScope, Reason
     from worker.interpreter.context import ExecutionFacts
@@ -126,6 +126,8 @@ class FnFFlow:
             local = await self._run_root(graph["steps"], interpreter, resumption, run)
             output = _mapped(graph["outputMappings"], resumption.flow_input, local, default=local)
             check_value("ExecutionSucceeded", "", "output", output, self._log.data_limit)
+            if self._log.data_limit <= 0 and workflow.patched(RESULT_BOUND_PATCH):
+                check_payload("ExecutionSucceeded", "", "output", output)
         except StepFailure as failure:
             await self._fail(run, failure)
         except asyncio.CancelledError:

@@ -137,6 +137,24 @@ async def test_bad_output_is_invalid_argument(env: WorkflowEnvironment) -> None:
     assert await handle.result() == {"s": None}
 
 
+@pytest.mark.parametrize("text", ["x" * 33_000, "城" * 11_000])
+async def test_output_over_the_event_quota_is_refused_not_recorded(
+    env: WorkflowEnvironment, text: str
+) -> None:
+    """An Output the task could not record is InvalidArgument to the reporter; the task keeps
+    waiting, takes a fitting report, and no event holds the refused one."""
+    handle = await start(env)
+    token = await submitted_token(env, handle)
+    with pytest.raises(ReportRefused) as refused:
+        await report_task_succeeded(env.client, token, json.dumps({"s": text}, ensure_ascii=False))
+    assert refused.value.code == "InvalidArgument"
+    assert "FNF_EVENT_DATA_LIMIT" in refused.value.message
+    await report_task_succeeded(env.client, token, '{"status": "fits"}')
+    assert await handle.result() == {"s": "fits"}
+    events = await read_history(env.client, handle.id)
+    assert not [e for e in events if e["Type"] == "StepFailed"]
+
+
 RETRIED = """\
 version: v1
 type: flow

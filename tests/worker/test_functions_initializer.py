@@ -22,6 +22,7 @@ import pytest_asyncio
 from tests.worker.conftest import RunFlow
 from translator.resources import parse_resource_arn
 from worker.functions import FunctionError, FunctionRegistry, FunctionRuntime, Invocation
+from worker.functions.errors import MAX_CAUSE_CHARS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "functions"
 EXITED = re.compile(
@@ -351,3 +352,25 @@ async def test_a_flow_succeeds_once_a_retried_initializer_works(
     assert outcome.status == "Succeeded", outcome
     assert outcome.output == {"dsn": "retried", "initializations": 1}
     assert outcome.types("lookup").count("TaskFailed") == 1
+
+
+async def test_a_huge_initializer_message_is_bounded_in_the_error_and_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An initializer that raises with 2.5 MB of message: the call's cause and the worker's
+    log line keep to FnF's 4096 characters, and the error keeps its name."""
+    (tmp_path / "loud.py").write_text(
+        "def init(context):\n    raise ValueError('y' * 2_500_000)\n\n"
+        "def handler(event, context):\n    return {}\n"
+    )
+    spec = {"functions": {"s/loud": {"handler": "loud.py:handler", "initializer": "loud.py:init"}}}
+    functions = FunctionRuntime(FunctionRegistry.from_mapping(spec, tmp_path))
+    try:
+        with caplog.at_level("WARNING", logger="worker.functions"):
+            error = await failure(functions, "s/loud")
+    finally:
+        await functions.aclose()
+    assert error.name == "ValueError"
+    assert len(error.cause) <= MAX_CAUSE_CHARS and error.cause.endswith("...(truncated)")
+    logged = [r.getMessage() for r in caplog.records if "initializer of" in r.getMessage()]
+    assert logged and all(len(line) < MAX_CAUSE_CHARS + 200 for line in logged)

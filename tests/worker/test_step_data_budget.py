@@ -127,7 +127,8 @@ async def test_a_result_over_the_quota_names_its_event_and_field(run_flow: RunFl
         "event TaskSucceeded of step grow: its output is 33011 bytes of JSON, over the "
         "32768-byte limit of one event's data (FNF_EVENT_DATA_LIMIT)"
     )
-    assert outcome.types("grow")[-2:] == ["TaskSucceeded", "StepFailed"]
+    # the activity refuses the output: an attempt that failed, not a TaskSucceeded carrying it
+    assert outcome.types("grow")[-2:] == ["TaskFailed", "StepFailed"]
 
 
 async def test_the_quota_is_inclusive(run_flow: RunFlow) -> None:
@@ -197,6 +198,8 @@ async def test_a_parallel_local_over_the_quota_fails_the_parallel(run_flow: RunF
     (their array) is not, even though no outputMappings carries it further."""
     outcome = await run_flow("quota", {"bytes": 12_000}, text=FAN_OUT, functions=FUNCTIONS)
     assert (outcome.status, outcome.error) == ("Failed", "FnF.RuntimeError")
-    assert (outcome.cause or "").startswith("event StepSucceeded of step fan: its local is 360")
+    assert (outcome.cause or "").startswith("step fan: the step's $local is 360")
+    assert outcome.types("fan")[-1] == "StepFailed"
+    assert "StepSucceeded" not in outcome.types("fan")
     within = await run_flow("quota", {"bytes": 9_000}, text=FAN_OUT, functions=FUNCTIONS)
     assert within.status == "Succeeded", within.cause

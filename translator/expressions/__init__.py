@@ -54,6 +54,7 @@ from translator.expressions.paths import (
     WildcardSegment,
     evaluate_path,
     parse_path,
+    path_notes,
 )
 
 __all__ = [
@@ -99,5 +100,6 @@ __all__ = [
     "number_in",
     "parse_condition",
     "parse_path",
+    "path_notes",
     "truthy",
 ]

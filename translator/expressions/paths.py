@@ -12,6 +12,7 @@ ASCII-only lexer: `parse_path` hands jsonpath_ng such names in bracket form.
 from __future__ import annotations
 
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass
 from typing import Any, Literal, NotRequired, TypeAlias, TypedDict, final
@@ -198,7 +199,9 @@ class _Bracketed:
         return self.origin[column] if 0 <= column < len(self.origin) else self.origin[-1]
 
 
-def _bracket_names(text: str, label: str, offset: int) -> _Bracketed:
+def _bracket_names(
+    text: str, label: str, offset: int, notes: list[str] | None = None
+) -> _Bracketed:
     """Rewrite `.name` as `['name']` wherever a name follows `$`, `@`, `]`, `*` or another name
     and jsonpath_ng could not read it as written (non-ASCII, or one of its keywords).
 
@@ -220,6 +223,8 @@ def _bracket_names(text: str, label: str, offset: int) -> _Bracketed:
         elif char == "." and in_path:
             width = 2 if text.startswith("..", pos) else 1
             end = _shorthand_end(text, pos + width, label, offset)
+            if end > pos + width and notes is not None:
+                notes += _name_notes(label, text[pos + width : end])
             if end > pos + width:
                 _emit(out, origin, text[pos : pos + width], pos)
                 _emit_name(out, origin, text, pos + width, end)
@@ -257,9 +262,15 @@ def _after(char: str, in_path: bool, nesting: list[bool]) -> tuple[bool, str]:
 
 
 def _shorthand_end(text: str, start: int, label: str, offset: int) -> int:
-    """End of the member name at `start` (== start when there is none); refuses `.0`."""
+    """End of the member name at `start` (== start when there is none); refuses `.0x`.
+
+    `.0` (digits only) is outside RFC 9535's shorthand, but releases before it read it as the
+    member named by the number (`$.items.0` is key "0"; `.01` is key "1"), and deployed flows
+    use it: it keeps that reading, and `fnf validate` warns (`path_notes`)."""
     if start < len(text) and "0" <= text[start] <= "9":
         name = text[start : name_end(text, start)]
+        if _digits(name):
+            return start + len(name)
         message = (
             f"invalid JSONPath '{label}': a name after '.' cannot start with a digit"
             f" (write ['{name}'])"
@@ -273,6 +284,51 @@ def _shorthand_end(text: str, start: int, label: str, offset: int) -> int:
     return end
 
 
+def path_notes(text: str) -> list[str]:
+    """What `fnf validate` warns about the shorthand names of a `$...` path that parses but
+    may not read what its author meant: `.0` (outside RFC 9535, kept for earlier flows) and a
+    name that starts or ends with an invisible space (`$.城市　` reads the key "城市　")."""
+    notes: list[str] = []
+    try:
+        _bracket_names(text, _printable(text), 0, notes)
+    except ExpressionError:
+        return []
+    return notes
+
+
+def _name_notes(label: str, name: str) -> list[str]:
+    if _digits(name):
+        key = legacy_member_name(name)
+        return [
+            f"'{label}': '.{name}' is not a JSONPath member name (RFC 9535); it reads the key "
+            f"\"{key}\", as earlier releases did: write ['{key}'] for that key, or [{key}] "
+            f"for an array's element"
+        ]
+    edges = [char for char in (name[0], name[-1]) if _invisible(char)]
+    if not edges:
+        return []
+    codes = ", ".join(sorted({f"U+{ord(char):04X}" for char in edges}))
+    return [
+        f"'{label}': the name '{_printable(name)}' starts or ends with an invisible space "
+        f"({codes}), which is part of the key it reads; write it in brackets if it is meant"
+    ]
+
+
+def _invisible(char: str) -> bool:
+    """Space separators and format characters: U+3000, U+00A0, U+200B, U+FEFF."""
+    return unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cf")
+
+
+def _digits(name: str) -> bool:
+    return bool(name) and all("0" <= char <= "9" for char in name)
+
+
+def legacy_member_name(name: str) -> str:
+    """The key a `.<digits>` shorthand reads: the number's decimal form, as before RFC 9535
+    names (jsonpath_ng read the digits as a number)."""
+    return str(int(name))
+
+
 def _emit(out: list[str], origin: list[int], chunk: str, start: int) -> None:
     out.append(chunk)
     origin.extend(range(start, start + len(chunk)))
@@ -280,6 +336,11 @@ def _emit(out: list[str], origin: list[int], chunk: str, start: int) -> None:
 
 def _emit_name(out: list[str], origin: list[int], text: str, start: int, end: int) -> None:
     name = text[start:end]
+    if _digits(name):
+        key = legacy_member_name(name)
+        out.append("['" + key + "']")
+        origin.extend([start, start, *[start] * len(key), end, end])
+        return
     if not _needs_brackets(name):
         _emit(out, origin, name, start)
         return

@@ -177,6 +177,13 @@ class ChoiceStep(SequentialStep):
     choices: list[ChoiceOption] = Field(default_factory=list)
     default: ChoiceDefault | None = None
 
+    @field_validator("choices", mode="before")
+    @classmethod
+    def _null_is_absent(cls, value: Any) -> Any:
+        """`choices:` with nothing after it (YAML null) is what a generator writes for no
+        choices: the same as leaving `choices` out."""
+        return [] if value is None else value
+
     @model_validator(mode="after")
     def _something_to_choose(self) -> ChoiceStep:
         if not self.choices and self.default is None:

@@ -98,7 +98,12 @@ def _shown(node: dict[str, Any]) -> str:
 
 
 def _mixed(node: dict[str, Any]) -> str | None:
-    op, left, right = node["cmp"], node["left"], node["right"]
+    return comparison_warning(node["cmp"], node["left"], node["right"])
+
+
+def comparison_warning(op: str, left: dict[str, Any], right: dict[str, Any]) -> str | None:
+    """Why the comparison `left op right` (condition operands: a path, a literal or a
+    sub-expression) may surprise its author, or None. JSONPath filters use it too."""
     kinds = (_kind(left), _kind(right))
     shown = f"'{_shown(left)} {op} {_shown(right)}'"
     if None in kinds:

@@ -13,6 +13,7 @@ from translator.errors import Diagnostic, Severity
 from translator.expressions import is_dollar_literal
 from translator.source import Path, SourceMap
 from translator.validation.choices import choice_diagnostics
+from translator.validation.path_lints import path_diagnostics
 from translator.validation.report import diagnostic_at
 from translator.validation.scopes import iter_sequences
 
@@ -25,6 +26,7 @@ def lint_diagnostics(data: dict[str, Any], source_map: SourceMap, strict: bool) 
     for path, key, entry in _mapping_entries(data):
         found += _mapping_lints(path, key, entry, source_map)
     found += choice_diagnostics(data, source_map)
+    found += path_diagnostics(data, source_map)
     for sequence in iter_sequences(data):
         for i, step in enumerate(sequence.steps):
             step_path = (*sequence.path, i)

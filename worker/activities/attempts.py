@@ -30,6 +30,12 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from translator.graph import RetryNode
+from worker.activities.payload_bounds import (
+    LEDGER_RECORDS,
+    bound_ledger_causes,
+    bound_text,
+    output_over,
+)
 from worker.activities.reports import AttemptReporter
 from worker.activities.requests import AttemptRecord, TaskRequest, TaskResult
 from worker.activities.retry import count_retry, next_retry
@@ -43,6 +49,7 @@ class TaskError(Exception):
     """An attempt failed with FnF error `name` (what retry and catch match) and `cause`."""
 
     def __init__(self, name: str, cause: str) -> None:
+        name, cause = bound_text(name), bound_text(cause)
         super().__init__(f"{name}: {cause}")
         self.name = name
         self.cause = cause
@@ -55,6 +62,8 @@ class Ledger:
     attempts: list[AttemptRecord] = field(default_factory=list)
     counters: list[int] = field(default_factory=list)
     current: AttemptRecord | None = None
+    earlier: int = 0
+    """Attempts dropped from the front of `attempts` (LEDGER_RECORDS)."""
 
     @classmethod
     def restore(cls, details: list[Any]) -> Ledger:
@@ -66,10 +75,25 @@ class Ledger:
         return cls(
             attempts=[AttemptRecord(**record) for record in saved.get("attempts", [])],
             counters=list(saved.get("counters", [])),
+            earlier=int(saved.get("earlier", 0)),
         )
 
+    def add(self, record: AttemptRecord) -> None:
+        """Record a finished attempt; only the newest LEDGER_RECORDS are kept."""
+        self.attempts.append(record)
+        dropped = len(self.attempts) - LEDGER_RECORDS
+        if dropped > 0:
+            del self.attempts[:dropped]
+            self.earlier += dropped
+
     def details(self) -> dict[str, Any]:
-        return asdict(self)
+        """The ledger as heartbeat details, its older attempts' causes cut short so that it
+        stays far under Temporal's payload limit however many attempts it holds."""
+        saved = asdict(self)
+        causes = bound_ledger_causes([record.cause for record in self.attempts])
+        for record, cause in zip(saved["attempts"], causes, strict=True):
+            record["cause"] = cause
+        return saved
 
 
 def now_text() -> str:
@@ -86,18 +110,26 @@ async def run_attempt(request: TaskRequest, call: Callable[[], Awaitable[Any]]) 
         started=now_text(), scheduled=format_time(info.current_attempt_scheduled_time)
     )
     ledger.current = record
-    reporter = AttemptReporter.of(request, len(ledger.attempts) + 1)
+    reporter = AttemptReporter.of(request, ledger.earlier + len(ledger.attempts) + 1)
     try:
         async with _heartbeating(ledger, heartbeat_every), reporter.start_reported(record):
             output = await call()
+            _check_output(request, output)
     except TaskError as failure:
         raise await _attempt_failed(request, ledger, record, failure, reporter) from None
     except Exception as unexpected:  # a bug must still end as a catchable FnF error
         bug = TaskError(RUNTIME_ERROR, f"{type(unexpected).__name__}: {unexpected}")
         raise await _attempt_failed(request, ledger, record, bug, reporter) from unexpected
     record.ended = now_text()
-    ledger.attempts.append(record)
-    return TaskResult(output=output, attempts=ledger.attempts)
+    ledger.add(record)
+    return TaskResult(output=output, attempts=ledger.attempts, earlier=ledger.earlier)
+
+
+def _check_output(request: TaskRequest, output: Any) -> None:
+    """Fail the attempt, inside the activity, when its output cannot be carried."""
+    why = output_over(output, request.step, request.output_event, request.output_limit)
+    if why is not None:
+        raise TaskError(RUNTIME_ERROR, why)
 
 
 async def _attempt_failed(
@@ -110,7 +142,7 @@ async def _attempt_failed(
     record.ended = now_text()
     record.error, record.cause = failure.name, failure.cause
     record.timed_out = failure.name == TASK_TIMEOUT
-    ledger.attempts.append(record)
+    ledger.add(record)
     ledger.current = None
     policies: list[RetryNode] = request.retry  # type: ignore[assignment]
     decision = next_retry(policies, ledger.counters, failure.name)

@@ -48,6 +48,11 @@ class TaskRequest:
     report_after: float = 1.0
     """Seconds an attempt runs before its start is reported; a shorter attempt's start comes
     with its end, so that fast calls cost no extra workflow task."""
+    output_limit: int = 0
+    """The per-event quota (bytes of JSON) of the event that will carry the output: the
+    activity fails an attempt whose output is over it (worker/activities/payload_bounds.py)."""
+    output_event: str = "TaskSucceeded"
+    """The event that will carry the output, named in that failure."""
 
 
 @dataclass
@@ -72,6 +77,9 @@ class TaskResult:
 
     output: Any
     attempts: list[AttemptRecord] = field(default_factory=list)
+    earlier: int = 0
+    """Attempts before `attempts`, left out to keep the ledger small (their events were
+    reported as they happened): `attempts[0]` is attempt `earlier + 1`."""
 
 
 @dataclass

@@ -30,9 +30,11 @@ MAX_CAUSE_CHARS = 4096
 
 
 class FunctionError(Exception):
-    """A function call failed with FnF error `name` (what retry/catch match) and `cause`."""
+    """A function call failed with FnF error `name` (what retry/catch match) and `cause`,
+    both cut to FnF's size (`truncate_cause`), whatever the function raised or printed."""
 
     def __init__(self, name: str, cause: str) -> None:
+        name, cause = truncate_cause(name), truncate_cause(cause)
         super().__init__(f"{name}: {cause}")
         self.name = name
         self.cause = cause

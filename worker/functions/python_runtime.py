@@ -468,13 +468,13 @@ class _Instance:
             self.accepting = False
             self._failure = FunctionError(str(message["error"]), str(message["cause"]))
             self._init_failed(self._failure)
-            _log.warning("cannot load %s: %s", self.target.handler, message["cause"])
+            _log.warning("cannot load %s: %s", self.target.handler, self._failure.cause)
         elif op == "initialized":
             self._initialized()
         elif op == "init_error":
             error = FunctionError(str(message["error"]), str(message["cause"]))
             self._init_failed(error)
-            _log.warning("initializer of %s failed: %s", self.target.key, message["cause"])
+            _log.warning("initializer of %s failed: %s", self.target.key, error.cause)
         elif op == "exit":
             self._exit_code = int(message["code"])
 

@@ -44,14 +44,15 @@ class TaskAttempts:
             self._end(record, None)
             self._retry_scheduled()
 
-    def finished(self, attempts: list[AttemptRecord], output: Any) -> None:
-        """The final ledger: every attempt the reports did not bring, the last one's outcome."""
-        for number, record in enumerate(attempts, 1):
+    def finished(self, attempts: list[AttemptRecord], output: Any, earlier: int = 0) -> None:
+        """The final ledger: every attempt the reports did not bring, the last one's outcome.
+        `attempts[0]` is attempt `earlier + 1` (a long ledger drops its oldest attempts)."""
+        for number, record in enumerate(attempts, earlier + 1):
             if number < self.attempt:
                 continue
             self._start(record)
             self._end(record, output)
-            if number < len(attempts):
+            if number < earlier + len(attempts):
                 self._retry_scheduled()
 
     def _start(self, record: AttemptRecord) -> None:

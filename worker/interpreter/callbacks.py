@@ -15,7 +15,9 @@ from temporalio.exceptions import ApplicationError
 
 from worker.callbacks.reports import INVALID_ARGUMENT, TASK_ALREADY_COMPLETED, TaskReport
 from worker.callbacks.tokens import InvalidTaskToken, TaskToken
+from worker.interpreter.budget import LIMIT_SETTING, SAFE_PAYLOAD_BYTES
 from worker.interpreter.context import ExecutionFacts
+from worker.interpreter.data import data_size
 
 MAX_ERROR_CHARS = 128
 MAX_CAUSE_CHARS = 4096
@@ -67,7 +69,7 @@ class Callbacks:
                     TASK_ALREADY_COMPLETED, f"Task {report.token} has already completed."
                 )
             raise _refused(INVALID_ARGUMENT, "no task of this execution has this token")
-        _check_content(report)
+        _check_content(report, facts.step_data_limit)
         return waiting
 
     def deliver(self, report: TaskReport, facts: ExecutionFacts) -> Waiting:
@@ -82,7 +84,10 @@ def parse_output(report: TaskReport) -> dict[str, Any]:
     return value
 
 
-def _check_content(report: TaskReport) -> None:
+def _check_content(report: TaskReport, limit: int) -> None:
+    """A report the task could not record is refused here, before it enters history: an Output
+    over the per-event quota would otherwise fail the step after the report was accepted
+    (FnF limits: "Maximum event data size, per event, 32 KiB")."""
     if report.succeeded:
         try:
             value = json.loads(report.output or "{}")
@@ -90,6 +95,19 @@ def _check_content(report: TaskReport) -> None:
             raise _refused(INVALID_ARGUMENT, f"Output is not valid JSON: {error}") from None
         if not isinstance(value, dict):
             raise _refused(INVALID_ARGUMENT, "Output must be a JSON object")
+        size = data_size(value)
+        if limit > 0 and size > limit:
+            raise _refused(
+                INVALID_ARGUMENT,
+                f"Output is {size} bytes of JSON, over the {limit}-byte limit of one event's "
+                f"data ({LIMIT_SETTING})",
+            )
+        if limit <= 0 and len(report.output) > SAFE_PAYLOAD_BYTES:
+            raise _refused(
+                INVALID_ARGUMENT,
+                f"Output is {len(report.output)} characters, over the {SAFE_PAYLOAD_BYTES}"
+                "-character limit of a task's output",
+            )
         return
     if not 1 <= len(report.error) <= MAX_ERROR_CHARS:
         raise _refused(INVALID_ARGUMENT, f"Error must be 1-{MAX_ERROR_CHARS} characters")

@@ -6,9 +6,11 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from temporalio import workflow
+
 from translator.graph import StepNode
 from worker.interpreter.attempt_reports import AttemptReports
-from worker.interpreter.budget import DataBudget, check_value
+from worker.interpreter.budget import INPUT_BOUND_PATCH, DataBudget, check_payload
 from worker.interpreter.callbacks import Callbacks
 from worker.interpreter.cancellation import CancelScope, Reason
 from worker.interpreter.context import ExecutionFacts, context_object
@@ -66,13 +68,13 @@ class Interpreter:
         try:
             self.log.record("StepEntered", name, {"input": value})
             budget.charge(value)  # before the step runs anything
+            if self.log.data_limit <= 0 and workflow.patched(INPUT_BOUND_PATCH):
+                check_payload("StepEntered", name, "input", value)
             outcome = await EXECUTORS[node["type"]].execute(node, value, run)
             output = step_output(
                 node["outputMappings"], node["type"], value, outcome.local, context
             )
             budget.charge(outcome.local, output)
-            if node["type"] in ("parallel", "foreach"):  # no event carries this local whole
-                check_value("StepSucceeded", name, "local", outcome.local, self.log.data_limit)
             exited = merge(local, output)
             self.log.record("StepExited", name, {"input": value, "local": exited}, entered_id)
         except StepFailure as failure:

@@ -46,6 +46,8 @@ async def call_activity(
 ) -> Any:
     """Run the task's activity; record its attempts; its output, or a StepFailure."""
     request = task_request(node, value, run)
+    request.output_limit = run.interpreter.facts.step_data_limit
+    request.output_event = succeeded
     scheduled = run.record("TaskScheduled", _scheduled_detail(node, value))
     kinds = (succeeded, failed)
     _follow_reports(run, node, value, request, scheduled, kinds)
@@ -66,9 +68,11 @@ async def call_activity(
             run.interpreter.attempt_reports.close(scheduled)
             raise asyncio.CancelledError() from None
         failure = _step_failure(error)
-        record_attempts(run, node, value, scheduled, _attempts_of(error.cause), None, kinds)
+        earlier, attempts = _ledger_of(error.cause)
+        record_attempts(run, node, value, scheduled, attempts, None, kinds, earlier)
         raise failure from None
-    record_attempts(run, node, value, scheduled, result.attempts, result.output, kinds)
+    attempts = result.attempts
+    record_attempts(run, node, value, scheduled, attempts, result.output, kinds, result.earlier)
     return result.output
 
 
@@ -95,14 +99,16 @@ def record_attempts(
     attempts: list[AttemptRecord],
     output: Any = None,
     kinds: tuple[str, str] = ("TaskSucceeded", "TaskFailed"),
+    earlier: int = 0,
 ) -> None:
     """Task events per attempt: those its reports have not already recorded (a run that takes
-    attempt reports), or all of them at once (a run started before reports existed)."""
+    attempt reports), or all of them at once (a run started before reports existed).
+    `attempts[0]` is attempt `earlier + 1`."""
     followed = run.interpreter.attempt_reports.close(scheduled)
     if followed is not None:
-        followed.finished(attempts, output)
+        followed.finished(attempts, output, earlier)
         return
-    _record_all_attempts(run, node, value, scheduled, attempts, output, kinds)
+    _record_all_attempts(run, node, value, scheduled, attempts, output, kinds, earlier)
 
 
 def _follow_reports(
@@ -127,13 +133,14 @@ def _record_all_attempts(
     attempts: list[AttemptRecord],
     output: Any,
     kinds: tuple[str, str],
+    earlier: int,
 ) -> None:
     """Runs started before attempt reports: every attempt from the final ledger. A retry's
     TaskScheduled carries Temporal's time for scheduling it."""
-    for number, attempt in enumerate(attempts):
-        if number > 0:
+    for number, attempt in enumerate(attempts, earlier):
+        if number > earlier:
             detail = _scheduled_detail(node, value)
-            retried_at = attempt.scheduled or attempts[number - 1].ended
+            retried_at = attempt.scheduled or attempts[number - earlier - 1].ended
             scheduled = run.record("TaskScheduled", detail, time=retried_at)
         run.record("TaskStarted", {"attempt": number + 1}, scheduled, time=attempt.started)
         if attempt.error is None:
@@ -158,20 +165,23 @@ def _attempt_bound(node: StepNode) -> timedelta:
 def _step_failure(error: ActivityError) -> StepFailure:
     cause = error.cause
     if isinstance(cause, ApplicationError) and cause.type:
-        attempts = _attempts_of(cause)
-        return StepFailure(cause.type, cause.message, retry_count=max(len(attempts) - 1, 0))
+        earlier, attempts = _ledger_of(cause)
+        retries = earlier + len(attempts) - 1
+        return StepFailure(cause.type, cause.message, retry_count=max(retries, 0))
     return StepFailure(RUNTIME_ERROR, f"the task activity failed: {cause or error}")
 
 
-def _attempts_of(cause: BaseException | None) -> list[AttemptRecord]:
-    """The ledger the activity attached to its final failure (see attempts.py)."""
+def _ledger_of(cause: BaseException | None) -> tuple[int, list[AttemptRecord]]:
+    """The ledger the activity attached to its final failure (see attempts.py): the number of
+    attempts it left out, and the rest."""
     if not isinstance(cause, ApplicationError) or not cause.details:
-        return []
+        return 0, []
     ledger = cause.details[0]
     if not isinstance(ledger, dict):
-        return []
+        return 0, []
     fields = set(asdict(AttemptRecord(started="")))
-    return [
+    earlier = ledger.get("earlier", 0)
+    return earlier if isinstance(earlier, int) else 0, [
         AttemptRecord(**{k: v for k, v in record.items() if k in fields})
         for record in ledger.get("attempts", [])
         if isinstance(record, dict)

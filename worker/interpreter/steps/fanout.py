@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from translator.expressions import evaluate_path
 from translator.graph import StepNode
+from worker.interpreter.budget import check_member_locals
 from worker.interpreter.cancellation import CancelScope
 from worker.interpreter.data import merge
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
@@ -78,7 +79,7 @@ class ParallelStep(InlineStep):
 
         work = [branch(i, s) for i, s in enumerate(node["branches"])]
         locals_ = await run_all(work, inner.scope, inner.cancels_cleanly)
-        return StepOutcome(local=locals_)
+        return _outcome(run, locals_)
 
 
 class ForeachStep(InlineStep):
@@ -109,4 +110,10 @@ class ForeachStep(InlineStep):
 
         work = [iteration(i, item) for i, item in enumerate(items)]
         locals_ = await run_all(work, inner.scope, inner.cancels_cleanly)
-        return StepOutcome(local=locals_)
+        return _outcome(run, locals_)
+
+
+def _outcome(run: StepRun, locals_: list[dict[str, Any]]) -> StepOutcome:
+    """The members' locals as the step's `$local`, within the quota before StepSucceeded."""
+    check_member_locals(run.node["name"], locals_, run.interpreter.log.data_limit)
+    return StepOutcome(local=locals_)

@@ -1,0 +1,77 @@
+"""One error reporting for every `fnf` command: a configuration the user can fix (a function
+registry that cannot be used, an FNF_* setting with a bad value) ends the command with one line
+on stderr and exit code 2, never a traceback. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import typer
+from pydantic import ValidationError
+
+from cli.process import exit_now
+from worker.functions.registry import RegistryError
+
+USAGE_EXIT = 2
+SETTINGS_PREFIX = "FNF_"
+
+
+class FnfApp(typer.Typer):
+    """typer.Typer whose commands end with `user_error`'s line for configuration errors."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as error:
+            message = user_error(error)
+            if message is None:
+                raise
+            sys.stderr.write(f"error: {message}\n")
+            exit_now(USAGE_EXIT)  # a Temporal client may still hold threads (cli/process.py)
+
+
+def user_error(error: BaseException) -> str | None:
+    """The one-line message for a configuration error anywhere in `error` (inside exception
+    groups from task groups, or as the cause of another exception), else None."""
+    for found in _within(error):
+        if isinstance(found, RegistryError):
+            return _one_line(str(found))
+        if isinstance(found, ValidationError) and found.title.endswith("Settings"):
+            return _settings_message(found)
+    return None
+
+
+def _within(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    stack = [error]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if isinstance(current, BaseExceptionGroup):
+            stack += list(current.exceptions)
+        stack += [e for e in (current.__cause__, current.__context__) if e is not None]
+
+
+def _settings_message(error: ValidationError) -> str:
+    """`invalid setting FNF_X='abc': <pydantic's reason>` for each bad value."""
+    parts = []
+    for detail in error.errors(include_url=False):
+        field = str(detail["loc"][0]) if detail["loc"] else "?"
+        name = field if field.startswith(SETTINGS_PREFIX) else SETTINGS_PREFIX + field.upper()
+        value = detail.get("input")
+        shown = f"={value!r}" if isinstance(value, str | int | float) else ""
+        parts.append(f"invalid setting {name}{shown}: {detail['msg']}")
+    return _one_line("; ".join(parts))
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return lines[0] if lines else text
+    return f"{lines[0]} {'; '.join(lines[1:])}"
