@@ -8,7 +8,8 @@ It serves the RPC protocol the official SDKs speak and a JSON form of every acti
 from __future__ import annotations
 
 import asyncio
-from contextlib import AsyncExitStack
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -30,10 +31,14 @@ from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
 from cli.connection import temporal
 from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
+from cli.process import CommandConsole, run_until_stopped
 from worker.assembly import run_worker
 from worker.settings import Settings
 
 DEFAULT_DB = Path(".fnf") / "temporal.db"
+HTTP_GRACE_SECONDS = 3
+"""How long requests in flight (a long-polling MNS receive, StartSyncExecution) may finish
+when the API stops; then uvicorn cancels them."""
 
 
 def api(
@@ -55,12 +60,12 @@ def api(
     if not settings.temporal_address and settings.dev_server_db is None:
         DEFAULT_DB.parent.mkdir(parents=True, exist_ok=True)
         settings = settings.model_copy(update={"dev_server_db": DEFAULT_DB})
-    asyncio.run(serve(settings, host, port, with_worker, Console(stderr=True)))
+    run_until_stopped(serve(settings, host, port, with_worker, CommandConsole(stderr=True)))
 
 
 async def serve(
     settings: Settings, host: str, port: int, with_worker: bool, console: Console
-) -> None:
+) -> int:
     async with temporal(settings, console) as connection, AsyncExitStack() as stack:
         client = connection.client
         store = FlowStore(client, settings.api_task_queue)
@@ -101,11 +106,50 @@ async def serve(
         app.include_router(
             mns_router(temporal_client, keys, settings.allow_unsigned, settings.api_task_queue)
         )
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=HTTP_GRACE_SECONDS,
+        )
+        server = HttpServer(config)
         console.print(
             f"FnF API on http://{host}:{port} (docs at /docs), Temporal {connection.address}"
         )
-        await server.serve()  # until SIGINT/SIGTERM; then the workers and server stop
+        return await server.serve_until_cancelled()  # then the workers and Temporal stop
+
+
+class HttpServer(uvicorn.Server):
+    """uvicorn, stopped like every `fnf` command (cli/process.py) rather than by its own
+    signal handlers: those re-raise the signal after uvicorn's shutdown, and SIGTERM's default
+    action then ended the process before the workers and the embedded dev server were stopped.
+    """
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    async def serve_until_cancelled(self) -> int:
+        """Serve; when cancelled, stop accepting, let requests finish (HTTP_GRACE_SECONDS),
+        then let the cancellation go on. uvicorn's status if it could not start (3: the port
+        is taken)."""
+        serving = asyncio.ensure_future(self._serve_to_status())
+        try:
+            return await asyncio.shield(serving)
+        except asyncio.CancelledError:
+            self.should_exit = True
+            await serving
+            raise
+
+    async def _serve_to_status(self) -> int:
+        """uvicorn ends a failed start with SystemExit, which asyncio would let out of the
+        event loop past the workers' and the dev server's stop: here it is a status."""
+        try:
+            await self.serve()
+        except SystemExit as failed:
+            return failed.code if isinstance(failed.code, int) else 1
+        return 0
 
 
 def with_own_mns(settings: Settings, keys: AccessKeys, host: str, port: int) -> Settings:

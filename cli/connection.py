@@ -6,12 +6,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import typer
 from rich.console import Console
 from temporalio.client import Client
 
-from worker.devserver import DevServer, DevServerOptions
+from cli.process import CommandConsole
+from worker.devserver import DatabaseInUse, DevServer, DevServerOptions
 from worker.executions import ensure_search_attributes
 from worker.settings import Settings
+
+DATABASE_IN_USE_STATUS = 1
+"""Exit status of a command whose dev server database is held by a live server."""
 
 
 @dataclass
@@ -25,7 +30,9 @@ class Connection:
 @asynccontextmanager
 async def temporal(settings: Settings, console: Console) -> AsyncIterator[Connection]:
     """Connect to FNF_TEMPORAL_ADDRESS, or start the embedded dev server for as long as the
-    command runs (its database file, if configured, keeps executions across runs)."""
+    command runs (its database file, if configured, keeps executions across runs). A database
+    file another live server holds ends the command with DATABASE_IN_USE_STATUS and a message
+    naming that server."""
     if settings.temporal_address:
         client = await Client.connect(settings.temporal_address, namespace=settings.namespace)
         registered = await ensure_search_attributes(client, settings.namespace)
@@ -36,8 +43,13 @@ async def temporal(settings: Settings, console: Console) -> AsyncIterator[Connec
         db_file=None if settings.dev_server_db is None else str(settings.dev_server_db),
         ui_port=settings.dev_server_ui_port,
     )
-    with console.status("starting the embedded Temporal dev server"):
-        server = await DevServer.start(options)
+    try:
+        with console.status("starting the embedded Temporal dev server"):
+            server = await DevServer.start(options)
+    except DatabaseInUse as held:  # never a second server on one database file
+        errors = CommandConsole(stderr=True)
+        errors.print(str(held), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(DATABASE_IN_USE_STATUS) from None
     try:
         where = f" (Web UI {server.ui_url})" if server.ui_url else ""
         console.print(f"[dim]embedded Temporal dev server at {server.address}{where}[/dim]")

@@ -16,7 +16,7 @@ from temporalio.exceptions import CancelledError
 
 from cli.connection import temporal
 from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
-from cli.process import exit_now
+from cli.process import CommandConsole, run_until_stopped
 from cli.subflows import collect_subflows
 from translator import compile_file
 from translator.errors import FlowValidationError
@@ -54,7 +54,7 @@ def run(
     Without --address the embedded Temporal dev server is started for the run. Without
     --functions, a functions.yaml beside the flow file is used when there is one.
     """
-    console = Console()
+    console = CommandConsole()
     flow_name, execution_name = _names(name or _flow_name(flow), execution, console)
     graph = _compile(flow, console)
     registry = functions or _beside(flow, "functions.yaml")
@@ -69,11 +69,12 @@ def run(
         flows=collect_subflows(graph, [flow.parent]),  # type: ignore[arg-type]
         **settings.run_options(),
     )
-    succeeded = asyncio.run(_run(settings, execution_run, not no_worker, console))
-    exit_now(0 if succeeded else 1)
+    run_until_stopped(_run(settings, execution_run, not no_worker, console))
 
 
-async def _run(settings: Settings, run: FlowRun, with_worker: bool, console: Console) -> bool:
+async def _run(settings: Settings, run: FlowRun, with_worker: bool, console: Console) -> int:
+    """0 when the execution succeeds, 1 when it fails or is stopped. Stopping `fnf run` (a
+    signal, a closed stdout) stops its worker and embedded server, not a server's execution."""
     async with temporal(settings, console) as connection, AsyncExitStack() as stack:
         if with_worker:
             await run_worker(connection.client, settings, stack)
@@ -84,7 +85,7 @@ async def _run(settings: Settings, run: FlowRun, with_worker: bool, console: Con
             search_attributes=connection.search_attributes,
         )
         console.print(f"execution [bold]{run.execution_name}[/bold] of flow {run.flow_name}")
-        return await follow_execution(connection.client, handle, console)
+        return 0 if await follow_execution(connection.client, handle, console) else 1
 
 
 async def follow_execution(
@@ -93,12 +94,15 @@ async def follow_execution(
     """Print new events until the execution closes, then its result."""
     position: tuple[int, str | None] = (1, None)
     result = asyncio.ensure_future(handle.result())
-    while True:
-        done = result.done()
-        position = await _print_events_since(client, handle.id, position, console)
-        if done:
-            break
-        await asyncio.wait({result}, timeout=POLL_SECONDS)
+    try:
+        while True:
+            done = result.done()
+            position = await _print_events_since(client, handle.id, position, console)
+            if done:
+                break
+            await asyncio.wait({result}, timeout=POLL_SECONDS)
+    finally:
+        result.cancel()  # when stopped (or the output is gone) before the execution closed
     try:
         output = result.result()
     except WorkflowFailureError as failure:

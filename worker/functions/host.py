@@ -14,7 +14,9 @@ The process forks once at start-up, before any user code is imported:
   "Process exited unexpectedly ... (duration: 12ms, maxMemoryUsage: 9.51MB)" using measured
   numbers. It then kills its process group (it leads a session of its own), taking down anything
   the handler started. SIGTERM asks it to kill the instance (the worker's way to stop a timed
-  out, possibly stuck, instance).
+  out, possibly stuck, instance). It also asks the kernel for that SIGTERM when the worker dies
+  (worker/lifetime.py): a worker killed outright leaves no instance behind, even one whose
+  initializer or module import never returns to read the closed request pipe.
 
 Before forking, the host keeps the original stdout for answers and points file descriptor 1 at
 stderr, and the original stdin for requests and points descriptor 0 at /dev/null: prints (even
@@ -36,6 +38,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any, NoReturn
 
+from worker.lifetime import die_with_parent
+
 from . import protocol
 from .errors import FC_UNKNOWN, exception_cause, fc_body
 from .handler_context import (
@@ -55,12 +59,13 @@ _EXIT_INTERNAL_ERROR = 70
 def main(argv: list[str] | None = None) -> NoReturn:
     args = sys.argv[1:] if argv is None else argv
     spec: protocol.HostSpec = json.loads(args[0])
+    worker = os.getppid()
     requests_fd, answers_fd = _claim_protocol_channel()
     child = os.fork()
     if child == 0:
         _run_instance(spec, requests_fd, answers_fd)
     os.close(requests_fd)
-    _supervise(child, answers_fd)
+    _supervise(child, answers_fd, worker)
 
 
 def _claim_protocol_channel() -> tuple[int, int]:
@@ -80,13 +85,15 @@ def _claim_protocol_channel() -> tuple[int, int]:
 # Supervisor
 
 
-def _supervise(child: int, answers_fd: int) -> NoReturn:
+def _supervise(child: int, answers_fd: int, worker: int) -> NoReturn:
     def kill_instance(signum: int, frame: object) -> None:
         with suppress(ProcessLookupError):
             os.kill(child, signal.SIGKILL)
 
     signal.signal(signal.SIGTERM, kill_instance)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a closed terminal is the worker's to handle
+    die_with_parent(worker, signal.SIGTERM)
     try:
         _, status, usage = os.wait4(child, 0)
         code = os.waitstatus_to_exitcode(status)
