@@ -62,7 +62,8 @@ CASES = [
     Case("versions-alias", "versions", {}),
     Case("versions-version-1", "versions", {}, flow="flow-version-1.yaml"),
     Case("timer", "timer", {"key": "value"}),
-    Case("callback", "callback", {}, report='{"status": "ok"}'),
+    Case("callback", "callback", {}, report='{"status": "ok"}', legacy=True),
+    Case("callback-minted-secret", "callback", {}, report='{"status": "ok"}'),
     Case(
         "video-processing",
         "video-processing",

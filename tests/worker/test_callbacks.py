@@ -14,6 +14,7 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import CancelledError
 from temporalio.testing import WorkflowEnvironment
 
+from tests.run_id_secrets import forged_tokens, predicted_secrets
 from tests.worker.conftest import EXAMPLES
 from translator import compile_file, compile_text
 from worker.assembly import Connectors, build_worker
@@ -22,7 +23,7 @@ from worker.callbacks.tokens import TaskToken
 from worker.execution import FlowRun, StopRequest
 from worker.executions import start_execution
 from worker.functions import FunctionRegistry, FunctionRuntime
-from worker.history import read_history
+from worker.history import read_history, read_history_page
 
 QUEUE = f"callbacks-{uuid.uuid4().hex[:6]}"
 
@@ -278,3 +279,92 @@ async def test_stop_records_error_and_cause(env: WorkflowEnvironment) -> None:
         "error": "Abandoned",
         "cause": "the user stopped it",
     }
+
+
+PARALLEL_CALLBACKS = """\
+version: v1
+type: flow
+steps:
+  - type: parallel
+    name: both
+    branches:
+      - steps:
+          - type: task
+            name: left
+            resourceArn: acs:fc:::services/fnf-demo/functions/echo
+            pattern: waitForCallback
+            inputMappings: [{target: taskToken, source: $context.task.token}]
+      - steps:
+          - type: task
+            name: right
+            resourceArn: acs:fc:::services/fnf-demo/functions/echo
+            pattern: waitForCallback
+            inputMappings: [{target: taskToken, source: $context.task.token}]
+"""
+
+
+async def submitted_tokens(
+    env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any], count: int
+) -> list[str]:
+    """The tokens of the first `count` TaskSubmitted events, once there are that many."""
+    tokens: list[str] = []
+    for _ in range(200):
+        events = await read_history(env.client, handle.id)
+        tokens = [
+            json.loads(e["EventDetail"])["output"]["taskToken"]
+            for e in events
+            if e["Type"] == "TaskSubmitted"
+        ]
+        if len(tokens) >= count:
+            return tokens[:count]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{len(tokens)} of {count} TaskSubmitted events")
+
+
+async def assert_unforgeable(env: WorkflowEnvironment, handle: Any, token: str) -> None:
+    """What GetExecutionHistory reveals (its NextToken is `<EventId>:<run id>`) predicts no
+    secret: every token built from the run's `workflow.random()` draws is refused."""
+    run_id = (await read_history_page(env.client, handle.id, 1, 1)).run_id
+    real = TaskToken.decode(token)
+    assert real.secret not in predicted_secrets(run_id, 64)
+    for forged in forged_tokens(real, run_id):
+        with pytest.raises(ReportRefused) as refused:
+            await report_task_succeeded(env.client, forged, {"status": "forged"})
+        assert refused.value.code == "InvalidArgument"
+
+
+async def test_a_token_predicted_from_the_run_id_is_refused(env: WorkflowEnvironment) -> None:
+    handle = await start(env)
+    token = await submitted_token(env, handle)
+    await assert_unforgeable(env, handle, token)
+    await report_task_succeeded(env.client, token, {"status": "real"})
+    assert await handle.result() == {"s": "real"}
+    events = await read_history(env.client, handle.id)
+    assert [e["Type"] for e in events].count("TaskSucceeded") == 1
+
+
+async def test_a_retried_attempts_token_is_not_predicted_either(env: WorkflowEnvironment) -> None:
+    handle = await start(env, dict(compile_text(RETRIED)))
+    first = await submitted_token(env, handle)
+    await assert_unforgeable(env, handle, first)
+    await report_task_failed(env.client, first, "NotYet", "ask again")
+    second = (await submitted_tokens(env, handle, 2))[1]
+    await assert_unforgeable(env, handle, second)
+    await report_task_succeeded(env.client, second, {"status": "second"})
+    assert await handle.result() == {"status": "second"}
+
+
+async def test_parallel_tasks_get_distinct_unpredicted_tokens(env: WorkflowEnvironment) -> None:
+    """Two branches mint at once: each keeps its own step's event id and secret."""
+    handle = await start(env, dict(compile_text(PARALLEL_CALLBACKS)))
+    tokens = await submitted_tokens(env, handle, 2)
+    decoded = [TaskToken.decode(token) for token in tokens]
+    assert len({t.secret for t in decoded}) == 2
+    events = await read_history(env.client, handle.id)
+    entered = {e["StepName"]: e["EventId"] for e in events if e["Type"] == "StepEntered"}
+    assert {t.step_event_id for t in decoded} == {entered["left"], entered["right"]}
+    for token in tokens:
+        await assert_unforgeable(env, handle, token)
+    for token in tokens:
+        await report_task_succeeded(env.client, token, {"ok": True})
+    await handle.result()

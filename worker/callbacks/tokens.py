@@ -5,10 +5,13 @@ tokens have (`v1#WaitForCallbackWorkflow#69f71f89-…#2#S1dx…=`). Flow and exe
 workflow to report to, and are parsed with the one name grammar (translator/names.py), so every
 execution the product can start (a UUID-named one, StartSyncExecution's `name:<uuid>`) can be
 reported to; `#` occurs in no name, so the five fields split unambiguously. `secret` is 128
-random bits drawn by the workflow (`workflow.random()`, so replay draws the same ones) and kept
-only in its state and history. The workflow's Update validator accepts a report only when the
-secret matches a task it is waiting on, which makes a token verifiable by the one party that
-must check it, without a key shared between processes.
+random bits from the operating system's random source, minted per attempt by a local activity
+(worker/activities/task_secrets.py, so replay reads the same ones back from history) and kept
+only in the workflow's state and history; nothing a client sees predicts it. (Runs started
+before that drew it from `workflow.random()`, whose seed is derived from the run id.) The
+workflow's Update validator accepts a report only when the secret matches a task it is waiting
+on, which makes a token verifiable by the one party that must check it, without a key shared
+between processes.
 """
 
 from __future__ import annotations

@@ -2,17 +2,24 @@
 
 The Update validator calls `check` (it must not change state) so that a bad report is refused
 synchronously and never enters history; the handler then calls `deliver`.
+
+Each token's secret is minted outside workflow code (worker/activities/task_secrets.py) since
+SECRET_PATCH; runs started before it keep drawing from `workflow.random()`, so that their
+parked tasks keep the tokens already handed out and their histories replay.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
+from worker.activities.task_secrets import MINT_TASK_SECRET
 from worker.callbacks.reports import INVALID_ARGUMENT, TASK_ALREADY_COMPLETED, TaskReport
 from worker.callbacks.tokens import InvalidTaskToken, TaskToken
 from worker.interpreter.budget import LIMIT_SETTING, SAFE_PAYLOAD_BYTES
@@ -23,6 +30,11 @@ MAX_ERROR_CHARS = 128
 MAX_CAUSE_CHARS = 4096
 REMEMBERED_TOKENS = 5000
 """Closed tokens remembered (across continue-as-new) to answer TaskAlreadyCompleted."""
+
+SECRET_PATCH = "task-token-secret-from-os-random"
+"""The patch of runs whose token secrets come from MintTaskSecret, not `workflow.random()`
+(which clients could recompute from the run id)."""
+MINT_TIMEOUT = timedelta(seconds=10)
 
 
 @dataclass
@@ -39,9 +51,23 @@ class Callbacks:
     waiting: dict[str, Waiting] = field(default_factory=dict)
     closed: list[str] = field(default_factory=list)
 
-    def issue(self, facts: ExecutionFacts, step_event_id: int) -> Waiting:
-        """A fresh token for one attempt, accepting reports from now on."""
-        secret = f"{workflow.random().getrandbits(128):032x}"
+    async def mint(self) -> str:
+        """A fresh secret for one attempt's token. Runs before SECRET_PATCH draw it from
+        `workflow.random()` without yielding, so their command sequence is unchanged."""
+        if not workflow.patched(SECRET_PATCH):
+            return f"{workflow.random().getrandbits(128):032x}"
+        try:
+            secret: str = await workflow.execute_local_activity(
+                MINT_TASK_SECRET, result_type=str, start_to_close_timeout=MINT_TIMEOUT
+            )
+        except ActivityError as error:
+            if is_cancelled_exception(error):  # stopped meanwhile: no task was issued
+                raise asyncio.CancelledError() from None
+            raise
+        return secret
+
+    def issue(self, facts: ExecutionFacts, step_event_id: int, secret: str) -> Waiting:
+        """A token with a minted secret for one attempt, accepting reports from now on."""
         token = TaskToken(facts.flow_name, facts.execution_name, step_event_id, secret)
         waiting = Waiting(token)
         self.waiting[secret] = waiting

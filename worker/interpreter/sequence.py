@@ -53,8 +53,10 @@ class Interpreter:
     ) -> tuple[dict[str, Any], int | None]:
         """One step: returns the container's new local and where the sequence continues."""
         name = node["name"]
+        # Minted before the step's event id is taken: minting may yield to sibling branches.
+        secret = await self.callbacks.mint() if waits_for_callback(node) else None
         entered_id = self.log.next_id()
-        waiting = self.callbacks.issue(self.facts, entered_id) if waits_for_callback(node) else None
+        waiting = None if secret is None else self.callbacks.issue(self.facts, entered_id, secret)
         token = None if waiting is None else waiting.token.encode()
         context = context_object(self.facts, name, entered_id, token)
         value = step_input(node["inputMappings"], container_input, local, context)

@@ -40,7 +40,8 @@ class CallbackTask:
                 counters = count_retry(counters, decision, len(policies))
                 retries += 1
                 await workflow.sleep(decision.delay_seconds)
-                waiting = callbacks.issue(run.interpreter.facts, run.entered_id)
+                secret = await callbacks.mint()
+                waiting = callbacks.issue(run.interpreter.facts, run.entered_id, secret)
                 value = run.remap(waiting.token.encode())
                 continue
             except BaseException:  # cancelled with its branch: no report can land any more

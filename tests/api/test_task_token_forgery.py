@@ -1,0 +1,44 @@
+"""A task token computed from everything the API reveals is refused (DESIGN 8).
+
+The attacker holds only what any client sees: the flow and execution names it chose, the step's
+EventId from GetExecutionHistory, and the run id in that call's NextToken
+(`<EventId>:<run id>`). From the run id it recomputes what `workflow.random()` draws in the
+run (tests/run_id_secrets.py) and reports with each guess; the execution refuses them all, then
+takes the real token. tests/replay/test_token_secrets.py shows the same guess reproducing a
+token handed out before secrets were minted from the OS random source.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from tests.api.conftest import EXAMPLES, ApiServer
+from tests.api.test_every_action_both_sdks import refused, tea_sdk, token_of, wait_for
+from tests.run_id_secrets import forged_tokens
+from worker.callbacks.tokens import TaskToken
+
+
+def test_a_token_forged_from_the_run_id_in_next_token_is_refused(api_server: ApiServer) -> None:
+    call = tea_sdk(api_server)
+    flow = f"forge_{uuid.uuid4().hex[:8]}"
+    definition = (EXAMPLES / "callback" / "flow.yaml").read_text()
+    call("CreateFlow", Name=flow, Definition=definition, Description="d", Type="FDL")
+    call("StartExecution", FlowName=flow, ExecutionName="victim", Input="{}")
+    real = token_of(call, flow, "victim")
+
+    page = call("GetExecutionHistory", FlowName=flow, ExecutionName="victim", Limit=1)
+    run_id = page["NextToken"].split(":", 1)[1]
+    entered = wait_for(
+        lambda: call("GetExecutionHistory", FlowName=flow, ExecutionName="victim"),
+        lambda body: any(e["Type"] == "TaskSubmitted" for e in body["Events"]),
+    )["Events"]
+    step_event_id = next(e["EventId"] for e in entered if e["Type"] == "StepEntered")
+    guess = TaskToken(flow, "victim", step_event_id, "0" * 32)
+    for forged in forged_tokens(guess, run_id):
+        answer = refused(lambda t=forged: call("ReportTaskSucceeded", TaskToken=t, Output="{}"))
+        assert (answer.code, answer.status) == ("InvalidArgument", 400)
+
+    assert call("ReportTaskSucceeded", TaskToken=real, Output='{"status": "real"}')["EventId"]
+    done = call("DescribeExecution", FlowName=flow, ExecutionName="victim", WaitTimeSeconds=10)
+    assert (done["Status"], json.loads(done["Output"])) == ("Succeeded", {"s": "real"})
