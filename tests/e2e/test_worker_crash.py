@@ -23,6 +23,7 @@ import pytest
 from temporalio.client import Client
 
 from translator import compile_text
+from worker.activities.attempts import RESTART_REASON
 from worker.callbacks.client import report_task_succeeded
 from worker.execution import FlowRun
 from worker.executions import start_execution
@@ -114,14 +115,21 @@ async def wait_until(check: Any, timeout: float = 30.0) -> None:
         await asyncio.sleep(0.1)
 
 
-async def start_flow(address: str, queue: str, flow_input: dict[str, Any]) -> Any:
+async def start_flow(
+    address: str,
+    queue: str,
+    flow_input: dict[str, Any],
+    flow: str = FLOW,
+    report_after: float = 0.2,
+) -> Any:
     client = await Client.connect(address)
     run = FlowRun(
-        dict(compile_text(FLOW)),
+        dict(compile_text(flow)),
         flow_input,
         "crash",
         f"exec-{uuid.uuid4()}",
         heartbeat_timeout=2.0,
+        attempt_report_after=report_after,
     )
     return client, await start_execution(client, queue, run, search_attributes=False)
 
@@ -166,7 +174,7 @@ async def test_worker_killed_during_a_task(
     )
 
     async def second_running() -> bool:
-        return "second start" in marks(marks_file)
+        return "second start" in marks(marks_file) and await task_started(client, handle, "second")
 
     await wait_until(second_running)
     first.kill()
@@ -178,7 +186,88 @@ async def test_worker_killed_during_a_task(
     assert seen.count("third start") == 1, seen
     events = await read_history(client, handle.id)
     second = [e["Type"] for e in events if e["StepName"] == "second"]
-    assert second == ["StepEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "StepExited"]
+    assert second == [
+        "StepEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskStarted",  # the call cut off by the crash ran again: both starts are shown
+        "TaskSucceeded",
+        "StepExited",
+    ]
+
+
+async def task_started(client: Client, handle: Any, step: str) -> bool:
+    events = await read_history(client, handle.id)
+    return any(e["Type"] == "TaskStarted" and e["StepName"] == step for e in events)
+
+
+RESTARTED = """\
+version: v1
+type: flow
+steps:
+  - type: task
+    name: work
+    resourceArn: acs:fc:::services/demo/functions/mark
+    inputMappings:
+      - {target: marks, source: $input.marks}
+      - {target: keys, source: $input.keys}
+      - {target: step, source: work}
+      - {target: seconds, source: $input.work}
+    outputMappings: [{target: result, source: $local.work}]
+"""
+
+
+@pytest.mark.parametrize(
+    "report_after",
+    [0.2, 60.0],
+    ids=["first-start-reported-live", "both-starts-from-the-ledger"],
+)
+async def test_a_call_run_twice_across_a_crash_shows_both_starts(
+    dev_server_address: str, workers: Any, tmp_path: Path, report_after: float
+) -> None:
+    """Temporal runs the attempt cut off by the SIGKILL again on another worker after the
+    heartbeat timeout: the history shows both starts of the one FDL attempt, the second with
+    its reason, and the function saw one idempotency key (its request id) both times."""
+    marks_file, keys_file = tmp_path / "marks", tmp_path / "keys"
+    first = workers()
+    flow_input = {"marks": str(marks_file), "keys": str(keys_file), "work": 3}
+    client, handle = await start_flow(
+        dev_server_address, workers.queue, flow_input, RESTARTED, report_after
+    )
+
+    async def working() -> bool:
+        if "work start" not in marks(marks_file):
+            return False
+        return report_after > 1 or await task_started(client, handle, "work")
+
+    await wait_until(working)
+    await asyncio.sleep(0.5)  # the attempt's first heartbeat, its ledger, has reached Temporal
+    first.kill()
+    workers()
+    assert await asyncio.wait_for(handle.result(), 60) == {"result": "done"}
+    assert marks(marks_file).count("work start") == 2
+    assert marks(marks_file).count("work end") == 1
+    keys = marks(keys_file)
+    assert len(keys) == 2 and keys[0] == keys[1], keys
+    assert keys[0].endswith("-1"), keys  # FDL attempt 1, started twice
+    events = await read_history(client, handle.id)
+    assert [e["EventId"] for e in events] == list(range(1, len(events) + 1))
+    work = [e for e in events if e["StepName"] == "work"]
+    assert [e["Type"] for e in work] == [
+        "StepEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskStarted",
+        "TaskSucceeded",
+        "StepExited",
+    ]
+    scheduled = work[1]["EventId"]
+    assert [e["ScheduleEventId"] for e in work[2:5]] == [scheduled] * 3
+    assert [json.loads(e["EventDetail"]) for e in work[2:4]] == [
+        {"attempt": 1},
+        {"attempt": 1, "restart": 1, "reason": RESTART_REASON},
+    ]
+    assert work[2]["Time"] <= work[3]["Time"] <= work[4]["Time"]
 
 
 CALLBACK = """\

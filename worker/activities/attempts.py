@@ -15,6 +15,15 @@ attempt. So each attempt:
    TaskFailed and the retry's TaskScheduled enter the FnF history when they happen;
 5. returns (or fails with) the whole ledger, from which the workflow records whatever the
    reports did not already bring.
+
+An attempt whose start is in the ledger but which never ended (its worker was SIGKILLed, or
+its outcome never reached a Temporal server that was restarted) is run again by Temporal: the
+same FDL attempt, started once more. Delivery to a function is therefore at least once, as on
+FC itself (asynchronous invocations and retried synchronous ones). Each such restart is shown:
+the new start carries `restart` and a `reason`, and the workflow records a second TaskStarted
+for the attempt (worker/interpreter/attempt_reports.py). The function sees the same
+`context.request_id` on every start of one FDL attempt (`attempt_request_id`), its key to
+de-duplicate by.
 """
 
 from __future__ import annotations
@@ -44,6 +53,24 @@ from worker.interpreter.failures import RUNTIME_ERROR, TASK_TIMEOUT
 
 DEFAULT_HEARTBEAT_EVERY = 10.0
 
+RESTARTS_KEPT = 5
+"""Start times of an attempt's interrupted starts kept in the ledger; older ones are counted."""
+
+RESTART_REASON = (
+    "the previous start of this attempt never ended: its worker was lost or its outcome "
+    "never reached Temporal (heartbeat timeout)"
+)
+"""Temporal re-runs an attempt only when its outcome never arrived: its worker stopped
+heartbeating, or the attempt outlived its start-to-close bound (activity_call.py)."""
+
+
+def attempt_request_id(number: int) -> str:
+    """The FC request id of FDL attempt `number` of the running task activity: the run, the
+    activity and the FDL attempt, so that it stays the same when Temporal runs the attempt
+    again after a crash (the function's idempotency key) and differs for each FDL retry."""
+    info = activity.info()
+    return f"{info.workflow_run_id}-{info.activity_id}-{number}"
+
 
 class TaskError(Exception):
     """An attempt failed with FnF error `name` (what retry and catch match) and `cause`."""
@@ -67,16 +94,35 @@ class Ledger:
 
     @classmethod
     def restore(cls, details: list[Any]) -> Ledger:
-        """The previous attempt's ledger. An attempt that never ended (its worker died) is
-        dropped: it is run again rather than counted as an FDL failure."""
+        """The previous attempt's ledger. An attempt that never ended (its worker died) stays
+        `current`: it is run again as the same FDL attempt (`begin`), not counted as an FDL
+        failure."""
         if not details or not isinstance(details[0], dict):
             return cls()
         saved = details[0]
+        current = saved.get("current")
         return cls(
             attempts=[AttemptRecord(**record) for record in saved.get("attempts", [])],
             counters=list(saved.get("counters", [])),
+            current=AttemptRecord(**current) if isinstance(current, dict) else None,
             earlier=int(saved.get("earlier", 0)),
         )
+
+    @property
+    def number(self) -> int:
+        """The FDL attempt now running (from 1): one more than the attempts that ended."""
+        return self.earlier + len(self.attempts) + 1
+
+    def begin(self, record: AttemptRecord) -> None:
+        """`record` starts the current FDL attempt, or starts it again when an earlier start
+        of it never ended."""
+        interrupted = self.current
+        if interrupted is not None and not interrupted.ended:
+            record.restart = interrupted.restart + 1
+            starts = [*interrupted.restarted, interrupted.started]
+            record.restarted = starts[-RESTARTS_KEPT:]
+            record.reason = RESTART_REASON
+        self.current = record
 
     def add(self, record: AttemptRecord) -> None:
         """Record a finished attempt; only the newest LEDGER_RECORDS are kept."""
@@ -100,8 +146,9 @@ def now_text() -> str:
     return format_time(datetime.now(UTC))
 
 
-async def run_attempt(request: TaskRequest, call: Callable[[], Awaitable[Any]]) -> TaskResult:
-    """Run one Temporal attempt of an FDL task under the ledger protocol above."""
+async def run_attempt(request: TaskRequest, call: Callable[[int], Awaitable[Any]]) -> TaskResult:
+    """Run one Temporal attempt of an FDL task under the ledger protocol above. `call` gets
+    the FDL attempt's number (from 1), the same on every start of that attempt."""
     info = activity.info()
     ledger = Ledger.restore(list(info.heartbeat_details))
     timeout = info.heartbeat_timeout
@@ -109,11 +156,12 @@ async def run_attempt(request: TaskRequest, call: Callable[[], Awaitable[Any]]) 
     record = AttemptRecord(
         started=now_text(), scheduled=format_time(info.current_attempt_scheduled_time)
     )
-    ledger.current = record
-    reporter = AttemptReporter.of(request, ledger.earlier + len(ledger.attempts) + 1)
+    ledger.begin(record)
+    number = ledger.number
+    reporter = AttemptReporter.of(request, number)
     try:
         async with _heartbeating(ledger, heartbeat_every), reporter.start_reported(record):
-            output = await call()
+            output = await call(number)
             _check_output(request, output)
     except TaskError as failure:
         raise await _attempt_failed(request, ledger, record, failure, reporter) from None

@@ -8,7 +8,7 @@ from typing import Any
 from temporalio import activity
 
 from translator.resources import Resource
-from worker.activities.attempts import TaskError, run_attempt
+from worker.activities.attempts import TaskError, attempt_request_id, run_attempt
 from worker.activities.requests import INVOKE_ACTION, INVOKE_FUNCTION, TaskRequest, TaskResult
 from worker.functions import FunctionError, FunctionRuntime, Invocation
 from worker.interpreter.failures import INVALID_LOCAL
@@ -23,22 +23,26 @@ class FunctionActivities:
     @activity.defn(name=INVOKE_FUNCTION)
     async def invoke_function(self, request: TaskRequest) -> TaskResult:
         """FC InvokeFunction: the event is the step's mapped input (DESIGN 11)."""
-        return await run_attempt(request, lambda: self._call(request, request.payload))
+        return await run_attempt(
+            request, lambda number: self._call(request, request.payload, number)
+        )
 
     @activity.defn(name=INVOKE_ACTION)
     async def invoke_action(self, request: TaskRequest) -> TaskResult:
         """An `action:` API: its request parameters are the serviceParams, else the input."""
         parameters = request.payload if request.params is None else request.params
-        return await run_attempt(request, lambda: self._call(request, parameters))
+        return await run_attempt(request, lambda number: self._call(request, parameters, number))
 
-    async def _call(self, request: TaskRequest, event: Any) -> dict[str, Any]:
-        info = activity.info()
+    async def _call(self, request: TaskRequest, event: Any, attempt: int) -> dict[str, Any]:
+        """Call FDL attempt `attempt`. Its request id is the function's idempotency key: a
+        crash can make Temporal start the attempt again (at least once, as FC's own
+        delivery), and the function then sees the same `context.request_id`."""
         invocation = Invocation(
-            request_id=f"{info.workflow_run_id}-{info.activity_id}-{info.attempt}",
+            request_id=attempt_request_id(attempt),
             flow=request.flow,
             execution=request.execution,
             step=request.step,
-            attempt=info.attempt,
+            attempt=attempt,
             timeout=request.timeout_seconds,
         )
         resource: Resource = request.resource  # type: ignore[assignment]

@@ -31,7 +31,7 @@ class MessageActivities:
                 delay_seconds=_optional_int(params, "DelaySeconds"),
             )
 
-        return await run_attempt(request, lambda: _bounded(request, send()))
+        return await run_attempt(request, lambda _: _bounded(request, send()))
 
     @activity.defn(name=PUBLISH_MESSAGE)
     async def publish_message(self, request: TaskRequest) -> TaskResult:
@@ -45,7 +45,7 @@ class MessageActivities:
                 attributes=params.get("MessageAttributes"),
             )
 
-        return await run_attempt(request, lambda: _bounded(request, publish()))
+        return await run_attempt(request, lambda _: _bounded(request, publish()))
 
     def _mns(self) -> MnsClient:
         if self.client is None:

@@ -61,6 +61,10 @@ class AttemptRecord:
 
     `scheduled` is Temporal's time for the attempt (a retry's is the failure plus its backoff),
     `started` and `ended` the worker's clock around the call.
+
+    `restart` counts the earlier starts of this same FDL attempt that never ended (their worker
+    was lost, or their outcome never reached Temporal), so Temporal ran it again:
+    `restarted` holds those starts' times (the newest RESTARTS_KEPT) and `reason` says why.
     """
 
     started: str
@@ -69,6 +73,9 @@ class AttemptRecord:
     error: str | None = None
     cause: str | None = None
     timed_out: bool = False
+    restart: int = 0
+    restarted: list[str] = field(default_factory=list)
+    reason: str | None = None
 
 
 @dataclass

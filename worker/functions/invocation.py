@@ -14,9 +14,11 @@ def _new_request_id() -> str:
 class Invocation:
     """Who is calling and for how long they will wait.
 
-    `request_id` becomes the handler's `context.request_id` and the `x-fc-request-id` header, so
-    use something that identifies the attempt (an activity id plus attempt number, for example)
-    to make function logs traceable to history events.
+    `request_id` becomes the handler's `context.request_id` and the `x-fc-request-id` header.
+    Task activities use one per FDL attempt (run, activity and FDL attempt number), kept when
+    a crash makes Temporal start the attempt again: delivery is at least once, and the request
+    id is the function's key to de-duplicate by (worker/activities/attempts.py). `attempt` is
+    that FDL attempt's number (the `x-fnf-attempt` header).
 
     `timeout` is the task step's `timeoutSeconds` for this attempt, if it has one. A call always
     ends at the function's own registry timeout (`FC.Unknown`, "Function timed out"); when

@@ -7,6 +7,10 @@ arrive in any order, and a report may be lost, so each task keeps where its reco
 (the open attempt's number and whether its TaskStarted is written): a report is taken only for
 the open attempt of a task still waiting on its activity, and the ledger adds only what is
 missing.
+
+An attempt that Temporal started again after a crash (worker/activities/attempts.py) gets one
+TaskStarted per start, the later ones with `restart` and `reason` in their detail, so that the
+history shows every call a function received, not a clean single run.
 """
 
 from __future__ import annotations
@@ -14,17 +18,42 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from temporalio import workflow
+
 from translator.graph import StepNode
 from worker.activities.requests import AttemptRecord, AttemptReport, TaskRequest
 
 if TYPE_CHECKING:
     from worker.interpreter.steps.base import StepRun
 
+RESTARTS_SHOWN = "task-restarts-shown"
+"""Patch id: runs that record a TaskStarted for each restart of an attempt."""
+
+
+def record_starts(
+    run: StepRun, number: int, scheduled: int, record: AttemptRecord, written: int = 0
+) -> int:
+    """TaskStarted for each start of attempt `number` that `record` knows of, from the
+    `written`-th on; how many starts are written afterwards. A restart's detail says which
+    start it is and why the previous one was run again."""
+    known = [*record.restarted, record.started]
+    first_known = record.restart + 1 - len(known)
+    for index in range(written, record.restart + 1):
+        detail: dict[str, Any] = {"attempt": number}
+        if index:
+            if not workflow.patched(RESTARTS_SHOWN):
+                break
+            detail |= {"restart": index, "reason": record.reason}
+        run.record("TaskStarted", detail, scheduled, known[max(index - first_known, 0)])
+        written = index + 1
+    return written
+
 
 @dataclass
 class TaskAttempts:
     """One task call in flight. `scheduled` is the EventId of the open attempt's TaskScheduled,
-    `attempt` the open attempt's number (from 1), `started` whether its TaskStarted is written.
+    `attempt` the open attempt's number (from 1), `started` how many of its TaskStarted are
+    written (more than one when Temporal started it again after a crash).
     `kinds` names the success and failure events (a callback task's submit differs)."""
 
     run: StepRun
@@ -33,7 +62,8 @@ class TaskAttempts:
     kinds: tuple[str, str]
     scheduled: int
     attempt: int = 1
-    started: bool = False
+    started: int = 0
+    """TaskStarted events written for the open attempt: one per start (restarts included)."""
 
     def reported(self, number: int, record: AttemptRecord) -> None:
         """A signalled report: the open attempt started, or failed with a retry to come."""
@@ -56,10 +86,7 @@ class TaskAttempts:
                 self._retry_scheduled()
 
     def _start(self, record: AttemptRecord) -> None:
-        if not self.started:
-            attempt = {"attempt": self.attempt}
-            self.run.record("TaskStarted", attempt, self.scheduled, record.started)
-            self.started = True
+        self.started = record_starts(self.run, self.attempt, self.scheduled, record, self.started)
 
     def _end(self, record: AttemptRecord, output: Any) -> None:
         if record.error is None:
@@ -76,7 +103,7 @@ class TaskAttempts:
         detail = {"resourceArn": self.node["resource"]["arn"], "input": self.value}
         self.scheduled = self.run.record("TaskScheduled", detail)
         self.attempt += 1
-        self.started = False
+        self.started = 0
 
 
 @dataclass

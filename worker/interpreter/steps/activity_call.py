@@ -19,7 +19,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_
 
 from translator.graph import StepNode
 from worker.activities.requests import ACTIVITY_FOR_KIND, AttemptRecord, TaskRequest, TaskResult
-from worker.interpreter.attempt_reports import TaskAttempts
+from worker.interpreter.attempt_reports import TaskAttempts, record_starts
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 from worker.interpreter.steps.base import StepRun
 from worker.interpreter.steps.service_params import service_params
@@ -142,7 +142,7 @@ def _record_all_attempts(
             detail = _scheduled_detail(node, value)
             retried_at = attempt.scheduled or attempts[number - earlier - 1].ended
             scheduled = run.record("TaskScheduled", detail, time=retried_at)
-        run.record("TaskStarted", {"attempt": number + 1}, scheduled, time=attempt.started)
+        record_starts(run, number + 1, scheduled, attempt)
         if attempt.error is None:
             run.record(kinds[0], {"output": output}, scheduled, time=attempt.ended)
         else:

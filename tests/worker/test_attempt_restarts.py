@@ -1,0 +1,61 @@
+"""The ledger's side of at-least-once: an attempt whose start never ended is the same FDL
+attempt started again (worker/activities/attempts.py), never a retry of its own."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from worker.activities.attempts import RESTART_REASON, RESTARTS_KEPT, Ledger
+from worker.activities.requests import AttemptRecord
+
+
+def started_again(ledger: Ledger, at: str) -> Ledger:
+    """The ledger the next Temporal attempt restores after this one's worker died."""
+    ledger.begin(AttemptRecord(started=at))
+    return Ledger.restore([ledger.details()])
+
+
+def test_an_interrupted_start_is_the_same_attempt_started_again() -> None:
+    ledger = started_again(Ledger(), "t0")
+    record = AttemptRecord(started="t1")
+    ledger.begin(record)
+    assert ledger.number == 1
+    assert (record.restart, record.restarted, record.reason) == (1, ["t0"], RESTART_REASON)
+
+
+def test_every_restart_counts_and_the_newest_start_times_are_kept() -> None:
+    ledger = Ledger()
+    times = [f"t{n}" for n in range(RESTARTS_KEPT + 3)]
+    for at in times:
+        ledger = started_again(ledger, at)
+    record = AttemptRecord(started="last")
+    ledger.begin(record)
+    assert record.restart == len(times)
+    assert record.restarted == times[-RESTARTS_KEPT:]
+    assert ledger.number == 1
+
+
+def test_an_attempt_that_ended_is_not_restarted_and_the_retry_is_a_new_attempt() -> None:
+    ledger = started_again(Ledger(), "t0")
+    record = AttemptRecord(started="t1")
+    ledger.begin(record)
+    record.ended, record.error = "t2", "Flaky"
+    ledger.add(record)
+    ledger.current = None
+    retried = Ledger.restore([ledger.details()])
+    retry = AttemptRecord(started="t3")
+    retried.begin(retry)
+    assert retried.number == 2
+    assert (retry.restart, retry.restarted, retry.reason) == (0, [], None)
+
+
+def test_a_ledger_saved_before_restarts_existed_restores() -> None:
+    """A ledger an older worker left behind: no restart fields on its records."""
+    old = {"started": "t0", "scheduled": "", "ended": "", "error": None, "cause": None}
+    old["timed_out"] = False
+    saved = {"attempts": [], "counters": [], "current": old, "earlier": 0}
+    ledger = Ledger.restore([saved])
+    record = AttemptRecord(started="t1")
+    ledger.begin(record)
+    assert record.restart == 1 and record.restarted == ["t0"]
+    assert asdict(ledger)["current"]["restart"] == 1
