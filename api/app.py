@@ -40,6 +40,7 @@ from api.protocol.errors import (
     invalid_argument,
 )
 from api.protocol.json_form import read_json_params
+from api.protocol.nonces import NonceLedger
 from api.protocol.responses import new_request_id
 from api.protocol.rpc import read_rpc_params
 from api.requests import REQUEST_MODELS, parse_request
@@ -55,12 +56,17 @@ ContextProvider = Callable[[], Awaitable[ApiContext]]
 
 
 def create_app(
-    context: ContextProvider, access_keys: AccessKeys, *, allow_unsigned: bool = False
+    context: ContextProvider,
+    access_keys: AccessKeys,
+    *,
+    allow_unsigned: bool = False,
+    nonce_ledger: NonceLedger | None = None,
 ) -> FastAPI:
     """`context` gives the services (connected lazily, so the app starts without Temporal).
 
     Every request passes the authentication policy before routing: unsigned calls are
-    accepted only with `allow_unsigned` (FNF_ALLOW_UNSIGNED=true)."""
+    accepted only with `allow_unsigned` (FNF_ALLOW_UNSIGNED=true); signature nonces are
+    recorded in `nonce_ledger` (`fnf api`: Temporal), or only in memory without one."""
     app = FastAPIOffline(
         title="fnf-temporal API",
         description="Alibaba Cloud Serverless Workflow (FnF 2019-03-15) actions on Temporal.",
@@ -68,7 +74,8 @@ def create_app(
         static_url=DOCS_ASSETS,  # under /docs/: public, like the page (api.auth_policy)
     )
     # The last added runs first: targets are made origin-form before the policy reads paths.
-    app.add_middleware(AuthPolicyMiddleware, AuthPolicy(access_keys, allow_unsigned))
+    policy = AuthPolicy(access_keys, allow_unsigned, ledger=nonce_ledger)
+    app.add_middleware(AuthPolicyMiddleware, policy)
     app.add_middleware(AbsoluteFormMiddleware)  # the legacy SDK through HTTP_PROXY
 
     @app.api_route("/", methods=["GET", "POST"], include_in_schema=False)

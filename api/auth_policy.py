@@ -10,10 +10,13 @@ conscious, tested decision. Each request is checked by the scheme its path speak
                          JSON form `/actions/<Action>`, curl, `fnf call`, any future route
     PUBLIC_PATHS, /docs/ nothing: the API's description (/docs, /openapi.json) holds no data
 
-All three share one AccessKey table and the FnF schemes share one nonce cache. Errors are the
-scheme's own: FnF's JSON body and codes (MissingRequiredHeader, InvalidAccessKeyID,
-RequestTimeTooSkewed, SignatureNotMatch, SignatureNonceUsed) or MNS's XML. Everything is
-accepted unsigned only when FNF_ALLOW_UNSIGNED is true.
+All three share one AccessKey table and the FnF schemes share one nonce cache, backed (in
+`fnf api`) by a durable nonce ledger that every API process shares and that outlives restarts
+(`api.store.nonces`), so a captured request is refused by any process for its whole window.
+Errors are the scheme's own: FnF's JSON body and codes (MissingRequiredHeader,
+InvalidAccessKeyID, RequestTimeTooSkewed, SignatureNotMatch, SignatureNonceUsed, and
+ServiceUnavailable when the ledger cannot be reached) or MNS's XML. Everything is accepted
+unsigned only when FNF_ALLOW_UNSIGNED is true.
 
 Checking the signature needs the body, so the policy reads it (capped: a stranger cannot make
 the facade buffer more than one request's limit) and hands the same bytes on to the route.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Final
 
@@ -34,9 +38,15 @@ from api.mns.auth import MnsAuthenticator, canonical_resource
 from api.mns.wire import MnsApiError
 from api.mns.wire import error_response as mns_error_response
 from api.protocol.access_keys import AccessKeys
-from api.protocol.errors import FnFError, entity_too_large, invalid_argument
+from api.protocol.errors import (
+    FnFError,
+    entity_too_large,
+    invalid_argument,
+    service_unavailable,
+    signature_nonce_used,
+)
 from api.protocol.header_signature import HeaderSignatureChecker
-from api.protocol.nonces import NonceCache
+from api.protocol.nonces import NonceCache, NonceLedger, NonceLedgerUnavailable, UsedNonce
 from api.protocol.responses import error_response, host_id, new_request_id
 from api.protocol.rpc import DEFAULT_MAX_REQUEST_BYTES, read_rpc_params
 from api.protocol.signature import SignatureChecker
@@ -97,11 +107,13 @@ class BodyTooLarge(Exception):
 @dataclass
 class AuthPolicy:
     """The facade's keys, the opt-out and the nonces both FnF schemes share; `verify` raises
-    the scheme's own error (FnFError or MnsApiError)."""
+    the scheme's own error (FnFError or MnsApiError). Without a `ledger` nonces are
+    remembered by this process only (tests of the policy itself)."""
 
     keys: AccessKeys
     allow_unsigned: bool = False
     nonces: NonceCache = field(default_factory=NonceCache)
+    ledger: NonceLedger | None = None
 
     def __post_init__(self) -> None:
         self.rpc = SignatureChecker(self.keys, nonces=self.nonces)
@@ -109,14 +121,32 @@ class AuthPolicy:
         self.mns = MnsAuthenticator(self.keys)
 
     async def verify(self, scheme: Scheme, request: Request, body: bytes) -> None:
+        used: UsedNonce | None = None
         if scheme is Scheme.RPC:
-            self.rpc.verify(await read_rpc_params(request), request.method)
+            used = self.rpc.accept(await read_rpc_params(request), request.method)
         elif scheme is Scheme.MNS:
             headers = dict(request.headers.items())
             self.mns.verify(request.method, headers, _resource(request.scope), body)
         elif scheme is Scheme.HEADERS:
             headers = dict(request.headers.items())
-            self.headers.verify(request.method, _resource(request.scope), headers, body)
+            used = self.headers.accept(request.method, _resource(request.scope), headers, body)
+        if used is not None:
+            await self._record(used)
+
+    async def _record(self, used: UsedNonce) -> None:
+        """The durable check, after the in-memory cache accepted the nonce: only the ledger
+        knows what other processes, or this one before a restart, have seen."""
+        if self.ledger is None:
+            return
+        try:
+            fresh = await self.ledger.record(used, datetime.now(UTC))
+        except NonceLedgerUnavailable as error:
+            self.nonces.forget(used.access_key_id, used.nonce)  # not served: may come again
+            logger.warning("signature nonce not recorded: %s", error)
+            unreachable = "the signature nonce store (Temporal) is unreachable"
+            raise service_unavailable(unreachable) from None
+        if not fresh:
+            raise signature_nonce_used(used.nonce)
 
 
 class AuthPolicyMiddleware:

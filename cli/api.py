@@ -29,6 +29,7 @@ from api.services.scheduled_start import starter_activities, starter_workflows
 from api.services.schedules import ScheduleService
 from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
+from api.store.nonces import TemporalNonceLedger
 from cli.connection import temporal
 from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
 from cli.process import CommandConsole, run_until_stopped
@@ -95,7 +96,12 @@ async def serve(
         async def provide() -> ApiContext:
             return context
 
-        app = create_app(provide, keys, allow_unsigned=settings.allow_unsigned)
+        app = create_app(
+            provide,
+            keys,
+            allow_unsigned=settings.allow_unsigned,
+            nonce_ledger=TemporalNonceLedger(client),
+        )
         if warning := startup_warning(keys, settings.allow_unsigned, host):
             console.print(f"[yellow]warning:[/] {warning}")
 

@@ -39,6 +39,8 @@ class Code(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "UnsupportedMediaType"
     RESOURCE_THROTTLED = "ResourceThrottled"
     INTERNAL_SERVER_ERROR = "InternalServerError"
+    # Not in FnF's table: Alibaba Cloud's common server error for a temporary failure.
+    SERVICE_UNAVAILABLE = "ServiceUnavailable"
     # Not in FnF's table: the Alibaba API gateway's code for a replayed SignatureNonce.
     SIGNATURE_NONCE_USED = "SignatureNonceUsed"
     # Action-specific.
@@ -70,6 +72,7 @@ STATUS_BY_CODE: Final[dict[str, int]] = {
     Code.UNSUPPORTED_MEDIA_TYPE: 415,
     Code.RESOURCE_THROTTLED: 429,
     Code.INTERNAL_SERVER_ERROR: 500,
+    Code.SERVICE_UNAVAILABLE: 503,
     Code.SIGNATURE_NONCE_USED: 400,
     Code.FLOW_NOT_EXISTS: 404,
     Code.FLOW_ALREADY_EXISTS: 409,
@@ -210,6 +213,15 @@ def resource_throttled() -> FnFError:
 
 def internal_server_error() -> FnFError:
     return FnFError(Code.INTERNAL_SERVER_ERROR, "An internal error has occurred. Please retry.")
+
+
+def service_unavailable(what: str) -> FnFError:
+    """Alibaba Cloud's common answer for a temporary server failure (503, "Server errors"
+    table of the Alibaba Cloud API docs); `what` says which part is unreachable."""
+    return FnFError(
+        Code.SERVICE_UNAVAILABLE,
+        f"The request has failed due to a temporary failure of the server: {what}",
+    )
 
 
 def flow_not_exists(flow: str) -> FnFError:

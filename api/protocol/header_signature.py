@@ -42,7 +42,7 @@ from api.protocol.errors import (
     signature_nonce_used,
     signature_not_match,
 )
-from api.protocol.nonces import NonceCache
+from api.protocol.nonces import NonceCache, UsedNonce
 from api.protocol.signature import DEFAULT_MAX_SKEW, TIMESTAMP_FORMAT, parse_timestamp
 
 ALGORITHM: Final = "FNF-HMAC-SHA256"
@@ -173,6 +173,20 @@ class HeaderSignatureChecker:
         ):
             raise signature_nonce_used(claimed.nonce)
         return claimed.access_key_id
+
+    def accept(
+        self,
+        method: str,
+        resource: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        now: datetime | None = None,
+    ) -> UsedNonce:
+        """`verify`, then the nonce the request used, for the durable record."""
+        access_key_id = self.verify(method, resource, headers, body, now)
+        claimed = read_credentials(headers)
+        expires = parse_timestamp(claimed.timestamp) + self.max_skew
+        return UsedNonce(access_key_id, claimed.nonce, expires)
 
 
 __all__ = [

@@ -5,20 +5,44 @@ clock; within that window the only thing that tells a replay from the original i
 SignatureNonce both SDKs put in every request. A nonce therefore has to be remembered until
 its request's Timestamp falls out of the window, and no longer.
 
-The cache lives in memory and is bounded: past `max_entries` the oldest nonces are dropped
-first, which trades replay protection for memory only under a flood of distinct requests.
-With several facade replicas a replay may reach a replica that has not seen the nonce; this
-is an accepted limit of an in-memory cache.
+Two layers remember it. `NonceCache` is this process's memory: bounded (past `max_entries`
+the oldest nonces are dropped first) and lost on restart, it is the fast first check that
+refuses a replay to the same process without a round trip. A `NonceLedger` is the durable
+record shared by every API process and kept across restarts (`api.store.nonces` keeps it in
+Temporal, DESIGN 1); the authentication policy asks it about every nonce the cache has not
+seen, and only its answer accepts a request.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Final, Protocol
 
 DEFAULT_MAX_ENTRIES: Final = 100_000
+
+
+@dataclass(frozen=True)
+class UsedNonce:
+    """A nonce of a request whose signature was good, and when its Timestamp leaves the
+    window (after which the timestamp check refuses the request anyway)."""
+
+    access_key_id: str
+    nonce: str
+    expires: datetime
+
+
+class NonceLedgerUnavailable(Exception):
+    """The durable record could not be reached, so whether a nonce is fresh is unknown."""
+
+
+class NonceLedger(Protocol):
+    async def record(self, used: UsedNonce, now: datetime) -> bool:
+        """Record the nonce until it expires; False when it was recorded already.
+        Raises NonceLedgerUnavailable when the answer cannot be known."""
+        ...
 
 
 class NonceCache:
@@ -42,6 +66,12 @@ class NonceCache:
             while len(self._expiry) > self._max_entries:
                 self._expiry.popitem(last=False)
             return True
+
+    def forget(self, access_key_id: str, nonce: str) -> None:
+        """Drop a nonce whose request was not served after all (its durable record failed),
+        so that the client may send it once more."""
+        with self._lock:
+            self._expiry.pop((access_key_id, nonce), None)
 
     def __len__(self) -> int:
         return len(self._expiry)

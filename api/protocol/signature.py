@@ -42,7 +42,7 @@ from api.protocol.errors import (
     signature_nonce_used,
     signature_not_match,
 )
-from api.protocol.nonces import NonceCache
+from api.protocol.nonces import NonceCache, UsedNonce
 from api.protocol.rpc import RpcCall
 
 DEFAULT_MAX_SKEW: Final = timedelta(minutes=15)
@@ -193,6 +193,15 @@ class SignatureChecker:
             nonces=self.nonces,
             allow_unsigned=self.allow_unsigned,
         )
+
+    def accept(self, call: RpcCall, method: str, now: datetime | None = None) -> UsedNonce | None:
+        """`verify`, then the nonce the request used, for the durable record (None unsigned)."""
+        now = datetime.now(UTC) if now is None else now
+        access_key_id = self.verify(call, method, now)
+        if access_key_id is None:
+            return None
+        timestamp = parse_timestamp(call.signed["Timestamp"])
+        return UsedNonce(access_key_id, call.signed["SignatureNonce"], timestamp + self.max_skew)
 
 
 __all__ = [
