@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.service import RetryConfig
+from temporalio.service import RetryConfig, RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from api.mns import mns_activities, mns_workflows
@@ -73,12 +73,17 @@ async def test_refusals_that_persist_answer_too_many_requests(client: Client) ->
         for i in range(SENDS)
     ]
     try:
-        done, _ = await asyncio.wait(sends, timeout=20, return_when=asyncio.FIRST_EXCEPTION)
-        refused = [send.exception() for send in done]
-        assert refused and all(isinstance(error, MnsApiError) for error in refused), refused
-        error = refused[0]
-        assert isinstance(error, MnsApiError)
-        assert (error.status, error.code) == (429, "TooManyRequests")
+        done, _ = await asyncio.wait(sends, timeout=20)
+        errors = [send.exception() for send in done]
+        # The in-flight limit never reaches the caller as Temporal's error; the server may
+        # abort an admitted Update of a workflow no worker runs, which is not this rule.
+        assert not any(
+            isinstance(error, RPCError) and error.status == RPCStatusCode.RESOURCE_EXHAUSTED
+            for error in errors
+        ), errors
+        throttled = [error for error in errors if isinstance(error, MnsApiError)]
+        assert throttled, errors
+        assert all((e.status, e.code) == (429, "TooManyRequests") for e in throttled), throttled
     finally:
         for send in sends:
             send.cancel()
