@@ -20,6 +20,7 @@ from cli.process import CommandConsole, run_until_stopped
 from cli.subflows import collect_subflows
 from translator import compile_file
 from translator.errors import FlowValidationError
+from translator.json_values import JsonValueError, parse_json_value
 from translator.names import EXECUTION, FLOW, WORD, InvalidName
 from worker.assembly import run_worker
 from worker.execution import FlowRun
@@ -177,9 +178,9 @@ def _parse_input(text: str, console: Console) -> dict[str, Any]:
             console.print(f"[red]cannot read {source}: {error.strerror or error}[/red]")
             raise typer.Exit(2) from None
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        console.print(f"[red]{source} is not JSON: {error}[/red]")
+        value = parse_json_value(text, source)
+    except JsonValueError as error:
+        console.print(f"[red]{error}[/red]", markup=True, highlight=False)
         raise typer.Exit(2) from None
     if not isinstance(value, dict):
         console.print(f"[red]{source} must be a JSON object[/red]")

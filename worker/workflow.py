@@ -32,7 +32,12 @@ with workflow.unsafe.imports_passed_through():
     from worker.interpreter.callbacks import Callbacks
     from worker.interpreter.cancellation import PATCH, STOPPED, CancelScope, Reason
     from worker.interpreter.context import ExecutionFacts
-    from worker.interpreter.failures import StepFailure
+    from worker.interpreter.failures import (
+        UNEXPECTED_ERROR_PATCH,
+        StepFailure,
+        is_unexpected,
+        unexpected_failure,
+    )
     from worker.interpreter.sequence import Interpreter
     from worker.interpreter.terminal import ExecutionLog
 
@@ -132,6 +137,11 @@ class FnFFlow:
             await self._fail(run, failure)
         except asyncio.CancelledError:
             await self._stopped(run)
+        except Exception as error:
+            # Outside any step (the flow's mappings, the output's checks): as in run_step.
+            if not is_unexpected(error) or not workflow.patched(UNEXPECTED_ERROR_PATCH):
+                raise
+            await self._fail(run, unexpected_failure("", error))
         await self._close(run, TaskReport(run.callback_token, True, json.dumps(output)))
         self._log.record("ExecutionSucceeded", detail={"output": output}, checked=False)
         return output

@@ -45,6 +45,7 @@ from api.mns.queue_entity import (
     queue_workflow_id,
 )
 from api.mns.registry import Registry
+from api.mns.wire import MnsApiError
 
 ClientProvider = Callable[[], Awaitable[Client]]
 Disconnected = Callable[[], Awaitable[bool]]
@@ -67,6 +68,33 @@ ANSWER_BY_UPDATE: Final = frozenset(
 
 UPDATE_ATTEMPTS: Final = 20
 """An Update may land on a run that is just continuing as new; it is sent again."""
+
+
+THROTTLE_SECONDS: Final = 5.0
+"""How long an Update refused for the queue workflow's in-flight limit (Temporal admits 10
+Updates at once per workflow, `history.maxInFlightUpdates`) is sent again before the caller
+hears MNS's throttling error: MNS itself holds a throttled request up to 5 seconds before it
+answers 429 TooManyRequests (MNS throttling policy)."""
+
+
+class _Backoff:
+    """Waits that double from 20 ms up to 1 s, within `budget` seconds in all; past it, MNS's
+    429 TooManyRequests."""
+
+    def __init__(self, budget: float) -> None:
+        self._deadline = time.monotonic() + budget
+        self._delay = 0.02
+
+    async def wait(self, queue: str) -> None:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise MnsApiError(
+                429,
+                "TooManyRequests",
+                f"The request is denied for too many requests in flight on queue {queue}.",
+            )
+        await asyncio.sleep(min(self._delay, left))
+        self._delay = min(self._delay * 2, 1.0)
 
 
 OPEN: Final = QueryRejectCondition.NOT_OPEN
@@ -100,8 +128,10 @@ class QueueService:
         poll_interval: float = POLL_INTERVAL,
         registry: Registry | None = None,
         visibility_timeout: int = QueueAttributes.visibility_timeout,
+        throttle_seconds: float = THROTTLE_SECONDS,
     ) -> None:
         self._client = client
+        self._throttle_seconds = throttle_seconds
         self._task_queue = task_queue
         self._registry = registry if registry is not None else Registry(client, task_queue)
         self._visibility_timeout = visibility_timeout
@@ -274,15 +304,21 @@ class QueueService:
         """Send an Update; start the queue first if it has no running workflow (auto-create)."""
         client = await self._client()
         handle = client.get_workflow_handle_for(FnFMnsQueue.run, queue_workflow_id(queue))
-        for attempt in range(UPDATE_ATTEMPTS):
+        throttle = _Backoff(self._throttle_seconds)
+        attempt = 0
+        while attempt < UPDATE_ATTEMPTS:
             try:
                 return await send(handle)
             except RPCError as error:
+                if error.status == RPCStatusCode.RESOURCE_EXHAUSTED:
+                    await throttle.wait(queue)
+                    continue
                 if error.status != RPCStatusCode.NOT_FOUND:
                     raise
             if attempt:
                 await asyncio.sleep(0.02 * attempt)  # a run handing over to the next
             await self._start(client, queue)
+            attempt += 1
         raise RuntimeError(f"queue {queue!r} did not accept the update")
 
     async def _start(

@@ -13,39 +13,31 @@ Rules and their sources:
 * Limit ranges, WaitTimeSeconds 0-60, Error 1-128 and Cause 1-4,096 characters: the parameter
   docs of each action (Alibaba's fnf 2019-03-15 API reference);
 * JSON texts (Input, Output, Payload, Environment, RoutingConfigurations) must parse, must be
-  the documented kind (an object for Input), must be UTF-8 text (no lone surrogates, which
-  JSON's `\\ud800` escape can smuggle in) and nest at most MAX_JSON_DEPTH deep: JSON itself
-  has no depth limit (RFC 8259 section 9 lets implementations set one) and deeper documents
-  exhaust Python's recursion in the interpreter's mappings and the payload codecs.
+  the documented kind (an object for Input) and pass translator/json_values.py, the one
+  check of every value that enters an execution (valid Unicode, finite numbers, integers of
+  bounded length, bounded depth).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
-from typing import Any, Final
+from typing import Any
 
 from pydantic import BeforeValidator, ValidationInfo, WithJsonSchema
 
+from translator.json_values import (
+    MAX_JSON_DEPTH,
+    check_json_value,
+    check_text,
+    parse_json_value,
+)
 from translator.model.steps import parse_rfc3339
 from translator.names import NameGrammar
 
-MAX_JSON_DEPTH: Final = 64
-"""How deep a JSON document given as a parameter may nest (objects and arrays)."""
+__all__ = ["MAX_JSON_DEPTH", "check_json_value", "check_text"]
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
-
-
-def check_text(value: str, param: str) -> str:
-    """Text that is valid Unicode (UTF-8 encodable): a lone surrogate is not a character."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError(
-            f"{param} is not valid Unicode text (it holds a lone surrogate)."
-        ) from None
-    return value
 
 
 def _as_text(value: Any, info: ValidationInfo) -> str:
@@ -138,8 +130,7 @@ def _json_document(kind: str) -> Any:
     def check(value: Any, info: ValidationInfo) -> str:
         param = str(info.field_name)
         if isinstance(value, str):
-            check_text(value, param)
-            parsed = _parse_json(value, param)
+            parsed = parse_json_value(value, param)
             raw = value
         else:
             parsed, raw = value, None
@@ -161,40 +152,6 @@ def json_schema(kind: str) -> WithJsonSchema:
     if kind == "any":
         return WithJsonSchema(as_text)
     return WithJsonSchema({"anyOf": [{"type": kind}, as_text]})
-
-
-def _parse_json(raw: str, param: str) -> Any:
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise ValueError(
-            f"{param} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}."
-        ) from None
-    except RecursionError:
-        raise ValueError(f"{param} nests deeper than {MAX_JSON_DEPTH} levels.") from None
-
-
-def check_json_value(value: Any, param: str) -> None:
-    """Depth at most MAX_JSON_DEPTH, every string and key valid Unicode, numbers finite.
-
-    Iterative, so the check itself cannot exhaust the stack on a deep document.
-    """
-    pending: list[tuple[Any, int]] = [(value, 0)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, dict | list):
-            if depth >= MAX_JSON_DEPTH:
-                raise ValueError(f"{param} nests deeper than {MAX_JSON_DEPTH} levels.")
-            if isinstance(item, dict):
-                for key, child in item.items():
-                    check_text(str(key), param)
-                    pending.append((child, depth + 1))
-            else:
-                pending.extend((child, depth + 1) for child in item)
-        elif isinstance(item, str):
-            check_text(item, param)
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise ValueError(f"{param} holds a number JSON cannot express ({item}).")
 
 
 def json_kind(value: object) -> str:

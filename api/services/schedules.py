@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import asyncio
 import calendar
-import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -89,6 +88,7 @@ from api.services.schedule_dst import (
 from api.services.scheduled_start import SCHEDULE_MEMO_KEY, FnFScheduledStart, ScheduledFire
 from api.store.flows import FlowNotFound, FlowStore
 from api.visibility import schedule_listed, until_visible
+from translator.json_values import JsonValueError, parse_json_value
 from translator.names import FLOW, SCHEDULE
 from worker.interpreter.events import format_time
 from worker.visibility_query import starts_with
@@ -350,16 +350,15 @@ def _refused(error: RPCError, cron: str) -> Exception:
 
 
 def parse_payload(text: str) -> dict[str, Any]:
-    """The Payload, a JSON object as text (empty means `{}`); InvalidArgument says what is wrong
-    and where."""
+    """The Payload, a JSON object as text (empty means `{}`) that passes the one check of a
+    value entering an execution (translator/json_values.py); InvalidArgument says what is
+    wrong and where."""
     if not text.strip():
         return {}
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise invalid_argument(
-            f"Payload is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-        ) from None
+        value = parse_json_value(text, "Payload")
+    except JsonValueError as error:
+        raise invalid_argument(str(error)) from None
     if not isinstance(value, dict):
         raise invalid_argument(f"Payload must be a JSON object, not {_json_type(value)}")
     return value

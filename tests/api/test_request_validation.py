@@ -293,6 +293,8 @@ async def test_framework_refusals_are_fnf_errors(app: InProcess) -> None:
     assert wrong_method.status_code == 405 and fnf_error_shape(wrong_method.json())
 
 
+HOURLY = {"ScheduleName": "s", "CronExpression": "@hourly"}
+LONG_NEGATIVE = '{"a": -' + "1" * 1001 + "}"
 BAD_WEIGHT = '[{"Version": "1", "Weight": "x"}]'
 
 
@@ -302,7 +304,13 @@ async def test_bad_json_parameters_are_invalid_argument(app: InProcess, form: st
         ("StartExecution", {"Input": deep(500)}, "nests deeper"),
         ("StartExecution", {"Input": '{"a": "\\ud800"}'}, "surrogate"),
         ("StartExecution", {"Input": "[1]"}, "JSON object"),
-        ("StartExecution", {"Input": "NaN"}, "JSON object"),
+        ("StartExecution", {"Input": "NaN"}, "(NaN)"),
+        ("StartExecution", {"Input": '{"a": NaN}'}, "cannot express (NaN)"),
+        ("StartExecution", {"Input": '{"a": [-Infinity]}'}, "cannot express (-Infinity)"),
+        ("StartExecution", {"Input": '{"a": 1e999}'}, "cannot express (inf)"),
+        ("StartExecution", {"Input": '{"a": ' + "9" * 1001 + "}"}, "1000 digits"),
+        ("CreateSchedule", {**HOURLY, "Payload": '{"a": NaN}'}, "cannot express"),
+        ("ReportTaskSucceeded", {"TaskToken": "t", "Output": LONG_NEGATIVE}, "1000 digits"),
         ("StartExecution", {"ExecutionName": "a\ud800"}, "surrogate"),
         ("StartSyncExecution", {"Input": deep(500)}, "nests deeper"),
         ("CreateSchedule", {"ScheduleName": "s", "CronExpression": "@hourly", "Payload": "x"}, "J"),

@@ -19,6 +19,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
+from translator.json_values import JsonValueError, parse_json_value
 from worker.activities.task_secrets import MINT_TASK_SECRET
 from worker.callbacks.reports import INVALID_ARGUMENT, TASK_ALREADY_COMPLETED, TaskReport
 from worker.callbacks.tokens import InvalidTaskToken, TaskToken
@@ -116,9 +117,9 @@ def _check_content(report: TaskReport, limit: int) -> None:
     (FnF limits: "Maximum event data size, per event, 32 KiB")."""
     if report.succeeded:
         try:
-            value = json.loads(report.output or "{}")
-        except json.JSONDecodeError as error:
-            raise _refused(INVALID_ARGUMENT, f"Output is not valid JSON: {error}") from None
+            value = parse_json_value(report.output or "{}", "Output")
+        except JsonValueError as error:
+            raise _refused(INVALID_ARGUMENT, str(error)) from None
         if not isinstance(value, dict):
             raise _refused(INVALID_ARGUMENT, "Output must be a JSON object")
         size = data_size(value)

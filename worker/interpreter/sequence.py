@@ -16,7 +16,13 @@ from worker.interpreter.cancellation import CancelScope, Reason
 from worker.interpreter.context import ExecutionFacts, context_object
 from worker.interpreter.data import error_output, merge, step_input, step_output
 from worker.interpreter.events import EventLog
-from worker.interpreter.failures import StepFailure, matches
+from worker.interpreter.failures import (
+    UNEXPECTED_ERROR_PATCH,
+    StepFailure,
+    is_unexpected,
+    matches,
+    unexpected_failure,
+)
 from worker.interpreter.steps import EXECUTORS
 from worker.interpreter.steps.base import StepRun
 
@@ -51,11 +57,35 @@ class Interpreter:
     async def run_step(
         self, node: StepNode, container_input: Any, local: dict[str, Any]
     ) -> tuple[dict[str, Any], int | None]:
-        """One step: returns the container's new local and where the sequence continues."""
-        name = node["name"]
+        """One step: returns the container's new local and where the sequence continues.
+
+        An unexpected error of the interpreter (not a StepFailure, not one of Temporal's)
+        fails the step with FnF.RuntimeError naming it, past its catch: left to Temporal it
+        would fail the workflow task, retried for ever (UNEXPECTED_ERROR_PATCH)."""
         # Minted before the step's event id is taken: minting may yield to sibling branches.
         secret = await self.callbacks.mint() if waits_for_callback(node) else None
         entered_id = self.log.next_id()
+        try:
+            return await self._run_step(node, container_input, local, entered_id, secret)
+        except Exception as error:
+            if not is_unexpected(error) or not workflow.patched(UNEXPECTED_ERROR_PATCH):
+                raise
+            failure = unexpected_failure(f"step {node['name']}", error)
+            # Nothing awaits before StepEntered: if no event followed entered_id, it is unused.
+            if self.log.next_id() > entered_id:
+                failed = {"error": failure.error, "cause": failure.cause}
+                self.log.record("StepFailed", node["name"], failed, entered_id, checked=False)
+            raise failure from None
+
+    async def _run_step(
+        self,
+        node: StepNode,
+        container_input: Any,
+        local: dict[str, Any],
+        entered_id: int,
+        secret: str | None,
+    ) -> tuple[dict[str, Any], int | None]:
+        name = node["name"]
         waiting = None if secret is None else self.callbacks.issue(self.facts, entered_id, secret)
         token = None if waiting is None else waiting.token.encode()
         context = context_object(self.facts, name, entered_id, token)

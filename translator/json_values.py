@@ -1,0 +1,109 @@
+"""The one check of a JSON value that enters an execution, at every door: StartExecution's
+Input, a schedule's Payload, a function's result, a callback's Output (ReportTaskSucceeded), an
+MNS message body, `fnf run --input` and `fnf task succeed --output`.
+
+A value passes when it is what any JSON reader takes back unchanged (RFC 8259):
+
+* every string and key is valid Unicode: a lone UTF-16 surrogate, which JSON's `\\ud800`
+  escape can carry, is not a character (RFC 8259 section 8.2) and cannot be written as UTF-8;
+* every number is finite: NaN and Infinity are not JSON (RFC 8259 section 6);
+* an integer has at most MAX_INTEGER_DIGITS digits: RFC 8259 section 6 lets implementations
+  limit the range of numbers, and Python refuses to read integers of more than 4,300 digits;
+* objects and arrays nest at most MAX_JSON_DEPTH deep: JSON has no depth limit (RFC 8259
+  section 9 lets implementations set one), and deeper documents exhaust Python's recursion in
+  the interpreter's mappings and the payload codecs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Final
+
+MAX_JSON_DEPTH: Final = 64
+"""How deep a JSON value may nest (objects and arrays)."""
+
+MAX_INTEGER_DIGITS: Final = 1000
+"""How many digits an integer may have."""
+
+_INTEGER_BOUND: Final[int] = 10**MAX_INTEGER_DIGITS
+
+
+class JsonValueError(ValueError):
+    """The value cannot enter an execution; the message names `what` and the rule."""
+
+
+def check_text(value: str, what: str) -> str:
+    """Text that is valid Unicode (UTF-8 encodable): a lone surrogate is not a character."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise JsonValueError(
+            f"{what} is not valid Unicode text (it holds a lone surrogate)."
+        ) from None
+    return value
+
+
+def check_json_value(value: Any, what: str) -> None:
+    """Depth at most MAX_JSON_DEPTH, every string and key valid Unicode, numbers finite and
+    integers at most MAX_INTEGER_DIGITS long.
+
+    Iterative, so the check itself cannot exhaust the stack on a deep document.
+    """
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                raise JsonValueError(f"{what} nests deeper than {MAX_JSON_DEPTH} levels.")
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    check_text(str(key), what)
+                    pending.append((child, depth + 1))
+            else:
+                pending.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str):
+            check_text(item, what)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise JsonValueError(f"{what} holds a number JSON cannot express ({item}).")
+        elif isinstance(item, int) and not isinstance(item, bool) and _too_long(item):
+            raise JsonValueError(
+                f"{what} holds an integer of more than {MAX_INTEGER_DIGITS} digits."
+            )
+
+
+def parse_json_value(text: str, what: str) -> Any:
+    """`text` read as JSON and checked (check_json_value); JsonValueError says why not."""
+    check_text(text, what)
+    try:
+        value = json.loads(text, parse_constant=_not_json, parse_int=_integer)
+    except json.JSONDecodeError as error:
+        raise JsonValueError(
+            f"{what} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}."
+        ) from None
+    except RecursionError:
+        raise JsonValueError(f"{what} nests deeper than {MAX_JSON_DEPTH} levels.") from None
+    except _Refused as refused:
+        raise JsonValueError(f"{what} {refused}.") from None
+    check_json_value(value, what)
+    return value
+
+
+class _Refused(Exception):
+    pass
+
+
+def _not_json(literal: str) -> Any:
+    raise _Refused(f"holds a number JSON cannot express ({literal})")
+
+
+def _integer(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise _Refused(f"holds an integer of more than {MAX_INTEGER_DIGITS} digits")
+    return int(digits)
+
+
+def _too_long(number: int) -> bool:
+    """Whether `number` has more than MAX_INTEGER_DIGITS digits (without converting it to
+    text, which Python refuses beyond 4,300 digits)."""
+    return bool(abs(number) >= _INTEGER_BOUND)
