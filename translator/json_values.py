@@ -107,3 +107,18 @@ def _too_long(number: int) -> bool:
     """Whether `number` has more than MAX_INTEGER_DIGITS digits (without converting it to
     text, which Python refuses beyond 4,300 digits)."""
     return bool(abs(number) >= _INTEGER_BOUND)
+
+
+def json_kind(value: object) -> str:
+    """The JSON type name of a parsed value, for messages ("a JSON array")."""
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return "number"

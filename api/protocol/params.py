@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any, overload
 
 from api.protocol.errors import invalid_argument, missing_required_params
+from translator.json_values import json_kind
 from translator.names import NameGrammar
 
 
@@ -108,7 +109,7 @@ def json_object_param(params: Mapping[str, str], name: str) -> dict[str, Any] | 
     except RecursionError:
         raise invalid_argument(f"{name} is nested too deeply.") from None
     if not isinstance(value, dict):
-        raise invalid_argument(f"{name} must be a JSON object, got a JSON {_json_kind(value)}.")
+        raise invalid_argument(f"{name} must be a JSON object, got a JSON {json_kind(value)}.")
     return value
 
 
@@ -134,15 +135,3 @@ def _check_length(name: str, value: str, max_len: int | None) -> None:
         raise invalid_argument(
             f"{name} is longer than {max_len} characters ({len(value)} characters)."
         )
-
-
-def _json_kind(value: object) -> str:
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    if value is None:
-        return "null"
-    return "number"

@@ -30,12 +30,13 @@ from translator.json_values import (
     MAX_JSON_DEPTH,
     check_json_value,
     check_text,
+    json_kind,
     parse_json_value,
 )
 from translator.model.steps import parse_rfc3339
 from translator.names import NameGrammar
 
-__all__ = ["MAX_JSON_DEPTH", "check_json_value", "check_text"]
+__all__ = ["MAX_JSON_DEPTH", "check_json_value", "check_text", "json_kind"]
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
 
@@ -152,20 +153,6 @@ def json_schema(kind: str) -> WithJsonSchema:
     if kind == "any":
         return WithJsonSchema(as_text)
     return WithJsonSchema({"anyOf": [{"type": kind}, as_text]})
-
-
-def json_kind(value: object) -> str:
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    if value is None:
-        return "null"
-    return "number"
 
 
 def _short(value: str, limit: int = 80) -> str:
