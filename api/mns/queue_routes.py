@@ -53,7 +53,7 @@ def add_queue_routes(router: APIRouter, answer: Answer, queues: QueueService) ->
     async def list_queue(request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
             page = await queues.registry.queues_page(page_request(request, QUEUE))
-            base = f"{_base_url(request)}/queues/"
+            base = f"{base_url(request)}/queues/"
             return page_response("Queues", "Queue", "QueueURL", base, page, request_id)
 
         return await answer(request, operation)
@@ -71,7 +71,7 @@ def add_queue_routes(router: APIRouter, answer: Answer, queues: QueueService) ->
                 return empty_response(204, request_id)
             wanted = QueueAttributes(visibility_timeout=queues.visibility_timeout)
             _apply(wanted, change)
-            location = f"{_base_url(request)}/queues/{queue}"  # the SDK reads it on 204 too
+            location = f"{base_url(request)}/queues/{queue}"  # the SDK reads it on 204 too
             if await queues.create(queue, wanted):
                 return empty_response(201, request_id, location)
             info = await queues.info(queue)
@@ -173,7 +173,3 @@ def _attributes_document(queue: str, info: QueueInfo) -> bytes:
 def _check(queue: str) -> None:
     if not QUEUE.is_valid(queue):
         raise queue_not_exist(queue)
-
-
-def _base_url(request: Request) -> str:
-    return base_url(request)
