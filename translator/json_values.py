@@ -12,6 +12,12 @@ A value passes when it is what any JSON reader takes back unchanged (RFC 8259):
 * objects and arrays nest at most MAX_JSON_DEPTH deep: JSON has no depth limit (RFC 8259
   section 9 lets implementations set one), and deeper documents exhaust Python's recursion in
   the interpreter's mappings and the payload codecs.
+
+A JSON text read at a door (`parse_json_value`) is also at most MAX_JSON_BYTES of UTF-8, FnF's
+request limit ("Maximum request size, 1024 KiB", its limits page), which the API applies to
+whole requests: a command-line input over it used to reach Temporal and fail there with a
+traceback ("Blob data size exceeds limit"). Values that are not read from text (a function's
+result, a sub-flow's input) are held to the per-event quota where they enter instead.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ MAX_JSON_DEPTH: Final = 64
 
 MAX_INTEGER_DIGITS: Final = 1000
 """How many digits an integer may have."""
+
+MAX_JSON_BYTES: Final = 1024 * 1024
+"""How large a JSON text read at a door may be (UTF-8 bytes): FnF's request limit."""
 
 _INTEGER_BOUND: Final[int] = 10**MAX_INTEGER_DIGITS
 
@@ -73,8 +82,13 @@ def check_json_value(value: Any, what: str) -> None:
 
 
 def parse_json_value(text: str, what: str) -> Any:
-    """`text` read as JSON and checked (check_json_value); JsonValueError says why not."""
+    """`text` of at most MAX_JSON_BYTES read as JSON and checked (check_json_value);
+    JsonValueError says why not."""
     check_text(text, what)
+    if len(text) * 4 > MAX_JSON_BYTES and (size := len(text.encode())) > MAX_JSON_BYTES:
+        raise JsonValueError(
+            f"{what} is {size} bytes, over the {MAX_JSON_BYTES}-byte (1024 KiB) limit of a request."
+        )
     try:
         value = json.loads(text, parse_constant=_not_json, parse_int=_integer)
     except json.JSONDecodeError as error:
