@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any, Final
 
 MAX_JSON_DEPTH: Final = 64
@@ -50,6 +51,20 @@ def check_text(value: str, what: str) -> str:
         raise JsonValueError(
             f"{what} is not valid Unicode text (it holds a lone surrogate)."
         ) from None
+    return value
+
+
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def repaired_text(value: str) -> str:
+    """`value` with each lone surrogate replaced by U+FFFD, for text that must be recorded
+    rather than refused (a failed task's error name and cause: the task has failed whatever its
+    error says). Go's encoding/json reads a lone surrogate escape the same way."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub("\ufffd", value)
     return value
 
 
