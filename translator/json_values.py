@@ -1,6 +1,7 @@
 """The one check of a JSON value that enters an execution, at every door: StartExecution's
-Input, a schedule's Payload, a function's result, a callback's Output (ReportTaskSucceeded), an
-MNS message body, `fnf run --input` and `fnf task succeed --output`.
+Input, a schedule's Payload, every task's result (functions, actions, MNS answers), a callback's
+Output (ReportTaskSucceeded; its Error and Cause with ReportTaskFailed, as text), a sub-flow's
+input, an MNS message body (as text), `fnf run --input` and `fnf task succeed --output`.
 
 A value passes when it is what any JSON reader takes back unchanged (RFC 8259):
 
