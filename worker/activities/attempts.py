@@ -46,7 +46,13 @@ from worker.activities.payload_bounds import (
     output_over,
 )
 from worker.activities.reports import AttemptReporter
-from worker.activities.requests import AttemptRecord, TaskRequest, TaskResult
+from worker.activities.requests import (
+    AttemptRecord,
+    LocalAttempt,
+    LocalAttemptResult,
+    TaskRequest,
+    TaskResult,
+)
 from worker.activities.retry import count_retry, next_retry
 from worker.interpreter.events import format_time
 from worker.interpreter.failures import RUNTIME_ERROR, TASK_TIMEOUT
@@ -62,6 +68,13 @@ RESTART_REASON = (
 )
 """Temporal re-runs an attempt only when its outcome never arrived: its worker stopped
 heartbeating, or the attempt outlived its start-to-close bound (activity_call.py)."""
+
+
+LOCAL_RESTART_REASON = (
+    "the previous start of this attempt never ended: it outlived its local activity's bound"
+)
+"""Temporal runs a local activity again on its own only when a start outlived its
+start-to-close bound (activity_call.py)."""
 
 
 def attempt_request_id(number: int) -> str:
@@ -223,3 +236,41 @@ async def _heartbeating(ledger: Ledger, every: float) -> AsyncIterator[None]:
         beating.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await beating
+
+
+async def run_local_attempt(
+    attempt: LocalAttempt, call: Callable[[int], Awaitable[Any]]
+) -> LocalAttemptResult:
+    """Run FDL attempt `attempt.attempt` as a local activity, and decide its retry here, as
+    the regular activity does (DESIGN 7); the workflow keeps the counters between attempts,
+    since a local activity has no heartbeat details to carry them. A start that Temporal runs
+    again (it outlived its bound) is the same FDL attempt, shown as a restart."""
+    request, number = attempt.task, attempt.attempt
+    record = AttemptRecord(started=now_text())
+    restarts = activity.info().attempt - 1
+    if restarts > 0:
+        record.restart, record.reason = restarts, LOCAL_RESTART_REASON
+    try:
+        output = await call(number)
+        _check_output(request, output)
+    except TaskError as failure:
+        return _local_attempt_failed(attempt, record, failure)
+    except Exception as unexpected:  # a bug must still end as a catchable FnF error
+        bug = TaskError(RUNTIME_ERROR, f"{type(unexpected).__name__}: {unexpected}")
+        return _local_attempt_failed(attempt, record, bug)
+    record.ended = now_text()
+    return LocalAttemptResult(record, output)
+
+
+def _local_attempt_failed(
+    attempt: LocalAttempt, record: AttemptRecord, failure: TaskError
+) -> LocalAttemptResult:
+    record.ended = now_text()
+    record.error, record.cause = failure.name, failure.cause
+    record.timed_out = failure.name == TASK_TIMEOUT
+    policies: list[RetryNode] = attempt.task.retry  # type: ignore[assignment]
+    decision = next_retry(policies, attempt.counters, failure.name)
+    if decision is None:
+        return LocalAttemptResult(record, counters=attempt.counters)
+    counters = count_retry(attempt.counters, decision, len(policies))
+    return LocalAttemptResult(record, retry_after=decision.delay_seconds, counters=counters)

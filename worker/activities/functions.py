@@ -9,8 +9,23 @@ from temporalio import activity
 
 from translator.json_values import JsonValueError, check_json_value
 from translator.resources import Resource
-from worker.activities.attempts import TaskError, attempt_request_id, run_attempt
-from worker.activities.requests import INVOKE_ACTION, INVOKE_FUNCTION, TaskRequest, TaskResult
+from worker.activities.attempts import (
+    TaskError,
+    attempt_request_id,
+    run_attempt,
+    run_local_attempt,
+)
+from worker.activities.requests import (
+    GET_FUNCTION,
+    INVOKE_ACTION,
+    INVOKE_FUNCTION,
+    INVOKE_FUNCTION_LOCAL,
+    FunctionMode,
+    LocalAttempt,
+    LocalAttemptResult,
+    TaskRequest,
+    TaskResult,
+)
 from worker.functions import FunctionError, FunctionRuntime, Invocation
 from worker.interpreter.failures import INVALID_LOCAL
 
@@ -27,6 +42,23 @@ class FunctionActivities:
         return await run_attempt(
             request, lambda number: self._call(request, request.payload, number)
         )
+
+    @activity.defn(name=INVOKE_FUNCTION_LOCAL)
+    async def invoke_function_local(self, attempt: LocalAttempt) -> LocalAttemptResult:
+        """InvokeFunction as a local activity: one FDL attempt (registry `localActivity`)."""
+        request = attempt.task
+        return await run_local_attempt(
+            attempt, lambda number: self._call(request, request.payload, number)
+        )
+
+    @activity.defn(name=GET_FUNCTION)
+    async def get_function(self, resource: dict[str, Any]) -> FunctionMode:
+        """How this worker's registry calls `resource` (a local activity, so that the answer
+        is recorded in the execution's history and replays the same)."""
+        bound = self.runtime.registry.local_activity_bound(resource)  # type: ignore[arg-type]
+        if bound is None:
+            return FunctionMode()
+        return FunctionMode(local_activity=True, timeout=bound)
 
     @activity.defn(name=INVOKE_ACTION)
     async def invoke_action(self, request: TaskRequest) -> TaskResult:

@@ -98,3 +98,40 @@ class AttemptReport:
     task: int
     attempt: int
     record: AttemptRecord
+
+
+INVOKE_FUNCTION_LOCAL = "InvokeFunctionLocal"
+"""One FDL attempt of a function task, run as a Temporal local activity (registry
+`localActivity`): the workflow runs the FDL retries, the activity decides each one."""
+GET_FUNCTION = "GetFunction"
+"""The local activity that asks the worker's function registry how a function is called."""
+
+
+@dataclass
+class FunctionMode:
+    """How the worker's registry says a function is called: as a local activity, within
+    `timeout` seconds (its timeout, plus its initializer's), or as a regular activity."""
+
+    local_activity: bool = False
+    timeout: float = 0.0
+
+
+@dataclass
+class LocalAttempt:
+    """FDL attempt `attempt` (from 1) of `task`, with the retry counters so far (per policy)."""
+
+    task: TaskRequest
+    attempt: int
+    counters: list[int] = field(default_factory=list)
+
+
+@dataclass
+class LocalAttemptResult:
+    """How a local attempt ended: `record` (its error None on success, then `output` is the
+    result). A failure's `retry_after` is the backoff of the retry the FDL policies grant
+    (None: the step's catch decides), `counters` the retry counters after it."""
+
+    record: AttemptRecord
+    output: Any = None
+    retry_after: float | None = None
+    counters: list[int] = field(default_factory=list)

@@ -1,4 +1,5 @@
-"""task: by pattern and resource, an activity call, a sub-flow, or a wait for a callback."""
+"""task: by pattern and resource, an activity call (a local one for functions the registry
+marks `localActivity`), a sub-flow, or a wait for a callback."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from translator.graph import StepNode
 from worker.interpreter.steps.activity_call import call_activity
 from worker.interpreter.steps.base import StepOutcome, StepRun
 from worker.interpreter.steps.callback_task import CallbackTask
+from worker.interpreter.steps.local_activity_call import call_local_activity
 from worker.interpreter.steps.subflow import SubflowTask
 
 
@@ -17,4 +19,7 @@ class TaskStep:
             return await CallbackTask().execute(node, value, run)
         if node["resource"]["kind"] == "fnf-flow":
             return await SubflowTask().execute(node, value, run)
+        mode = await run.interpreter.local_functions.mode_of(node["resource"])
+        if mode.local_activity:
+            return StepOutcome(local=await call_local_activity(node, value, run, mode))
         return StepOutcome(local=await call_activity(node, value, run))
