@@ -6,8 +6,10 @@ attempt. So each attempt:
 
 1. restores the ledger (finished attempts and per-policy counters) from the heartbeat details
    that the previous attempt left behind; Temporal keeps them across attempts;
-2. heartbeats while the call runs, which keeps the ledger current and lets a crashed worker be
-   noticed (heartbeat timeout) and the attempt re-run elsewhere;
+2. heartbeats once the call has run a moment (the attempt-report threshold, or a third of the
+   heartbeat timeout if shorter) and from then on, which keeps the ledger current and lets a
+   crashed worker be noticed (heartbeat timeout) and the attempt re-run elsewhere; a fast
+   attempt sends no heartbeat at all (each one is a call to the Temporal server);
 3. on failure asks `next_retry`: either the attempt fails retryable with the policy's backoff as
    `next_retry_delay`, or non-retryable so that the workflow's catch decides;
 4. tells its execution about the attempt as it happens (worker/activities/reports.py): its
@@ -16,14 +18,16 @@ attempt. So each attempt:
 5. returns (or fails with) the whole ledger, from which the workflow records whatever the
    reports did not already bring.
 
-An attempt whose start is in the ledger but which never ended (its worker was SIGKILLed, or
-its outcome never reached a Temporal server that was restarted) is run again by Temporal: the
-same FDL attempt, started once more. Delivery to a function is therefore at least once, as on
-FC itself (asynchronous invocations and retried synchronous ones). Each such restart is shown:
-the new start carries `restart` and a `reason`, and the workflow records a second TaskStarted
-for the attempt (worker/interpreter/attempt_reports.py). The function sees the same
-`context.request_id` on every start of one FDL attempt (`attempt_request_id`), its key to
-de-duplicate by.
+An attempt whose start never ended (its worker was SIGKILLed, or its outcome never reached a
+Temporal server that was restarted) is run again by Temporal: the same FDL attempt, started
+once more. The ledger knows it from the start it heartbeated, or, when the start ended before
+its first heartbeat, from Temporal's attempt number: one more than the Temporal attempt that
+last ended with an FDL outcome means no start was lost. Delivery to a function is therefore
+at least once, as on FC itself (asynchronous invocations and retried synchronous ones). Each
+such restart is shown: the new start carries `restart` and a `reason`, and the workflow records
+a second TaskStarted for the attempt (worker/interpreter/attempt_reports.py). The function
+sees the same `context.request_id` on every start of one FDL attempt (`attempt_request_id`),
+its key to de-duplicate by.
 """
 
 from __future__ import annotations
@@ -104,6 +108,9 @@ class Ledger:
     current: AttemptRecord | None = None
     earlier: int = 0
     """Attempts dropped from the front of `attempts` (LEDGER_RECORDS)."""
+    temporal_attempt: int | None = 0
+    """Temporal's attempt number of the last attempt that ended with an FDL outcome (0: none
+    yet; None: a ledger saved before this field, whose restarts only `current` shows)."""
 
     @classmethod
     def restore(cls, details: list[Any]) -> Ledger:
@@ -119,6 +126,7 @@ class Ledger:
             counters=list(saved.get("counters", [])),
             current=AttemptRecord(**current) if isinstance(current, dict) else None,
             earlier=int(saved.get("earlier", 0)),
+            temporal_attempt=saved.get("temporal_attempt"),
         )
 
     @property
@@ -126,15 +134,21 @@ class Ledger:
         """The FDL attempt now running (from 1): one more than the attempts that ended."""
         return self.earlier + len(self.attempts) + 1
 
-    def begin(self, record: AttemptRecord) -> None:
+    def begin(self, record: AttemptRecord, temporal_attempt: int | None = None) -> None:
         """`record` starts the current FDL attempt, or starts it again when an earlier start
-        of it never ended."""
+        of it never ended: one the ledger saw start (`current`), or one that Temporal's
+        attempt number `temporal_attempt` counts beyond the last FDL outcome (its start time
+        is then unknown)."""
+        restarts = 0
         interrupted = self.current
         if interrupted is not None and not interrupted.ended:
-            record.restart = interrupted.restart + 1
+            restarts = interrupted.restart + 1
             starts = [*interrupted.restarted, interrupted.started]
             record.restarted = starts[-RESTARTS_KEPT:]
-            record.reason = RESTART_REASON
+        if temporal_attempt is not None and self.temporal_attempt is not None:
+            restarts = max(restarts, temporal_attempt - self.temporal_attempt - 1)
+        if restarts:
+            record.restart, record.reason = restarts, RESTART_REASON
         self.current = record
 
     def add(self, record: AttemptRecord) -> None:
@@ -169,11 +183,15 @@ async def run_attempt(request: TaskRequest, call: Callable[[int], Awaitable[Any]
     record = AttemptRecord(
         started=now_text(), scheduled=format_time(info.current_attempt_scheduled_time)
     )
-    ledger.begin(record)
+    ledger.begin(record, info.attempt)
     number = ledger.number
     reporter = AttemptReporter.of(request, number)
+    first_beat = min(heartbeat_every, request.report_after)
     try:
-        async with _heartbeating(ledger, heartbeat_every), reporter.start_reported(record):
+        async with (
+            _heartbeating(ledger, heartbeat_every, first_beat),
+            reporter.start_reported(record),
+        ):
             output = await call(number)
             _check_output(request, output)
     except TaskError as failure:
@@ -205,6 +223,7 @@ async def _attempt_failed(
     record.timed_out = failure.name == TASK_TIMEOUT
     ledger.add(record)
     ledger.current = None
+    ledger.temporal_attempt = activity.info().attempt
     policies: list[RetryNode] = request.retry  # type: ignore[assignment]
     decision = next_retry(policies, ledger.counters, failure.name)
     if decision is not None:
@@ -223,8 +242,11 @@ async def _attempt_failed(
 
 
 @contextlib.asynccontextmanager
-async def _heartbeating(ledger: Ledger, every: float) -> AsyncIterator[None]:
+async def _heartbeating(ledger: Ledger, every: float, first: float) -> AsyncIterator[None]:
+    """Heartbeat the ledger after `first` seconds, then every `every` seconds."""
+
     async def beat() -> None:
+        await asyncio.sleep(first)
         while True:
             activity.heartbeat(ledger.details())
             await asyncio.sleep(every)
