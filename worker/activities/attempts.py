@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,6 +56,8 @@ from worker.activities.requests import (
     LocalAttemptResult,
     TaskRequest,
     TaskResult,
+    attempt_record_of,
+    compact,
 )
 from worker.activities.retry import count_retry, next_retry
 from worker.interpreter.events import format_time
@@ -122,9 +124,9 @@ class Ledger:
         saved = details[0]
         current = saved.get("current")
         return cls(
-            attempts=[AttemptRecord(**record) for record in saved.get("attempts", [])],
+            attempts=[attempt_record_of(record) for record in saved.get("attempts", [])],
             counters=list(saved.get("counters", [])),
-            current=AttemptRecord(**current) if isinstance(current, dict) else None,
+            current=attempt_record_of(current) if isinstance(current, dict) else None,
             earlier=int(saved.get("earlier", 0)),
             temporal_attempt=saved.get("temporal_attempt"),
         )
@@ -162,10 +164,11 @@ class Ledger:
     def details(self) -> dict[str, Any]:
         """The ledger as heartbeat details, its older attempts' causes cut short so that it
         stays far under Temporal's payload limit however many attempts it holds."""
-        saved = asdict(self)
+        saved: dict[str, Any] = compact(self)
         causes = bound_ledger_causes([record.cause for record in self.attempts])
-        for record, cause in zip(saved["attempts"], causes, strict=True):
-            record["cause"] = cause
+        for record, cause in zip(saved.get("attempts", []), causes, strict=True):
+            if cause is not None:
+                record["cause"] = cause
         return saved
 
 
@@ -173,9 +176,12 @@ def now_text() -> str:
     return format_time(datetime.now(UTC))
 
 
-async def run_attempt(request: TaskRequest, call: Callable[[int], Awaitable[Any]]) -> TaskResult:
+async def run_attempt(
+    request: TaskRequest, call: Callable[[int], Awaitable[Any]]
+) -> dict[str, Any]:
     """Run one Temporal attempt of an FDL task under the ledger protocol above. `call` gets
-    the FDL attempt's number (from 1), the same on every start of that attempt."""
+    the FDL attempt's number (from 1), the same on every start of that attempt. Returns the
+    TaskResult, compact."""
     info = activity.info()
     ledger = Ledger.restore(list(info.heartbeat_details))
     timeout = info.heartbeat_timeout
@@ -201,7 +207,10 @@ async def run_attempt(request: TaskRequest, call: Callable[[int], Awaitable[Any]
         raise await _attempt_failed(request, ledger, record, bug, reporter) from unexpected
     record.ended = now_text()
     ledger.add(record)
-    return TaskResult(output=output, attempts=ledger.attempts, earlier=ledger.earlier)
+    result: dict[str, Any] = compact(
+        TaskResult(output=output, attempts=ledger.attempts, earlier=ledger.earlier)
+    )
+    return result
 
 
 def _check_output(request: TaskRequest, output: Any) -> None:

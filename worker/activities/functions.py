@@ -24,7 +24,6 @@ from worker.activities.requests import (
     LocalAttempt,
     LocalAttemptResult,
     TaskRequest,
-    TaskResult,
 )
 from worker.functions import FunctionError, FunctionRuntime, Invocation
 from worker.interpreter.failures import INVALID_LOCAL
@@ -37,7 +36,7 @@ class FunctionActivities:
         self.runtime = runtime
 
     @activity.defn(name=INVOKE_FUNCTION)
-    async def invoke_function(self, request: TaskRequest) -> TaskResult:
+    async def invoke_function(self, request: TaskRequest) -> dict[str, Any]:
         """FC InvokeFunction: the event is the step's mapped input (DESIGN 11)."""
         return await run_attempt(
             request, lambda number: self._call(request, request.payload, number)
@@ -61,7 +60,7 @@ class FunctionActivities:
         return FunctionMode(local_activity=True, timeout=bound)
 
     @activity.defn(name=INVOKE_ACTION)
-    async def invoke_action(self, request: TaskRequest) -> TaskResult:
+    async def invoke_action(self, request: TaskRequest) -> dict[str, Any]:
         """An `action:` API: its request parameters are the serviceParams, else the input."""
         parameters = request.payload if request.params is None else request.params
         return await run_attempt(request, lambda number: self._call(request, parameters, number))

@@ -31,10 +31,10 @@ from worker.activities.requests import (
     FunctionMode,
     LocalAttempt,
     LocalAttemptResult,
+    TaskRequest,
 )
 from worker.interpreter.attempt_reports import record_starts
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
-from worker.interpreter.steps.activity_call import task_request
 from worker.interpreter.steps.base import StepRun
 
 BOUND_MARGIN_SECONDS = 10.0
@@ -52,14 +52,16 @@ never an activity failure, so this never retries a function error."""
 
 
 async def call_local_activity(
-    node: StepNode, value: dict[str, Any], run: StepRun, mode: FunctionMode
+    node: StepNode,
+    value: dict[str, Any],
+    run: StepRun,
+    mode: FunctionMode,
+    request: TaskRequest,
+    scheduled: int,
 ) -> Any:
-    """Run the task's FDL attempts as local activities; record them; its output, or a
-    StepFailure."""
-    request = task_request(node, value, run)
-    request.output_limit = run.interpreter.facts.step_data_limit
+    """Run the task's FDL attempts as local activities, the first one scheduled by event
+    `scheduled`; record them; its output, or a StepFailure."""
     detail = {"resourceArn": node["resource"]["arn"], "input": value}
-    scheduled = run.record("TaskScheduled", detail)
     attempt = LocalAttempt(request, 1)
     while True:
         result = await _attempt(attempt, _bound(node, mode), run)

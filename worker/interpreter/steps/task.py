@@ -9,7 +9,6 @@ from translator.graph import StepNode
 from worker.interpreter.steps.activity_call import call_activity
 from worker.interpreter.steps.base import StepOutcome, StepRun
 from worker.interpreter.steps.callback_task import CallbackTask
-from worker.interpreter.steps.local_activity_call import call_local_activity
 from worker.interpreter.steps.subflow import SubflowTask
 
 
@@ -19,7 +18,4 @@ class TaskStep:
             return await CallbackTask().execute(node, value, run)
         if node["resource"]["kind"] == "fnf-flow":
             return await SubflowTask().execute(node, value, run)
-        mode = await run.interpreter.local_functions.mode_of(node["resource"])
-        if mode.local_activity:
-            return StepOutcome(local=await call_local_activity(node, value, run, mode))
-        return StepOutcome(local=await call_activity(node, value, run))
+        return StepOutcome(local=await call_activity(node, value, run, may_run_locally=True))
