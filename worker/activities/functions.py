@@ -22,8 +22,8 @@ from worker.activities.requests import (
     INVOKE_FUNCTION_LOCAL,
     FunctionMode,
     LocalAttempt,
-    LocalAttemptResult,
     TaskRequest,
+    compact,
 )
 from worker.functions import FunctionError, FunctionRuntime, Invocation
 from worker.interpreter.failures import INVALID_LOCAL
@@ -43,12 +43,15 @@ class FunctionActivities:
         )
 
     @activity.defn(name=INVOKE_FUNCTION_LOCAL)
-    async def invoke_function_local(self, attempt: LocalAttempt) -> LocalAttemptResult:
-        """InvokeFunction as a local activity: one FDL attempt (registry `localActivity`)."""
+    async def invoke_function_local(self, attempt: LocalAttempt) -> dict[str, Any]:
+        """InvokeFunction as a local activity: one FDL attempt (registry `localActivity`).
+        Returns the LocalAttemptResult, compact."""
         request = attempt.task
-        return await run_local_attempt(
+        result = await run_local_attempt(
             attempt, lambda number: self._call(request, request.payload, number)
         )
+        shown: dict[str, Any] = compact(result)
+        return shown
 
     @activity.defn(name=GET_FUNCTION)
     async def get_function(self, resource: dict[str, Any]) -> FunctionMode:

@@ -162,6 +162,16 @@ def attempt_record_of(saved: dict[str, Any]) -> AttemptRecord:
     return AttemptRecord(**{key: saved[key] for key in _RECORD_FIELDS if key in saved})
 
 
+def local_attempt_result_of(saved: dict[str, Any]) -> LocalAttemptResult:
+    """A LocalAttemptResult from its JSON, compact or whole."""
+    return LocalAttemptResult(
+        record=attempt_record_of(saved["record"]),
+        output=saved.get("output"),
+        retry_after=saved.get("retry_after"),
+        counters=list(saved.get("counters", [])),
+    )
+
+
 def task_result_of(saved: dict[str, Any]) -> TaskResult:
     """A TaskResult from its JSON, compact or whole: decoded by hand, which costs the
     workflow far less than the converter's reflection over every nested record."""

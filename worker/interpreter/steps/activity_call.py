@@ -95,7 +95,8 @@ def task_request(node: StepNode, value: dict[str, Any], run: StepRun) -> TaskReq
     facts = run.interpreter.facts
     timeout = node.get("timeoutSeconds")
     return TaskRequest(
-        resource=dict(node["resource"]),
+        # Empty parts of the ARN (region, account, qualifier) are left out: readers use .get.
+        resource={key: part for key, part in node["resource"].items() if part not in ("", None)},
         payload=value,
         params=service_params(node, value, run.context),
         retry=[dict(policy) for policy in node.get("retry", [])],

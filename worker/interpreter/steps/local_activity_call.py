@@ -32,6 +32,8 @@ from worker.activities.requests import (
     LocalAttempt,
     LocalAttemptResult,
     TaskRequest,
+    compact,
+    local_attempt_result_of,
 )
 from worker.interpreter.attempt_reports import record_starts
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
@@ -82,10 +84,10 @@ async def call_local_activity(
 
 async def _attempt(attempt: LocalAttempt, bound: timedelta, run: StepRun) -> LocalAttemptResult:
     try:
-        result: LocalAttemptResult = await workflow.execute_local_activity(
+        returned = await workflow.execute_local_activity(
             INVOKE_FUNCTION_LOCAL,
-            attempt,
-            result_type=LocalAttemptResult,
+            compact(attempt),
+            result_type=dict,
             start_to_close_timeout=bound,
             retry_policy=LOCAL_INFRASTRUCTURE_RETRY,
         )
@@ -95,7 +97,7 @@ async def _attempt(attempt: LocalAttempt, bound: timedelta, run: StepRun) -> Loc
             raise asyncio.CancelledError() from None
         cause = error.cause or error
         raise StepFailure(RUNTIME_ERROR, f"the task activity failed: {cause}") from None
-    return result
+    return local_attempt_result_of(returned)
 
 
 def _bound(node: StepNode, mode: FunctionMode) -> timedelta:
