@@ -110,9 +110,10 @@ class Ledger:
     current: AttemptRecord | None = None
     earlier: int = 0
     """Attempts dropped from the front of `attempts` (LEDGER_RECORDS)."""
-    temporal_attempt: int | None = 0
+    temporal_attempt: int | None = None
     """Temporal's attempt number of the last attempt that ended with an FDL outcome (0: none
-    yet; None: a ledger saved before this field, whose restarts only `current` shows)."""
+    yet; None: unknown, as in a ledger saved before this field, whose restarts only `current`
+    shows). Never left out of the details, since None is its default."""
 
     @classmethod
     def restore(cls, details: list[Any]) -> Ledger:
@@ -120,7 +121,7 @@ class Ledger:
         `current`: it is run again as the same FDL attempt (`begin`), not counted as an FDL
         failure."""
         if not details or not isinstance(details[0], dict):
-            return cls()
+            return cls(temporal_attempt=0)  # the task's first Temporal attempt, or a lost one
         saved = details[0]
         current = saved.get("current")
         return cls(
