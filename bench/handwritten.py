@@ -78,15 +78,15 @@ class InlineSteps:
 
 @workflow.defn
 class SequentialTasks:
-    """`steps` activities one after the other, each on the previous one's output."""
+    """`steps` activities one after the other, each on the previous one's output; local
+    activities (`execute_local_activity`) when `local` is set."""
 
     @workflow.run
     async def run(self, args: dict[str, Any]) -> dict[str, Any]:
         local: dict[str, Any] = dict(args["input"])
+        call = workflow.execute_local_activity if args.get("local") else workflow.execute_activity
         for _ in range(args["steps"]):
-            output = await workflow.execute_activity(
-                args["activity"], local, start_to_close_timeout=ACTIVITY_TIMEOUT
-            )
+            output = await call(args["activity"], local, start_to_close_timeout=ACTIVITY_TIMEOUT)
             local = {**local, **output}
         return local
 

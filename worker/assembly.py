@@ -59,6 +59,8 @@ def build_worker(client: Client, task_queue: str, connectors: Connectors, **opti
         workflows=[FnFFlow],
         activities=[
             functions.invoke_function,
+            functions.invoke_function_local,
+            functions.get_function,
             functions.invoke_action,
             messages.send_message,
             messages.publish_message,

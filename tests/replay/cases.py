@@ -125,4 +125,5 @@ CASES = [
         stop_child=True,
     ),
     Case("attempt-reports", "attempt-reports", {}, home="tests/replay/flows"),
+    Case("local-activities", "local-activities", {}, home="tests/replay/flows"),
 ]

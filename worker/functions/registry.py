@@ -27,6 +27,10 @@ functions:
     handler: examples.versions.functions:provision   # or an importable module:callable
     concurrency: 10                       # requests one warm instance serves at once
     environment: {STAGE: online}          # extra environment variables of the instance
+  fnf-demo/Lookup:
+    handler: functions.py:lookup
+    timeout: 5
+    localActivity: true                   # run as a Temporal local activity (short calls only)
   video-demo/split:
     url: http://127.0.0.1:9000/split      # an HTTP endpoint: the event is POSTed to it
     timeout: 30
@@ -67,6 +71,11 @@ MAX_TIMEOUT = 86400.0
 DEFAULT_INITIALIZATION_TIMEOUT = 3.0
 """FC's default `initializationTimeout` (ROS ALIYUN::FC::Function: 1 to 300 seconds, default 3)."""
 MAX_INITIALIZATION_TIMEOUT = 300.0
+LOCAL_ACTIVITY_MAX_TIMEOUT = 10.0
+"""The longest `timeout` of a `localActivity` entry: Temporal's default workflow task timeout.
+A local activity runs while its execution's workflow task is open and cannot heartbeat, so
+while it runs the execution answers no signal, update or query, and a lost worker is noticed
+only when that workflow task times out; Temporal documents local activities for short calls."""
 _LISTED = 20
 
 _ATTRIBUTE = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
@@ -122,6 +131,8 @@ class PythonFunction:
     """Requests one instance serves at once; None = the runtime's default."""
     environment: Mapping[str, str] = field(default_factory=dict)
     initializer: PythonInitializer | None = None
+    local_activity: bool = False
+    """Task steps call it as a Temporal local activity (registry `localActivity`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +146,8 @@ class HttpFunction:
     url: str
     timeout: float = DEFAULT_TIMEOUT
     headers: Mapping[str, str] = field(default_factory=dict)
+    local_activity: bool = False
+    """Task steps call it as a Temporal local activity (registry `localActivity`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +181,7 @@ class _FunctionEntry(BaseModel):
     environment: dict[str, str] | None = None
     initializer: str | None = None
     initializationTimeout: float | None = Field(default=None, gt=0, le=MAX_INITIALIZATION_TIMEOUT)
+    localActivity: bool = False
 
     @field_validator("handler", "initializer")
     @classmethod
@@ -199,6 +213,14 @@ class _FunctionEntry(BaseModel):
             )
         if self.initializationTimeout is not None and self.initializer is None:
             raise ValueError("'initializationTimeout' needs an 'initializer'")
+        if self.localActivity and self.timeout > LOCAL_ACTIVITY_MAX_TIMEOUT:
+            raise ValueError(
+                f"'localActivity' needs a 'timeout' of at most {LOCAL_ACTIVITY_MAX_TIMEOUT:g} "
+                f"seconds (this entry's is {self.timeout:g}"
+                + (", the default" if "timeout" not in self.model_fields_set else "")
+                + "): a local activity runs inside its execution's workflow task and cannot "
+                "heartbeat, so only short calls may use it"
+            )
         return self
 
 
@@ -337,6 +359,21 @@ class FunctionRegistry:
         """The function's own timeout: how long a synchronous call may take (FDL decision 3)."""
         return self.resolve(resource).timeout
 
+    def local_activity_bound(self, resource: Resource) -> float | None:
+        """Seconds a call of `resource` may take as a local activity (its timeout, plus its
+        initializer's), or None when its entry does not ask for one or it has no entry."""
+        if resource["kind"] != "fc":
+            return None
+        try:
+            target = self._resolve_function(resource)
+        except FunctionError:
+            return None
+        if not target.local_activity:
+            return None
+        if isinstance(target, PythonFunction) and target.initializer is not None:
+            return target.timeout + target.initializer.timeout
+        return target.timeout
+
     def _resolve_function(self, resource: Resource) -> FunctionTarget:
         service = resource.get("service", "")
         function = resource.get("function", "")
@@ -398,6 +435,7 @@ def _function_target(key: str, entry: _FunctionEntry, base: Path) -> FunctionTar
             url=entry.url,
             timeout=entry.timeout,
             headers=dict(entry.headers or {}),
+            local_activity=entry.localActivity,
         )
     assert entry.handler is not None  # the model allows exactly one of handler and url
     module_file, module, attribute = _locate("handler", entry.handler, base)
@@ -415,6 +453,7 @@ def _function_target(key: str, entry: _FunctionEntry, base: Path) -> FunctionTar
         concurrency=entry.concurrency,
         environment=dict(entry.environment or {}),
         initializer=_initializer(entry, base),
+        local_activity=entry.localActivity,
     )
 
 

@@ -23,6 +23,7 @@ from worker.interpreter.failures import (
     matches,
     unexpected_failure,
 )
+from worker.interpreter.local_functions import LocalFunctions
 from worker.interpreter.steps import EXECUTORS
 from worker.interpreter.steps.base import StepRun
 
@@ -41,6 +42,8 @@ class Interpreter:
     """Stop errors that `sync` sub-flows reported before they closed, by workflow id."""
     cancels_cleanly: bool = True
     """False for an execution started before the cancellation rules (cancellation.PATCH)."""
+    local_functions: LocalFunctions = field(default_factory=LocalFunctions)
+    """Which functions this run calls as local activities (registry `localActivity`)."""
 
     def within(self, scope: CancelScope) -> Interpreter:
         """The same interpreter for the members of a parallel or foreach step."""
