@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from translator.expressions import Mapping, Scopes, evaluate_mappings
@@ -21,10 +22,12 @@ def step_input(
     container_input: Any,
     container_local: dict[str, Any],
     context: dict[str, Any],
+    join: Callable[[Any, Any], dict[str, Any]] = merge,
 ) -> dict[str, Any]:
-    """With inputMappings exactly the mapped object; without, container input + local."""
+    """With inputMappings exactly the mapped object; without, container input + local
+    (`join` is `merge`, or one that also keeps the result's size)."""
     if mappings is None:
-        return merge(container_input, container_local)
+        return join(container_input, container_local)
     scopes = Scopes(input=container_input, local=container_local, context=context)
     return evaluate_mappings(mappings, scopes)
 
