@@ -215,7 +215,11 @@ class FnFFlow:
             scope=self._scope,
             child_stops=self._child_stops,
             cancels_cleanly=workflow.patched(PATCH),
-            meter=WorkMeter(lambda: self._log.sizes.measured_bytes),
+            meter=WorkMeter(
+                lambda: self._log.sizes.measured_bytes,
+                steps_per_activation=run.steps_per_activation,
+                pauses_per_run=run.pauses_per_run,
+            ),
         )
 
     def _start(self, graph: FlowGraph, run: FlowRun) -> Resumption:

@@ -14,8 +14,8 @@ When an activation has done its share, a sequence yields:
 - `pause()`: a local activity that does nothing (worker/activities/pauses.py); the workflow
   goes on in a new activation at once. Any sequence, nested ones included, may pause.
 - the root sequence hands over (continue-as-new, DESIGN 10) instead once this run has paused
-  PAUSES_PER_RUN times, so that replaying one run (a worker that lost its cache, a `history`
-  query of a closed run) never costs more than about PAUSES_PER_RUN + 1 activations of work.
+  `pauses_per_run` times, so that replaying one run (a worker that lost its cache, a `history`
+  query of a closed run) never costs more than about `pauses_per_run` + 1 activations of work.
   Continue-as-new alone would be slow: the server starts at most one run a second per
   workflow (`history.continueAsNewMinInterval`).
 """
@@ -31,16 +31,10 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from worker.activities.pauses import PAUSE
-
-STEPS_PER_ACTIVATION = 2000
-"""Steps one activation may run before its sequence yields: about 0.1-0.3 s of inline steps
-on a busy 2-core machine, well inside the SDK's 2 s deadlock limit."""
+from worker.interpreter.context import DEFAULT_PAUSES_PER_RUN, DEFAULT_STEPS_PER_ACTIVATION
 
 BYTES_PER_ACTIVATION = 32 * 1024 * 1024
 """Bytes of data one activation may serialise (to measure it) before its sequence yields."""
-
-PAUSES_PER_RUN = 10
-"""Pauses after which the root sequence continues as new rather than pausing again."""
 
 PAUSE_TIMEOUT = timedelta(seconds=10)
 
@@ -59,9 +53,9 @@ class WorkMeter:
     JsonSizes.measured_bytes), since the current activation began; pauses in this run."""
 
     serialised: Callable[[], int] = field(default=_nothing)
-    steps_per_activation: int = STEPS_PER_ACTIVATION
+    steps_per_activation: int = DEFAULT_STEPS_PER_ACTIVATION
     bytes_per_activation: int = BYTES_PER_ACTIVATION
-    pauses_per_run: int = PAUSES_PER_RUN
+    pauses_per_run: int = DEFAULT_PAUSES_PER_RUN
     steps: int = 0
     pauses: int = 0
     _bytes_before: int = 0
