@@ -11,8 +11,8 @@ from translator.expressions import Mapping, Scopes, evaluate_mappings
 
 def merge(base: Any, update: Any) -> dict[str, Any]:
     """Shallow merge at top-level keys; the update wins. Non-objects count as empty."""
-    merged = dict(base) if isinstance(base, dict) else {}
-    if isinstance(update, dict):
+    merged = dict(base) if type(base) is dict or isinstance(base, dict) else {}
+    if type(update) is dict or isinstance(update, dict):
         merged.update(update)
     return merged
 
@@ -45,7 +45,7 @@ def step_output(
         return evaluate_mappings(mappings, scopes)
     if step_type in ("parallel", "foreach"):
         return {}
-    return step_local if isinstance(step_local, dict) else {}
+    return step_local if type(step_local) is dict or isinstance(step_local, dict) else {}
 
 
 def error_output(

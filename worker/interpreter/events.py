@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from temporalio import workflow
 
@@ -89,7 +89,7 @@ def _wide(value: Any) -> bool:
 
 
 def _as_dict(event: dict[str, Any] | PendingEvent) -> dict[str, Any]:
-    return event.as_dict() if isinstance(event, PendingEvent) else event
+    return event if type(event) is dict else cast(PendingEvent, event).as_dict()
 
 
 @dataclass
@@ -105,8 +105,8 @@ class EventLog:
     """The Time of the last event, carried across continue-as-new."""
     sizes: JsonSizes = field(default_factory=JsonSizes)
     """Sizes of the data the quota measures, each value measured once."""
-    _clock: tuple[datetime | None, str] = (None, "")
-    """workflow.now() and its text: one activation reads one time, formatted once."""
+    _clock: tuple[int, str] = (-1, "")
+    """The workflow's time (ns) and its text: one activation reads one time, formatted once."""
 
     def next_id(self) -> int:
         return self.first_id + len(self.events)
@@ -161,9 +161,9 @@ class EventLog:
         return merge(base, update)
 
     def _now(self) -> str:
-        now = workflow.now()
-        if self._clock[0] != now:
-            self._clock = (now, format_time(now))
+        moment = workflow.time_ns()
+        if self._clock[0] != moment:
+            self._clock = (moment, format_time(workflow.now()))
         return self._clock[1]
 
     def _over_quota(

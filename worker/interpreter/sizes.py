@@ -102,7 +102,8 @@ class JsonSizes:
     def _derived(
         self, base: dict[str, Any], update: dict[str, Any], merged: dict[str, Any]
     ) -> int | None:
-        if len(update) <= len(base) and self._is_known(base):
+        base_known = self._is_known(base)
+        if base_known and (len(update) <= len(base) or not self._is_known(update)):
             body = self.size(base) - 1 if base else 0
             for key, item in update.items():
                 if key in base:
