@@ -38,7 +38,7 @@ from typing import Any
 import handwritten
 from harness import fnf_worker, temporal_server, workflow_runner_options
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.worker import Worker
 
 from translator import compile_text
@@ -277,7 +277,10 @@ async def measure(client: Client, load: Workload, repeats: int, timeout: float) 
             fnf.latency_s.append(elapsed)
             fnf.cpu_s.append(time.process_time() - cpu)
             if fnf.runs is None:
-                fnf.runs, fnf.longest_task_ms = await longest_task_ms(client, handle.id)
+                try:
+                    fnf.runs, fnf.longest_task_ms = await longest_task_ms(client, handle.id)
+                except WorkflowQueryFailedError as error:  # a run too long to replay
+                    fnf.failures.append(f"its runs cannot be listed: {error}")
         if fnf.failures:
             break
     report = {
@@ -318,7 +321,7 @@ def fmt(value: float | None, digits: int = 3) -> str:
 
 def print_row(row: dict[str, Any]) -> None:
     fnf, hand = row["fnf"], row["hand"]
-    failed = f"  FAILED: {fnf['failures'][0]}" if fnf["failures"] else ""
+    failed = f"  FAILED: {fnf['failures'][0][:120]}" if fnf["failures"] else ""
     print(
         f"{row['workload']:>13} {row['steps']:>7} steps | fnf {fmt(fnf['median_s'], 2):>7} s "
         f"{fmt(fnf['ms_per_step']):>6} ms/step  runs {fnf['runs'] or '-':>4}  longest task "

@@ -22,7 +22,7 @@ from typing import Any, cast
 
 from temporalio import workflow
 
-from worker.interpreter.budget import EventDataTooLarge
+from worker.interpreter.budget import EventDataTooLarge, text_size_over
 from worker.interpreter.data import merge
 from worker.interpreter.sizes import JsonSizes, compact
 
@@ -173,7 +173,16 @@ class EventLog:
             return None
         for key, value in detail.items():
             if key in DATA_FIELDS:
-                size = self.sizes.size(value)
-                if size > self.data_limit:
+                size = self._size(value)
+                if size is not None and size > self.data_limit:
                     return EventDataTooLarge(kind, step_name, key, size, self.data_limit)
         return None
+
+    def _size(self, value: Any) -> int | None:
+        """The value's size; for text that UTF-8 cannot encode (a lone surrogate, which only
+        a value that bypassed the input checks holds), the rule as it always was: measured
+        only when its text is long enough to matter, and then failing as it always did."""
+        try:
+            return self.sizes.size(value)
+        except UnicodeEncodeError:
+            return text_size_over(compact(value), self.data_limit)

@@ -94,7 +94,10 @@ class JsonSizes:
         update_dict = update if type(update) is dict or isinstance(update, dict) else {}
         merged = dict(base_dict)
         merged.update(update_dict)
-        size = self._derived(base_dict, update_dict, merged)
+        try:
+            size = self._derived(base_dict, update_dict, merged)
+        except UnicodeEncodeError:  # a lone surrogate: measured (or not) when recorded
+            size = None
         if size is not None:
             self._remember(merged, size)
         return merged
