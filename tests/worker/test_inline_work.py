@@ -59,6 +59,53 @@ async def test_a_metered_run_pauses_with_a_local_activity(
     assert len(pauses) >= 43 // 16  # one per 15-16 steps (between root steps)
 
 
+NESTED = """\
+version: v1
+type: flow
+steps:
+  - type: parallel
+    name: Branches
+    branches:
+      - steps:
+          - type: pass
+            name: Init
+            outputMappings:
+              - {target: left, source: $input.left}
+          - type: choice
+            name: Loop
+            choices:
+              - condition: $.left[0] != null
+                steps:
+                  - type: pass
+                    name: Take
+                    outputMappings:
+                      - target: left
+                        source: $input.left[1:]
+                      - target: seen
+                        source: $input.left[0]
+                goto: Loop
+    outputMappings:
+      - target: branch
+        source: $local[0]
+"""
+
+
+async def test_a_loop_inside_a_branch_pauses_without_handing_over(
+    run_flow: RunFlow, temporal_env: WorkflowEnvironment
+) -> None:
+    """Nested sequences cannot continue as new (the root alone hands over), but they pause."""
+    flow_input = {"left": list(range(1, 31))}
+    metered = await run_flow("inline-nested", flow_input, text=NESTED, steps_per_activation=15)
+    plain = await run_flow("inline-nested", flow_input, text=NESTED)
+    assert metered.output == plain.output == {"branch": {"left": [], "seen": 30}}
+    assert _without_times(metered.events) == _without_times(plain.events)
+    assert metered.runs == 1
+    handle = temporal_env.client.get_workflow_handle(metered.workflow_id)
+    history = await handle.fetch_history()
+    pauses = [e for e in history.events if b"FnFPause" in e.SerializeToString()]
+    assert len(pauses) >= 60 // 16
+
+
 # ---------------------------------------------------------------------------------------------
 # 100,000 iterations at the root, with the meter's defaults
 
