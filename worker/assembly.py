@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from worker.activities.functions import FunctionActivities
 from worker.activities.messages import MessageActivities
 from worker.activities.parent_reports import report_parent_task
+from worker.activities.pauses import pause
 from worker.activities.task_secrets import mint_task_secret
 from worker.connectors.mns import MnsClient, MnsCredentials
 from worker.functions import FunctionRegistry, FunctionRuntime
@@ -49,7 +50,7 @@ class Connectors:
 
 
 def build_worker(client: Client, task_queue: str, connectors: Connectors, **options: Any) -> Worker:
-    """A worker for FnFFlow, the task activities and MintTaskSecret; `options` go to
+    """A worker for FnFFlow, the task activities, MintTaskSecret and FnFPause; `options` go to
     temporalio's Worker."""
     functions = FunctionActivities(connectors.functions)
     messages = MessageActivities(connectors.mns)
@@ -66,6 +67,7 @@ def build_worker(client: Client, task_queue: str, connectors: Connectors, **opti
             messages.publish_message,
             report_parent_task,
             mint_task_secret,
+            pause,
         ],
         **options,
     )

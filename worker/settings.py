@@ -16,6 +16,7 @@ from worker.interpreter.context import (
     DEFAULT_ATTEMPT_REPORT_AFTER,
     DEFAULT_HEARTBEAT_TIMEOUT,
     DEFAULT_STEP_DATA_LIMIT,
+    DEFAULT_STEPS_PER_ACTIVATION,
 )
 
 
@@ -45,6 +46,11 @@ class Settings(BaseSettings):
         ge=0,
         description="seconds a task attempt runs before its TaskStarted is reported",
     )
+    inline_steps_per_activation: int = Field(
+        default=DEFAULT_STEPS_PER_ACTIVATION,
+        ge=10,
+        description="steps one workflow activation runs before the flow yields to Temporal",
+    )
     dev_server_db: Path | None = Field(
         default=None, description="database file of the embedded dev server (unset: in memory)"
     )
@@ -73,4 +79,5 @@ class Settings(BaseSettings):
             "continue_as_new_at": self.continue_as_new_at,
             "step_data_limit": self.event_data_limit,
             "attempt_report_after": self.attempt_report_after,
+            "steps_per_activation": self.inline_steps_per_activation,
         }
