@@ -19,6 +19,10 @@ USAGE_EXIT = 2
 SETTINGS_PREFIX = "FNF_"
 
 
+class UserError(Exception):
+    """A mistake the user can fix (Temporal unreachable, a port in use): one `error:` line."""
+
+
 class FnfApp(typer.Typer):
     """typer.Typer whose commands end with `user_error`'s line for configuration errors."""
 
@@ -37,7 +41,7 @@ def user_error(error: BaseException) -> str | None:
     """The one-line message for a configuration error anywhere in `error` (inside exception
     groups from task groups, or as the cause of another exception), else None."""
     for found in _within(error):
-        if isinstance(found, RegistryError):
+        if isinstance(found, RegistryError | UserError):
             return _one_line(str(found))
         if isinstance(found, ValidationError) and found.title.endswith("Settings"):
             return _settings_message(found)
