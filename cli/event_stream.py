@@ -115,8 +115,9 @@ class EventStream:
         if outcome.FailedStep:
             where = " > ".join([*outcome.FailedWithin, outcome.FailedStep])
             self.console.print(f"  failed step: {escape(where)}", highlight=False)
-        self.console.print(f"  error: {escape(outcome.Error)}", highlight=False)
-        self.console.print(f"  cause: {escape(outcome.Cause)}", highlight=False, soft_wrap=True)
+        error, cause = outcome.Error or "(none)", outcome.Cause or "(none)"
+        self.console.print(f"  error: {escape(error)}", highlight=False)
+        self.console.print(f"  cause: {escape(cause)}", highlight=False, soft_wrap=True)
 
     def _remember(self, event: dict[str, Any], member: Member, detail: dict[str, Any]) -> None:
         kind, step = event.get("Type", ""), str(event.get("StepName", ""))

@@ -21,9 +21,11 @@ from cli.event_stream import EventStream
 from translator.graph import iter_steps
 from worker.settings import Settings
 
-FUNCTION_OUTPUT_LOGGER: Final = "worker.functions.output"
-"""Where the function runtime sends each line a handler prints or logs
-(worker/functions/python_runtime.py), as `[service/function pid] line`."""
+FUNCTION_LOGGER: Final = "worker.functions"
+"""The function runtime's logger (worker/functions/python_runtime.py): its warnings, such as
+an instance that ended, and under `.output` each line a handler prints or logs, as
+`[service/function pid] line`."""
+FUNCTION_OUTPUT_LOGGER: Final = f"{FUNCTION_LOGGER}.output"
 FUNCTION_PREFIX: Final = "fn "
 NO_WORKER_AFTER: Final = 3.0
 """Seconds an execution may go without its first event before `fnf run --no-worker` says
@@ -35,6 +37,10 @@ class _FunctionOutput(logging.Handler):
     def __init__(self, console: Console) -> None:
         super().__init__(logging.INFO)
         self.console = console
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Every line of function output; the runtime's own notes from WARNING up."""
+        return record.name == FUNCTION_OUTPUT_LOGGER or record.levelno >= logging.WARNING
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -49,16 +55,16 @@ class _FunctionOutput(logging.Handler):
 @contextmanager
 def function_output_to(console: Console) -> Iterator[None]:
     """Print the functions' output on `console` (stderr) while the block runs."""
-    logger = logging.getLogger(FUNCTION_OUTPUT_LOGGER)
+    runtime, output = logging.getLogger(FUNCTION_LOGGER), logging.getLogger(FUNCTION_OUTPUT_LOGGER)
     handler = _FunctionOutput(console)
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    level = output.level
+    runtime.addHandler(handler)
+    output.setLevel(logging.INFO)
     try:
         yield
     finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
+        runtime.removeHandler(handler)
+        output.setLevel(level)
 
 
 def called_functions(graph: Mapping[str, Any]) -> list[tuple[str, str]]:
