@@ -267,7 +267,11 @@ class FunctionRegistry:
     def load_all(cls, paths: Iterable[str | Path]) -> FunctionRegistry:
         """Several registries as one: files, and folders of them (registry_files). A key that
         two of them define is a RegistryError naming both, never a silent choice."""
-        return cls.merged([cls.load(file) for file in registry_files(paths)])
+        given = [Path(path).expanduser().resolve() for path in paths]
+        merged = cls.merged([cls.load(file) for file in registry_files(given)])
+        if len(given) == 1 and given[0].is_dir():
+            merged.source = f"{given[0]} (every functions.yaml in it)"
+        return merged
 
     @classmethod
     def merged(cls, registries: Sequence[FunctionRegistry]) -> FunctionRegistry:
