@@ -33,6 +33,7 @@ from translator.names import EXECUTION, FLOW, WORD, InvalidName
 from worker.assembly import run_worker
 from worker.execution import FlowRun
 from worker.executions import failure_of, start_execution, stop_of
+from worker.functions import FunctionRegistry
 from worker.history import history_pages
 from worker.settings import Settings
 
@@ -87,6 +88,7 @@ def run(
         **settings.run_options(),
     )
     if not no_worker:
+        FunctionRegistry.load_all(settings.functions)  # a bad registry: one line, before start
         warn_without_registry(graph, settings, notes)
     view = EventStream(console, graph["steps"], full=full, as_json=as_json)
     shown = notes if as_json else console
