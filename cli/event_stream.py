@@ -42,6 +42,9 @@ class Outcome:
     FailedWithin: list[str] = field(default_factory=list)
     EndedAt: str = ""
     Output: Any = None
+    Caught: dict[str, Any] | None = None
+    """The last error a catch handled before the end ({Step, Within, Error, Cause, Goto}):
+    a flow that catches a task's failure and ends at a fail step failed because of it."""
 
 
 @dataclass
@@ -70,6 +73,7 @@ class EventStream:
         self.task_step: dict[int, int] = {}
         """A TaskScheduled's EventId -> its step's StepEntered EventId."""
         self.terminal: dict[str, Any] | None = None
+        self.caught: dict[str, Any] | None = None
 
     def show(self, event: dict[str, Any]) -> None:
         member = self.layout.place(event)
@@ -91,7 +95,7 @@ class EventStream:
             return None
         detail = _detail(self.terminal)
         status = TERMINAL[self.terminal["Type"]]
-        result = Outcome(status, EndedAt=self.last_root_step or self.last_step)
+        result = Outcome(status, EndedAt=self.last_root_step or self.last_step, Caught=self.caught)
         if status == "Succeeded":
             result.Output = detail.get("output")
             return result
@@ -118,6 +122,15 @@ class EventStream:
         error, cause = outcome.Error or "(none)", outcome.Cause or "(none)"
         self.console.print(f"  error: {escape(error)}", highlight=False)
         self.console.print(f"  cause: {escape(cause)}", highlight=False, soft_wrap=True)
+        if outcome.Caught is not None:
+            caught = outcome.Caught
+            where = " > ".join([*caught["Within"], caught["Step"]])
+            self.console.print(
+                f"  caught before: {escape(where)} failed with {escape(caught['Error'])}: "
+                f"{escape(caught['Cause'])} (went to {escape(caught['Goto'])})",
+                highlight=False,
+                soft_wrap=True,
+            )
 
     def _remember(self, event: dict[str, Any], member: Member, detail: dict[str, Any]) -> None:
         kind, step = event.get("Type", ""), str(event.get("StepName", ""))
@@ -130,6 +143,14 @@ class EventStream:
                 step, str(detail.get("error", "")), str(detail.get("cause", "")), member.path()
             )
             self.step_failures.append(failure)
+        elif kind == "StepExited" and "goto" in detail:
+            self.caught = {
+                "Step": step,
+                "Within": member.path(),
+                "Error": str(detail.get("error", "")),
+                "Cause": str(detail.get("cause", "")),
+                "Goto": str(detail.get("goto", "")),
+            }
         elif kind in TERMINAL:
             self.terminal = event
 
@@ -175,6 +196,9 @@ class EventStream:
             if schedule in self.task_failed:
                 error = escape(self.task_failed[schedule])
                 return f"[bold yellow]retry after {error}[/bold yellow] "
+        if kind == "StepExited" and "goto" in detail:
+            caught = escape(f"caught {detail.get('error', '')}, goto {detail.get('goto', '')}")
+            return f"[bold yellow]{caught}[/bold yellow] "
         attempt = detail.get("attempt")
         if kind == "TaskStarted" and isinstance(attempt, int) and attempt > 1:
             return f"[yellow]attempt {attempt}[/yellow] "

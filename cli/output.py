@@ -69,7 +69,9 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, empty:
     if not rows:
         console.print(empty, style="dim", highlight=False)
         return
-    table = Table(*columns, box=None, pad_edge=False, header_style="bold")
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in columns:
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(_cell(row.get(column, "")) for column in columns))
     console.print(table)

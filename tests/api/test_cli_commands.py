@@ -187,6 +187,10 @@ def test_exec_watch_into_a_closed_pipe_ends_at_once(api_server: ApiServer, flow_
     assert "Traceback" not in watch.stderr.read()
     fnf(api_server, "exec", "stop", name, "w")
 
+    missing = fnf_process(api_server, "exec", "watch", name, "never")
+    _, err = missing.communicate(timeout=60)
+    one_error_line(missing.returncode, err, "ExecutionNotExists")
+
 
 def test_schedule_lifecycle(api_server: ApiServer, flow_file: Path) -> None:
     name = flow_file.stem
