@@ -95,7 +95,7 @@ def update(
         fail(f"cannot read {flow}: no such file")
     else:
         parameters["Name"] = name or flow
-        if all(value is None for value in parameters.values() if value != parameters["Name"]):
+        if description is None and mode is None and role_arn is None:
             fail("nothing to update: give a flow file, --description, --mode or --role-arn")
     answer = call(ApiClient(endpoint, access_key_id), "UpdateFlow", parameters)
     _show(answer, as_json, f"updated flow {parameters['Name']}")

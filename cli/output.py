@@ -4,9 +4,9 @@ and one `error:` line on stderr for anything that went wrong (never a traceback)
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import typer
 from rich.table import Table
@@ -20,8 +20,6 @@ USAGE_STATUS = 2
 API_ERROR_STATUS = 1
 """The API refused the call, or could not be reached."""
 
-T = TypeVar("T")
-
 
 def fail(message: str, status: int = USAGE_STATUS) -> NoReturn:
     """One line on stderr, then the exit status."""
@@ -33,14 +31,6 @@ def call(client: ApiClient, action: str, parameters: dict[str, Any]) -> dict[str
     """The action's answer, or the FnF error as one line (`error: Code: message`, exit 1)."""
     try:
         return client.call(action, parameters)
-    except ApiError as error:
-        fail(f"{error.code}: {error.message}", API_ERROR_STATUS)
-
-
-def guarded(work: Callable[[], T]) -> T:
-    """Run `work`, turning an ApiError it raises into the one-line error."""
-    try:
-        return work()
     except ApiError as error:
         fail(f"{error.code}: {error.message}", API_ERROR_STATUS)
 
