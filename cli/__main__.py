@@ -1,5 +1,5 @@
 """`python -m cli` runs the `fnf` command."""
 
-from cli.main import app
+from cli.entry import main
 
-app()
+main()

@@ -16,10 +16,17 @@ is released). The process then exits with the shell's status for the cause: 128 
 number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP) and 141 (128 + SIGPIPE) for a closed
 stdout, so scripts see it was stopped rather than that it failed or succeeded.
 
-A second signal while stopping, or a stop that takes longer than STOP_TIMEOUT_SECONDS, exits at
-once with the same status; children are then stopped by the kernel (worker/lifetime.py), as they
-are when this process is SIGKILLed. A signal that was ignored when the command started (`nohup`,
-background jobs of a non-interactive shell) stays ignored.
+Stopping is idempotent: a stop request while stopping (a second Ctrl-C, SIGTERM from a service
+manager after SIGINT) changes nothing, neither the status nor the orderly stop, so the next
+start finds the port and the database free. Before, a second signal exited at once and left the
+dev server to the kernel (worker/lifetime.py), still holding its database for a second or two.
+Only a stop that takes longer than STOP_TIMEOUT_SECONDS exits at once (children are then stopped
+by the kernel, as when this process is SIGKILLed). From the process's first instruction
+(cli/entry.py) to its last, every stop signal is handled: before the work starts it exits at
+once (nothing runs yet), and once the work has ended a signal only exits at once with the status
+already decided, so neither a KeyboardInterrupt traceback nor click's "Aborted!" can appear. A
+signal that was ignored when the command started (`nohup`, background jobs of a non-interactive
+shell) stays ignored.
 """
 
 from __future__ import annotations
@@ -77,20 +84,19 @@ def run_until_stopped(main: Coroutine[Any, Any, int]) -> NoReturn:
 
 
 class _Stop:
-    """The first stop request cancels the work; a second one ends the process."""
+    """The first stop request cancels the work; later ones change nothing (idempotent)."""
 
     def __init__(self, work: asyncio.Task[int]) -> None:
         self.work = work
         self.status: int | None = None
+        self.repeated = False
 
     def on_signal(self, signum: int) -> None:
         self._request(signal_status(signum), f"{signal.Signals(signum).name}, stopping")
 
     def on_broken_pipe(self) -> None:
         silence_stdout()
-        if self.status == BROKEN_PIPE_STATUS:
-            return  # a write found it first: its BrokenPipeError is already the stop
-        self._request(BROKEN_PIPE_STATUS, None)
+        self._request(BROKEN_PIPE_STATUS, None)  # nothing more if a write found it first
 
     def on_write_to_closed_pipe(self) -> None:
         """A write found stdout closed: the BrokenPipeError raised there unwinds the work,
@@ -104,8 +110,10 @@ class _Stop:
 
     def _request(self, status: int, note: str | None) -> None:
         if self.status is not None:
-            _say("stopping at once")
-            exit_now(self.status)
+            if not self.repeated and note:
+                self.repeated = True
+                _say(f"already stopping (at most {STOP_TIMEOUT_SECONDS:g} s)")
+            return
         self.status = status
         if note:
             _say(note)
@@ -146,8 +154,21 @@ async def _supervise(main: Coroutine[Any, Any, int]) -> int:
         return stop.status
     finally:
         _active_stop = None
-        for signum in STOP_SIGNALS:
-            loop.remove_signal_handler(signum)
+        _hand_over_signals(loop, stop)
+
+
+def _hand_over_signals(loop: asyncio.AbstractEventLoop, stop: _Stop) -> None:
+    """The loop's handlers go with the loop; what is left (asyncio.run's own teardown, then
+    `exit_now`) is only the exit, so a stop signal now exits at once, with the status already
+    decided. Removing them alone would restore Python's defaults: a KeyboardInterrupt traceback,
+    or death by SIGTERM with no status of ours."""
+
+    def exit_at_once(signum: int, _frame: object) -> None:
+        exit_now(stop.status if stop.status is not None else signal_status(signum))
+
+    for signum in STOP_SIGNALS:
+        if loop.remove_signal_handler(signum):
+            signal.signal(signum, exit_at_once)
 
 
 def _watch_stdout(loop: asyncio.AbstractEventLoop, on_closed: Any) -> None:

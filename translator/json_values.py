@@ -1,6 +1,7 @@
 """The one check of a JSON value that enters an execution, at every door: StartExecution's
-Input, a schedule's Payload, a function's result, a callback's Output (ReportTaskSucceeded), an
-MNS message body, `fnf run --input` and `fnf task succeed --output`.
+Input, a schedule's Payload, every task's result (functions, actions, MNS answers), a callback's
+Output (ReportTaskSucceeded; its Error and Cause with ReportTaskFailed, as text), a sub-flow's
+input, an MNS message body (as text), `fnf run --input` and `fnf task succeed --output`.
 
 A value passes when it is what any JSON reader takes back unchanged (RFC 8259):
 
@@ -12,12 +13,19 @@ A value passes when it is what any JSON reader takes back unchanged (RFC 8259):
 * objects and arrays nest at most MAX_JSON_DEPTH deep: JSON has no depth limit (RFC 8259
   section 9 lets implementations set one), and deeper documents exhaust Python's recursion in
   the interpreter's mappings and the payload codecs.
+
+A JSON text read at a door (`parse_json_value`) is also at most MAX_JSON_BYTES of UTF-8, FnF's
+request limit ("Maximum request size, 1024 KiB", its limits page), which the API applies to
+whole requests: a command-line input over it used to reach Temporal and fail there with a
+traceback ("Blob data size exceeds limit"). Values that are not read from text (a function's
+result, a sub-flow's input) are held to the per-event quota where they enter instead.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any, Final
 
 MAX_JSON_DEPTH: Final = 64
@@ -25,6 +33,9 @@ MAX_JSON_DEPTH: Final = 64
 
 MAX_INTEGER_DIGITS: Final = 1000
 """How many digits an integer may have."""
+
+MAX_JSON_BYTES: Final = 1024 * 1024
+"""How large a JSON text read at a door may be (UTF-8 bytes): FnF's request limit."""
 
 _INTEGER_BOUND: Final[int] = 10**MAX_INTEGER_DIGITS
 
@@ -41,6 +52,20 @@ def check_text(value: str, what: str) -> str:
         raise JsonValueError(
             f"{what} is not valid Unicode text (it holds a lone surrogate)."
         ) from None
+    return value
+
+
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def repaired_text(value: str) -> str:
+    """`value` with each lone surrogate replaced by U+FFFD, for text that must be recorded
+    rather than refused (a failed task's error name and cause: the task has failed whatever its
+    error says). Go's encoding/json reads a lone surrogate escape the same way."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub("\ufffd", value)
     return value
 
 
@@ -73,8 +98,13 @@ def check_json_value(value: Any, what: str) -> None:
 
 
 def parse_json_value(text: str, what: str) -> Any:
-    """`text` read as JSON and checked (check_json_value); JsonValueError says why not."""
+    """`text` of at most MAX_JSON_BYTES read as JSON and checked (check_json_value);
+    JsonValueError says why not."""
     check_text(text, what)
+    if len(text) * 4 > MAX_JSON_BYTES and (size := len(text.encode())) > MAX_JSON_BYTES:
+        raise JsonValueError(
+            f"{what} is {size} bytes, over the {MAX_JSON_BYTES}-byte (1024 KiB) limit of a request."
+        )
     try:
         value = json.loads(text, parse_constant=_not_json, parse_int=_integer)
     except json.JSONDecodeError as error:

@@ -44,6 +44,7 @@ from api.mns.wire import (
     xml_list_document,
     xml_response,
 )
+from translator.json_values import JsonValueError, check_text
 
 MAX_BODY_BYTES: Final = 65_536
 """MNS's largest message body, and the largest batch of them."""
@@ -60,16 +61,30 @@ def is_batch(body: bytes) -> bool:
     return head.startswith(b"<Messages")
 
 
-def send_request(fields: dict[str, str]) -> SendRequest:
-    """One `<Message>` checked as MNS checks it; DelaySeconds left out means the queue's."""
+def message_body(fields: dict[str, str], limit: int = MAX_BODY_BYTES) -> str:
+    """A message's MessageBody, checked at the door like every value that enters the engine
+    (translator/json_values.py's text check): valid Unicode text of 1 to `limit` bytes of
+    UTF-8, else MNS's InvalidArgument. The XML parser already refuses a lone surrogate (XML 1.0
+    section 2.2 leaves surrogates out of its characters); checked here too, so such a body is
+    never stored and never measured with an encoding error."""
     text = fields.get("MessageBody")
     if text is None:
         raise invalid_argument("The message has no MessageBody.")
+    try:
+        check_text(text, "MessageBody")
+    except JsonValueError as refused:
+        raise invalid_argument(str(refused)) from None
     size = len(text.encode("utf-8"))
-    if not 1 <= size <= MAX_BODY_BYTES:
+    if not 1 <= size <= limit:
         raise invalid_argument(
-            f"The length of MessageBody should be between 1 and {MAX_BODY_BYTES} bytes, got {size}."
+            f"The length of MessageBody should be between 1 and {limit} bytes, got {size}."
         )
+    return text
+
+
+def send_request(fields: dict[str, str]) -> SendRequest:
+    """One `<Message>` checked as MNS checks it; DelaySeconds left out means the queue's."""
+    text = message_body(fields)
     priority = _int_field(fields, "Priority", DEFAULT_PRIORITY, MIN_PRIORITY, MAX_PRIORITY)
     delay = _int_field(fields, "DelaySeconds", QUEUE_DEFAULT, 0, MAX_DELAY_SECONDS)
     return SendRequest(text, priority, delay)

@@ -30,6 +30,7 @@ from typing import Final
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from api.mns.batch import message_body
 from api.mns.listing import base_url, page_request, page_response
 from api.mns.notify import (
     CONTENT_FORMATS,
@@ -104,12 +105,7 @@ class FanOut:
     async def publish(self, topic: str, fields: dict[str, str], request_id: str) -> Published:
         entry = await self._registry.topic(topic)
         limit = entry.maximum_message_size if entry else DEFAULT_TOPIC_MESSAGE_SIZE
-        text = fields.get("MessageBody")
-        if text is None:
-            raise invalid_argument("The message has no MessageBody.")
-        size = len(text.encode("utf-8"))
-        if not 1 <= size <= limit:
-            raise invalid_argument(f"The length of MessageBody should be between 1 and {limit}.")
+        text = message_body(fields, limit)
         tag = fields.get("MessageTag", "")
         if len(tag) > MAX_FILTER_TAG:
             raise invalid_argument(f"MessageTag is at most {MAX_FILTER_TAG} characters.")

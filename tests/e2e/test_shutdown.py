@@ -7,10 +7,16 @@ instance. The test records that process tree from /proc, stops the command, and 
 exits within a bound with the shell's status for the cause (128 + the signal; 141 for a closed
 stdout), that every process of the tree is gone, and that the database is free for the next
 start. SIGKILL of the command, which it cannot handle, must still take its children down.
+
+Stopping is idempotent: more stop signals while a command stops (a second Ctrl-C, SIGTERM from a
+service manager) change neither its status nor its orderly stop, and a signal at any moment from
+the command's start on (while its modules load, while the dev server starts, while it serves)
+stops it cleanly, so that start and Ctrl-C can follow each other on one port and one database.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -114,6 +120,7 @@ class Fnf:
     port: int | None
     seen: list[Proc] = field(default_factory=list)
     """Its process tree when last looked at (cleaned up after a failed test)."""
+    started: float = field(default_factory=time.monotonic)
 
     @property
     def db(self) -> Path:
@@ -132,7 +139,7 @@ class Fnf:
         while not ready():
             assert self.process.poll() is None, f"{what}: exited\n{self.output()}"
             assert time.monotonic() < deadline, f"{what}: timed out\n{self.output()}"
-            time.sleep(0.1)
+            time.sleep(0.05)
 
     def busy_tree(self) -> list[Proc]:
         """Wait until a dev server and a function instance (host and its fork) run under the
@@ -259,22 +266,122 @@ def started(tmp_path: Path) -> Iterator[list[Fnf]]:
 
 COMMANDS = ["run", "worker", "api"]
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+NOISE = re.compile(r"Traceback|Aborted|Exception ignored|KeyboardInterrupt|CancelledError")
+"""What a clean stop never prints: a traceback, click's "Aborted!", an error at teardown."""
+REPEAT_SECONDS = 0.05
 
 
-@pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
-@pytest.mark.parametrize("command", COMMANDS)
+def stop_repeatedly(fnf: Fnf, first: int, then: list[int]) -> int:
+    """Send `first`, then the signals of `then` over and over until the command exits (a user
+    pressing Ctrl-C again, a service manager following up; none when `then` is empty); its
+    exit status. Every process the command has while it stops is added to `fnf.seen`."""
+    fnf.process.send_signal(first)
+    deadline = time.monotonic() + STOP_SECONDS
+    sent = 0
+    while fnf.process.poll() is None:
+        if time.monotonic() > deadline:
+            pytest.fail(f"fnf {fnf.command} did not exit within {STOP_SECONDS:g} s")
+        fnf.seen += descendants(fnf.process.pid)
+        time.sleep(REPEAT_SECONDS)
+        if then:
+            with contextlib.suppress(ProcessLookupError):
+                fnf.process.send_signal(then[sent % len(then)])
+            sent += 1
+    return fnf.exit_status()
+
+
+def assert_stopped_cleanly(fnf: Fnf, status: int) -> None:
+    """The command exited with `status`, printed no noise, and had stopped its children and
+    freed its database and port by the time it exited (not later, by the kernel)."""
+    assert fnf.exit_status() == status, fnf.output()
+    assert not NOISE.search(fnf.output()), fnf.output()
+    assert_all_gone(fnf.seen, seconds=1.0)  # as the single-signal stop always allowed
+    DatabaseLock.acquire(str(fnf.db)).release()  # no wait: the command waited for its server
+    if fnf.port is not None:
+        with socket.socket() as again:  # as uvicorn binds: SO_REUSEADDR, TIME_WAIT is fine
+            again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            again.bind(("127.0.0.1", fnf.port))
+
+
+@pytest.mark.parametrize(
+    ("command", "first"),
+    [("run", signal.SIGHUP), ("worker", signal.SIGTERM), ("api", signal.SIGINT)],
+    ids=["run-SIGHUP", "worker-SIGTERM", "api-SIGINT"],
+)
 async def test_a_signal_stops_the_command_and_everything_it_started(
-    command: str, signum: int, tmp_path: Path, started: list[Fnf]
+    command: str, first: int, tmp_path: Path, started: list[Fnf]
 ) -> None:
+    """The first signal decides the status; the same and the other stop signals, sent again
+    and again while the command stops, change nothing. Each command meets every signal, and
+    each signal is once the first."""
     fnf = start_fnf(command, tmp_path)
     started.append(fnf)
-    tree = await make_busy(fnf)
+    await make_busy(fnf)
 
-    fnf.process.send_signal(signum)
+    status = stop_repeatedly(fnf, first, [first, *(s for s in SIGNALS if s != first)])
 
-    assert fnf.exit_status() == 128 + signum, fnf.output()
-    assert_all_gone(tree, seconds=1.0)  # stopped by the command itself, before it exited
-    assert_database_free(fnf.db)
+    assert_stopped_cleanly(fnf, 128 + first)
+    assert status == 128 + first
+
+
+READY = {"api": "FnF API on", "worker": "Ctrl-C stops it", "run": "execution "}
+"""What each command prints once it serves (`fnf run`: once its execution has started)."""
+
+
+def handles_stop_signals(fnf: Fnf) -> bool:
+    """The process catches SIGTERM: `fnf` has installed its handlers (Python alone catches
+    only SIGINT), the earliest moment a stop can be handled."""
+    try:
+        status = Path(f"/proc/{fnf.process.pid}/status").read_text()
+    except OSError:
+        return False
+    caught = int(re.search(r"^SigCgt:\s*([0-9a-f]+)", status, re.M).group(1), 16)  # type: ignore[union-attr]
+    return bool(caught >> (signal.SIGTERM - 1) & 1)
+
+
+MOMENTS_OF = {"api": None, "worker": ("loading", "dev server up"), "run": ("starting", "serving")}
+"""`fnf api` goes through every moment; the others share its stop path (cli/process.py) and
+go through two each, to keep the file fast (test_a_signal_stops_... covers them busy)."""
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_start_and_ctrl_c_again_and_again(command: str, tmp_path: Path, started: list[Fnf]) -> None:
+    """Start/Ctrl-C cycles on one database (and, for the API, one port), each interrupted at
+    another moment: as soon as signals are handled (its modules still loading), a little later
+    (options, settings, the dev server starting), once the dev server is up, once it serves,
+    and once it serves with Ctrl-C pressed again and again. Every stop is clean and the next
+    start finds everything free."""
+    port = _free_port() if command == "api" else None
+    moments: list[tuple[str, Callable[[Fnf], bool], list[int]]] = [
+        ("handlers installed", handles_stop_signals, []),
+        ("loading", _after(0.3), []),
+        ("starting", _after(0.8), []),
+        ("dev server up", lambda fnf: ADDRESS.search(fnf.output()) is not None, []),
+        ("serving", lambda fnf: READY[command] in fnf.output(), []),
+        (
+            "serving, Ctrl-C again",
+            lambda fnf: READY[command] in fnf.output(),
+            [signal.SIGINT, signal.SIGINT, signal.SIGTERM],
+        ),
+    ]
+    chosen = MOMENTS_OF[command]
+    for moment, ready, then in moments:
+        if chosen is not None and moment not in chosen:
+            continue
+        fnf = start_fnf(command, tmp_path, port=port)
+        started.append(fnf)
+        fnf.wait_for(lambda fnf=fnf, ready=ready: ready(fnf), f"{command}: {moment}")  # type: ignore[misc]
+
+        stop_repeatedly(fnf, signal.SIGINT, then)
+
+        assert_stopped_cleanly(fnf, 130)
+
+
+def _after(seconds: float) -> Callable[[Fnf], bool]:
+    def elapsed(fnf: Fnf) -> bool:
+        return time.monotonic() - fnf.started >= seconds
+
+    return elapsed
 
 
 async def test_run_stops_when_its_output_is_closed(tmp_path: Path, started: list[Fnf]) -> None:

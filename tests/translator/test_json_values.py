@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from translator.json_values import (
+    MAX_JSON_BYTES,
     MAX_JSON_DEPTH,
     JsonValueError,
     check_json_value,
@@ -60,6 +61,15 @@ def test_texts_that_are_not_json_are_refused(text: str, said: str) -> None:
 def test_the_limits_themselves_pass() -> None:
     check_json_value(nested(MAX_JSON_DEPTH), "Input")
     check_json_value({"n": int("9" * 1000), "m": -int("9" * 1000)}, "Input")
+
+
+def test_a_text_over_the_request_limit_is_refused_by_its_utf8_size() -> None:
+    """FnF's 1,024 KiB: counted in UTF-8 bytes, so a text of fewer characters may be over."""
+    at_limit = '"' + "x" * (MAX_JSON_BYTES - 2) + '"'
+    assert len(parse_json_value(at_limit, "Input")) == MAX_JSON_BYTES - 2
+    over = '"' + "é" * (MAX_JSON_BYTES // 2) + '"'  # 524,290 characters, 1,048,578 bytes
+    with pytest.raises(JsonValueError, match="Input is 1048578 bytes, over the 1048576-byte"):
+        parse_json_value(over, "Input")
 
 
 @given(

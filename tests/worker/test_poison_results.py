@@ -6,6 +6,8 @@ Python function host, which refuses them as FC does; the check covers HTTP funct
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -35,6 +37,10 @@ def long_integer(event, context):
     return {"n": int("7" * 1001)}
 
 
+def lone_surrogate_error(event, context):
+    raise ValueError("bad \\ud800 text")
+
+
 """
 
 FLOW = """\
@@ -59,7 +65,7 @@ steps:
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("poison")
     (folder / "functions.py").write_text(RESULTS)
-    names = ["lone_surrogate", "lone_surrogate_key", "deep", "long_integer"]
+    names = ["lone_surrogate", "lone_surrogate_key", "deep", "long_integer", "lone_surrogate_error"]
     lines = [f"  s/{name}:\n    handler: functions.py:{name}\n" for name in names]
     path = folder / "functions.yaml"
     path.write_text("functions:\n" + "".join(lines))
@@ -86,3 +92,21 @@ async def test_a_result_that_is_no_json_value_is_invalid_local(
     assert caught["error"] == "FnF.InvalidLocal"
     assert said in caught["cause"], caught["cause"]
     assert "NotCaught" not in [e["StepName"] for e in outcome.events]
+
+
+async def test_an_error_with_a_lone_surrogate_fails_the_task_with_valid_text(
+    run_flow: RunFlow, registry: Path
+) -> None:
+    """A failed task's error is recorded, not refused: a lone surrogate in the function's
+    exception message becomes U+FFFD. Temporal cannot carry it (protobuf strings are UTF-8), so
+    the attempt's failure used to be retried for ever and the execution never ended."""
+    flow = FLOW.replace("{function}", "lone_surrogate_error").replace(
+        "FnF.InvalidLocal", "ValueError"
+    )
+    outcome = await asyncio.wait_for(
+        run_flow("poison-results", {}, text=flow, functions=registry), timeout=60
+    )
+    assert outcome.status == "Succeeded", (outcome.error, outcome.cause, outcome.trail())
+    caught = outcome.detail("StepExited", "Call")
+    assert caught["error"] == "ValueError"
+    assert json.loads(caught["cause"])["errorMessage"] == "bad \ufffd text"

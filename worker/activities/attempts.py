@@ -39,6 +39,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from translator.graph import RetryNode
+from translator.json_values import JsonValueError, check_json_value
 from worker.activities.payload_bounds import (
     LEDGER_RECORDS,
     bound_ledger_causes,
@@ -49,7 +50,7 @@ from worker.activities.reports import AttemptReporter
 from worker.activities.requests import AttemptRecord, TaskRequest, TaskResult
 from worker.activities.retry import count_retry, next_retry
 from worker.interpreter.events import format_time
-from worker.interpreter.failures import RUNTIME_ERROR, TASK_TIMEOUT
+from worker.interpreter.failures import INVALID_LOCAL, RUNTIME_ERROR, TASK_TIMEOUT
 
 DEFAULT_HEARTBEAT_EVERY = 10.0
 
@@ -174,7 +175,14 @@ async def run_attempt(request: TaskRequest, call: Callable[[int], Awaitable[Any]
 
 
 def _check_output(request: TaskRequest, output: Any) -> None:
-    """Fail the attempt, inside the activity, when its output cannot be carried."""
+    """Fail the attempt, inside the activity, when its output may not enter the execution: a
+    value the one JSON value check refuses (translator/json_values.py; FnF.InvalidLocal) for
+    every kind of task, a function's, an action's or an MNS answer's, or one too large to
+    carry."""
+    try:
+        check_json_value(output, "the result")
+    except JsonValueError as refused:
+        raise TaskError(INVALID_LOCAL, str(refused)) from None
     why = output_over(output, request.step, request.output_event, request.output_limit)
     if why is not None:
         raise TaskError(RUNTIME_ERROR, why)

@@ -10,7 +10,7 @@ itself decides, before returning:
   the event and field, like the workflow's own check (worker/interpreter/budget.py); with no
   quota (0) the output is still bounded by SAFE_OUTPUT_BYTES, under Temporal's limit;
 - error names and causes are cut to FnF's size (ReportTaskFailed: Cause of 1-4096 characters)
-  by `truncate_cause`, the one bounding function every runtime uses;
+  by `truncate_cause`, the one bounding function every runtime uses, and made valid Unicode;
 - the ledger of attempts (heartbeat details, and the final failure's details) keeps only its
   newest LEDGER_RECORDS attempts, and whole causes only for the newest of those, so that
   thousands of retries (FDL allows 10 000 per retrier) still fit.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from translator.json_values import repaired_text
 from worker.functions.errors import truncate_cause
 from worker.interpreter.budget import LIMIT_SETTING, SAFE_PAYLOAD_BYTES
 from worker.interpreter.data import data_size
@@ -40,8 +41,11 @@ LEDGER_OLD_CAUSE_CHARS = 256
 
 
 def bound_text(text: str) -> str:
-    """An error name or cause at FnF's size (one function for every runtime)."""
-    return truncate_cause(text)
+    """An error name or cause at FnF's size (one function for every runtime), as valid
+    Unicode: a lone surrogate (a function's exception message can hold one) becomes U+FFFD,
+    since Temporal cannot carry it (protobuf strings are UTF-8) and used to retry the failed
+    attempt's completion for ever."""
+    return truncate_cause(repaired_text(text))
 
 
 def output_over(output: Any, step: str, event: str, limit: int) -> str | None:

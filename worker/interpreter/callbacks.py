@@ -19,7 +19,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
-from translator.json_values import JsonValueError, parse_json_value
+from translator.json_values import JsonValueError, check_text, parse_json_value
 from worker.activities.task_secrets import MINT_TASK_SECRET
 from worker.callbacks.reports import INVALID_ARGUMENT, TASK_ALREADY_COMPLETED, TaskReport
 from worker.callbacks.tokens import InvalidTaskToken, TaskToken
@@ -140,6 +140,11 @@ def _check_content(report: TaskReport, limit: int) -> None:
         raise _refused(INVALID_ARGUMENT, f"Error must be 1-{MAX_ERROR_CHARS} characters")
     if len(report.cause) > MAX_CAUSE_CHARS:
         raise _refused(INVALID_ARGUMENT, f"Cause must be at most {MAX_CAUSE_CHARS} characters")
+    try:  # text entering the execution as the step's error: the one check's text rule
+        check_text(report.error, "Error")
+        check_text(report.cause, "Cause")
+    except JsonValueError as error:
+        raise _refused(INVALID_ARGUMENT, str(error)) from None
 
 
 def _refused(code: str, message: str) -> ApplicationError:

@@ -28,6 +28,7 @@ from temporalio.exceptions import (
 from temporalio.workflow import ParentClosePolicy
 
 from translator.graph import RetryNode, StepNode
+from translator.json_values import JsonValueError, check_json_value
 from translator.names import EXECUTION
 from worker.activities.retry import count_retry, next_retry
 from worker.execution import FlowRun
@@ -47,6 +48,9 @@ INVALID_ARGUMENT = "fnf.InvalidArgument"
 CHECK_CHILD_NAME = "subflow-execution-name-grammar"
 """Marks executions that check serviceParams.ExecutionName against the name grammar before
 starting the child; older histories started children under any name and replay that way."""
+CHECK_CHILD_INPUT = "subflow-input-json-value-check"
+"""Marks executions that pass a child's input through the one JSON value check before starting
+it; older histories started children with any input and replay that way."""
 
 
 class SubflowTask:
@@ -88,6 +92,9 @@ class SubflowTask:
         child_input = params.get("Input", value)
         if not isinstance(child_input, dict):
             raise StepFailure(RUNTIME_ERROR, "serviceParams.Input must be a JSON object")
+        refused = _refused_input(node["name"], child_input)
+        if refused is not None and workflow.patched(CHECK_CHILD_INPUT):
+            raise StepFailure(INVALID_ARGUMENT, refused)
         child = FlowRun(
             graph,
             child_input,
@@ -108,6 +115,21 @@ class SubflowTask:
             "Status": "Running",
             "StartedTime": format_time(started),
         }
+
+
+def _refused_input(step: str, child_input: dict[str, Any]) -> str | None:
+    """Why the child's input may not enter an execution, else None. A sub-flow's input is a
+    door like StartExecution's Input (translator/json_values.py): the step input a mapping
+    built can nest deeper than the limit (each mapping target adds a level), and an execution
+    started on Temporal directly, past every API door, may carry a lone surrogate or NaN, which
+    the child would hold where no reader of its input or history can take it back. The size
+    needs no check here: the step's input, which the child's input is or is part of, was held to
+    the same per-event quota (or payload bound) when the step was entered."""
+    try:
+        check_json_value(child_input, f"step {step}: the sub-flow's input")
+    except JsonValueError as refused:
+        return str(refused)
+    return None
 
 
 async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter) -> Any:
