@@ -30,11 +30,7 @@ class Connectors:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Connectors:
-        registry = (
-            FunctionRegistry.load(settings.functions)
-            if settings.functions is not None
-            else FunctionRegistry.from_mapping({})
-        )
+        registry = FunctionRegistry.load_all(settings.functions)
         mns = None
         if settings.mns_endpoint:
             credentials = MnsCredentials(settings.mns_access_key_id, settings.mns_access_key_secret)
