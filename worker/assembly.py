@@ -14,6 +14,7 @@ from worker.activities.functions import FunctionActivities
 from worker.activities.messages import MessageActivities
 from worker.activities.parent_reports import report_parent_task
 from worker.activities.task_secrets import mint_task_secret
+from worker.archive import archive_history
 from worker.connectors.mns import MnsClient, MnsCredentials
 from worker.functions import FunctionRegistry, FunctionRuntime
 from worker.settings import Settings
@@ -49,7 +50,7 @@ class Connectors:
 
 
 def build_worker(client: Client, task_queue: str, connectors: Connectors, **options: Any) -> Worker:
-    """A worker for FnFFlow, the task activities and MintTaskSecret; `options` go to
+    """A worker for FnFFlow, the task activities, MintTaskSecret and ArchiveHistory; `options` go to
     temporalio's Worker."""
     functions = FunctionActivities(connectors.functions)
     messages = MessageActivities(connectors.mns)
@@ -64,6 +65,7 @@ def build_worker(client: Client, task_queue: str, connectors: Connectors, **opti
             messages.publish_message,
             report_parent_task,
             mint_task_secret,
+            archive_history,
         ],
         **options,
     )

@@ -21,7 +21,8 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from worker.execution import STOP_SIGNAL, FlowRun, HistoryRequest, StopRequest
+from worker.execution import STOP_SIGNAL, FlowRun, StopRequest
+from worker.history import last_event
 from worker.naming import (
     EXECUTION_NAME,
     FLOW_ID,
@@ -115,11 +116,8 @@ async def stop_execution(handle: WorkflowHandle[Any, Any], error: str, cause: st
 async def stop_of(client: Client, workflow: str) -> tuple[str, str]:
     """(Error, Cause) of a stopped execution. Temporal's record of a cancelled workflow carries
     none; the FnF history's last event, ExecutionStopped, has them."""
-    latest = client.get_workflow_handle(workflow)
-    head = await latest.query("history", HistoryRequest(limit=0))
-    asked = HistoryRequest(from_event_id=int(head["nextEventId"]) - 1, limit=1)
-    events = (await latest.query("history", asked))["events"]
-    if not events or events[-1]["Type"] != "ExecutionStopped":
+    last = await last_event(client, workflow)
+    if last is None or last["Type"] != "ExecutionStopped":
         return "", ""
-    detail = json.loads(events[-1]["EventDetail"])
+    detail = json.loads(last["EventDetail"])
     return str(detail.get("error", "")), str(detail.get("cause", ""))

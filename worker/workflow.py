@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         Resumption,
         StopRequest,
     )
+    from worker.interpreter.archive import archive_run
     from worker.interpreter.attempt_reports import AttemptReports
     from worker.interpreter.budget import RESULT_BOUND_PATCH, check_payload, check_value
     from worker.interpreter.callbacks import Callbacks
@@ -144,12 +145,14 @@ class FnFFlow:
             await self._fail(run, unexpected_failure("", error))
         await self._close(run, TaskReport(run.callback_token, True, json.dumps(output)))
         self._log.record("ExecutionSucceeded", detail={"output": output}, checked=False)
+        await archive_run(self._log)
         return output
 
     async def _fail(self, run: FlowRun, failure: StepFailure) -> NoReturn:
         await self._close(run, TaskReport(run.callback_token, False, "", *_named(failure)))
         failed = {"error": failure.error, "cause": failure.cause}
         self._log.record("ExecutionFailed", detail=failed, checked=False)
+        await archive_run(self._log)
         raise execution_failed(failure.error, failure.cause)
 
     async def _close(self, run: FlowRun, report: TaskReport) -> None:
@@ -170,6 +173,7 @@ class FnFFlow:
         await _tell_parent(run, failed)
         await _signal_waiting_parent(run, stop)
         self._log.record("ExecutionStopped", detail=stop.detail(), checked=False)
+        await archive_run(self._log)
         raise asyncio.CancelledError()
 
     async def _run_before_patch(
@@ -244,6 +248,7 @@ class FnFFlow:
                     self._log.last_time,
                     self._stop,
                 )
+                await archive_run(self._log)
                 workflow.continue_as_new(replace(run, resumption=carried))
             local, position = await interpreter.run_step(steps[position], at.flow_input, local)
             progressed = True

@@ -125,4 +125,18 @@ CASES = [
         stop_child=True,
     ),
     Case("attempt-reports", "attempt-reports", {}, home="tests/replay/flows"),
+    Case("archived-saga-fails", "saga", {**SAGA_OK, "reserve_flight_result": False}),
+    Case(
+        "archived-polling-continues",
+        "polling",
+        {"delay": 3600},
+        options={"continue_as_new_at": 20},
+    ),
+    Case(
+        "archived-stopped-task",
+        "stopped-task",
+        {},
+        text="stopped-task.yaml",
+        stop_at="TaskScheduled",
+    ),
 ]

@@ -1,0 +1,51 @@
+"""Archive a run's FnF events as it closes (worker/archive.py says why and where)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from worker.archive import (
+        ARCHIVE_CHUNK_BYTES,
+        ARCHIVE_HISTORY,
+        ARCHIVE_RUN_BYTES,
+        ArchiveRequest,
+        slices,
+    )
+    from worker.interpreter.events import EventLog
+
+ARCHIVE_PATCH = "fnf-history-archived-at-close"
+"""The patch of runs that archive their events as they close; earlier runs are read through
+the `history` query."""
+ARCHIVE_TIMEOUT = timedelta(seconds=30)
+
+
+async def archive_run(log: EventLog) -> None:
+    """Hand this run's events to ArchiveHistory, a chunk at a time, until they are all kept or
+    the run's archive budget is spent. Never fails the run: an archive that is missing or
+    incomplete only sends readers to the query."""
+    if not workflow.patched(ARCHIVE_PATCH):
+        return
+    room = ARCHIVE_RUN_BYTES
+    first, following = log.first_id, log.next_id()
+    for events in slices(log.events):
+        request = ArchiveRequest(first, following, events, min(room, ARCHIVE_CHUNK_BYTES))
+        try:
+            blob: bytes = await workflow.execute_local_activity(
+                ARCHIVE_HISTORY,
+                request,
+                result_type=bytes,
+                start_to_close_timeout=ARCHIVE_TIMEOUT,
+                retry_policy=RetryPolicy(maximum_attempts=3),
+            )
+        except (ActivityError, asyncio.CancelledError):
+            workflow.logger.warning("the run's FnF events were not archived")
+            return
+        room -= len(blob)
+        if not blob:
+            return
