@@ -98,3 +98,6 @@ class FlowRun:
     report_stop_to_parent: bool = False
     """A `sync` sub-flow: when stopped, it signals its parent (CHILD_STOPPED_SIGNAL) the stop's
     Error and Cause, which its parent's task fails with."""
+    definition_ref: str = ""
+    """Set when the pinned definition is stored by reference (worker/definitions.py): then
+    `graph`, `flows` and `definition` are empty and each run loads them by this hash."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
+from worker.definitions import PinnedDefinition, is_large, publish
 from worker.execution import STOP_SIGNAL, FlowRun, StopRequest
 from worker.history import last_event
 from worker.naming import (
@@ -75,6 +77,7 @@ async def start_execution(
     """Start one execution; Temporal refuses a reused name (ExecutionAlreadyExists, DESIGN 3).
     `reuse_closed` lets a closed run's id be used again: only for a name whose previous
     execution belongs to a deleted incarnation of the flow (the caller checked)."""
+    run = await by_reference(client, run)
     pairs = [
         SearchAttributePair(FLOW_NAME, run.flow_name),
         SearchAttributePair(EXECUTION_NAME, run.execution_name),
@@ -94,6 +97,15 @@ async def start_execution(
         search_attributes=TypedSearchAttributes(pairs) if search_attributes else None,
         memo={EXECUTION_MEMO: memo} if memo else None,
     )
+
+
+async def by_reference(client: Client, run: FlowRun) -> FlowRun:
+    """The run with its definition stored by reference when it is large (DESIGN 2)."""
+    pinned = PinnedDefinition(run.graph, run.flows, run.definition)
+    if run.definition_ref or not is_large(pinned):
+        return run
+    reference = await publish(client, pinned)
+    return replace(run, graph={}, flows={}, definition="", definition_ref=reference)
 
 
 def failure_of(error: BaseException | None) -> tuple[str, str]:

@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         is_unexpected,
         unexpected_failure,
     )
+    from worker.interpreter.pinned import load_pinned
     from worker.interpreter.sequence import Interpreter
     from worker.interpreter.terminal import ExecutionLog
 
@@ -64,7 +65,7 @@ class FnFFlow:
         self._facts = ExecutionFacts(
             run.flow_name,
             run.execution_name,
-            run.flows,
+            dict(run.flows),
             run.heartbeat_timeout,
             run.step_data_limit,
             run.attempt_report_after,
@@ -123,7 +124,7 @@ class FnFFlow:
 
     @workflow.run
     async def run(self, run: FlowRun) -> dict[str, Any]:
-        graph: FlowGraph = check_format(run.graph)  # type: ignore[arg-type]
+        graph: FlowGraph = check_format(await self._pinned_graph(run))  # type: ignore[arg-type]
         interpreter = self._interpreter(run)
         if not interpreter.cancels_cleanly:
             return await self._run_before_patch(graph, interpreter, run)
@@ -202,6 +203,14 @@ class FnFFlow:
             raise
         await _report_parent(run, TaskReport(run.callback_token, True, json.dumps(output)))
         return output
+
+    async def _pinned_graph(self, run: FlowRun) -> dict[str, Any]:
+        """The run's graph: inline, or loaded by its reference (its sub-flows with it)."""
+        if not run.definition_ref:
+            return run.graph
+        pinned = await load_pinned(run.definition_ref)
+        self._facts.flows.update(pinned.flows)
+        return pinned.graph
 
     def _interpreter(self, run: FlowRun) -> Interpreter:
         """The interpreter, behaving as the run's version of the code did (see the patch)."""

@@ -43,6 +43,8 @@ from translator import compile_text
 from translator.errors import FlowValidationError
 from translator.graph import FlowGraph, iter_steps
 from translator.names import sync_execution_name
+from worker.definitions import decode as decode_pinned
+from worker.definitions import fetch as fetch_definition
 from worker.execution import FlowRun
 from worker.executions import (
     EXECUTION_MEMO,
@@ -468,7 +470,13 @@ async def _first_input(client: Client, workflow_id_: str) -> dict[str, Any] | No
         payloads = event.workflow_execution_started_event_attributes.input.payloads
         [value] = await client.data_converter.decode(payloads, [FlowRun])
         assert isinstance(value, FlowRun)
-        return {"input": value.input, "definition": value.definition}
+        definition = value.definition
+        if value.definition_ref:  # pinned by reference (worker/definitions.py)
+            reference = value.definition_ref
+            definition = decode_pinned(
+                await fetch_definition(client, reference), reference
+            ).definition
+        return {"input": value.input, "definition": definition}
     return None
 
 
