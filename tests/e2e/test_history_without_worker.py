@@ -13,7 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.worker import Worker
 
+from api.services.executions import ExecutionService
+from api.store.entity import FlowDefinitionWorkflow
+from api.store.flows import FlowStore
 from tests.worker.history_checks import check_paging
 from tests.worker.test_task_features import COUNTDOWN
 from translator import compile_text
@@ -107,3 +111,39 @@ async def test_closed_histories_read_without_a_worker(dev_server_address: str) -
     assert stopped_with == ("Abandoned", "stopped in the wait")
     for run in await run_chain(client, handles[0].id):
         assert (await run_tail(client, handles[0].id, run)).archive is not None
+
+
+async def test_the_api_answers_for_closed_executions_without_a_worker(
+    dev_server_address: str,
+) -> None:
+    """GetExecutionHistory and DescribeExecution of a stopped execution, through the API's
+    execution service, once every worker has gone (the flow store's reads need none)."""
+    client = await Client.connect(dev_server_address)
+    queue = f"archive-api-{uuid.uuid4().hex[:6]}"
+    settings = Settings(temporal_address=dev_server_address, task_queue=queue, functions=FUNCTIONS)
+    store = FlowStore(client, f"{queue}-store")
+    service = ExecutionService(client, store, queue)
+    flow = f"archived_{uuid.uuid4().hex[:6]}"
+    async with AsyncExitStack() as stack:
+        await run_worker(client, settings, stack)
+        await stack.enter_async_context(
+            Worker(client, task_queue=store.task_queue, workflows=[FlowDefinitionWorkflow])
+        )
+        await store.create({"Name": flow, "Definition": WAITS, "Description": "", "Type": "FDL"})
+        await service.start(flow, "parked", {"k": "v"}, None)
+        while len((await service.history(flow, "parked", 100, None))[0]) < 4:
+            await asyncio.sleep(0.1)
+        await service.stop(flow, "parked", "Abandoned", "stopped in the wait")
+        handle = client.get_workflow_handle(f"{flow}/parked")
+        expected = await queried(client, handle.id)
+    record = await asyncio.wait_for(service.describe(flow, "parked"), READ_LIMIT)
+    assert (record["Status"], record["FlowDefinition"]) == ("Stopped", WAITS)
+    pages, token = [], None
+    while True:
+        events, token = await asyncio.wait_for(
+            service.history(flow, "parked", 2, token), READ_LIMIT
+        )
+        pages += events
+        if token is None:
+            break
+    assert pages == expected and pages[-1]["Type"] == "ExecutionStopped"
