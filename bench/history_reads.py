@@ -37,6 +37,7 @@ import httpx
 from harness import ARN, fnf_worker, temporal_server
 
 import worker.history as history
+from worker.archive import ArchiveChunk, encode_chunk
 from translator import compile_text
 from worker.execution import FlowRun
 from worker.executions import start_execution
@@ -201,8 +202,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             process.terminate()
             process.wait(10)
+    archived_bytes = len(encode_chunk(ArchiveChunk(1, len(queried) + 1, queried)))
     result = {
         "events": len(queried),
+        "events_json_bytes": len(json.dumps(queried, ensure_ascii=False)),
+        "archive_bytes": archived_bytes,
         "run_seconds": ran,
         "before_query_with_worker": summary(before),
         "after_archive_no_worker_cold": summary(after),

@@ -86,8 +86,36 @@ def is_large(pinned: PinnedDefinition) -> bool:
     return len(pinned.encode()) > INLINE_DEFINITION_BYTES
 
 
+_blobs: dict[str, bytes] = {}
+_loaded: dict[str, PinnedDefinition] = {}
+
+
+def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
+    if len(cache) >= CACHED_DEFINITIONS:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+
+
 async def fetch(client: Client, reference: str) -> bytes:
-    """The compressed definition, from the start event of its workflow (no worker needed)."""
+    """The compressed definition, from the start event of its workflow (no worker needed);
+    kept in this process once read, since it never changes."""
+    blob = _blobs.get(reference)
+    if blob is None:
+        blob = await _read_stored(client, reference)
+        _remember(_blobs, reference, blob)
+    return blob
+
+
+async def load(client: Client, reference: str) -> PinnedDefinition:
+    """The definition `reference` names, decoded (kept in this process, like its bytes)."""
+    pinned = _loaded.get(reference)
+    if pinned is None:
+        pinned = decode(await fetch(client, reference), reference)
+        _remember(_loaded, reference, pinned)
+    return pinned
+
+
+async def _read_stored(client: Client, reference: str) -> bytes:
     request = GetWorkflowExecutionHistoryRequest(
         namespace=client.namespace,
         execution=WorkflowExecution(workflow_id=DEFINITION_ID_PREFIX + reference),
@@ -103,16 +131,7 @@ async def fetch(client: Client, reference: str) -> bytes:
     raise ApplicationError(f"no pinned definition {reference}", non_retryable=True)
 
 
-_cache: dict[str, bytes] = {}
-
-
 @activity.defn(name=LOAD_DEFINITION)
 async def load_definition(reference: str) -> bytes:
     """LoadDefinition: the pinned definition `reference` names, compressed."""
-    blob = _cache.get(reference)
-    if blob is None:
-        blob = await fetch(activity.client(), reference)
-        if len(_cache) >= CACHED_DEFINITIONS:
-            _cache.pop(next(iter(_cache)))
-        _cache[reference] = blob
-    return blob
+    return await fetch(activity.client(), reference)

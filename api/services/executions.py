@@ -43,8 +43,7 @@ from translator import compile_text
 from translator.errors import FlowValidationError
 from translator.graph import FlowGraph, iter_steps
 from translator.names import sync_execution_name
-from worker.definitions import decode as decode_pinned
-from worker.definitions import fetch as fetch_definition
+from worker.definitions import load as load_pinned
 from worker.execution import FlowRun
 from worker.executions import (
     EXECUTION_MEMO,
@@ -472,10 +471,7 @@ async def _first_input(client: Client, workflow_id_: str) -> dict[str, Any] | No
         assert isinstance(value, FlowRun)
         definition = value.definition
         if value.definition_ref:  # pinned by reference (worker/definitions.py)
-            reference = value.definition_ref
-            definition = decode_pinned(
-                await fetch_definition(client, reference), reference
-            ).definition
+            definition = (await load_pinned(client, value.definition_ref)).definition
         return {"input": value.input, "definition": definition}
     return None
 
