@@ -37,8 +37,8 @@ import httpx
 from harness import ARN, fnf_worker, temporal_server
 
 import worker.history as history
-from worker.archive import ArchiveChunk, encode_chunk
 from translator import compile_text
+from worker.archive import ArchiveChunk, encode_chunk
 from worker.execution import FlowRun
 from worker.executions import start_execution
 from worker.history import RunTail, read_history
