@@ -27,9 +27,10 @@ from temporalio import activity
 ARCHIVE_HISTORY = "ArchiveHistory"
 ARCHIVE_CHUNK_BYTES = 1_000_000
 """Compressed bytes of one chunk (one marker's payload; Temporal refuses payloads over 2 MB)."""
-ARCHIVE_RUN_BYTES = 2_000_000
+ARCHIVE_RUN_BYTES = 1_500_000
 """Compressed bytes a run archives in all: the chunks share one workflow task completion with
-the close command, and Temporal's frontend refuses a completion over 4 MB."""
+the close command (whose own payload, a continue-as-new input or an output, is under the 2 MB
+blob limit), and Temporal's frontend refuses a completion over 4 MB."""
 SLICE_CHARS = 4_000_000
 """Characters of event text handed to one activity call (JSON compresses several times over,
 so a slice usually fits a chunk; one that does not is reported as not archived)."""
