@@ -67,10 +67,15 @@ def decode(blob: bytes, reference: str) -> PinnedDefinition:
     return PinnedDefinition(document["graph"], document["flows"], document["definition"])
 
 
-async def publish(client: Client, pinned: PinnedDefinition) -> str:
-    """Store the definition (once per content) and return its reference."""
-    text = pinned.encode()
+_published: set[str] = set()
+"""References this process has stored: starting one again would only be refused as existing."""
+
+
+async def publish(client: Client, text: bytes) -> str:
+    """Store an encoded definition (once per content) and return its reference."""
     reference = reference_of(text)
+    if reference in _published:
+        return reference
     await client.start_workflow(
         DEFINITION_WORKFLOW,
         zlib.compress(text, 6),
@@ -79,11 +84,8 @@ async def publish(client: Client, pinned: PinnedDefinition) -> str:
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
     )
+    _published.add(reference)
     return reference
-
-
-def is_large(pinned: PinnedDefinition) -> bool:
-    return len(pinned.encode()) > INLINE_DEFINITION_BYTES
 
 
 _blobs: dict[str, bytes] = {}

@@ -22,7 +22,8 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from worker.definitions import PinnedDefinition, is_large, publish
+from worker import definitions
+from worker.definitions import PinnedDefinition, publish
 from worker.execution import STOP_SIGNAL, FlowRun, StopRequest
 from worker.history import last_event
 from worker.naming import (
@@ -101,10 +102,12 @@ async def start_execution(
 
 async def by_reference(client: Client, run: FlowRun) -> FlowRun:
     """The run with its definition stored by reference when it is large (DESIGN 2)."""
-    pinned = PinnedDefinition(run.graph, run.flows, run.definition)
-    if run.definition_ref or not is_large(pinned):
+    if run.definition_ref:
         return run
-    reference = await publish(client, pinned)
+    text = PinnedDefinition(run.graph, run.flows, run.definition).encode()
+    if len(text) <= definitions.INLINE_DEFINITION_BYTES:
+        return run
+    reference = await publish(client, text)
     return replace(run, graph={}, flows={}, definition="", definition_ref=reference)
 
 

@@ -21,7 +21,6 @@ from worker.definitions import (
     PinnedDefinition,
     decode,
     fetch,
-    is_large,
     reference_of,
 )
 from worker.history import run_chain
@@ -52,7 +51,7 @@ async def test_a_large_definition_travels_by_reference(
     run_flow: RunFlow, temporal_env: WorkflowEnvironment
 ) -> None:
     graph = dict(compile_text(LARGE))
-    assert is_large(PinnedDefinition(graph, {}, LARGE))
+    assert len(PinnedDefinition(graph, {}, LARGE).encode()) > INLINE_DEFINITION_BYTES
     outcome = await run_flow(
         "pinned", {"left": 12}, text=LARGE, functions=FUNCTIONS, continue_as_new_at=30
     )
