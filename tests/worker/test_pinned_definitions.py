@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from tests.worker.conftest import RunFlow
 from tests.worker.test_task_features import COUNTDOWN
@@ -24,6 +25,7 @@ from worker.definitions import (
     reference_of,
 )
 from worker.history import run_chain
+from worker.workflow import FnFFlow
 
 FUNCTIONS = Path(__file__).parent / "fixtures" / "functions" / "functions.yaml"
 FILLER = 400
@@ -67,6 +69,10 @@ async def test_a_large_definition_travels_by_reference(
     [reference] = references
     stored = decode(await fetch(temporal_env.client, reference), reference)
     assert stored.graph == graph and stored.definition == ""
+    replayer = Replayer(workflows=[FnFFlow])  # each run replays from its own history alone
+    for run in await run_chain(temporal_env.client, outcome.workflow_id):
+        handle = temporal_env.client.get_workflow_handle(outcome.workflow_id, run_id=run)
+        await replayer.replay_workflow(await handle.fetch_history())
 
 
 async def test_the_same_flow_inline_runs_the_same(
