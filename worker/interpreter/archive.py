@@ -23,6 +23,7 @@ ARCHIVE_PATCH = "fnf-history-archived-at-close"
 """The patch of runs that archive their events as they close; earlier runs are read through
 the `history` query."""
 ARCHIVE_TIMEOUT = timedelta(seconds=30)
+"""However the activity fares (even on a worker that lacks it), the run closes within this."""
 
 
 async def archive_run(log: EventLog) -> None:
@@ -40,7 +41,7 @@ async def archive_run(log: EventLog) -> None:
                 ARCHIVE_HISTORY,
                 request,
                 result_type=bytes,
-                start_to_close_timeout=ARCHIVE_TIMEOUT,
+                schedule_to_close_timeout=ARCHIVE_TIMEOUT,
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
         except (ActivityError, asyncio.CancelledError):
