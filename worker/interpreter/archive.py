@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -35,6 +36,9 @@ async def archive_run(log: EventLog) -> None:
     room = ARCHIVE_RUN_BYTES
     first, following = log.first_id, log.next_id()
     for events in slices(log.events):
+        if not _encodable(events):
+            workflow.logger.warning("the run's FnF events hold text that is not UTF-8")
+            return
         request = ArchiveRequest(first, following, events, min(room, ARCHIVE_CHUNK_BYTES))
         try:
             blob: bytes = await workflow.execute_local_activity(
@@ -44,9 +48,22 @@ async def archive_run(log: EventLog) -> None:
                 schedule_to_close_timeout=ARCHIVE_TIMEOUT,
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
-        except (ActivityError, asyncio.CancelledError):
-            workflow.logger.warning("the run's FnF events were not archived")
+        except (ActivityError, asyncio.CancelledError) as error:
+            workflow.logger.warning("the run's FnF events were not archived: %s", error)
             return
         room -= len(blob)
         if not blob:
             return
+
+
+def _encodable(events: list[dict[str, Any]]) -> bool:
+    """Whether the payload converter can write these events: a lone surrogate (which the
+    interpreter reports as FnF.RuntimeError) is not UTF-8, and a payload that fails to encode
+    would fail the run as it closes. Readers of such a run use the query, which escapes it."""
+    try:
+        for event in events:
+            event["EventDetail"].encode()
+            event["StepName"].encode()
+    except UnicodeEncodeError:
+        return False
+    return True
