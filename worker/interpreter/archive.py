@@ -35,7 +35,7 @@ async def archive_run(log: EventLog) -> None:
         return
     room = ARCHIVE_RUN_BYTES
     first, following = log.first_id, log.next_id()
-    for events in slices(log.events):
+    for events in slices(_as_dicts(log.events)):
         if not _encodable(events):
             workflow.logger.warning("the run's FnF events hold text that is not UTF-8")
             return
@@ -67,3 +67,9 @@ def _encodable(events: list[dict[str, Any]]) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _as_dicts(events: list[Any]) -> list[dict[str, Any]]:
+    """The events as the `history` query answers them: a log may keep an event in another
+    form until it is read (then it offers `as_dict`)."""
+    return [event if isinstance(event, dict) else event.as_dict() for event in events]
