@@ -15,7 +15,9 @@ from worker.activities.messages import MessageActivities
 from worker.activities.parent_reports import report_parent_task
 from worker.activities.pauses import pause
 from worker.activities.task_secrets import mint_task_secret
+from worker.archive import archive_history
 from worker.connectors.mns import MnsClient, MnsCredentials
+from worker.definitions import load_definition
 from worker.functions import FunctionRegistry, FunctionRuntime
 from worker.settings import Settings
 from worker.workflow import FnFFlow
@@ -46,8 +48,8 @@ class Connectors:
 
 
 def build_worker(client: Client, task_queue: str, connectors: Connectors, **options: Any) -> Worker:
-    """A worker for FnFFlow, the task activities, MintTaskSecret and FnFPause; `options` go to
-    temporalio's Worker."""
+    """A worker for FnFFlow, the task activities and the local activities MintTaskSecret,
+    FnFPause, ArchiveHistory and LoadDefinition; `options` go to temporalio's Worker."""
     functions = FunctionActivities(connectors.functions)
     messages = MessageActivities(connectors.mns)
     return Worker(
@@ -64,6 +66,8 @@ def build_worker(client: Client, task_queue: str, connectors: Connectors, **opti
             report_parent_task,
             mint_task_secret,
             pause,
+            archive_history,
+            load_definition,
         ],
         **options,
     )

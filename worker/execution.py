@@ -104,3 +104,6 @@ class FlowRun:
     """Steps one workflow activation runs before the flow yields (worker/interpreter/work.py)."""
     pauses_per_run: int = DEFAULT_PAUSES_PER_RUN
     """Yields after which the root sequence continues as new rather than pausing again."""
+    definition_ref: str = ""
+    """Set when the pinned definition is stored by reference (worker/definitions.py): then
+    `graph`, `flows` and `definition` are empty and each run loads them by this hash."""

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         Resumption,
         StopRequest,
     )
+    from worker.interpreter.archive import archive_run
     from worker.interpreter.attempt_reports import AttemptReports
     from worker.interpreter.budget import RESULT_BOUND_PATCH, check_payload, check_value
     from worker.interpreter.callbacks import Callbacks
@@ -38,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         is_unexpected,
         unexpected_failure,
     )
+    from worker.interpreter.pinned import load_pinned
     from worker.interpreter.sequence import Interpreter
     from worker.interpreter.terminal import ExecutionLog
     from worker.interpreter.work import WorkMeter
@@ -64,7 +66,7 @@ class FnFFlow:
         self._facts = ExecutionFacts(
             run.flow_name,
             run.execution_name,
-            run.flows,
+            dict(run.flows),
             run.heartbeat_timeout,
             run.step_data_limit,
             run.attempt_report_after,
@@ -123,7 +125,7 @@ class FnFFlow:
 
     @workflow.run
     async def run(self, run: FlowRun) -> dict[str, Any]:
-        graph: FlowGraph = check_format(run.graph)  # type: ignore[arg-type]
+        graph: FlowGraph = check_format(await self._pinned_graph(run))  # type: ignore[arg-type]
         interpreter = self._interpreter(run)
         if not interpreter.cancels_cleanly:
             return await self._run_before_patch(graph, interpreter, run)
@@ -145,12 +147,14 @@ class FnFFlow:
             await self._fail(run, unexpected_failure("", error))
         await self._close(run, TaskReport(run.callback_token, True, json.dumps(output)))
         self._log.record("ExecutionSucceeded", detail={"output": output}, checked=False)
+        await archive_run(self._log)
         return output
 
     async def _fail(self, run: FlowRun, failure: StepFailure) -> NoReturn:
         await self._close(run, TaskReport(run.callback_token, False, "", *_named(failure)))
         failed = {"error": failure.error, "cause": failure.cause}
         self._log.record("ExecutionFailed", detail=failed, checked=False)
+        await archive_run(self._log)
         raise execution_failed(failure.error, failure.cause)
 
     async def _close(self, run: FlowRun, report: TaskReport) -> None:
@@ -171,6 +175,7 @@ class FnFFlow:
         await _tell_parent(run, failed)
         await _signal_waiting_parent(run, stop)
         self._log.record("ExecutionStopped", detail=stop.detail(), checked=False)
+        await archive_run(self._log)
         raise asyncio.CancelledError()
 
     async def _run_before_patch(
@@ -199,6 +204,14 @@ class FnFFlow:
             raise
         await _report_parent(run, TaskReport(run.callback_token, True, json.dumps(output)))
         return output
+
+    async def _pinned_graph(self, run: FlowRun) -> dict[str, Any]:
+        """The run's graph: inline, or loaded by its reference (its sub-flows with it)."""
+        if not run.definition_ref:
+            return run.graph
+        pinned = await load_pinned(run.definition_ref)
+        self._facts.flows.update(pinned.flows)
+        return pinned.graph
 
     def _interpreter(self, run: FlowRun) -> Interpreter:
         """The interpreter, behaving as the run's version of the code did (see the patch)."""
@@ -251,6 +264,7 @@ class FnFFlow:
                     self._log.last_time,
                     self._stop,
                 )
+                await archive_run(self._log)
                 workflow.continue_as_new(replace(run, resumption=carried))
             local, position = await interpreter.run_step(steps[position], at.flow_input, local)
             progressed = True

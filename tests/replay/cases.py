@@ -133,4 +133,18 @@ CASES = [
         text="inline-loop.yaml",
         options={"steps_per_activation": 10, "pauses_per_run": 2},
     ),
+    Case("archived-saga-fails", "saga", {**SAGA_OK, "reserve_flight_result": False}),
+    Case(
+        "archived-polling-continues",
+        "polling",
+        {"delay": 3600},
+        options={"continue_as_new_at": 20},
+    ),
+    Case(
+        "archived-stopped-task",
+        "stopped-task",
+        {},
+        text="stopped-task.yaml",
+        stop_at="TaskScheduled",
+    ),
 ]
