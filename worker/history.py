@@ -316,6 +316,6 @@ async def _iterate(events: Any) -> AsyncIterator[HistoryEvent]:
 
 
 def _segment(archive: RunArchive, request: HistoryRequest) -> dict[str, Any]:
-    log = EventLog(archive.events, first_id=archive.first_id)
+    log = EventLog(list(archive.events), first_id=archive.first_id)
     page = log.page(request.from_event_id, request.limit, request.max_bytes)
     return {"firstEventId": archive.first_id, "nextEventId": archive.next_id, "events": page}
