@@ -23,6 +23,7 @@ from worker.interpreter.failures import (
     matches,
     unexpected_failure,
 )
+from worker.interpreter.parts import PartRuns
 from worker.interpreter.steps import EXECUTORS
 from worker.interpreter.steps.base import StepRun
 
@@ -41,6 +42,8 @@ class Interpreter:
     """Stop errors that `sync` sub-flows reported before they closed, by workflow id."""
     cancels_cleanly: bool = True
     """False for an execution started before the cancellation rules (cancellation.PATCH)."""
+    parts: PartRuns | None = None
+    """Starts child runs for large foreach steps and long nested sequences (parts.py)."""
 
     def within(self, scope: CancelScope) -> Interpreter:
         """The same interpreter for the members of a parallel or foreach step."""
@@ -50,8 +53,12 @@ class Interpreter:
         """Run from the first step until a step ends the sequence; returns its local."""
         local: dict[str, Any] = {}
         position: int | None = 0 if steps else None
+        ran = 0
         while position is not None:
+            if self.parts is not None and self.parts.hands_over(self, steps, ran):
+                return await self.parts.run_rest(self, steps, position, local, container_input)
             local, position = await self.run_step(steps[position], container_input, local)
+            ran += 1
         return local
 
     async def run_step(
