@@ -89,6 +89,8 @@ class Part:
     step_id: int
     container_input: dict[str, Any]
     parent_workflow_id: str = ""
+    workflow_id: str = ""
+    """The child run's own workflow id (also when its history is replayed under another)."""
     items: list[Any] = field(default_factory=list)
     first_index: int = 0
     concurrency: int = 1

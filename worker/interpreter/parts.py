@@ -50,6 +50,7 @@ from translator.graph import StepNode, child_sequences, iter_steps
 from worker.execution import FlowRun, Part
 from worker.interpreter.cancellation import STOPPED, CancelScope
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
+from worker.naming import join_workflow_id
 
 if TYPE_CHECKING:
     from worker.interpreter.sequence import Interpreter
@@ -69,6 +70,9 @@ class PartRuns:
     execution (its input, position, callback and stop reporting), plus the pinned settings."""
 
     template: FlowRun
+    workflow_id: str
+    """This run's workflow id, as its parent or starter named it: child ids are derived from
+    it, never from `workflow.info()`, so a history replays under any id."""
 
     @classmethod
     def of(cls, run: FlowRun) -> PartRuns:
@@ -80,7 +84,12 @@ class PartRuns:
             callback_token="",
             report_stop_to_parent=False,
         )
-        return cls(template)
+        own = (
+            run.part.workflow_id
+            if run.part
+            else join_workflow_id(run.flow_name, run.execution_name)
+        )
+        return cls(template, own)
 
     async def run(
         self,
@@ -93,11 +102,11 @@ class PartRuns:
         """Run `part` as a child between PartEntered and PartExited; its result, or its
         failure as a StepFailure, or CancelledError once the cancelled child has ended."""
         log = interpreter.log
-        child_id = f"{workflow.info().workflow_id}/part-{log.next_id()}"
+        child_id = f"{self.workflow_id}/part-{log.next_id()}"
         entered = log.record(
             "PartEntered", step_name, {"workflowId": child_id, **detail}, schedule_id
         )
-        part = replace(part, parent_workflow_id=workflow.info().workflow_id)
+        part = replace(part, parent_workflow_id=self.workflow_id, workflow_id=child_id)
         child = replace(self.template, input=part.container_input, part=part)
         try:
             result = await _run_child(child_id, child, interpreter.scope)
