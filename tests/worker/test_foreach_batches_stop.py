@@ -5,11 +5,16 @@ its cancelled iterations record the stop's Error and Cause as they would inline
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 
+import pytest_asyncio
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from tests.worker.test_stopping import (
     ARN,
+    FUNCTIONS,
+    QUEUE,
     STOP,
     ended,
     has,
@@ -17,8 +22,9 @@ from tests.worker.test_stopping import (
     start,
     trail,
 )
-from tests.worker.test_stopping import client as stopping_worker  # noqa: F401 (the fixture)
+from worker.assembly import Connectors, build_worker
 from worker.executions import stop_execution
+from worker.functions import FunctionRegistry, FunctionRuntime
 from worker.history import read_history
 
 NAPS = f"""\
@@ -39,6 +45,18 @@ steps:
           - target: seconds
             source: 10
 """
+
+
+@pytest_asyncio.fixture(scope="module")
+async def client(dev_server_address: str) -> AsyncIterator[Client]:
+    """A worker on the dev server for test_stopping's `start` (time passes for real)."""
+    temporal = await Client.connect(dev_server_address)
+    async with AsyncExitStack() as stack:
+        connectors = Connectors(FunctionRuntime(FunctionRegistry.load(FUNCTIONS)), None)
+        stack.push_async_callback(connectors.aclose)
+        await stack.enter_async_context(build_worker(temporal, QUEUE, connectors))
+        yield temporal
+
 
 BATCHES = {"foreach_batch_threshold": 20, "foreach_batch_size": 8}
 
