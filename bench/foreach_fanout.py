@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import handwritten
-from harness import ARN, bench_runtime, fnf_worker, settle, temporal_server, CpuClock
+from harness import ARN, CpuClock, bench_runtime, fnf_worker, settle, temporal_server
 from temporalio.client import Client
 from temporalio.worker import Worker
 

@@ -25,7 +25,7 @@ starts with `ExecutionStarted` (detail: its `$input` and the part), holds the pa
 (EventIds from 1; iteration events carry ScheduleEventId 0, their StepEntered being the
 parent's) and ends with its terminal event. Child workflow ids are the parent's id, `/part-`
 and the PartEntered EventId: unique, never an execution's (`/` is in no execution name) and
-not listed as executions (children carry no search attributes).
+never listed as executions (their FnFFlowName, PART_FLOW_NAME, names no flow).
 
 A stop or a failed sibling cancels a running child with a Temporal cancellation whose reason
 carries the Error and Cause (cancellation.Reason.encode), so the child's cancelled work
@@ -43,6 +43,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError, ChildWorkflowError, TerminatedError
 from temporalio.workflow import ParentClosePolicy
 
@@ -50,7 +51,7 @@ from translator.graph import StepNode, child_sequences, iter_steps
 from worker.execution import FlowRun, Part
 from worker.interpreter.cancellation import STOPPED, CancelScope
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
-from worker.naming import join_workflow_id
+from worker.naming import FLOW_NAME, join_workflow_id
 
 if TYPE_CHECKING:
     from worker.interpreter.sequence import Interpreter
@@ -60,6 +61,8 @@ STEPS = "steps"
 
 BATCHES_PATCH = "fnf-foreach-batches-as-child-runs"
 """Executions started since this patch run a large foreach as batches of child runs."""
+PART_FLOW_NAME = "/part"
+"""The FnFFlowName of part runs: `/` is in no flow name."""
 HANDOVER_PATCH = "fnf-nested-sequence-handover"
 """Executions started since this patch hand a long nested sequence over to a child run."""
 
@@ -154,6 +157,7 @@ async def _run_child(child_id: str, child: FlowRun, scope: CancelScope) -> dict[
         id=child_id,
         result_type=dict,
         parent_close_policy=ParentClosePolicy.TERMINATE,
+        search_attributes=_part_search_attributes(),
     )
     try:
         # Shielded: a cancellation here is turned into the child's cancellation with the
@@ -166,6 +170,15 @@ async def _run_child(child_id: str, child: FlowRun, scope: CancelScope) -> dict[
         raise
     except ChildWorkflowError as error:
         raise _failure(child_id, error, scope) from None
+
+
+def _part_search_attributes() -> Any:
+    """A part run is no execution: its FnFFlowName names no flow (PART_FLOW_NAME), so no
+    ListExecutions or StopExecution query finds it. It has one at all when its parent has
+    them, so that sub-flows started from the part carry theirs (subflow.py)."""
+    if workflow.info().typed_search_attributes.get(FLOW_NAME) is None:
+        return None
+    return TypedSearchAttributes([SearchAttributePair(FLOW_NAME, PART_FLOW_NAME)])
 
 
 def _failure(child_id: str, error: ChildWorkflowError, scope: CancelScope) -> BaseException:
