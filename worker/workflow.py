@@ -168,6 +168,8 @@ class FnFFlow:
                 if part.kind == ITERATIONS:
                     summary |= {"firstIndex": part.first_index, "count": len(part.items)}
                 started = {"input": part.container_input, "part": summary}
+                if part.kind != ITERATIONS:
+                    started["local"] = part.local  # the handed-over sequence's local so far
                 self._log.record("ExecutionStarted", detail=started, checked=False)
             if part.kind == ITERATIONS:
                 output = await self._run_batch(graph, interpreter, run, part)
