@@ -101,7 +101,7 @@ steps:
 """,
 }
 NESTED_TAIL = """\
-    outputMappings: [{target: left, source: $local[0].left}]
+    outputMappings: [{target: left, source: "$local[0].left"}]
 """
 
 
