@@ -12,7 +12,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.worker.conftest import RunFlow
-from worker.history import read_history
+from worker.history import read_history, run_chain
 
 FUNCTIONS = Path(__file__).parent / "fixtures" / "functions" / "functions.yaml"
 ARN = "acs:fc:::services/demo/functions"
@@ -230,3 +230,25 @@ async def test_an_over_limit_local_fails_as_soon_as_the_batches_exceed_it(
     assert outcome.status == "Failed"
     assert outcome.cause is not None and "$local" in outcome.cause
     assert len(details(outcome.events, "PartEntered")) < 15  # not all 15 batches ran
+
+
+async def test_a_batch_with_a_long_history_continues_as_new_with_the_rest(
+    run_flow: RunFlow, temporal_env: WorkflowEnvironment
+) -> None:
+    """A batch whose history grows long starts no more items, lets the running ones end and
+    continues as new with the rest, carrying the locals so far."""
+    items = list(range(90))
+    settings = {"foreach_batch_threshold": 50, "foreach_batch_size": 45, "continue_as_new_at": 120}
+    text = NAPS.format(limit=4).replace("0.05", "0.01")
+    outcome = await run_flow(
+        "batches", {"items": items}, text=text, functions=FUNCTIONS, **settings
+    )
+    assert outcome.status == "Succeeded", outcome
+    assert outcome.output is not None
+    assert [run["item"] for run in outcome.output["runs"]] == items
+    first = details(outcome.events, "PartEntered")[0]["workflowId"]
+    runs = await run_chain(temporal_env.client, first)
+    assert len(runs) >= 2
+    child = await read_history(temporal_env.client, first)
+    assert [e["EventId"] for e in child] == list(range(1, len(child) + 1))
+    assert [d["index"] for d in details(child, "IterationEntered")] == list(range(45))
