@@ -12,7 +12,12 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from worker.execution import DEFAULT_CONTINUE_AS_NEW_AT
+from worker.execution import (
+    DEFAULT_CONTINUE_AS_NEW_AT,
+    DEFAULT_FOREACH_BATCH_SIZE,
+    DEFAULT_FOREACH_BATCH_THRESHOLD,
+    DEFAULT_NESTED_HANDOVER_STEPS,
+)
 from worker.interpreter.context import (
     DEFAULT_ATTEMPT_REPORT_AFTER,
     DEFAULT_HEARTBEAT_TIMEOUT,
@@ -44,6 +49,19 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("FNF_EVENT_DATA_LIMIT", "FNF_STEP_DATA_LIMIT"),
         description="bytes of JSON one event's data may take: a step's input, its output, its "
         "local, each (0: no limit)",
+    )
+    foreach_batch_threshold: int = Field(
+        default=DEFAULT_FOREACH_BATCH_THRESHOLD,
+        ge=0,
+        description="a foreach over more items runs them in batches of child runs (0: never)",
+    )
+    foreach_batch_size: int = Field(
+        default=DEFAULT_FOREACH_BATCH_SIZE, ge=1, le=5000, description="items per batch child"
+    )
+    nested_handover_steps: int = Field(
+        default=DEFAULT_NESTED_HANDOVER_STEPS,
+        ge=1,
+        description="steps a nested sequence runs before a long history hands its rest over",
     )
     attempt_report_after: float = Field(
         default=DEFAULT_ATTEMPT_REPORT_AFTER,
@@ -95,4 +113,7 @@ class Settings(BaseSettings):
             "step_data_limit": self.event_data_limit,
             "attempt_report_after": self.attempt_report_after,
             "steps_per_activation": self.inline_steps_per_activation,
+            "foreach_batch_threshold": self.foreach_batch_threshold,
+            "foreach_batch_size": self.foreach_batch_size,
+            "nested_handover_steps": self.nested_handover_steps,
         }
