@@ -19,6 +19,7 @@ import typer
 
 from api.protocol.access_keys import AccessKeys
 from api.protocol.header_signature import signed_headers
+from cli import devstate
 
 DEFAULT_ENDPOINT: Final = "http://127.0.0.1:8080"
 
@@ -29,8 +30,13 @@ def call(
         str, typer.Argument(help="The action's parameters as a JSON object")
     ] = "{}",
     endpoint: Annotated[
-        str, typer.Option("--endpoint", envvar="FNF_API_ENDPOINT", help="The API's base URL")
-    ] = DEFAULT_ENDPOINT,
+        str | None,
+        typer.Option(
+            "--endpoint",
+            envvar="FNF_API_ENDPOINT",
+            help=f"The API's base URL (default: the `fnf dev` running here, or {DEFAULT_ENDPOINT})",
+        ),
+    ] = None,
     access_key_id: Annotated[
         str | None, typer.Option("--access-key-id", help="Sign with this AccessKey ID")
     ] = None,
@@ -42,9 +48,15 @@ def call(
             raise ValueError("not an object")
     except ValueError:
         raise typer.BadParameter("PARAMETERS must be a JSON object") from None
+    dev = devstate.running()
+    if endpoint is None:
+        endpoint = DEFAULT_ENDPOINT if dev is None else dev.api
     body = parameters.encode("utf-8")
     path = f"/actions/{action}"
-    headers = {"Content-Type": "application/json", **_signature(path, body, access_key_id)}
+    keys = AccessKeys.from_env()
+    if not len(keys) and dev is not None:  # the keys of the `fnf dev` running here
+        keys = AccessKeys.from_file(dev.access_keys_file)
+    headers = {"Content-Type": "application/json", **_signature(keys, path, body, access_key_id)}
     try:
         answer = httpx.post(
             endpoint.rstrip("/") + path, content=body, headers=headers, timeout=timeout
@@ -56,8 +68,9 @@ def call(
     raise typer.Exit(0 if answer.is_success else 1)
 
 
-def _signature(path: str, body: bytes, access_key_id: str | None) -> dict[str, str]:
-    keys = AccessKeys.from_env()
+def _signature(
+    keys: AccessKeys, path: str, body: bytes, access_key_id: str | None
+) -> dict[str, str]:
     if access_key_id is None:
         pair = keys.first_pair()
         return {} if pair is None else signed_headers(*pair, "POST", path, body)

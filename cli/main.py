@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli import api, call, flows, run, task, worker
+from cli import api, call, dev, flows, run, task, worker
 from cli.errors import FnfApp
 
 app = FnfApp(
@@ -17,6 +17,7 @@ app.command("run")(run.run)
 app.command("worker")(worker.worker)
 app.command("api")(api.api)
 app.command("call")(call.call)
+app.command("dev")(dev.dev)
 app.add_typer(task.app, name="task")
 
 
