@@ -53,10 +53,8 @@ class Ports:
     ui: int
 
     def argv(self) -> list[str]:
-        return ["--port", str(self.api), "--temporal-port", str(self.temporal)] + [
-            "--ui-port",
-            str(self.ui),
-        ]
+        pairs = {"--port": self.api, "--temporal-port": self.temporal, "--ui-port": self.ui}
+        return [part for option, port in pairs.items() for part in (option, str(port))]
 
 
 def dev_env() -> dict[str, str]:
