@@ -17,7 +17,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,6 @@ from tests.e2e.test_shutdown import (
     _free_port,
     _interruptible,
     assert_stopped_cleanly,
-    descendants,
     stop_repeatedly,
 )
 
@@ -132,31 +130,16 @@ class SignedApi:
             time.sleep(0.1)
 
 
-@pytest.fixture
-def started(tmp_path: Path) -> Iterator[list[Fnf]]:
-    """`fnf dev` processes of a test; whatever a failed test left running is killed."""
-    commands: list[Fnf] = []
-    yield commands
-    for fnf in commands:
-        tree = fnf.seen + descendants(fnf.process.pid)
-        if fnf.process.poll() is None:
-            fnf.process.kill()
-            fnf.process.wait()
-        for process in tree:
-            if process.alive():
-                os.kill(process.pid, signal.SIGKILL)
-
-
 def free_ports() -> Ports:
     return Ports(_free_port(), _free_port(), _free_port())
 
 
 def test_dev_runs_the_system_stops_cleanly_and_keeps_its_data(
-    tmp_path: Path, started: list[Fnf]
+    tmp_path: Path, commands: list[Fnf]
 ) -> None:
     ports = free_ports()
     first = start_dev(tmp_path, ports, "--examples")
-    started.append(first)
+    commands.append(first)
     wait_ready(first)
     state = json.loads((tmp_path / ".fnf" / "dev.json").read_text())
     assert state["api"] == f"http://127.0.0.1:{ports.api}"
@@ -212,7 +195,7 @@ def test_dev_runs_the_system_stops_cleanly_and_keeps_its_data(
     assert not (tmp_path / ".fnf" / "dev.json").exists()
 
     second = start_dev(tmp_path, ports, "--examples")
-    started.append(second)
+    commands.append(second)
     wait_ready(second)
     assert "0 created, 11 already there" in second.output()
     api = SignedApi(tmp_path, state["api"])  # the same key: created once, kept in .fnf/
@@ -224,11 +207,11 @@ def test_dev_runs_the_system_stops_cleanly_and_keeps_its_data(
 
 
 def test_a_taken_port_or_a_running_dev_is_one_line_before_anything_starts(
-    tmp_path: Path, started: list[Fnf]
+    tmp_path: Path, commands: list[Fnf]
 ) -> None:
     ports = free_ports()
     running = start_dev(tmp_path, ports, "--no-ui")
-    started.append(running)
+    commands.append(running)
     wait_ready(running)
 
     again = fnf_cli(tmp_path, "dev", *free_ports().argv())
