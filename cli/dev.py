@@ -332,6 +332,8 @@ def _print_ready(
         rows.append(("Temporal Web UI", "off (--no-ui)"))
     rows.append(("AccessKey", f"{DEV_ACCESS_KEY_ID}, secret in {state.access_keys_file}"))
     rows.append(("data", f"{plan.data} (kept for the next start)"))
+    state_file = plan.data / devstate.STATE_FILE
+    rows.append(("state", f"{state_file}: `fnf task`, `fnf run` and `fnf call` here use this"))
     if loaded is not None:
         summary = f"{len(loaded.created)} created, {len(loaded.present)} already there"
         if loaded.refused:

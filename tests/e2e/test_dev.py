@@ -188,6 +188,8 @@ def test_dev_runs_the_system_stops_cleanly_and_keeps_its_data(
     ).json()["executions"]
     assert any(run["execution"]["workflowId"] == "saga/by-run" for run in runs), runs
 
+    assert_refused_while_running(tmp_path, first, ports)
+
     # SIGTERM, with SIGINT and SIGTERM again while it stops: one clean stop, status 143.
     status = stop_repeatedly(first, signal.SIGTERM, [signal.SIGINT, signal.SIGTERM])
     assert_stopped_cleanly(first, 128 + signal.SIGTERM)
@@ -206,22 +208,17 @@ def test_dev_runs_the_system_stops_cleanly_and_keeps_its_data(
     assert_stopped_cleanly(second, 128 + signal.SIGINT)
 
 
-def test_a_taken_port_or_a_running_dev_is_one_line_before_anything_starts(
-    tmp_path: Path, commands: list[Fnf]
-) -> None:
-    ports = free_ports()
-    running = start_dev(tmp_path, ports, "--no-ui")
-    commands.append(running)
-    wait_ready(running)
-
-    again = fnf_cli(tmp_path, "dev", *free_ports().argv())
+def assert_refused_while_running(home: Path, running: Fnf, ports: Ports) -> None:
+    """A second `fnf dev` on the same data, or on a taken port, is one line and exit 1, and
+    starts nothing."""
+    again = fnf_cli(home, "dev", *free_ports().argv())
     assert again.returncode == 1
     assert again.stderr.strip().count("\n") == 0, again.stderr
     assert f"fnf dev already runs with data in .fnf (pid {running.process.pid}" in again.stderr
 
-    elsewhere = tmp_path / "elsewhere"
+    elsewhere = home / "elsewhere"
     elsewhere.mkdir()
-    for taken in ("api", "temporal"):
+    for taken in ("api", "temporal", "ui"):
         clash = free_ports()
         setattr(clash, taken, getattr(ports, taken))
         refused = fnf_cli(elsewhere, "dev", *clash.argv())
@@ -229,7 +226,4 @@ def test_a_taken_port_or_a_running_dev_is_one_line_before_anything_starts(
         assert refused.stderr.strip().count("\n") == 0, refused.stderr
         assert f"port {getattr(ports, taken)} (" in refused.stderr
         assert "is in use" in refused.stderr
-        assert not (elsewhere / ".fnf" / "temporal.db").exists()  # nothing was started
-
-    assert stop_repeatedly(running, signal.SIGHUP, []) == 128 + signal.SIGHUP
-    assert_stopped_cleanly(running, 128 + signal.SIGHUP)
+        assert not (elsewhere / ".fnf").exists()  # nothing was started
