@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,9 +27,15 @@ from tests.e2e.test_shutdown import (
     stop_repeatedly,
 )
 
-pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="reads the process tree from /proc"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not sys.platform.startswith("linux"), reason="reads the process tree from /proc"
+    ),
+    pytest.mark.skipif(
+        not all(shutil.which(tool) for tool in ("bash", "curl", "openssl")),
+        reason="the tour's shell lines use bash, curl and openssl",
+    ),
+]
 
 TOUR_SHELL = r"""
 # 1. the saga with `fnf run`: Temporal is the one of `fnf dev` (.fnf/dev.json), its worker runs it
