@@ -206,25 +206,29 @@ async def run_dev(plan: DevPlan, console: Console, errors: Console) -> int:
         errors.print(str(held), style="red", markup=False, highlight=False, soft_wrap=True)
         return IN_USE_STATUS
     async with server:  # stopped last, after the API and the workers
+        address = host_port(_local(plan.host), plan.temporal_port)
+        ui_at = (
+            None if plan.ui_port is None else f"http://{host_port(_local(plan.host), plan.ui_port)}"
+        )
         settings = plan.settings.model_copy(
-            update={"temporal_address": server.address, "dev_server_db": None}
+            update={"temporal_address": address, "dev_server_db": None}
         )
         serving = asyncio.ensure_future(serve(settings, plan.host, plan.api_port, True, errors))
         try:
             if not await _until_answers(serving, plan.api_url + "/openapi.json"):
                 return await serving  # the API could not start (its message is printed)
-            loaded = await load_examples(server.address, settings, plan.examples)
-            ui_url = await _ui_served(server.ui_url)
+            loaded = await load_examples(address, settings, plan.examples)
+            ui_url = await _ui_served(ui_at)
             state = devstate.DevState(
                 pid=os.getpid(),
                 api=plan.api_url,
-                temporal_address=server.address,
+                temporal_address=address,
                 namespace=settings.namespace,
                 ui=ui_url,
                 access_keys_file=str(plan.settings.access_keys_file),
             )
             state.write(plan.data)
-            _print_ready(console, plan, state, loaded, server.ui_url)
+            _print_ready(console, plan, state, loaded, ui_at)
             return await serving
         finally:
             devstate.remove(plan.data, os.getpid())

