@@ -78,15 +78,15 @@ class InlineSteps:
 
 @workflow.defn
 class SequentialTasks:
-    """`steps` activities one after the other, each on the previous one's output."""
+    """`steps` activities one after the other, each on the previous one's output; local
+    activities (`execute_local_activity`) when `local` is set."""
 
     @workflow.run
     async def run(self, args: dict[str, Any]) -> dict[str, Any]:
         local: dict[str, Any] = dict(args["input"])
+        call = workflow.execute_local_activity if args.get("local") else workflow.execute_activity
         for _ in range(args["steps"]):
-            output = await workflow.execute_activity(
-                args["activity"], local, start_to_close_timeout=ACTIVITY_TIMEOUT
-            )
+            output = await call(args["activity"], local, start_to_close_timeout=ACTIVITY_TIMEOUT)
             local = {**local, **output}
         return local
 
@@ -131,3 +131,43 @@ class CountdownLoop:
 
 
 WORKFLOWS = [InlineSteps, SequentialTasks, FanOut, CountdownLoop]
+
+
+@workflow.defn
+class ChainedPasses:
+    """bench/inline_steps.py's chain: an init step copying the blob into the local, then
+    `steps` pass steps, each mapping `n` from its input (flow input + local) and naming itself."""
+
+    @workflow.run
+    async def run(self, args: dict[str, Any]) -> dict[str, Any]:
+        flow_input: dict[str, Any] = args["input"]
+        local: dict[str, Any] = {"blob": flow_input["blob"], "n": flow_input["n"]}
+        for index in range(args["steps"]):
+            value = {**flow_input, **local}
+            local = {**local, "n": value["n"], "last": f"p{index}"}
+        return local
+
+
+@workflow.defn
+class CountingLoop:
+    """bench/inline_steps.py's choice loop: decimal digits d0.. counted up to `iterations`,
+    each iteration a test of every digit then one increment (with its carries)."""
+
+    @workflow.run
+    async def run(self, args: dict[str, Any]) -> dict[str, Any]:
+        flow_input: dict[str, Any] = args["input"]
+        target: list[int] = args["target"]
+        local: dict[str, Any] = {"blob": flow_input["blob"]}
+        local.update({f"d{i}": 0 for i in range(len(target))})
+        while True:
+            value = {**flow_input, **local}
+            if all(value[f"d{i}"] == digit for i, digit in enumerate(target)):
+                return local
+            digit = 0
+            while value[f"d{digit}"] == 9:
+                local = {**local, f"d{digit}": 0}
+                digit += 1
+            local = {**local, f"d{digit}": value[f"d{digit}"] + 1}
+
+
+WORKFLOWS += [ChainedPasses, CountingLoop]

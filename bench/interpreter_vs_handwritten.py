@@ -13,7 +13,9 @@ server (fast dispatch on) is started.
 Scenarios:
   inline      20 pass/choice steps (no activity) vs the same dict manipulation in workflow code
   sequential  10 task steps calling `increment` vs 10 activities in a row, the activity calling
-              the handler in-process, and (isolating the interpreter) through FunctionRuntime
+              the handler in-process, and (isolating the interpreter) through FunctionRuntime;
+              then the same as local activities on both sides (`increment-local`, registry
+              `localActivity: true`, vs `execute_local_activity`)
   foreach     a foreach over 50 items with a task each vs asyncio.gather of 50 activities
 
 For each variant: single-execution latency (start to result, one execution alone; `--repeats`
@@ -66,6 +68,9 @@ FOREACH_ITEMS = 50
 FNF = "fnf-temporal"
 HAND_IN_PROCESS = "hand-written, in-process"
 HAND_VIA_RUNTIME = "hand-written, via runtime"
+FNF_LOCAL = "fnf-temporal, local"
+HAND_LOCAL_IN_PROCESS = "hand-written, local, in-process"
+HAND_LOCAL_VIA_RUNTIME = "hand-written, local, via runtime"
 HAND_INLINE = "hand-written"
 
 
@@ -98,14 +103,14 @@ def inline_flow(pairs: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sequential_flow(steps: int) -> str:
-    """`steps` task steps on `increment`; each one's input is the flow input + local so far."""
+def sequential_flow(steps: int, function: str = "increment") -> str:
+    """`steps` task steps on `function`; each one's input is the flow input + local so far."""
     lines = ["version: v1", "type: flow", "steps:"]
     for index in range(steps):
         lines += [
             "  - type: task",
             f"    name: increment{index}",
-            f"    resourceArn: {ARN}/increment",
+            f"    resourceArn: {ARN}/{function}",
         ]
     return "\n".join(lines) + "\n"
 
@@ -139,6 +144,8 @@ class Variant:
     start: Start
     expected: dict[str, Any]
     handwritten: bool
+    against: tuple[str, ...] = (FNF,)
+    """The fnf-temporal variants a hand-written one is the denominator of a ratio for."""
 
 
 @dataclass
@@ -178,17 +185,26 @@ def scenarios(client: Client) -> list[Scenario]:
     foreach_input = {"items": items}
     foreach_output = {"results": [{"n": item + 1} for item in items]}
 
-    def hand_tasks(run: Any, args: dict[str, Any], expected: dict[str, Any]) -> list[Variant]:
+    def hand_tasks(
+        run: Any, args: dict[str, Any], expected: dict[str, Any], local: bool = False
+    ) -> list[Variant]:
+        labels = (
+            (HAND_LOCAL_IN_PROCESS, HAND_LOCAL_VIA_RUNTIME)
+            if local
+            else (HAND_IN_PROCESS, HAND_VIA_RUNTIME)
+        )
+        # Regular activities are also what the local mode is measured against (2x the goal).
+        against = (FNF_LOCAL,) if local else (FNF, FNF_LOCAL) if "local" in args else (FNF,)
         return [
             Variant(
                 label,
                 hand_start(client, run, {**args, "activity": activity}),
                 expected,
                 handwritten=True,
+                against=against,
             )
-            for label, activity in (
-                (HAND_IN_PROCESS, handwritten.IN_PROCESS),
-                (HAND_VIA_RUNTIME, handwritten.VIA_RUNTIME),
+            for label, activity in zip(
+                labels, (handwritten.IN_PROCESS, handwritten.VIA_RUNTIME), strict=True
             )
         ]
 
@@ -234,8 +250,25 @@ def scenarios(client: Client) -> list[Scenario]:
                 ),
                 *hand_tasks(
                     handwritten.SequentialTasks.run,
-                    {"input": sequential_input, "steps": SEQUENTIAL_STEPS},
+                    {"input": sequential_input, "steps": SEQUENTIAL_STEPS, "local": False},
                     sequential_output,
+                ),
+                Variant(
+                    FNF_LOCAL,
+                    fnf_start(
+                        client,
+                        "bench-sequential-local",
+                        sequential_flow(SEQUENTIAL_STEPS, "increment-local"),
+                        sequential_input,
+                    ),
+                    sequential_output,
+                    handwritten=False,
+                ),
+                *hand_tasks(
+                    handwritten.SequentialTasks.run,
+                    {"input": sequential_input, "steps": SEQUENTIAL_STEPS, "local": True},
+                    sequential_output,
+                    local=True,
                 ),
             ],
         ),
@@ -323,7 +356,7 @@ async def measure_scenario(
             await settle(clock)
             await batch(variant, executions, clock, samples)
             print(
-                f"  {scenario.key:10} round {round_ + 1}  {variant.label:26} "
+                f"  {scenario.key:10} round {round_ + 1}  {variant.label:32} "
                 f"single {statistics.median(samples.latency_ms[-repeats:]):7.1f} ms   "
                 f"{executions} at once {samples.wall_s[-1]:6.2f} s",
                 flush=True,
@@ -349,6 +382,7 @@ def summary(scenario: Scenario, samples: Samples, executions: int) -> dict[str, 
         "single_ms_per_step": None if latency is None else latency / scenario.steps,
         "wall_s": wall,
         "executions_per_s": None if not wall else executions / wall,
+        "steps_per_s": None if not wall else executions * scenario.steps / wall,
         "ms_per_step_under_load": None
         if wall is None
         else wall * 1000 / (executions * scenario.steps),
@@ -369,24 +403,27 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
 
 def ratios(scenario: Scenario, results: dict[str, Samples]) -> list[dict[str, Any]]:
     """fnf-temporal / each hand-written variant; wall ratios also per round (same round)."""
-    fnf = results[FNF]
     rows = []
     for variant in scenario.variants:
         if not variant.handwritten:
             continue
-        hand = results[variant.label]
-        per_round = [f / h for f, h in zip(fnf.wall_s, hand.wall_s, strict=True)]
-        rows.append(
-            {
-                "against": variant.label,
-                "single_latency": ratio(median(fnf.latency_ms), median(hand.latency_ms)),
-                "wall": ratio(median(fnf.wall_s), median(hand.wall_s)),
-                "wall_per_round": per_round,
-                "worker_cpu": ratio(median(fnf.worker_cpu_s), median(hand.worker_cpu_s)),
-                "server_cpu": ratio(median(fnf.server_cpu_s), median(hand.server_cpu_s)),
-            }
-        )
+        for label in variant.against:
+            if label in results:
+                rows.append(_ratio_row(results[label], results[variant.label], label, variant))
     return rows
+
+
+def _ratio_row(fnf: Samples, hand: Samples, label: str, variant: Variant) -> dict[str, Any]:
+    per_round = [f / h for f, h in zip(fnf.wall_s, hand.wall_s, strict=True)]
+    return {
+        "fnf": label,
+        "against": variant.label,
+        "single_latency": ratio(median(fnf.latency_ms), median(hand.latency_ms)),
+        "wall": ratio(median(fnf.wall_s), median(hand.wall_s)),
+        "wall_per_round": per_round,
+        "worker_cpu": ratio(median(fnf.worker_cpu_s), median(hand.worker_cpu_s)),
+        "server_cpu": ratio(median(fnf.server_cpu_s), median(hand.server_cpu_s)),
+    }
 
 
 def fmt(value: float | None, digits: int = 1) -> str:
@@ -410,6 +447,7 @@ def print_report(report: dict[str, Any]) -> None:
         "ms/step",
         f"{executions} wall s",
         "exec/s",
+        "steps/s",
         "ms/step load",
         "worker CPU ms/exec",
         "server CPU ms/exec",
@@ -425,6 +463,7 @@ def print_report(report: dict[str, Any]) -> None:
                 fmt(figures["single_ms_per_step"], 2),
                 fmt(figures["wall_s"], 2),
                 fmt(figures["executions_per_s"]),
+                fmt(figures["steps_per_s"]),
                 fmt(figures["ms_per_step_under_load"], 2),
                 fmt(figures["worker_cpu_ms_per_execution"]),
                 fmt(figures["server_cpu_ms_per_execution"]),
@@ -435,6 +474,7 @@ def print_report(report: dict[str, Any]) -> None:
     ratio_table = Table(title="Ratios fnf-temporal / hand-written (1.0 = as fast; higher = slower)")
     for header in (
         "scenario",
+        "fnf-temporal",
         "against",
         "single latency",
         "wall (median)",
@@ -443,12 +483,13 @@ def print_report(report: dict[str, Any]) -> None:
         "server CPU",
     ):
         ratio_table.add_column(
-            header, justify="left" if header in ("scenario", "against") else "right"
+            header, justify="left" if header in ("scenario", "fnf-temporal", "against") else "right"
         )
     for scenario in report["scenarios"]:
         for index, row in enumerate(scenario["ratios"]):
             ratio_table.add_row(
                 scenario["title"] if index == 0 else "",
+                row["fnf"],
                 row["against"],
                 fmt(row["single_latency"], 2),
                 fmt(row["wall"], 2),

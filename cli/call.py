@@ -12,16 +12,12 @@ the call goes unsigned, which only an API run with FNF_ALLOW_UNSIGNED=true accep
 from __future__ import annotations
 
 import json
-from typing import Annotated, Final
+from typing import Annotated
 
 import httpx
 import typer
 
-from api.protocol.access_keys import AccessKeys
-from api.protocol.header_signature import signed_headers
-from cli import devstate
-
-DEFAULT_ENDPOINT: Final = "http://127.0.0.1:8080"
+from cli.api_client import DEFAULT_ENDPOINT, ApiClient, ApiError
 
 
 def call(
@@ -30,13 +26,8 @@ def call(
         str, typer.Argument(help="The action's parameters as a JSON object")
     ] = "{}",
     endpoint: Annotated[
-        str | None,
-        typer.Option(
-            "--endpoint",
-            envvar="FNF_API_ENDPOINT",
-            help=f"The API's base URL (default: the `fnf dev` running here, or {DEFAULT_ENDPOINT})",
-        ),
-    ] = None,
+        str, typer.Option("--endpoint", envvar="FNF_API_ENDPOINT", help="The API's base URL")
+    ] = DEFAULT_ENDPOINT,
     access_key_id: Annotated[
         str | None, typer.Option("--access-key-id", help="Sign with this AccessKey ID")
     ] = None,
@@ -48,15 +39,15 @@ def call(
             raise ValueError("not an object")
     except ValueError:
         raise typer.BadParameter("PARAMETERS must be a JSON object") from None
-    dev = devstate.running()
-    if endpoint is None:
-        endpoint = DEFAULT_ENDPOINT if dev is None else dev.api
     body = parameters.encode("utf-8")
     path = f"/actions/{action}"
-    keys = AccessKeys.from_env()
-    if not len(keys) and dev is not None:  # the keys of the `fnf dev` running here
-        keys = AccessKeys.from_file(dev.access_keys_file)
-    headers = {"Content-Type": "application/json", **_signature(keys, path, body, access_key_id)}
+    client = ApiClient(endpoint, access_key_id)
+    try:
+        signature = client.signature(path, body)
+    except ApiError as error:
+        raise typer.BadParameter(error.message) from None
+    headers = {"Content-Type": "application/json", **signature}
+    endpoint = client.base_url
     try:
         answer = httpx.post(
             endpoint.rstrip("/") + path, content=body, headers=headers, timeout=timeout
@@ -66,17 +57,3 @@ def call(
         raise typer.Exit(2) from None
     typer.echo(answer.text)
     raise typer.Exit(0 if answer.is_success else 1)
-
-
-def _signature(
-    keys: AccessKeys, path: str, body: bytes, access_key_id: str | None
-) -> dict[str, str]:
-    if access_key_id is None:
-        pair = keys.first_pair()
-        return {} if pair is None else signed_headers(*pair, "POST", path, body)
-    secret = keys.secret_for(access_key_id)
-    if secret is None:
-        raise typer.BadParameter(
-            f"no secret for {access_key_id} in FNF_ACCESS_KEYS or FNF_ACCESS_KEYS_FILE"
-        )
-    return signed_headers(access_key_id, secret, "POST", path, body)

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import os
 import secrets
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,9 +36,13 @@ from api.services.schedules import ScheduleService
 from api.store.flows import FlowStore
 from cli import devstate
 from cli.api import serve
-from cli.options import NamespaceOpt, TaskQueueOpt
+from cli.connection import DATABASE_IN_USE_STATUS
+from cli.errors import UserError
+from cli.options import FunctionsOpt, NamespaceOpt, TaskQueueOpt
+from cli.ports import ensure_free
 from cli.process import CommandConsole, run_until_stopped
 from worker.devserver import DatabaseInUse, DevServer, DevServerOptions, host_port
+from worker.functions import FunctionRegistry
 from worker.settings import Settings
 
 API_PORT = 8080
@@ -52,7 +54,6 @@ KEYS_FILE = "access-keys.yaml"
 DB_FILE = "temporal.db"
 READY_SECONDS = 60.0
 UI_SECONDS = 10.0
-IN_USE_STATUS = 1
 _POLL_SECONDS = 0.1
 
 
@@ -90,33 +91,22 @@ def dev(
         bool,
         typer.Option("--examples", help="Create the examples' flows and serve their functions"),
     ] = False,
-    functions: Annotated[
-        Path | None,
-        typer.Option("--functions", help="Function registry, functions.yaml [FNF_FUNCTIONS]"),
-    ] = None,
+    functions: FunctionsOpt = None,
     namespace: NamespaceOpt = None,
     task_queue: TaskQueueOpt = None,
 ) -> None:
     """Run Temporal (with its Web UI), a worker, the FnF API and MNS until Ctrl-C; data in
     .fnf/ is kept for the next start. `fnf task`, `fnf run` and `fnf call` started in the same
     folder use this system without --address."""
-    errors = CommandConsole(stderr=True)
     if (running := devstate.running(data)) is not None:
-        _fail(
-            errors,
-            f"fnf dev already runs with data in {data} (pid {running.pid}, API "
-            f"{running.api}); stop it first",
+        raise UserError(
+            f"fnf dev already runs with data in {data} (pid {running.pid}, API {running.api}); "
+            "stop it first"
         )
-    ports = [(port, "the FnF API", "--port"), (temporal_port, "Temporal", "--temporal-port")]
+    ensure_free(host, port, "--port")
+    ensure_free(host, temporal_port, "--temporal-port")
     if ui:
-        ports.append((ui_port, "the Temporal Web UI", "--ui-port"))
-    for number, what, option in ports:
-        if (problem := port_problem(host, number)) is not None:
-            _fail(
-                errors,
-                f"fnf dev: port {number} ({what}) on {host} {problem}; "
-                f"choose another with {option}",
-            )
+        ensure_free(host, ui_port, "--ui-port")
     plan = DevPlan(
         host=host,
         api_port=port,
@@ -126,47 +116,29 @@ def dev(
         examples=_examples_folder() if examples else None,
         settings=_settings(data, examples, functions, namespace, task_queue),
     )
-    run_until_stopped(run_dev(plan, CommandConsole(), errors))
+    FunctionRegistry.load_all(plan.settings.functions)  # a bad registry: one line, first
+    run_until_stopped(run_dev(plan, CommandConsole(), CommandConsole(stderr=True)))
 
 
 def _settings(
     data: Path,
     examples: bool,
-    functions: Path | None,
+    functions: list[Path] | None,
     namespace: str | None,
     task_queue: str | None,
 ) -> Settings:
-    if examples and functions is not None:
-        raise typer.BadParameter(
-            "--examples serves examples/functions.yaml; add your functions to a copy of it "
-            "and pass that with --functions instead",
-            param_hint="--functions",
-        )
-    registry = functions
-    if examples:
-        registry = _examples_folder() / "functions.yaml"
+    """FNF_* settings with the options on top; `--examples` adds examples/functions.yaml to
+    the registries."""
     given: dict[str, Any] = {"namespace": namespace, "task_queue": task_queue}
-    given["functions"] = registry
+    given["functions"] = functions
     settings = Settings(**{key: value for key, value in given.items() if value is not None})
+    if examples:
+        registries = [*settings.functions, _examples_folder() / "functions.yaml"]
+        settings = settings.model_copy(update={"functions": registries})
     data.mkdir(parents=True, exist_ok=True)
     return settings.model_copy(
         update={"access_keys_file": dev_keys(data).resolve(), "dev_server_db": data / DB_FILE}
     )
-
-
-def port_problem(host: str, port: int) -> str | None:
-    """Why `port` cannot be listened on, or None. SO_REUSEADDR as the servers set it, so a
-    port left in TIME_WAIT by the previous run counts as free, as it is for them."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                return "is in use"
-            return f"cannot be used ({error.strerror})"
-    return None
 
 
 def dev_keys(data: Path) -> Path:
@@ -204,7 +176,7 @@ async def run_dev(plan: DevPlan, console: Console, errors: Console) -> int:
             server = await DevServer.start(options)
     except DatabaseInUse as held:
         errors.print(str(held), style="red", markup=False, highlight=False, soft_wrap=True)
-        return IN_USE_STATUS
+        return DATABASE_IN_USE_STATUS
     async with server:  # stopped last, after the API and the workers
         address = host_port(_local(plan.host), plan.temporal_port)
         ui_at = (
@@ -352,8 +324,3 @@ def _print_ready(
 def _local(host: str) -> str:
     """The address a client on this machine uses for a server listening on `host`."""
     return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
-
-
-def _fail(errors: Console, message: str) -> None:
-    errors.print(message, style="red", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(IN_USE_STATUS)

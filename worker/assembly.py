@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from worker.activities.functions import FunctionActivities
 from worker.activities.messages import MessageActivities
 from worker.activities.parent_reports import report_parent_task
+from worker.activities.pauses import pause
 from worker.activities.task_secrets import mint_task_secret
 from worker.connectors.mns import MnsClient, MnsCredentials
 from worker.functions import FunctionRegistry, FunctionRuntime
@@ -29,11 +30,7 @@ class Connectors:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Connectors:
-        registry = (
-            FunctionRegistry.load(settings.functions)
-            if settings.functions is not None
-            else FunctionRegistry.from_mapping({})
-        )
+        registry = FunctionRegistry.load_all(settings.functions)
         mns = None
         if settings.mns_endpoint:
             credentials = MnsCredentials(settings.mns_access_key_id, settings.mns_access_key_secret)
@@ -49,7 +46,7 @@ class Connectors:
 
 
 def build_worker(client: Client, task_queue: str, connectors: Connectors, **options: Any) -> Worker:
-    """A worker for FnFFlow, the task activities and MintTaskSecret; `options` go to
+    """A worker for FnFFlow, the task activities, MintTaskSecret and FnFPause; `options` go to
     temporalio's Worker."""
     functions = FunctionActivities(connectors.functions)
     messages = MessageActivities(connectors.mns)
@@ -59,11 +56,14 @@ def build_worker(client: Client, task_queue: str, connectors: Connectors, **opti
         workflows=[FnFFlow],
         activities=[
             functions.invoke_function,
+            functions.invoke_function_local,
+            functions.get_function,
             functions.invoke_action,
             messages.send_message,
             messages.publish_message,
             report_parent_task,
             mint_task_secret,
+            pause,
         ],
         **options,
     )

@@ -8,7 +8,9 @@ from typing import Any
 from worker.interpreter.context import (
     DEFAULT_ATTEMPT_REPORT_AFTER,
     DEFAULT_HEARTBEAT_TIMEOUT,
+    DEFAULT_PAUSES_PER_RUN,
     DEFAULT_STEP_DATA_LIMIT,
+    DEFAULT_STEPS_PER_ACTIVATION,
 )
 
 STOP_SIGNAL = "StopExecution"
@@ -98,3 +100,7 @@ class FlowRun:
     report_stop_to_parent: bool = False
     """A `sync` sub-flow: when stopped, it signals its parent (CHILD_STOPPED_SIGNAL) the stop's
     Error and Cause, which its parent's task fails with."""
+    steps_per_activation: int = DEFAULT_STEPS_PER_ACTIVATION
+    """Steps one workflow activation runs before the flow yields (worker/interpreter/work.py)."""
+    pauses_per_run: int = DEFAULT_PAUSES_PER_RUN
+    """Yields after which the root sequence continues as new rather than pausing again."""

@@ -5,17 +5,19 @@ The same names appear in docker-compose.yml, the CLI's options and the README.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from worker.execution import DEFAULT_CONTINUE_AS_NEW_AT
 from worker.interpreter.context import (
     DEFAULT_ATTEMPT_REPORT_AFTER,
     DEFAULT_HEARTBEAT_TIMEOUT,
     DEFAULT_STEP_DATA_LIMIT,
+    DEFAULT_STEPS_PER_ACTIVATION,
 )
 
 
@@ -27,7 +29,10 @@ class Settings(BaseSettings):
     )
     namespace: str = "default"
     task_queue: str = "fnf"
-    functions: Path | None = Field(default=None, description="the functions.yaml registry")
+    functions: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="function registries: files or folders of them, separated by os.pathsep",
+    )
     mns_endpoint: str | None = Field(default=None, description="MNS endpoint for queue tasks")
     mns_access_key_id: str = ""
     mns_access_key_secret: str = ""
@@ -44,6 +49,11 @@ class Settings(BaseSettings):
         default=DEFAULT_ATTEMPT_REPORT_AFTER,
         ge=0,
         description="seconds a task attempt runs before its TaskStarted is reported",
+    )
+    inline_steps_per_activation: int = Field(
+        default=DEFAULT_STEPS_PER_ACTIVATION,
+        ge=10,
+        description="steps one workflow activation runs before the flow yields to Temporal",
     )
     dev_server_db: Path | None = Field(
         default=None, description="database file of the embedded dev server (unset: in memory)"
@@ -66,6 +76,17 @@ class Settings(BaseSettings):
         description="seconds before a dead worker's cached executions move to other workers",
     )
 
+    @field_validator("functions", mode="before")
+    @classmethod
+    def _registries(cls, value: Any) -> Any:
+        """FNF_FUNCTIONS names one registry or several, separated like PATH (`:` on Unix);
+        the command line gives a path or a list of them."""
+        if value is None:
+            return []
+        if isinstance(value, str | Path):
+            return [Path(part) for part in str(value).split(os.pathsep) if part.strip()]
+        return value
+
     def run_options(self) -> dict[str, Any]:
         """The FlowRun fields an execution takes from this configuration when it starts."""
         return {
@@ -73,4 +94,5 @@ class Settings(BaseSettings):
             "continue_as_new_at": self.continue_as_new_at,
             "step_data_limit": self.event_data_limit,
             "attempt_report_after": self.attempt_report_after,
+            "steps_per_activation": self.inline_steps_per_activation,
         }

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from worker.interpreter.sequence import Interpreter
     from worker.interpreter.terminal import ExecutionLog
+    from worker.interpreter.work import WorkMeter
 
 WORKFLOW_NAME = "FnFFlow"
 
@@ -214,6 +215,11 @@ class FnFFlow:
             scope=self._scope,
             child_stops=self._child_stops,
             cancels_cleanly=workflow.patched(PATCH),
+            meter=WorkMeter(
+                lambda: self._log.sizes.measured_bytes,
+                steps_per_activation=run.steps_per_activation,
+                pauses_per_run=run.pauses_per_run,
+            ),
         )
 
     def _start(self, graph: FlowGraph, run: FlowRun) -> Resumption:
@@ -229,11 +235,12 @@ class FnFFlow:
         run: FlowRun,
     ) -> dict[str, Any]:
         """The root sequence, step by step, handing over to a new run between steps when the
-        history grows long (DESIGN 10). Nested sequences never hand over mid-way."""
+        history grows long (DESIGN 10), or when this run has done its share of work
+        (worker/interpreter/work.py). Nested sequences never hand over mid-way (they pause)."""
         local, position = at.local, (at.position if steps else None)
         progressed = False
         while position is not None:
-            if progressed and _history_is_long(run):
+            if progressed and await _must_hand_over(run, interpreter):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 carried = Resumption(
                     position,
@@ -313,6 +320,21 @@ def _history_is_long(run: FlowRun) -> bool:
         info.is_continue_as_new_suggested()
         or info.get_current_history_length() >= run.continue_as_new_at
     )
+
+
+async def _must_hand_over(run: FlowRun, interpreter: Interpreter) -> bool:
+    """Between two root steps: hand over when the history is long, or when this activation
+    has done its share of work and this run has paused its share (else pause and go on;
+    worker/interpreter/work.py)."""
+    if _history_is_long(run):
+        return True
+    meter = interpreter.meter
+    if not meter.spent():
+        return False
+    if meter.run_is_spent():
+        return True
+    await meter.pause()
+    return False
 
 
 def _mapped(

@@ -209,21 +209,23 @@ def test_dev_runs_the_system_stops_cleanly_and_keeps_its_data(
 
 
 def assert_refused_while_running(home: Path, running: Fnf, ports: Ports) -> None:
-    """A second `fnf dev` on the same data, or on a taken port, is one line and exit 1, and
-    starts nothing."""
+    """A second `fnf dev` on the same data, or on a taken port, is one `error:` line and exit
+    2 (a mistake the user can fix, as for every `fnf` command), and starts nothing."""
     again = fnf_cli(home, "dev", *free_ports().argv())
-    assert again.returncode == 1
+    assert again.returncode == 2, again.stderr
     assert again.stderr.strip().count("\n") == 0, again.stderr
-    assert f"fnf dev already runs with data in .fnf (pid {running.process.pid}" in again.stderr
+    assert f"error: fnf dev already runs with data in .fnf (pid {running.process.pid}" in (
+        again.stderr
+    )
 
     elsewhere = home / "elsewhere"
     elsewhere.mkdir()
-    for taken in ("api", "temporal", "ui"):
+    for taken, option in (("api", "--port"), ("temporal", "--temporal-port"), ("ui", "--ui-port")):
         clash = free_ports()
         setattr(clash, taken, getattr(ports, taken))
         refused = fnf_cli(elsewhere, "dev", *clash.argv())
-        assert refused.returncode == 1, refused.stderr
+        assert refused.returncode == 2, refused.stderr
         assert refused.stderr.strip().count("\n") == 0, refused.stderr
-        assert f"port {getattr(ports, taken)} (" in refused.stderr
-        assert "is in use" in refused.stderr
+        assert f"error: port {getattr(ports, taken)} on 127.0.0.1 is in use" in refused.stderr
+        assert refused.stderr.rstrip().endswith(option), refused.stderr
         assert not (elsewhere / ".fnf").exists()  # nothing was started

@@ -303,3 +303,37 @@ async def test_a_parked_token_survives_a_worker_crash(
     workers()
     assert await report_task_succeeded(client, token, {"approved": True}) > 0
     assert await asyncio.wait_for(handle.result(), 60) == {"approved": True}
+
+
+async def test_a_local_task_cut_off_by_a_crash_is_called_again_with_the_same_key(
+    dev_server_address: str, workers: Any, tmp_path: Path
+) -> None:
+    """A local activity leaves nothing in Temporal's history until it ends: the workflow task
+    of a killed worker times out, the next worker replays it and calls the function again,
+    the same FDL attempt with the same request id (at least once). Only that start shows."""
+    marks_file, keys_file = tmp_path / "marks", tmp_path / "keys"
+    first = workers()
+    flow = RESTARTED.replace("functions/mark", "functions/mark-local")
+    flow_input = {"marks": str(marks_file), "keys": str(keys_file), "work": 3}
+    client, handle = await start_flow(dev_server_address, workers.queue, flow_input, flow)
+
+    async def working() -> bool:
+        return "work start" in marks(marks_file)
+
+    await wait_until(working)
+    first.kill()
+    workers()
+    assert await asyncio.wait_for(handle.result(), 60) == {"result": "done"}
+    assert marks(marks_file).count("work start") == 2
+    assert marks(marks_file).count("work end") == 1
+    keys = marks(keys_file)
+    assert len(keys) == 2 and keys[0] == keys[1], keys
+    assert keys[0].endswith("-1"), keys
+    events = await read_history(client, handle.id)
+    assert [e["Type"] for e in events if e["StepName"] == "work"] == [
+        "StepEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskSucceeded",
+        "StepExited",
+    ]

@@ -125,4 +125,12 @@ CASES = [
         stop_child=True,
     ),
     Case("attempt-reports", "attempt-reports", {}, home="tests/replay/flows"),
+    Case("local-activities", "local-activities", {}, home="tests/replay/flows"),
+    Case(
+        "inline-loop-pauses-and-hands-over",
+        "inline-loop",
+        {"left": list(range(1, 31))},
+        text="inline-loop.yaml",
+        options={"steps_per_activation": 10, "pauses_per_run": 2},
+    ),
 ]

@@ -9,12 +9,14 @@ runs as `<name>.run<N>.json`).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import sys
 import sysconfig
 import uuid
 from contextlib import AsyncExitStack, suppress
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -40,9 +42,27 @@ FIXTURE_FUNCTIONS = ROOT / "tests" / "worker" / "fixtures" / "functions" / "func
 
 def without_local_paths(text: str) -> str:
     """Stack traces in failures name files by absolute path; a committed history should not
-    carry the recording machine's folders (replay does not read them)."""
+    carry the recording machine's folders (replay does not read them). JSON payloads (a
+    local activity's result, say) are base64 inside the history, so they are decoded first."""
     site_packages = sysconfig.get_paths()["purelib"]
-    return text.replace(site_packages, "<site-packages>").replace(str(ROOT), "<project>")
+
+    def scrub(plain: str) -> str:
+        return plain.replace(site_packages, "<site-packages>").replace(str(ROOT), "<project>")
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            if value.get("metadata", {}).get("encoding") == _JSON_ENCODING and "data" in value:
+                data = base64.b64decode(value["data"]).decode()
+                return {**value, "data": base64.b64encode(scrub(data).encode()).decode()}
+            return {key: walk(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        return value
+
+    return scrub(json.dumps(walk(json.loads(text)), indent=2))
+
+
+_JSON_ENCODING = base64.b64encode(b"json/plain").decode()
 
 
 async def record(client: Client, case: Case, stack: AsyncExitStack) -> list[str]:

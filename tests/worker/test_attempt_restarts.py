@@ -59,3 +59,46 @@ def test_a_ledger_saved_before_restarts_existed_restores() -> None:
     ledger.begin(record)
     assert record.restart == 1 and record.restarted == ["t0"]
     assert asdict(ledger)["current"]["restart"] == 1
+
+
+def test_a_start_lost_before_its_first_heartbeat_is_counted_from_temporal_attempts() -> None:
+    """A fast attempt sends no heartbeat, so a start lost early leaves no ledger behind:
+    Temporal's attempt number (2, with no FDL outcome before it) still shows the restart."""
+    record = AttemptRecord(started="t1")
+    ledger = Ledger.restore([])  # nothing heartbeated
+    ledger.begin(record, temporal_attempt=2)
+    assert ledger.number == 1
+    assert (record.restart, record.restarted, record.reason) == (1, [], RESTART_REASON)
+
+
+def test_the_temporal_attempt_after_an_fdl_failure_is_no_restart() -> None:
+    ledger = Ledger.restore([])
+    failed = AttemptRecord(started="t0", ended="t1", error="Flaky")
+    ledger.begin(failed, temporal_attempt=1)
+    ledger.add(failed)
+    ledger.current, ledger.temporal_attempt = None, 1
+    retried = Ledger.restore([ledger.details()])
+    retry = AttemptRecord(started="t2")
+    retried.begin(retry, temporal_attempt=2)
+    assert retried.number == 2 and retry.restart == 0
+    lost = AttemptRecord(started="t4")
+    Ledger.restore([ledger.details()]).begin(lost, temporal_attempt=4)
+    assert (lost.restart, lost.reason) == (2, RESTART_REASON)
+
+
+def test_a_ledger_saved_before_temporal_attempts_were_kept_counts_only_what_it_saw() -> None:
+    saved = {"attempts": [], "counters": [], "current": None, "earlier": 0}
+    ledger = Ledger.restore([saved])
+    record = AttemptRecord(started="t1")
+    ledger.begin(record, temporal_attempt=3)
+    assert record.restart == 0
+
+
+def test_a_heartbeated_first_attempt_keeps_counting_restarts_from_temporal_attempts() -> None:
+    """Started, heartbeated, lost; started again and lost before its first heartbeat: the
+    third start is the second restart, though the ledger saw only the first start."""
+    ledger = Ledger.restore([])
+    ledger.begin(AttemptRecord(started="t0"), temporal_attempt=1)
+    third = AttemptRecord(started="t2")
+    Ledger.restore([ledger.details()]).begin(third, temporal_attempt=3)
+    assert (third.restart, third.restarted) == (2, ["t0"])

@@ -71,6 +71,8 @@ def truthy(value: Any) -> bool:
     """JavaScript-like truthiness: null, false, 0 and "" are false; [] and {} are true."""
     if value is None or value is False:
         return False
+    if value is True:
+        return True
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value != 0
     return bool(value != "")

@@ -8,7 +8,6 @@ reference and an error rather than a silent constant.
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any, Literal, TypeAlias, TypedDict, final
 
@@ -141,10 +140,12 @@ def _json_constant(value: Any) -> JSON:
 
 
 def evaluate_source(source: Source, scopes: Scopes) -> Any:
-    """The source's value, as a copy: results must never alias a scope or the compiled plan."""
+    """The source's value, shared with the scope or the compiled plan it comes from, not
+    copied: JSON values are never changed in place once made (callers build new objects, as
+    `merge` does), so sharing is safe, and a mapping costs the same whatever it picks."""
     if "const" in source:
-        return copy.deepcopy(source["const"])
-    return copy.deepcopy(evaluate_path(source["path"], scopes[source["ref"]]))
+        return source["const"]
+    return evaluate_path(source["path"], scopes[source["ref"]])
 
 
 def evaluate_mappings(mappings: list[Mapping], scopes: Scopes) -> dict[str, Any]:

@@ -6,8 +6,10 @@ attempt. So each attempt:
 
 1. restores the ledger (finished attempts and per-policy counters) from the heartbeat details
    that the previous attempt left behind; Temporal keeps them across attempts;
-2. heartbeats while the call runs, which keeps the ledger current and lets a crashed worker be
-   noticed (heartbeat timeout) and the attempt re-run elsewhere;
+2. heartbeats once the call has run a moment (the attempt-report threshold, or a third of the
+   heartbeat timeout if shorter) and from then on, which keeps the ledger current and lets a
+   crashed worker be noticed (heartbeat timeout) and the attempt re-run elsewhere; a fast
+   attempt sends no heartbeat at all (each one is a call to the Temporal server);
 3. on failure asks `next_retry`: either the attempt fails retryable with the policy's backoff as
    `next_retry_delay`, or non-retryable so that the workflow's catch decides;
 4. tells its execution about the attempt as it happens (worker/activities/reports.py): its
@@ -16,14 +18,16 @@ attempt. So each attempt:
 5. returns (or fails with) the whole ledger, from which the workflow records whatever the
    reports did not already bring.
 
-An attempt whose start is in the ledger but which never ended (its worker was SIGKILLed, or
-its outcome never reached a Temporal server that was restarted) is run again by Temporal: the
-same FDL attempt, started once more. Delivery to a function is therefore at least once, as on
-FC itself (asynchronous invocations and retried synchronous ones). Each such restart is shown:
-the new start carries `restart` and a `reason`, and the workflow records a second TaskStarted
-for the attempt (worker/interpreter/attempt_reports.py). The function sees the same
-`context.request_id` on every start of one FDL attempt (`attempt_request_id`), its key to
-de-duplicate by.
+An attempt whose start never ended (its worker was SIGKILLed, or its outcome never reached a
+Temporal server that was restarted) is run again by Temporal: the same FDL attempt, started
+once more. The ledger knows it from the start it heartbeated, or, when the start ended before
+its first heartbeat, from Temporal's attempt number: one more than the Temporal attempt that
+last ended with an FDL outcome means no start was lost. Delivery to a function is therefore
+at least once, as on FC itself (asynchronous invocations and retried synchronous ones). Each
+such restart is shown: the new start carries `restart` and a `reason`, and the workflow records
+a second TaskStarted for the attempt (worker/interpreter/attempt_reports.py). The function
+sees the same `context.request_id` on every start of one FDL attempt (`attempt_request_id`),
+its key to de-duplicate by.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,7 +51,15 @@ from worker.activities.payload_bounds import (
     output_over,
 )
 from worker.activities.reports import AttemptReporter
-from worker.activities.requests import AttemptRecord, TaskRequest, TaskResult
+from worker.activities.requests import (
+    AttemptRecord,
+    LocalAttempt,
+    LocalAttemptResult,
+    TaskRequest,
+    TaskResult,
+    attempt_record_of,
+    compact,
+)
 from worker.activities.retry import count_retry, next_retry
 from worker.interpreter.events import format_time
 from worker.interpreter.failures import INVALID_LOCAL, RUNTIME_ERROR, TASK_TIMEOUT
@@ -63,6 +75,13 @@ RESTART_REASON = (
 )
 """Temporal re-runs an attempt only when its outcome never arrived: its worker stopped
 heartbeating, or the attempt outlived its start-to-close bound (activity_call.py)."""
+
+
+LOCAL_RESTART_REASON = (
+    "the previous start of this attempt never ended: it outlived its local activity's bound"
+)
+"""Temporal runs a local activity again on its own only when a start outlived its
+start-to-close bound (activity_call.py)."""
 
 
 def attempt_request_id(number: int) -> str:
@@ -92,6 +111,10 @@ class Ledger:
     current: AttemptRecord | None = None
     earlier: int = 0
     """Attempts dropped from the front of `attempts` (LEDGER_RECORDS)."""
+    temporal_attempt: int | None = None
+    """Temporal's attempt number of the last attempt that ended with an FDL outcome (0: none
+    yet; None: unknown, as in a ledger saved before this field, whose restarts only `current`
+    shows). Never left out of the details, since None is its default."""
 
     @classmethod
     def restore(cls, details: list[Any]) -> Ledger:
@@ -99,14 +122,15 @@ class Ledger:
         `current`: it is run again as the same FDL attempt (`begin`), not counted as an FDL
         failure."""
         if not details or not isinstance(details[0], dict):
-            return cls()
+            return cls(temporal_attempt=0)  # the task's first Temporal attempt, or a lost one
         saved = details[0]
         current = saved.get("current")
         return cls(
-            attempts=[AttemptRecord(**record) for record in saved.get("attempts", [])],
+            attempts=[attempt_record_of(record) for record in saved.get("attempts", [])],
             counters=list(saved.get("counters", [])),
-            current=AttemptRecord(**current) if isinstance(current, dict) else None,
+            current=attempt_record_of(current) if isinstance(current, dict) else None,
             earlier=int(saved.get("earlier", 0)),
+            temporal_attempt=saved.get("temporal_attempt"),
         )
 
     @property
@@ -114,15 +138,21 @@ class Ledger:
         """The FDL attempt now running (from 1): one more than the attempts that ended."""
         return self.earlier + len(self.attempts) + 1
 
-    def begin(self, record: AttemptRecord) -> None:
+    def begin(self, record: AttemptRecord, temporal_attempt: int | None = None) -> None:
         """`record` starts the current FDL attempt, or starts it again when an earlier start
-        of it never ended."""
+        of it never ended: one the ledger saw start (`current`), or one that Temporal's
+        attempt number `temporal_attempt` counts beyond the last FDL outcome (its start time
+        is then unknown)."""
+        restarts = 0
         interrupted = self.current
         if interrupted is not None and not interrupted.ended:
-            record.restart = interrupted.restart + 1
+            restarts = interrupted.restart + 1
             starts = [*interrupted.restarted, interrupted.started]
             record.restarted = starts[-RESTARTS_KEPT:]
-            record.reason = RESTART_REASON
+        if temporal_attempt is not None and self.temporal_attempt is not None:
+            restarts = max(restarts, temporal_attempt - self.temporal_attempt - 1)
+        if restarts:
+            record.restart, record.reason = restarts, RESTART_REASON
         self.current = record
 
     def add(self, record: AttemptRecord) -> None:
@@ -136,10 +166,11 @@ class Ledger:
     def details(self) -> dict[str, Any]:
         """The ledger as heartbeat details, its older attempts' causes cut short so that it
         stays far under Temporal's payload limit however many attempts it holds."""
-        saved = asdict(self)
+        saved: dict[str, Any] = compact(self)
         causes = bound_ledger_causes([record.cause for record in self.attempts])
-        for record, cause in zip(saved["attempts"], causes, strict=True):
-            record["cause"] = cause
+        for record, cause in zip(saved.get("attempts", []), causes, strict=True):
+            if cause is not None:
+                record["cause"] = cause
         return saved
 
 
@@ -147,9 +178,12 @@ def now_text() -> str:
     return format_time(datetime.now(UTC))
 
 
-async def run_attempt(request: TaskRequest, call: Callable[[int], Awaitable[Any]]) -> TaskResult:
+async def run_attempt(
+    request: TaskRequest, call: Callable[[int], Awaitable[Any]]
+) -> dict[str, Any]:
     """Run one Temporal attempt of an FDL task under the ledger protocol above. `call` gets
-    the FDL attempt's number (from 1), the same on every start of that attempt."""
+    the FDL attempt's number (from 1), the same on every start of that attempt. Returns the
+    TaskResult, compact."""
     info = activity.info()
     ledger = Ledger.restore(list(info.heartbeat_details))
     timeout = info.heartbeat_timeout
@@ -157,11 +191,15 @@ async def run_attempt(request: TaskRequest, call: Callable[[int], Awaitable[Any]
     record = AttemptRecord(
         started=now_text(), scheduled=format_time(info.current_attempt_scheduled_time)
     )
-    ledger.begin(record)
+    ledger.begin(record, info.attempt)
     number = ledger.number
     reporter = AttemptReporter.of(request, number)
+    first_beat = min(heartbeat_every, request.report_after)
     try:
-        async with _heartbeating(ledger, heartbeat_every), reporter.start_reported(record):
+        async with (
+            _heartbeating(ledger, heartbeat_every, first_beat),
+            reporter.start_reported(record),
+        ):
             output = await call(number)
             _check_output(request, output)
     except TaskError as failure:
@@ -171,7 +209,10 @@ async def run_attempt(request: TaskRequest, call: Callable[[int], Awaitable[Any]
         raise await _attempt_failed(request, ledger, record, bug, reporter) from unexpected
     record.ended = now_text()
     ledger.add(record)
-    return TaskResult(output=output, attempts=ledger.attempts, earlier=ledger.earlier)
+    result: dict[str, Any] = compact(
+        TaskResult(output=output, attempts=ledger.attempts, earlier=ledger.earlier)
+    )
+    return result
 
 
 def _check_output(request: TaskRequest, output: Any) -> None:
@@ -200,6 +241,7 @@ async def _attempt_failed(
     record.timed_out = failure.name == TASK_TIMEOUT
     ledger.add(record)
     ledger.current = None
+    ledger.temporal_attempt = activity.info().attempt
     policies: list[RetryNode] = request.retry  # type: ignore[assignment]
     decision = next_retry(policies, ledger.counters, failure.name)
     if decision is not None:
@@ -218,8 +260,11 @@ async def _attempt_failed(
 
 
 @contextlib.asynccontextmanager
-async def _heartbeating(ledger: Ledger, every: float) -> AsyncIterator[None]:
+async def _heartbeating(ledger: Ledger, every: float, first: float) -> AsyncIterator[None]:
+    """Heartbeat the ledger after `first` seconds, then every `every` seconds."""
+
     async def beat() -> None:
+        await asyncio.sleep(first)
         while True:
             activity.heartbeat(ledger.details())
             await asyncio.sleep(every)
@@ -231,3 +276,41 @@ async def _heartbeating(ledger: Ledger, every: float) -> AsyncIterator[None]:
         beating.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await beating
+
+
+async def run_local_attempt(
+    attempt: LocalAttempt, call: Callable[[int], Awaitable[Any]]
+) -> LocalAttemptResult:
+    """Run FDL attempt `attempt.attempt` as a local activity, and decide its retry here, as
+    the regular activity does (DESIGN 7); the workflow keeps the counters between attempts,
+    since a local activity has no heartbeat details to carry them. A start that Temporal runs
+    again (it outlived its bound) is the same FDL attempt, shown as a restart."""
+    request, number = attempt.task, attempt.attempt
+    record = AttemptRecord(started=now_text())
+    restarts = activity.info().attempt - 1
+    if restarts > 0:
+        record.restart, record.reason = restarts, LOCAL_RESTART_REASON
+    try:
+        output = await call(number)
+        _check_output(request, output)
+    except TaskError as failure:
+        return _local_attempt_failed(attempt, record, failure)
+    except Exception as unexpected:  # a bug must still end as a catchable FnF error
+        bug = TaskError(RUNTIME_ERROR, f"{type(unexpected).__name__}: {unexpected}")
+        return _local_attempt_failed(attempt, record, bug)
+    record.ended = now_text()
+    return LocalAttemptResult(record, output)
+
+
+def _local_attempt_failed(
+    attempt: LocalAttempt, record: AttemptRecord, failure: TaskError
+) -> LocalAttemptResult:
+    record.ended = now_text()
+    record.error, record.cause = failure.name, failure.cause
+    record.timed_out = failure.name == TASK_TIMEOUT
+    policies: list[RetryNode] = attempt.task.retry  # type: ignore[assignment]
+    decision = next_retry(policies, attempt.counters, failure.name)
+    if decision is None:
+        return LocalAttemptResult(record, counters=attempt.counters)
+    counters = count_retry(attempt.counters, decision, len(policies))
+    return LocalAttemptResult(record, retry_after=decision.delay_seconds, counters=counters)

@@ -8,8 +8,22 @@ from typing import Any
 from temporalio import activity
 
 from translator.resources import Resource
-from worker.activities.attempts import TaskError, attempt_request_id, run_attempt
-from worker.activities.requests import INVOKE_ACTION, INVOKE_FUNCTION, TaskRequest, TaskResult
+from worker.activities.attempts import (
+    TaskError,
+    attempt_request_id,
+    run_attempt,
+    run_local_attempt,
+)
+from worker.activities.requests import (
+    GET_FUNCTION,
+    INVOKE_ACTION,
+    INVOKE_FUNCTION,
+    INVOKE_FUNCTION_LOCAL,
+    FunctionMode,
+    LocalAttempt,
+    TaskRequest,
+    compact,
+)
 from worker.functions import FunctionError, FunctionRuntime, Invocation
 from worker.interpreter.failures import INVALID_LOCAL
 
@@ -21,14 +35,34 @@ class FunctionActivities:
         self.runtime = runtime
 
     @activity.defn(name=INVOKE_FUNCTION)
-    async def invoke_function(self, request: TaskRequest) -> TaskResult:
+    async def invoke_function(self, request: TaskRequest) -> dict[str, Any]:
         """FC InvokeFunction: the event is the step's mapped input (DESIGN 11)."""
         return await run_attempt(
             request, lambda number: self._call(request, request.payload, number)
         )
 
+    @activity.defn(name=INVOKE_FUNCTION_LOCAL)
+    async def invoke_function_local(self, attempt: LocalAttempt) -> dict[str, Any]:
+        """InvokeFunction as a local activity: one FDL attempt (registry `localActivity`).
+        Returns the LocalAttemptResult, compact."""
+        request = attempt.task
+        result = await run_local_attempt(
+            attempt, lambda number: self._call(request, request.payload, number)
+        )
+        shown: dict[str, Any] = compact(result)
+        return shown
+
+    @activity.defn(name=GET_FUNCTION)
+    async def get_function(self, resource: dict[str, Any]) -> FunctionMode:
+        """How this worker's registry calls `resource` (a local activity, so that the answer
+        is recorded in the execution's history and replays the same)."""
+        bound = self.runtime.registry.local_activity_bound(resource)  # type: ignore[arg-type]
+        if bound is None:
+            return FunctionMode()
+        return FunctionMode(local_activity=True, timeout=bound)
+
     @activity.defn(name=INVOKE_ACTION)
-    async def invoke_action(self, request: TaskRequest) -> TaskResult:
+    async def invoke_action(self, request: TaskRequest) -> dict[str, Any]:
         """An `action:` API: its request parameters are the serviceParams, else the input."""
         parameters = request.payload if request.params is None else request.params
         return await run_attempt(request, lambda number: self._call(request, parameters, number))

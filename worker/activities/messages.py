@@ -9,7 +9,7 @@ from typing import Any
 from temporalio import activity
 
 from worker.activities.attempts import TaskError, run_attempt
-from worker.activities.requests import PUBLISH_MESSAGE, SEND_MESSAGE, TaskRequest, TaskResult
+from worker.activities.requests import PUBLISH_MESSAGE, SEND_MESSAGE, TaskRequest
 from worker.connectors.mns import MnsClient, MnsError
 from worker.interpreter.failures import RUNTIME_ERROR, TASK_TIMEOUT
 
@@ -21,7 +21,7 @@ class MessageActivities:
         self.client = client
 
     @activity.defn(name=SEND_MESSAGE)
-    async def send_message(self, request: TaskRequest) -> TaskResult:
+    async def send_message(self, request: TaskRequest) -> dict[str, Any]:
         async def send() -> dict[str, str]:
             params = request.params or {}
             return await self._mns().send_message(
@@ -34,7 +34,7 @@ class MessageActivities:
         return await run_attempt(request, lambda _: _bounded(request, send()))
 
     @activity.defn(name=PUBLISH_MESSAGE)
-    async def publish_message(self, request: TaskRequest) -> TaskResult:
+    async def publish_message(self, request: TaskRequest) -> dict[str, Any]:
         async def publish() -> dict[str, str]:
             params = request.params or {}
             tag = params.get("MessageTag")

@@ -1,12 +1,14 @@
 """What the workflow hands a task activity and what it gets back (the activity boundary).
 
 Both sides are plain dataclasses of JSON values, so that recorded histories replay byte for byte
-and the Temporal UI shows readable payloads.
+and the Temporal UI shows readable payloads. They travel `compact`: without the fields left at
+their defaults (most of them, for most calls), which roughly halves a task's history bytes;
+the other side fills them in again, so payloads written before, with every field, still decode.
 """
 
 # No `from __future__ import annotations` here: Temporal's converter resolves these hints
 # inside the workflow sandbox, where string annotations cannot be evaluated.
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from typing import Any
 
 INVOKE_FUNCTION = "InvokeFunction"
@@ -36,12 +38,12 @@ class TaskRequest:
 
     resource: dict[str, Any]
     payload: dict[str, Any]
-    params: dict[str, Any] | None
-    retry: list[dict[str, Any]]
-    timeout_seconds: float | None
     flow: str
     execution: str
     step: str
+    params: dict[str, Any] | None = None
+    retry: list[dict[str, Any]] = field(default_factory=list)
+    timeout_seconds: float | None = None
     task_event_id: int = 0
     """The EventId of the task's first TaskScheduled: the activity names it in the attempt
     reports it signals to its execution. 0 (a run started before reports existed): none."""
@@ -98,3 +100,86 @@ class AttemptReport:
     task: int
     attempt: int
     record: AttemptRecord
+
+
+INVOKE_FUNCTION_LOCAL = "InvokeFunctionLocal"
+"""One FDL attempt of a function task, run as a Temporal local activity (registry
+`localActivity`): the workflow runs the FDL retries, the activity decides each one."""
+GET_FUNCTION = "GetFunction"
+"""The local activity that asks the worker's function registry how a function is called."""
+
+
+@dataclass
+class FunctionMode:
+    """How the worker's registry says a function is called: as a local activity, within
+    `timeout` seconds (its timeout, plus its initializer's), or as a regular activity."""
+
+    local_activity: bool = False
+    timeout: float = 0.0
+
+
+@dataclass
+class LocalAttempt:
+    """FDL attempt `attempt` (from 1) of `task`, with the retry counters so far (per policy)."""
+
+    task: TaskRequest
+    attempt: int
+    counters: list[int] = field(default_factory=list)
+
+
+@dataclass
+class LocalAttemptResult:
+    """How a local attempt ended: `record` (its error None on success, then `output` is the
+    result). A failure's `retry_after` is the backoff of the retry the FDL policies grant
+    (None: the step's catch decides), `counters` the retry counters after it."""
+
+    record: AttemptRecord
+    output: Any = None
+    retry_after: float | None = None
+    counters: list[int] = field(default_factory=list)
+
+
+def compact(value: Any) -> Any:
+    """A dataclass as a JSON object without the fields left at their defaults; dataclasses in
+    its fields (and lists of them) likewise. Other values are returned as they are."""
+    if not is_dataclass(value) or isinstance(value, type):
+        return value
+    shown: dict[str, Any] = {}
+    for member in fields(value):
+        item = getattr(value, member.name)
+        if member.default is not MISSING and item == member.default:
+            continue
+        if member.default_factory is not MISSING and item == member.default_factory():
+            continue
+        if isinstance(item, list) and item and is_dataclass(item[0]):
+            item = [compact(element) for element in item]
+        shown[member.name] = compact(item)
+    return shown
+
+
+def attempt_record_of(saved: dict[str, Any]) -> AttemptRecord:
+    """An AttemptRecord from its JSON, compact or whole (unknown keys are ignored)."""
+    return AttemptRecord(**{key: saved[key] for key in _RECORD_FIELDS if key in saved})
+
+
+def local_attempt_result_of(saved: dict[str, Any]) -> LocalAttemptResult:
+    """A LocalAttemptResult from its JSON, compact or whole."""
+    return LocalAttemptResult(
+        record=attempt_record_of(saved["record"]),
+        output=saved.get("output"),
+        retry_after=saved.get("retry_after"),
+        counters=list(saved.get("counters", [])),
+    )
+
+
+def task_result_of(saved: dict[str, Any]) -> TaskResult:
+    """A TaskResult from its JSON, compact or whole: decoded by hand, which costs the
+    workflow far less than the converter's reflection over every nested record."""
+    return TaskResult(
+        output=saved.get("output"),
+        attempts=[attempt_record_of(record) for record in saved.get("attempts", [])],
+        earlier=saved.get("earlier", 0),
+    )
+
+
+_RECORD_FIELDS = tuple(member.name for member in fields(AttemptRecord))

@@ -27,6 +27,10 @@ functions:
     handler: examples.versions.functions:provision   # or an importable module:callable
     concurrency: 10                       # requests one warm instance serves at once
     environment: {STAGE: online}          # extra environment variables of the instance
+  fnf-demo/Lookup:
+    handler: functions.py:lookup
+    timeout: 5
+    localActivity: true                   # run as a Temporal local activity (short calls only)
   video-demo/split:
     url: http://127.0.0.1:9000/split      # an HTTP endpoint: the event is POSTed to it
     timeout: 30
@@ -40,7 +44,7 @@ actions:                                  # `action: service:Api` task steps
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +71,11 @@ MAX_TIMEOUT = 86400.0
 DEFAULT_INITIALIZATION_TIMEOUT = 3.0
 """FC's default `initializationTimeout` (ROS ALIYUN::FC::Function: 1 to 300 seconds, default 3)."""
 MAX_INITIALIZATION_TIMEOUT = 300.0
+LOCAL_ACTIVITY_MAX_TIMEOUT = 10.0
+"""The longest `timeout` of a `localActivity` entry: Temporal's default workflow task timeout.
+A local activity runs while its execution's workflow task is open and cannot heartbeat, so
+while it runs the execution answers no signal, update or query, and a lost worker is noticed
+only when that workflow task times out; Temporal documents local activities for short calls."""
 _LISTED = 20
 
 _ATTRIBUTE = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
@@ -122,6 +131,8 @@ class PythonFunction:
     """Requests one instance serves at once; None = the runtime's default."""
     environment: Mapping[str, str] = field(default_factory=dict)
     initializer: PythonInitializer | None = None
+    local_activity: bool = False
+    """Task steps call it as a Temporal local activity (registry `localActivity`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +146,8 @@ class HttpFunction:
     url: str
     timeout: float = DEFAULT_TIMEOUT
     headers: Mapping[str, str] = field(default_factory=dict)
+    local_activity: bool = False
+    """Task steps call it as a Temporal local activity (registry `localActivity`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +181,7 @@ class _FunctionEntry(BaseModel):
     environment: dict[str, str] | None = None
     initializer: str | None = None
     initializationTimeout: float | None = Field(default=None, gt=0, le=MAX_INITIALIZATION_TIMEOUT)
+    localActivity: bool = False
 
     @field_validator("handler", "initializer")
     @classmethod
@@ -199,6 +213,14 @@ class _FunctionEntry(BaseModel):
             )
         if self.initializationTimeout is not None and self.initializer is None:
             raise ValueError("'initializationTimeout' needs an 'initializer'")
+        if self.localActivity and self.timeout > LOCAL_ACTIVITY_MAX_TIMEOUT:
+            raise ValueError(
+                f"'localActivity' needs a 'timeout' of at most {LOCAL_ACTIVITY_MAX_TIMEOUT:g} "
+                f"seconds (this entry's is {self.timeout:g}"
+                + (", the default" if "timeout" not in self.model_fields_set else "")
+                + "): a local activity runs inside its execution's workflow task and cannot "
+                "heartbeat, so only short calls may use it"
+            )
         return self
 
 
@@ -264,9 +286,47 @@ class FunctionRegistry:
         """Where the entries came from (the file path), quoted in lookup errors."""
 
     @classmethod
+    def load_all(cls, paths: Iterable[str | Path]) -> FunctionRegistry:
+        """Several registries as one: files, and folders of them (registry_files). A key that
+        two of them define is a RegistryError naming both, never a silent choice."""
+        given = [Path(path).expanduser().resolve() for path in paths]
+        merged = cls.merged([cls.load(file) for file in registry_files(given)])
+        if len(given) == 1 and given[0].is_dir():
+            merged.source = f"{given[0]} (every functions.yaml in it)"
+        return merged
+
+    @classmethod
+    def merged(cls, registries: Sequence[FunctionRegistry]) -> FunctionRegistry:
+        functions: dict[str, FunctionTarget] = {}
+        actions: dict[str, HttpAction] = {}
+        origin: dict[str, str] = {}
+        problems: list[str] = []
+        for registry in registries:
+            for kind, found, into in (
+                ("function", registry._functions, functions),
+                ("action", registry._actions, actions),
+            ):
+                for key, target in found.items():
+                    where = origin.setdefault(f"{kind}:{key}", registry.source)
+                    if where != registry.source:
+                        problems.append(f"{kind} '{key}' is in both {where} and {registry.source}")
+                        continue
+                    into[key] = target  # type: ignore[assignment]
+        if problems:
+            lines = "\n".join(f"  {problem}" for problem in problems)
+            raise RegistryError(f"conflicting function registries:\n{lines}")
+        if len(registries) == 1:
+            return registries[0]
+        sources = ", ".join(registry.source for registry in registries) or "<none>"
+        return cls(functions, actions, source=sources)
+
+    @classmethod
     def load(cls, path: str | Path) -> FunctionRegistry:
-        """Read and validate a registry file; RegistryError says what is wrong and where."""
+        """Read and validate a registry file (or a folder of them); RegistryError says what is
+        wrong and where."""
         file = Path(path).expanduser().resolve()
+        if file.is_dir():
+            return cls.load_all([file])
         try:
             text = file.read_text(encoding="utf-8")
         except OSError as exc:
@@ -337,6 +397,21 @@ class FunctionRegistry:
         """The function's own timeout: how long a synchronous call may take (FDL decision 3)."""
         return self.resolve(resource).timeout
 
+    def local_activity_bound(self, resource: Resource) -> float | None:
+        """Seconds a call of `resource` may take as a local activity (its timeout, plus its
+        initializer's), or None when its entry does not ask for one or it has no entry."""
+        if resource["kind"] != "fc":
+            return None
+        try:
+            target = self._resolve_function(resource)
+        except FunctionError:
+            return None
+        if not target.local_activity:
+            return None
+        if isinstance(target, PythonFunction) and target.initializer is not None:
+            return target.timeout + target.initializer.timeout
+        return target.timeout
+
     def _resolve_function(self, resource: Resource) -> FunctionTarget:
         service = resource.get("service", "")
         function = resource.get("function", "")
@@ -372,6 +447,39 @@ class FunctionRegistry:
         )
 
 
+REGISTRY_FILE_NAMES = ("functions.yaml", "functions.yml")
+REGISTRY_FILE_SUFFIXES = (".functions.yaml", ".functions.yml")
+
+
+def registry_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The registry files that `paths` name: a file as given; a folder, every file in it or
+    below named `functions.yaml`/`.yml` or ending `.functions.yaml`/`.yml` (a folder of flows
+    holds flow files too, so the name tells which files are registries). A folder holding
+    none is a RegistryError, as an unreadable file is."""
+    files: list[Path] = []
+    for path in paths:
+        given = Path(path).expanduser().resolve()
+        if not given.is_dir():
+            files.append(given)
+            continue
+        found = sorted(
+            candidate
+            for candidate in given.rglob("*")
+            if candidate.is_file()
+            and (
+                candidate.name in REGISTRY_FILE_NAMES
+                or candidate.name.endswith(REGISTRY_FILE_SUFFIXES)
+            )
+        )
+        if not found:
+            raise RegistryError(
+                f"no function registry in folder {given}: expected files named "
+                "functions.yaml or *.functions.yaml"
+            )
+        files.extend(found)
+    return list(dict.fromkeys(files))
+
+
 def function_key(service: str, qualifier: str | None, function: str) -> str:
     """The registry key of an FC function: `service/function` or `service.qualifier/function`."""
     return f"{service}.{qualifier}/{function}" if qualifier else f"{service}/{function}"
@@ -398,6 +506,7 @@ def _function_target(key: str, entry: _FunctionEntry, base: Path) -> FunctionTar
             url=entry.url,
             timeout=entry.timeout,
             headers=dict(entry.headers or {}),
+            local_activity=entry.localActivity,
         )
     assert entry.handler is not None  # the model allows exactly one of handler and url
     module_file, module, attribute = _locate("handler", entry.handler, base)
@@ -415,6 +524,7 @@ def _function_target(key: str, entry: _FunctionEntry, base: Path) -> FunctionTar
         concurrency=entry.concurrency,
         environment=dict(entry.environment or {}),
         initializer=_initializer(entry, base),
+        local_activity=entry.localActivity,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from translator.expressions import Mapping, Scopes, evaluate_mappings
@@ -10,8 +11,8 @@ from translator.expressions import Mapping, Scopes, evaluate_mappings
 
 def merge(base: Any, update: Any) -> dict[str, Any]:
     """Shallow merge at top-level keys; the update wins. Non-objects count as empty."""
-    merged = dict(base) if isinstance(base, dict) else {}
-    if isinstance(update, dict):
+    merged = dict(base) if type(base) is dict or isinstance(base, dict) else {}
+    if type(update) is dict or isinstance(update, dict):
         merged.update(update)
     return merged
 
@@ -21,10 +22,12 @@ def step_input(
     container_input: Any,
     container_local: dict[str, Any],
     context: dict[str, Any],
+    join: Callable[[Any, Any], dict[str, Any]] = merge,
 ) -> dict[str, Any]:
-    """With inputMappings exactly the mapped object; without, container input + local."""
+    """With inputMappings exactly the mapped object; without, container input + local
+    (`join` is `merge`, or one that also keeps the result's size)."""
     if mappings is None:
-        return merge(container_input, container_local)
+        return join(container_input, container_local)
     scopes = Scopes(input=container_input, local=container_local, context=context)
     return evaluate_mappings(mappings, scopes)
 
@@ -42,7 +45,7 @@ def step_output(
         return evaluate_mappings(mappings, scopes)
     if step_type in ("parallel", "foreach"):
         return {}
-    return step_local if isinstance(step_local, dict) else {}
+    return step_local if type(step_local) is dict or isinstance(step_local, dict) else {}
 
 
 def error_output(

@@ -5,6 +5,12 @@ Event ids count from 1 in the order the workflow records them; times come from
 the same list. Times never go backwards: an event is never earlier than the one before it.
 `ScheduleEventId` ties an event to the StepEntered (or, for task events, the TaskScheduled) it
 answers. Each event's data keeps within FnF's per-event quota (worker/interpreter/budget.py).
+
+An event keeps its detail as the values themselves and writes its EventDetail text when it is
+first read (a `history` page): flow data is never changed in place once produced
+(worker/interpreter/sizes.py), so the text is the same as if it had been written at once, and
+a step that nobody reads costs no serialisation. The quota is checked when the event is
+recorded, from the values' sizes, so it fails a step exactly where it always did.
 """
 
 from __future__ import annotations
@@ -12,11 +18,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from temporalio import workflow
 
 from worker.interpreter.budget import EventDataTooLarge, text_size_over
+from worker.interpreter.data import merge
+from worker.interpreter.sizes import JsonSizes, compact
 
 DATA_FIELDS = frozenset({"input", "output", "local"})
 """The fields of an event's detail that hold flow data, each under the per-event quota."""
@@ -31,17 +39,74 @@ def format_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+class PendingEvent:
+    """One recorded event whose EventDetail text is written when it is first read."""
+
+    __slots__ = ("_dict", "detail", "event_id", "kind", "schedule_event_id", "step_name", "time")
+
+    def __init__(
+        self,
+        event_id: int,
+        kind: str,
+        step_name: str,
+        time: str,
+        schedule_event_id: int,
+        detail: dict[str, Any] | None,
+    ) -> None:
+        self.event_id = event_id
+        self.kind = kind
+        self.step_name = step_name
+        self.time = time
+        self.schedule_event_id = schedule_event_id
+        self.detail = detail
+        self._dict: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The event as the `history` query answers it (kept once written)."""
+        if self._dict is None:
+            self._dict = {
+                "EventId": self.event_id,
+                "Type": self.kind,
+                "StepName": self.step_name,
+                "Time": self.time,
+                "ScheduleEventId": self.schedule_event_id,
+                "EventDetail": compact(self.detail or {}),
+            }
+            self.detail = None
+        return self._dict
+
+    def __getitem__(self, key: str) -> Any:
+        return self.as_dict()[key]
+
+
+WIDE = 64
+"""Members of an object that an event writes at once rather than keeps: a shallow copy of a
+wide `$local` per step would hold several times the memory of its text."""
+
+
+def _wide(value: Any) -> bool:
+    return type(value) is dict and len(value) > WIDE
+
+
+def _as_dict(event: dict[str, Any] | PendingEvent) -> dict[str, Any]:
+    return event if type(event) is dict else cast(PendingEvent, event).as_dict()
+
+
 @dataclass
 class EventLog:
     """This run's events. After continue-as-new a run starts at `first_id`; the earlier events
     stay answerable by the earlier runs (worker/history.py reads across them)."""
 
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any] | PendingEvent] = field(default_factory=list)
     first_id: int = 1
     data_limit: int = 0
     """Bytes of JSON each data field of an event may take (0: no quota)."""
     last_time: str = ""
     """The Time of the last event, carried across continue-as-new."""
+    sizes: JsonSizes = field(default_factory=JsonSizes)
+    """Sizes of the data the quota measures, each value measured once."""
+    _clock: tuple[int, str] = (-1, "")
+    """The workflow's time (ns) and its text: one activation reads one time, formatted once."""
 
     def next_id(self) -> int:
         return self.first_id + len(self.events)
@@ -53,7 +118,8 @@ class EventLog:
         start = max(from_id, self.first_id) - self.first_id
         chosen: list[dict[str, Any]] = []
         size = 0
-        for event in self.events[start : start + max(limit, 0)]:
+        for pending in self.events[start : start + max(limit, 0)]:
+            event = _as_dict(pending)
             size += len(json.dumps(event))  # ASCII-escaped, as the answer's JSON carries it
             if chosen and size > max_bytes:
                 break
@@ -74,40 +140,49 @@ class EventLog:
 
         A data field over the quota raises EventDataTooLarge: after appending the event, or
         instead of it for CONCLUSIONS. `checked=False` for events that report a failure."""
-        parts = {key: _compact(value) for key, value in (detail or {}).items()}
-        over = self._over_quota(kind, step_name, parts) if checked else None
+        over = self._over_quota(kind, step_name, detail) if checked and detail else None
         if over is not None and kind in CONCLUSIONS:
             raise over
         event_id = self.next_id()
-        moment = max(time or format_time(workflow.now()), self.last_time)
+        moment = max(time or self._now(), self.last_time)
         self.last_time = moment
-        self.events.append(
-            {
-                "EventId": event_id,
-                "Type": kind,
-                "StepName": step_name,
-                "Time": moment,
-                "ScheduleEventId": schedule_event_id,
-                "EventDetail": "{" + ",".join(f"{_compact(k)}:{v}" for k, v in parts.items()) + "}",
-            }
-        )
+        event = PendingEvent(event_id, kind, step_name, moment, schedule_event_id, detail)
+        if detail and any(_wide(value) for value in detail.values()):
+            event.as_dict()  # its text takes less room than the object's copy
+        self.events.append(event)
         if over is not None:
             raise over
         return event_id
 
+    def merge(self, base: Any, update: Any) -> dict[str, Any]:
+        """data.merge, keeping the result's size at hand when the quota will measure it."""
+        if self.data_limit > 0:
+            return self.sizes.merge(base, update)
+        return merge(base, update)
+
+    def _now(self) -> str:
+        moment = workflow.time_ns()
+        if self._clock[0] != moment:
+            self._clock = (moment, format_time(workflow.now()))
+        return self._clock[1]
+
     def _over_quota(
-        self, kind: str, step_name: str, parts: dict[str, str]
+        self, kind: str, step_name: str, detail: dict[str, Any]
     ) -> EventDataTooLarge | None:
         if self.data_limit <= 0:
             return None
-        for key, text in parts.items():
+        for key, value in detail.items():
             if key in DATA_FIELDS:
-                size = text_size_over(text, self.data_limit)
-                if size is not None:
+                size = self._size(value)
+                if size is not None and size > self.data_limit:
                     return EventDataTooLarge(kind, step_name, key, size, self.data_limit)
         return None
 
-
-def _compact(value: Any) -> str:
-    """JSON as FnF's EventDetail writes it: compact, non-ASCII text kept."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    def _size(self, value: Any) -> int | None:
+        """The value's size; for text that UTF-8 cannot encode (a lone surrogate, which only
+        a value that bypassed the input checks holds), the rule as it always was: measured
+        only when its text is long enough to matter, and then failing as it always did."""
+        try:
+            return self.sizes.size(value)
+        except UnicodeEncodeError:
+            return text_size_over(compact(value), self.data_limit)

@@ -14,7 +14,7 @@ from worker.interpreter.budget import INPUT_BOUND_PATCH, DataBudget, check_paylo
 from worker.interpreter.callbacks import Callbacks
 from worker.interpreter.cancellation import CancelScope, Reason
 from worker.interpreter.context import ExecutionFacts, context_object
-from worker.interpreter.data import error_output, merge, step_input, step_output
+from worker.interpreter.data import error_output, step_input, step_output
 from worker.interpreter.events import EventLog
 from worker.interpreter.failures import (
     UNEXPECTED_ERROR_PATCH,
@@ -23,8 +23,10 @@ from worker.interpreter.failures import (
     matches,
     unexpected_failure,
 )
+from worker.interpreter.local_functions import LocalFunctions
 from worker.interpreter.steps import EXECUTORS
 from worker.interpreter.steps.base import StepRun
+from worker.interpreter.work import WorkMeter
 
 
 @dataclass
@@ -41,6 +43,10 @@ class Interpreter:
     """Stop errors that `sync` sub-flows reported before they closed, by workflow id."""
     cancels_cleanly: bool = True
     """False for an execution started before the cancellation rules (cancellation.PATCH)."""
+    local_functions: LocalFunctions = field(default_factory=LocalFunctions)
+    """Which functions this run calls as local activities (registry `localActivity`)."""
+    meter: WorkMeter = field(default_factory=WorkMeter)
+    """The work done since the workflow last yielded, shared by every sequence of the run."""
 
     def within(self, scope: CancelScope) -> Interpreter:
         """The same interpreter for the members of a parallel or foreach step."""
@@ -50,8 +56,12 @@ class Interpreter:
         """Run from the first step until a step ends the sequence; returns its local."""
         local: dict[str, Any] = {}
         position: int | None = 0 if steps else None
+        progressed = False
         while position is not None:
+            if progressed and self.meter.spent():
+                await self.meter.pause()  # a long loop inside a step: keep activations short
             local, position = await self.run_step(steps[position], container_input, local)
+            progressed = True
         return local
 
     async def run_step(
@@ -62,6 +72,7 @@ class Interpreter:
         An unexpected error of the interpreter (not a StepFailure, not one of Temporal's)
         fails the step with FnF.RuntimeError naming it, past its catch: left to Temporal it
         would fail the workflow task, retried for ever (UNEXPECTED_ERROR_PATCH)."""
+        self.meter.charge()
         # Minted before the step's event id is taken: minting may yield to sibling branches.
         secret = await self.callbacks.mint() if waits_for_callback(node) else None
         entered_id = self.log.next_id()
@@ -89,11 +100,12 @@ class Interpreter:
         waiting = None if secret is None else self.callbacks.issue(self.facts, entered_id, secret)
         token = None if waiting is None else waiting.token.encode()
         context = context_object(self.facts, name, entered_id, token)
-        value = step_input(node["inputMappings"], container_input, local, context)
+        join = self.log.merge
+        value = step_input(node["inputMappings"], container_input, local, context, join)
 
         def remap(new_token: str) -> dict[str, Any]:
             new_context = context_object(self.facts, name, entered_id, new_token)
-            return step_input(node["inputMappings"], container_input, local, new_context)
+            return step_input(node["inputMappings"], container_input, local, new_context, join)
 
         run = StepRun(self, node, entered_id, context, waiting, remap)
         budget = DataBudget(name, self.facts.step_data_limit if self.budget_per_step else 0)
@@ -107,7 +119,7 @@ class Interpreter:
                 node["outputMappings"], node["type"], value, outcome.local, context
             )
             budget.charge(outcome.local, output)
-            exited = merge(local, output)
+            exited = self.log.merge(local, output)
             self.log.record("StepExited", name, {"input": value, "local": exited}, entered_id)
         except StepFailure as failure:
             return self._handle_failure(node, value, local, failure, entered_id)
@@ -132,7 +144,7 @@ class Interpreter:
             failed = {"error": failure.error, "cause": failure.cause}
             self.log.record("StepFailed", name, failed, entered_id, checked=False)
             raise failure
-        local = merge(
+        local = self.log.merge(
             local, error_output(node.get("errorMappings"), value, failure.error, failure.cause)
         )
         detail: dict[str, Any] = {

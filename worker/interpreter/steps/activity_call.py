@@ -9,7 +9,6 @@ a StepFailure for the sequence's catch.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -18,10 +17,18 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 from translator.graph import StepNode
-from worker.activities.requests import ACTIVITY_FOR_KIND, AttemptRecord, TaskRequest, TaskResult
+from worker.activities.requests import (
+    ACTIVITY_FOR_KIND,
+    AttemptRecord,
+    TaskRequest,
+    attempt_record_of,
+    compact,
+    task_result_of,
+)
 from worker.interpreter.attempt_reports import TaskAttempts, record_starts
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 from worker.interpreter.steps.base import StepRun
+from worker.interpreter.steps.local_activity_call import call_local_activity
 from worker.interpreter.steps.service_params import service_params
 
 LONGEST_ATTEMPT_SECONDS = 86400
@@ -43,19 +50,26 @@ async def call_activity(
     run: StepRun,
     succeeded: str = "TaskSucceeded",
     failed: str = "TaskFailed",
+    may_run_locally: bool = False,
 ) -> Any:
-    """Run the task's activity; record its attempts; its output, or a StepFailure."""
+    """Run the task's activity; record its attempts; its output, or a StepFailure. A function
+    task (`may_run_locally`) runs as local activities when the worker's registry says so;
+    TaskScheduled is written first either way, so the events keep their order."""
     request = task_request(node, value, run)
     request.output_limit = run.interpreter.facts.step_data_limit
     request.output_event = succeeded
     scheduled = run.record("TaskScheduled", _scheduled_detail(node, value))
+    if may_run_locally:
+        mode = await run.interpreter.local_functions.mode_of(node["resource"])
+        if mode.local_activity:
+            return await call_local_activity(node, value, run, mode, request, scheduled)
     kinds = (succeeded, failed)
     _follow_reports(run, node, value, request, scheduled, kinds)
     try:
-        result = await workflow.execute_activity(
+        returned = await workflow.execute_activity(
             ACTIVITY_FOR_KIND[node["resource"]["kind"]],
-            request,
-            result_type=TaskResult,
+            compact(request),
+            result_type=dict,
             start_to_close_timeout=_attempt_bound(node),
             heartbeat_timeout=timedelta(seconds=run.interpreter.facts.heartbeat_timeout),
             retry_policy=INFRASTRUCTURE_RETRY,
@@ -71,6 +85,7 @@ async def call_activity(
         earlier, attempts = _ledger_of(error.cause)
         record_attempts(run, node, value, scheduled, attempts, None, kinds, earlier)
         raise failure from None
+    result = task_result_of(returned)
     attempts = result.attempts
     record_attempts(run, node, value, scheduled, attempts, result.output, kinds, result.earlier)
     return result.output
@@ -80,7 +95,8 @@ def task_request(node: StepNode, value: dict[str, Any], run: StepRun) -> TaskReq
     facts = run.interpreter.facts
     timeout = node.get("timeoutSeconds")
     return TaskRequest(
-        resource=dict(node["resource"]),
+        # Empty parts of the ARN (region, account, qualifier) are left out: readers use .get.
+        resource={key: part for key, part in node["resource"].items() if part not in ("", None)},
         payload=value,
         params=service_params(node, value, run.context),
         retry=[dict(policy) for policy in node.get("retry", [])],
@@ -179,10 +195,9 @@ def _ledger_of(cause: BaseException | None) -> tuple[int, list[AttemptRecord]]:
     ledger = cause.details[0]
     if not isinstance(ledger, dict):
         return 0, []
-    fields = set(asdict(AttemptRecord(started="")))
     earlier = ledger.get("earlier", 0)
     return earlier if isinstance(earlier, int) else 0, [
-        AttemptRecord(**{k: v for k, v in record.items() if k in fields})
+        attempt_record_of(record)
         for record in ledger.get("attempts", [])
         if isinstance(record, dict)
     ]

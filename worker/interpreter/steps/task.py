@@ -1,4 +1,5 @@
-"""task: by pattern and resource, an activity call, a sub-flow, or a wait for a callback."""
+"""task: by pattern and resource, an activity call (a local one for functions the registry
+marks `localActivity`), a sub-flow, or a wait for a callback."""
 
 from __future__ import annotations
 
@@ -17,4 +18,4 @@ class TaskStep:
             return await CallbackTask().execute(node, value, run)
         if node["resource"]["kind"] == "fnf-flow":
             return await SubflowTask().execute(node, value, run)
-        return StepOutcome(local=await call_activity(node, value, run))
+        return StepOutcome(local=await call_activity(node, value, run, may_run_locally=True))

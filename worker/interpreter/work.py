@@ -1,0 +1,101 @@
+"""How much work the workflow has done since it last yielded: a deterministic meter that keeps
+every workflow activation short, whatever the flow does.
+
+Temporal's SDK fails an activation that runs past 2 s ("deadlock detected") and the workflow
+task is retried for ever, so a flow that loops over inline steps (pass, choice, mappings) must
+yield now and then. Wall-clock time cannot decide when: a replay must make the same decision at
+the same step. The meter counts what the interpreter did instead: steps run, and bytes of data
+serialised to measure them (worker/interpreter/sizes.py), since the activation began. An
+activation is told apart by the history length Temporal reports to it
+(`workflow.info().get_current_history_length()`, the same in a replay), and a pause starts a
+new count.
+
+When an activation has done its share, a sequence yields:
+- `pause()`: a local activity that does nothing (worker/activities/pauses.py); the workflow
+  goes on in a new activation at once. Any sequence, nested ones included, may pause.
+- the root sequence hands over (continue-as-new, DESIGN 10) instead once this run has paused
+  `pauses_per_run` times, so that replaying one run (a worker that lost its cache, a `history`
+  query of a closed run) never costs more than about `pauses_per_run` + 1 activations of work.
+  Continue-as-new alone would be slow: the server starts at most one run a second per
+  workflow (`history.continueAsNewMinInterval`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, is_cancelled_exception
+
+from worker.activities.pauses import PAUSE
+from worker.interpreter.context import DEFAULT_PAUSES_PER_RUN, DEFAULT_STEPS_PER_ACTIVATION
+
+BYTES_PER_ACTIVATION = 32 * 1024 * 1024
+"""Bytes of data one activation may serialise (to measure it) before its sequence yields."""
+
+PAUSE_TIMEOUT = timedelta(seconds=10)
+
+HANDOVER_PATCH = "inline-work-handover"
+"""Runs started since this patch yield (pause, or continue as new at the root) when an
+activation has done its share of work; earlier runs replay without it."""
+
+
+def _nothing() -> int:
+    return 0
+
+
+@dataclass
+class WorkMeter:
+    """Steps charged, and bytes read from `serialised` (a running total, such as
+    JsonSizes.measured_bytes), since the current activation began; pauses in this run."""
+
+    serialised: Callable[[], int] = field(default=_nothing)
+    steps_per_activation: int = DEFAULT_STEPS_PER_ACTIVATION
+    bytes_per_activation: int = BYTES_PER_ACTIVATION
+    pauses_per_run: int = DEFAULT_PAUSES_PER_RUN
+    steps: int = 0
+    pauses: int = 0
+    _bytes_before: int = 0
+    _activation: int = -1
+    """The history length of the activation the counts belong to."""
+
+    def charge(self, steps: int = 1) -> None:
+        """Count steps run now (in the current activation)."""
+        self._follow()
+        self.steps += steps
+
+    def spent(self) -> bool:
+        """Whether this activation has done its share and the workflow should yield: asks
+        for HANDOVER_PATCH only then, so runs that never get there record no marker."""
+        self._follow()
+        serialised = self.serialised() - self._bytes_before
+        over = self.steps >= self.steps_per_activation or serialised >= self.bytes_per_activation
+        return over and workflow.patched(HANDOVER_PATCH)
+
+    def run_is_spent(self) -> bool:
+        """Whether this run has paused its share: the root sequence should hand over."""
+        return self.pauses >= self.pauses_per_run
+
+    async def pause(self) -> None:
+        """Yield to Temporal (a local activity that does nothing), then count afresh."""
+        try:
+            await workflow.execute_local_activity(PAUSE, start_to_close_timeout=PAUSE_TIMEOUT)
+        except ActivityError as error:
+            if is_cancelled_exception(error):  # stopped meanwhile
+                raise asyncio.CancelledError() from None
+            raise
+        self.pauses += 1
+        self._restart()
+
+    def _follow(self) -> None:
+        activation = workflow.info().get_current_history_length()
+        if activation != self._activation:
+            self._activation = activation
+            self._restart()
+
+    def _restart(self) -> None:
+        self.steps = 0
+        self._bytes_before = self.serialised()
