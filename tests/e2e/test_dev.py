@@ -167,6 +167,9 @@ def test_dev_runs_the_system_stops_cleanly_and_keeps_its_data(
         "--no-worker",  # only the worker of `fnf dev` serves it: the run must be there
     )
     assert ran.returncode == 0, ran.stdout + ran.stderr
+    described = fnf_cli(tmp_path, "exec", "describe", "saga", "by-run", "--json")
+    assert described.returncode == 0, described.stderr  # fnf exec finds the API and its key
+    assert json.loads(described.stdout)["Status"] == "Succeeded"
 
     # A callback completed by `fnf task`, which finds Temporal without --address; `fnf call`
     # finds the API and its key the same way.
