@@ -96,8 +96,8 @@ def dev(
     task_queue: TaskQueueOpt = None,
 ) -> None:
     """Run Temporal (with its Web UI), a worker, the FnF API and MNS until Ctrl-C; data in
-    .fnf/ is kept for the next start. `fnf task`, `fnf run` and `fnf call` started in the same
-    folder use this system without --address."""
+    .fnf/ is kept for the next start. Other `fnf` commands started in the same folder (task,
+    run, call, flow, exec, schedule) use this system without --address or --endpoint."""
     if (running := devstate.running(data)) is not None:
         raise UserError(
             f"fnf dev already runs with data in {data} (pid {running.pid}, API {running.api}); "
@@ -309,7 +309,7 @@ def _print_ready(
     rows.append(("AccessKey", f"{DEV_ACCESS_KEY_ID}, secret in {state.access_keys_file}"))
     rows.append(("data", f"{plan.data} (kept for the next start)"))
     state_file = plan.data / devstate.STATE_FILE
-    rows.append(("state", f"{state_file}: `fnf task`, `fnf run` and `fnf call` here use this"))
+    rows.append(("state", f"{state_file}: other `fnf` commands in this folder use this system"))
     if loaded is not None:
         summary = f"{len(loaded.created)} created, {len(loaded.present)} already there"
         if loaded.refused:

@@ -1,10 +1,12 @@
 """Where a running `fnf dev` is: a small state file in its data folder (`.fnf/dev.json`).
 
 `fnf dev` writes it once every part answers and removes it when it stops cleanly. Other `fnf`
-commands run in the same folder read it, so `fnf task`, `fnf run` and `fnf call` reach that
-Temporal and that API without `--address`, FNF_TEMPORAL_ADDRESS or `--endpoint`. An explicit
-address always wins. A file left by a killed `fnf dev` names a pid that no longer runs and is
-ignored (and replaced at the next start).
+commands run in the same folder read it: those that talk to Temporal (`fnf task`, `fnf run`)
+through `settings_with` (cli/options.py), those that call the API (`fnf call`, `fnf flow`,
+`fnf exec`, `fnf schedule`) through `ApiClient` (cli/api_client.py), which also signs with the
+AccessKey `fnf dev` made when none is configured. An explicit address or endpoint always wins.
+A file left by a killed `fnf dev` names a pid that no longer runs and is ignored (and replaced
+at the next start).
 """
 
 from __future__ import annotations
