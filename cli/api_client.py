@@ -19,6 +19,7 @@ import typer
 
 from api.protocol.access_keys import AccessKeys
 from api.protocol.header_signature import signed_headers
+from cli import devstate
 
 DEFAULT_ENDPOINT: Final = "http://127.0.0.1:8080"
 CONNECTION_FAILED: Final = "ConnectionFailed"
@@ -66,23 +67,34 @@ class ApiClient:
         ).encode("utf-8")
         path = f"/actions/{action}"
         headers = {"Content-Type": "application/json", **self.signature(path, body)}
-        url = self.endpoint.rstrip("/") + path
+        url = self.base_url.rstrip("/") + path
         try:
             answer = httpx.post(url, content=body, headers=headers, timeout=self.timeout)
         except httpx.HTTPError as error:
             reason = str(error) or type(error).__name__
             raise ApiError(
                 CONNECTION_FAILED,
-                f"cannot reach the FnF API at {self.endpoint} ({reason}); start it with "
+                f"cannot reach the FnF API at {self.base_url} ({reason}); start it with "
                 "`fnf api` or point --endpoint / FNF_API_ENDPOINT at it",
             ) from None
-        return _answer(answer, self.endpoint)
+        return _answer(answer, self.base_url)
+
+    @property
+    def base_url(self) -> str:
+        """The endpoint; the default one means the `fnf dev` running in this folder, if any
+        (cli/devstate.py), which need not listen on the default port."""
+        if self.endpoint == DEFAULT_ENDPOINT and (dev := devstate.running()) is not None:
+            return dev.api
+        return self.endpoint
 
     def signature(self, path: str, body: bytes) -> dict[str, str]:
         """The FNF-HMAC-SHA256 headers, or none when no AccessKey is configured (only an API
-        run with FNF_ALLOW_UNSIGNED=true then accepts the call)."""
+        run with FNF_ALLOW_UNSIGNED=true then accepts the call). With none configured, the
+        AccessKey of the `fnf dev` running in this folder signs."""
         try:
             keys = AccessKeys.from_env()
+            if not len(keys) and (dev := devstate.running()) is not None:
+                keys = AccessKeys.from_file(dev.access_keys_file)
         except (OSError, ValueError) as error:
             raise ApiError(CONFIGURATION, str(error)) from None
         if self.access_key_id is None:

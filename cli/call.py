@@ -41,11 +41,13 @@ def call(
         raise typer.BadParameter("PARAMETERS must be a JSON object") from None
     body = parameters.encode("utf-8")
     path = f"/actions/{action}"
+    client = ApiClient(endpoint, access_key_id)
     try:
-        signature = ApiClient(endpoint, access_key_id).signature(path, body)
+        signature = client.signature(path, body)
     except ApiError as error:
         raise typer.BadParameter(error.message) from None
     headers = {"Content-Type": "application/json", **signature}
+    endpoint = client.base_url
     try:
         answer = httpx.post(
             endpoint.rstrip("/") + path, content=body, headers=headers, timeout=timeout

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cli import (
     api,
     call,
+    dev,
     exec_commands,
     flow_commands,
     flows,
@@ -28,6 +29,7 @@ app.command("run")(run.run)
 app.command("worker")(worker.worker)
 app.command("api")(api.api)
 app.command("call")(call.call)
+app.command("dev")(dev.dev)
 app.add_typer(task.app, name="task")
 app.add_typer(flow_commands.app, name="flow")
 app.add_typer(exec_commands.app, name="exec")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cli import devstate
 from worker.settings import Settings
 
 AddressOpt = Annotated[
@@ -35,6 +36,14 @@ FullOpt = Annotated[
 
 
 def settings_with(**overrides: Any) -> Settings:
-    """FNF_* settings, with the command line's explicit values on top."""
+    """FNF_* settings, with the command line's explicit values on top. With no Temporal
+    address and no dev server database configured, a `fnf dev` running in this folder
+    (cli/devstate.py) is the Temporal to use."""
     given = {key: value for key, value in overrides.items() if value is not None}
-    return Settings(**given)
+    settings = Settings(**given)
+    if settings.temporal_address or settings.dev_server_db is not None:
+        return settings
+    dev = devstate.running()
+    if dev is None:
+        return settings
+    return settings.model_copy(update={"temporal_address": dev.temporal_address})
