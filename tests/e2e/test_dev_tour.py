@@ -138,3 +138,10 @@ def test_the_readme_tour_works_as_written(tmp_path: Path, commands: list[Fnf]) -
 
     assert stop_repeatedly(fnf, signal.SIGINT, []) == 128 + signal.SIGINT
     assert_stopped_cleanly(fnf, 128 + signal.SIGINT)
+
+
+def test_the_tour_blocks_are_the_readmes() -> None:
+    """What the tour test runs is what the README shows, so neither drifts from the other."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "```sh" + TOUR_SHELL.rstrip("\n") + "\n```" in readme
+    assert "```python" + TOUR_SDK.rstrip("\n") + "\n```" in readme
