@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         Resumption,
         StopRequest,
     )
+    from worker.interpreter.activation import Activation
     from worker.interpreter.attempt_reports import AttemptReports
     from worker.interpreter.budget import RESULT_BOUND_PATCH, check_payload, check_value
     from worker.interpreter.callbacks import Callbacks
@@ -219,6 +220,7 @@ class FnFFlow:
                 lambda: self._log.sizes.measured_bytes,
                 steps_per_activation=run.steps_per_activation,
                 pauses_per_run=run.pauses_per_run,
+                activation=self._log.activation,
             ),
         )
 
@@ -314,11 +316,10 @@ def execution_failed(error: str, cause: str) -> ApplicationError:
     )
 
 
-def _history_is_long(run: FlowRun) -> bool:
-    info = workflow.info()
+def _history_is_long(run: FlowRun, activation: Activation) -> bool:
     return (
-        info.is_continue_as_new_suggested()
-        or info.get_current_history_length() >= run.continue_as_new_at
+        activation.continue_as_new_suggested()
+        or activation.history_length() >= run.continue_as_new_at
     )
 
 
@@ -326,9 +327,9 @@ async def _must_hand_over(run: FlowRun, interpreter: Interpreter) -> bool:
     """Between two root steps: hand over when the history is long, or when this activation
     has done its share of work and this run has paused its share (else pause and go on;
     worker/interpreter/work.py)."""
-    if _history_is_long(run):
-        return True
     meter = interpreter.meter
+    if _history_is_long(run, meter.activation):
+        return True
     if not meter.spent():
         return False
     if meter.run_is_spent():
