@@ -86,9 +86,10 @@ class InlineStep:
     """Steps that run inside the workflow task: StepStarted, the work, StepSucceeded."""
 
     async def execute(self, node: StepNode, value: dict[str, Any], run: StepRun) -> StepOutcome:
-        run.record("StepStarted")
+        log = run.interpreter.log  # run.record, one call fewer: these steps are the hot path
+        log.record("StepStarted", node["name"], None, run.entered_id)
         outcome = await self.run(node, value, run)
-        run.record("StepSucceeded")
+        log.record("StepSucceeded", node["name"], None, run.entered_id)
         return outcome
 
     async def run(self, node: StepNode, value: dict[str, Any], run: StepRun) -> StepOutcome:
