@@ -171,3 +171,50 @@ class CountingLoop:
 
 
 WORKFLOWS += [ChainedPasses, CountingLoop]
+
+
+class FanOutBatch:
+    """One batch of a batched fan-out: its items' activities, `concurrency` at a time."""
+
+    @workflow.run
+    async def run(self, args: dict[str, Any]) -> dict[str, Any]:
+        limit = asyncio.Semaphore(args["concurrency"])
+
+        async def call(item: Any) -> Any:
+            async with limit:
+                return await workflow.execute_activity(
+                    args["activity"], {"n": item}, start_to_close_timeout=ACTIVITY_TIMEOUT
+                )
+
+        return {"results": list(await asyncio.gather(*(call(item) for item in args["items"])))}
+
+
+@workflow.defn
+class BatchedFanOut:
+    """A fan-out too big for one history, as a Temporal user writes it: the items in batches
+    of child workflows, `slots` batches at a time, the concurrency shared between them."""
+
+    @workflow.run
+    async def run(self, args: dict[str, Any]) -> dict[str, Any]:
+        items: list[Any] = args["items"]
+        size: int = args["batch_size"]
+        batches = [items[first : first + size] for first in range(0, len(items), size)]
+        slots = max(1, min(len(batches), args["concurrency"], args["slots"]))
+        shares = [
+            args["concurrency"] // slots + (1 if i < args["concurrency"] % slots else 0)
+            for i in range(slots)
+        ]
+        results: list[list[Any]] = [[] for _ in batches]
+        pending = iter(range(len(batches)))
+
+        async def slot(share: int) -> None:
+            for k in pending:
+                output = await workflow.execute_child_workflow(
+                    FanOutBatch.run,
+                    {"items": batches[k], "concurrency": share, "activity": args["activity"]},
+                    id=f"{workflow.info().workflow_id}/batch-{k}",
+                )
+                results[k] = output["results"]
+
+        await asyncio.gather(*(slot(share) for share in shares))
+        return {"n": [result["n"] for batch in results for result in batch]}

@@ -1,7 +1,7 @@
 """A polling loop far longer than one Temporal history can hold, finished through continue-as-new.
 
     python bench/long_polling_loop.py [--iterations 50000] [--address HOST:PORT]
-        [--continue-as-new-at 10000] [--handwritten] [--json FILE]
+        [--continue-as-new-at 10000] [--handwritten] [--nested parallel|foreach] [--json FILE]
 
 The flow is examples/polling without its 10 s wait: a task (`countdown`, {"left": n} ->
 {"left": n - 1}) and a choice jumping back to it while `left > 0`. Every iteration adds six
@@ -16,6 +16,13 @@ history that `read_history` stitches together across the runs: one ExecutionStar
 TaskSucceeded per iteration, and EventIds 1..N without a gap. With --handwritten, the same loop
 as a hand-written workflow (same continue-as-new rule, the handler in-process) runs afterwards
 on the same server, for a ratio.
+
+With --nested, the same loop runs inside a parallel branch (`parallel`) or a foreach
+iteration (`foreach`, one item). Only root steps continue as new, so once the history is long
+the branch hands the rest of its loop to a child run (worker/interpreter/parts.py) that
+continues as new at its root; the script then also verifies and measures that child's runs
+(TaskSucceeded counted across the execution and the child, EventIds 1..N in each, the longest
+history of any run).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import asyncio
 import itertools
 import json
 import statistics
+import textwrap
 import time
 import uuid
 from collections import Counter
@@ -69,6 +77,42 @@ steps:
   - type: succeed
     name: Done
 """
+
+NESTED_HEAD = {
+    "parallel": """\
+version: v1
+type: flow
+steps:
+  - type: parallel
+    name: Nest
+    branches:
+      - steps:
+""",
+    "foreach": """\
+version: v1
+type: flow
+steps:
+  - type: foreach
+    name: Nest
+    iterationMapping:
+      collection: $.rounds
+      item: iterations
+    steps:
+""",
+}
+NESTED_TAIL = """\
+    outputMappings: [{target: left, source: "$local[0].left"}]
+"""
+
+
+def loop_flow(nested: str | None) -> str:
+    """The loop at the root, or inside a parallel branch or a foreach iteration."""
+    if nested is None:
+        return LOOP_FLOW
+    body = LOOP_FLOW.split("steps:\n", 1)[1]
+    indent = " " * (8 if nested == "parallel" else 4)
+    return NESTED_HEAD[nested] + textwrap.indent(body, indent) + NESTED_TAIL
+
 
 FNF_EVENTS_PER_ITERATION = 9  # Poll: entered, scheduled, started, succeeded, exited; CheckDone: 4
 FNF_EVENTS_AROUND = 10  # ExecutionStarted/Succeeded, Init and Done (4 each)
@@ -122,13 +166,16 @@ async def timed_loop(
 
 
 async def run_fnf(
-    client: Client, iterations: int, continue_as_new_at: int, clock: CpuClock
+    client: Client,
+    iterations: int,
+    continue_as_new_at: int,
+    clock: CpuClock,
+    nested: str | None = None,
 ) -> dict[str, Any]:
-    graph = dict(compile_text(LOOP_FLOW, "loop.yaml"))
+    graph = dict(compile_text(loop_flow(nested), "loop.yaml"))
     name = f"loop-{uuid.uuid4().hex[:8]}"
-    run = FlowRun(
-        graph, {"iterations": iterations}, FLOW_NAME, name, continue_as_new_at=continue_as_new_at
-    )
+    flow_input = {"iterations": iterations, "rounds": [iterations]}
+    run = FlowRun(graph, flow_input, FLOW_NAME, name, continue_as_new_at=continue_as_new_at)
     workflow_id = f"{FLOW_NAME}/{name}"
 
     async def start() -> Any:
@@ -152,13 +199,25 @@ async def run_fnf(
 
     ids = [event["EventId"] for event in events]
     kinds = Counter(event["Type"] for event in events)
+    parts = [
+        json.loads(e["EventDetail"])["workflowId"] for e in events if e["Type"] == "PartEntered"
+    ]
+    for child in parts:  # the rest of a nested loop, handed over to a child run
+        child_events = await read_history(client, child)
+        child_ids = [event["EventId"] for event in child_events]
+        if child_ids != list(range(1, len(child_ids) + 1)):
+            problems.append(f"EventIds of {child} not 1..{len(child_ids)} consecutive")
+        kinds["TaskSucceeded"] += Counter(e["Type"] for e in child_events)["TaskSucceeded"]
+        runs += await runs_of(client, child)
+    if nested is not None and not parts:
+        problems.append("the nested loop was never handed over")
     if output != {"left": 0}:
         problems.append(f"output {output!r}, expected {{'left': 0}}")
     if ids != list(range(1, len(ids) + 1)):
         gaps = [(a, b) for a, b in itertools.pairwise(ids) if b != a + 1][:5]
         problems.append(f"EventIds not 1..{len(ids)} consecutive; first breaks: {gaps}")
     expected_events = FNF_EVENTS_PER_ITERATION * iterations + FNF_EVENTS_AROUND
-    if len(events) != expected_events:
+    if nested is None and len(events) != expected_events:
         problems.append(f"{len(events)} FnF events, expected {expected_events}")
     if kinds["TaskSucceeded"] != iterations:
         problems.append(f"{kinds['TaskSucceeded']} TaskSucceeded, expected {iterations}")
@@ -167,7 +226,7 @@ async def run_fnf(
             f"ExecutionStarted/Succeeded counts {kinds['ExecutionStarted']}/"
             f"{kinds['ExecutionSucceeded']}, expected 1/1"
         )
-    if events and walked != len(runs):
+    if events and nested is None and walked != len(runs):
         problems.append(f"previousRunId walk found {walked} runs, visibility {len(runs)}")
     return {
         "variant": "fnf-temporal",
@@ -181,6 +240,7 @@ async def run_fnf(
         else server_cpu * 1000 / iterations,
         **run_figures(runs),
         "runs_by_previous_run_id": walked,
+        "parts": parts,
         "fnf_events": len(events),
         "read_history_seconds": read_seconds,
         "verified": not problems,
@@ -227,7 +287,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         async with fnf_worker(server.client, FNF_QUEUE):
             print(f"fnf-temporal: {args.iterations} iterations ...", flush=True)
             results.append(
-                await run_fnf(server.client, args.iterations, args.continue_as_new_at, clock)
+                await run_fnf(
+                    server.client, args.iterations, args.continue_as_new_at, clock, args.nested
+                )
             )
         if args.handwritten:
             worker = Worker(
@@ -253,6 +315,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "server": server_name,
             "iterations": args.iterations,
             "continue_as_new_at": args.continue_as_new_at,
+            "nested": args.nested,
         },
         "results": results,
     }
@@ -314,6 +377,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--handwritten", action="store_true", help="also run the loop as a hand-written workflow"
+    )
+    parser.add_argument(
+        "--nested",
+        choices=["parallel", "foreach"],
+        help="run the loop inside a parallel branch or a foreach iteration",
     )
     parser.add_argument("--json", type=Path, help="also write the results here as JSON")
     args = parser.parse_args()

@@ -32,8 +32,10 @@ from api.store.flows import FlowStore
 from api.store.nonces import TemporalNonceLedger
 from cli.connection import temporal
 from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
+from cli.ports import ensure_free
 from cli.process import CommandConsole, run_until_stopped
 from worker.assembly import run_worker
+from worker.functions import FunctionRegistry
 from worker.settings import Settings
 
 DEFAULT_DB = Path(".fnf") / "temporal.db"
@@ -58,6 +60,11 @@ def api(
     settings = settings_with(
         temporal_address=address, namespace=namespace, task_queue=task_queue, functions=functions
     )
+    ensure_free(host, port, "--port")
+    if with_worker:
+        FunctionRegistry.load_all(settings.functions)  # a bad registry: one line, first
+    if not settings.temporal_address and settings.dev_server_ui_port:
+        ensure_free("127.0.0.1", settings.dev_server_ui_port, "FNF_DEV_SERVER_UI_PORT")
     if not settings.temporal_address and settings.dev_server_db is None:
         DEFAULT_DB.parent.mkdir(parents=True, exist_ok=True)
         settings = settings.model_copy(update={"dev_server_db": DEFAULT_DB})

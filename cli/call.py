@@ -12,15 +12,12 @@ the call goes unsigned, which only an API run with FNF_ALLOW_UNSIGNED=true accep
 from __future__ import annotations
 
 import json
-from typing import Annotated, Final
+from typing import Annotated
 
 import httpx
 import typer
 
-from api.protocol.access_keys import AccessKeys
-from api.protocol.header_signature import signed_headers
-
-DEFAULT_ENDPOINT: Final = "http://127.0.0.1:8080"
+from cli.api_client import DEFAULT_ENDPOINT, ApiClient, ApiError
 
 
 def call(
@@ -44,7 +41,11 @@ def call(
         raise typer.BadParameter("PARAMETERS must be a JSON object") from None
     body = parameters.encode("utf-8")
     path = f"/actions/{action}"
-    headers = {"Content-Type": "application/json", **_signature(path, body, access_key_id)}
+    try:
+        signature = ApiClient(endpoint, access_key_id).signature(path, body)
+    except ApiError as error:
+        raise typer.BadParameter(error.message) from None
+    headers = {"Content-Type": "application/json", **signature}
     try:
         answer = httpx.post(
             endpoint.rstrip("/") + path, content=body, headers=headers, timeout=timeout
@@ -54,16 +55,3 @@ def call(
         raise typer.Exit(2) from None
     typer.echo(answer.text)
     raise typer.Exit(0 if answer.is_success else 1)
-
-
-def _signature(path: str, body: bytes, access_key_id: str | None) -> dict[str, str]:
-    keys = AccessKeys.from_env()
-    if access_key_id is None:
-        pair = keys.first_pair()
-        return {} if pair is None else signed_headers(*pair, "POST", path, body)
-    secret = keys.secret_for(access_key_id)
-    if secret is None:
-        raise typer.BadParameter(
-            f"no secret for {access_key_id} in FNF_ACCESS_KEYS or FNF_ACCESS_KEYS_FILE"
-        )
-    return signed_headers(access_key_id, secret, "POST", path, body)

@@ -6,17 +6,69 @@ on stderr and exit code 2, never a traceback. Anything else is a bug and keeps i
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, NoReturn
 
 import typer
 from pydantic import ValidationError
+from typer.core import TyperGroup
 
 from cli.process import exit_now
 from worker.functions.registry import RegistryError
 
 USAGE_EXIT = 2
 SETTINGS_PREFIX = "FNF_"
+
+
+class UserError(Exception):
+    """A mistake the user can fix (Temporal unreachable, a port in use): one `error:` line."""
+
+
+class OneLineUsageGroup(TyperGroup):
+    """The `fnf` group: a usage mistake (an unknown option, a missing argument, a value of the
+    wrong type) is one `error:` line naming the command's --help, exit 2, instead of click's
+    usage block and rich's panel. Overriding `main` covers the console script and typer's
+    CliRunner alike."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            result = super().main(
+                args, prog_name, complete_var, False, windows_expand_args, **extra
+            )
+        except typer.TyperException as error:  # click's exceptions, as typer ships them
+            if not standalone_mode:
+                raise
+            _report_usage(error)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _report_usage(error: typer.TyperException) -> NoReturn:
+    """A command group called without a command prints its help (click's own behaviour);
+    any other usage error is one line."""
+    status = int(getattr(error, "exit_code", USAGE_EXIT))
+    if type(error).__name__ == "NoArgsIsHelpError":
+        show = getattr(error, "show", None)
+        if callable(show):
+            show()
+        sys.exit(status)
+    format_message = getattr(error, "format_message", None)
+    message = _one_line(str(format_message() if callable(format_message) else error))
+    context = getattr(error, "ctx", None)
+    path = getattr(context, "command_path", None)
+    if isinstance(path, str) and path:
+        message += f" (see `{path} --help`)"
+    sys.stderr.write(f"error: {message}\n")
+    sys.exit(status)
 
 
 class FnfApp(typer.Typer):
@@ -37,7 +89,7 @@ def user_error(error: BaseException) -> str | None:
     """The one-line message for a configuration error anywhere in `error` (inside exception
     groups from task groups, or as the cause of another exception), else None."""
     for found in _within(error):
-        if isinstance(found, RegistryError):
+        if isinstance(found, RegistryError | UserError):
             return _one_line(str(found))
         if isinstance(found, ValidationError) and found.title.endswith("Settings"):
             return _settings_message(found)

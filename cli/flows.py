@@ -8,9 +8,12 @@ from typing import Annotated
 
 import typer
 
+from cli.options import FunctionsOpt
+from cli.registry_check import missing_functions
 from translator import ValidationResult, compile_document, validate_text
 from translator.errors import Diagnostic, Severity
 from translator.mermaid import render_mermaid
+from worker.functions import FunctionRegistry
 
 FilesArg = Annotated[list[Path], typer.Argument(help="FDL flow files (YAML or JSON).")]
 StrictOpt = Annotated[
@@ -22,9 +25,12 @@ def validate(
     files: FilesArg,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     strict: StrictOpt = False,
+    functions: FunctionsOpt = None,
 ) -> None:
-    """Check flow definitions; exit 1 when any has an error."""
-    results = [_validate_path(path, strict) for path in files]
+    """Check flow definitions; exit 1 when any has an error. With --functions, also that
+    the registry serves every function and action the flows call."""
+    registry = FunctionRegistry.load_all(functions) if functions else None
+    results = [_validate_path(path, strict, registry) for path in files]
     if as_json:
         typer.echo(json.dumps([_result_json(r) for r in results], indent=2))
     else:
@@ -42,14 +48,23 @@ def graph(file: Annotated[Path, typer.Argument(help="An FDL flow file.")]) -> No
     typer.echo(render_mermaid(compile_document(result.document)), nl=False)
 
 
-def _validate_path(path: Path, strict: bool) -> ValidationResult:
+def _validate_path(
+    path: Path, strict: bool, registry: FunctionRegistry | None = None
+) -> ValidationResult:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         problem = Diagnostic(Severity.ERROR, f"cannot read file: {reason}", "", 1, 1, str(path))
         return ValidationResult(str(path), None, [problem])
-    return validate_text(text, str(path), strict=strict)
+    result = validate_text(text, str(path), strict=strict)
+    if registry is None or result.document is None:
+        return result
+    missing = missing_functions(text, str(path), registry)
+    if not missing:
+        return result
+    found = sorted([*result.diagnostics, *missing], key=lambda d: (d.line, d.column))
+    return ValidationResult(result.file, None, found)
 
 
 def _print_result(result: ValidationResult) -> None:

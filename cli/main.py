@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from cli import api, call, flows, run, task, worker
-from cli.errors import FnfApp
+from cli import (
+    api,
+    call,
+    exec_commands,
+    flow_commands,
+    flows,
+    run,
+    schedule_commands,
+    task,
+    worker,
+)
+from cli.errors import FnfApp, OneLineUsageGroup
 
 app = FnfApp(
     name="fnf",
     help="Run Alibaba Cloud Serverless Workflow (FDL) flows on Temporal.",
     no_args_is_help=True,
     add_completion=False,
+    cls=OneLineUsageGroup,
 )
 app.command("validate")(flows.validate)
 app.command("graph")(flows.graph)
@@ -18,6 +29,9 @@ app.command("worker")(worker.worker)
 app.command("api")(api.api)
 app.command("call")(call.call)
 app.add_typer(task.app, name="task")
+app.add_typer(flow_commands.app, name="flow")
+app.add_typer(exec_commands.app, name="exec")
+app.add_typer(schedule_commands.app, name="schedule")
 
 
 if __name__ == "__main__":

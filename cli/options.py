@@ -22,8 +22,15 @@ TaskQueueOpt = Annotated[
     str | None, typer.Option("--task-queue", help="Task queue [FNF_TASK_QUEUE]")
 ]
 FunctionsOpt = Annotated[
-    Path | None,
-    typer.Option("--functions", help="Function registry, functions.yaml [FNF_FUNCTIONS]"),
+    list[Path] | None,
+    typer.Option(
+        "--functions",
+        help="Function registry (functions.yaml) or a folder of them; repeat for several "
+        "[FNF_FUNCTIONS]",
+    ),
+]
+FullOpt = Annotated[
+    bool, typer.Option("--full", help="Print every event's detail whole, never cut short.")
 ]
 
 

@@ -59,6 +59,8 @@ class CommandConsole(Console):
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
+        if _active_stop is not None:
+            _active_stop.on_write_to_closed_pipe()
         raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 
@@ -94,7 +96,17 @@ class _Stop:
 
     def on_broken_pipe(self) -> None:
         silence_stdout()
-        self._request(BROKEN_PIPE_STATUS, None)
+        self._request(BROKEN_PIPE_STATUS, None)  # nothing more if a write found it first
+
+    def on_write_to_closed_pipe(self) -> None:
+        """A write found stdout closed: the BrokenPipeError raised there unwinds the work,
+        and that is the stop. The closed-pipe notice that follows must not cancel it as well:
+        a cancellation landing in a Temporal worker's shutdown ends the shutdown half-way,
+        and its pollers then keep the event loop from closing."""
+        if self.status is not None:
+            return
+        self.status = BROKEN_PIPE_STATUS
+        asyncio.get_running_loop().call_later(STOP_TIMEOUT_SECONDS, self._overdue)
 
     def _request(self, status: int, note: str | None) -> None:
         if self.status is not None:
@@ -114,10 +126,15 @@ class _Stop:
         exit_now(self.status if self.status is not None else 1)
 
 
+_active_stop: _Stop | None = None
+"""The running command's stop, which a write to a closed stdout reports to."""
+
+
 async def _supervise(main: Coroutine[Any, Any, int]) -> int:
+    global _active_stop
     loop = asyncio.get_running_loop()
     work = asyncio.ensure_future(main)
-    stop = _Stop(work)
+    stop = _active_stop = _Stop(work)
     for signum in STOP_SIGNALS:
         if signal.getsignal(signum) is not signal.SIG_IGN:
             loop.add_signal_handler(signum, stop.on_signal, signum)
@@ -136,6 +153,7 @@ async def _supervise(main: Coroutine[Any, Any, int]) -> int:
             _say("".join(traceback.format_exception_only(error)).strip())
         return stop.status
     finally:
+        _active_stop = None
         _hand_over_signals(loop, stop)
 
 

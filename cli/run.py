@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -15,8 +14,17 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import CancelledError
 
 from cli.connection import temporal
-from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
+from cli.event_stream import EventStream, Outcome
+from cli.options import (
+    AddressOpt,
+    FullOpt,
+    FunctionsOpt,
+    NamespaceOpt,
+    TaskQueueOpt,
+    settings_with,
+)
 from cli.process import CommandConsole, run_until_stopped
+from cli.run_notices import function_output_to, warn_without_registry, warn_without_worker
 from cli.subflows import collect_subflows
 from translator import compile_file
 from translator.errors import FlowValidationError
@@ -25,6 +33,7 @@ from translator.names import EXECUTION, FLOW, WORD, InvalidName
 from worker.assembly import run_worker
 from worker.execution import FlowRun
 from worker.executions import failure_of, start_execution, stop_of
+from worker.functions import FunctionRegistry
 from worker.history import history_pages
 from worker.settings import Settings
 
@@ -49,18 +58,26 @@ def run(
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="Use the workers already serving the queue")
     ] = False,
+    full: FullOpt = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="One JSON object per event line, then the outcome's."),
+    ] = False,
 ) -> None:
     """Run FLOW once, print its events as they happen, then its status and output.
 
     Without --address the embedded Temporal dev server is started for the run. Without
-    --functions, a functions.yaml beside the flow file is used when there is one.
+    --functions, a functions.yaml beside the flow file is used when there is one. Function
+    output goes to stderr, each line prefixed with the function's name.
     """
     console = CommandConsole()
-    flow_name, execution_name = _names(name or _flow_name(flow), execution, console)
+    notes = CommandConsole(stderr=True)
+    flow_name, execution_name = _names(name or flow_name_from_file(flow), execution, console)
     graph = _compile(flow, console)
-    registry = functions or _beside(flow, "functions.yaml")
+    beside = _beside(flow, "functions.yaml")
+    registries = functions or ([beside] if beside is not None else None)
     settings = settings_with(
-        temporal_address=address, namespace=namespace, task_queue=task_queue, functions=registry
+        temporal_address=address, namespace=namespace, task_queue=task_queue, functions=registries
     )
     execution_run = FlowRun(
         graph=graph,
@@ -70,14 +87,27 @@ def run(
         flows=collect_subflows(graph, [flow.parent]),  # type: ignore[arg-type]
         **settings.run_options(),
     )
-    run_until_stopped(_run(settings, execution_run, not no_worker, console))
+    if not no_worker:
+        FunctionRegistry.load_all(settings.functions)  # a bad registry: one line, before start
+        warn_without_registry(graph, settings, notes)
+    view = EventStream(console, graph["steps"], full=full, as_json=as_json)
+    shown = notes if as_json else console
+    run_until_stopped(_run(settings, execution_run, not no_worker, view, shown, notes))
 
 
-async def _run(settings: Settings, run: FlowRun, with_worker: bool, console: Console) -> int:
+async def _run(
+    settings: Settings,
+    run: FlowRun,
+    with_worker: bool,
+    view: EventStream,
+    console: Console,
+    notes: Console,
+) -> int:
     """0 when the execution succeeds, 1 when it fails or is stopped. Stopping `fnf run` (a
     signal, a closed stdout) stops its worker and embedded server, not a server's execution."""
     async with temporal(settings, console) as connection, AsyncExitStack() as stack:
         if with_worker:
+            stack.enter_context(function_output_to(notes))
             await run_worker(connection.client, settings, stack)
         handle = await start_execution(
             connection.client,
@@ -86,63 +116,58 @@ async def _run(settings: Settings, run: FlowRun, with_worker: bool, console: Con
             search_attributes=connection.search_attributes,
         )
         console.print(f"execution [bold]{run.execution_name}[/bold] of flow {run.flow_name}")
-        return 0 if await follow_execution(connection.client, handle, console) else 1
+        if not with_worker:
+            watchdog = asyncio.ensure_future(warn_without_worker(connection, settings, view, notes))
+            stack.callback(watchdog.cancel)
+        return 0 if await follow_execution(connection.client, handle, view) else 1
 
 
 async def follow_execution(
-    client: Client, handle: WorkflowHandle[Any, Any], console: Console
+    client: Client, handle: WorkflowHandle[Any, Any], view: EventStream
 ) -> bool:
-    """Print new events until the execution closes, then its result."""
+    """Print new events until the execution closes, then its outcome."""
     position: tuple[int, str | None] = (1, None)
     result = asyncio.ensure_future(handle.result())
     try:
         while True:
             done = result.done()
-            position = await _print_events_since(client, handle.id, position, console)
+            position = await _print_events_since(client, handle.id, position, view)
             if done:
                 break
             await asyncio.wait({result}, timeout=POLL_SECONDS)
     finally:
         result.cancel()  # when stopped (or the output is gone) before the execution closed
+    outcome = view.outcome() or await _outcome_of(client, handle, result)
+    view.show_outcome(outcome)
+    return outcome.Status == "Succeeded"
+
+
+async def _outcome_of(
+    client: Client, handle: WorkflowHandle[Any, Any], result: asyncio.Future[Any]
+) -> Outcome:
+    """The outcome from Temporal, when the history has no terminal event to tell it."""
     try:
         output = result.result()
     except WorkflowFailureError as failure:
         if isinstance(failure.cause, CancelledError):  # StopExecution's Error and Cause
             error, cause = await stop_of(client, handle.id)
-            console.print(f"[bold yellow]Stopped[/bold yellow] error={error!r} cause={cause!r}")
-            return False
+            return Outcome("Stopped", error, cause)
         error, cause = failure_of(failure.cause)
-        console.print(f"[bold red]Failed[/bold red] error={error!r} cause={cause!r}")
-        return False
-    console.print("[bold green]Succeeded[/bold green]")
-    console.print_json(json.dumps(output, ensure_ascii=False))
-    return True
+        return Outcome("Failed", error, cause)
+    return Outcome("Succeeded", Output=output)
 
 
 async def _print_events_since(
-    client: Client, workflow_id: str, position: tuple[int, str | None], console: Console
+    client: Client, workflow_id: str, position: tuple[int, str | None], view: EventStream
 ) -> tuple[int, str | None]:
     """Print the events from `position` (EventId, run) on; returns where the next call starts."""
     start, run_id = position
     async for page in history_pages(client, workflow_id, start, run_id):
         for event in page.events:
-            _print_event(event, console)
+            view.show(event)
             start = event["EventId"] + 1
         run_id = page.run_id
     return start, run_id
-
-
-def _print_event(event: dict[str, Any], console: Console) -> None:
-    detail = event["EventDetail"]
-    if len(detail) > 160:
-        detail = detail[:157] + "..."
-    console.print(
-        f"{event['EventId']:>4} {event['Time'][11:23]} {event['Type']:<18} "
-        f"{event['StepName']:<24} [dim]{detail}[/dim]",
-        highlight=False,
-        markup=True,
-        soft_wrap=True,
-    )
 
 
 def _names(flow: str, execution: str | None, console: Console) -> tuple[str, str]:
@@ -188,7 +213,7 @@ def _parse_input(text: str, console: Console) -> dict[str, Any]:
     return value
 
 
-def _flow_name(flow: Path) -> str:
+def flow_name_from_file(flow: Path) -> str:
     """The file's stem made a flow name; for the conventional `flow.yaml`, its folder's name."""
     stem = flow.stem if flow.stem != "flow" else flow.resolve().parent.name
     cleaned = "".join(c if c in WORD else "_" for c in stem)

@@ -6,8 +6,8 @@ import asyncio
 from typing import Annotated
 
 import typer
-from temporalio.client import Client
 
+from cli.connection import connect
 from cli.options import AddressOpt, NamespaceOpt, settings_with
 from cli.process import exit_now
 from worker.callbacks.client import ReportRefused, report_task_failed, report_task_succeeded
@@ -51,7 +51,7 @@ def _report(address: str | None, namespace: str | None, send: object) -> None:
         raise typer.Exit(2)
 
     async def report() -> int:
-        client = await Client.connect(settings.temporal_address or "", namespace=settings.namespace)
+        client = await connect(settings.temporal_address or "", settings.namespace)
         return await send(client)  # type: ignore[operator,no-any-return]
 
     try:

@@ -11,6 +11,7 @@ from cli.connection import temporal
 from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
 from cli.process import CommandConsole, run_until_stopped
 from worker.assembly import run_worker
+from worker.functions import FunctionRegistry
 from worker.settings import Settings
 
 
@@ -24,6 +25,7 @@ def worker(
     settings = settings_with(
         temporal_address=address, namespace=namespace, task_queue=task_queue, functions=functions
     )
+    FunctionRegistry.load_all(settings.functions)  # a bad registry: one line, before start
     run_until_stopped(_serve(settings, CommandConsole(stderr=True)))
 
 

@@ -15,7 +15,9 @@ from worker.activities.messages import MessageActivities
 from worker.activities.parent_reports import report_parent_task
 from worker.activities.pauses import pause
 from worker.activities.task_secrets import mint_task_secret
+from worker.archive import archive_history
 from worker.connectors.mns import MnsClient, MnsCredentials
+from worker.definitions import load_definition
 from worker.functions import FunctionRegistry, FunctionRuntime
 from worker.settings import Settings
 from worker.workflow import FnFFlow
@@ -30,11 +32,7 @@ class Connectors:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Connectors:
-        registry = (
-            FunctionRegistry.load(settings.functions)
-            if settings.functions is not None
-            else FunctionRegistry.from_mapping({})
-        )
+        registry = FunctionRegistry.load_all(settings.functions)
         mns = None
         if settings.mns_endpoint:
             credentials = MnsCredentials(settings.mns_access_key_id, settings.mns_access_key_secret)
@@ -50,8 +48,8 @@ class Connectors:
 
 
 def build_worker(client: Client, task_queue: str, connectors: Connectors, **options: Any) -> Worker:
-    """A worker for FnFFlow, the task activities, MintTaskSecret and FnFPause; `options` go to
-    temporalio's Worker."""
+    """A worker for FnFFlow, the task activities and the local activities MintTaskSecret,
+    FnFPause, ArchiveHistory and LoadDefinition; `options` go to temporalio's Worker."""
     functions = FunctionActivities(connectors.functions)
     messages = MessageActivities(connectors.mns)
     return Worker(
@@ -68,6 +66,8 @@ def build_worker(client: Client, task_queue: str, connectors: Connectors, **opti
             report_parent_task,
             mint_task_secret,
             pause,
+            archive_history,
+            load_definition,
         ],
         **options,
     )

@@ -20,6 +20,13 @@ CHILD_STOPPED_SIGNAL = "ChildStopped"
 DEFAULT_CONTINUE_AS_NEW_AT = 10_000
 """Temporal history length at which a run hands over to a fresh one (its limit is 51,200)."""
 
+DEFAULT_FOREACH_BATCH_THRESHOLD = 500
+"""A foreach over more items than this runs them in batches of child executions."""
+DEFAULT_FOREACH_BATCH_SIZE = 500
+"""Items per batch child: about six Temporal events an item keeps a batch near 3,000 events."""
+DEFAULT_NESTED_HANDOVER_STEPS = 100
+"""Steps a nested sequence runs in one execution before a long history hands its rest over."""
+
 
 HISTORY_PAGE_LIMIT = 1000
 HISTORY_PAGE_BYTES = 1_000_000
@@ -72,6 +79,29 @@ class Resumption:
 
 
 @dataclass
+class Part:
+    """A part of the flow's graph that a child FnFFlow run executes for its parent
+    (worker/interpreter/parts.py). `iterations`: the iterations `first_index` on of the
+    foreach step `step_id`, one per item of `items`, `concurrency` at a time, returning their
+    locals. `steps`: the sequence holding step `step_id`, from that step on with `local`,
+    returning the sequence's final local. `container_input` is the part's `$input` (for
+    iterations before the item is merged in)."""
+
+    kind: str
+    step_id: int
+    container_input: dict[str, Any]
+    parent_workflow_id: str = ""
+    workflow_id: str = ""
+    """The child run's own workflow id (also when its history is replayed under another)."""
+    items: list[Any] = field(default_factory=list)
+    first_index: int = 0
+    concurrency: int = 1
+    local: dict[str, Any] = field(default_factory=dict)
+    done: list[Any] = field(default_factory=list)
+    """`iterations` carried over continue-as-new: the locals of the items already run."""
+
+
+@dataclass
 class FlowRun:
     """The workflow input (DESIGN 2): the compiled definition, never re-read while running.
 
@@ -104,3 +134,13 @@ class FlowRun:
     """Steps one workflow activation runs before the flow yields (worker/interpreter/work.py)."""
     pauses_per_run: int = DEFAULT_PAUSES_PER_RUN
     """Yields after which the root sequence continues as new rather than pausing again."""
+    definition_ref: str = ""
+    """Set when the pinned definition is stored by reference (worker/definitions.py): then
+    `graph`, `flows` and `definition` are empty and each run loads them by this hash."""
+    foreach_batch_threshold: int = DEFAULT_FOREACH_BATCH_THRESHOLD
+    """A foreach over more items runs them as batches of child runs (0: never)."""
+    foreach_batch_size: int = DEFAULT_FOREACH_BATCH_SIZE
+    nested_handover_steps: int = DEFAULT_NESTED_HANDOVER_STEPS
+    """Steps a nested sequence runs before a long history hands its rest to a child run."""
+    part: Part | None = None
+    """Set on a child run that executes a part of its parent's graph (not an execution)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +22,10 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from worker.execution import STOP_SIGNAL, FlowRun, HistoryRequest, StopRequest
+from worker import definitions
+from worker.definitions import PinnedDefinition, publish
+from worker.execution import STOP_SIGNAL, FlowRun, StopRequest
+from worker.history import last_event
 from worker.naming import (
     EXECUTION_NAME,
     FLOW_ID,
@@ -74,6 +78,7 @@ async def start_execution(
     """Start one execution; Temporal refuses a reused name (ExecutionAlreadyExists, DESIGN 3).
     `reuse_closed` lets a closed run's id be used again: only for a name whose previous
     execution belongs to a deleted incarnation of the flow (the caller checked)."""
+    run = await by_reference(client, run)
     pairs = [
         SearchAttributePair(FLOW_NAME, run.flow_name),
         SearchAttributePair(EXECUTION_NAME, run.execution_name),
@@ -93,6 +98,17 @@ async def start_execution(
         search_attributes=TypedSearchAttributes(pairs) if search_attributes else None,
         memo={EXECUTION_MEMO: memo} if memo else None,
     )
+
+
+async def by_reference(client: Client, run: FlowRun) -> FlowRun:
+    """The run with its definition stored by reference when it is large (DESIGN 2)."""
+    if run.definition_ref:
+        return run
+    text = PinnedDefinition(run.graph, run.flows, run.definition).encode()
+    if len(text) <= definitions.INLINE_DEFINITION_BYTES:
+        return run
+    reference = await publish(client, text)
+    return replace(run, graph={}, flows={}, definition="", definition_ref=reference)
 
 
 def failure_of(error: BaseException | None) -> tuple[str, str]:
@@ -115,11 +131,8 @@ async def stop_execution(handle: WorkflowHandle[Any, Any], error: str, cause: st
 async def stop_of(client: Client, workflow: str) -> tuple[str, str]:
     """(Error, Cause) of a stopped execution. Temporal's record of a cancelled workflow carries
     none; the FnF history's last event, ExecutionStopped, has them."""
-    latest = client.get_workflow_handle(workflow)
-    head = await latest.query("history", HistoryRequest(limit=0))
-    asked = HistoryRequest(from_event_id=int(head["nextEventId"]) - 1, limit=1)
-    events = (await latest.query("history", asked))["events"]
-    if not events or events[-1]["Type"] != "ExecutionStopped":
+    last = await last_event(client, workflow)
+    if last is None or last["Type"] != "ExecutionStopped":
         return "", ""
-    detail = json.loads(events[-1]["EventDetail"])
+    detail = json.loads(last["EventDetail"])
     return str(detail.get("error", "")), str(detail.get("cause", ""))

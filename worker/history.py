@@ -1,24 +1,34 @@
 """Read an execution's FnF history from any process, page by page, across its runs.
 
-Each FnFFlow run answers the `history` query for its own events; continue-as-new chains runs
-together and EventIds keep counting across them. A page starts in a known run (the first, or
-the one a previous page ended in) and moves to the next run when this one has no more events,
-so reading one page costs one or two queries however long the execution has run.
+Continue-as-new chains runs together and EventIds keep counting across them. A closed run
+answers from the events it archived as it closed (worker/archive.py), read from the end of its
+Temporal history: no worker, no replay. A running run, and a closed one without a complete
+archive (terminated, timed out, or closed before archives existed), answers the `history` query,
+which a worker serves. A page starts in a known run (the first, or the one a previous page ended
+in) and moves to the next run when this one has no more events, so reading one page costs one
+or two runs' reads however long the execution has run.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
-from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryReverseRequest
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.workflowservice.v1 import (
+    GetWorkflowExecutionHistoryRequest,
+    GetWorkflowExecutionHistoryReverseRequest,
+)
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
+from worker.archive import ARCHIVE_HISTORY, ArchiveChunk, RunArchive, decode_chunk
 from worker.execution import HISTORY_PAGE_LIMIT, HistoryRequest
+from worker.interpreter.events import EventLog
 
 READ_ALL_PAGE_LIMIT = 100_000
 
@@ -46,14 +56,18 @@ async def read_history_page(
     events: list[dict[str, Any]] = []
     while True:
         request = HistoryRequest(from_event_id=start, limit=limit - len(events))
-        handle = client.get_workflow_handle(workflow_id, run_id=run)
-        segment = await handle.query("history", request)
+        tail = await run_tail(client, workflow_id, run)
+        if tail.archive is not None:
+            segment = _segment(tail.archive, request)
+        else:
+            handle = client.get_workflow_handle(workflow_id, run_id=run)
+            segment = await handle.query("history", request)
         events += segment["events"]
         if events:
             start = events[-1]["EventId"] + 1
         if len(events) >= limit or start < segment["nextEventId"]:
             return HistoryPage(events, start, run)  # full, or cut short by the byte budget
-        following = await next_run(client, workflow_id, run)
+        following = tail.next_run if tail.closed else await next_run(client, workflow_id, run)
         if following is None:
             return HistoryPage(events, None, run)
         run = following
@@ -75,6 +89,19 @@ async def history_pages(
         if page.next_event_id is None:
             return
         start, run_id = page.next_event_id, page.run_id
+
+
+async def last_event(client: Client, workflow_id: str) -> dict[str, Any] | None:
+    """The execution's last FnF event so far (from the latest run's archive once it closed)."""
+    latest = client.get_workflow_handle(workflow_id)
+    run = (await latest.describe()).run_id
+    tail = await run_tail(client, workflow_id, run)
+    if tail.archive is not None:
+        return tail.archive.events[-1] if tail.archive.events else None
+    head = await latest.query("history", HistoryRequest(limit=0))
+    asked = HistoryRequest(from_event_id=int(head["nextEventId"]) - 1, limit=1)
+    events = (await latest.query("history", asked))["events"]
+    return events[-1] if events else None
 
 
 async def read_history(client: Client, workflow_id: str) -> list[dict[str, Any]]:
@@ -105,9 +132,17 @@ async def run_chain(client: Client, workflow_id: str) -> list[str]:
 
 
 async def previous_run(client: Client, workflow_id: str, run_id: str) -> str | None:
-    handle = client.get_workflow_handle(workflow_id, run_id=run_id)
-    segment = await handle.query("history", HistoryRequest(limit=0))
-    return segment.get("previousRunId") or None
+    """The run `run_id` continued from, read from its start event (no worker needed)."""
+    request = GetWorkflowExecutionHistoryRequest(
+        namespace=client.namespace,
+        execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id),
+        maximum_page_size=1,
+    )
+    response = await client.workflow_service.get_workflow_execution_history(request)
+    for event in response.history.events[:1]:
+        attributes = event.workflow_execution_started_event_attributes
+        return attributes.continued_execution_run_id or None
+    return None
 
 
 async def next_run(client: Client, workflow_id: str, run_id: str) -> str | None:
@@ -142,3 +177,145 @@ async def _next_run_by_walking_back(client: Client, workflow_id: str, run_id: st
             return run
         run = previous
     return None
+
+
+CLOSE_EVENTS = frozenset(
+    {
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+    }
+)
+CLOSING_TASK_EVENTS = frozenset(
+    {
+        EventType.EVENT_TYPE_MARKER_RECORDED,
+        EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    }
+)
+"""What a run's archive markers sit among, at the end of its history: the closing workflow
+task(s), with the patch marker and its search attribute. Reading backwards stops at the first
+other event."""
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+TAIL_PAGE_SIZE = 32
+ARCHIVE_CACHE_RUNS = 16
+"""Closed runs whose archives this process keeps decoded (a closed run never changes)."""
+
+
+@dataclass
+class RunTail:
+    """What the end of a run's Temporal history says: whether the run has closed, the run it
+    continued as (if it did), and its archived FnF events (None: no complete archive)."""
+
+    closed: bool
+    next_run: str | None = None
+    archive: RunArchive | None = None
+
+
+_archives: dict[tuple[str, str], RunTail] = {}
+
+
+async def run_tail(client: Client, workflow_id: str, run_id: str) -> RunTail:
+    """The run's tail, from the end of its Temporal history (closed runs are cached)."""
+    key = (workflow_id, run_id)
+    cached = _archives.get(key)
+    if cached is not None:
+        return cached
+    backwards = _reversed_events(client, workflow_id, run_id)
+    try:
+        tail = await read_tail(client.data_converter, backwards)
+    except RPCError as error:
+        if error.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        events = [event async for event in _forward_events(client, workflow_id, run_id)]
+        tail = await read_tail(client.data_converter, _iterate(reversed(events)))
+    finally:
+        await backwards.aclose()
+    if tail.closed:
+        if len(_archives) >= ARCHIVE_CACHE_RUNS:
+            _archives.pop(next(iter(_archives)))
+        _archives[key] = tail
+    return tail
+
+
+async def read_tail(converter: DataConverter, events: AsyncIterator[HistoryEvent]) -> RunTail:
+    """The RunTail of a run whose history `events` yields last event first."""
+    last = await anext(events, None)
+    if last is None or last.event_type not in CLOSE_EVENTS:
+        return RunTail(closed=False)
+    following = None
+    if last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+        attributes = last.workflow_execution_continued_as_new_event_attributes
+        following = attributes.new_execution_run_id or None
+    chunks: list[ArchiveChunk | None] = []
+    async for event in events:
+        if event.event_type not in CLOSING_TASK_EVENTS:
+            break
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            found = await _archived_chunk(converter, event)
+            if not isinstance(found, bool):
+                chunks.append(found)
+    return RunTail(True, following, RunArchive.assemble(chunks))
+
+
+async def _archived_chunk(
+    converter: DataConverter, event: HistoryEvent
+) -> ArchiveChunk | bool | None:
+    """The chunk an ArchiveHistory marker holds (None: not archived); False for any other
+    marker."""
+    marker = event.marker_recorded_event_attributes
+    if marker.marker_name != LOCAL_ACTIVITY_MARKER or "data" not in marker.details:
+        return False
+    [data] = await converter.decode(marker.details["data"].payloads, [dict])
+    if not isinstance(data, dict) or data.get("activity_type") != ARCHIVE_HISTORY:
+        return False
+    if marker.HasField("failure") or "result" not in marker.details:
+        return None
+    [blob] = await converter.decode(marker.details["result"].payloads, [bytes])
+    return decode_chunk(blob) if isinstance(blob, bytes) else None
+
+
+async def _reversed_events(
+    client: Client, workflow_id: str, run_id: str
+) -> AsyncGenerator[HistoryEvent]:
+    execution = WorkflowExecution(workflow_id=workflow_id, run_id=run_id)
+    token = b""
+    while True:
+        request = GetWorkflowExecutionHistoryReverseRequest(
+            namespace=client.namespace,
+            execution=execution,
+            maximum_page_size=TAIL_PAGE_SIZE,
+            next_page_token=token,
+        )
+        response = await client.workflow_service.get_workflow_execution_history_reverse(request)
+        for event in response.history.events:
+            yield event
+        token = response.next_page_token
+        if not token:
+            return
+
+
+async def _forward_events(
+    client: Client, workflow_id: str, run_id: str
+) -> AsyncIterator[HistoryEvent]:
+    """For servers without reverse reads (Temporal's time-skipping test server)."""
+    async for event in client.get_workflow_handle(
+        workflow_id, run_id=run_id
+    ).fetch_history_events():
+        yield event
+
+
+async def _iterate(events: Any) -> AsyncIterator[HistoryEvent]:
+    for event in events:
+        yield event
+
+
+def _segment(archive: RunArchive, request: HistoryRequest) -> dict[str, Any]:
+    log = EventLog(list(archive.events), first_id=archive.first_id)
+    page = log.page(request.from_event_id, request.limit, request.max_bytes)
+    return {"firstEventId": archive.first_id, "nextEventId": archive.next_id, "events": page}

@@ -5,13 +5,19 @@ The same names appear in docker-compose.yml, the CLI's options and the README.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from worker.execution import DEFAULT_CONTINUE_AS_NEW_AT
+from worker.execution import (
+    DEFAULT_CONTINUE_AS_NEW_AT,
+    DEFAULT_FOREACH_BATCH_SIZE,
+    DEFAULT_FOREACH_BATCH_THRESHOLD,
+    DEFAULT_NESTED_HANDOVER_STEPS,
+)
 from worker.interpreter.context import (
     DEFAULT_ATTEMPT_REPORT_AFTER,
     DEFAULT_HEARTBEAT_TIMEOUT,
@@ -28,7 +34,10 @@ class Settings(BaseSettings):
     )
     namespace: str = "default"
     task_queue: str = "fnf"
-    functions: Path | None = Field(default=None, description="the functions.yaml registry")
+    functions: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="function registries: files or folders of them, separated by os.pathsep",
+    )
     mns_endpoint: str | None = Field(default=None, description="MNS endpoint for queue tasks")
     mns_access_key_id: str = ""
     mns_access_key_secret: str = ""
@@ -40,6 +49,19 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("FNF_EVENT_DATA_LIMIT", "FNF_STEP_DATA_LIMIT"),
         description="bytes of JSON one event's data may take: a step's input, its output, its "
         "local, each (0: no limit)",
+    )
+    foreach_batch_threshold: int = Field(
+        default=DEFAULT_FOREACH_BATCH_THRESHOLD,
+        ge=0,
+        description="a foreach over more items runs them in batches of child runs (0: never)",
+    )
+    foreach_batch_size: int = Field(
+        default=DEFAULT_FOREACH_BATCH_SIZE, ge=1, le=5000, description="items per batch child"
+    )
+    nested_handover_steps: int = Field(
+        default=DEFAULT_NESTED_HANDOVER_STEPS,
+        ge=1,
+        description="steps a nested sequence runs before a long history hands its rest over",
     )
     attempt_report_after: float = Field(
         default=DEFAULT_ATTEMPT_REPORT_AFTER,
@@ -72,6 +94,17 @@ class Settings(BaseSettings):
         description="seconds before a dead worker's cached executions move to other workers",
     )
 
+    @field_validator("functions", mode="before")
+    @classmethod
+    def _registries(cls, value: Any) -> Any:
+        """FNF_FUNCTIONS names one registry or several, separated like PATH (`:` on Unix);
+        the command line gives a path or a list of them."""
+        if value is None:
+            return []
+        if isinstance(value, str | Path):
+            return [Path(part) for part in str(value).split(os.pathsep) if part.strip()]
+        return value
+
     def run_options(self) -> dict[str, Any]:
         """The FlowRun fields an execution takes from this configuration when it starts."""
         return {
@@ -80,4 +113,7 @@ class Settings(BaseSettings):
             "step_data_limit": self.event_data_limit,
             "attempt_report_after": self.attempt_report_after,
             "steps_per_activation": self.inline_steps_per_activation,
+            "foreach_batch_threshold": self.foreach_batch_threshold,
+            "foreach_batch_size": self.foreach_batch_size,
+            "nested_handover_steps": self.nested_handover_steps,
         }

@@ -24,10 +24,12 @@ with workflow.unsafe.imports_passed_through():
         ChildStopped,
         FlowRun,
         HistoryRequest,
+        Part,
         Resumption,
         StopRequest,
     )
     from worker.interpreter.activation import Activation
+    from worker.interpreter.archive import archive_run
     from worker.interpreter.attempt_reports import AttemptReports
     from worker.interpreter.budget import RESULT_BOUND_PATCH, check_payload, check_value
     from worker.interpreter.callbacks import Callbacks
@@ -39,7 +41,11 @@ with workflow.unsafe.imports_passed_through():
         is_unexpected,
         unexpected_failure,
     )
+    from worker.interpreter.parts import ITERATIONS, PartRuns, locate
+    from worker.interpreter.pinned import load_pinned
     from worker.interpreter.sequence import Interpreter
+    from worker.interpreter.steps.base import StepRun
+    from worker.interpreter.steps.fanout import run_iterations
     from worker.interpreter.terminal import ExecutionLog
     from worker.interpreter.work import WorkMeter
 
@@ -65,7 +71,7 @@ class FnFFlow:
         self._facts = ExecutionFacts(
             run.flow_name,
             run.execution_name,
-            run.flows,
+            dict(run.flows),
             run.heartbeat_timeout,
             run.step_data_limit,
             run.attempt_report_after,
@@ -124,8 +130,10 @@ class FnFFlow:
 
     @workflow.run
     async def run(self, run: FlowRun) -> dict[str, Any]:
-        graph: FlowGraph = check_format(run.graph)  # type: ignore[arg-type]
+        graph: FlowGraph = check_format(await self._pinned_graph(run))  # type: ignore[arg-type]
         interpreter = self._interpreter(run)
+        if run.part is not None:
+            return await self._run_part(graph, interpreter, run, run.part)
         if not interpreter.cancels_cleanly:
             return await self._run_before_patch(graph, interpreter, run)
         try:
@@ -146,12 +154,103 @@ class FnFFlow:
             await self._fail(run, unexpected_failure("", error))
         await self._close(run, TaskReport(run.callback_token, True, json.dumps(output)))
         self._log.record("ExecutionSucceeded", detail={"output": output}, checked=False)
+        await archive_run(self._log)
         return output
+
+    async def _run_part(
+        self, graph: FlowGraph, interpreter: Interpreter, run: FlowRun, part: Part
+    ) -> dict[str, Any]:
+        """A child run for a part of its parent's graph (worker/interpreter/parts.py): it
+        ends as an execution does (Succeeded, Failed with the failing step's error, Stopped),
+        so its parent sees the part's outcome and its history reads like one."""
+        try:
+            if run.resumption is None:
+                summary = {
+                    "kind": part.kind,
+                    "stepId": part.step_id,
+                    "parent": part.parent_workflow_id,
+                }
+                if part.kind == ITERATIONS:
+                    summary |= {"firstIndex": part.first_index, "count": len(part.items)}
+                started = {"input": part.container_input, "part": summary}
+                if part.kind != ITERATIONS:
+                    started["local"] = part.local  # the handed-over sequence's local so far
+                self._log.record("ExecutionStarted", detail=started, checked=False)
+            if part.kind == ITERATIONS:
+                output = await self._run_batch(graph, interpreter, run, part)
+            else:
+                steps, position = locate(graph["steps"], part.step_id)
+                at = run.resumption or Resumption(
+                    position, part.local, part.container_input, next_event_id=self._log.next_id()
+                )
+                output = await self._run_root(steps, interpreter, at, run)
+            check_payload("ExecutionSucceeded", "", "output", output)
+        except StepFailure as failure:
+            await self._fail(run, failure)
+        except asyncio.CancelledError:
+            await self._stopped(run)
+        except Exception as error:
+            if not is_unexpected(error):
+                raise
+            await self._fail(run, unexpected_failure("", error))
+        self._log.record("ExecutionSucceeded", detail={"output": output}, checked=False)
+        await archive_run(self._log)
+        return output
+
+    async def _run_batch(
+        self, graph: FlowGraph, interpreter: Interpreter, run: FlowRun, part: Part
+    ) -> dict[str, Any]:
+        """A batch of a foreach's items; when this run's history grows long it starts no more
+        items, lets the running ones end and continues as new with the rest."""
+        steps, position = locate(graph["steps"], part.step_id)
+        node = steps[position]
+        inner = interpreter.within(interpreter.scope.nested())
+        started = 0
+
+        def stop_starting() -> bool:
+            nonlocal started
+            if started > 0 and _history_is_long(run, interpreter.meter.activation):
+                return True
+            started += 1
+            return False
+
+        member_run = StepRun(interpreter, node, 0, interpreter.plans.of(node), context={})
+        locals_ = await run_iterations(
+            member_run,
+            inner,
+            part.container_input,
+            part.items,
+            part.first_index,
+            part.concurrency,
+            stop_starting,
+        )
+        done = [local for local in locals_ if local is not None]
+        if len(done) < len(part.items):
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            rest = replace(
+                part,
+                items=part.items[len(done) :],
+                first_index=part.first_index + len(done),
+                done=part.done + done,
+            )
+            carried = Resumption(
+                0,
+                {},
+                {},
+                self._log.next_id(),
+                self._callbacks.closed,
+                self._log.last_time,
+                self._stop,
+            )
+            await archive_run(self._log)
+            workflow.continue_as_new(replace(run, part=rest, resumption=carried))
+        return {"locals": part.done + done}
 
     async def _fail(self, run: FlowRun, failure: StepFailure) -> NoReturn:
         await self._close(run, TaskReport(run.callback_token, False, "", *_named(failure)))
         failed = {"error": failure.error, "cause": failure.cause}
         self._log.record("ExecutionFailed", detail=failed, checked=False)
+        await archive_run(self._log)
         raise execution_failed(failure.error, failure.cause)
 
     async def _close(self, run: FlowRun, report: TaskReport) -> None:
@@ -172,6 +271,7 @@ class FnFFlow:
         await _tell_parent(run, failed)
         await _signal_waiting_parent(run, stop)
         self._log.record("ExecutionStopped", detail=stop.detail(), checked=False)
+        await archive_run(self._log)
         raise asyncio.CancelledError()
 
     async def _run_before_patch(
@@ -201,12 +301,21 @@ class FnFFlow:
         await _report_parent(run, TaskReport(run.callback_token, True, json.dumps(output)))
         return output
 
+    async def _pinned_graph(self, run: FlowRun) -> dict[str, Any]:
+        """The run's graph: inline, or loaded by its reference (its sub-flows with it)."""
+        if not run.definition_ref:
+            return run.graph
+        pinned = await load_pinned(run.definition_ref)
+        self._facts.flows.update(pinned.flows)
+        return pinned.graph
+
     def _interpreter(self, run: FlowRun) -> Interpreter:
         """The interpreter, behaving as the run's version of the code did (see the patch)."""
         current = workflow.patched(EVENTS_AS_THEY_HAPPEN)
         if current:
             self._log.data_limit = run.step_data_limit
             self._attempt_reports.enabled = True
+        cancels_cleanly = workflow.patched(PATCH)
         return Interpreter(
             self._facts,
             self._log,
@@ -215,13 +324,14 @@ class FnFFlow:
             budget_per_step=not current,
             scope=self._scope,
             child_stops=self._child_stops,
-            cancels_cleanly=workflow.patched(PATCH),
+            cancels_cleanly=cancels_cleanly,
             meter=WorkMeter(
                 lambda: self._log.sizes.measured_bytes,
                 steps_per_activation=run.steps_per_activation,
                 pauses_per_run=run.pauses_per_run,
                 activation=self._log.activation,
             ),
+            parts=PartRuns.of(run) if cancels_cleanly and current else None,
         )
 
     def _start(self, graph: FlowGraph, run: FlowRun) -> Resumption:
@@ -253,6 +363,7 @@ class FnFFlow:
                     self._log.last_time,
                     self._stop,
                 )
+                await archive_run(self._log)
                 workflow.continue_as_new(replace(run, resumption=carried))
             local, position = await interpreter.run_step(steps[position], at.flow_input, local)
             progressed = True

@@ -43,6 +43,7 @@ from translator import compile_text
 from translator.errors import FlowValidationError
 from translator.graph import FlowGraph, iter_steps
 from translator.names import sync_execution_name
+from worker.definitions import load as load_pinned
 from worker.execution import FlowRun
 from worker.executions import (
     EXECUTION_MEMO,
@@ -468,7 +469,10 @@ async def _first_input(client: Client, workflow_id_: str) -> dict[str, Any] | No
         payloads = event.workflow_execution_started_event_attributes.input.payloads
         [value] = await client.data_converter.decode(payloads, [FlowRun])
         assert isinstance(value, FlowRun)
-        return {"input": value.input, "definition": value.definition}
+        definition = value.definition
+        if value.definition_ref:  # pinned by reference (worker/definitions.py)
+            definition = (await load_pinned(client, value.definition_ref)).definition
+        return {"input": value.input, "definition": definition}
     return None
 
 

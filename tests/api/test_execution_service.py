@@ -257,3 +257,25 @@ async def test_a_stopped_sync_execution_answers_with_the_stop_error(api: Api) ->
         "Abandoned",
         "no longer needed",
     )
+
+
+async def test_a_large_definition_is_pinned_by_reference(api: Api) -> None:
+    """Its execution's input carries only the reference; DescribeExecution still shows the
+    FDL text it ran, and UpdateFlow does not change it."""
+    steps = "".join(
+        f"  - type: pass\n    name: p{n}\n    outputMappings: [{{target: n, source: {n}}}]\n"
+        for n in range(600)
+    )
+    definition = f"version: v1\ntype: flow\nsteps:\n{steps}"
+    flow = f"large_{uuid.uuid4().hex[:6]}"
+    await api.store.create(flow_fields(flow, definition))
+    await api.executions.start(flow, "big", {}, None)
+    await api.store.update(flow, {"Definition": PASS_FLOW})
+    record = await api.executions.describe(flow, "big", wait_seconds=60)
+    assert record["Status"] == "Succeeded" and json.loads(record["Output"]) == {"n": 599}
+    assert record["FlowDefinition"] == definition
+    handle = api.client.get_workflow_handle(f"{flow}/big")
+    async for event in handle.fetch_history_events():
+        [payload] = event.workflow_execution_started_event_attributes.input.payloads
+        assert len(payload.data) < 4096 and json.loads(payload.data)["definition_ref"]
+        break

@@ -39,6 +39,8 @@ class Case:
     """StopExecution the sub-flow named by the input's `child` once it runs."""
     home: str = "examples"
     """The folder, under the project root, that holds `example` (flow and functions.yaml)."""
+    parts: bool = False
+    """Also record the histories of the child runs of its parts (`<name>.part<EventId>...`)."""
 
 
 SAGA_OK = {
@@ -132,5 +134,35 @@ CASES = [
         {"left": list(range(1, 31))},
         text="inline-loop.yaml",
         options={"steps_per_activation": 10, "pauses_per_run": 2},
+    ),
+    Case("archived-saga-fails", "saga", {**SAGA_OK, "reserve_flight_result": False}),
+    Case(
+        "archived-polling-continues",
+        "polling",
+        {"delay": 3600},
+        options={"continue_as_new_at": 20},
+    ),
+    Case(
+        "archived-stopped-task",
+        "stopped-task",
+        {},
+        text="stopped-task.yaml",
+        stop_at="TaskScheduled",
+    ),
+    Case(
+        "foreach-batches",
+        "foreach-batches",
+        {"items": list(range(1, 31))},
+        text="foreach-batches.yaml",
+        options={"foreach_batch_threshold": 10, "foreach_batch_size": 8},
+        parts=True,
+    ),
+    Case(
+        "nested-handover",
+        "nested-loop",
+        {"iterations": 40},
+        text="nested-loop.yaml",
+        options={"continue_as_new_at": 120, "nested_handover_steps": 10},
+        parts=True,
     ),
 ]

@@ -90,12 +90,23 @@ async def record(client: Client, case: Case, stack: AsyncExitStack) -> list[str]
         await stop_when_reached(client, child, "StepStarted")
     with suppress(WorkflowFailureError):  # failed or stopped
         await handle.result()
+    written = await write_runs(client, handle.id, case.name)
+    if case.parts:
+        for event in await read_history(client, handle.id):
+            if event["Type"] == "PartEntered":
+                child = json.loads(event["EventDetail"])["workflowId"]
+                written += await write_runs(client, child, f"{case.name}.part{event['EventId']}")
+    return written
+
+
+async def write_runs(client: Client, workflow: str, stem: str) -> list[str]:
+    """Every run's Temporal history, as `<stem>.json` or `<stem>.run<N>.json`."""
     written = []
-    run_ids = await run_chain(client, handle.id)
+    run_ids = await run_chain(client, workflow)
     for number, run_id in enumerate(run_ids, 1):
-        history = await client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
+        history = await client.get_workflow_handle(workflow, run_id=run_id).fetch_history()
         suffix = "" if len(run_ids) == 1 else f".run{number}"
-        path = HISTORIES / f"{case.name}{suffix}.json"
+        path = HISTORIES / f"{stem}{suffix}.json"
         path.write_text(without_local_paths(history.to_json()))
         written.append(path.name)
     return written

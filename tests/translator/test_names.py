@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from api.services.scheduled_start import execution_name
-from cli.run import _flow_name, _names
+from cli.run import _names, flow_name_from_file
 from tests.name_strategies import names, not_names
 from translator import names as grammar
 from translator.names import InvalidName, sync_execution_name
@@ -114,7 +114,7 @@ def test_generated_names_are_valid() -> None:
     ],
 )
 def test_fnf_run_flow_names_from_file_names_are_valid(path: str, expected: str) -> None:
-    named = _flow_name(Path(path))
+    named = flow_name_from_file(Path(path))
     assert named == expected and grammar.FLOW.is_valid(named)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -317,3 +318,56 @@ def test_function_error_pickles() -> None:
 
     error = pickle.loads(pickle.dumps(FunctionError("FC.Unknown", "why")))
     assert (error.name, error.cause) == ("FC.Unknown", "why")
+
+
+# --- several registries ---------------------------------------------------------------------
+
+
+def _registry(folder: Path, name: str, key: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "handlers.py").write_text("def handler(event, context):\n    return event\n")
+    path = folder / name
+    path.write_text(f"functions:\n  {key}:\n    handler: handlers.py:handler\n")
+    return path
+
+
+def test_several_registries_answer_as_one(tmp_path: Path) -> None:
+    one = _registry(tmp_path / "a", "functions.yaml", "svc/one")
+    two = _registry(tmp_path / "b", "functions.yaml", "svc/two")
+    merged = FunctionRegistry.load_all([one, two])
+    assert set(merged.functions) == {"svc/one", "svc/two"}
+    assert isinstance(merged.resolve(fc("svc/two")), PythonFunction)
+    with pytest.raises(FunctionError) as missing:
+        merged.resolve(fc("svc/three"))
+    assert str(one) in missing.value.cause and str(two) in missing.value.cause
+
+
+def test_a_folder_holds_registries_found_by_their_names(tmp_path: Path) -> None:
+    _registry(tmp_path / "x", "functions.yaml", "svc/one")
+    _registry(tmp_path / "x" / "deeper", "more.functions.yml", "svc/two")
+    _registry(tmp_path / "x", "flow.yaml", "svc/not-a-registry")
+    folder = tmp_path / "x"
+    for loaded in (FunctionRegistry.load_all([folder]), FunctionRegistry.load(folder)):
+        assert set(loaded.functions) == {"svc/one", "svc/two"}
+        assert "every functions.yaml" in loaded.source
+
+
+def test_a_key_in_two_registries_is_refused_naming_both(tmp_path: Path) -> None:
+    one = _registry(tmp_path / "a", "functions.yaml", "svc/one")
+    again = _registry(tmp_path / "b", "functions.yaml", "svc/one")
+    with pytest.raises(RegistryError) as raised:
+        FunctionRegistry.load_all([one, again])
+    assert f"function 'svc/one' is in both {one} and {again}" in str(raised.value)
+
+
+def test_a_folder_without_registries_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(RegistryError, match="no function registry in folder"):
+        FunctionRegistry.load_all([tmp_path])
+
+
+def test_fnf_functions_names_several_like_path(tmp_path: Path) -> None:
+    from worker.settings import Settings
+
+    settings = Settings(functions=f"a.yaml{os.pathsep}{tmp_path}{os.pathsep}")
+    assert settings.functions == [Path("a.yaml"), tmp_path]
+    assert FunctionRegistry.load_all([]).functions == {}

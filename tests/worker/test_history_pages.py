@@ -4,6 +4,7 @@ continue-as-new chained, and in pieces small enough for Temporal when steps carr
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
@@ -12,7 +13,7 @@ from tests.worker.conftest import RunFlow
 from tests.worker.history_checks import BULKY, BULKY_STEPS, check_paging
 from tests.worker.test_task_features import COUNTDOWN
 from worker.execution import HISTORY_PAGE_BYTES
-from worker.history import read_history, read_history_page
+from worker.history import read_history, read_history_page, run_tail
 from worker.interpreter.events import EventLog
 
 FUNCTIONS = Path(__file__).parent / "fixtures" / "functions" / "functions.yaml"
@@ -65,3 +66,29 @@ def test_a_page_counts_bytes_as_the_answer_carries_them() -> None:
     assert log.page(1, 100, 1) == events[:1]  # one event, however large
     assert log.page(5, 2, 10**9) == events[4:6]
     assert log.page(11, 5, 10**9) == []
+
+
+async def test_a_run_too_large_to_archive_is_read_through_the_query(
+    run_flow: RunFlow, temporal_env: WorkflowEnvironment
+) -> None:
+    """Incompressible data past a run's archive budget: the run keeps no (partial) archive,
+    and readers get its events from the query instead, whole and in order."""
+    client = temporal_env.client
+    blob = secrets.token_urlsafe(300_000)
+    outcome = await run_flow("bulky", {"blob": blob}, text=BULKY, step_data_limit=0)
+    assert outcome.status == "Succeeded"
+    run = (await client.get_workflow_handle(outcome.workflow_id).describe()).run_id
+    tail = await run_tail(client, outcome.workflow_id, run)
+    assert tail.closed and tail.archive is None
+    assert len(outcome.events) == 2 + 4 * BULKY_STEPS
+    assert all(blob in e["EventDetail"] for e in outcome.events if e["Type"] == "StepEntered")
+
+
+async def test_a_closed_run_is_read_from_its_archive(
+    run_flow: RunFlow, temporal_env: WorkflowEnvironment
+) -> None:
+    client = temporal_env.client
+    outcome = await run_flow("bulky", {"blob": "x" * 1000}, text=BULKY)
+    run = (await client.get_workflow_handle(outcome.workflow_id).describe()).run_id
+    tail = await run_tail(client, outcome.workflow_id, run)
+    assert tail.archive is not None and tail.archive.events == outcome.events

@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from translator import compile_text
+from worker.archive import archive_history
 from worker.history import read_history
 from worker.workflow import FlowRun, FnFFlow
 
@@ -27,7 +28,9 @@ QUEUE = "interpreter-inline-tests"
 
 @pytest_asyncio.fixture(scope="module")
 async def worker(temporal_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
-    async with Worker(temporal_env.client, task_queue=QUEUE, workflows=[FnFFlow]) as running:
+    async with Worker(
+        temporal_env.client, task_queue=QUEUE, workflows=[FnFFlow], activities=[archive_history]
+    ) as running:
         yield running
 
 

@@ -9,6 +9,7 @@ its Temporal history (markers, no ActivityTaskScheduled) with FDL backoffs as ti
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 import uuid
@@ -67,13 +68,21 @@ async def temporal_events(env: WorkflowEnvironment, outcome: Outcome) -> list[di
 
 
 def activity_kinds(events: list[dict[str, Any]]) -> tuple[int, int]:
-    """(regular activities scheduled, local activity markers) in a Temporal history."""
+    """(regular activities scheduled, local activity markers of tasks) in a Temporal history."""
     scheduled = sum(e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED" for e in events)
     markers = sum(
         e.get("markerRecordedEventAttributes", {}).get("markerName") == "core_local_activity"
+        and _marker_type(e["markerRecordedEventAttributes"]) != "ArchiveHistory"
         for e in events
     )
     return scheduled, markers
+
+
+def _marker_type(marker: dict[str, Any]) -> str:
+    """The activity type a local activity marker records (ArchiveHistory, at each run's close,
+    is not a task's)."""
+    payload = marker["details"]["data"]["payloads"][0]
+    return str(json.loads(base64.b64decode(payload["data"]))["activity_type"])
 
 
 def timers(events: list[dict[str, Any]]) -> list[str]:

@@ -24,6 +24,7 @@ from rich.console import Console
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError, CancelledError
 
+from cli.event_stream import EventStream
 from cli.run import follow_execution
 from translator import compile_text
 from worker.assembly import Connectors, build_worker
@@ -811,10 +812,13 @@ async def test_fnf_run_prints_a_stopped_execution_as_stopped(client: Client) -> 
     is Stopped with the StopExecution Error and Cause (it said Failed, FnF.RuntimeError)."""
     handle = await start(client, NAP)
     console = Console(record=True, width=200)
-    following = asyncio.ensure_future(follow_execution(client, handle, console))
+    view = EventStream(console, None, full=False, as_json=False)
+    following = asyncio.ensure_future(follow_execution(client, handle, view))
     await reached(client, handle.id, has("TaskScheduled:nap"))
     await stop_execution(handle, **STOP)
     assert await following is False
     printed = console.export_text().splitlines()
-    assert "ExecutionStopped" in printed[-2]
-    assert printed[-1] == "Stopped error='Abandoned' cause='the user stopped it'"
+    verdict = next(i for i, line in enumerate(printed) if line.startswith("Stopped"))
+    assert "ExecutionStopped" in printed[verdict - 1]
+    assert printed[verdict].startswith("Stopped, ended at step ")
+    assert "  error: Abandoned" in printed and "  cause: the user stopped it" in printed

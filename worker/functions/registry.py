@@ -44,7 +44,7 @@ actions:                                  # `action: service:Api` task steps
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -286,9 +286,47 @@ class FunctionRegistry:
         """Where the entries came from (the file path), quoted in lookup errors."""
 
     @classmethod
+    def load_all(cls, paths: Iterable[str | Path]) -> FunctionRegistry:
+        """Several registries as one: files, and folders of them (registry_files). A key that
+        two of them define is a RegistryError naming both, never a silent choice."""
+        given = [Path(path).expanduser().resolve() for path in paths]
+        merged = cls.merged([cls.load(file) for file in registry_files(given)])
+        if len(given) == 1 and given[0].is_dir():
+            merged.source = f"{given[0]} (every functions.yaml in it)"
+        return merged
+
+    @classmethod
+    def merged(cls, registries: Sequence[FunctionRegistry]) -> FunctionRegistry:
+        functions: dict[str, FunctionTarget] = {}
+        actions: dict[str, HttpAction] = {}
+        origin: dict[str, str] = {}
+        problems: list[str] = []
+        for registry in registries:
+            for kind, found, into in (
+                ("function", registry._functions, functions),
+                ("action", registry._actions, actions),
+            ):
+                for key, target in found.items():
+                    where = origin.setdefault(f"{kind}:{key}", registry.source)
+                    if where != registry.source:
+                        problems.append(f"{kind} '{key}' is in both {where} and {registry.source}")
+                        continue
+                    into[key] = target  # type: ignore[assignment]
+        if problems:
+            lines = "\n".join(f"  {problem}" for problem in problems)
+            raise RegistryError(f"conflicting function registries:\n{lines}")
+        if len(registries) == 1:
+            return registries[0]
+        sources = ", ".join(registry.source for registry in registries) or "<none>"
+        return cls(functions, actions, source=sources)
+
+    @classmethod
     def load(cls, path: str | Path) -> FunctionRegistry:
-        """Read and validate a registry file; RegistryError says what is wrong and where."""
+        """Read and validate a registry file (or a folder of them); RegistryError says what is
+        wrong and where."""
         file = Path(path).expanduser().resolve()
+        if file.is_dir():
+            return cls.load_all([file])
         try:
             text = file.read_text(encoding="utf-8")
         except OSError as exc:
@@ -407,6 +445,39 @@ class FunctionRegistry:
             f"action '{key}' is not in the function registry {self.source}; "
             f"for service '{service}' it has: {_listing(siblings)}",
         )
+
+
+REGISTRY_FILE_NAMES = ("functions.yaml", "functions.yml")
+REGISTRY_FILE_SUFFIXES = (".functions.yaml", ".functions.yml")
+
+
+def registry_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The registry files that `paths` name: a file as given; a folder, every file in it or
+    below named `functions.yaml`/`.yml` or ending `.functions.yaml`/`.yml` (a folder of flows
+    holds flow files too, so the name tells which files are registries). A folder holding
+    none is a RegistryError, as an unreadable file is."""
+    files: list[Path] = []
+    for path in paths:
+        given = Path(path).expanduser().resolve()
+        if not given.is_dir():
+            files.append(given)
+            continue
+        found = sorted(
+            candidate
+            for candidate in given.rglob("*")
+            if candidate.is_file()
+            and (
+                candidate.name in REGISTRY_FILE_NAMES
+                or candidate.name.endswith(REGISTRY_FILE_SUFFIXES)
+            )
+        )
+        if not found:
+            raise RegistryError(
+                f"no function registry in folder {given}: expected files named "
+                "functions.yaml or *.functions.yaml"
+            )
+        files.extend(found)
+    return list(dict.fromkeys(files))
 
 
 def function_key(service: str, qualifier: str | None, function: str) -> str:

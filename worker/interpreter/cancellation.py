@@ -22,6 +22,7 @@ takes the reason as Temporal's cancellation reason, which its ExecutionStopped s
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,26 @@ class Reason:
 
     def detail(self) -> dict[str, Any]:
         return {"error": self.error, "cause": self.cause}
+
+    def encode(self) -> str:
+        """As the reason of a Temporal cancellation of a part run (worker/interpreter/parts.py),
+        which carries one string: the part records the parent's Error and Cause."""
+        return REASON_PREFIX + json.dumps(self.detail())
+
+    @classmethod
+    def of_cancellation(cls, text: str | None) -> Reason:
+        """The reason of Temporal's cancellation of this run: an encoded Reason (a part run
+        cancelled by its parent), else a stop without Error whose cause is the text."""
+        if text and text.startswith(REASON_PREFIX):
+            try:
+                found = json.loads(text[len(REASON_PREFIX) :])
+                return cls(str(found["error"]), str(found["cause"]))
+            except (ValueError, KeyError, TypeError):
+                pass
+        return cls("", text or CANCELLED_CAUSE)
+
+
+REASON_PREFIX = "fnf-reason:"
 
 
 @dataclass
@@ -88,7 +109,7 @@ class CancelScope:
         reason = self._innermost()
         if reason is not None:
             return reason
-        return Reason("", workflow.cancellation_reason() or CANCELLED_CAUSE)
+        return Reason.of_cancellation(workflow.cancellation_reason())
 
     def _innermost(self) -> Reason | None:
         scope: CancelScope | None = self

@@ -25,6 +25,7 @@ from worker.interpreter.failures import (
     unexpected_failure,
 )
 from worker.interpreter.local_functions import LocalFunctions
+from worker.interpreter.parts import PartRuns
 from worker.interpreter.plans import Plans
 from worker.interpreter.steps import EXECUTORS
 from worker.interpreter.steps.base import StepRun
@@ -51,6 +52,8 @@ class Interpreter:
     """The work done since the workflow last yielded, shared by every sequence of the run."""
     plans: Plans = field(default_factory=Plans)
     """What is compiled once per step node (worker/interpreter/plans.py), shared likewise."""
+    parts: PartRuns | None = None
+    """Starts child runs for large foreach steps and long nested sequences (parts.py)."""
 
     def within(self, scope: CancelScope) -> Interpreter:
         """The same interpreter for the members of a parallel or foreach step."""
@@ -60,12 +63,14 @@ class Interpreter:
         """Run from the first step until a step ends the sequence; returns its local."""
         local: dict[str, Any] = {}
         position: int | None = 0 if steps else None
-        progressed = False
+        ran = 0
         while position is not None:
-            if progressed and self.meter.spent():
+            if self.parts is not None and self.parts.hands_over(self, steps, ran):
+                return await self.parts.run_rest(self, steps, position, local, container_input)
+            if ran and self.meter.spent():
                 await self.meter.pause()  # a long loop inside a step: keep activations short
             local, position = await self.run_step(steps[position], container_input, local)
-            progressed = True
+            ran += 1
         return local
 
     async def run_step(

@@ -46,6 +46,7 @@ class StepRun:
         plan: StepPlan,
         waiting: Waiting | None = None,
         remap: Callable[[str], dict[str, Any]] | None = None,
+        context: dict[str, Any] | None = None,
     ) -> None:
         self.interpreter = interpreter
         self.node = node
@@ -56,7 +57,8 @@ class StepRun:
         self.token = None if waiting is None else waiting.token.encode()
         self.remap = remap
         """The step's input mapped again with another task token (a retried callback attempt)."""
-        self._context: dict[str, Any] | None = None
+        self._context = context
+        """Given (a foreach batch's own run) or built when first asked for."""
 
     @property
     def context(self) -> dict[str, Any]:

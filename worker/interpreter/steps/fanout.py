@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from translator.expressions import evaluate_path
 from translator.graph import StepNode
@@ -19,14 +19,15 @@ from worker.interpreter.cancellation import CancelScope
 from worker.interpreter.data import merge
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 from worker.interpreter.steps.base import InlineStep, StepOutcome, StepRun
+from worker.interpreter.steps.foreach_batches import in_batches, run_batches
 
 if TYPE_CHECKING:
     from worker.interpreter.sequence import Interpreter
 
+T = TypeVar("T")
 
-async def run_all(
-    work: Sequence[Awaitable[dict[str, Any]]], scope: CancelScope, settle: bool = True
-) -> list[dict[str, Any]]:
+
+async def run_all(work: Sequence[Awaitable[T]], scope: CancelScope, settle: bool = True) -> list[T]:
     """All results in order. On the first failure the others are cancelled and, when `settle`
     (every execution started since cancellation.PATCH), awaited before the failure goes up."""
     tasks = [asyncio.ensure_future(item) for item in work]
@@ -84,33 +85,56 @@ class ParallelStep(InlineStep):
 
 class ForeachStep(InlineStep):
     async def run(self, node: StepNode, value: dict[str, Any], run: StepRun) -> StepOutcome:
-        items = evaluate_path(node["collection"], value)
-        if not isinstance(items, list):
-            text = node["collection"]["text"]
-            raise StepFailure(
-                RUNTIME_ERROR, f"foreach collection {text} is not an array: {items!r}"
-            )
-        limit = asyncio.Semaphore(node["maxConcurrency"])
+        items = foreach_items(node, value)
+        if in_batches(node, items, run):
+            return _outcome(run, await run_batches(node, value, items, run))
         inner = run.interpreter.within(run.interpreter.scope.nested())
+        locals_ = await run_iterations(run, inner, value, items, 0, node["maxConcurrency"])
+        return _outcome(run, [local or {} for local in locals_])
 
-        async def iteration(index: int, item: Any) -> dict[str, Any]:
-            extra = {node["item"]: item}
-            if node.get("index"):
-                extra[str(node["index"])] = index
-            async with limit:
-                if inner.scope.reason is not None:  # a sibling failed: start no more
-                    raise asyncio.CancelledError()
-                return await _member(
-                    run,
-                    inner,
-                    "Iteration",
-                    index,
-                    lambda: inner.run_sequence(node["steps"], merge(value, extra)),
-                )
 
-        work = [iteration(i, item) for i, item in enumerate(items)]
-        locals_ = await run_all(work, inner.scope, inner.cancels_cleanly)
-        return _outcome(run, locals_)
+def foreach_items(node: StepNode, value: dict[str, Any]) -> list[Any]:
+    items = evaluate_path(node["collection"], value)
+    if not isinstance(items, list):
+        text = node["collection"]["text"]
+        raise StepFailure(RUNTIME_ERROR, f"foreach collection {text} is not an array: {items!r}")
+    return items
+
+
+async def run_iterations(
+    run: StepRun,
+    inner: Interpreter,
+    value: dict[str, Any],
+    items: list[Any],
+    first_index: int,
+    concurrency: int,
+    stop_starting: Callable[[], bool] | None = None,
+) -> list[dict[str, Any] | None]:
+    """The iterations of `items` (numbered from `first_index`), `concurrency` at a time, their
+    locals in order. When `stop_starting` says so, iterations not yet started stay unstarted
+    (None): they start in order, so they are the tail of the list."""
+    node = run.node
+    limit = asyncio.Semaphore(concurrency)
+
+    async def iteration(index: int, item: Any) -> dict[str, Any] | None:
+        extra = {node["item"]: item}
+        if node.get("index"):
+            extra[str(node["index"])] = index
+        async with limit:
+            if inner.scope.reason is not None:  # a sibling failed: start no more
+                raise asyncio.CancelledError()
+            if stop_starting is not None and stop_starting():
+                return None
+            return await _member(
+                run,
+                inner,
+                "Iteration",
+                index,
+                lambda: inner.run_sequence(node["steps"], merge(value, extra)),
+            )
+
+    work = [iteration(first_index + i, item) for i, item in enumerate(items)]
+    return await run_all(work, inner.scope, inner.cancels_cleanly)
 
 
 def _outcome(run: StepRun, locals_: list[dict[str, Any]]) -> StepOutcome:

@@ -1,0 +1,104 @@
+"""The end of a committed Temporal history tells a reader what it needs without a worker:
+whether the run closed, the run it continued as, and the FnF events it archived as it closed
+(worker/archive.py). Runs recorded before archives existed have none: readers ask the query."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import WorkflowHistory
+from temporalio.converter import DataConverter
+
+from worker.archive import (
+    ArchiveChunk,
+    ArchiveRequest,
+    RunArchive,
+    archive_history,
+    decode_chunk,
+    slices,
+)
+from worker.history import RunTail, read_tail
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def tail_of(name: str, cut: int = 0) -> RunTail:
+    """The tail of a committed history, or of its first events only (`cut` dropped)."""
+    history = WorkflowHistory.from_json(name, (HISTORIES / f"{name}.json").read_text())
+    events = list(history.events)[: len(history.events) - cut]
+
+    async def backwards() -> AsyncIterator[HistoryEvent]:
+        for event in reversed(events):
+            yield event
+
+    return await read_tail(DataConverter.default, backwards())
+
+
+def event(event_id: int, detail: str = "{}") -> dict[str, object]:
+    return {
+        "EventId": event_id,
+        "Type": "StepEntered",
+        "StepName": "s",
+        "Time": "2026-01-01T00:00:00.000Z",
+        "ScheduleEventId": 0,
+        "EventDetail": detail,
+    }
+
+
+async def test_a_closed_run_reads_its_archive() -> None:
+    tail = await tail_of("archived-saga-fails")
+    assert tail.closed and tail.next_run is None and tail.archive is not None
+    events = tail.archive.events
+    assert [e["EventId"] for e in events] == list(range(1, len(events) + 1))
+    assert (events[0]["Type"], events[-1]["Type"]) == ("ExecutionStarted", "ExecutionFailed")
+
+
+async def test_a_stopped_run_reads_its_archive() -> None:
+    tail = await tail_of("archived-stopped-task")
+    assert tail.archive is not None and tail.archive.events[-1]["Type"] == "ExecutionStopped"
+
+
+async def test_continued_runs_chain_and_number_on() -> None:
+    runs = sorted(HISTORIES.glob("archived-polling-continues.run*.json"))
+    assert len(runs) >= 3
+    following = 1
+    for index, path in enumerate(runs):
+        tail = await tail_of(path.stem)
+        assert tail.archive is not None and tail.archive.first_id == following
+        assert (tail.next_run is not None) == (index < len(runs) - 1)
+        following = tail.archive.next_id
+    assert tail.archive is not None and tail.archive.events[-1]["Type"] == "ExecutionFailed"
+
+
+@pytest.mark.parametrize("name", ["saga-succeeds", "stopped-task", "polling-continues-as-new.run1"])
+async def test_runs_closed_before_archives_have_none(name: str) -> None:
+    tail = await tail_of(name)
+    assert tail.closed and tail.archive is None
+
+
+async def test_a_running_run_is_not_closed() -> None:
+    assert await tail_of("archived-saga-fails", cut=1) == RunTail(closed=False)
+
+
+async def test_a_slice_too_large_for_its_room_is_not_archived() -> None:
+    request = ArchiveRequest(1, 3, [event(1), event(2)], max_bytes=10)
+    assert await archive_history(request) == b""
+    request.max_bytes = 10_000
+    assert decode_chunk(await archive_history(request)) == ArchiveChunk(1, 3, request.events)
+
+
+def test_an_archive_is_whole_or_nothing() -> None:
+    events = [event(n, '{"x":"' + "y" * 50 + '"}') for n in range(5, 25)]
+    cut = list(slices(events, max_chars=1000))
+    assert len(cut) > 2 and [e for piece in cut for e in piece] == events
+    chunks = [ArchiveChunk(5, 25, piece) for piece in cut]
+    assert RunArchive.assemble(reversed(chunks)) == RunArchive(5, 25, events)
+    assert RunArchive.assemble([*chunks[:1], *chunks[2:]]) is None  # a chunk is missing
+    assert RunArchive.assemble([*chunks, None]) is None  # one did not fit
+    assert RunArchive.assemble([ArchiveChunk(5, 26, events)]) is None  # the run went on
+    assert RunArchive.assemble([]) is None
+    assert RunArchive.assemble([ArchiveChunk(7, 7, [])]) == RunArchive(7, 7, [])
+    assert list(slices([])) == [[]]

@@ -1,0 +1,126 @@
+"""A closed run's FnF events, kept in the run's own Temporal history (DESIGN 9, 10).
+
+Reading a closed run's history through the `history` query replays the whole run on a worker
+(seconds for a few thousand events, and nothing answers while no worker runs). So each run, as
+it closes (it ends, fails, is stopped, or continues as new), hands its events to the
+`ArchiveHistory` local activity. The activity compresses them and returns the bytes; Temporal
+records a local activity's result in the run's history (a MarkerRecorded event just before the
+close), and replay reads it back from there without running the activity again. Any client can
+then read the events with GetWorkflowExecutionHistory(Reverse): no worker, no replay.
+
+Temporal bounds what one workflow task may send (each payload 2 MB, the whole completion 4 MB,
+gRPC's default): events go in chunks of at most ARCHIVE_CHUNK_BYTES compressed, and a run
+archives at most ARCHIVE_RUN_BYTES. A run whose events do not fit (or that was terminated, timed
+out, or closed before this existed) has no complete archive; readers fall back to the query.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from temporalio import activity
+
+ARCHIVE_HISTORY = "ArchiveHistory"
+ARCHIVE_CHUNK_BYTES = 1_000_000
+"""Compressed bytes of one chunk (one marker's payload; Temporal refuses payloads over 2 MB)."""
+ARCHIVE_RUN_BYTES = 1_500_000
+"""Compressed bytes a run archives in all: the chunks share one workflow task completion with
+the close command (whose own payload, a continue-as-new input or an output, is under the 2 MB
+blob limit), and Temporal's frontend refuses a completion over 4 MB."""
+SLICE_CHARS = 4_000_000
+"""Characters of event text handed to one activity call (JSON compresses several times over,
+so a slice usually fits a chunk; one that does not is reported as not archived)."""
+ARCHIVE_FORMAT = 1
+
+
+@dataclass
+class ArchiveRequest:
+    """A slice of a run's events. `run_first_id`/`run_next_id` bound the whole run, so a reader
+    can tell a complete archive from a partial one."""
+
+    run_first_id: int
+    run_next_id: int
+    events: list[dict[str, Any]]
+    max_bytes: int = ARCHIVE_CHUNK_BYTES
+
+
+@dataclass
+class ArchiveChunk:
+    run_first_id: int
+    run_next_id: int
+    events: list[dict[str, Any]]
+
+
+@activity.defn(name=ARCHIVE_HISTORY)
+async def archive_history(request: ArchiveRequest) -> bytes:
+    """The slice, compressed; empty when it does not fit `max_bytes`."""
+    blob = encode_chunk(ArchiveChunk(request.run_first_id, request.run_next_id, request.events))
+    return blob if len(blob) <= request.max_bytes else b""
+
+
+def encode_chunk(chunk: ArchiveChunk) -> bytes:
+    document = {
+        "format": ARCHIVE_FORMAT,
+        "runFirstId": chunk.run_first_id,
+        "runNextId": chunk.run_next_id,
+        "events": chunk.events,
+    }
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return zlib.compress(text.encode(), 6)
+
+
+def decode_chunk(blob: bytes) -> ArchiveChunk | None:
+    """None for an empty (not archived) or unreadable chunk."""
+    if not blob:
+        return None
+    try:
+        document = json.loads(zlib.decompress(blob))
+    except (zlib.error, ValueError):
+        return None
+    if not isinstance(document, dict) or document.get("format") != ARCHIVE_FORMAT:
+        return None
+    return ArchiveChunk(
+        int(document["runFirstId"]), int(document["runNextId"]), list(document["events"])
+    )
+
+
+@dataclass
+class RunArchive:
+    """Every FnF event of one closed run, EventIds `first_id` .. `next_id - 1`."""
+
+    first_id: int
+    next_id: int
+    events: list[dict[str, Any]]
+
+    @classmethod
+    def assemble(cls, chunks: Iterable[ArchiveChunk | None]) -> RunArchive | None:
+        """The run's events when the chunks hold all of them, in order; else None."""
+        found = list(chunks)
+        pieces = [chunk for chunk in found if chunk is not None]
+        if not pieces or len(pieces) < len(found):
+            return None
+        pieces.sort(key=lambda chunk: chunk.events[0]["EventId"] if chunk.events else 0)
+        first, following = pieces[0].run_first_id, pieces[0].run_next_id
+        events = [event for piece in pieces for event in piece.events]
+        bounds = {(piece.run_first_id, piece.run_next_id) for piece in pieces}
+        ids = [event["EventId"] for event in events]
+        if bounds != {(first, following)} or ids != list(range(first, following)):
+            return None
+        return cls(first, following, events)
+
+
+def slices(events: list[dict[str, Any]], max_chars: int = SLICE_CHARS) -> Iterator[list[Any]]:
+    """The events cut into runs of about `max_chars` characters of text (an estimate from
+    each event's detail, so no JSON is written here); at least one slice, maybe empty."""
+    start, size = 0, 0
+    for index, event in enumerate(events):
+        weight = len(event["EventDetail"]) + len(event["StepName"]) + 120
+        if index > start and size + weight > max_chars:
+            yield events[start:index]
+            start, size = index, 0
+        size += weight
+    yield events[start:]
