@@ -29,8 +29,11 @@ import argparse
 import asyncio
 import json
 import statistics
+import threading
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -189,11 +192,40 @@ def workload(spec: str, blob: str) -> Workload:
 # Measuring
 
 
+class MeteredExecutor(ThreadPoolExecutor):
+    """A worker's workflow-task threads (Temporal runs each activation in one), adding up the
+    CPU time spent in activations: the workflow code alone, without the client encoding the
+    input or the other worker."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(max_workers=4, thread_name_prefix=name)
+        self._lock = threading.Lock()
+        self._cpu = 0.0
+
+    def cpu(self) -> float:
+        with self._lock:
+            return self._cpu
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        def timed() -> Any:
+            began = time.thread_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent = time.thread_time() - began
+                with self._lock:
+                    self._cpu += spent
+
+        return super().submit(timed)
+
+
 @dataclass
 class Figures:
     latency_s: list[float] = field(default_factory=list)
     cpu_s: list[float] = field(default_factory=list)
     """CPU of this process (the workers and the client) during each execution."""
+    workflow_cpu_s: list[float] = field(default_factory=list)
+    """CPU of the side's workflow activations alone during each execution."""
     failures: list[str] = field(default_factory=list)
     runs: int | None = None
     longest_task_ms: float | None = None
@@ -255,7 +287,15 @@ async def longest_task_ms(client: Client, workflow_id: str) -> tuple[int, float]
     return len(runs), longest
 
 
-async def measure(client: Client, load: Workload, repeats: int, timeout: float) -> dict[str, Any]:
+@dataclass
+class Executors:
+    fnf: MeteredExecutor
+    hand: MeteredExecutor
+
+
+async def measure(
+    client: Client, load: Workload, repeats: int, timeout: float, executors: Executors
+) -> dict[str, Any]:
     graph = dict(compile_text(load.text, f"bench-{load.kind}.yaml"))
     fnf, hand = Figures(), Figures()
     for repeat in range(repeats):
@@ -263,19 +303,23 @@ async def measure(client: Client, load: Workload, repeats: int, timeout: float) 
         for side in order:
             cpu = time.process_time()
             if side == "hand":
+                workflow_cpu = executors.hand.cpu()
                 elapsed = await run_hand(client, load, timeout)
                 if elapsed is None:
                     hand.failures.append(f"no result in {timeout:.0f} s")
                 else:
                     hand.latency_s.append(elapsed)
                     hand.cpu_s.append(time.process_time() - cpu)
+                    hand.workflow_cpu_s.append(executors.hand.cpu() - workflow_cpu)
                 continue
+            workflow_cpu = executors.fnf.cpu()
             elapsed, handle = await run_fnf(client, load, graph, timeout)
             if elapsed is None:
                 fnf.failures.append(f"no result in {timeout:.0f} s")
                 break
             fnf.latency_s.append(elapsed)
             fnf.cpu_s.append(time.process_time() - cpu)
+            fnf.workflow_cpu_s.append(executors.fnf.cpu() - workflow_cpu)
             if fnf.runs is None:
                 try:
                     fnf.runs, fnf.longest_task_ms = await longest_task_ms(client, handle.id)
@@ -294,6 +338,11 @@ async def measure(client: Client, load: Workload, repeats: int, timeout: float) 
     report["ratio"] = fnf_ms / hand_ms if fnf_ms and hand_ms else None
     fnf_cpu, hand_cpu = report["fnf"]["cpu_ms_per_step"], report["hand"]["cpu_ms_per_step"]
     report["cpu_ratio"] = fnf_cpu / hand_cpu if fnf_cpu and hand_cpu else None
+    fnf_wf, hand_wf = (
+        report["fnf"]["workflow_cpu_ms_per_step"],
+        report["hand"]["workflow_cpu_ms_per_step"],
+    )
+    report["workflow_cpu_ratio"] = fnf_wf / hand_wf if fnf_wf and hand_wf else None
     report["ratios_per_repeat"] = [
         f / h for f, h in zip(fnf.latency_s, hand.latency_s, strict=False)
     ]
@@ -303,9 +352,12 @@ async def measure(client: Client, load: Workload, repeats: int, timeout: float) 
 def _summary(figures: Figures, steps: int) -> dict[str, Any]:
     latency = statistics.median(figures.latency_s) if figures.latency_s else None
     cpu = statistics.median(figures.cpu_s) if figures.cpu_s else None
+    workflow_cpu = statistics.median(figures.workflow_cpu_s) if figures.workflow_cpu_s else None
     return {
         "cpu_s": figures.cpu_s,
         "cpu_ms_per_step": None if cpu is None else cpu * 1000 / steps,
+        "workflow_cpu_s": figures.workflow_cpu_s,
+        "workflow_cpu_ms_per_step": None if workflow_cpu is None else workflow_cpu * 1000 / steps,
         "latency_s": figures.latency_s,
         "median_s": latency,
         "ms_per_step": None if latency is None else latency * 1000 / steps,
@@ -328,7 +380,9 @@ def print_row(row: dict[str, Any]) -> None:
         f"{fmt(fnf['longest_task_ms'], 0):>5} ms | hand {fmt(hand['median_s'], 2):>6} s "
         f"{fmt(hand['ms_per_step'], 4):>7} ms/step | ratio {fmt(row['ratio'], 2):>6} "
         f"| CPU ms/step {fmt(fnf['cpu_ms_per_step'])} vs {fmt(hand['cpu_ms_per_step'], 4)} "
-        f"ratio {fmt(row['cpu_ratio'], 2)} "
+        f"ratio {fmt(row['cpu_ratio'], 2)} | workflow CPU ms/step "
+        f"{fmt(fnf['workflow_cpu_ms_per_step'])} vs {fmt(hand['workflow_cpu_ms_per_step'], 4)} "
+        f"ratio {fmt(row['workflow_cpu_ratio'], 2)} "
         f"(per repeat {' '.join(fmt(r, 2) for r in row['ratios_per_repeat'])}){failed}",
         flush=True,
     )
@@ -338,16 +392,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     blob = "x" * (args.blob_kb * 1024)
     loads = [workload(spec.strip(), blob) for spec in args.workloads.split(",") if spec.strip()]
     runner = workflow_runner_options(args.unsandboxed)
+    executors = Executors(MeteredExecutor("bench-fnf-wf"), MeteredExecutor("bench-hand-wf"))
     rows = []
     async with temporal_server(args.address) as server:
         hand_worker = Worker(
-            server.client, task_queue=HAND_QUEUE, workflows=handwritten.WORKFLOWS, **runner
+            server.client,
+            task_queue=HAND_QUEUE,
+            workflows=handwritten.WORKFLOWS,
+            workflow_task_executor=executors.hand,
+            **runner,
         )
-        async with fnf_worker(server.client, FNF_QUEUE, **runner), hand_worker:
+        fnf = fnf_worker(server.client, FNF_QUEUE, workflow_task_executor=executors.fnf, **runner)
+        async with fnf, hand_worker:
             warm = workload("loop:20", blob)  # imports, sandbox, caches on both sides
-            await measure(server.client, warm, 2, args.timeout)
+            await measure(server.client, warm, 2, args.timeout, executors)
             for load in loads:
-                row = await measure(server.client, load, args.repeats, args.timeout)
+                row = await measure(server.client, load, args.repeats, args.timeout, executors)
                 print_row(row)
                 rows.append(row)
     return {

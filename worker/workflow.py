@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         Resumption,
         StopRequest,
     )
+    from worker.interpreter.activation import Activation
     from worker.interpreter.archive import archive_run
     from worker.interpreter.attempt_reports import AttemptReports
     from worker.interpreter.budget import RESULT_BOUND_PATCH, check_payload, check_value
@@ -208,12 +209,12 @@ class FnFFlow:
 
         def stop_starting() -> bool:
             nonlocal started
-            if started > 0 and _history_is_long(run):
+            if started > 0 and _history_is_long(run, interpreter.meter.activation):
                 return True
             started += 1
             return False
 
-        member_run = StepRun(interpreter, node, 0, {})
+        member_run = StepRun(interpreter, node, 0, interpreter.plans.of(node), context={})
         locals_ = await run_iterations(
             member_run,
             inner,
@@ -328,6 +329,7 @@ class FnFFlow:
                 lambda: self._log.sizes.measured_bytes,
                 steps_per_activation=run.steps_per_activation,
                 pauses_per_run=run.pauses_per_run,
+                activation=self._log.activation,
             ),
             parts=PartRuns.of(run) if cancels_cleanly and current else None,
         )
@@ -425,11 +427,10 @@ def execution_failed(error: str, cause: str) -> ApplicationError:
     )
 
 
-def _history_is_long(run: FlowRun) -> bool:
-    info = workflow.info()
+def _history_is_long(run: FlowRun, activation: Activation) -> bool:
     return (
-        info.is_continue_as_new_suggested()
-        or info.get_current_history_length() >= run.continue_as_new_at
+        activation.continue_as_new_suggested()
+        or activation.history_length() >= run.continue_as_new_at
     )
 
 
@@ -437,9 +438,9 @@ async def _must_hand_over(run: FlowRun, interpreter: Interpreter) -> bool:
     """Between two root steps: hand over when the history is long, or when this activation
     has done its share of work and this run has paused its share (else pause and go on;
     worker/interpreter/work.py)."""
-    if _history_is_long(run):
-        return True
     meter = interpreter.meter
+    if _history_is_long(run, meter.activation):
+        return True
     if not meter.spent():
         return False
     if meter.run_is_spent():

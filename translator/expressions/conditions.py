@@ -20,14 +20,16 @@ condition end where the RFC 9535 name grammar says (`paths.path_end`).
 from __future__ import annotations
 
 import math
+import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, NotRequired, TypeAlias, TypedDict, cast, final
 
 from translator.errors import ExpressionError
 from translator.expressions.comparison import compare
 from translator.expressions.member_names import path_end
-from translator.expressions.paths import JSON, PathSpec, evaluate_path, parse_path
+from translator.expressions.paths import JSON, PathSpec, evaluate_path, parse_path, path_reader
 
 CmpOp: TypeAlias = Literal["==", "!=", "<", "<=", ">", ">="]
 
@@ -97,6 +99,102 @@ def _value(node: Condition, data: Any) -> Any:
         return evaluate_path(node["path"], data)
     left, right = _value(node["left"], data), _value(node["right"], data)
     return compare(node["cmp"], left, right, coerce=node.get("coerce", False))
+
+
+# --- compiled evaluation -----------------------------------------------------------------------
+
+Judge: TypeAlias = Callable[[Any], bool]
+"""A condition compiled by `condition_judge`: data in, whether the condition holds."""
+
+_PLAIN_TYPES = (int, str, float)
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+"""`comparison._plain` for two values of one of `_PLAIN_TYPES`, where every one is a bool."""
+
+
+def condition_judge(cond: Condition) -> Judge:
+    """`evaluate_condition` bound to `cond`, compiled once into closures: an interpreter that
+    judges the same condition at every turn of a loop walks the tree only once. Nodes are
+    read in `_value`'s order and evaluated the same way (same short-circuits, same
+    `compare`), so every answer is the same."""
+    try:
+        return _truth(cond)
+    except Exception:  # a malformed tree: it fails where evaluate_condition fails, when judged
+        return lambda data: evaluate_condition(cond, data)
+
+
+def _yields_bool(node: Condition) -> bool:
+    """Whether `_value` of the node is always a bool (truthy() of it is itself)."""
+    return "lit" not in node and "path" not in node
+
+
+def _truth(node: Condition) -> Judge:
+    value = _compiled(node)
+    if _yields_bool(node):
+        return value
+    return lambda data: truthy(value(data))
+
+
+def _compiled(node: Condition) -> Callable[[Any], Any]:
+    if "not" in node:
+        inner = _truth(cast(NotNode, node)["not"])
+        return lambda data: not inner(data)
+    if "and" in node:
+        return _all_of(tuple(_truth(item) for item in cast(AndNode, node)["and"]))
+    if "or" in node:
+        return _any_of(tuple(_truth(item) for item in node["or"]))
+    if "lit" in node:
+        literal = node["lit"]
+        return lambda data: literal
+    if "path" in node:
+        return path_reader(node["path"])
+    return _comparison(node)
+
+
+def _all_of(items: tuple[Judge, ...]) -> Judge:
+    def holds(data: Any) -> bool:
+        for item in items:  # noqa: SIM110 (a loop: no generator per judgement)
+            if not item(data):
+                return False
+        return True
+
+    return holds
+
+
+def _any_of(items: tuple[Judge, ...]) -> Judge:
+    def holds(data: Any) -> bool:
+        for item in items:  # noqa: SIM110 (a loop: no generator per judgement)
+            if item(data):
+                return True
+        return False
+
+    return holds
+
+
+def _comparison(node: CmpNode) -> Judge:
+    op, coerce = node["cmp"], node.get("coerce", False)
+    left, right = _compiled(node["left"]), _compiled(node["right"])
+    literal = node["right"].get("lit")
+    plain = _OPERATORS.get(op)
+    if plain is not None and type(literal) in _PLAIN_TYPES:
+        # `$.x == 3`: compare's own first case (two values of one plain type), inlined.
+        kind = type(literal)
+
+        def against_literal(data: Any) -> bool:
+            value = left(data)
+            if type(value) is kind:
+                return plain(value, literal)
+            return compare(op, value, literal, coerce=coerce)
+
+        return against_literal
+    return lambda data: compare(op, left(data), right(data), coerce=coerce)
 
 
 # --- tokens ------------------------------------------------------------------------------------

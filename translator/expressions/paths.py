@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, NotRequired, TypeAlias, TypedDict, final
 
@@ -102,6 +103,30 @@ def evaluate_path(path: PathSpec, data: Any) -> Any:
     for segment in segments:
         nodes = [child for node in nodes for child in _step(segment, node)]
     return nodes
+
+
+def path_reader(path: PathSpec) -> Callable[[Any], Any]:
+    """`evaluate_path` bound to `path`, for code that evaluates one path many times (a choice
+    loop): a singular path of member names (`$.a.b`, the common case) walks plain objects
+    directly; anything else, or data of another shape, takes `evaluate_path` itself, so the
+    answer is always the same."""
+    segments = path["segments"]
+    if path["multi"] or not all("field" in segment for segment in segments):
+        return lambda data: evaluate_path(path, data)
+    keys = tuple(segment["field"] for segment in segments)  # type: ignore[typeddict-item]
+
+    def read(data: Any) -> Any:
+        node = data
+        for key in keys:
+            if type(node) is dict:
+                node = node.get(key)  # absent is null, as a present null is
+            elif node is None:
+                return None  # no member of null exists
+            else:
+                return evaluate_path(path, data)  # an array, a scalar, a dict subclass
+        return node
+
+    return read
 
 
 def _resolve(segments: list[Segment], data: Any) -> Any:

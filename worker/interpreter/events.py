@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from temporalio import workflow
 
+from worker.interpreter.activation import Activation
 from worker.interpreter.budget import EventDataTooLarge, text_size_over
 from worker.interpreter.data import merge
 from worker.interpreter.sizes import JsonSizes, compact
@@ -84,8 +85,11 @@ WIDE = 64
 wide `$local` per step would hold several times the memory of its text."""
 
 
-def _wide(value: Any) -> bool:
-    return type(value) is dict and len(value) > WIDE
+def _holds_wide(detail: dict[str, Any]) -> bool:
+    for value in detail.values():  # noqa: SIM110 (a loop: no generator per event)
+        if type(value) is dict and len(value) > WIDE:
+            return True
+    return False
 
 
 def _as_dict(event: dict[str, Any] | PendingEvent) -> dict[str, Any]:
@@ -105,6 +109,8 @@ class EventLog:
     """The Time of the last event, carried across continue-as-new."""
     sizes: JsonSizes = field(default_factory=JsonSizes)
     """Sizes of the data the quota measures, each value measured once."""
+    activation: Activation = field(default_factory=Activation)
+    """The workflow's time, read from Temporal once per stretch of workflow code."""
     _clock: tuple[int, str] = (-1, "")
     """The workflow's time (ns) and its text: one activation reads one time, formatted once."""
 
@@ -140,14 +146,18 @@ class EventLog:
 
         A data field over the quota raises EventDataTooLarge: after appending the event, or
         instead of it for CONCLUSIONS. `checked=False` for events that report a failure."""
-        over = self._over_quota(kind, step_name, detail) if checked and detail else None
-        if over is not None and kind in CONCLUSIONS:
-            raise over
-        event_id = self.next_id()
-        moment = max(time or self._now(), self.last_time)
+        over = None
+        if detail and checked and self.data_limit > 0:
+            over = self._over_quota(kind, step_name, detail)
+            if over is not None and kind in CONCLUSIONS:
+                raise over
+        event_id = self.first_id + len(self.events)
+        moment = time or self._now()
+        if moment < self.last_time:
+            moment = self.last_time
         self.last_time = moment
         event = PendingEvent(event_id, kind, step_name, moment, schedule_event_id, detail)
-        if detail and any(_wide(value) for value in detail.values()):
+        if detail and _holds_wide(detail):
             event.as_dict()  # its text takes less room than the object's copy
         self.events.append(event)
         if over is not None:
@@ -161,7 +171,7 @@ class EventLog:
         return merge(base, update)
 
     def _now(self) -> str:
-        moment = workflow.time_ns()
+        moment = self.activation.time_ns()
         if self._clock[0] != moment:
             self._clock = (moment, format_time(workflow.now()))
         return self._clock[1]
@@ -169,8 +179,6 @@ class EventLog:
     def _over_quota(
         self, kind: str, step_name: str, detail: dict[str, Any]
     ) -> EventDataTooLarge | None:
-        if self.data_limit <= 0:
-            return None
         for key, value in detail.items():
             if key in DATA_FIELDS:
                 size = self._size(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -25,6 +26,7 @@ from worker.interpreter.failures import (
 )
 from worker.interpreter.local_functions import LocalFunctions
 from worker.interpreter.parts import PartRuns
+from worker.interpreter.plans import Plans
 from worker.interpreter.steps import EXECUTORS
 from worker.interpreter.steps.base import StepRun
 from worker.interpreter.work import WorkMeter
@@ -48,6 +50,8 @@ class Interpreter:
     """Which functions this run calls as local activities (registry `localActivity`)."""
     meter: WorkMeter = field(default_factory=WorkMeter)
     """The work done since the workflow last yielded, shared by every sequence of the run."""
+    plans: Plans = field(default_factory=Plans)
+    """What is compiled once per step node (worker/interpreter/plans.py), shared likewise."""
     parts: PartRuns | None = None
     """Starts child runs for large foreach steps and long nested sequences (parts.py)."""
 
@@ -102,28 +106,33 @@ class Interpreter:
         secret: str | None,
     ) -> tuple[dict[str, Any], int | None]:
         name = node["name"]
+        plan = self.plans.of(node)
         waiting = None if secret is None else self.callbacks.issue(self.facts, entered_id, secret)
-        token = None if waiting is None else waiting.token.encode()
-        context = context_object(self.facts, name, entered_id, token)
-        join = self.log.merge
-        value = step_input(node["inputMappings"], container_input, local, context, join)
-
-        def remap(new_token: str) -> dict[str, Any]:
-            new_context = context_object(self.facts, name, entered_id, new_token)
-            return step_input(node["inputMappings"], container_input, local, new_context, join)
-
-        run = StepRun(self, node, entered_id, context, waiting, remap)
-        budget = DataBudget(name, self.facts.step_data_limit if self.budget_per_step else 0)
+        remap = None
+        if waiting is not None:
+            remap = self._remapper(node, container_input, local, entered_id)
+        run = StepRun(self, node, entered_id, plan, waiting, remap)
+        context = run.context if plan.reads_context else None
+        inputs = plan.inputs
+        if inputs is None:
+            value = self.log.merge(container_input, local)
+        else:
+            value = inputs.evaluate(container_input, local, context)
+        budget = DataBudget(name, self.facts.step_data_limit) if self.budget_per_step else None
         try:
             self.log.record("StepEntered", name, {"input": value})
-            budget.charge(value)  # before the step runs anything
+            if budget is not None:
+                budget.charge(value)  # before the step runs anything
             if self.log.data_limit <= 0 and workflow.patched(INPUT_BOUND_PATCH):
                 check_payload("StepEntered", name, "input", value)
             outcome = await EXECUTORS[node["type"]].execute(node, value, run)
-            output = step_output(
-                node["outputMappings"], node["type"], value, outcome.local, context
-            )
-            budget.charge(outcome.local, output)
+            outputs = plan.outputs
+            if outputs is None:
+                output = step_output(None, node["type"], value, outcome.local, {})
+            else:
+                output = outputs.evaluate(value, outcome.local, context)
+            if budget is not None:
+                budget.charge(outcome.local, output)
             exited = self.log.merge(local, output)
             self.log.record("StepExited", name, {"input": value, "local": exited}, entered_id)
         except StepFailure as failure:
@@ -132,6 +141,18 @@ class Interpreter:
             self.log.record("StepFailed", name, self.scope.why().detail(), entered_id)
             raise
         return exited, outcome.jump if outcome.jump is not None else node["next"]
+
+    def _remapper(
+        self, node: StepNode, container_input: Any, local: dict[str, Any], entered_id: int
+    ) -> Callable[[str], dict[str, Any]]:
+        """The step's input mapped again with another task token (a retried callback)."""
+
+        def remap(new_token: str) -> dict[str, Any]:
+            new_context = context_object(self.facts, node["name"], entered_id, new_token)
+            join = self.log.merge
+            return step_input(node["inputMappings"], container_input, local, new_context, join)
+
+        return remap
 
     def _handle_failure(
         self,

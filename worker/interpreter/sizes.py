@@ -31,6 +31,9 @@ _SMALL_TEXT = 64
 _FEW_MEMBERS = 32
 """Objects up to this many members are sized from their members when one is known."""
 
+_TEXTS_KEPT = 4096
+"""Short strings whose size is kept; all are forgotten when there are more."""
+
 
 def compact(value: Any) -> str:
     """JSON as FnF's EventDetail writes it: compact, non-ASCII text kept."""
@@ -56,13 +59,15 @@ class JsonSizes:
 
     known: dict[int, tuple[Any, int]] = field(default_factory=dict)
     measured_bytes: int = 0
+    _texts: dict[str, int] = field(default_factory=dict)
+    """Sizes of short strings met so far (`_short_text`)."""
 
     def size(self, value: Any) -> int:
         """Plain checks only (`type(...) is`): Temporal's sandbox wraps isinstance, which
         costs microseconds a call inside workflow code."""
         kind = type(value)
         if kind is str and len(value) <= _SMALL_TEXT:
-            return _text_size(value)
+            return self._short_text(value)
         if kind is int:
             return len(int.__repr__(value))
         if kind is bool:
@@ -80,6 +85,16 @@ class JsonSizes:
             size = measured(value)
             self.measured_bytes += size
         return self._remember(value, size)
+
+    def _short_text(self, text: str) -> int:
+        """A short string's size (a member name, a small value), kept: loops meet the same
+        few again and again. Pure, so keeping it changes no answer and no count."""
+        size = self._texts.get(text)
+        if size is None:
+            if len(self._texts) >= _TEXTS_KEPT:
+                self._texts.clear()
+            size = self._texts[text] = _text_size(text)
+        return size
 
     def _holds_known(self, value: dict[str, Any]) -> bool:
         """A small object sharing a value already measured (a mapping that picked it): sized
@@ -105,19 +120,24 @@ class JsonSizes:
     def _derived(
         self, base: dict[str, Any], update: dict[str, Any], merged: dict[str, Any]
     ) -> int | None:
+        """Values are sized in the same order as always (sizing may measure and remember
+        them, which the work meter counts): a replaced member's old value, then its new one."""
+        size = self.size
         base_known = self._is_known(base)
         if base_known and (len(update) <= len(base) or not self._is_known(update)):
-            body = self.size(base) - 1 if base else 0
+            body = size(base) - 1 if base else 0
             for key, item in update.items():
                 if key in base:
-                    body -= self._member(key, base[key])
-                body += self._member(key, item)
+                    old = size(base[key])
+                    body += size(item) - old  # the same member name, another value
+                else:
+                    body += self._key_size(key) + size(item) + 2
             return _from_body(body, len(merged))
         if self._is_known(update) or not update:
-            body = self.size(update) - 1 if update else 0
+            body = size(update) - 1 if update else 0
             for key, item in base.items():
                 if key not in update:
-                    body += self._member(key, item)
+                    body += self._key_size(key) + size(item) + 2
             return _from_body(body, len(merged))
         return None
 
@@ -127,7 +147,13 @@ class JsonSizes:
 
     def _member(self, key: Any, item: Any) -> int:
         """`"key":item,` in bytes."""
-        return _key_size(key) + self.size(item) + 2
+        return self._key_size(key) + self.size(item) + 2
+
+    def _key_size(self, key: Any) -> int:
+        """A member name as JSON writes it (a name that is not a string becomes one)."""
+        if type(key) is str and len(key) <= _SMALL_TEXT:
+            return self._short_text(key)
+        return _key_size(key)
 
     def _remember(self, value: Any, size: int) -> int:
         if len(self.known) >= REMEMBERED:

@@ -22,9 +22,17 @@ class ExecutionLog(EventLog):
 
     closed: bool = False
 
-    def record(self, kind: str, *args: Any, **kwargs: Any) -> int:
+    def record(
+        self,
+        kind: str,
+        step_name: str = "",
+        detail: dict[str, Any] | None = None,
+        schedule_event_id: int = 0,
+        time: str | None = None,
+        checked: bool = True,
+    ) -> int:
         if self.closed:
             return 0
-        event_id = super().record(kind, *args, **kwargs)
+        event_id = super().record(kind, step_name, detail, schedule_event_id, time, checked)
         self.closed = kind in TERMINAL
         return event_id

@@ -31,6 +31,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from worker.activities.pauses import PAUSE
+from worker.interpreter.activation import Activation
 from worker.interpreter.context import DEFAULT_PAUSES_PER_RUN, DEFAULT_STEPS_PER_ACTIVATION
 
 BYTES_PER_ACTIVATION = 32 * 1024 * 1024
@@ -58,6 +59,8 @@ class WorkMeter:
     pauses_per_run: int = DEFAULT_PAUSES_PER_RUN
     steps: int = 0
     pauses: int = 0
+    activation: Activation = field(default_factory=Activation)
+    """Where the history length is read (once per stretch of workflow code)."""
     _bytes_before: int = 0
     _activation: int = -1
     """The history length of the activation the counts belong to."""
@@ -71,8 +74,10 @@ class WorkMeter:
         """Whether this activation has done its share and the workflow should yield: asks
         for HANDOVER_PATCH only then, so runs that never get there record no marker."""
         self._follow()
-        serialised = self.serialised() - self._bytes_before
-        over = self.steps >= self.steps_per_activation or serialised >= self.bytes_per_activation
+        over = (
+            self.steps >= self.steps_per_activation
+            or self.serialised() - self._bytes_before >= self.bytes_per_activation
+        )
         return over and workflow.patched(HANDOVER_PATCH)
 
     def run_is_spent(self) -> bool:
@@ -91,7 +96,7 @@ class WorkMeter:
         self._restart()
 
     def _follow(self) -> None:
-        activation = workflow.info().get_current_history_length()
+        activation = self.activation.history_length()
         if activation != self._activation:
             self._activation = activation
             self._restart()

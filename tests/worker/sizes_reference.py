@@ -1,0 +1,159 @@
+"""The JsonSizes this project shipped before its constant-factor tuning, kept unchanged as the
+oracle of tests/worker/test_json_sizes.py: the work meter counts the bytes JsonSizes
+serialises, so a tuned version must measure and remember exactly the same values in the same
+order, or executions would pause at other steps than they did.
+
+Sizes of flow data as compact UTF-8 JSON, measured once per value (FnF's per-event quota,
+worker/interpreter/budget.py, needs a step's input and local at every step).
+
+Flow data is never changed in place once a step has produced it (mappings share the values
+they select, `merge` builds a new object), so a value's size can be remembered by identity.
+A local that `merge` derives from a measured one is measured from the keys that changed only:
+the size of a compact JSON object is additive over its members,
+
+    size({k1: v1, ..., kn: vn}) = 1 + sum(size(json(ki)) + 1 + size(vi) + 1)   (n >= 1; {} is 2)
+
+so a loop that carries a large `$local` pays for what each step changes, not for all of it.
+The sizes are exactly what `len(json.dumps(value, ensure_ascii=False,
+separators=(",", ":")).encode())` gives, so quota errors name the same byte counts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+REMEMBERED = 256
+"""Values whose size is kept (the oldest is forgotten first). A forgotten value is measured
+again if it comes back: a cost, never a different answer."""
+
+_SMALL_TEXT = 64
+"""Strings up to this length are measured on the spot, not remembered."""
+
+_FEW_MEMBERS = 32
+"""Objects up to this many members are sized from their members when one is known."""
+
+
+def compact(value: Any) -> str:
+    """JSON as FnF's EventDetail writes it: compact, non-ASCII text kept."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+"""Characters JSON writes escaped (RFC 8259 section 7); with non-ASCII text kept, every other
+character is written as itself."""
+
+
+def measured(value: Any) -> int:
+    """Bytes of `value` as compact UTF-8 JSON, measured from scratch."""
+    text = compact(value)
+    return len(text) if text.isascii() else len(text.encode())
+
+
+@dataclass
+class JsonSizes:
+    """Sizes of the values one run handles, remembered by identity (with the value itself,
+    so that its id cannot be reused while it is remembered). `measured_bytes` counts the
+    bytes serialised to measure, the work the sizes cost (worker/interpreter/work.py)."""
+
+    known: dict[int, tuple[Any, int]] = field(default_factory=dict)
+    measured_bytes: int = 0
+
+    def size(self, value: Any) -> int:
+        """Plain checks only (`type(...) is`): Temporal's sandbox wraps isinstance, which
+        costs microseconds a call inside workflow code."""
+        kind = type(value)
+        if kind is str and len(value) <= _SMALL_TEXT:
+            return _text_size(value)
+        if kind is int:
+            return len(int.__repr__(value))
+        if kind is bool:
+            return 4 if value else 5
+        if value is None:
+            return 4
+        if kind is float:
+            return len(float.__repr__(value)) if math.isfinite(value) else len(compact(value))
+        remembered = self.known.get(id(value))
+        if remembered is not None and remembered[0] is value:
+            return remembered[1]
+        if kind is dict and self._holds_known(value):
+            size = _from_body(sum(self._member(k, v) for k, v in value.items()), len(value))
+        else:
+            size = measured(value)
+            self.measured_bytes += size
+        return self._remember(value, size)
+
+    def _holds_known(self, value: dict[str, Any]) -> bool:
+        """A small object sharing a value already measured (a mapping that picked it): sized
+        from its members rather than serialised whole again."""
+        known = self.known
+        return len(value) <= _FEW_MEMBERS and any(id(item) in known for item in value.values())
+
+    def merge(self, base: Any, update: Any) -> dict[str, Any]:
+        """data.merge (top-level keys of `update` win), with the result's size derived from
+        the operands' when one of them is known, walking only the smaller one's keys."""
+        base_dict = base if type(base) is dict or isinstance(base, dict) else {}
+        update_dict = update if type(update) is dict or isinstance(update, dict) else {}
+        merged = dict(base_dict)
+        merged.update(update_dict)
+        try:
+            size = self._derived(base_dict, update_dict, merged)
+        except UnicodeEncodeError:  # a lone surrogate: measured (or not) when recorded
+            size = None
+        if size is not None:
+            self._remember(merged, size)
+        return merged
+
+    def _derived(
+        self, base: dict[str, Any], update: dict[str, Any], merged: dict[str, Any]
+    ) -> int | None:
+        base_known = self._is_known(base)
+        if base_known and (len(update) <= len(base) or not self._is_known(update)):
+            body = self.size(base) - 1 if base else 0
+            for key, item in update.items():
+                if key in base:
+                    body -= self._member(key, base[key])
+                body += self._member(key, item)
+            return _from_body(body, len(merged))
+        if self._is_known(update) or not update:
+            body = self.size(update) - 1 if update else 0
+            for key, item in base.items():
+                if key not in update:
+                    body += self._member(key, item)
+            return _from_body(body, len(merged))
+        return None
+
+    def _is_known(self, value: dict[str, Any]) -> bool:
+        remembered = self.known.get(id(value))
+        return not value or (remembered is not None and remembered[0] is value)
+
+    def _member(self, key: Any, item: Any) -> int:
+        """`"key":item,` in bytes."""
+        return _key_size(key) + self.size(item) + 2
+
+    def _remember(self, value: Any, size: int) -> int:
+        if len(self.known) >= REMEMBERED:
+            del self.known[next(iter(self.known))]
+        self.known[id(value)] = (value, size)
+        return size
+
+
+def _text_size(text: str) -> int:
+    if _ESCAPED.search(text) is not None:
+        return measured(text)
+    return len(text) + 2 if text.isascii() else len(text.encode()) + 2
+
+
+def _key_size(key: Any) -> int:
+    """A member name as JSON writes it (a name that is not a string becomes one)."""
+    if type(key) is str:
+        return _text_size(key)
+    return measured({key: 0}) - 4
+
+
+def _from_body(body: int, count: int) -> int:
+    """An object of `count` members whose `"key":value,` sizes add up to `body`."""
+    return body + 1 if count else 2
