@@ -39,13 +39,28 @@ ARCHIVE_FORMAT = 1
 
 @dataclass
 class ArchiveRequest:
-    """A slice of a run's events. `run_first_id`/`run_next_id` bound the whole run, so a reader
-    can tell a complete archive from a partial one."""
+    """A slice of a run's events, as one JSON array text (`events_text`: the workflow writes
+    it with the C encoder; a list of dicts would go through the payload converter's
+    `dataclasses.asdict`, event by event, inside the workflow sandbox, which cost more than the
+    run's inline steps themselves). `run_first_id`/`run_next_id` bound the whole run, so a
+    reader can tell a complete archive from a partial one."""
 
     run_first_id: int
     run_next_id: int
-    events: list[dict[str, Any]]
+    events_text: str
     max_bytes: int = ARCHIVE_CHUNK_BYTES
+
+    @classmethod
+    def of(
+        cls, first: int, following: int, events: list[dict[str, Any]], max_bytes: int
+    ) -> ArchiveRequest:
+        return cls(first, following, events_text(events), max_bytes)
+
+
+def events_text(events: list[dict[str, Any]]) -> str:
+    """Events as compact JSON, non-ASCII text kept (a lone surrogate stays one, and fails to
+    encode as UTF-8)."""
+    return json.dumps(events, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass
@@ -58,18 +73,19 @@ class ArchiveChunk:
 @activity.defn(name=ARCHIVE_HISTORY)
 async def archive_history(request: ArchiveRequest) -> bytes:
     """The slice, compressed; empty when it does not fit `max_bytes`."""
-    blob = encode_chunk(ArchiveChunk(request.run_first_id, request.run_next_id, request.events))
+    blob = _compressed(request.run_first_id, request.run_next_id, request.events_text)
     return blob if len(blob) <= request.max_bytes else b""
 
 
 def encode_chunk(chunk: ArchiveChunk) -> bytes:
-    document = {
-        "format": ARCHIVE_FORMAT,
-        "runFirstId": chunk.run_first_id,
-        "runNextId": chunk.run_next_id,
-        "events": chunk.events,
-    }
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return _compressed(chunk.run_first_id, chunk.run_next_id, events_text(chunk.events))
+
+
+def _compressed(run_first_id: int, run_next_id: int, events: str) -> bytes:
+    text = (
+        f'{{"format":{ARCHIVE_FORMAT},"runFirstId":{int(run_first_id)},'
+        f'"runNextId":{int(run_next_id)},"events":{events}}}'
+    )
     return zlib.compress(text.encode(), 6)
 
 

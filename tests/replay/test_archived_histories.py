@@ -84,10 +84,11 @@ async def test_a_running_run_is_not_closed() -> None:
 
 
 async def test_a_slice_too_large_for_its_room_is_not_archived() -> None:
-    request = ArchiveRequest(1, 3, [event(1), event(2)], max_bytes=10)
+    events = [event(1), event(2)]
+    request = ArchiveRequest.of(1, 3, events, max_bytes=10)
     assert await archive_history(request) == b""
     request.max_bytes = 10_000
-    assert decode_chunk(await archive_history(request)) == ArchiveChunk(1, 3, request.events)
+    assert decode_chunk(await archive_history(request)) == ArchiveChunk(1, 3, events)
 
 
 def test_an_archive_is_whole_or_nothing() -> None:

@@ -36,10 +36,10 @@ async def archive_run(log: EventLog) -> None:
     room = ARCHIVE_RUN_BYTES
     first, following = log.first_id, log.next_id()
     for events in slices(_as_dicts(log.events)):
-        if not _encodable(events):
+        request = ArchiveRequest.of(first, following, events, min(room, ARCHIVE_CHUNK_BYTES))
+        if not _encodable(request.events_text):
             workflow.logger.warning("the run's FnF events hold text that is not UTF-8")
             return
-        request = ArchiveRequest(first, following, events, min(room, ARCHIVE_CHUNK_BYTES))
         try:
             blob: bytes = await workflow.execute_local_activity(
                 ARCHIVE_HISTORY,
@@ -56,14 +56,12 @@ async def archive_run(log: EventLog) -> None:
             return
 
 
-def _encodable(events: list[dict[str, Any]]) -> bool:
+def _encodable(text: str) -> bool:
     """Whether the payload converter can write these events: a lone surrogate (which the
     interpreter reports as FnF.RuntimeError) is not UTF-8, and a payload that fails to encode
     would fail the run as it closes. Readers of such a run use the query, which escapes it."""
     try:
-        for event in events:
-            event["EventDetail"].encode()
-            event["StepName"].encode()
+        text.encode()
     except UnicodeEncodeError:
         return False
     return True
@@ -72,4 +70,4 @@ def _encodable(events: list[dict[str, Any]]) -> bool:
 def _as_dicts(events: list[Any]) -> list[dict[str, Any]]:
     """The events as the `history` query answers them: a log may keep an event in another
     form until it is read (then it offers `as_dict`)."""
-    return [event if isinstance(event, dict) else event.as_dict() for event in events]
+    return [event if type(event) is dict else event.as_dict() for event in events]
