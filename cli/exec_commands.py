@@ -22,6 +22,7 @@ from cli.options import FullOpt
 from cli.output import (
     API_ERROR_STATUS,
     call,
+    call_pages,
     json_object_text,
     print_json,
     print_record,
@@ -106,23 +107,14 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """ListExecutions of FLOW, newest first, every page (or the first --limit)."""
+    parameters = {
+        "FlowName": flow,
+        "Status": status,
+        "ExecutionNamePrefix": prefix,
+        "MetadataOnly": None if as_json else True,
+    }
     client = ApiClient(endpoint, access_key_id)
-    found: list[dict[str, Any]] = []
-    token: str | None = None
-    while limit is None or len(found) < limit:
-        parameters = {
-            "FlowName": flow,
-            "Status": status,
-            "ExecutionNamePrefix": prefix,
-            "Limit": 100 if limit is None else min(100, limit - len(found)),
-            "NextToken": token,
-            "MetadataOnly": None if as_json else True,
-        }
-        answer = call(client, "ListExecutions", parameters)
-        found += answer.get("Executions", [])
-        token = answer.get("NextToken") or None
-        if token is None:
-            break
+    found = call_pages(client, "ListExecutions", parameters, "Executions", 100, limit)
     if as_json:
         print_json({"Executions": found})
         return

@@ -15,7 +15,16 @@ from typing import Annotated, Any
 import typer
 
 from cli.api_client import DEFAULT_ENDPOINT, AccessKeyOpt, ApiClient, EndpointOpt, JsonOpt
-from cli.output import call, fail, print_json, print_record, print_rows, print_text, read_text_file
+from cli.output import (
+    call,
+    call_pages,
+    fail,
+    print_json,
+    print_record,
+    print_rows,
+    print_text,
+    read_text_file,
+)
 from cli.run import flow_name_from_file
 
 app = typer.Typer(help="Flow definitions on the FnF API (fnf api).", no_args_is_help=True)
@@ -131,15 +140,7 @@ def list_(
 ) -> None:
     """ListFlows, every page (or the first --limit flows)."""
     client = ApiClient(endpoint, access_key_id)
-    flows: list[dict[str, Any]] = []
-    token: str | None = None
-    while limit is None or len(flows) < limit:
-        page_size = 1000 if limit is None else min(1000, limit - len(flows))
-        answer = call(client, "ListFlows", {"Limit": page_size, "NextToken": token})
-        flows += answer.get("Flows", [])
-        token = answer.get("NextToken") or None
-        if token is None:
-            break
+    flows = call_pages(client, "ListFlows", {}, "Flows", 1000, limit)
     if as_json:
         print_json({"Flows": flows})
         return

@@ -35,6 +35,28 @@ def call(client: ApiClient, action: str, parameters: dict[str, Any]) -> dict[str
         fail(f"{error.code}: {error.message}", API_ERROR_STATUS)
 
 
+def call_pages(
+    client: ApiClient,
+    action: str,
+    parameters: dict[str, Any],
+    key: str,
+    page_limit: int,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Every item under `key` of a List action's pages, following NextToken (or the first
+    `limit` items); each page asks for at most `page_limit`, the action's own maximum."""
+    found: list[dict[str, Any]] = []
+    token: str | None = None
+    while limit is None or len(found) < limit:
+        size = page_limit if limit is None else min(page_limit, limit - len(found))
+        answer = call(client, action, {**parameters, "Limit": size, "NextToken": token})
+        found += answer.get(key, [])
+        token = answer.get("NextToken") or None
+        if token is None:
+            break
+    return found
+
+
 def print_json(data: Any) -> None:
     """The answer as JSON, without the RequestId (scripts compare answers)."""
     if isinstance(data, dict):

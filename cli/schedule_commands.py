@@ -14,6 +14,7 @@ import typer
 from cli.api_client import DEFAULT_ENDPOINT, AccessKeyOpt, ApiClient, EndpointOpt, JsonOpt
 from cli.output import (
     call,
+    call_pages,
     fail,
     json_object_text,
     print_json,
@@ -113,15 +114,7 @@ def list_(
 ) -> None:
     """ListSchedules of FLOW, every page."""
     client = ApiClient(endpoint, access_key_id)
-    found: list[dict[str, Any]] = []
-    token: str | None = None
-    while True:
-        parameters = {"FlowName": flow, "Limit": 1000, "NextToken": token}
-        answer = call(client, "ListSchedules", parameters)
-        found += answer.get("Schedules", [])
-        token = answer.get("NextToken") or None
-        if token is None:
-            break
+    found = call_pages(client, "ListSchedules", {"FlowName": flow}, "Schedules", 1000)
     if as_json:
         print_json({"Schedules": found})
         return
