@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +42,7 @@ from worker.callbacks.tokens import InvalidTaskToken, TaskToken
 from worker.functions import FunctionRegistry
 from worker.functions.errors import FNF_TASK_TIMEOUT
 from worker.interpreter.failures import INVALID_LOCAL
-from worker.mocking.model import MOCK_MISSING, CallbackReport, MockResponse
+from worker.mocking.model import MOCK_MISSING, CallbackReport, MockResponse, expanded
 from worker.naming import workflow_id
 
 
@@ -58,7 +57,7 @@ class CaseMocks:
 
     @classmethod
     def of(cls, mocks: dict[str, list[MockResponse]]) -> CaseMocks:
-        return cls({step: list(_expanded(listed)) for step, listed in mocks.items()})
+        return cls({step: expanded(listed) for step, listed in mocks.items()})
 
     def take(self, step: str) -> MockResponse:
         """The response of the step's next invocation, or TaskError(fnf.MockMissing)."""
@@ -79,11 +78,6 @@ class CaseMocks:
         if message not in self.problems:
             self.problems.append(message)
         return TaskError(MOCK_MISSING, message)
-
-
-def _expanded(responses: list[MockResponse]) -> Iterator[MockResponse]:
-    for response in responses:
-        yield from [response] * response.times
 
 
 class MockBook:
@@ -192,9 +186,7 @@ async def _deliver(case: CaseMocks, request: TaskRequest, report: CallbackReport
         message = TaskReport(token, True, output=json.dumps(report.succeed, ensure_ascii=False))
     parsed = TaskToken.decode(token)
     handle = activity.client().get_workflow_handle(workflow_id(parsed.flow, parsed.execution))
-    await handle.start_update(
-        REPORT_UPDATE, message, wait_for_stage=WorkflowUpdateStage.ACCEPTED
-    )
+    await handle.start_update(REPORT_UPDATE, message, wait_for_stage=WorkflowUpdateStage.ACCEPTED)
 
 
 def _token_in(value: Any, flow: str, execution: str) -> str | None:
@@ -212,4 +204,3 @@ def _token_in(value: Any, flow: str, execution: str) -> str | None:
             if found is not None:
                 return found
     return None
-

