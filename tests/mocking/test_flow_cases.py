@@ -382,3 +382,18 @@ def test_mock_file_is_checked_against_the_flow(tmp_path: Path) -> None:
         "m.yaml: cases.a.mocks.OrderFailed: 'OrderFailed' is a fail step; only task steps are "
         "mocked",
     ]
+
+
+async def test_mns_queue_callback_example(tester: FlowTester) -> None:
+    """SendMessage is mocked like a function; the token travels in the message body."""
+    flow = FlowUnderTest.load(EXAMPLES / "mns-queue-callback" / "flow.yaml")
+    case = {
+        "mocks": {
+            "Task_1": [{"return": {"messageId": "m-1"}, "callback": {"succeed": {"done": True}}}]
+        },
+        "expect": {"status": "Succeeded", "output": {"done": True}},
+    }
+    result = await run_one(tester, flow, case)
+    assert result.passed, result.failures
+    submitted = [e for e in result.events if e["Type"] == "TaskSubmitted"]
+    assert json.loads(submitted[0]["EventDetail"]) == {"output": {"messageId": "m-1"}}
