@@ -45,3 +45,8 @@ def test_input_replaces_the_cases_and_paths_are_relative_to_the_test(fnf_flow: A
     )
     assert result.passed
     assert result.events[0]["Type"] == "ExecutionStarted"
+
+
+async def test_the_fixture_works_inside_an_asyncio_test(fnf_flow: Any) -> None:
+    result = fnf_flow(SAGA / "flow.yaml", mocks=SAGA / "mocks.yaml", case="train-fails")
+    assert result.calls == {"BuyTrainTicket": 1}

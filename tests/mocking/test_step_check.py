@@ -183,4 +183,4 @@ def test_cli_test_step_on_the_saga(tmp_path: Path) -> None:
     assert shown["input"] == {"operation": "reserve_hotel", "reserve_hotel": False}
     assert [a.get("retry", {}).get("delaySeconds") for a in shown["attempts"]] == [1, 2, 4, None]
     assert shown["caught"]["goto"] == shown["next"] == "CancelFlight"
-    assert shown["scope_local"] == {"reserve_flight_txnID": "f-1"}
+    assert shown["scopeLocal"] == {"reserve_flight_txnID": "f-1"}

@@ -68,9 +68,17 @@ class StepCheck:
     note: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        shown = {key: value for key, value in self.__dict__.items() if value not in (None, [])}
+        """The fields that apply, in FnF's camelCase (`scopeLocal`); `next` always."""
+        shown = {
+            _camel(key): value for key, value in self.__dict__.items() if value not in (None, [])
+        }
         shown["next"] = self.next
         return shown
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
 
 
 def locate(graph: FlowGraph, name: str) -> Located:
