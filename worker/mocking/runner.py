@@ -26,6 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from translator import compile_file
+from translator.flow_files import collect_subflows, flow_name_from_file
 from translator.graph import FlowGraph
 from worker.assembly import build_worker_with
 from worker.execution import FlowRun
@@ -50,8 +51,6 @@ class FlowUnderTest:
 
     @classmethod
     def load(cls, path: str | Path, name: str | None = None) -> FlowUnderTest:
-        from cli.run import flow_name_from_file  # the name rule of `fnf run`
-        from cli.subflows import collect_subflows
 
         file = Path(path)
         graph = compile_file(file)
