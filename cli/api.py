@@ -31,7 +31,20 @@ from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
 from api.store.nonces import TemporalNonceLedger
 from cli.connection import temporal
-from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
+from cli.options import (
+    AddressOpt,
+    ApiKeyOpt,
+    FunctionsOpt,
+    NamespaceOpt,
+    TaskQueueOpt,
+    TlsCaOpt,
+    TlsCertOpt,
+    TlsKeyOpt,
+    TlsOpt,
+    TlsServerNameOpt,
+    connection_overrides,
+    settings_with,
+)
 from cli.ports import ensure_free
 from cli.process import CommandConsole, run_until_stopped
 from worker.assembly import run_worker
@@ -54,11 +67,21 @@ def api(
     namespace: NamespaceOpt = None,
     task_queue: TaskQueueOpt = None,
     functions: FunctionsOpt = None,
+    tls: TlsOpt = None,
+    tls_ca: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    tls_server_name: TlsServerNameOpt = None,
+    api_key: ApiKeyOpt = None,
 ) -> None:
     """Serve the FnF API (and, by default, a worker). Without --address the embedded dev
     server keeps its state in .fnf/temporal.db, so flows and executions survive restarts."""
     settings = settings_with(
-        temporal_address=address, namespace=namespace, task_queue=task_queue, functions=functions
+        temporal_address=address,
+        namespace=namespace,
+        task_queue=task_queue,
+        functions=functions,
+        **connection_overrides(tls, tls_ca, tls_cert, tls_key, tls_server_name, api_key),
     )
     ensure_free(host, port, "--port")
     if with_worker:

@@ -8,7 +8,20 @@ from contextlib import AsyncExitStack
 from rich.console import Console
 
 from cli.connection import temporal
-from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
+from cli.options import (
+    AddressOpt,
+    ApiKeyOpt,
+    FunctionsOpt,
+    NamespaceOpt,
+    TaskQueueOpt,
+    TlsCaOpt,
+    TlsCertOpt,
+    TlsKeyOpt,
+    TlsOpt,
+    TlsServerNameOpt,
+    connection_overrides,
+    settings_with,
+)
 from cli.process import CommandConsole, run_until_stopped
 from worker.assembly import run_worker
 from worker.functions import FunctionRegistry
@@ -20,10 +33,20 @@ def worker(
     namespace: NamespaceOpt = None,
     task_queue: TaskQueueOpt = None,
     functions: FunctionsOpt = None,
+    tls: TlsOpt = None,
+    tls_ca: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    tls_server_name: TlsServerNameOpt = None,
+    api_key: ApiKeyOpt = None,
 ) -> None:
     """Run a worker: the FnFFlow interpreter and the function, action and MNS activities."""
     settings = settings_with(
-        temporal_address=address, namespace=namespace, task_queue=task_queue, functions=functions
+        temporal_address=address,
+        namespace=namespace,
+        task_queue=task_queue,
+        functions=functions,
+        **connection_overrides(tls, tls_ca, tls_cert, tls_key, tls_server_name, api_key),
     )
     FunctionRegistry.load_all(settings.functions)  # a bad registry: one line, before start
     run_until_stopped(_serve(settings, CommandConsole(stderr=True)))
