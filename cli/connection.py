@@ -21,6 +21,7 @@ from worker.connection import (
 )
 from worker.devserver import DatabaseInUse, DevServer, DevServerOptions
 from worker.executions import ensure_search_attributes
+from worker.namespaces import NamespaceUnavailable, ensure_namespace, in_namespace
 from worker.settings import Settings
 
 DATABASE_IN_USE_STATUS = 1
@@ -33,6 +34,24 @@ class Connection:
     address: str
     search_attributes: bool
     """Whether FnFFlowName/FnFExecutionName are registered, so executions may carry them."""
+
+    async def namespace(self, namespace: str) -> Connection:
+        """The same connection in `namespace`, registered there if missing, with our search
+        attributes (worker/namespaces.py); UserError (one line) when it cannot be used."""
+        if namespace == self.client.namespace:
+            return self
+        client = in_namespace(self.client, namespace)
+        return Connection(client, self.address, await prepared(client, namespace))
+
+
+async def prepared(client: Client, namespace: str) -> bool:
+    """Register the namespace if missing, then the search attributes in it; whether they
+    are registered."""
+    try:
+        await ensure_namespace(client, namespace)
+    except NamespaceUnavailable as error:
+        raise UserError(str(error)) from None
+    return await ensure_search_attributes(client, namespace)
 
 
 def security(settings: Settings) -> TemporalSecurity:
@@ -74,7 +93,7 @@ async def temporal(settings: Settings, console: Console) -> AsyncIterator[Connec
     secured = security(settings)
     if settings.temporal_address:
         client = await connect(settings.temporal_address, settings.namespace, secured)
-        registered = await ensure_search_attributes(client, settings.namespace)
+        registered = await prepared(client, settings.namespace)
         yield Connection(client, settings.temporal_address, registered)
         return
     options = DevServerOptions(
