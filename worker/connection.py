@@ -240,6 +240,10 @@ def _client_certificate(message: str, security: TemporalSecurity) -> str | None:
     )
     if not (security.tls and refused):
         return None
+    return _without_certificate(security)
+
+
+def _without_certificate(security: TemporalSecurity) -> str:
     if security.client_cert is None:
         return (
             "the server requires a client certificate (mTLS); set FNF_TEMPORAL_TLS_CERT and "
@@ -248,6 +252,23 @@ def _client_certificate(message: str, security: TemporalSecurity) -> str | None:
     return (
         "the server refused the client certificate (FNF_TEMPORAL_TLS_CERT); it must be signed "
         "by a CA the server trusts"
+    )
+
+
+def _closed_after_handshake(message: str, security: TemporalSecurity) -> str | None:
+    """A TLS server that checks client certificates after the handshake may just close the
+    connection: say what the likely cause is, as a question."""
+    closed = "connection closed" in message or "ConnectionReset" in message
+    if not (security.tls and closed):
+        return None
+    if security.client_cert is None:
+        return (
+            "the server closed the connection after the TLS handshake (does it require a client "
+            "certificate? set FNF_TEMPORAL_TLS_CERT and FNF_TEMPORAL_TLS_KEY)"
+        )
+    return (
+        "the server closed the connection after the TLS handshake (is the client "
+        "certificate one it trusts?)"
     )
 
 
@@ -280,6 +301,7 @@ _EXPLANATIONS: Final = (
     _wrong_name,
     _plaintext_server,
     _client_certificate,
+    _closed_after_handshake,
     _credentials,
     _tls_server,
 )

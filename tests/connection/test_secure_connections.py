@@ -84,6 +84,16 @@ def test_missing_client_certificate_is_one_line(tls_proxy: TlsProxy) -> None:
     assert "FNF_TEMPORAL_TLS_CERT" in line
 
 
+def test_untrusted_client_certificate_is_one_line(tls_proxy: TlsProxy) -> None:
+    files = tls_proxy.files
+    line = _worker_error(
+        tls_proxy.mtls,
+        *("--tls-ca", str(files.ca)),
+        *("--tls-cert", str(files.stranger_cert), "--tls-key", str(files.stranger_key)),
+    )
+    assert "the server refused the client certificate (FNF_TEMPORAL_TLS_CERT)" in line
+
+
 def test_name_not_on_the_certificate_is_one_line(tls_proxy: TlsProxy) -> None:
     line = _worker_error(tls_proxy.named, "--tls-ca", str(tls_proxy.files.ca))
     assert "not valid for the address's host (it names temporal.fnf.test)" in line

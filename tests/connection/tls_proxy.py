@@ -31,6 +31,9 @@ class TlsFiles:
     other_ca: Path
     client_cert: Path
     client_key: Path
+    stranger_cert: Path
+    """A client certificate signed by `other_ca`, which the mTLS endpoint does not trust."""
+    stranger_key: Path
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,17 @@ def _write_certificates(folder: Path) -> tuple[TlsFiles, dict[str, Path]]:
         other_ca=folder / "other-ca.pem",
         client_cert=folder / "client.pem",
         client_key=folder / "client.key",
+        stranger_cert=folder / "stranger.pem",
+        stranger_key=folder / "stranger.key",
     )
     ca.cert_pem.write_to_path(str(files.ca))
     other.cert_pem.write_to_path(str(files.other_ca))
     client = ca.issue_cert("fnf-worker@example.test")
     client.cert_chain_pems[0].write_to_path(str(files.client_cert))
     client.private_key_pem.write_to_path(str(files.client_key))
+    stranger = other.issue_cert("stranger@example.test")
+    stranger.cert_chain_pems[0].write_to_path(str(files.stranger_cert))
+    stranger.private_key_pem.write_to_path(str(files.stranger_key))
     served = {}
     for name, hosts in (("ip", ("127.0.0.1", "localhost")), ("named", (SERVER_NAME,))):
         cert = ca.issue_cert(*hosts)
