@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -54,9 +54,9 @@ class TemporalSecurity:
     tls: bool = False
     server_root_ca_cert: bytes | None = None
     client_cert: bytes | None = None
-    client_private_key: bytes | None = None
+    client_private_key: bytes | None = field(default=None, repr=False)
     server_name: str | None = None
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)
     ca_source: str = ""
     """Where the CA came from, for error messages (a path, or "the system's trust store")."""
 
