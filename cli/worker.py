@@ -41,7 +41,10 @@ def worker(
     tls_server_name: TlsServerNameOpt = None,
     api_key: ApiKeyOpt = None,
 ) -> None:
-    """Run a worker: the FnFFlow interpreter and the function, action and MNS activities."""
+    """Run a worker: the FnFFlow interpreter and the function, action and MNS activities.
+
+    Without --namespace it serves FNF_NAMESPACE and every namespace FNF_NAMESPACES_FILE maps an
+    AccessKey to; a namespace the server lacks is registered first."""
     settings = settings_with(
         temporal_address=address,
         namespace=namespace,
