@@ -17,10 +17,17 @@ from cli.connection import temporal
 from cli.event_stream import EventStream, Outcome
 from cli.options import (
     AddressOpt,
+    ApiKeyOpt,
     FullOpt,
     FunctionsOpt,
     NamespaceOpt,
     TaskQueueOpt,
+    TlsCaOpt,
+    TlsCertOpt,
+    TlsKeyOpt,
+    TlsOpt,
+    TlsServerNameOpt,
+    connection_overrides,
     settings_with,
 )
 from cli.process import CommandConsole, run_until_stopped
@@ -63,6 +70,12 @@ def run(
         bool,
         typer.Option("--json", help="One JSON object per event line, then the outcome's."),
     ] = False,
+    tls: TlsOpt = None,
+    tls_ca: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    tls_server_name: TlsServerNameOpt = None,
+    api_key: ApiKeyOpt = None,
 ) -> None:
     """Run FLOW once, print its events as they happen, then its status and output.
 
@@ -77,7 +90,11 @@ def run(
     beside = _beside(flow, "functions.yaml")
     registries = functions or ([beside] if beside is not None else None)
     settings = settings_with(
-        temporal_address=address, namespace=namespace, task_queue=task_queue, functions=registries
+        temporal_address=address,
+        namespace=namespace,
+        task_queue=task_queue,
+        functions=registries,
+        **connection_overrides(tls, tls_ca, tls_cert, tls_key, tls_server_name, api_key),
     )
     execution_run = FlowRun(
         graph=graph,
