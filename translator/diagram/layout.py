@@ -457,8 +457,9 @@ def _lay_component(component: Any, entry: str, order: dict[str, int], offset: fl
     roots = [v for v in vertices if v.data == entry]
     if not roots:
         roots = [v for v in vertices if not v.e_in()]
-    if not roots:
-        roots = [min(vertices, key=lambda v: order[v.data])]
+    if not roots:  # every vertex is on a cycle: start at the first step that leads on
+        leading = [v for v in vertices if v.e_out()] or vertices
+        roots = [min(leading, key=lambda v: order[v.data])]
     sug.init_all(roots=roots)
     sug.draw(3)
     _separate_layers(sug)

@@ -66,9 +66,13 @@ STYLE = """
 """
 
 
+_WHITESPACE = str.maketrans({"\t": "&#9;", "\n": "&#10;", "\r": "&#13;"})
+
+
 def xml_text(text: object) -> str:
-    """Text safe in XML content and in double- or single-quoted attributes."""
-    return escape(_NOT_XML.sub("\ufffd", str(text)), quote=True)
+    """Text safe in XML content and in double- or single-quoted attributes; tabs and line
+    breaks as references, which attribute-value normalization leaves alone (XML 1.0 3.3.3)."""
+    return escape(_NOT_XML.sub("\ufffd", str(text)), quote=True).translate(_WHITESPACE)
 
 
 def _cut(text: str, limit: int) -> str:
