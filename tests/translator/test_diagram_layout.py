@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from tests.translator.diagram_flows import compiled, flows, kept_flows, member_groups, transitions
 from translator import FlowValidationError
 from translator.diagram.html import render_html
-from translator.diagram.layout import display_name, layout_flow
+from translator.diagram.layout import display_name, label_width, layout_flow
 from translator.diagram.model import END, Box, FlowDiagram, join_node_id, step_node_id
 from translator.diagram.svg import render_svg
 from translator.graph import FlowGraph, iter_steps
@@ -90,6 +90,14 @@ def _check_fan_outs(graph: FlowGraph, diagram: FlowDiagram) -> None:
 
 def _check_edges(diagram: FlowDiagram) -> None:
     nodes = {n.id: n for n in diagram.nodes}
+    labels = [
+        Box(e.label_at[0] - label_width(e.label) / 2, e.label_at[1] - 8, label_width(e.label), 16)
+        for e in diagram.edges
+        if e.label and e.label_at is not None
+    ]
+    for i, label in enumerate(labels):
+        assert not any(label.overlaps(n.box) for n in diagram.nodes), "a label covers a node"
+        assert not any(label.overlaps(other) for other in labels[i + 1 :]), "labels overlap"
     for edge in diagram.edges:
         assert len(edge.points) >= 2
         assert all(math.isfinite(x) and math.isfinite(y) for x, y in edge.points)
