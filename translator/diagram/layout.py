@@ -62,6 +62,8 @@ PORT_SIZE = 2.0
 GROUP_PAD = 14.0
 GROUP_HEADER = 24.0
 FOREACH_HEADER = 40.0
+COUNTS_WIDTH = 290.0
+"""Room for a foreach's counts line: `iteration 2 of 40 · 12 succeeded · 0 failed · 3 running`."""
 """A foreach body's header holds two lines: its label and its iteration counts."""
 COMPONENT_GAP = 48.0
 MARGIN = 16.0
@@ -325,7 +327,8 @@ class _Scope:
             members = [(iteration_group_id(step["id"]), label, "iteration", 0, step["steps"])]
         for gid, label, kind, index, steps in members:
             block = _Scope(IN, OUT).sequence_block(steps)
-            width = max(block.width, _text_width(label, 6.2)) + 2 * GROUP_PAD
+            counts = COUNTS_WIDTH if kind == "iteration" else 0.0
+            width = max(block.width, _text_width(label, 6.2), counts) + 2 * GROUP_PAD
             header = FOREACH_HEADER if kind == "iteration" else GROUP_HEADER
             height = block.height + header + GROUP_PAD
             group = Group(gid, label, cast(GroupKind, kind), sid, index, 0, 0, width, height, None)

@@ -284,8 +284,9 @@ def _node(node: Node, view: PathView | None) -> str:
         return _point(node, view)
     status = view.status(node.id, node.name) if view is not None else ""
     step = view.step(node.id, node.name) if view is not None else None
+    classes = f"step type-{node.type}" + (f" status-{status}" if status else "")
     attrs = (
-        f'class="step type-{node.type}" data-step="{xml_text(node.name)}" '
+        f'class="{classes}" data-step="{xml_text(node.name)}" '
         f'data-node="{xml_text(node.id)}" data-type="{node.type}"'
     )
     if view is not None:
