@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.api_client import DEFAULT_ENDPOINT, AccessKeyOpt, ApiClient, EndpointOpt
+from cli.api_client import ApiClient
 from cli.output import call, call_pages
 from cli.run import flow_name_from_file
 from translator import FlowGraph, compile_document, validate_text
@@ -124,19 +124,3 @@ def execution_view(
     definition, events = read_execution(name, execution, endpoint, access_key_id)
     pinned = pinned_graph(definition, graph)
     return pinned, execution_path(events, pinned)
-
-
-__all__ = [
-    "DEFAULT_ENDPOINT",
-    "AccessKeyOpt",
-    "EndpointOpt",
-    "ExecutionOpt",
-    "FlowNameOpt",
-    "Format",
-    "FormatOpt",
-    "IterationOpt",
-    "OutputOpt",
-    "draw",
-    "execution_view",
-    "write",
-]
