@@ -29,6 +29,7 @@ from grandalf.graphs import Graph as GGraph
 from grandalf.graphs import Vertex as GVertex
 from grandalf.layouts import SugiyamaLayout
 
+from translator import compile_text
 from translator.compiler import compile_document
 from translator.diagram.model import (
     END,
@@ -78,7 +79,7 @@ in the node's title)."""
 def layout_flow(flow: str | FlowGraph | Any) -> FlowDiagram:
     """The diagram of a flow: FDL text (YAML or JSON), a compiled FlowGraph, or a validated
     FlowDocument. Text that does not validate raises translator.FlowValidationError."""
-    graph = _as_graph(flow)
+    graph = as_flow_graph(flow)
     block = _Scope(START, END).sequence_block(graph["steps"])
     nodes, edges, groups = block.finish()
     shift_x, shift_y = MARGIN - block.left, MARGIN - block.top
@@ -93,10 +94,9 @@ def layout_flow(flow: str | FlowGraph | Any) -> FlowDiagram:
     )
 
 
-def _as_graph(flow: str | FlowGraph | Any) -> FlowGraph:
+def as_flow_graph(flow: str | FlowGraph | Any) -> FlowGraph:
+    """A compiled FlowGraph from FDL text, a FlowGraph, or a validated FlowDocument."""
     if isinstance(flow, str):
-        from translator import compile_text
-
         return compile_text(flow)
     if isinstance(flow, dict) and "format" in flow and "steps" in flow:
         return cast(FlowGraph, flow)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any, Literal
 
+from translator.diagram.layout import as_flow_graph
 from translator.diagram.model import END, START, edge_key, join_node_id, step_node_id
 from translator.graph import FlowGraph, StepNode
 
@@ -256,9 +257,7 @@ def execution_path(
 def _graph(flow: FlowGraph | str | Any | None) -> FlowGraph | None:
     if flow is None:
         return None
-    from translator.diagram.layout import _as_graph
-
-    return _as_graph(flow)
+    return as_flow_graph(flow)
 
 
 # -- placing events ---------------------------------------------------------------------------
