@@ -203,14 +203,14 @@ class PathView:
     execution_status: str = "Running"
 
     def status(self, key: str, name: str = "") -> Status:
-        """A node's status; start, end and join points are reached when an edge that
-        touches them was taken (the end: when the execution succeeded)."""
+        """A node's status. The start is reached once anything ran, the end when the
+        execution succeeded, a join once the flow went on from it."""
         if key == START:
             return "succeeded" if self.edges else "not_reached"
         if key == END:
             return "succeeded" if self.execution_status == "Succeeded" else "not_reached"
-        if key.endswith(".join"):
-            taken = any(c for k, c in self.edges.items() if k.endswith("->" + key))
+        if key.endswith(".join"):  # reached once every member has: the flow went on from it
+            taken = any(c for k, c in self.edges.items() if k.startswith(key + "->"))
             return "succeeded" if taken else "not_reached"
         return self.statuses.get(key) or self.statuses.get(name) or "not_reached"
 
