@@ -19,12 +19,12 @@ import typer
 
 from cli.api_client import ApiClient
 from cli.output import call, call_pages
-from cli.run import flow_name_from_file
 from translator import FlowGraph, compile_document, validate_text
 from translator.diagram.html import render_html
 from translator.diagram.layout import layout_flow
 from translator.diagram.path import ExecutionPath, execution_path
 from translator.diagram.svg import render_svg
+from translator.flow_files import flow_name_from_file
 from translator.mermaid import render_mermaid
 
 HISTORY_PAGE = 1000
