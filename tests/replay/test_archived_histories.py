@@ -4,15 +4,21 @@ whether the run closed, the run it continued as, and the FnF events it archived 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
 
 from worker.archive import (
+    ROWS_FORMAT,
     ArchiveChunk,
     ArchiveRequest,
     RunArchive,
@@ -21,6 +27,8 @@ from worker.archive import (
     slices,
 )
 from worker.history import RunTail, read_tail
+from worker.interpreter.archive import one_slice_of_rows
+from worker.interpreter.events import PendingEvent
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -103,3 +111,56 @@ def test_an_archive_is_whole_or_nothing() -> None:
     assert RunArchive.assemble([]) is None
     assert RunArchive.assemble([ArchiveChunk(7, 7, [])]) == RunArchive(7, 7, [])
     assert list(slices([])) == [[]]
+
+
+def pending_events(cases: list[tuple[Any, str, bool]]) -> list[Any]:
+    """A run's events as the workflow keeps them; some already written (a page was read)."""
+    events = []
+    for index, (detail, name, write) in enumerate(cases):
+        time = "2026-01-01T00:00:00.000Z"
+        pending = PendingEvent(index + 1, "StepEntered", name, time, index // 2, detail)
+        if write:
+            pending.as_dict()
+        events.append(pending)
+    return events
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.none() | st.dictionaries(st.sampled_from(["input", "local", 'x"é']), JSON_VALUES),
+            st.text(max_size=6),
+            st.booleans(),
+        ),
+        max_size=12,
+    )
+)
+def test_rows_are_sent_exactly_when_the_old_slicing_made_one_slice(
+    cases: list[tuple[Any, str, bool]],
+) -> None:
+    """How many ArchiveHistory calls a run makes is part of its command sequence: the rows
+    path must be taken exactly when `slices` (how runs archived before rows) makes one slice,
+    at the limit and one character under it, and the rows must read back as the events the
+    query answers."""
+    expected = [dict(event.as_dict()) for event in pending_events(cases)]
+    weight = sum(len(e["EventDetail"]) + len(e["StepName"]) + 120 for e in expected)
+    for limit in (weight, weight - 1):
+        events = pending_events(cases)
+        with patch("worker.interpreter.archive.SLICE_CHARS", limit):
+            rows = one_slice_of_rows(events)
+        one_slice = len(list(slices(expected, max_chars=limit))) == 1
+        assert (rows is not None) == one_slice
+        if rows is not None:
+            request = ArchiveRequest(1, len(events) + 1, rows, 10**9, ROWS_FORMAT)
+            blob = asyncio.run(archive_history(request))
+            assert decode_chunk(blob) == ArchiveChunk(1, len(events) + 1, expected)

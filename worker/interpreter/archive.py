@@ -15,10 +15,13 @@ with workflow.unsafe.imports_passed_through():
         ARCHIVE_CHUNK_BYTES,
         ARCHIVE_HISTORY,
         ARCHIVE_RUN_BYTES,
+        ROWS_FORMAT,
+        SLICE_CHARS,
         ArchiveRequest,
+        events_text,
         slices,
     )
-    from worker.interpreter.events import EventLog
+    from worker.interpreter.events import EventLog, PendingEvent
 
 ARCHIVE_PATCH = "fnf-history-archived-at-close"
 """The patch of runs that archive their events as they close; earlier runs are read through
@@ -35,25 +38,94 @@ async def archive_run(log: EventLog) -> None:
         return
     room = ARCHIVE_RUN_BYTES
     first, following = log.first_id, log.next_id()
+    rows = one_slice_of_rows(log.events)
+    if rows is not None:
+        request = ArchiveRequest(first, following, rows, ARCHIVE_CHUNK_BYTES, ROWS_FORMAT)
+        await _archive(request)
+        return
     for events in slices(_as_dicts(log.events)):
         request = ArchiveRequest.of(first, following, events, min(room, ARCHIVE_CHUNK_BYTES))
-        if not _encodable(request.events_text):
-            workflow.logger.warning("the run's FnF events hold text that is not UTF-8")
-            return
-        try:
-            blob: bytes = await workflow.execute_local_activity(
-                ARCHIVE_HISTORY,
-                request,
-                result_type=bytes,
-                schedule_to_close_timeout=ARCHIVE_TIMEOUT,
-                retry_policy=RetryPolicy(maximum_attempts=3),
-            )
-        except (ActivityError, asyncio.CancelledError) as error:
-            workflow.logger.warning("the run's FnF events were not archived: %s", error)
-            return
+        blob = await _archive(request)
         room -= len(blob)
         if not blob:
             return
+
+
+async def _archive(request: ArchiveRequest) -> bytes:
+    """One ArchiveHistory call; empty bytes when the slice was not archived."""
+    if not _encodable(request.events_text):
+        workflow.logger.warning("the run's FnF events hold text that is not UTF-8")
+        return b""
+    try:
+        blob: bytes = await workflow.execute_local_activity(
+            ARCHIVE_HISTORY,
+            request,
+            result_type=bytes,
+            schedule_to_close_timeout=ARCHIVE_TIMEOUT,
+            retry_policy=RetryPolicy(maximum_attempts=3),
+        )
+    except (ActivityError, asyncio.CancelledError) as error:
+        workflow.logger.warning("the run's FnF events were not archived: %s", error)
+        return b""
+    return blob
+
+
+def one_slice_of_rows(events: list[Any]) -> str | None:
+    """The run's events as rows (ROWS_FORMAT), written in one encoder call, when `slices`
+    would hand them over in one slice (almost always); else None, and the events go slice by
+    slice as objects, as they always did.
+
+    How many ArchiveHistory calls a run makes is part of its command sequence, so a replay of
+    a run that archived before rows existed must decide the same: `slices` weighs an event
+    `len(EventDetail) + len(StepName) + 120`. The rows text holds each EventDetail (or, for
+    an event already written, its text as a JSON string) beside the row's other fields, whose
+    lengths are worked out here, so the sum of the EventDetail lengths follows from the text's
+    length without writing any event on its own."""
+    count = len(events)
+    if count <= 1:
+        return events_text([_row(event) for event in events])
+    rows = []
+    weight = 120 * count
+    text_overhead = 2 + count - 1  # the array's brackets and commas
+    for event in events:
+        row = _row(event)
+        rows.append(row)
+        event_id, kind, step_name, time, schedule_event_id, detail = row
+        weight += len(step_name)
+        text_overhead += (
+            7  # the row's brackets and commas
+            + len(str(event_id))
+            + _json_length(kind)
+            + _json_length(step_name)
+            + _json_length(time)
+            + len(str(schedule_event_id))
+        )
+        if type(detail) is str:  # written already: the rows text quotes it
+            text_overhead += len(events_text(detail)) - len(detail)
+    text = events_text(rows)
+    weight += len(text) - text_overhead
+    return text if weight <= SLICE_CHARS else None
+
+
+def _row(event: Any) -> list[Any]:
+    if type(event) is PendingEvent:
+        return event.row()
+    fields = ("EventId", "Type", "StepName", "Time", "ScheduleEventId", "EventDetail")
+    return [event[name] for name in fields]
+
+
+_LENGTHS: dict[str, int] = {}
+
+
+def _json_length(text: str) -> int:
+    """Characters of `text` as a JSON string (non-ASCII kept), remembered: event types, step
+    names and times repeat."""
+    length = _LENGTHS.get(text)
+    if length is None:
+        if len(_LENGTHS) > 4096:
+            _LENGTHS.clear()
+        length = _LENGTHS[text] = len(events_text(text))
+    return length
 
 
 def _encodable(text: str) -> bool:
