@@ -136,6 +136,8 @@ async def main_async(args: argparse.Namespace) -> None:
     if args.profile:
         await replay_times(fnf, [FnFFlow], 1, args.unsandboxed)  # imports, build id
         profiler = cProfile.Profile()
+        gc.collect()
+        gc.disable()  # a collection's time would land on whichever call triggered it
         await replay_times(fnf, [FnFFlow], 1, args.unsandboxed, profiler)
         stats = pstats.Stats(profiler)
         stats.sort_stats(args.sort).print_stats(args.profile)

@@ -154,7 +154,7 @@ def test_rows_are_sent_exactly_when_the_old_slicing_made_one_slice(
     query answers."""
     expected = [dict(event.as_dict()) for event in pending_events(cases)]
     weight = sum(len(e["EventDetail"]) + len(e["StepName"]) + 120 for e in expected)
-    for limit in (weight, weight - 1):
+    for limit in (weight, weight - 1, 10**9):
         events = pending_events(cases)
         with patch("worker.interpreter.archive.SLICE_CHARS", limit):
             rows = one_slice_of_rows(events)

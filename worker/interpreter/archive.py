@@ -84,12 +84,27 @@ def one_slice_of_rows(events: list[Any]) -> str | None:
     count = len(events)
     if count <= 1:
         return events_text([_row(event) for event in events])
-    rows = []
+    rows = [_row(event) for event in events]
+    text = events_text(rows)
+    if len(text) + FIXED_ROW_CHARS * count <= SLICE_CHARS:
+        return text  # `slices` weighs these events less than this: one slice
+    return text if _slices_weight(rows, text) <= SLICE_CHARS else None
+
+
+FIXED_ROW_CHARS = 105
+"""`slices` weighs an event at most this many characters more than its row takes in the rows
+text: a row's fields other than the EventDetail take at least `len(StepName) + 15` characters
+(7 brackets and commas, two numbers, three JSON strings) and its share of the array's commas
+one more, against the 120 `slices` adds (so `slices` weighs them at most
+`len(text) + 104 * count - 1`)."""
+
+
+def _slices_weight(rows: list[list[Any]], text: str) -> int:
+    """What `slices` would weigh the events at, from the rows and their text."""
+    count = len(rows)
     weight = 120 * count
     text_overhead = 2 + count - 1  # the array's brackets and commas
-    for event in events:
-        row = _row(event)
-        rows.append(row)
+    for row in rows:
         event_id, kind, step_name, time, schedule_event_id, detail = row
         weight += len(step_name)
         text_overhead += (
@@ -102,9 +117,7 @@ def one_slice_of_rows(events: list[Any]) -> str | None:
         )
         if type(detail) is str:  # written already: the rows text quotes it
             text_overhead += len(events_text(detail)) - len(detail)
-    text = events_text(rows)
-    weight += len(text) - text_overhead
-    return text if weight <= SLICE_CHARS else None
+    return weight + len(text) - text_overhead
 
 
 def _row(event: Any) -> list[Any]:
