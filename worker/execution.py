@@ -144,3 +144,6 @@ class FlowRun:
     """Steps a nested sequence runs before a long history hands its rest to a child run."""
     part: Part | None = None
     """Set on a child run that executes a part of its parent's graph (not an execution)."""
+    definition_flow: str = ""
+    """A sub-flow started by reference: the run's graph is the pinned definition's sub-flow of
+    this name (`flows`), not its graph. Set only with `definition_ref`."""

@@ -307,6 +307,8 @@ class FnFFlow:
             return run.graph
         pinned = await load_pinned(run.definition_ref)
         self._facts.flows.update(pinned.flows)
+        if run.definition_flow:  # a sub-flow started by its parent's reference
+            return dict(pinned.flows[run.definition_flow])
         return pinned.graph
 
     def _interpreter(self, run: FlowRun) -> Interpreter:

@@ -470,7 +470,7 @@ async def _first_input(client: Client, workflow_id_: str) -> dict[str, Any] | No
         [value] = await client.data_converter.decode(payloads, [FlowRun])
         assert isinstance(value, FlowRun)
         definition = value.definition
-        if value.definition_ref:  # pinned by reference (worker/definitions.py)
+        if value.definition_ref and not value.definition_flow:  # by reference (definitions.py)
             definition = (await load_pinned(client, value.definition_ref)).definition
         return {"input": value.input, "definition": definition}
     return None

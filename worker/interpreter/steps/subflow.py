@@ -13,6 +13,7 @@ without Error gives FnF.Stopped. The child runs the definition pinned when the p
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -95,15 +96,7 @@ class SubflowTask:
         refused = _refused_input(node["name"], child_input)
         if refused is not None and workflow.patched(CHECK_CHILD_INPUT):
             raise StepFailure(INVALID_ARGUMENT, refused)
-        child = FlowRun(
-            graph,
-            child_input,
-            flow,
-            name,
-            flows=facts.flows,
-            heartbeat_timeout=facts.heartbeat_timeout,
-            step_data_limit=facts.step_data_limit,
-        )
+        child = child_run(interpreter, flow, graph, child_input, name)
         if node.get("pattern") == "sync":
             child.report_stop_to_parent = interpreter.cancels_cleanly
             return await _run_child(child, wait=True, interpreter=interpreter)
@@ -115,6 +108,44 @@ class SubflowTask:
             "Status": "Running",
             "StartedTime": format_time(started),
         }
+
+
+def child_run(
+    interpreter: Interpreter, flow: str, graph: Any, child_input: dict[str, Any], name: str
+) -> FlowRun:
+    """The sub-flow's FlowRun: the parent's pinned settings (the data limit, continue-as-new,
+    attempt reports, work per activation, batches, handovers), as part runs get them
+    (worker/interpreter/parts.py), and, when the parent's definition is pinned by reference,
+    that reference with the sub-flow's name instead of its graph and every sub-flow's graph
+    inline (worker/definitions.py). Runs on their pre-patch path have no part template and
+    start children as they always did, with the defaults of the settings."""
+    facts = interpreter.facts
+    parts = interpreter.parts
+    if parts is None:
+        return FlowRun(
+            graph,
+            child_input,
+            flow,
+            name,
+            flows=facts.flows,
+            heartbeat_timeout=facts.heartbeat_timeout,
+            step_data_limit=facts.step_data_limit,
+        )
+    pinned = parts.template
+    if pinned.definition_ref:
+        return replace(
+            pinned, input=child_input, flow_name=flow, execution_name=name, definition_flow=flow
+        )
+    return replace(
+        pinned,
+        graph=graph,
+        input=child_input,
+        flow_name=flow,
+        execution_name=name,
+        flows=facts.flows,
+        definition="",
+        definition_flow="",
+    )
 
 
 def _refused_input(step: str, child_input: dict[str, Any]) -> str | None:
