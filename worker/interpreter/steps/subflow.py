@@ -13,6 +13,7 @@ without Error gives FnF.Stopped. The child runs the definition pinned when the p
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ from translator.names import EXECUTION
 from worker.activities.retry import count_retry, next_retry
 from worker.execution import FlowRun
 from worker.interpreter.cancellation import STOPPED
+from worker.interpreter.child_starts import start_child, stop_child, stops_with_reason
 from worker.interpreter.events import format_time
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 from worker.interpreter.steps.base import StepOutcome, StepRun
@@ -168,8 +170,9 @@ async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter) -> An
         child_id = workflow_id(child.flow_name, child.execution_name)
     else:  # only when replaying a history from before CHECK_CHILD_NAME
         child_id = join_workflow_id(child.flow_name, child.execution_name)
-    try:
-        handle = await workflow.start_child_workflow(
+
+    def start() -> Awaitable[workflow.ChildWorkflowHandle[Any, Any]]:
+        return workflow.start_child_workflow(
             "FnFFlow",
             child,
             id=child_id,
@@ -179,6 +182,12 @@ async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter) -> An
             execution_timeout=timedelta(days=365),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
+
+    try:
+        if interpreter.cancels_cleanly:
+            handle = await start_child(start, interpreter.scope)
+        else:
+            handle = await start()
     except WorkflowAlreadyStartedError:
         raise StepFailure(
             EXECUTION_ALREADY_EXISTS, f"execution {child.execution_name} already exists"
@@ -186,6 +195,8 @@ async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter) -> An
     if not wait:
         return None
     try:
+        if interpreter.cancels_cleanly and stops_with_reason():
+            return await _awaited(handle, interpreter)
         return await handle
     except ChildWorkflowError as error:
         cause = error.cause
@@ -194,6 +205,16 @@ async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter) -> An
         if interpreter.cancels_cleanly:
             _raise_if_stopped(child_id, error, interpreter)
         raise StepFailure(RUNTIME_ERROR, f"sub-flow {child_id} ended: {cause or error}") from None
+
+
+async def _awaited(handle: workflow.ChildWorkflowHandle[Any, Any], interpreter: Interpreter) -> Any:
+    """The child's result. Cancelled meanwhile (a stop, a failed sibling), the child is
+    cancelled with the reason, which its ExecutionStopped records, and awaited until it ended."""
+    try:
+        return await asyncio.shield(handle)
+    except asyncio.CancelledError:
+        await stop_child(handle, interpreter.scope)
+        raise
 
 
 def _raise_if_stopped(child_id: str, error: ChildWorkflowError, interpreter: Interpreter) -> None:
