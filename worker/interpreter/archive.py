@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         events_text,
         slices,
     )
+    from worker.interpreter import versions
     from worker.interpreter.events import EventLog, PendingEvent
 
 ARCHIVE_PATCH = "fnf-history-archived-at-close"
@@ -34,7 +35,7 @@ async def archive_run(log: EventLog) -> None:
     """Hand this run's events to ArchiveHistory, a chunk at a time, until they are all kept or
     the run's archive budget is spent. Never fails the run: an archive that is missing or
     incomplete only sends readers to the query."""
-    if not workflow.patched(ARCHIVE_PATCH):
+    if not versions.patched(ARCHIVE_PATCH):
         return
     room = ARCHIVE_RUN_BYTES
     first, following = log.first_id, log.next_id()

@@ -24,6 +24,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ChildWorkflowError
 
+from worker.interpreter import versions
 from worker.interpreter.cancellation import CancelScope
 
 STOP_REASON_PATCH = "fnf-child-start-stopped-with-reason"
@@ -34,7 +35,7 @@ Handle = workflow.ChildWorkflowHandle[Any, Any]
 async def start_child(start: Callable[[], Awaitable[Handle]], scope: CancelScope) -> Handle:
     """The started child's handle; CancelledError once a child cancelled while it was being
     started has ended (or never started)."""
-    if not workflow.patched(STOP_REASON_PATCH):
+    if not versions.patched(STOP_REASON_PATCH):
         return await start()
     starting = asyncio.ensure_future(start())
     try:
@@ -58,4 +59,4 @@ async def stop_child(handle: Handle, scope: CancelScope) -> None:
 def stops_with_reason() -> bool:
     """Whether this run's children are cancelled with the reason (STOP_REASON_PATCH); asked
     where the answer was already recorded by `start_child`."""
-    return workflow.patched(STOP_REASON_PATCH)
+    return versions.patched(STOP_REASON_PATCH)

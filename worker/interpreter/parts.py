@@ -49,6 +49,7 @@ from temporalio.workflow import ParentClosePolicy
 
 from translator.graph import StepNode, child_sequences, iter_steps
 from worker.execution import FlowRun, Part
+from worker.interpreter import versions
 from worker.interpreter.cancellation import STOPPED, CancelScope
 from worker.interpreter.child_starts import start_child
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
@@ -133,7 +134,7 @@ class PartRuns:
             ran >= self.template.nested_handover_steps
             and history_is_long(self.template.continue_as_new_at)
             and not has_callbacks(steps)
-            and workflow.patched(HANDOVER_PATCH)
+            and versions.patched(HANDOVER_PATCH)
         )
 
     async def run_rest(

@@ -34,6 +34,7 @@ from translator.json_values import JsonValueError, check_json_value
 from translator.names import EXECUTION
 from worker.activities.retry import count_retry, next_retry
 from worker.execution import FlowRun
+from worker.interpreter import versions
 from worker.interpreter.cancellation import STOPPED
 from worker.interpreter.child_starts import start_child, stop_child, stops_with_reason
 from worker.interpreter.events import format_time
@@ -88,7 +89,7 @@ class SubflowTask:
         interpreter = run.interpreter
         params = service_params(node, value, run.context) or {}
         name = str(params.get("ExecutionName") or workflow.uuid4())
-        if not EXECUTION.is_valid(name) and workflow.patched(CHECK_CHILD_NAME):
+        if not EXECUTION.is_valid(name) and versions.patched(CHECK_CHILD_NAME):
             raise StepFailure(
                 INVALID_ARGUMENT, EXECUTION.explain(name, "serviceParams.ExecutionName")
             )
@@ -96,7 +97,7 @@ class SubflowTask:
         if not isinstance(child_input, dict):
             raise StepFailure(RUNTIME_ERROR, "serviceParams.Input must be a JSON object")
         refused = _refused_input(node["name"], child_input)
-        if refused is not None and workflow.patched(CHECK_CHILD_INPUT):
+        if refused is not None and versions.patched(CHECK_CHILD_INPUT):
             raise StepFailure(INVALID_ARGUMENT, refused)
         child = child_run(interpreter, flow, graph, child_input, name)
         if node.get("pattern") == "sync":
