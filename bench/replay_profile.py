@@ -143,6 +143,9 @@ async def main_async(args: argparse.Namespace) -> None:
         stats.sort_stats(args.sort).print_stats(args.profile)
         return
     collecting = GcClock()
+    if args.no_gc:
+        gc.collect()
+        gc.disable()  # the code's own cost, without the collections it leads to
     # alternate the sides, so that drift hits both
     fnf_times: list[float] = []
     hand_times: list[float] = []
@@ -169,6 +172,7 @@ def main() -> None:
     parser.add_argument("--save", type=Path, help="keep the recorded histories here")
     parser.add_argument("--load", type=Path, help="replay histories saved with --save")
     parser.add_argument("--unsandboxed", action="store_true")
+    parser.add_argument("--no-gc", action="store_true", help="garbage collection off")
     asyncio.run(main_async(parser.parse_args()))
 
 

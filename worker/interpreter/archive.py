@@ -100,7 +100,7 @@ one more, against the 120 `slices` adds (so `slices` weighs them at most
 `len(text) + 104 * count - 1`)."""
 
 
-def _slices_weight(rows: list[list[Any]], text: str) -> int:
+def _slices_weight(rows: list[tuple[Any, ...]], text: str) -> int:
     """What `slices` would weigh the events at, from the rows and their text."""
     count = len(rows)
     weight = 120 * count
@@ -121,11 +121,12 @@ def _slices_weight(rows: list[list[Any]], text: str) -> int:
     return weight + len(text) - text_overhead
 
 
-def _row(event: Any) -> list[Any]:
+def _row(event: Any) -> tuple[Any, ...]:
+    """A tuple (cheaper to make than a list, and one burst of rows for a long run)."""
     if type(event) is PendingEvent:
         return event.row()
     fields = ("EventId", "Type", "StepName", "Time", "ScheduleEventId", "EventDetail")
-    return [event[name] for name in fields]
+    return tuple(event[name] for name in fields)
 
 
 _LENGTHS: dict[str, int] = {}

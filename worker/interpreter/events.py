@@ -79,7 +79,7 @@ class PendingEvent:
     def __getitem__(self, key: str) -> Any:
         return self.as_dict()[key]
 
-    def row(self) -> list[Any]:
+    def row(self) -> tuple[Any, ...]:
         """The event as an archive row (worker/archive.py ROWS_FORMAT): its detail as the
         value itself while its text is not written, else the text."""
         written = self._dict
@@ -87,14 +87,7 @@ class PendingEvent:
             detail: Any = written["EventDetail"]
         else:
             detail = self.detail if self.detail is not None else {}
-        return [
-            self.event_id,
-            self.kind,
-            self.step_name,
-            self.time,
-            self.schedule_event_id,
-            detail,
-        ]
+        return (self.event_id, self.kind, self.step_name, self.time, self.schedule_event_id, detail)
 
 
 WIDE = 64
