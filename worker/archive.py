@@ -37,7 +37,8 @@ so a slice usually fits a chunk; one that does not is reported as not archived).
 ARCHIVE_FORMAT = 1
 """Chunks whose events are the `history` query's objects, EventDetail text included."""
 ROWS_FORMAT = 2
-"""Chunks whose events are rows `[EventId, Type, StepName, Time, ScheduleEventId, detail]`,
+"""Chunks whose events are rows `[EventId, Type, StepName, Time, ScheduleEventId, detail]`
+(without `detail` for an event whose EventDetail is `{}`),
 `detail` the EventDetail as a JSON value (or its text, a string, when the run had written it
 already): the workflow writes a run's events in one encoder call, and each EventDetail text is
 written when the chunk is read. Flow data is never changed in place (worker/interpreter/
@@ -123,7 +124,9 @@ FORMATS = (ARCHIVE_FORMAT, ROWS_FORMAT)
 
 
 def _event_of_row(row: list[Any]) -> dict[str, Any]:
-    event_id, kind, step_name, time, schedule_event_id, detail = row
+    """A row of five fields is an event without detail (EventDetail `{}`)."""
+    event_id, kind, step_name, time, schedule_event_id = row[:5]
+    detail = row[5] if len(row) > 5 else {}
     return {
         "EventId": event_id,
         "Type": kind,

@@ -27,8 +27,9 @@ from worker.archive import (
     slices,
 )
 from worker.history import RunTail, read_tail
-from worker.interpreter.archive import one_slice_of_rows
-from worker.interpreter.events import PendingEvent
+from worker.interpreter.archive import _as_dicts as as_dicts
+from worker.interpreter.archive import one_slice_of_rows, row_slices
+from worker.interpreter.events import EventLog, PendingEvent
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -114,15 +115,14 @@ def test_an_archive_is_whole_or_nothing() -> None:
 
 
 def pending_events(cases: list[tuple[Any, str, bool]]) -> list[Any]:
-    """A run's events as the workflow keeps them; some already written (a page was read)."""
-    events = []
+    """A run's events as the workflow's log keeps them (an event without detail is a bare
+    tuple); some already written (a page was read)."""
+    log = EventLog()
     for index, (detail, name, write) in enumerate(cases):
-        time = "2026-01-01T00:00:00.000Z"
-        pending = PendingEvent(index + 1, "StepEntered", name, time, index // 2, detail)
-        if write:
-            pending.as_dict()
-        events.append(pending)
-    return events
+        log.record("StepEntered", name, detail, index // 2, time="2026-01-01T00:00:00.000Z")
+        if write and isinstance(log.events[-1], PendingEvent):
+            log.events[-1].as_dict()
+    return log.events
 
 
 JSON_VALUES = st.recursive(
@@ -152,7 +152,8 @@ def test_rows_are_sent_exactly_when_the_old_slicing_made_one_slice(
     path must be taken exactly when `slices` (how runs archived before rows) makes one slice,
     at the limit and one character under it, and the rows must read back as the events the
     query answers."""
-    expected = [dict(event.as_dict()) for event in pending_events(cases)]
+    expected = EventLog(pending_events(cases)).page(1, len(cases), 10**9)
+    assert as_dicts(pending_events(cases)) == expected  # what the slices path hands over
     weight = sum(len(e["EventDetail"]) + len(e["StepName"]) + 120 for e in expected)
     for limit in (weight, weight - 1, 10**9):
         events = pending_events(cases)
@@ -164,3 +165,23 @@ def test_rows_are_sent_exactly_when_the_old_slicing_made_one_slice(
             request = ArchiveRequest(1, len(events) + 1, rows, 10**9, ROWS_FORMAT)
             blob = asyncio.run(archive_history(request))
             assert decode_chunk(blob) == ArchiveChunk(1, len(events) + 1, expected)
+
+
+def test_a_long_run_archives_its_rows_in_slices_under_the_limit() -> None:
+    """Executions of the current interpreter version cut a long run's rows by the text's own
+    length, evenly by count: in order, reading back as the query's events."""
+    cases = [
+        ({"input": {"n": "x" * (n % 50)}} if n % 2 else None, f"s{n}", False) for n in range(400)
+    ]
+    expected = EventLog(pending_events(cases)).page(1, len(cases), 10**9)
+    with patch("worker.interpreter.archive.SLICE_CHARS", 3000):
+        texts = row_slices(pending_events(cases))
+    whole = len(row_slices(pending_events(cases))[0])
+    assert len(texts) == -(-whole // 3000) and all(len(text) < 2 * 3000 for text in texts)
+    read = []
+    for text in texts:
+        blob = asyncio.run(archive_history(ArchiveRequest(1, 401, text, 10**9, ROWS_FORMAT)))
+        chunk = decode_chunk(blob)
+        assert chunk is not None
+        read += chunk.events
+    assert read == expected

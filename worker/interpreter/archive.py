@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
         slices,
     )
     from worker.interpreter import versions
-    from worker.interpreter.events import EventLog, PendingEvent
+    from worker.interpreter.events import EventLog, PendingEvent, event_as_dict
 
 ARCHIVE_PATCH = "fnf-history-archived-at-close"
 """The patch of runs that archive their events as they close; earlier runs are read through
@@ -39,10 +39,19 @@ async def archive_run(log: EventLog) -> None:
         return
     room = ARCHIVE_RUN_BYTES
     first, following = log.first_id, log.next_id()
-    rows = one_slice_of_rows(log.events)
-    if rows is not None:
-        request = ArchiveRequest(first, following, rows, ARCHIVE_CHUNK_BYTES, ROWS_FORMAT)
-        await _archive(request)
+    texts: list[str] | None
+    if versions.version() >= ROWS_SLICED_SINCE:
+        texts = row_slices(log.events)
+    else:
+        rows = one_slice_of_rows(log.events)
+        texts = None if rows is None else [rows]
+    if texts is not None:
+        for text in texts:
+            chunk = min(room, ARCHIVE_CHUNK_BYTES)
+            blob = await _archive(ArchiveRequest(first, following, text, chunk, ROWS_FORMAT))
+            room -= len(blob)
+            if not blob:
+                return
         return
     for events in slices(_as_dicts(log.events)):
         request = ArchiveRequest.of(first, following, events, min(room, ARCHIVE_CHUNK_BYTES))
@@ -50,6 +59,26 @@ async def archive_run(log: EventLog) -> None:
         room -= len(blob)
         if not blob:
             return
+
+
+ROWS_SLICED_SINCE = 1
+"""Executions of this interpreter version on cut their rows by the rows text's own length
+(`row_slices`); older ones archive as they did (`one_slice_of_rows`, else `slices`), since
+how many ArchiveHistory calls a run makes is part of its command sequence."""
+
+
+def row_slices(events: list[Any]) -> list[str]:
+    """The events as rows: one text, or, when it is longer than SLICE_CHARS, that many pieces
+    cut evenly by count (about SLICE_CHARS each; only a run over the limit is written twice).
+    Each piece is held to the chunk's bytes once compressed. Deterministic: the same events
+    give the same texts."""
+    rows = [_row(event) for event in events]
+    text = events_text(rows)
+    pieces = -(-len(text) // SLICE_CHARS)
+    if pieces <= 1:
+        return [text]
+    size = -(-len(rows) // pieces)
+    return [events_text(rows[start : start + size]) for start in range(0, len(rows), size)]
 
 
 async def _archive(request: ArchiveRequest) -> bytes:
@@ -92,12 +121,12 @@ def one_slice_of_rows(events: list[Any]) -> str | None:
     return text if _slices_weight(rows, text) <= SLICE_CHARS else None
 
 
-FIXED_ROW_CHARS = 105
+FIXED_ROW_CHARS = 108
 """`slices` weighs an event at most this many characters more than its row takes in the rows
 text: a row's fields other than the EventDetail take at least `len(StepName) + 15` characters
-(7 brackets and commas, two numbers, three JSON strings) and its share of the array's commas
-one more, against the 120 `slices` adds (so `slices` weighs them at most
-`len(text) + 104 * count - 1`)."""
+(7 brackets and commas, two numbers, three JSON strings; a row without detail, whose
+EventDetail `{}` is not in the text, `len(StepName) + 14`), against the 120 `slices` adds (and
+2 for `{}`), so `slices` weighs the events at most `len(text) + 107 * count - 1`."""
 
 
 def _slices_weight(rows: list[tuple[Any, ...]], text: str) -> int:
@@ -106,8 +135,11 @@ def _slices_weight(rows: list[tuple[Any, ...]], text: str) -> int:
     weight = 120 * count
     text_overhead = 2 + count - 1  # the array's brackets and commas
     for row in rows:
-        event_id, kind, step_name, time, schedule_event_id, detail = row
+        event_id, kind, step_name, time, schedule_event_id = row[:5]
         weight += len(step_name)
+        if len(row) == 5:  # no detail: its EventDetail `{}` is not in the text
+            weight += 2
+            text_overhead -= 1  # one comma fewer
         text_overhead += (
             7  # the row's brackets and commas
             + len(str(event_id))
@@ -116,15 +148,20 @@ def _slices_weight(rows: list[tuple[Any, ...]], text: str) -> int:
             + _json_length(time)
             + len(str(schedule_event_id))
         )
+        detail = row[5] if len(row) > 5 else None
         if type(detail) is str:  # written already: the rows text quotes it
             text_overhead += len(events_text(detail)) - len(detail)
     return weight + len(text) - text_overhead
 
 
 def _row(event: Any) -> tuple[Any, ...]:
-    """A tuple (cheaper to make than a list, and one burst of rows for a long run)."""
-    if type(event) is PendingEvent:
-        return event.row()
+    """A tuple (cheaper to make than a list, and one burst of rows for a long run). An event
+    without detail is its own row, without the sixth field."""
+    kind = type(event)
+    if kind is tuple:
+        return cast(tuple[Any, ...], event)
+    if kind is PendingEvent:
+        return cast(PendingEvent, event).row()
     fields = ("EventId", "Type", "StepName", "Time", "ScheduleEventId", "EventDetail")
     return tuple(event[name] for name in fields)
 
@@ -155,6 +192,6 @@ def _encodable(text: str) -> bool:
 
 
 def _as_dicts(events: list[Any]) -> list[dict[str, Any]]:
-    """The events as the `history` query answers them: a log may keep an event in another
-    form until it is read (then it offers `as_dict`)."""
-    return [event if type(event) is dict else event.as_dict() for event in events]
+    """The events as the `history` query answers them (a log keeps them in other forms
+    until they are read, worker/interpreter/events.py)."""
+    return [event_as_dict(event) for event in events]

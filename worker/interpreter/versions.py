@@ -46,6 +46,11 @@ VERSION_ATTRIBUTE = "interpreter_version"
 """The attribute of the workflow instance (FnFFlow) holding its run's version."""
 
 
+def version() -> int:
+    """The interpreter version this run's execution started with (0: before versions)."""
+    return int(getattr(workflow.instance(), VERSION_ATTRIBUTE, 0))
+
+
 def patched(patch: str) -> bool:
     """Whether this run has `patch`: by its version, else by `workflow.patched`."""
     version = getattr(workflow.instance(), VERSION_ATTRIBUTE, 0)
