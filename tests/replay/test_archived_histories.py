@@ -5,6 +5,7 @@ whether the run closed, the run it continued as, and the FnF events it archived 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -168,20 +169,25 @@ def test_rows_are_sent_exactly_when_the_old_slicing_made_one_slice(
 
 
 def test_a_long_run_archives_its_rows_in_slices_under_the_limit() -> None:
-    """Executions of the current interpreter version cut a long run's rows by the text's own
-    length, evenly by count: in order, reading back as the query's events."""
+    """Executions of the current interpreter version cut a long run's rows by count and by
+    text length: in order, each slice within both bounds, reading back as the query's
+    events; a run without events still sends one (empty) slice."""
     cases = [
         ({"input": {"n": "x" * (n % 50)}} if n % 2 else None, f"s{n}", False) for n in range(400)
     ]
     expected = EventLog(pending_events(cases)).page(1, len(cases), 10**9)
-    with patch("worker.interpreter.archive.SLICE_CHARS", 3000):
-        texts = row_slices(pending_events(cases))
-    whole = len(row_slices(pending_events(cases))[0])
-    assert len(texts) == -(-whole // 3000) and all(len(text) < 2 * 3000 for text in texts)
+    with (
+        patch("worker.interpreter.archive.SLICE_CHARS", 3000),
+        patch("worker.interpreter.archive.ROWS_PER_SLICE", 70),
+    ):
+        texts = list(row_slices(pending_events(cases)))
+    assert len(texts) > 400 // 70 and all(len(text) <= 3000 for text in texts)
     read = []
     for text in texts:
+        assert len(json.loads(text)) <= 70
         blob = asyncio.run(archive_history(ArchiveRequest(1, 401, text, 10**9, ROWS_FORMAT)))
         chunk = decode_chunk(blob)
         assert chunk is not None
         read += chunk.events
     assert read == expected
+    assert list(row_slices([])) == ["[]"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any, cast
 
@@ -39,7 +40,7 @@ async def archive_run(log: EventLog) -> None:
         return
     room = ARCHIVE_RUN_BYTES
     first, following = log.first_id, log.next_id()
-    texts: list[str] | None
+    texts: Iterable[str] | None
     if versions.version() >= ROWS_SLICED_SINCE:
         texts = row_slices(log.events)
     else:
@@ -62,23 +63,35 @@ async def archive_run(log: EventLog) -> None:
 
 
 ROWS_SLICED_SINCE = 1
-"""Executions of this interpreter version on cut their rows by the rows text's own length
+"""Executions of this interpreter version on cut their rows by count and text length
 (`row_slices`); older ones archive as they did (`one_slice_of_rows`, else `slices`), since
 how many ArchiveHistory calls a run makes is part of its command sequence."""
 
 
-def row_slices(events: list[Any]) -> list[str]:
-    """The events as rows: one text, or, when it is longer than SLICE_CHARS, that many pieces
-    cut evenly by count (about SLICE_CHARS each; only a run over the limit is written twice).
-    Each piece is held to the chunk's bytes once compressed. Deterministic: the same events
-    give the same texts."""
-    rows = [_row(event) for event in events]
-    text = events_text(rows)
-    pieces = -(-len(text) // SLICE_CHARS)
-    if pieces <= 1:
-        return [text]
-    size = -(-len(rows) // pieces)
-    return [events_text(rows[start : start + size]) for start in range(0, len(rows), size)]
+ROWS_PER_SLICE = 8192
+"""Events written into one slice at most: each slice is written in its own activation (the
+ArchiveHistory call before it yields), so a run of 80,000 events never writes them all in one
+(Temporal's SDK fails an activation that runs past 2 s, even in a replay)."""
+
+
+def row_slices(events: list[Any]) -> Iterator[str]:
+    """The events as rows, in slices of at most ROWS_PER_SLICE events and SLICE_CHARS
+    characters (a slice over it is halved until it fits, or holds one event); written as
+    they are asked for. Deterministic: the same events give the same slices."""
+    if not events:
+        yield events_text([])
+    for start in range(0, len(events), ROWS_PER_SLICE):
+        yield from _fitting(events[start : start + ROWS_PER_SLICE])
+
+
+def _fitting(events: list[Any]) -> Iterator[str]:
+    text = events_text([_row(event) for event in events])
+    if len(text) <= SLICE_CHARS or len(events) <= 1:
+        yield text
+        return
+    half = len(events) // 2
+    yield from _fitting(events[:half])
+    yield from _fitting(events[half:])
 
 
 async def _archive(request: ArchiveRequest) -> bytes:
