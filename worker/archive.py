@@ -35,6 +35,15 @@ SLICE_CHARS = 4_000_000
 """Characters of event text handed to one activity call (JSON compresses several times over,
 so a slice usually fits a chunk; one that does not is reported as not archived)."""
 ARCHIVE_FORMAT = 1
+"""Chunks whose events are the `history` query's objects, EventDetail text included."""
+ROWS_FORMAT = 2
+"""Chunks whose events are rows `[EventId, Type, StepName, Time, ScheduleEventId, detail]`
+(without `detail` for an event whose EventDetail is `{}`),
+`detail` the EventDetail as a JSON value (or its text, a string, when the run had written it
+already): the workflow writes a run's events in one encoder call, and each EventDetail text is
+written when the chunk is read. Flow data is never changed in place (worker/interpreter/
+sizes.py), and compact JSON written from the value read back is the text written from the
+value itself, so readers get the same events."""
 
 
 @dataclass
@@ -49,6 +58,8 @@ class ArchiveRequest:
     run_next_id: int
     events_text: str
     max_bytes: int = ARCHIVE_CHUNK_BYTES
+    format: int = ARCHIVE_FORMAT
+    """ARCHIVE_FORMAT (`events_text` holds event objects) or ROWS_FORMAT (rows)."""
 
     @classmethod
     def of(
@@ -57,7 +68,7 @@ class ArchiveRequest:
         return cls(first, following, events_text(events), max_bytes)
 
 
-def events_text(events: list[dict[str, Any]]) -> str:
+def events_text(events: Any) -> str:
     """Events as compact JSON, non-ASCII text kept (a lone surrogate stays one, and fails to
     encode as UTF-8)."""
     return json.dumps(events, ensure_ascii=False, separators=(",", ":"))
@@ -73,7 +84,9 @@ class ArchiveChunk:
 @activity.defn(name=ARCHIVE_HISTORY)
 async def archive_history(request: ArchiveRequest) -> bytes:
     """The slice, compressed; empty when it does not fit `max_bytes`."""
-    blob = _compressed(request.run_first_id, request.run_next_id, request.events_text)
+    blob = _compressed(
+        request.run_first_id, request.run_next_id, request.events_text, request.format
+    )
     return blob if len(blob) <= request.max_bytes else b""
 
 
@@ -81,9 +94,11 @@ def encode_chunk(chunk: ArchiveChunk) -> bytes:
     return _compressed(chunk.run_first_id, chunk.run_next_id, events_text(chunk.events))
 
 
-def _compressed(run_first_id: int, run_next_id: int, events: str) -> bytes:
+def _compressed(
+    run_first_id: int, run_next_id: int, events: str, form: int = ARCHIVE_FORMAT
+) -> bytes:
     text = (
-        f'{{"format":{ARCHIVE_FORMAT},"runFirstId":{int(run_first_id)},'
+        f'{{"format":{int(form)},"runFirstId":{int(run_first_id)},'
         f'"runNextId":{int(run_next_id)},"events":{events}}}'
     )
     return zlib.compress(text.encode(), 6)
@@ -97,11 +112,29 @@ def decode_chunk(blob: bytes) -> ArchiveChunk | None:
         document = json.loads(zlib.decompress(blob))
     except (zlib.error, ValueError):
         return None
-    if not isinstance(document, dict) or document.get("format") != ARCHIVE_FORMAT:
+    if not isinstance(document, dict) or document.get("format") not in FORMATS:
         return None
-    return ArchiveChunk(
-        int(document["runFirstId"]), int(document["runNextId"]), list(document["events"])
-    )
+    events = list(document["events"])
+    if document["format"] == ROWS_FORMAT:
+        events = [_event_of_row(row) for row in events]
+    return ArchiveChunk(int(document["runFirstId"]), int(document["runNextId"]), events)
+
+
+FORMATS = (ARCHIVE_FORMAT, ROWS_FORMAT)
+
+
+def _event_of_row(row: list[Any]) -> dict[str, Any]:
+    """A row of five fields is an event without detail (EventDetail `{}`)."""
+    event_id, kind, step_name, time, schedule_event_id = row[:5]
+    detail = row[5] if len(row) > 5 else {}
+    return {
+        "EventId": event_id,
+        "Type": kind,
+        "StepName": step_name,
+        "Time": time,
+        "ScheduleEventId": schedule_event_id,
+        "EventDetail": detail if type(detail) is str else events_text(detail),
+    }
 
 
 @dataclass

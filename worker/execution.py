@@ -144,3 +144,9 @@ class FlowRun:
     """Steps a nested sequence runs before a long history hands its rest to a child run."""
     part: Part | None = None
     """Set on a child run that executes a part of its parent's graph (not an execution)."""
+    interpreter_version: int = 0
+    """The interpreter version the execution started with (worker/interpreter/versions.py):
+    which behaviour changes it has without a patch marker; 0 before versions existed."""
+    definition_flow: str = ""
+    """A sub-flow started by reference: the run's graph is the pinned definition's sub-flow of
+    this name (`flows`), not its graph. Set only with `definition_ref`."""

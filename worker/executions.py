@@ -26,6 +26,7 @@ from worker import definitions
 from worker.definitions import PinnedDefinition, publish
 from worker.execution import STOP_SIGNAL, FlowRun, StopRequest
 from worker.history import last_event
+from worker.interpreter.versions import INTERPRETER_VERSION
 from worker.naming import (
     EXECUTION_NAME,
     FLOW_ID,
@@ -79,6 +80,8 @@ async def start_execution(
     `reuse_closed` lets a closed run's id be used again: only for a name whose previous
     execution belongs to a deleted incarnation of the flow (the caller checked)."""
     run = await by_reference(client, run)
+    if not run.interpreter_version:
+        run = replace(run, interpreter_version=INTERPRETER_VERSION)
     pairs = [
         SearchAttributePair(FLOW_NAME, run.flow_name),
         SearchAttributePair(EXECUTION_NAME, run.execution_name),

@@ -34,6 +34,10 @@ def equals(attribute: str, value: str) -> str:
     return f"{attribute} = {literal(value)}"
 
 
+def not_equals(attribute: str, value: str) -> str:
+    return f"{attribute} != {literal(value)}"
+
+
 def starts_with(attribute: str, value: str) -> str:
     return f"{attribute} STARTS_WITH {literal(value)}"
 

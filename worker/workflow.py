@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         Resumption,
         StopRequest,
     )
+    from worker.interpreter import versions
     from worker.interpreter.activation import Activation
     from worker.interpreter.archive import archive_run
     from worker.interpreter.attempt_reports import AttemptReports
@@ -65,6 +66,8 @@ class FnFFlow:
     def __init__(self, run: FlowRun) -> None:
         # Set before any handler runs: after a worker restart, a queued report is validated
         # while the history is replayed, before `run` has executed a line.
+        self.interpreter_version = run.interpreter_version
+        """Read by versions.patched: which patches this run has without a marker."""
         self._log = ExecutionLog()
         self._callbacks = Callbacks()
         self._attempt_reports = AttemptReports()
@@ -141,7 +144,7 @@ class FnFFlow:
             local = await self._run_root(graph["steps"], interpreter, resumption, run)
             output = _mapped(graph["outputMappings"], resumption.flow_input, local, default=local)
             check_value("ExecutionSucceeded", "", "output", output, self._log.data_limit)
-            if self._log.data_limit <= 0 and workflow.patched(RESULT_BOUND_PATCH):
+            if self._log.data_limit <= 0 and versions.patched(RESULT_BOUND_PATCH):
                 check_payload("ExecutionSucceeded", "", "output", output)
         except StepFailure as failure:
             await self._fail(run, failure)
@@ -149,7 +152,7 @@ class FnFFlow:
             await self._stopped(run)
         except Exception as error:
             # Outside any step (the flow's mappings, the output's checks): as in run_step.
-            if not is_unexpected(error) or not workflow.patched(UNEXPECTED_ERROR_PATCH):
+            if not is_unexpected(error) or not versions.patched(UNEXPECTED_ERROR_PATCH):
                 raise
             await self._fail(run, unexpected_failure("", error))
         await self._close(run, TaskReport(run.callback_token, True, json.dumps(output)))
@@ -307,15 +310,17 @@ class FnFFlow:
             return run.graph
         pinned = await load_pinned(run.definition_ref)
         self._facts.flows.update(pinned.flows)
+        if run.definition_flow:  # a sub-flow started by its parent's reference
+            return dict(pinned.flows[run.definition_flow])
         return pinned.graph
 
     def _interpreter(self, run: FlowRun) -> Interpreter:
         """The interpreter, behaving as the run's version of the code did (see the patch)."""
-        current = workflow.patched(EVENTS_AS_THEY_HAPPEN)
+        current = versions.patched(EVENTS_AS_THEY_HAPPEN)
         if current:
             self._log.data_limit = run.step_data_limit
             self._attempt_reports.enabled = True
-        cancels_cleanly = workflow.patched(PATCH)
+        cancels_cleanly = versions.patched(PATCH)
         return Interpreter(
             self._facts,
             self._log,

@@ -56,7 +56,7 @@ from worker.history import read_history_page
 from worker.interpreter.cancellation import STOPPED
 from worker.interpreter.events import format_time
 from worker.naming import EXECUTION_NAME, FLOW_NAME, split_workflow_id, workflow_id
-from worker.visibility_query import all_of, at_least, at_most, equals, starts_with
+from worker.visibility_query import all_of, at_least, at_most, equals, not_equals, starts_with
 from worker.workflow import WORKFLOW_NAME
 
 STATUS = {
@@ -223,6 +223,8 @@ class ExecutionService:
         clauses.append(incarnation.clause())
         if status:
             clauses.append(equals("ExecutionStatus", TEMPORAL_STATUS[status]))
+        else:  # a run that continued as new is not another execution: its last run is listed
+            clauses.append(not_equals("ExecutionStatus", "ContinuedAsNew"))
         if name_prefix:
             clauses.append(starts_with(EXECUTION_NAME.name, name_prefix))
         if started_after:
@@ -470,7 +472,7 @@ async def _first_input(client: Client, workflow_id_: str) -> dict[str, Any] | No
         [value] = await client.data_converter.decode(payloads, [FlowRun])
         assert isinstance(value, FlowRun)
         definition = value.definition
-        if value.definition_ref:  # pinned by reference (worker/definitions.py)
+        if value.definition_ref and not value.definition_flow:  # by reference (definitions.py)
             definition = (await load_pinned(client, value.definition_ref)).definition
         return {"input": value.input, "definition": definition}
     return None

@@ -4,15 +4,22 @@ whether the run closed, the run it continued as, and the FnF events it archived 
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
 
 from worker.archive import (
+    ROWS_FORMAT,
     ArchiveChunk,
     ArchiveRequest,
     RunArchive,
@@ -21,6 +28,9 @@ from worker.archive import (
     slices,
 )
 from worker.history import RunTail, read_tail
+from worker.interpreter.archive import _as_dicts as as_dicts
+from worker.interpreter.archive import one_slice_of_rows, row_slices
+from worker.interpreter.events import EventLog, PendingEvent
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -103,3 +113,81 @@ def test_an_archive_is_whole_or_nothing() -> None:
     assert RunArchive.assemble([]) is None
     assert RunArchive.assemble([ArchiveChunk(7, 7, [])]) == RunArchive(7, 7, [])
     assert list(slices([])) == [[]]
+
+
+def pending_events(cases: list[tuple[Any, str, bool]]) -> list[Any]:
+    """A run's events as the workflow's log keeps them (an event without detail is a bare
+    tuple); some already written (a page was read)."""
+    log = EventLog()
+    for index, (detail, name, write) in enumerate(cases):
+        log.record("StepEntered", name, detail, index // 2, time="2026-01-01T00:00:00.000Z")
+        if write and isinstance(log.events[-1], PendingEvent):
+            log.events[-1].as_dict()
+    return log.events
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.none() | st.dictionaries(st.sampled_from(["input", "local", 'x"é']), JSON_VALUES),
+            st.text(max_size=6),
+            st.booleans(),
+        ),
+        max_size=12,
+    )
+)
+def test_rows_are_sent_exactly_when_the_old_slicing_made_one_slice(
+    cases: list[tuple[Any, str, bool]],
+) -> None:
+    """How many ArchiveHistory calls a run makes is part of its command sequence: the rows
+    path must be taken exactly when `slices` (how runs archived before rows) makes one slice,
+    at the limit and one character under it, and the rows must read back as the events the
+    query answers."""
+    expected = EventLog(pending_events(cases)).page(1, len(cases), 10**9)
+    assert as_dicts(pending_events(cases)) == expected  # what the slices path hands over
+    weight = sum(len(e["EventDetail"]) + len(e["StepName"]) + 120 for e in expected)
+    for limit in (weight, weight - 1, 10**9):
+        events = pending_events(cases)
+        with patch("worker.interpreter.archive.SLICE_CHARS", limit):
+            rows = one_slice_of_rows(events)
+        one_slice = len(list(slices(expected, max_chars=limit))) == 1
+        assert (rows is not None) == one_slice
+        if rows is not None:
+            request = ArchiveRequest(1, len(events) + 1, rows, 10**9, ROWS_FORMAT)
+            blob = asyncio.run(archive_history(request))
+            assert decode_chunk(blob) == ArchiveChunk(1, len(events) + 1, expected)
+
+
+def test_a_long_run_archives_its_rows_in_slices_under_the_limit() -> None:
+    """Executions of the current interpreter version cut a long run's rows by count and by
+    text length: in order, each slice within both bounds, reading back as the query's
+    events; a run without events still sends one (empty) slice."""
+    cases = [
+        ({"input": {"n": "x" * (n % 50)}} if n % 2 else None, f"s{n}", False) for n in range(400)
+    ]
+    expected = EventLog(pending_events(cases)).page(1, len(cases), 10**9)
+    with (
+        patch("worker.interpreter.archive.SLICE_CHARS", 3000),
+        patch("worker.interpreter.archive.ROWS_PER_SLICE", 70),
+    ):
+        texts = list(row_slices(pending_events(cases)))
+    assert len(texts) > 400 // 70 and all(len(text) <= 3000 for text in texts)
+    read = []
+    for text in texts:
+        assert len(json.loads(text)) <= 70
+        blob = asyncio.run(archive_history(ArchiveRequest(1, 401, text, 10**9, ROWS_FORMAT)))
+        chunk = decode_chunk(blob)
+        assert chunk is not None
+        read += chunk.events
+    assert read == expected
+    assert list(row_slices([])) == ["[]"]

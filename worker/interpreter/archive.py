@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -15,10 +16,14 @@ with workflow.unsafe.imports_passed_through():
         ARCHIVE_CHUNK_BYTES,
         ARCHIVE_HISTORY,
         ARCHIVE_RUN_BYTES,
+        ROWS_FORMAT,
+        SLICE_CHARS,
         ArchiveRequest,
+        events_text,
         slices,
     )
-    from worker.interpreter.events import EventLog
+    from worker.interpreter import versions
+    from worker.interpreter.events import EventLog, PendingEvent, event_as_dict
 
 ARCHIVE_PATCH = "fnf-history-archived-at-close"
 """The patch of runs that archive their events as they close; earlier runs are read through
@@ -31,29 +36,161 @@ async def archive_run(log: EventLog) -> None:
     """Hand this run's events to ArchiveHistory, a chunk at a time, until they are all kept or
     the run's archive budget is spent. Never fails the run: an archive that is missing or
     incomplete only sends readers to the query."""
-    if not workflow.patched(ARCHIVE_PATCH):
+    if not versions.patched(ARCHIVE_PATCH):
         return
     room = ARCHIVE_RUN_BYTES
     first, following = log.first_id, log.next_id()
+    texts: Iterable[str] | None
+    if versions.version() >= ROWS_SLICED_SINCE:
+        texts = row_slices(log.events)
+    else:
+        rows = one_slice_of_rows(log.events)
+        texts = None if rows is None else [rows]
+    if texts is not None:
+        for text in texts:
+            chunk = min(room, ARCHIVE_CHUNK_BYTES)
+            blob = await _archive(ArchiveRequest(first, following, text, chunk, ROWS_FORMAT))
+            room -= len(blob)
+            if not blob:
+                return
+        return
     for events in slices(_as_dicts(log.events)):
         request = ArchiveRequest.of(first, following, events, min(room, ARCHIVE_CHUNK_BYTES))
-        if not _encodable(request.events_text):
-            workflow.logger.warning("the run's FnF events hold text that is not UTF-8")
-            return
-        try:
-            blob: bytes = await workflow.execute_local_activity(
-                ARCHIVE_HISTORY,
-                request,
-                result_type=bytes,
-                schedule_to_close_timeout=ARCHIVE_TIMEOUT,
-                retry_policy=RetryPolicy(maximum_attempts=3),
-            )
-        except (ActivityError, asyncio.CancelledError) as error:
-            workflow.logger.warning("the run's FnF events were not archived: %s", error)
-            return
+        blob = await _archive(request)
         room -= len(blob)
         if not blob:
             return
+
+
+ROWS_SLICED_SINCE = 1
+"""Executions of this interpreter version on cut their rows by count and text length
+(`row_slices`); older ones archive as they did (`one_slice_of_rows`, else `slices`), since
+how many ArchiveHistory calls a run makes is part of its command sequence."""
+
+
+ROWS_PER_SLICE = 8192
+"""Events written into one slice at most: each slice is written in its own activation (the
+ArchiveHistory call before it yields), so a run of 80,000 events never writes them all in one
+(Temporal's SDK fails an activation that runs past 2 s, even in a replay)."""
+
+
+def row_slices(events: list[Any]) -> Iterator[str]:
+    """The events as rows, in slices of at most ROWS_PER_SLICE events and SLICE_CHARS
+    characters (a slice over it is halved until it fits, or holds one event); written as
+    they are asked for. Deterministic: the same events give the same slices."""
+    if not events:
+        yield events_text([])
+    for start in range(0, len(events), ROWS_PER_SLICE):
+        yield from _fitting(events[start : start + ROWS_PER_SLICE])
+
+
+def _fitting(events: list[Any]) -> Iterator[str]:
+    text = events_text([_row(event) for event in events])
+    if len(text) <= SLICE_CHARS or len(events) <= 1:
+        yield text
+        return
+    half = len(events) // 2
+    yield from _fitting(events[:half])
+    yield from _fitting(events[half:])
+
+
+async def _archive(request: ArchiveRequest) -> bytes:
+    """One ArchiveHistory call; empty bytes when the slice was not archived."""
+    if not _encodable(request.events_text):
+        workflow.logger.warning("the run's FnF events hold text that is not UTF-8")
+        return b""
+    try:
+        blob: bytes = await workflow.execute_local_activity(
+            ARCHIVE_HISTORY,
+            request,
+            result_type=bytes,
+            schedule_to_close_timeout=ARCHIVE_TIMEOUT,
+            retry_policy=RetryPolicy(maximum_attempts=3),
+        )
+    except (ActivityError, asyncio.CancelledError) as error:
+        workflow.logger.warning("the run's FnF events were not archived: %s", error)
+        return b""
+    return blob
+
+
+def one_slice_of_rows(events: list[Any]) -> str | None:
+    """The run's events as rows (ROWS_FORMAT), written in one encoder call, when `slices`
+    would hand them over in one slice (almost always); else None, and the events go slice by
+    slice as objects, as they always did.
+
+    How many ArchiveHistory calls a run makes is part of its command sequence, so a replay of
+    a run that archived before rows existed must decide the same: `slices` weighs an event
+    `len(EventDetail) + len(StepName) + 120`. The rows text holds each EventDetail (or, for
+    an event already written, its text as a JSON string) beside the row's other fields, whose
+    lengths are worked out here, so the sum of the EventDetail lengths follows from the text's
+    length without writing any event on its own."""
+    count = len(events)
+    if count <= 1:
+        return events_text([_row(event) for event in events])
+    rows = [_row(event) for event in events]
+    text = events_text(rows)
+    if len(text) + FIXED_ROW_CHARS * count <= SLICE_CHARS:
+        return text  # `slices` weighs these events less than this: one slice
+    return text if _slices_weight(rows, text) <= SLICE_CHARS else None
+
+
+FIXED_ROW_CHARS = 108
+"""`slices` weighs an event at most this many characters more than its row takes in the rows
+text: a row's fields other than the EventDetail take at least `len(StepName) + 15` characters
+(7 brackets and commas, two numbers, three JSON strings; a row without detail, whose
+EventDetail `{}` is not in the text, `len(StepName) + 14`), against the 120 `slices` adds (and
+2 for `{}`), so `slices` weighs the events at most `len(text) + 107 * count - 1`."""
+
+
+def _slices_weight(rows: list[tuple[Any, ...]], text: str) -> int:
+    """What `slices` would weigh the events at, from the rows and their text."""
+    count = len(rows)
+    weight = 120 * count
+    text_overhead = 2 + count - 1  # the array's brackets and commas
+    for row in rows:
+        event_id, kind, step_name, time, schedule_event_id = row[:5]
+        weight += len(step_name)
+        if len(row) == 5:  # no detail: its EventDetail `{}` is not in the text
+            weight += 2
+            text_overhead -= 1  # one comma fewer
+        text_overhead += (
+            7  # the row's brackets and commas
+            + len(str(event_id))
+            + _json_length(kind)
+            + _json_length(step_name)
+            + _json_length(time)
+            + len(str(schedule_event_id))
+        )
+        detail = row[5] if len(row) > 5 else None
+        if type(detail) is str:  # written already: the rows text quotes it
+            text_overhead += len(events_text(detail)) - len(detail)
+    return weight + len(text) - text_overhead
+
+
+def _row(event: Any) -> tuple[Any, ...]:
+    """A tuple (cheaper to make than a list, and one burst of rows for a long run). An event
+    without detail is its own row, without the sixth field."""
+    kind = type(event)
+    if kind is tuple:
+        return cast(tuple[Any, ...], event)
+    if kind is PendingEvent:
+        return cast(PendingEvent, event).row()
+    fields = ("EventId", "Type", "StepName", "Time", "ScheduleEventId", "EventDetail")
+    return tuple(event[name] for name in fields)
+
+
+_LENGTHS: dict[str, int] = {}
+
+
+def _json_length(text: str) -> int:
+    """Characters of `text` as a JSON string (non-ASCII kept), remembered: event types, step
+    names and times repeat."""
+    length = _LENGTHS.get(text)
+    if length is None:
+        if len(_LENGTHS) > 4096:
+            _LENGTHS.clear()
+        length = _LENGTHS[text] = len(events_text(text))
+    return length
 
 
 def _encodable(text: str) -> bool:
@@ -68,6 +205,6 @@ def _encodable(text: str) -> bool:
 
 
 def _as_dicts(events: list[Any]) -> list[dict[str, Any]]:
-    """The events as the `history` query answers them: a log may keep an event in another
-    form until it is read (then it offers `as_dict`)."""
-    return [event if type(event) is dict else event.as_dict() for event in events]
+    """The events as the `history` query answers them (a log keeps them in other forms
+    until they are read, worker/interpreter/events.py)."""
+    return [event_as_dict(event) for event in events]

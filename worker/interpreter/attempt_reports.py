@@ -18,10 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from temporalio import workflow
-
 from translator.graph import StepNode
 from worker.activities.requests import AttemptRecord, AttemptReport, TaskRequest
+from worker.interpreter import versions
 
 if TYPE_CHECKING:
     from worker.interpreter.steps.base import StepRun
@@ -41,7 +40,7 @@ def record_starts(
     for index in range(written, record.restart + 1):
         detail: dict[str, Any] = {"attempt": number}
         if index:
-            if not workflow.patched(RESTARTS_SHOWN):
+            if not versions.patched(RESTARTS_SHOWN):
                 break
             detail |= {"restart": index, "reason": record.reason}
         run.record("TaskStarted", detail, scheduled, known[max(index - first_known, 0)])

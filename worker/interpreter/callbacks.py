@@ -23,6 +23,7 @@ from translator.json_values import JsonValueError, check_text, parse_json_value
 from worker.activities.task_secrets import MINT_TASK_SECRET
 from worker.callbacks.reports import INVALID_ARGUMENT, TASK_ALREADY_COMPLETED, TaskReport
 from worker.callbacks.tokens import InvalidTaskToken, TaskToken
+from worker.interpreter import versions
 from worker.interpreter.budget import LIMIT_SETTING, SAFE_PAYLOAD_BYTES
 from worker.interpreter.context import ExecutionFacts
 from worker.interpreter.data import data_size
@@ -55,7 +56,7 @@ class Callbacks:
     async def mint(self) -> str:
         """A fresh secret for one attempt's token. Runs before SECRET_PATCH draw it from
         `workflow.random()` without yielding, so their command sequence is unchanged."""
-        if not workflow.patched(SECRET_PATCH):
+        if not versions.patched(SECRET_PATCH):
             return f"{workflow.random().getrandbits(128):032x}"
         try:
             secret: str = await workflow.execute_local_activity(

@@ -79,6 +79,16 @@ class PendingEvent:
     def __getitem__(self, key: str) -> Any:
         return self.as_dict()[key]
 
+    def row(self) -> tuple[Any, ...]:
+        """The event as an archive row (worker/archive.py ROWS_FORMAT): its detail as the
+        value itself while its text is not written, else the text."""
+        written = self._dict
+        if written is not None:
+            detail: Any = written["EventDetail"]
+        else:
+            detail = self.detail if self.detail is not None else {}
+        return (self.event_id, self.kind, self.step_name, self.time, self.schedule_event_id, detail)
+
 
 WIDE = 64
 """Members of an object that an event writes at once rather than keeps: a shallow copy of a
@@ -92,8 +102,34 @@ def _holds_wide(detail: dict[str, Any]) -> bool:
     return False
 
 
-def _as_dict(event: dict[str, Any] | PendingEvent) -> dict[str, Any]:
-    return event if type(event) is dict else cast(PendingEvent, event).as_dict()
+Bare = tuple[int, str, str, str, int]
+"""An event without detail (StepStarted, StepSucceeded, ...): (EventId, Type, StepName, Time,
+ScheduleEventId), its EventDetail `{}`. A tuple of numbers and strings is one object that the
+garbage collector stops tracking, where a PendingEvent is tracked for as long as the run
+keeps it: half of a long run's events are these."""
+
+Event = dict[str, Any] | PendingEvent | Bare
+
+
+def bare_as_dict(event: Bare) -> dict[str, Any]:
+    event_id, kind, step_name, time, schedule_event_id = event
+    return {
+        "EventId": event_id,
+        "Type": kind,
+        "StepName": step_name,
+        "Time": time,
+        "ScheduleEventId": schedule_event_id,
+        "EventDetail": "{}",
+    }
+
+
+def event_as_dict(event: Event) -> dict[str, Any]:
+    kind = type(event)
+    if kind is dict:
+        return cast(dict[str, Any], event)
+    if kind is tuple:
+        return bare_as_dict(cast(Bare, event))
+    return cast(PendingEvent, event).as_dict()
 
 
 @dataclass
@@ -101,7 +137,7 @@ class EventLog:
     """This run's events. After continue-as-new a run starts at `first_id`; the earlier events
     stay answerable by the earlier runs (worker/history.py reads across them)."""
 
-    events: list[dict[str, Any] | PendingEvent] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     first_id: int = 1
     data_limit: int = 0
     """Bytes of JSON each data field of an event may take (0: no quota)."""
@@ -125,7 +161,7 @@ class EventLog:
         chosen: list[dict[str, Any]] = []
         size = 0
         for pending in self.events[start : start + max(limit, 0)]:
-            event = _as_dict(pending)
+            event = event_as_dict(pending)
             size += len(json.dumps(event))  # ASCII-escaped, as the answer's JSON carries it
             if chosen and size > max_bytes:
                 break
@@ -156,10 +192,13 @@ class EventLog:
         if moment < self.last_time:
             moment = self.last_time
         self.last_time = moment
-        event = PendingEvent(event_id, kind, step_name, moment, schedule_event_id, detail)
-        if detail and _holds_wide(detail):
-            event.as_dict()  # its text takes less room than the object's copy
-        self.events.append(event)
+        if not detail:
+            self.events.append((event_id, kind, step_name, moment, schedule_event_id))
+        else:
+            event = PendingEvent(event_id, kind, step_name, moment, schedule_event_id, detail)
+            if _holds_wide(detail):
+                event.as_dict()  # its text takes less room than the object's copy
+            self.events.append(event)
         if over is not None:
             raise over
         return event_id

@@ -21,6 +21,7 @@ from temporalio.exceptions import ActivityError
 
 from translator.resources import Resource
 from worker.activities.requests import GET_FUNCTION, FunctionMode
+from worker.interpreter import versions
 
 LOCAL_ACTIVITY_PATCH = "task-local-activities"
 """Patch id: runs that ask the registry and may call functions as local activities."""
@@ -38,7 +39,7 @@ class LocalFunctions:
 
     async def mode_of(self, resource: Resource) -> FunctionMode:
         """How a task step calls `resource`; asked once per run and function."""
-        if resource["kind"] != "fc" or not workflow.patched(LOCAL_ACTIVITY_PATCH):
+        if resource["kind"] != "fc" or not versions.patched(LOCAL_ACTIVITY_PATCH):
             return REGULAR
         arn = resource["arn"]
         asked = self.modes.get(arn)

@@ -49,7 +49,9 @@ from temporalio.workflow import ParentClosePolicy
 
 from translator.graph import StepNode, child_sequences, iter_steps
 from worker.execution import FlowRun, Part
+from worker.interpreter import versions
 from worker.interpreter.cancellation import STOPPED, CancelScope
+from worker.interpreter.child_starts import start_child
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 from worker.naming import FLOW_NAME, join_workflow_id
 
@@ -132,7 +134,7 @@ class PartRuns:
             ran >= self.template.nested_handover_steps
             and history_is_long(self.template.continue_as_new_at)
             and not has_callbacks(steps)
-            and workflow.patched(HANDOVER_PATCH)
+            and versions.patched(HANDOVER_PATCH)
         )
 
     async def run_rest(
@@ -151,13 +153,16 @@ class PartRuns:
 
 
 async def _run_child(child_id: str, child: FlowRun, scope: CancelScope) -> dict[str, Any]:
-    handle = await workflow.start_child_workflow(
-        "FnFFlow",
-        child,
-        id=child_id,
-        result_type=dict,
-        parent_close_policy=ParentClosePolicy.TERMINATE,
-        search_attributes=_part_search_attributes(),
+    handle = await start_child(
+        lambda: workflow.start_child_workflow(
+            "FnFFlow",
+            child,
+            id=child_id,
+            result_type=dict,
+            parent_close_policy=ParentClosePolicy.TERMINATE,
+            search_attributes=_part_search_attributes(),
+        ),
+        scope,
     )
     try:
         # Shielded: a cancellation here is turned into the child's cancellation with the

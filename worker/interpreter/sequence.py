@@ -7,9 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from temporalio import workflow
-
 from translator.graph import StepNode
+from worker.interpreter import versions
 from worker.interpreter.attempt_reports import AttemptReports
 from worker.interpreter.budget import INPUT_BOUND_PATCH, DataBudget, check_payload
 from worker.interpreter.callbacks import Callbacks
@@ -88,7 +87,7 @@ class Interpreter:
         try:
             return await self._run_step(node, container_input, local, entered_id, secret)
         except Exception as error:
-            if not is_unexpected(error) or not workflow.patched(UNEXPECTED_ERROR_PATCH):
+            if not is_unexpected(error) or not versions.patched(UNEXPECTED_ERROR_PATCH):
                 raise
             failure = unexpected_failure(f"step {node['name']}", error)
             # Nothing awaits before StepEntered: if no event followed entered_id, it is unused.
@@ -123,7 +122,7 @@ class Interpreter:
             self.log.record("StepEntered", name, {"input": value})
             if budget is not None:
                 budget.charge(value)  # before the step runs anything
-            if self.log.data_limit <= 0 and workflow.patched(INPUT_BOUND_PATCH):
+            if self.log.data_limit <= 0 and versions.patched(INPUT_BOUND_PATCH):
                 check_payload("StepEntered", name, "input", value)
             outcome = await EXECUTORS[node["type"]].execute(node, value, run)
             outputs = plan.outputs

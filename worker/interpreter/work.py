@@ -31,6 +31,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from worker.activities.pauses import PAUSE
+from worker.interpreter import versions
 from worker.interpreter.activation import Activation
 from worker.interpreter.context import DEFAULT_PAUSES_PER_RUN, DEFAULT_STEPS_PER_ACTIVATION
 
@@ -78,7 +79,7 @@ class WorkMeter:
             self.steps >= self.steps_per_activation
             or self.serialised() - self._bytes_before >= self.bytes_per_activation
         )
-        return over and workflow.patched(HANDOVER_PATCH)
+        return over and versions.patched(HANDOVER_PATCH)
 
     def run_is_spent(self) -> bool:
         """Whether this run has paused its share: the root sequence should hand over."""

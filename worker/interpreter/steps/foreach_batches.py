@@ -20,10 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio import workflow
-
 from translator.graph import StepNode
 from worker.execution import Part
+from worker.interpreter import versions
 from worker.interpreter.budget import LIMIT_SETTING
 from worker.interpreter.data import data_size
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
@@ -43,7 +42,7 @@ def in_batches(node: StepNode, items: list[Any], run: StepRun) -> bool:
     return (
         0 < threshold < len(items)
         and not has_callbacks(node["steps"])
-        and workflow.patched(BATCHES_PATCH)
+        and versions.patched(BATCHES_PATCH)
     )
 
 

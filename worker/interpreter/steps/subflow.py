@@ -13,6 +13,8 @@ without Error gives FnF.Stopped. The child runs the definition pinned when the p
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +34,9 @@ from translator.json_values import JsonValueError, check_json_value
 from translator.names import EXECUTION
 from worker.activities.retry import count_retry, next_retry
 from worker.execution import FlowRun
+from worker.interpreter import versions
 from worker.interpreter.cancellation import STOPPED
+from worker.interpreter.child_starts import start_child, stop_child, stops_with_reason
 from worker.interpreter.events import format_time
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 from worker.interpreter.steps.base import StepOutcome, StepRun
@@ -85,7 +89,7 @@ class SubflowTask:
         interpreter = run.interpreter
         params = service_params(node, value, run.context) or {}
         name = str(params.get("ExecutionName") or workflow.uuid4())
-        if not EXECUTION.is_valid(name) and workflow.patched(CHECK_CHILD_NAME):
+        if not EXECUTION.is_valid(name) and versions.patched(CHECK_CHILD_NAME):
             raise StepFailure(
                 INVALID_ARGUMENT, EXECUTION.explain(name, "serviceParams.ExecutionName")
             )
@@ -93,17 +97,9 @@ class SubflowTask:
         if not isinstance(child_input, dict):
             raise StepFailure(RUNTIME_ERROR, "serviceParams.Input must be a JSON object")
         refused = _refused_input(node["name"], child_input)
-        if refused is not None and workflow.patched(CHECK_CHILD_INPUT):
+        if refused is not None and versions.patched(CHECK_CHILD_INPUT):
             raise StepFailure(INVALID_ARGUMENT, refused)
-        child = FlowRun(
-            graph,
-            child_input,
-            flow,
-            name,
-            flows=facts.flows,
-            heartbeat_timeout=facts.heartbeat_timeout,
-            step_data_limit=facts.step_data_limit,
-        )
+        child = child_run(interpreter, flow, graph, child_input, name)
         if node.get("pattern") == "sync":
             child.report_stop_to_parent = interpreter.cancels_cleanly
             return await _run_child(child, wait=True, interpreter=interpreter)
@@ -115,6 +111,44 @@ class SubflowTask:
             "Status": "Running",
             "StartedTime": format_time(started),
         }
+
+
+def child_run(
+    interpreter: Interpreter, flow: str, graph: Any, child_input: dict[str, Any], name: str
+) -> FlowRun:
+    """The sub-flow's FlowRun: the parent's pinned settings (the data limit, continue-as-new,
+    attempt reports, work per activation, batches, handovers), as part runs get them
+    (worker/interpreter/parts.py), and, when the parent's definition is pinned by reference,
+    that reference with the sub-flow's name instead of its graph and every sub-flow's graph
+    inline (worker/definitions.py). Runs on their pre-patch path have no part template and
+    start children as they always did, with the defaults of the settings."""
+    facts = interpreter.facts
+    parts = interpreter.parts
+    if parts is None:
+        return FlowRun(
+            graph,
+            child_input,
+            flow,
+            name,
+            flows=facts.flows,
+            heartbeat_timeout=facts.heartbeat_timeout,
+            step_data_limit=facts.step_data_limit,
+        )
+    pinned = parts.template
+    if pinned.definition_ref:
+        return replace(
+            pinned, input=child_input, flow_name=flow, execution_name=name, definition_flow=flow
+        )
+    return replace(
+        pinned,
+        graph=graph,
+        input=child_input,
+        flow_name=flow,
+        execution_name=name,
+        flows=facts.flows,
+        definition="",
+        definition_flow="",
+    )
 
 
 def _refused_input(step: str, child_input: dict[str, Any]) -> str | None:
@@ -137,8 +171,9 @@ async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter) -> An
         child_id = workflow_id(child.flow_name, child.execution_name)
     else:  # only when replaying a history from before CHECK_CHILD_NAME
         child_id = join_workflow_id(child.flow_name, child.execution_name)
-    try:
-        handle = await workflow.start_child_workflow(
+
+    def start() -> Awaitable[workflow.ChildWorkflowHandle[Any, Any]]:
+        return workflow.start_child_workflow(
             "FnFFlow",
             child,
             id=child_id,
@@ -148,6 +183,12 @@ async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter) -> An
             execution_timeout=timedelta(days=365),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
+
+    try:
+        if interpreter.cancels_cleanly:
+            handle = await start_child(start, interpreter.scope)
+        else:
+            handle = await start()
     except WorkflowAlreadyStartedError:
         raise StepFailure(
             EXECUTION_ALREADY_EXISTS, f"execution {child.execution_name} already exists"
@@ -155,6 +196,8 @@ async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter) -> An
     if not wait:
         return None
     try:
+        if interpreter.cancels_cleanly and stops_with_reason():
+            return await _awaited(handle, interpreter)
         return await handle
     except ChildWorkflowError as error:
         cause = error.cause
@@ -163,6 +206,16 @@ async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter) -> An
         if interpreter.cancels_cleanly:
             _raise_if_stopped(child_id, error, interpreter)
         raise StepFailure(RUNTIME_ERROR, f"sub-flow {child_id} ended: {cause or error}") from None
+
+
+async def _awaited(handle: workflow.ChildWorkflowHandle[Any, Any], interpreter: Interpreter) -> Any:
+    """The child's result. Cancelled meanwhile (a stop, a failed sibling), the child is
+    cancelled with the reason, which its ExecutionStopped records, and awaited until it ended."""
+    try:
+        return await asyncio.shield(handle)
+    except asyncio.CancelledError:
+        await stop_child(handle, interpreter.scope)
+        raise
 
 
 def _raise_if_stopped(child_id: str, error: ChildWorkflowError, interpreter: Interpreter) -> None:
