@@ -1,18 +1,52 @@
-"""`fnf worker`: serve FnFFlow executions and their tasks until interrupted."""
+"""`fnf worker`: serve FnFFlow executions and their tasks until interrupted.
+
+By default one process runs everything. `--workflows-only`, `--functions-only` and `--service`
+split the interpreter from the functions so that each pool runs where its code lives and
+scales alone (worker/roles.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
+from typing import Annotated
 
+import typer
 from rich.console import Console
 
 from cli.connection import temporal
+from cli.errors import UserError
 from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
 from cli.process import CommandConsole, run_until_stopped
 from worker.assembly import run_worker
 from worker.functions import FunctionRegistry
+from worker.roles import RoleError, WorkerPlan, WorkerRole, plan
 from worker.settings import Settings
+
+WorkflowsOnlyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--workflows-only",
+        help="Run only the interpreter (FnFFlow, and localActivity functions); function tasks "
+        "need workers started with --functions-only or --service.",
+    ),
+]
+FunctionsOnlyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--functions-only",
+        help="Run only task activities (functions on every queue the registry names, actions, "
+        "MNS); executions need a worker running the interpreter.",
+    ),
+]
+ServiceOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--service",
+        help="Run only the functions of this FC service, on the taskQueue the registry gives "
+        "it; repeat for several.",
+    ),
+]
 
 
 def worker(
@@ -20,22 +54,35 @@ def worker(
     namespace: NamespaceOpt = None,
     task_queue: TaskQueueOpt = None,
     functions: FunctionsOpt = None,
+    workflows_only: WorkflowsOnlyOpt = False,
+    functions_only: FunctionsOnlyOpt = False,
+    service: ServiceOpt = None,
 ) -> None:
-    """Run a worker: the FnFFlow interpreter and the function, action and MNS activities."""
+    """Run a worker: the FnFFlow interpreter and the function, action and MNS activities, or
+    one role of them."""
     settings = settings_with(
         temporal_address=address, namespace=namespace, task_queue=task_queue, functions=functions
     )
-    FunctionRegistry.load_all(settings.functions)  # a bad registry: one line, before start
-    run_until_stopped(_serve(settings, CommandConsole(stderr=True)))
+    registry = FunctionRegistry.load_all(settings.functions)  # a bad registry: one line
+    try:
+        role = WorkerRole.of_options(workflows_only, functions_only, service or [])
+        chosen = plan(role, registry, settings.task_queue)
+    except RoleError as error:
+        raise UserError(str(error)) from None
+    run_until_stopped(_serve(settings, role, chosen, CommandConsole(stderr=True)))
 
 
-async def _serve(settings: Settings, console: Console) -> int:
+async def _serve(settings: Settings, role: WorkerRole, chosen: WorkerPlan, console: Console) -> int:
     """Serve until stopped (cli/process.py cancels this, and the worker shuts down)."""
     async with temporal(settings, console) as connection, AsyncExitStack() as stack:
-        await run_worker(connection.client, settings, stack)
+        await run_worker(connection.client, settings, stack, role)
+        queues = ", ".join(queue.task_queue for queue in chosen.queues)
         console.print(
-            f"worker on task queue [bold]{settings.task_queue}[/bold] at {connection.address}"
-            f", namespace {settings.namespace}; Ctrl-C stops it"
+            f"worker ({role.describe()}) on task queue{'s' if len(chosen.queues) > 1 else ''} "
+            f"[bold]{queues}[/bold] at {connection.address}, namespace {settings.namespace}; "
+            "Ctrl-C stops it"
         )
+        for notice in chosen.notices:
+            console.print(f"note: {notice}")
         await asyncio.Event().wait()
     return 0

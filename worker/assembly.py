@@ -1,7 +1,9 @@
-"""Build a Temporal worker that runs FnFFlow and every task activity (`fnf worker`, `fnf run`)."""
+"""Build the Temporal workers of a process: FnFFlow and every task activity by default (`fnf
+worker`, `fnf run`), or one role of them (worker/roles.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +21,7 @@ from worker.archive import archive_history
 from worker.connectors.mns import MnsClient, MnsCredentials
 from worker.definitions import load_definition
 from worker.functions import FunctionRegistry, FunctionRuntime
+from worker.roles import QueuePlan, WorkerRole, plan
 from worker.settings import Settings
 from worker.workflow import FnFFlow
 
@@ -50,39 +53,61 @@ class Connectors:
 def build_worker(client: Client, task_queue: str, connectors: Connectors, **options: Any) -> Worker:
     """A worker for FnFFlow, the task activities and the local activities MintTaskSecret,
     FnFPause, ArchiveHistory and LoadDefinition; `options` go to temporalio's Worker."""
+    every = QueuePlan(task_queue, interpreter=True, task_activities=True, functions=True)
+    return build_queue_worker(client, every, connectors, **options)
+
+
+def build_queue_worker(
+    client: Client, queue: QueuePlan, connectors: Connectors, **options: Any
+) -> Worker:
+    """The Temporal worker of one QueuePlan (worker/roles.py)."""
     functions = FunctionActivities(connectors.functions)
     messages = MessageActivities(connectors.mns)
-    return Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[FnFFlow],
-        activities=[
-            functions.invoke_function,
+    activities: list[Callable[..., Any]] = []
+    if queue.interpreter:
+        # FnFFlow's own: local activities (run in the workflow's worker) and parent reports.
+        activities += [
             functions.invoke_function_local,
             functions.get_function,
-            functions.invoke_action,
-            messages.send_message,
-            messages.publish_message,
             report_parent_task,
             mint_task_secret,
             pause,
             archive_history,
             load_definition,
-        ],
+        ]
+    if queue.functions or queue.task_activities:
+        activities.append(functions.invoke_function)
+    if queue.task_activities:
+        activities += [functions.invoke_action, messages.send_message, messages.publish_message]
+    if not queue.interpreter:
+        options.pop("sticky_queue_schedule_to_start_timeout", None)
+    return Worker(
+        client,
+        task_queue=queue.task_queue,
+        workflows=[FnFFlow] if queue.interpreter else [],
+        activities=activities,
         **options,
     )
 
 
-async def run_worker(client: Client, settings: Settings, stack: AsyncExitStack) -> Worker:
-    """Start a worker in the background of `stack`; it stops (and its connectors close) with it."""
+async def run_worker(
+    client: Client, settings: Settings, stack: AsyncExitStack, role: WorkerRole | None = None
+) -> Worker:
+    """Start the workers of `role` (default: everything) in the background of `stack`; they
+    stop (and their connectors close) with it. Returns the first (the interpreter's queue)."""
     connectors = Connectors.from_settings(settings)
     stack.push_async_callback(connectors.aclose)
-    worker = build_worker(
-        client,
-        settings.task_queue,
-        connectors,
-        max_concurrent_activities=settings.max_concurrent_activities,
-        sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.sticky_queue_timeout),
-    )
-    await stack.enter_async_context(worker)
-    return worker
+    chosen = plan(role or WorkerRole(), connectors.functions.registry, settings.task_queue)
+    workers = [
+        build_queue_worker(
+            client,
+            queue,
+            connectors,
+            max_concurrent_activities=settings.max_concurrent_activities,
+            sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.sticky_queue_timeout),
+        )
+        for queue in chosen.queues
+    ]
+    for worker in workers:
+        await stack.enter_async_context(worker)
+    return workers[0]

@@ -20,6 +20,7 @@ from translator.graph import StepNode
 from worker.activities.requests import (
     ACTIVITY_FOR_KIND,
     AttemptRecord,
+    FunctionMode,
     TaskRequest,
     attempt_record_of,
     compact,
@@ -30,6 +31,9 @@ from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 from worker.interpreter.steps.base import StepRun
 from worker.interpreter.steps.local_activity_call import call_local_activity
 from worker.interpreter.steps.service_params import service_params
+
+TASK_QUEUE_PATCH = "task-queue-per-function"
+"""Patch id: runs that schedule each function's activity on its registry `taskQueue`."""
 
 LONGEST_ATTEMPT_SECONDS = 86400
 """FC's longest function timeout: an attempt with no timeoutSeconds is bounded by it."""
@@ -59,10 +63,12 @@ async def call_activity(
     request.output_limit = run.interpreter.facts.step_data_limit
     request.output_event = succeeded
     scheduled = run.record("TaskScheduled", _scheduled_detail(node, value))
-    if may_run_locally:
+    task_queue = None
+    if may_run_locally or _routes_submissions(node):
         mode = await run.interpreter.local_functions.mode_of(node["resource"])
-        if mode.local_activity:
+        if may_run_locally and mode.local_activity:
             return await call_local_activity(node, value, run, mode, request, scheduled)
+        task_queue = _queue_of(mode)
     kinds = (succeeded, failed)
     _follow_reports(run, node, value, request, scheduled, kinds)
     try:
@@ -73,6 +79,8 @@ async def call_activity(
             start_to_close_timeout=_attempt_bound(node),
             heartbeat_timeout=timedelta(seconds=run.interpreter.facts.heartbeat_timeout),
             retry_policy=INFRASTRUCTURE_RETRY,
+            task_queue=task_queue,
+            summary=_summary(node, task_queue),
         )
     except ActivityError as error:
         if is_cancelled_exception(error) and run.interpreter.cancels_cleanly:
@@ -89,6 +97,30 @@ async def call_activity(
     attempts = result.attempts
     record_attempts(run, node, value, scheduled, attempts, result.output, kinds, result.earlier)
     return result.output
+
+
+def _routes_submissions(node: StepNode) -> bool:
+    """A waitForCallback task on a function asks the registry for its queue too (runs since
+    TASK_QUEUE_PATCH; earlier ones never asked there, and replay must not start to)."""
+    return node["resource"]["kind"] == "fc" and workflow.patched(TASK_QUEUE_PATCH)
+
+
+def _queue_of(mode: FunctionMode) -> str | None:
+    """The function's task queue (registry `taskQueue`), for runs since TASK_QUEUE_PATCH; the
+    queue is an attribute of the ScheduleActivityTask command, so runs before it keep theirs."""
+    if mode.task_queue is None or not workflow.patched(TASK_QUEUE_PATCH):
+        return None
+    return mode.task_queue
+
+
+def _summary(node: StepNode, task_queue: str | None) -> str | None:
+    """What a pending activity shows in `temporal workflow describe` and the Web UI: the step,
+    and the queue when it is not the execution's own, so a task no worker polls says which
+    pool it waits for. Only runs that route (TASK_QUEUE_PATCH) carry it: a summary is part of
+    the command's user metadata, and earlier runs had none."""
+    if task_queue is None:
+        return None
+    return f"step {node['name']}: {node['resource']['arn']} on task queue {task_queue}"
 
 
 def task_request(node: StepNode, value: dict[str, Any], run: StepRun) -> TaskRequest:
