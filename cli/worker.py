@@ -82,6 +82,11 @@ async def _serve(settings: Settings, role: WorkerRole, chosen: WorkerPlan, conso
             f"[bold]{queues}[/bold] at {connection.address}, namespace {settings.namespace}; "
             "Ctrl-C stops it"
         )
+        if settings.deployment_name is not None:
+            console.print(
+                f"worker deployment version {settings.deployment_name}.{settings.build_id} "
+                "(executions auto-upgrade to the deployment's current version)"
+            )
         for notice in chosen.notices:
             console.print(f"note: {notice}")
         await asyncio.Event().wait()

@@ -10,7 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from worker.activities.functions import FunctionActivities
 from worker.activities.messages import MessageActivities
@@ -81,6 +82,7 @@ def build_queue_worker(
         activities += [functions.invoke_action, messages.send_message, messages.publish_message]
     if not queue.interpreter:
         options.pop("sticky_queue_schedule_to_start_timeout", None)
+        options.pop("deployment_config", None)
     return Worker(
         client,
         task_queue=queue.task_queue,
@@ -88,6 +90,25 @@ def build_queue_worker(
         activities=activities,
         **options,
     )
+
+
+def deployment_options(settings: Settings) -> dict[str, Any]:
+    """Worker versioning for the interpreter's workers when FNF_DEPLOYMENT_NAME and
+    FNF_BUILD_ID are set: they poll as that Worker Deployment Version, and FnFFlow executions
+    are AutoUpgrade, so setting a new current version moves every running execution, parked
+    ones too, to it at its next workflow task. Never Pinned: an execution parked on a callback
+    or a long wait would hold its version's workers for days. The interpreter's patch markers
+    keep the histories of older versions replaying on the new one (DESIGN 4). Activity-only
+    workers stay unversioned: Temporal dispatches their tasks to any poller of their queue."""
+    if settings.deployment_name is None or settings.build_id is None:
+        return {}
+    version = WorkerDeploymentVersion(settings.deployment_name, settings.build_id)
+    config = WorkerDeploymentConfig(
+        version=version,
+        use_worker_versioning=True,
+        default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE,
+    )
+    return {"deployment_config": config}
 
 
 async def run_worker(
@@ -105,6 +126,7 @@ async def run_worker(
             connectors,
             max_concurrent_activities=settings.max_concurrent_activities,
             sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.sticky_queue_timeout),
+            **deployment_options(settings),
         )
         for queue in chosen.queues
     ]
