@@ -99,8 +99,17 @@ def plan(role: WorkerRole, registry: FunctionRegistry, task_queue: str) -> Worke
             task_activities=True,
             functions=True,
         )
-        return WorkerPlan([default] + [QueuePlan(q, functions=True) for q in sorted(others)])
+        queues = [default] + [QueuePlan(q, functions=True) for q in sorted(others)]
+        local = sorted(key for key, t in registry.functions.items() if t.local_activity)
+        notices = []
+        if role.kind is Role.FUNCTIONS and local:
+            notices.append(_local_notice(local))
+        return WorkerPlan(queues, notices)
     return _services_plan(role.services, registry, task_queue)
+
+
+def _local_notice(keys: list[str]) -> str:
+    return f"{', '.join(keys)}: localActivity, run by the interpreter's worker, not here"
 
 
 def _routed_queues(registry: FunctionRegistry) -> set[str]:
@@ -128,9 +137,7 @@ def _services_plan(
             if target.service == service and target.local_activity
         )
         if local:
-            notices.append(
-                f"{', '.join(local)}: localActivity, run by the interpreter's worker, not here"
-            )
+            notices.append(_local_notice(local))
     for key, target in sorted(registry.functions.items()):
         queue = registry.queue_of_target(target)
         if queue in queues and target.service not in named:

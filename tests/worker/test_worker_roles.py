@@ -97,6 +97,9 @@ def test_roles_split_the_interpreter_from_the_functions() -> None:
     functions = plan(WorkerRole.of_options(False, True, []), registry(), "fnf")
     assert [q.task_queue for q in functions.queues] == ["fnf", "books", "pay", "pay-slow", "ship"]
     assert not any(q.interpreter for q in functions.queues)
+    assert functions.notices == [
+        "shipping/quote: localActivity, run by the interpreter's worker, not here"
+    ]
     payments = plan(WorkerRole.of_options(False, False, ["payments"]), registry(), "fnf")
     assert payments.queues == [
         QueuePlan("pay", functions=True),
