@@ -85,10 +85,11 @@ class WorkerPlan:
 
 def plan(role: WorkerRole, registry: FunctionRegistry, task_queue: str) -> WorkerPlan:
     """The Temporal workers a process with `role` runs; RoleError when it cannot serve it."""
-    others = _routed_queues(registry) - {task_queue}
+    others = _served_queues(registry) - {task_queue}
     if role.kind is Role.WORKFLOWS:
+        routed = _served_queues(registry) | set(registry.services.values()) | {task_queue}
         notice = (
-            f"function tasks on {', '.join(sorted(others | {task_queue}))} need workers "
+            f"function tasks on {', '.join(sorted(routed))} need workers "
             "started with --functions-only or --service"
         )
         return WorkerPlan([QueuePlan(task_queue, interpreter=True)], [notice])
@@ -112,8 +113,11 @@ def _local_notice(keys: list[str]) -> str:
     return f"{', '.join(keys)}: localActivity, run by the interpreter's worker, not here"
 
 
-def _routed_queues(registry: FunctionRegistry) -> set[str]:
-    queues = set(registry.services.values())
+def _served_queues(registry: FunctionRegistry) -> set[str]:
+    """The queues of the functions this registry has code for. A route alone (`services:`
+    naming a service with no function here, as in an interpreter's registry) is not served:
+    polling it would take that team's tasks and fail them as FC.ServiceNotFound."""
+    queues = set()
     for target in registry.functions.values():
         queue = registry.queue_of_target(target)
         if queue is not None:
@@ -156,11 +160,11 @@ def _services_plan(
 
 def _queues_of_service(service: str, registry: FunctionRegistry, task_queue: str) -> set[str]:
     targets = [t for t in registry.functions.values() if t.service == service]
-    if not targets and service not in registry.services:
-        known = sorted({t.service for t in registry.functions.values()} | set(registry.services))
+    if not targets:
+        known = sorted({t.service for t in registry.functions.values()})
         raise RoleError(
-            f"service '{service}' is not in the function registry {registry.source}; "
-            f"its services are: {', '.join(known) or '(none)'}"
+            f"service '{service}' has no function in the function registry {registry.source}; "
+            f"it has functions of: {', '.join(known) or '(none)'}"
         )
     queues = {registry.queue_of_target(t) for t in targets if not t.local_activity}
     if service in registry.services:

@@ -80,11 +80,11 @@ def registry() -> FunctionRegistry:
     return FunctionRegistry.from_mapping(REGISTRY)
 
 
-def test_default_worker_serves_every_queue() -> None:
+def test_default_worker_serves_every_queue_it_has_code_for() -> None:
+    """`ledger` is only a route here (no function of it in this registry): another pool's."""
     chosen = plan(WorkerRole(), registry(), "fnf")
     assert chosen.queues == [
         QueuePlan("fnf", interpreter=True, task_activities=True, functions=True),
-        QueuePlan("books", functions=True),
         QueuePlan("pay", functions=True),
         QueuePlan("pay-slow", functions=True),
         QueuePlan("ship", functions=True),
@@ -94,8 +94,12 @@ def test_default_worker_serves_every_queue() -> None:
 def test_roles_split_the_interpreter_from_the_functions() -> None:
     workflows = plan(WorkerRole.of_options(True, False, []), registry(), "fnf")
     assert workflows.queues == [QueuePlan("fnf", interpreter=True)]
+    assert workflows.notices == [
+        "function tasks on books, fnf, pay, pay-slow, ship need workers started with "
+        "--functions-only or --service"
+    ]
     functions = plan(WorkerRole.of_options(False, True, []), registry(), "fnf")
-    assert [q.task_queue for q in functions.queues] == ["fnf", "books", "pay", "pay-slow", "ship"]
+    assert [q.task_queue for q in functions.queues] == ["fnf", "pay", "pay-slow", "ship"]
     assert not any(q.interpreter for q in functions.queues)
     assert functions.notices == [
         "shipping/quote: localActivity, run by the interpreter's worker, not here"
@@ -117,7 +121,8 @@ def test_roles_split_the_interpreter_from_the_functions() -> None:
     ("services", "says"),
     [
         (["misc"], "service 'misc' runs (some of) its functions on the interpreter's task queue"),
-        (["nope"], "service 'nope' is not in the function registry"),
+        (["nope"], "service 'nope' has no function in the function registry"),
+        (["ledger"], "service 'ledger' has no function in the function registry"),
     ],
 )
 def test_a_service_pool_must_own_its_queues(services: list[str], says: str) -> None:
