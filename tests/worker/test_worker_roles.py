@@ -135,7 +135,7 @@ def test_a_queue_shared_with_another_service_is_refused() -> None:
     shared = FunctionRegistry.from_mapping(
         {
             "services": {"a": {"taskQueue": "q"}},
-            "functions": {"b/f": {"url": URL, "taskQueue": "q"}},
+            "functions": {"a/f": {"url": URL}, "b/f": {"url": URL, "taskQueue": "q"}},
         }
     )
     with pytest.raises(RoleError, match=r"also carries b/f of service 'b'.*add --service b"):
