@@ -115,7 +115,8 @@ async def run_worker(
     client: Client, settings: Settings, stack: AsyncExitStack, role: WorkerRole | None = None
 ) -> Worker:
     """Start the workers of `role` (default: everything) in the background of `stack`; they
-    stop (and their connectors close) with it. Returns the first (the interpreter's queue)."""
+    stop (and their connectors close) with it. Returns the first: the interpreter's queue when
+    the role runs the interpreter. Each one takes FNF_MAX_CONCURRENT_ACTIVITIES tasks at once."""
     connectors = Connectors.from_settings(settings)
     stack.push_async_callback(connectors.aclose)
     chosen = plan(role or WorkerRole(), connectors.functions.registry, settings.task_queue)
