@@ -20,7 +20,6 @@ from translator.graph import StepNode
 from worker.activities.requests import (
     ACTIVITY_FOR_KIND,
     AttemptRecord,
-    FunctionMode,
     TaskRequest,
     attempt_record_of,
     compact,
@@ -33,7 +32,12 @@ from worker.interpreter.steps.local_activity_call import call_local_activity
 from worker.interpreter.steps.service_params import service_params
 
 TASK_QUEUE_PATCH = "task-queue-per-function"
-"""Patch id: runs that schedule each function's activity on its registry `taskQueue`."""
+"""Patch id: runs that schedule each function's activity on its registry `taskQueue` (the
+queue is an attribute of the ScheduleActivityTask command, so runs before it keep theirs), and
+whose waitForCallback tasks on functions ask the registry too. Checked once when a run starts
+(Interpreter.routes_tasks): a `workflow.patched` call right after a local activity that
+outlived its workflow task does not replay (the marker lands in the next workflow task, and
+replay asks before it sees it)."""
 
 LONGEST_ATTEMPT_SECONDS = 86400
 """FC's longest function timeout: an attempt with no timeoutSeconds is bounded by it."""
@@ -64,11 +68,12 @@ async def call_activity(
     request.output_event = succeeded
     scheduled = run.record("TaskScheduled", _scheduled_detail(node, value))
     task_queue = None
-    if may_run_locally or _routes_submissions(node):
-        mode = await run.interpreter.local_functions.mode_of(node["resource"])
+    routes = run.interpreter.routes_tasks
+    if may_run_locally or (routes and node["resource"]["kind"] == "fc"):
+        mode = await run.interpreter.local_functions.mode_of(node["resource"], routes)
         if may_run_locally and mode.local_activity:
             return await call_local_activity(node, value, run, mode, request, scheduled)
-        task_queue = _queue_of(mode)
+        task_queue = mode.task_queue if routes else None
     kinds = (succeeded, failed)
     _follow_reports(run, node, value, request, scheduled, kinds)
     try:
@@ -99,25 +104,11 @@ async def call_activity(
     return result.output
 
 
-def _routes_submissions(node: StepNode) -> bool:
-    """A waitForCallback task on a function asks the registry for its queue too (runs since
-    TASK_QUEUE_PATCH; earlier ones never asked there, and replay must not start to)."""
-    return node["resource"]["kind"] == "fc" and workflow.patched(TASK_QUEUE_PATCH)
-
-
-def _queue_of(mode: FunctionMode) -> str | None:
-    """The function's task queue (registry `taskQueue`), for runs since TASK_QUEUE_PATCH; the
-    queue is an attribute of the ScheduleActivityTask command, so runs before it keep theirs."""
-    if mode.task_queue is None or not workflow.patched(TASK_QUEUE_PATCH):
-        return None
-    return mode.task_queue
-
-
 def _summary(node: StepNode, task_queue: str | None) -> str | None:
-    """What a pending activity shows in `temporal workflow describe` and the Web UI: the step,
-    and the queue when it is not the execution's own, so a task no worker polls says which
-    pool it waits for. Only runs that route (TASK_QUEUE_PATCH) carry it: a summary is part of
-    the command's user metadata, and earlier runs had none."""
+    """What a pending activity shows in the Web UI (and in its ActivityTaskScheduled event):
+    the step, and the queue when it is not the execution's own, so a task no worker polls says
+    which pool it waits for. Only runs that route (TASK_QUEUE_PATCH) carry it: a summary is
+    part of the command's user metadata, and earlier runs had none."""
     if task_queue is None:
         return None
     return f"step {node['name']}: {node['resource']['arn']} on task queue {task_queue}"
