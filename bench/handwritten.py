@@ -79,14 +79,24 @@ class InlineSteps:
 @workflow.defn
 class SequentialTasks:
     """`steps` activities one after the other, each on the previous one's output; local
-    activities (`execute_local_activity`) when `local` is set."""
+    activities (`execute_local_activity`) when `local` is set, else on `activity_queue` when
+    given (workflows and activities in separate worker processes)."""
 
     @workflow.run
     async def run(self, args: dict[str, Any]) -> dict[str, Any]:
         local: dict[str, Any] = dict(args["input"])
-        call = workflow.execute_local_activity if args.get("local") else workflow.execute_activity
         for _ in range(args["steps"]):
-            output = await call(args["activity"], local, start_to_close_timeout=ACTIVITY_TIMEOUT)
+            if args.get("local"):
+                output = await workflow.execute_local_activity(
+                    args["activity"], local, start_to_close_timeout=ACTIVITY_TIMEOUT
+                )
+            else:
+                output = await workflow.execute_activity(
+                    args["activity"],
+                    local,
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    task_queue=args.get("activity_queue"),
+                )
             local = {**local, **output}
         return local
 

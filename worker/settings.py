@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from worker.execution import (
@@ -112,6 +112,17 @@ class Settings(BaseSettings):
     access_keys_file: Path | None = Field(
         default=None, description="AccessKey pairs for signed calls (besides FNF_ACCESS_KEYS)"
     )
+    deployment_name: str | None = Field(
+        default=None,
+        description="Temporal Worker Deployment of the interpreter workers (with FNF_BUILD_ID): "
+        "worker versioning, executions auto-upgrade to the current version",
+    )
+    build_id: str | None = Field(
+        default=None,
+        validate_default=True,
+        description="this release's Build ID in FNF_DEPLOYMENT_NAME (e.g. the fnf-temporal "
+        "version)",
+    )
     max_concurrent_activities: int = Field(default=500, ge=1)
     sticky_queue_timeout: float = Field(
         default=10.0,
@@ -128,6 +139,18 @@ class Settings(BaseSettings):
             return []
         if isinstance(value, str | Path):
             return [Path(part) for part in str(value).split(os.pathsep) if part.strip()]
+        return value
+
+    @field_validator("build_id")
+    @classmethod
+    def _with_deployment(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A Worker Deployment Version is a deployment name and a Build ID (Temporal "Worker
+        Versioning"): one without the other names no version."""
+        if (value is None) != (info.data.get("deployment_name") is None):
+            raise ValueError(
+                "FNF_DEPLOYMENT_NAME and FNF_BUILD_ID go together: set both (worker "
+                "versioning) or neither"
+            )
         return value
 
     def run_options(self) -> dict[str, Any]:

@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from worker.interpreter.parts import ITERATIONS, PartRuns, locate
     from worker.interpreter.pinned import load_pinned
     from worker.interpreter.sequence import Interpreter
+    from worker.interpreter.steps.activity_call import TASK_QUEUE_PATCH
     from worker.interpreter.steps.base import StepRun
     from worker.interpreter.steps.fanout import run_iterations
     from worker.interpreter.terminal import ExecutionLog
@@ -321,6 +322,7 @@ class FnFFlow:
             self._log.data_limit = run.step_data_limit
             self._attempt_reports.enabled = True
         cancels_cleanly = versions.patched(PATCH)
+        routes_tasks = versions.patched(TASK_QUEUE_PATCH)
         return Interpreter(
             self._facts,
             self._log,
@@ -330,6 +332,7 @@ class FnFFlow:
             scope=self._scope,
             child_stops=self._child_stops,
             cancels_cleanly=cancels_cleanly,
+            routes_tasks=routes_tasks,
             meter=WorkMeter(
                 lambda: self._log.sizes.measured_bytes,
                 steps_per_activation=run.steps_per_activation,

@@ -129,6 +129,13 @@ CASES = [
     Case("attempt-reports", "attempt-reports", {}, home="tests/replay/flows"),
     Case("local-activities", "local-activities", {}, home="tests/replay/flows"),
     Case(
+        "task-queues",
+        "task-queues",
+        {},
+        report='{"approved": true}',
+        home="tests/replay/flows",
+    ),
+    Case(
         "inline-loop-pauses-and-hands-over",
         "inline-loop",
         {"left": list(range(1, 31))},

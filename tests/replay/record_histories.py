@@ -3,7 +3,8 @@
 Records the cases that have no history yet; `--all` replaces every history (do that only when
 old executions need not replay any more). Each case runs on the time-skipping test server with
 the real worker and functions; each run's history is written as Temporal JSON (continue-as-new
-runs as `<name>.run<N>.json`).
+runs as `<name>.run<N>.json`), and tests/replay/manifest.yaml names the interpreter that
+recorded each new one.
 """
 
 from __future__ import annotations
@@ -25,15 +26,17 @@ from temporalio.client import Client, WorkflowFailureError  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from tests.conftest import installed_binary  # noqa: E402
+from tests.replay import manifest  # noqa: E402
 from tests.replay.cases import CASES, STOP, Case  # noqa: E402
 from translator import compile_file, compile_text  # noqa: E402
-from worker.assembly import Connectors, build_worker  # noqa: E402
+from worker.assembly import Connectors, build_queue_worker  # noqa: E402
 from worker.callbacks.client import report_task_succeeded  # noqa: E402
 from worker.execution import FlowRun  # noqa: E402
 from worker.executions import start_execution, stop_execution  # noqa: E402
 from worker.functions import FunctionRegistry, FunctionRuntime  # noqa: E402
 from worker.history import read_history, run_chain  # noqa: E402
 from worker.naming import workflow_id  # noqa: E402
+from worker.roles import WorkerRole, plan  # noqa: E402
 
 HISTORIES = Path(__file__).parent / "histories"
 FLOWS = Path(__file__).parent / "flows"
@@ -71,7 +74,8 @@ async def record(client: Client, case: Case, stack: AsyncExitStack) -> list[str]
     registry = folder / "functions.yaml" if case.text is None else FIXTURE_FUNCTIONS
     connectors = Connectors(FunctionRuntime(FunctionRegistry.load(registry)), None)
     stack.push_async_callback(connectors.aclose)
-    await stack.enter_async_context(build_worker(client, queue, connectors))
+    for queue_plan in plan(WorkerRole(), connectors.functions.registry, queue).queues:
+        await stack.enter_async_context(build_queue_worker(client, queue_plan, connectors))
     if case.text is None:
         graph = dict(compile_file(folder / case.flow))
     else:
@@ -158,6 +162,8 @@ async def main() -> None:
                 print(case.name, *await record(env.client, case, stack))
     finally:
         await env.shutdown()
+    for name in manifest.update():
+        print("manifest:", name)
 
 
 if __name__ == "__main__":

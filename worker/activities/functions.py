@@ -56,9 +56,10 @@ class FunctionActivities:
     async def get_function(self, resource: dict[str, Any]) -> FunctionMode:
         """How this worker's registry calls `resource` (a local activity, so that the answer
         is recorded in the execution's history and replays the same)."""
-        bound = self.runtime.registry.local_activity_bound(resource)  # type: ignore[arg-type]
+        registry = self.runtime.registry
+        bound = registry.local_activity_bound(resource)  # type: ignore[arg-type]
         if bound is None:
-            return FunctionMode()
+            return FunctionMode(task_queue=registry.task_queue_of(resource))  # type: ignore[arg-type]
         return FunctionMode(local_activity=True, timeout=bound)
 
     @activity.defn(name=INVOKE_ACTION)

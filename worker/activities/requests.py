@@ -116,6 +116,9 @@ class FunctionMode:
 
     local_activity: bool = False
     timeout: float = 0.0
+    task_queue: str | None = None
+    """The task queue its regular activity runs on (registry `taskQueue`); None: the
+    execution's own. Runs recorded before this field read it as None."""
 
 
 @dataclass

@@ -10,6 +10,13 @@ A Python entry may name FC's initializer hook, `initializer(context)`, with FC's
 (`initializer`, `initializationTimeout`: 1 to 300 seconds on FC, default 3). An HTTP endpoint
 initializes itself before it answers, so `url` entries refuse both fields.
 
+A function runs on a Temporal task queue: FNF_TASK_QUEUE, the interpreter's, unless the
+registry names another for its service (`services:`) or for the function itself (`taskQueue`,
+which wins). Workers started with `fnf worker --service NAME` poll only their services' queues,
+so a team runs its functions where their code and secrets live. The interpreter reads the same
+file to route each task (a `services:` section alone is enough there). A `localActivity`
+function runs inside the interpreter's worker, never on a queue, so it may name none.
+
 The file is validated with pydantic when the worker starts, so a typo fails fast with the file
 and entry named, instead of as a task failure at 3 a.m. Lookups return frozen dataclasses; a
 missing entry is a `FunctionError` with FC's error name, which a flow can retry or catch.
@@ -35,6 +42,12 @@ functions:
     url: http://127.0.0.1:9000/split      # an HTTP endpoint: the event is POSTed to it
     timeout: 30
     headers: {X-Token: abc}
+  payments/Charge:
+    handler: payments.py:charge
+    taskQueue: payments-fast              # this function's own queue (wins over its service's)
+services:                                 # per FC service (every qualifier of it)
+  payments:
+    taskQueue: payments                   # its functions run on workers polling `payments`
 actions:                                  # `action: service:Api` task steps
   ocr:RecognizeIdentityCard:
     url: http://127.0.0.1:9100/ocr
@@ -62,6 +75,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from translator import names
 from translator.resources import Resource, ResourceError, parse_action, parse_resource_arn
 
 from .errors import FC_FUNCTION_NOT_FOUND, FC_SERVICE_NOT_FOUND, FunctionError
@@ -77,6 +91,10 @@ A local activity runs while its execution's workflow task is open and cannot hea
 while it runs the execution answers no signal, update or query, and a lost worker is noticed
 only when that workflow task times out; Temporal documents local activities for short calls."""
 _LISTED = 20
+LOCAL_ACTIVITY_QUEUE = (
+    "'localActivity' and 'taskQueue' exclude each other: a local activity runs inside the "
+    "interpreter's worker (the one running the execution), never on a task queue"
+)
 
 _ATTRIBUTE = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
 _HANDLER = re.compile(rf"(?P<target>[^:]+):(?P<attribute>{_ATTRIBUTE})")
@@ -133,6 +151,9 @@ class PythonFunction:
     initializer: PythonInitializer | None = None
     local_activity: bool = False
     """Task steps call it as a Temporal local activity (registry `localActivity`)."""
+    task_queue: str | None = None
+    """The Temporal task queue its calls run on (registry `taskQueue`, its own or its
+    service's); None: the interpreter's queue (FNF_TASK_QUEUE)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +169,8 @@ class HttpFunction:
     headers: Mapping[str, str] = field(default_factory=dict)
     local_activity: bool = False
     """Task steps call it as a Temporal local activity (registry `localActivity`)."""
+    task_queue: str | None = None
+    """As PythonFunction.task_queue."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +205,12 @@ class _FunctionEntry(BaseModel):
     initializer: str | None = None
     initializationTimeout: float | None = Field(default=None, gt=0, le=MAX_INITIALIZATION_TIMEOUT)
     localActivity: bool = False
+    taskQueue: str | None = None
+
+    @field_validator("taskQueue")
+    @classmethod
+    def _queue_form(cls, value: str | None) -> str | None:
+        return None if value is None else _check_queue(value)
 
     @field_validator("handler", "initializer")
     @classmethod
@@ -213,6 +242,8 @@ class _FunctionEntry(BaseModel):
             )
         if self.initializationTimeout is not None and self.initializer is None:
             raise ValueError("'initializationTimeout' needs an 'initializer'")
+        if self.localActivity and self.taskQueue is not None:
+            raise ValueError(LOCAL_ACTIVITY_QUEUE)
         if self.localActivity and self.timeout > LOCAL_ACTIVITY_MAX_TIMEOUT:
             raise ValueError(
                 f"'localActivity' needs a 'timeout' of at most {LOCAL_ACTIVITY_MAX_TIMEOUT:g} "
@@ -237,11 +268,34 @@ class _ActionEntry(BaseModel):
         return _check_url(value)
 
 
+class _ServiceEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    taskQueue: str
+
+    @field_validator("taskQueue")
+    @classmethod
+    def _queue_form(cls, value: str) -> str:
+        return _check_queue(value)
+
+
 class _RegistryDocument(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     functions: dict[str, _FunctionEntry] | None = None
     actions: dict[str, _ActionEntry] | None = None
+    services: dict[str, _ServiceEntry] | None = None
+
+
+def _check_queue(value: str) -> str:
+    """A Temporal task queue name: not empty, no surrounding blanks, at most 1000 bytes
+    (Temporal's limit on names, limit.maxIDLength)."""
+    if not value.strip() or value != value.strip() or len(value.encode()) > 1000:
+        raise ValueError(
+            f"taskQueue {value!r} should be a task queue name: no surrounding blanks, "
+            "1 to 1000 bytes"
+        )
+    return value
 
 
 def _check_callable(key: str, value: str) -> str:
@@ -279,11 +333,17 @@ class FunctionRegistry:
         actions: Mapping[str, HttpAction] | None = None,
         *,
         source: str = "<mapping>",
+        services: Mapping[str, str] | None = None,
     ) -> None:
         self._functions = dict(functions)
         self._actions = dict(actions or {})
+        self._services = dict(services or {})
+        """FC service name -> the task queue of its functions (registry `services:`)."""
         self.source = source
         """Where the entries came from (the file path), quoted in lookup errors."""
+        problems = self._local_activities_on_queues()
+        if problems:
+            raise RegistryError(_report(source, problems))
 
     @classmethod
     def load_all(cls, paths: Iterable[str | Path]) -> FunctionRegistry:
@@ -299,12 +359,14 @@ class FunctionRegistry:
     def merged(cls, registries: Sequence[FunctionRegistry]) -> FunctionRegistry:
         functions: dict[str, FunctionTarget] = {}
         actions: dict[str, HttpAction] = {}
+        services: dict[str, str] = {}
         origin: dict[str, str] = {}
         problems: list[str] = []
         for registry in registries:
             for kind, found, into in (
                 ("function", registry._functions, functions),
                 ("action", registry._actions, actions),
+                ("service", registry._services, services),
             ):
                 for key, target in found.items():
                     where = origin.setdefault(f"{kind}:{key}", registry.source)
@@ -318,7 +380,7 @@ class FunctionRegistry:
         if len(registries) == 1:
             return registries[0]
         sources = ", ".join(registry.source for registry in registries) or "<none>"
-        return cls(functions, actions, source=sources)
+        return cls(functions, actions, source=sources, services=services)
 
     @classmethod
     def load(cls, path: str | Path) -> FunctionRegistry:
@@ -375,7 +437,13 @@ class FunctionRegistry:
                 problems.append(f"actions.{_quote(key)}: {exc}")
         if problems:
             raise RegistryError(_report(source, problems))
-        return cls(functions, actions, source=source)
+        services = {name: entry.taskQueue for name, entry in (document.services or {}).items()}
+        for name in services:
+            if not names.FC_SERVICE.is_valid(name):
+                problems.append(f"services.{_quote(name)}: {names.FC_SERVICE.explain(name)}")
+        if problems:
+            raise RegistryError(_report(source, problems))
+        return cls(functions, actions, source=source, services=services)
 
     @property
     def functions(self) -> Mapping[str, FunctionTarget]:
@@ -384,6 +452,43 @@ class FunctionRegistry:
     @property
     def actions(self) -> Mapping[str, HttpAction]:
         return dict(self._actions)
+
+    @property
+    def services(self) -> Mapping[str, str]:
+        """FC service -> task queue, as the `services:` section says."""
+        return dict(self._services)
+
+    def task_queue_of(self, resource: Resource) -> str | None:
+        """The task queue a call of `resource` runs on: its entry's `taskQueue`, else its
+        service's, else None (the interpreter's queue). A function the registry lacks still
+        follows its service's queue, so the interpreter's registry may hold only `services:`."""
+        if resource["kind"] != "fc":
+            return None
+        service = resource.get("service", "")
+        key = function_key(service, resource.get("qualifier"), resource.get("function", ""))
+        target = self._functions.get(key)
+        if target is not None and target.local_activity:
+            return None
+        if target is not None and target.task_queue is not None:
+            return target.task_queue
+        return self._services.get(service)
+
+    def queue_of_target(self, target: FunctionTarget) -> str | None:
+        """The task queue of a registry entry (None: the interpreter's queue)."""
+        if target.local_activity:
+            return None
+        return target.task_queue or self._services.get(target.service)
+
+    def _local_activities_on_queues(self) -> list[str]:
+        """A local activity runs in the interpreter's worker: its service naming a queue
+        contradicts that (its own `taskQueue` is refused by the entry's schema)."""
+        return [
+            f"functions.{_quote(key)}: {LOCAL_ACTIVITY_QUEUE}; its service "
+            f"'{target.service}' names taskQueue '{self._services[target.service]}' "
+            "(give this entry 'localActivity: false', or move it to another service)"
+            for key, target in self._functions.items()
+            if target.local_activity and target.service in self._services
+        ]
 
     def resolve(self, resource: Resource) -> Target:
         """What serves `resource` (kind "fc" or "action"), or FunctionError as FC would say."""
@@ -507,6 +612,7 @@ def _function_target(key: str, entry: _FunctionEntry, base: Path) -> FunctionTar
             timeout=entry.timeout,
             headers=dict(entry.headers or {}),
             local_activity=entry.localActivity,
+            task_queue=entry.taskQueue,
         )
     assert entry.handler is not None  # the model allows exactly one of handler and url
     module_file, module, attribute = _locate("handler", entry.handler, base)
@@ -525,6 +631,7 @@ def _function_target(key: str, entry: _FunctionEntry, base: Path) -> FunctionTar
         environment=dict(entry.environment or {}),
         initializer=_initializer(entry, base),
         local_activity=entry.localActivity,
+        task_queue=entry.taskQueue,
     )
 
 
@@ -590,6 +697,8 @@ def _allowed_keys(parent: list[int | str]) -> list[str]:
         return list(_RegistryDocument.model_fields)
     if parent[0] == "actions":
         return list(_ActionEntry.model_fields)
+    if parent[0] == "services":
+        return list(_ServiceEntry.model_fields)
     return list(_FunctionEntry.model_fields)
 
 

@@ -37,9 +37,15 @@ class LocalFunctions:
 
     modes: dict[str, asyncio.Future[FunctionMode]] = field(default_factory=dict)
 
-    async def mode_of(self, resource: Resource) -> FunctionMode:
-        """How a task step calls `resource`; asked once per run and function."""
-        if resource["kind"] != "fc" or not versions.patched(LOCAL_ACTIVITY_PATCH):
+    async def mode_of(self, resource: Resource, routed: bool = False) -> FunctionMode:
+        """How a task step calls `resource`; asked once per run and function. A run that
+        routes tasks (`routed`, checked when it started: TASK_QUEUE_PATCH, newer than this
+        mode) always asks, without checking LOCAL_ACTIVITY_PATCH here: a waitForCallback task
+        asks right after minting its secret (a local activity), where a patch check does not
+        replay once that local activity outlived its workflow task."""
+        if resource["kind"] != "fc":
+            return REGULAR
+        if not routed and not versions.patched(LOCAL_ACTIVITY_PATCH):
             return REGULAR
         arn = resource["arn"]
         asked = self.modes.get(arn)

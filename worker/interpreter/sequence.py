@@ -45,6 +45,8 @@ class Interpreter:
     """Stop errors that `sync` sub-flows reported before they closed, by workflow id."""
     cancels_cleanly: bool = True
     """False for an execution started before the cancellation rules (cancellation.PATCH)."""
+    routes_tasks: bool = False
+    """Function tasks run on their registry `taskQueue` (runs since TASK_QUEUE_PATCH)."""
     local_functions: LocalFunctions = field(default_factory=LocalFunctions)
     """Which functions this run calls as local activities (registry `localActivity`)."""
     meter: WorkMeter = field(default_factory=WorkMeter)

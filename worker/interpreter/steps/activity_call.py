@@ -31,6 +31,14 @@ from worker.interpreter.steps.base import StepRun
 from worker.interpreter.steps.local_activity_call import call_local_activity
 from worker.interpreter.steps.service_params import service_params
 
+TASK_QUEUE_PATCH = "task-queue-per-function"
+"""Patch id: runs that schedule each function's activity on its registry `taskQueue` (the
+queue is an attribute of the ScheduleActivityTask command, so runs before it keep theirs), and
+whose waitForCallback tasks on functions ask the registry too. Checked once when a run starts
+(Interpreter.routes_tasks): a `workflow.patched` call right after a local activity that
+outlived its workflow task does not replay (the marker lands in the next workflow task, and
+replay asks before it sees it)."""
+
 LONGEST_ATTEMPT_SECONDS = 86400
 """FC's longest function timeout: an attempt with no timeoutSeconds is bounded by it."""
 
@@ -59,10 +67,13 @@ async def call_activity(
     request.output_limit = run.interpreter.facts.step_data_limit
     request.output_event = succeeded
     scheduled = run.record("TaskScheduled", _scheduled_detail(node, value))
-    if may_run_locally:
-        mode = await run.interpreter.local_functions.mode_of(node["resource"])
-        if mode.local_activity:
+    task_queue = None
+    routes = run.interpreter.routes_tasks
+    if may_run_locally or (routes and node["resource"]["kind"] == "fc"):
+        mode = await run.interpreter.local_functions.mode_of(node["resource"], routes)
+        if may_run_locally and mode.local_activity:
             return await call_local_activity(node, value, run, mode, request, scheduled)
+        task_queue = mode.task_queue if routes else None
     kinds = (succeeded, failed)
     _follow_reports(run, node, value, request, scheduled, kinds)
     try:
@@ -73,6 +84,8 @@ async def call_activity(
             start_to_close_timeout=_attempt_bound(node),
             heartbeat_timeout=timedelta(seconds=run.interpreter.facts.heartbeat_timeout),
             retry_policy=INFRASTRUCTURE_RETRY,
+            task_queue=task_queue,
+            summary=_summary(node, task_queue),
         )
     except ActivityError as error:
         if is_cancelled_exception(error) and run.interpreter.cancels_cleanly:
@@ -89,6 +102,16 @@ async def call_activity(
     attempts = result.attempts
     record_attempts(run, node, value, scheduled, attempts, result.output, kinds, result.earlier)
     return result.output
+
+
+def _summary(node: StepNode, task_queue: str | None) -> str | None:
+    """What a pending activity shows in the Web UI (and in its ActivityTaskScheduled event):
+    the step, and the queue when it is not the execution's own, so a task no worker polls says
+    which pool it waits for. Only runs that route (TASK_QUEUE_PATCH) carry it: a summary is
+    part of the command's user metadata, and earlier runs had none."""
+    if task_queue is None:
+        return None
+    return f"step {node['name']}: {node['resource']['arn']} on task queue {task_queue}"
 
 
 def task_request(node: StepNode, value: dict[str, Any], run: StepRun) -> TaskRequest:

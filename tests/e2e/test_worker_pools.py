@@ -1,0 +1,212 @@
+"""Workers spread over processes: one interpreter worker, one pool per FC service.
+
+Each pool is `fnf worker` in its own process on the session's dev server: the interpreter with
+`--workflows-only` and a registry holding only `services:` routes (no function code), each
+function pool with `--service NAME` and its team's registry. A function pool killed with
+SIGKILL while its function runs is replaced, and the flow finishes with each side effect once
+(the killed call runs again with the same request id, its idempotency key). A service routed
+to a queue that no worker polls leaves its task scheduled, saying which queue it waits for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.api.enums.v1 import PendingActivityState, TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+from translator import compile_text
+from worker.execution import FlowRun
+from worker.executions import start_execution
+from worker.history import read_history
+
+HANDLERS = Path(__file__).parent / "fixtures" / "pools" / "functions.py"
+
+FLOW = """\
+version: v1
+type: flow
+steps:
+  - type: task
+    name: reserve
+    resourceArn: acs:fc:::services/payments/functions/effect
+    inputMappings: [{target: effects, source: $input.effects}, {target: step, source: reserve}]
+  - type: task
+    name: charge
+    resourceArn: acs:fc:::services/payments/functions/effect
+    inputMappings:
+      - {target: effects, source: $input.effects}
+      - {target: step, source: charge}
+      - {target: seconds, source: $input.work}
+  - type: task
+    name: ship
+    resourceArn: acs:fc:::services/shipping/functions/effect
+    inputMappings: [{target: effects, source: $input.effects}, {target: step, source: ship}]
+"""
+
+LEDGER_FLOW = """\
+version: v1
+type: flow
+steps:
+  - type: task
+    name: book
+    resourceArn: acs:fc:::services/ledger/functions/effect
+"""
+
+
+class Pool:
+    """`fnf worker` with some role, as a process group of the test."""
+
+    def __init__(self, address: str, queue: str, registry: Path, log: Path, *role: str) -> None:
+        self.log = log.open("ab")
+        name = role[-1] if role[0] == "--service" else "interpreter"
+        self.env_pool = f"{name}-{uuid.uuid4().hex[:4]}"
+        self.process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "cli.main", "worker", "--address", address),
+                *("--task-queue", queue, "--functions", str(registry), *role),
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "POOL": self.env_pool},
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the worker and everything it started (its function instances)."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.log.close()
+
+
+@pytest.fixture
+def cluster(dev_server_address: str, tmp_path: Path) -> Iterator[Any]:
+    """Registries on unique queues, and a starter of pools that are all killed at the end."""
+    tag = uuid.uuid4().hex[:8]
+    queues = {"fnf": f"pools-{tag}", "payments": f"payments-{tag}", "shipping": f"ship-{tag}"}
+    queues["ledger"] = f"ledger-{tag}"  # no worker ever polls it
+    routes = "".join(
+        f"  {service}: {{taskQueue: {queue}}}\n"
+        for service, queue in queues.items()
+        if service != "fnf"
+    )
+    files = {"interpreter": tmp_path / "interpreter.yaml"}
+    files["interpreter"].write_text(f"services:\n{routes}")
+    for service in ("payments", "shipping"):
+        files[service] = tmp_path / f"{service}.yaml"
+        files[service].write_text(
+            f"services:\n  {service}: {{taskQueue: {queues[service]}}}\n"
+            f"functions:\n  {service}/effect: {{handler: '{HANDLERS}:effect'}}\n"
+        )
+    started: list[Pool] = []
+
+    def start(kind: str) -> Pool:
+        role = ("--workflows-only",) if kind == "interpreter" else ("--service", kind)
+        pool = Pool(dev_server_address, queues["fnf"], files[kind], tmp_path / f"{kind}.log", *role)
+        started.append(pool)
+        return pool
+
+    start.queues = queues  # type: ignore[attr-defined]
+    yield start
+    for pool in started:
+        if pool.process.poll() is None:
+            pool.kill()
+
+
+async def wait_until(check: Any, timeout: float = 40.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.1)
+
+
+async def start_flow(client: Client, queue: str, flow: str, flow_input: dict[str, Any]) -> Any:
+    run = FlowRun(
+        dict(compile_text(flow)), flow_input, "pools", f"exec-{uuid.uuid4()}", heartbeat_timeout=2
+    )
+    return await start_execution(client, queue, run, search_attributes=False)
+
+
+async def test_function_pool_killed_mid_call_is_replaced(
+    dev_server_address: str, cluster: Any, tmp_path: Path
+) -> None:
+    effects = tmp_path / "effects"
+    effects.mkdir()
+    cluster("interpreter")
+    payments = cluster("payments")
+    cluster("shipping")
+    client = await Client.connect(dev_server_address)
+    handle = await start_flow(
+        client, cluster.queues["fnf"], FLOW, {"effects": str(effects), "work": 30}
+    )
+
+    async def charging() -> bool:
+        return (effects / "started-charge").exists()
+
+    await wait_until(charging)
+    payments.kill()
+    replacement = cluster("payments")
+    assert await asyncio.wait_for(handle.result(), 90) == {
+        "reserve": "done",
+        "charge": "done",
+        "ship": "done",
+    }
+    calls = [line.split() for line in (effects / "calls").read_text().splitlines()]
+    # The charge cut off by the kill ran again, on the replacement; nothing else ran twice.
+    assert Counter(step for step, _ in calls) == {"reserve": 1, "charge": 2, "ship": 1}
+    pools = {step: pool for step, pool in calls}
+    assert pools["charge"] == replacement.env_pool
+    assert pools["ship"].startswith("shipping-") and pools["reserve"].startswith("payments-")
+    # Each side effect once: the second charge call had the same request id.
+    made = Counter(path.name.split("-")[1] for path in effects.glob("effect-*"))
+    assert made == {"reserve": 1, "charge": 1, "ship": 1}
+    events = await read_history(client, handle.id)
+    assert [e["Type"] for e in events if e["StepName"] == "charge"].count("TaskSucceeded") == 1
+
+
+async def test_task_on_a_queue_without_workers_says_what_it_waits_for(
+    dev_server_address: str, cluster: Any, tmp_path: Path
+) -> None:
+    cluster("interpreter")
+    client = await Client.connect(dev_server_address)
+    handle = await start_flow(client, cluster.queues["fnf"], LEDGER_FLOW, {})
+    ledger = cluster.queues["ledger"]
+
+    async def scheduled() -> bool:
+        return bool((await handle.describe()).raw_description.pending_activities)
+
+    await wait_until(scheduled)
+    await asyncio.sleep(1)
+    (pending,) = (await handle.describe()).raw_description.pending_activities
+    assert pending.activity_type.name == "InvokeFunction"
+    assert pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED
+    history = await handle.fetch_history()
+    (event,) = [e for e in history.events if e.HasField("activity_task_scheduled_event_attributes")]
+    assert event.activity_task_scheduled_event_attributes.task_queue.name == ledger
+    summary = client.data_converter.payload_converter.from_payloads(
+        [event.user_metadata.summary], [str]
+    )
+    assert summary == [
+        f"step book: acs:fc:::services/ledger/functions/effect on task queue {ledger}"
+    ]
+    pollers = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=ledger),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        )
+    )
+    assert not pollers.pollers
+    await handle.terminate("test over")
