@@ -105,21 +105,23 @@ class Part:
 class FlowRun:
     """The workflow input (DESIGN 2): the compiled definition, never re-read while running.
 
+    The fields are in the order the Temporal UI's Input panel shows them: the user's input
+    first, then the names and settings, the compiled definition last (`graph`, `flows`,
+    `definition`, or only `definition_ref` when it is stored by reference). Temporal decodes
+    the input by field name, so inputs written in the earlier order (graph first) still
+    decode; build it with keywords.
+
     `flows` are the pinned graphs of the sub-flows it may start, by flow name.
     `continue_as_new_at` is the history length that triggers continue-as-new (Temporal may
     suggest it earlier). `resumption` is set only on a continued run.
     """
 
-    graph: dict[str, Any]
     input: dict[str, Any]
     flow_name: str
     execution_name: str
-    flows: dict[str, Any] = field(default_factory=dict)
     heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
     continue_as_new_at: int = DEFAULT_CONTINUE_AS_NEW_AT
     resumption: Resumption | None = None
-    definition: str = ""
-    """The FDL text the graph was compiled from (DescribeExecution's FlowDefinition)."""
     callback_token: str = ""
     """StartExecution's CallbackFnFTaskToken: the task this execution reports its end to."""
     step_data_limit: int = DEFAULT_STEP_DATA_LIMIT
@@ -144,3 +146,8 @@ class FlowRun:
     """Steps a nested sequence runs before a long history hands its rest to a child run."""
     part: Part | None = None
     """Set on a child run that executes a part of its parent's graph (not an execution)."""
+    graph: dict[str, Any] = field(default_factory=dict)
+    """The compiled flow (empty when stored by reference)."""
+    flows: dict[str, Any] = field(default_factory=dict)
+    definition: str = ""
+    """The FDL text the graph was compiled from (DescribeExecution's FlowDefinition)."""

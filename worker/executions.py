@@ -26,6 +26,7 @@ from worker import definitions
 from worker.definitions import PinnedDefinition, publish
 from worker.execution import STOP_SIGNAL, FlowRun, StopRequest
 from worker.history import last_event
+from worker.interpreter.legible import execution_details, execution_summary
 from worker.naming import (
     EXECUTION_NAME,
     FLOW_ID,
@@ -97,6 +98,8 @@ async def start_execution(
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         search_attributes=TypedSearchAttributes(pairs) if search_attributes else None,
         memo={EXECUTION_MEMO: memo} if memo else None,
+        static_summary=execution_summary(run.flow_name, run.execution_name),
+        static_details=execution_details(run.flow_name, run.execution_name, run.input),
     )
 
 

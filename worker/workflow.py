@@ -9,7 +9,9 @@ from datetime import timedelta
 from typing import Any, NoReturn
 
 from temporalio import workflow
+from temporalio.api.failure.v1 import Failure
 from temporalio.common import RetryPolicy
+from temporalio.converter import DefaultFailureConverter
 from temporalio.exceptions import ApplicationError, FailureError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
@@ -41,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         is_unexpected,
         unexpected_failure,
     )
+    from worker.interpreter.legible import CurrentDetails, failure_message
     from worker.interpreter.parts import ITERATIONS, PartRuns, locate
     from worker.interpreter.pinned import load_pinned
     from worker.interpreter.sequence import Interpreter
@@ -80,6 +83,8 @@ class FnFFlow:
         self._scope = CancelScope()
         """The root of the cancel scopes: its reason is the stop's Error and Cause."""
         self._child_stops: dict[str, Reason] = {}
+        self._details = CurrentDetails()
+        """What the run is doing now, for the Temporal UI (worker/interpreter/legible.py)."""
         if run.resumption is not None:
             self._log.first_id = run.resumption.next_event_id
             self._log.last_time = run.resumption.last_event_time
@@ -130,6 +135,7 @@ class FnFFlow:
 
     @workflow.run
     async def run(self, run: FlowRun) -> dict[str, Any]:
+        self._details.publish()
         graph: FlowGraph = check_format(await self._pinned_graph(run))  # type: ignore[arg-type]
         interpreter = self._interpreter(run)
         if run.part is not None:
@@ -154,6 +160,7 @@ class FnFFlow:
             await self._fail(run, unexpected_failure("", error))
         await self._close(run, TaskReport(run.callback_token, True, json.dumps(output)))
         self._log.record("ExecutionSucceeded", detail={"output": output}, checked=False)
+        self._details.close("succeeded")
         await archive_run(self._log)
         return output
 
@@ -194,6 +201,7 @@ class FnFFlow:
                 raise
             await self._fail(run, unexpected_failure("", error))
         self._log.record("ExecutionSucceeded", detail={"output": output}, checked=False)
+        self._details.close("succeeded")
         await archive_run(self._log)
         return output
 
@@ -251,7 +259,10 @@ class FnFFlow:
         failed = {"error": failure.error, "cause": failure.cause}
         self._log.record("ExecutionFailed", detail=failed, checked=False)
         await archive_run(self._log)
-        raise execution_failed(failure.error, failure.cause)
+        self._details.close(
+            f"failed: {failure_message(*_named(failure), failure.step, failure.path)}"
+        )
+        raise execution_failed(failure.error, failure.cause, failure.step, failure.path)
 
     async def _close(self, run: FlowRun, report: TaskReport) -> None:
         """Tell the parent task how the execution ended, before the terminal event. A stop
@@ -271,6 +282,7 @@ class FnFFlow:
         await _tell_parent(run, failed)
         await _signal_waiting_parent(run, stop)
         self._log.record("ExecutionStopped", detail=stop.detail(), checked=False)
+        self._details.close(f"stopped: {stop.error or STOPPED}: {stop.cause}")
         await archive_run(self._log)
         raise asyncio.CancelledError()
 
@@ -291,7 +303,9 @@ class FnFFlow:
                 checked=False,
             )
             await _report_parent(run, TaskReport(run.callback_token, False, "", *_named(failure)))
-            raise execution_failed(failure.error, failure.cause) from None
+            raise execution_failed(
+                failure.error, failure.cause, failure.step, failure.path
+            ) from None
         except asyncio.CancelledError:
             stop = self._stop or StopRequest("", "the execution was cancelled")
             self._log.record("ExecutionStopped", detail={"error": stop.error, "cause": stop.cause})
@@ -325,6 +339,7 @@ class FnFFlow:
             scope=self._scope,
             child_stops=self._child_stops,
             cancels_cleanly=cancels_cleanly,
+            details=self._details,
             meter=WorkMeter(
                 lambda: self._log.sizes.measured_bytes,
                 steps_per_activation=run.steps_per_activation,
@@ -380,6 +395,7 @@ async def _report_parent(run: FlowRun, report: TaskReport) -> None:
         result_type=int,
         start_to_close_timeout=timedelta(minutes=1),
         retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+        summary="internal: report this execution's end to the task that started it",
     )
 
 
@@ -416,15 +432,25 @@ def _named(failure: StepFailure) -> tuple[str, str]:
     return failure.error or "FnF.Failed", failure.cause
 
 
-def execution_failed(error: str, cause: str) -> ApplicationError:
+def execution_failed(error: str, cause: str, step: str = "", path: str = "") -> ApplicationError:
     """The workflow's failure. Details keep error and cause exactly (Temporal drops an empty
-    type and replaces an empty message); the message is what the Temporal UI shows."""
-    return ApplicationError(
-        cause or error or "the flow failed",
-        {"error": error, "cause": cause},
+    type and replaces an empty message); the message is what the Temporal UI and `temporal
+    workflow describe` show: the failed step, the FnF error and its cause.
+
+    The failure is converted here, before it is raised, so it carries no Python stack trace
+    (the interpreter's stack says nothing about the flow) and no cause chain: Temporal's
+    failure converter sends a FailureError's own `failure` as it is, before it would read the
+    traceback the raise adds (temporalio.converter.DefaultFailureConverter)."""
+    failed = ApplicationError(
+        failure_message(error, cause, step, path),
+        {"error": error, "cause": cause, "step": step, "within": path},
         type=error or None,
         non_retryable=True,
     )
+    proto = Failure()
+    DefaultFailureConverter().to_failure(failed, workflow.payload_converter(), proto)
+    failed._failure = proto  # the SDK's "underlying protobuf failure object"
+    return failed
 
 
 def _history_is_long(run: FlowRun, activation: Activation) -> bool:

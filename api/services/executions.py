@@ -116,10 +116,10 @@ class ExecutionService:
         graph = _compile(definition, flow)
         execution = name or str(uuid.uuid4())
         run = FlowRun(
-            dict(graph),
-            flow_input,
-            flow,
-            execution,
+            graph=dict(graph),
+            input=flow_input,
+            flow_name=flow,
+            execution_name=execution,
             flows=await self._subflows(graph),
             definition=definition,
             callback_token=callback_token,

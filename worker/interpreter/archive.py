@@ -47,6 +47,7 @@ async def archive_run(log: EventLog) -> None:
                 result_type=bytes,
                 schedule_to_close_timeout=ARCHIVE_TIMEOUT,
                 retry_policy=RetryPolicy(maximum_attempts=3),
+                summary=f"internal: archive FnF events {first} to {following - 1}",
             )
         except (ActivityError, asyncio.CancelledError) as error:
             workflow.logger.warning("the run's FnF events were not archived: %s", error)

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ from translator.graph import StepNode, child_sequences, iter_steps
 from worker.execution import FlowRun, Part
 from worker.interpreter.cancellation import STOPPED, CancelScope
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
+from worker.interpreter.legible import step_label, summary
 from worker.naming import FLOW_NAME, join_workflow_id
 
 if TYPE_CHECKING:
@@ -112,7 +114,11 @@ class PartRuns:
         part = replace(part, parent_workflow_id=self.workflow_id, workflow_id=child_id)
         child = replace(self.template, input=part.container_input, part=part)
         try:
-            result = await _run_child(child_id, child, interpreter.scope)
+            what = summary(
+                f"part of {self.workflow_id}: step {step_label(step_name, interpreter.path)} "
+                + json.dumps(detail, separators=(",", ":"))
+            )
+            result = await _run_child(child_id, child, interpreter.scope, what)
         except StepFailure as failure:
             failed = {**detail, "error": failure.error, "cause": failure.cause}
             log.record("PartExited", step_name, failed, entered, checked=False)
@@ -150,7 +156,9 @@ class PartRuns:
         return await self.run(interpreter, part, node["name"], 0, {"step": node["name"]})
 
 
-async def _run_child(child_id: str, child: FlowRun, scope: CancelScope) -> dict[str, Any]:
+async def _run_child(
+    child_id: str, child: FlowRun, scope: CancelScope, what: str
+) -> dict[str, Any]:
     handle = await workflow.start_child_workflow(
         "FnFFlow",
         child,
@@ -158,6 +166,7 @@ async def _run_child(child_id: str, child: FlowRun, scope: CancelScope) -> dict[
         result_type=dict,
         parent_close_policy=ParentClosePolicy.TERMINATE,
         search_attributes=_part_search_attributes(),
+        static_summary=what,
     )
     try:
         # Shielded: a cancellation here is turned into the child's cancellation with the

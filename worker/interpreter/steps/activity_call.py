@@ -27,6 +27,7 @@ from worker.activities.requests import (
 )
 from worker.interpreter.attempt_reports import TaskAttempts, record_starts
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
+from worker.interpreter.legible import clock, step_label, task_summary
 from worker.interpreter.steps.base import StepRun
 from worker.interpreter.steps.local_activity_call import call_local_activity
 from worker.interpreter.steps.service_params import service_params
@@ -65,15 +66,20 @@ async def call_activity(
             return await call_local_activity(node, value, run, mode, request, scheduled)
     kinds = (succeeded, failed)
     _follow_reports(run, node, value, request, scheduled, kinds)
+    path = run.interpreter.path
+    doing = f"task {step_label(node['name'], path)}: {succeeded[4:].lower()} awaited from "
+    doing += f"{node['resource']['arn']} since {clock(workflow.now())}"
     try:
-        returned = await workflow.execute_activity(
-            ACTIVITY_FOR_KIND[node["resource"]["kind"]],
-            compact(request),
-            result_type=dict,
-            start_to_close_timeout=_attempt_bound(node),
-            heartbeat_timeout=timedelta(seconds=run.interpreter.facts.heartbeat_timeout),
-            retry_policy=INFRASTRUCTURE_RETRY,
-        )
+        with run.interpreter.details.doing(doing):
+            returned = await workflow.execute_activity(
+                ACTIVITY_FOR_KIND[node["resource"]["kind"]],
+                compact(request),
+                result_type=dict,
+                start_to_close_timeout=_attempt_bound(node),
+                heartbeat_timeout=timedelta(seconds=run.interpreter.facts.heartbeat_timeout),
+                retry_policy=INFRASTRUCTURE_RETRY,
+                summary=task_summary(node, path),
+            )
     except ActivityError as error:
         if is_cancelled_exception(error) and run.interpreter.cancels_cleanly:
             # Cancelled by a stop or a failed sibling: not a task failure, so no retry or

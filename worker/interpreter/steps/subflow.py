@@ -35,6 +35,8 @@ from worker.execution import FlowRun
 from worker.interpreter.cancellation import STOPPED
 from worker.interpreter.events import format_time
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
+from worker.interpreter.legible import execution_details, execution_summary, step_label
+from worker.interpreter.steps.backoff import retry_backoff
 from worker.interpreter.steps.base import StepOutcome, StepRun
 from worker.interpreter.steps.service_params import service_params
 from worker.naming import EXECUTION_NAME, FLOW_ID, FLOW_NAME, join_workflow_id, workflow_id
@@ -71,7 +73,7 @@ class SubflowTask:
                     raise StepFailure(failure.error, failure.cause, retry_count=retries) from None
                 counters = count_retry(counters, decision, len(policies))
                 retries += 1
-                await workflow.sleep(decision.delay_seconds)
+                await retry_backoff(run, failure.error, retries + 1, decision.delay_seconds)
                 continue
             run.record("TaskSucceeded", {"output": output}, scheduled)
             return StepOutcome(local=output)
@@ -96,19 +98,19 @@ class SubflowTask:
         if refused is not None and workflow.patched(CHECK_CHILD_INPUT):
             raise StepFailure(INVALID_ARGUMENT, refused)
         child = FlowRun(
-            graph,
-            child_input,
-            flow,
-            name,
+            graph=graph,
+            input=child_input,
+            flow_name=flow,
+            execution_name=name,
             flows=facts.flows,
             heartbeat_timeout=facts.heartbeat_timeout,
             step_data_limit=facts.step_data_limit,
         )
         if node.get("pattern") == "sync":
             child.report_stop_to_parent = interpreter.cancels_cleanly
-            return await _run_child(child, wait=True, interpreter=interpreter)
+            return await _run_child(child, wait=True, interpreter=interpreter, step=node["name"])
         started = workflow.now()
-        await _run_child(child, wait=False, interpreter=interpreter)
+        await _run_child(child, wait=False, interpreter=interpreter, step=node["name"])
         return {
             "Name": name,
             "FlowName": flow,
@@ -132,7 +134,7 @@ def _refused_input(step: str, child_input: dict[str, Any]) -> str | None:
     return None
 
 
-async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter) -> Any:
+async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter, step: str) -> Any:
     if EXECUTION.is_valid(child.execution_name):
         child_id = workflow_id(child.flow_name, child.execution_name)
     else:  # only when replaying a history from before CHECK_CHILD_NAME
@@ -147,6 +149,14 @@ async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter) -> An
             search_attributes=_inherited_search_attributes(child),
             execution_timeout=timedelta(days=365),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=execution_summary(child.flow_name, child.execution_name),
+            static_details=execution_details(
+                child.flow_name,
+                child.execution_name,
+                child.input,
+                f"**Started by** {workflow.info().workflow_id}, step "
+                f"{step_label(step, interpreter.path)}",
+            ),
         )
     except WorkflowAlreadyStartedError:
         raise StepFailure(
@@ -154,8 +164,10 @@ async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter) -> An
         ) from None
     if not wait:
         return None
+    doing = f"task {step_label(step, interpreter.path)}: waiting for sub-flow {child_id}"
     try:
-        return await handle
+        with interpreter.details.doing(doing):
+            return await handle
     except ChildWorkflowError as error:
         cause = error.cause
         if isinstance(cause, ApplicationError) and cause.type:
