@@ -259,9 +259,8 @@ class FnFFlow:
         failed = {"error": failure.error, "cause": failure.cause}
         self._log.record("ExecutionFailed", detail=failed, checked=False)
         await archive_run(self._log)
-        self._details.close(
-            f"failed: {failure_message(*_named(failure), failure.step, failure.path)}"
-        )
+        message = failure_message(failure.error, failure.cause, failure.step, failure.path)
+        self._details.close(f"failed: {message}")
         raise execution_failed(failure.error, failure.cause, failure.step, failure.path)
 
     async def _close(self, run: FlowRun, report: TaskReport) -> None:

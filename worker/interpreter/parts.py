@@ -197,7 +197,8 @@ def _failure(child_id: str, error: ChildWorkflowError, scope: CancelScope) -> Ba
     if isinstance(cause, ApplicationError):
         details = cause.details[0] if cause.details else None
         if isinstance(details, dict) and "error" in details:
-            return StepFailure(str(details["error"]), str(details.get("cause", "")))
+            failure = StepFailure(str(details["error"]), str(details.get("cause", "")))
+            return failure.located(str(details.get("step", "")), str(details.get("within", "")))
         return StepFailure(cause.type or RUNTIME_ERROR, cause.message)
     if isinstance(cause, TerminatedError):
         return StepFailure(STOPPED, f"part {child_id} was terminated")

@@ -171,10 +171,19 @@ async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter, step:
     except ChildWorkflowError as error:
         cause = error.cause
         if isinstance(cause, ApplicationError) and cause.type:
-            raise StepFailure(cause.type, cause.message) from None
+            raise StepFailure(cause.type, _child_cause(cause)) from None
         if interpreter.cancels_cleanly:
             _raise_if_stopped(child_id, error, interpreter)
         raise StepFailure(RUNTIME_ERROR, f"sub-flow {child_id} ended: {cause or error}") from None
+
+
+def _child_cause(failure: ApplicationError) -> str:
+    """The cause a failed sub-flow hands its parent's task: what the child's failure message
+    was before it named the failed step (its cause, else its error), read from the details."""
+    detail = failure.details[0] if failure.details else None
+    if isinstance(detail, dict) and "step" in detail:
+        return str(detail.get("cause") or detail.get("error") or "the flow failed")
+    return failure.message
 
 
 def _raise_if_stopped(child_id: str, error: ChildWorkflowError, interpreter: Interpreter) -> None:
