@@ -2,8 +2,10 @@
 
 # No `from __future__ import annotations` here: Temporal's converter resolves these hints
 # inside the workflow sandbox, where string annotations cannot be evaluated.
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from temporalio.converter import value_to_type
 
 from worker.interpreter.context import (
     DEFAULT_ATTEMPT_REPORT_AFTER,
@@ -151,3 +153,24 @@ class FlowRun:
     flows: dict[str, Any] = field(default_factory=dict)
     definition: str = ""
     """The FDL text the graph was compiled from (DescribeExecution's FlowDefinition)."""
+
+
+def workflow_args(run: FlowRun) -> list[Any]:
+    """FnFFlow's arguments: the user's input, then the run record without it. The Temporal
+    UI shows a workflow's input as the list of its arguments (each object's keys sorted), so
+    the user's input comes first and the compiled graph sits at the end of the second."""
+    return [run.input, replace(run, input={})]
+
+
+def flow_run_of(first: Any, run: FlowRun | None) -> FlowRun:
+    """The FlowRun of FnFFlow's arguments: `[input, run]` (workflow_args), or the single
+    FlowRun that executions started before it (and part runs) pass."""
+    if run is None:
+        whole: FlowRun = value_to_type(FlowRun, first)
+        return whole
+    return replace(run, input=first if isinstance(first, dict) else {})
+
+
+def flow_run_hints(count: int) -> list[type]:
+    """Type hints to decode a start event's `count` input payloads (flow_run_of's shapes)."""
+    return [FlowRun] if count == 1 else [dict, FlowRun]

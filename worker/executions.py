@@ -24,7 +24,7 @@ from temporalio.service import RPCError
 
 from worker import definitions
 from worker.definitions import PinnedDefinition, publish
-from worker.execution import STOP_SIGNAL, FlowRun, StopRequest
+from worker.execution import STOP_SIGNAL, FlowRun, StopRequest, workflow_args
 from worker.history import last_event
 from worker.interpreter.legible import execution_details, execution_summary
 from worker.naming import (
@@ -88,7 +88,7 @@ async def start_execution(
         pairs.append(SearchAttributePair(FLOW_ID, flow_id))
     return await client.start_workflow(
         FnFFlow.run,
-        run,
+        args=workflow_args(run),
         id=workflow_id(run.flow_name, run.execution_name),
         task_queue=task_queue,
         execution_timeout=EXECUTION_TIMEOUT,

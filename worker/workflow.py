@@ -29,6 +29,8 @@ with workflow.unsafe.imports_passed_through():
         Part,
         Resumption,
         StopRequest,
+        flow_run_of,
+        workflow_args,
     )
     from worker.interpreter.activation import Activation
     from worker.interpreter.archive import archive_run
@@ -65,7 +67,10 @@ __all__ = ["WORKFLOW_NAME", "FlowRun", "FnFFlow"]
 @workflow.defn(name=WORKFLOW_NAME)
 class FnFFlow:
     @workflow.init
-    def __init__(self, run: FlowRun) -> None:
+    def __init__(self, first: Any, run_record: FlowRun | None = None) -> None:
+        """The arguments are the user's input and the run record (workflow_args), or one
+        FlowRun (executions started before that, and part runs): flow_run_of reads both."""
+        run = self._run = flow_run_of(first, run_record)
         # Set before any handler runs: after a worker restart, a queued report is validated
         # while the history is replayed, before `run` has executed a line.
         self._log = ExecutionLog()
@@ -134,7 +139,8 @@ class FnFFlow:
         }
 
     @workflow.run
-    async def run(self, run: FlowRun) -> dict[str, Any]:
+    async def run(self, first: Any, run_record: FlowRun | None = None) -> dict[str, Any]:
+        run = self._run
         self._details.publish()
         graph: FlowGraph = check_format(await self._pinned_graph(run))  # type: ignore[arg-type]
         interpreter = self._interpreter(run)
@@ -378,7 +384,7 @@ class FnFFlow:
                     self._stop,
                 )
                 await archive_run(self._log)
-                workflow.continue_as_new(replace(run, resumption=carried))
+                workflow.continue_as_new(args=workflow_args(replace(run, resumption=carried)))
             local, position = await interpreter.run_step(steps[position], at.flow_input, local)
             progressed = True
         return local

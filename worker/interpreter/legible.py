@@ -176,5 +176,7 @@ def execution_details(flow: str, execution: str, flow_input: Any, extra: str = "
 def failure_message(error: str, cause: str, step: str, path: str) -> str:
     """The execution's failure message: the failed step, the FnF error and its cause."""
     where = f"step {step_label(step, path)} failed" if step else "the flow failed"
+    if not error and not cause:
+        return f"{where} (no error or cause given)"
     named = f" with {error}" if error else ""
     return f"{where}{named}: {cause}" if cause else f"{where}{named}"

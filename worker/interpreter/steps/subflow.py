@@ -31,7 +31,7 @@ from translator.graph import RetryNode, StepNode
 from translator.json_values import JsonValueError, check_json_value
 from translator.names import EXECUTION
 from worker.activities.retry import count_retry, next_retry
-from worker.execution import FlowRun
+from worker.execution import FlowRun, workflow_args
 from worker.interpreter.cancellation import STOPPED
 from worker.interpreter.events import format_time
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
@@ -142,7 +142,7 @@ async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter, step:
     try:
         handle = await workflow.start_child_workflow(
             "FnFFlow",
-            child,
+            args=workflow_args(child),
             id=child_id,
             result_type=dict,
             parent_close_policy=ParentClosePolicy.TERMINATE if wait else ParentClosePolicy.ABANDON,
