@@ -265,9 +265,10 @@ class FnFFlow:
         failed = {"error": failure.error, "cause": failure.cause}
         self._log.record("ExecutionFailed", detail=failed, checked=False)
         await archive_run(self._log)
-        message = failure_message(failure.error, failure.cause, failure.step, failure.path)
+        caught = self._details.caught
+        message = failure_message(failure.error, failure.cause, failure.step, failure.path, caught)
         self._details.close(f"failed: {message}")
-        raise execution_failed(failure.error, failure.cause, failure.step, failure.path)
+        raise execution_failed(failure.error, failure.cause, failure.step, failure.path, caught)
 
     async def _close(self, run: FlowRun, report: TaskReport) -> None:
         """Tell the parent task how the execution ended, before the terminal event. A stop
@@ -437,7 +438,9 @@ def _named(failure: StepFailure) -> tuple[str, str]:
     return failure.error or "FnF.Failed", failure.cause
 
 
-def execution_failed(error: str, cause: str, step: str = "", path: str = "") -> ApplicationError:
+def execution_failed(
+    error: str, cause: str, step: str = "", path: str = "", caught: str = ""
+) -> ApplicationError:
     """The workflow's failure. Details keep error and cause exactly (Temporal drops an empty
     type and replaces an empty message); the message is what the Temporal UI and `temporal
     workflow describe` show: the failed step, the FnF error and its cause.
@@ -447,7 +450,7 @@ def execution_failed(error: str, cause: str, step: str = "", path: str = "") -> 
     failure converter sends a FailureError's own `failure` as it is, before it would read the
     traceback the raise adds (temporalio.converter.DefaultFailureConverter)."""
     failed = ApplicationError(
-        failure_message(error, cause, step, path),
+        failure_message(error, cause, step, path, caught),
         {"error": error, "cause": cause, "step": step, "within": path},
         type=error or None,
         non_retryable=True,

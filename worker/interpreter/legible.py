@@ -40,6 +40,13 @@ def summary(text: str) -> str:
     return bounded(text, SUMMARY_LIMIT)
 
 
+def caught_note(step: str, path: str, error: str, cause: str, goto: str) -> str:
+    return bounded(
+        f"step {step_label(step, path)} failed with {error}: {cause} (caught, went to {goto})",
+        SUMMARY_LIMIT * 2,
+    )
+
+
 def step_label(step: str, path: str = "") -> str:
     """`ReserveHotel`, or `Shaky in Both#1` inside a parallel branch or foreach iteration."""
     return f"{step} in {path}" if path else step
@@ -108,6 +115,9 @@ class CurrentDetails:
     lines: dict[int, str] = field(default_factory=dict)
     _next: int = 0
     ended: str = ""
+    caught: str = ""
+    """The last error a catch handled (`ReserveHotel failed with FC.Unknown: ...`): a flow
+    that then ends at a `fail` step without an error names it in its failure message."""
 
     @contextlib.contextmanager
     def doing(self, text: str) -> Iterator[int]:
@@ -173,10 +183,11 @@ def execution_details(flow: str, execution: str, flow_input: Any, extra: str = "
     return "\n\n".join([*lines, "**Input**", f"```json\n{text}\n```"])
 
 
-def failure_message(error: str, cause: str, step: str, path: str) -> str:
-    """The execution's failure message: the failed step, the FnF error and its cause."""
+def failure_message(error: str, cause: str, step: str, path: str, caught: str = "") -> str:
+    """The execution's failure message: the failed step, the FnF error and its cause (a
+    `fail` step that gives neither: the error a catch handled before, if any)."""
     where = f"step {step_label(step, path)} failed" if step else "the flow failed"
     if not error and not cause:
-        return f"{where} (no error or cause given)"
+        return f"{where} after {caught}" if caught else f"{where} (no error or cause given)"
     named = f" with {error}" if error else ""
     return f"{where}{named}: {cause}" if cause else f"{where}{named}"

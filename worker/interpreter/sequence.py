@@ -24,7 +24,7 @@ from worker.interpreter.failures import (
     matches,
     unexpected_failure,
 )
-from worker.interpreter.legible import CurrentDetails
+from worker.interpreter.legible import CurrentDetails, caught_note
 from worker.interpreter.local_functions import LocalFunctions
 from worker.interpreter.parts import PartRuns
 from worker.interpreter.plans import Plans
@@ -193,6 +193,9 @@ class Interpreter:
             "goto": policy["gotoName"],
         }
         self.log.record("StepExited", name, detail, entered_id, checked=False)
+        self.details.caught = caught_note(
+            name, self.path, failure.error, failure.cause, policy["gotoName"]
+        )
         return local, policy["goto"]
 
 
