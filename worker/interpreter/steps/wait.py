@@ -21,7 +21,7 @@ class WaitStep(InlineStep):
         if seconds > 0:
             where = step_label(node["name"], run.interpreter.path)
             with run.interpreter.details.doing(f"wait {where} until {until(seconds)}"):
-                await workflow.sleep(seconds, summary=summary(f"wait {seconds:g}s in {where}"))
+                await workflow.sleep(seconds, summary=summary(f"wait {where} ({seconds:g}s)"))
         return StepOutcome(local={})
 
     def _seconds(self, node: StepNode, value: dict[str, Any]) -> float:
