@@ -318,3 +318,57 @@ async def test_a_failed_branch_is_named_with_its_path(ui: Ui) -> None:
     }
     metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
     assert metadata.current_details.startswith("failed: step Refuse in Both#1 failed")
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+async def test_the_web_ui_shows_a_parked_callback_in_fnf_terms(ui: Ui) -> None:
+    """The rendered page: the task's timeline bar and the User Metadata tab (summary, the
+    input in the details, what the execution waits for)."""
+    from playwright.async_api import async_playwright
+
+    handle = await ui.start(dict(compile_text(CALLBACK)), {"orderId": "A-1001"})
+    await current_details(handle, lambda text: "waiting for a callback" in text)
+    quoted = urllib.parse.quote(handle.id, safe="")
+    url = f"{ui.server.ui_url}/namespaces/default/workflows/{quoted}"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            await page.goto(url)
+            bar = page.get_by_text("task Approve (fc fnf-demo/echo; FDL retry Busy x1)")
+            await bar.first.wait_for(timeout=20_000)
+            await page.get_by_text("User Metadata", exact=True).first.click()
+            flow = handle.id.split("/")[0]
+            # The UI renders Markdown metadata in sandboxed frames (its /render page).
+            await _shown(page, f"FnF flow {flow} · execution order-1")
+            await _shown(page, '"orderId": "A-1001"')
+            await _shown(page, "waiting for a callback to task Approve")
+        finally:
+            await browser.close()
+    await stop_execution(handle, "Done", "test over")
+
+
+BODY_TEXT = "document.body ? document.body.innerText : ''"
+
+
+async def _shown(page: Any, text: str) -> None:
+    """Wait until the page or one of its frames shows `text`."""
+    seen: list[str] = []
+    for _ in range(100):
+        seen = [await frame.evaluate(BODY_TEXT) for frame in page.frames]
+        if any(text in shown for shown in seen):
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the page never showed {text!r}: {seen!r}")
