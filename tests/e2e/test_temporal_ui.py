@@ -30,9 +30,11 @@ from tests.conftest import installed_binary
 from translator import compile_file, compile_text
 from worker.assembly import run_worker
 from worker.callbacks.client import report_task_failed
+from worker.definitions import DEFINITION_ID_PREFIX, PinnedDefinition, publish
 from worker.devserver import DevServer, DevServerOptions
 from worker.execution import FlowRun
 from worker.executions import ensure_search_attributes, start_execution, stop_execution
+from worker.naming import executions_only_url
 from worker.settings import Settings
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -241,17 +243,23 @@ async def test_the_ui_http_api_and_the_executions_only_view(ui: Ui) -> None:
         task_queue="nobody",
         start_delay=timedelta(hours=1),
     )
+    pinned = PinnedDefinition({"steps": [], "n": uuid.uuid4().hex}).encode()
+    definition = DEFINITION_ID_PREFIX + await publish(ui.client, pinned)
     quoted = urllib.parse.quote(handle.id, safe="")
     page = ui.http(f"/namespaces/default/workflows/{quoted}")
     summary = text_of(page["executionConfig"]["userMetadata"]["summary"])
     assert summary.endswith("· execution order-1")
-    query = urllib.parse.quote('FnFExecutionName IS NOT NULL AND ExecutionStatus="Running"')
+    assert ui.server.ui_url is not None  # the list the URL `fnf dev` prints opens
+    link = urllib.parse.urlsplit(executions_only_url(ui.server.ui_url, "default"))
+    assert link.path == "/namespaces/default/workflows"
+    [shown] = urllib.parse.parse_qs(link.query)["query"]
+    query = urllib.parse.quote(f'{shown} AND ExecutionStatus="Running"')
     listed = ui.http(f"/namespaces/default/workflows?query={query}")
     ids = [item["execution"]["workflowId"] for item in listed["executions"]]
     assert handle.id in ids and all("/" in i for i in ids)
     everything = ui.http("/namespaces/default/workflows")
     others = [item["execution"]["workflowId"] for item in everything["executions"]]
-    assert any(i.startswith("fnf-nonce:") for i in others)
+    assert any(i.startswith("fnf-nonce:") for i in others) and definition in others
     await stop_execution(handle, "Done", "test over")
 
 
