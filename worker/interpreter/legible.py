@@ -77,6 +77,9 @@ def _resource_of(node: StepNode) -> str:
     kind = resource.get("kind", "")
     if kind == "fc":
         return f"fc {resource.get('service', '')}/{resource.get('function', '')}"
+    for named in ("queue", "topic", "flow"):  # MNS queues and topics, sub-flows
+        if resource.get(named):
+            return f"{kind} {resource[named]}"
     arn = str(resource.get("arn", ""))
     return f"{kind} {arn.rsplit('/', 1)[-1] or arn}".strip()
 

@@ -67,8 +67,9 @@ async def call_activity(
     kinds = (succeeded, failed)
     _follow_reports(run, node, value, request, scheduled, kinds)
     path = run.interpreter.path
-    doing = f"task {step_label(node['name'], path)}: {succeeded[4:].lower()} awaited from "
-    doing += f"{node['resource']['arn']} since {clock(workflow.now())}"
+    verb = "submitting to" if succeeded == "TaskSubmitted" else "calling"
+    doing = f"task {step_label(node['name'], path)}: {verb} {node['resource']['arn']} "
+    doing += f"since {clock(workflow.now())}"
     try:
         with run.interpreter.details.doing(doing):
             returned = await workflow.execute_activity(
