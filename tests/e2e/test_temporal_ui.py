@@ -25,6 +25,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.worker import Replayer
 
 from tests.conftest import installed_binary
 from translator import compile_file, compile_text
@@ -36,6 +37,7 @@ from worker.execution import FlowRun
 from worker.executions import ensure_search_attributes, start_execution, stop_execution
 from worker.naming import executions_only_url
 from worker.settings import Settings
+from worker.workflow import FnFFlow
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 FAILING_SAGA = {
@@ -230,6 +232,8 @@ async def test_a_failed_saga_reads_in_steps(ui: Ui) -> None:
     history = ui.cli("workflow", "show", "-w", handle.id)
     arguments = history["events"][0]["workflowExecutionStartedEventAttributes"]["input"]
     assert text_of(arguments["payloads"][0]) == FAILING_SAGA  # the Input panel opens on it
+    # The two-argument input and the summaries replay (metadata is not compared on replay).
+    await Replayer(workflows=[FnFFlow]).replay_workflow(await handle.fetch_history())
 
 
 async def test_the_ui_http_api_and_the_executions_only_view(ui: Ui) -> None:
