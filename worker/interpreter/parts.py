@@ -118,7 +118,8 @@ class PartRuns:
                 f"part of {self.workflow_id}: step {step_label(step_name, interpreter.path)} "
                 + json.dumps(detail, separators=(",", ":"))
             )
-            result = await _run_child(child_id, child, interpreter.scope, what)
+            with interpreter.details.doing(f"waiting for the part run {child_id}: {what}"):
+                result = await _run_child(child_id, child, interpreter.scope, what)
         except StepFailure as failure:
             failed = {**detail, "error": failure.error, "cause": failure.cause}
             log.record("PartExited", step_name, failed, entered, checked=False)
