@@ -75,7 +75,13 @@ async def measure(
     starts, runs = [], []
     try:
         for _ in range(rounds):
-            run = FlowRun(graph, {"skip": True}, "bench", f"d-{uuid.uuid4()}", definition=text)
+            run = FlowRun(
+                graph=graph,
+                input={"skip": True},
+                flow_name="bench",
+                execution_name=f"d-{uuid.uuid4()}",
+                definition=text,
+            )
             began = time.perf_counter()
             handle = await start_execution(client, queue, run, search_attributes=False)
             starts.append(time.perf_counter() - began)

@@ -109,10 +109,10 @@ async def run_fnf(client: Client, items: list[int], args: argparse.Namespace) ->
     graph = dict(compile_text(FLOW.format(concurrency=args.max_concurrency), "fanout.yaml"))
     name = f"fanout-{uuid.uuid4().hex[:8]}"
     run = FlowRun(
-        graph,
-        {"items": items},
-        FLOW_NAME,
-        name,
+        graph=graph,
+        input={"items": items},
+        flow_name=FLOW_NAME,
+        execution_name=name,
         step_data_limit=0,
         foreach_batch_size=args.batch_size,
         foreach_batch_threshold=args.threshold,

@@ -174,7 +174,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 assert created.status_code == 200, created.text
                 say(f"flow {flow} created; running {turns} turns")
-                run = FlowRun(dict(compile_text(FLOW)), {"left": turns}, flow, execution)
+                run = FlowRun(
+                    graph=dict(compile_text(FLOW)),
+                    input={"left": turns},
+                    flow_name=flow,
+                    execution_name=execution,
+                )
                 async with fnf_worker(client, queue):
                     began = time.perf_counter()
                     handle = await start_execution(client, queue, run)

@@ -238,7 +238,12 @@ def fresh_name() -> str:
 async def run_fnf(
     client: Client, load: Workload, graph: dict[str, Any], timeout: float
 ) -> tuple[float | None, WorkflowHandle[Any, Any]]:
-    run = FlowRun(graph, load.flow_input, f"bench-{load.kind}", fresh_name())
+    run = FlowRun(
+        graph=graph,
+        input=load.flow_input,
+        flow_name=f"bench-{load.kind}",
+        execution_name=fresh_name(),
+    )
     began = time.perf_counter()
     handle = await start_execution(client, FNF_QUEUE, run, search_attributes=False)
     try:

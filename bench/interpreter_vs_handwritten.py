@@ -161,7 +161,7 @@ def fnf_start(client: Client, flow_name: str, text: str, flow_input: dict[str, A
     graph = dict(compile_text(text, f"{flow_name}.yaml"))
 
     async def start(name: str) -> WorkflowHandle[Any, Any]:
-        run = FlowRun(graph, flow_input, flow_name, name)
+        run = FlowRun(graph=graph, input=flow_input, flow_name=flow_name, execution_name=name)
         return await start_execution(client, FNF_QUEUE, run, search_attributes=False)
 
     return start

@@ -175,7 +175,13 @@ async def run_fnf(
     graph = dict(compile_text(loop_flow(nested), "loop.yaml"))
     name = f"loop-{uuid.uuid4().hex[:8]}"
     flow_input = {"iterations": iterations, "rounds": [iterations]}
-    run = FlowRun(graph, flow_input, FLOW_NAME, name, continue_as_new_at=continue_as_new_at)
+    run = FlowRun(
+        graph=graph,
+        input=flow_input,
+        flow_name=FLOW_NAME,
+        execution_name=name,
+        continue_as_new_at=continue_as_new_at,
+    )
     workflow_id = f"{FLOW_NAME}/{name}"
 
     async def start() -> Any:

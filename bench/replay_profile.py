@@ -50,7 +50,12 @@ async def record(spec: str, blob_kb: int, folder: Path) -> None:
         client = server.client
         hand_worker = Worker(client, task_queue=HAND_QUEUE, workflows=HAND_WORKFLOWS)
         async with fnf_worker(client, FNF_QUEUE), hand_worker:
-            run = FlowRun(graph, load.flow_input, f"bench-{load.kind}", uuid.uuid4().hex[:12])
+            run = FlowRun(
+                graph=graph,
+                input=load.flow_input,
+                flow_name=f"bench-{load.kind}",
+                execution_name=uuid.uuid4().hex[:12],
+            )
             handle = await start_execution(client, FNF_QUEUE, run, search_attributes=False)
             assert await handle.result() == load.expected
             hand = await client.start_workflow(

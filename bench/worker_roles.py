@@ -238,7 +238,12 @@ async def main(options: argparse.Namespace) -> None:
             )
 
             async def start_fnf() -> Any:
-                run = FlowRun(graph, {}, "bench-roles", f"roles-{uuid.uuid4()}")
+                run = FlowRun(
+                    graph=graph,
+                    input={},
+                    flow_name="bench-roles",
+                    execution_name=f"roles-{uuid.uuid4()}",
+                )
                 return await start_execution(client, fnf_queue, run, search_attributes=False)
 
             async def start_hand() -> Any:

@@ -43,6 +43,7 @@ from cli.process import CommandConsole, run_until_stopped
 from worker.connection import connect_temporal
 from worker.devserver import DatabaseInUse, DevServer, DevServerOptions, host_port
 from worker.functions import FunctionRegistry
+from worker.naming import executions_only_url
 from worker.settings import Settings
 
 API_PORT = 8080
@@ -307,6 +308,7 @@ def _print_ready(
     ]
     if state.ui is not None:
         rows.append(("Temporal Web UI", state.ui))
+        rows.append(("  executions", executions_only_url(state.ui, state.namespace)))
     elif ui is not None:
         rows.append(("Temporal Web UI", f"not served at {ui} (this `temporal` has no UI)"))
     else:

@@ -2,8 +2,10 @@
 
 # No `from __future__ import annotations` here: Temporal's converter resolves these hints
 # inside the workflow sandbox, where string annotations cannot be evaluated.
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from temporalio.converter import value_to_type
 
 from worker.interpreter.context import (
     DEFAULT_ATTEMPT_REPORT_AFTER,
@@ -105,21 +107,23 @@ class Part:
 class FlowRun:
     """The workflow input (DESIGN 2): the compiled definition, never re-read while running.
 
+    The fields are in the order the Temporal UI's Input panel shows them: the user's input
+    first, then the names and settings, the compiled definition last (`graph`, `flows`,
+    `definition`, or only `definition_ref` when it is stored by reference). Temporal decodes
+    the input by field name, so inputs written in the earlier order (graph first) still
+    decode; build it with keywords.
+
     `flows` are the pinned graphs of the sub-flows it may start, by flow name.
     `continue_as_new_at` is the history length that triggers continue-as-new (Temporal may
     suggest it earlier). `resumption` is set only on a continued run.
     """
 
-    graph: dict[str, Any]
     input: dict[str, Any]
     flow_name: str
     execution_name: str
-    flows: dict[str, Any] = field(default_factory=dict)
     heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
     continue_as_new_at: int = DEFAULT_CONTINUE_AS_NEW_AT
     resumption: Resumption | None = None
-    definition: str = ""
-    """The FDL text the graph was compiled from (DescribeExecution's FlowDefinition)."""
     callback_token: str = ""
     """StartExecution's CallbackFnFTaskToken: the task this execution reports its end to."""
     step_data_limit: int = DEFAULT_STEP_DATA_LIMIT
@@ -150,3 +154,29 @@ class FlowRun:
     definition_flow: str = ""
     """A sub-flow started by reference: the run's graph is the pinned definition's sub-flow of
     this name (`flows`), not its graph. Set only with `definition_ref`."""
+    graph: dict[str, Any] = field(default_factory=dict)
+    """The compiled flow (empty when stored by reference)."""
+    flows: dict[str, Any] = field(default_factory=dict)
+    definition: str = ""
+    """The FDL text the graph was compiled from (DescribeExecution's FlowDefinition)."""
+
+
+def workflow_args(run: FlowRun) -> list[Any]:
+    """FnFFlow's arguments: the user's input, then the run record without it. The Temporal
+    UI shows a workflow's input as the list of its arguments (each object's keys sorted), so
+    the user's input comes first and the compiled graph sits at the end of the second."""
+    return [run.input, replace(run, input={})]
+
+
+def flow_run_of(first: Any, run: FlowRun | None) -> FlowRun:
+    """The FlowRun of FnFFlow's arguments: `[input, run]` (workflow_args), or the single
+    FlowRun that executions started before it (and part runs) pass."""
+    if run is None:
+        whole: FlowRun = value_to_type(FlowRun, first)
+        return whole
+    return replace(run, input=first if isinstance(first, dict) else {})
+
+
+def flow_run_hints(count: int) -> list[type]:
+    """Type hints to decode a start event's `count` input payloads (flow_run_of's shapes)."""
+    return [FlowRun] if count == 1 else [dict, FlowRun]

@@ -24,8 +24,9 @@ from temporalio.service import RPCError
 
 from worker import definitions
 from worker.definitions import PinnedDefinition, publish
-from worker.execution import STOP_SIGNAL, FlowRun, StopRequest
+from worker.execution import STOP_SIGNAL, FlowRun, StopRequest, workflow_args
 from worker.history import last_event
+from worker.interpreter.legible import execution_details, execution_summary
 from worker.interpreter.versions import INTERPRETER_VERSION
 from worker.naming import (
     EXECUTION_NAME,
@@ -90,7 +91,7 @@ async def start_execution(
         pairs.append(SearchAttributePair(FLOW_ID, flow_id))
     return await client.start_workflow(
         FnFFlow.run,
-        run,
+        args=workflow_args(run),
         id=workflow_id(run.flow_name, run.execution_name),
         task_queue=task_queue,
         execution_timeout=EXECUTION_TIMEOUT,
@@ -100,6 +101,8 @@ async def start_execution(
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         search_attributes=TypedSearchAttributes(pairs) if search_attributes else None,
         memo={EXECUTION_MEMO: memo} if memo else None,
+        static_summary=execution_summary(run.flow_name, run.execution_name),
+        static_details=execution_details(run.flow_name, run.execution_name, run.input),
     )
 
 

@@ -11,6 +11,8 @@ an execution's.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from temporalio.common import SearchAttributeKey
 
 from translator.names import EXECUTION, FLOW
@@ -24,6 +26,19 @@ FLOW_ID = SearchAttributeKey.for_keyword("FnFFlowId")
 deleted and created again under its name is a new incarnation, and the executions of the old
 one are no longer its executions (DeleteFlow's documented rule, api/services/incarnation.py)."""
 SEARCH_ATTRIBUTE_KEYS = (FLOW_NAME, EXECUTION_NAME, FLOW_ID)
+
+EXECUTIONS_ONLY = "FnFExecutionName IS NOT NULL"
+"""The visibility query that lists FnF executions (sub-flows included) and nothing else: the
+project's internal workflows (flow definitions `fnf-flow:`, pinned definitions
+`fnf-definition:`, signature nonces `fnf-nonce:`, MNS queues and topics, schedule starts) and
+the part runs of large foreach steps never carry FnFExecutionName. The Temporal UI's default
+view lists a namespace's every workflow; this query, in its URL or a saved view, or in
+`temporal workflow list|count --query`, leaves only the executions."""
+
+
+def executions_only_url(ui: str, namespace: str) -> str:
+    """The Temporal Web UI's workflow list showing executions only."""
+    return f"{ui}/namespaces/{quote(namespace, safe='')}/workflows?query={quote(EXECUTIONS_ONLY)}"
 
 
 def workflow_id(flow: str, execution: str) -> str:

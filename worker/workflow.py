@@ -9,7 +9,9 @@ from datetime import timedelta
 from typing import Any, NoReturn
 
 from temporalio import workflow
+from temporalio.api.failure.v1 import Failure
 from temporalio.common import RetryPolicy
+from temporalio.converter import DefaultFailureConverter
 from temporalio.exceptions import ApplicationError, FailureError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
@@ -27,6 +29,8 @@ with workflow.unsafe.imports_passed_through():
         Part,
         Resumption,
         StopRequest,
+        flow_run_of,
+        workflow_args,
     )
     from worker.interpreter import versions
     from worker.interpreter.activation import Activation
@@ -42,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         is_unexpected,
         unexpected_failure,
     )
+    from worker.interpreter.legible import CurrentDetails, failure_message
     from worker.interpreter.parts import ITERATIONS, PartRuns, locate
     from worker.interpreter.pinned import load_pinned
     from worker.interpreter.sequence import Interpreter
@@ -64,7 +69,10 @@ __all__ = ["WORKFLOW_NAME", "FlowRun", "FnFFlow"]
 @workflow.defn(name=WORKFLOW_NAME)
 class FnFFlow:
     @workflow.init
-    def __init__(self, run: FlowRun) -> None:
+    def __init__(self, first: Any, run_record: FlowRun | None = None) -> None:
+        """The arguments are the user's input and the run record (workflow_args), or one
+        FlowRun (executions started before that, and part runs): flow_run_of reads both."""
+        run = self._run = flow_run_of(first, run_record)
         # Set before any handler runs: after a worker restart, a queued report is validated
         # while the history is replayed, before `run` has executed a line.
         self.interpreter_version = run.interpreter_version
@@ -84,6 +92,8 @@ class FnFFlow:
         self._scope = CancelScope()
         """The root of the cancel scopes: its reason is the stop's Error and Cause."""
         self._child_stops: dict[str, Reason] = {}
+        self._details = CurrentDetails()
+        """What the run is doing now, for the Temporal UI (worker/interpreter/legible.py)."""
         if run.resumption is not None:
             self._log.first_id = run.resumption.next_event_id
             self._log.last_time = run.resumption.last_event_time
@@ -133,7 +143,9 @@ class FnFFlow:
         }
 
     @workflow.run
-    async def run(self, run: FlowRun) -> dict[str, Any]:
+    async def run(self, first: Any, run_record: FlowRun | None = None) -> dict[str, Any]:
+        run = self._run
+        self._details.publish()
         graph: FlowGraph = check_format(await self._pinned_graph(run))  # type: ignore[arg-type]
         interpreter = self._interpreter(run)
         if run.part is not None:
@@ -158,6 +170,7 @@ class FnFFlow:
             await self._fail(run, unexpected_failure("", error))
         await self._close(run, TaskReport(run.callback_token, True, json.dumps(output)))
         self._log.record("ExecutionSucceeded", detail={"output": output}, checked=False)
+        self._details.close("succeeded")
         await archive_run(self._log)
         return output
 
@@ -198,6 +211,7 @@ class FnFFlow:
                 raise
             await self._fail(run, unexpected_failure("", error))
         self._log.record("ExecutionSucceeded", detail={"output": output}, checked=False)
+        self._details.close("succeeded")
         await archive_run(self._log)
         return output
 
@@ -255,7 +269,10 @@ class FnFFlow:
         failed = {"error": failure.error, "cause": failure.cause}
         self._log.record("ExecutionFailed", detail=failed, checked=False)
         await archive_run(self._log)
-        raise execution_failed(failure.error, failure.cause)
+        caught = self._details.caught
+        message = failure_message(failure.error, failure.cause, failure.step, failure.path, caught)
+        self._details.close(f"failed: {message}")
+        raise execution_failed(failure.error, failure.cause, failure.step, failure.path, caught)
 
     async def _close(self, run: FlowRun, report: TaskReport) -> None:
         """Tell the parent task how the execution ended, before the terminal event. A stop
@@ -275,6 +292,7 @@ class FnFFlow:
         await _tell_parent(run, failed)
         await _signal_waiting_parent(run, stop)
         self._log.record("ExecutionStopped", detail=stop.detail(), checked=False)
+        self._details.close(f"stopped: {stop.error or STOPPED}: {stop.cause}")
         await archive_run(self._log)
         raise asyncio.CancelledError()
 
@@ -295,7 +313,9 @@ class FnFFlow:
                 checked=False,
             )
             await _report_parent(run, TaskReport(run.callback_token, False, "", *_named(failure)))
-            raise execution_failed(failure.error, failure.cause) from None
+            raise execution_failed(
+                failure.error, failure.cause, failure.step, failure.path
+            ) from None
         except asyncio.CancelledError:
             stop = self._stop or StopRequest("", "the execution was cancelled")
             self._log.record("ExecutionStopped", detail={"error": stop.error, "cause": stop.cause})
@@ -333,6 +353,7 @@ class FnFFlow:
             child_stops=self._child_stops,
             cancels_cleanly=cancels_cleanly,
             routes_tasks=routes_tasks,
+            details=self._details,
             meter=WorkMeter(
                 lambda: self._log.sizes.measured_bytes,
                 steps_per_activation=run.steps_per_activation,
@@ -372,7 +393,7 @@ class FnFFlow:
                     self._stop,
                 )
                 await archive_run(self._log)
-                workflow.continue_as_new(replace(run, resumption=carried))
+                workflow.continue_as_new(args=workflow_args(replace(run, resumption=carried)))
             local, position = await interpreter.run_step(steps[position], at.flow_input, local)
             progressed = True
         return local
@@ -388,6 +409,7 @@ async def _report_parent(run: FlowRun, report: TaskReport) -> None:
         result_type=int,
         start_to_close_timeout=timedelta(minutes=1),
         retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+        summary="internal: report this execution's end to the task that started it",
     )
 
 
@@ -424,15 +446,27 @@ def _named(failure: StepFailure) -> tuple[str, str]:
     return failure.error or "FnF.Failed", failure.cause
 
 
-def execution_failed(error: str, cause: str) -> ApplicationError:
+def execution_failed(
+    error: str, cause: str, step: str = "", path: str = "", caught: str = ""
+) -> ApplicationError:
     """The workflow's failure. Details keep error and cause exactly (Temporal drops an empty
-    type and replaces an empty message); the message is what the Temporal UI shows."""
-    return ApplicationError(
-        cause or error or "the flow failed",
-        {"error": error, "cause": cause},
+    type and replaces an empty message); the message is what the Temporal UI and `temporal
+    workflow describe` show: the failed step, the FnF error and its cause.
+
+    The failure is converted here, before it is raised, so it carries no Python stack trace
+    (the interpreter's stack says nothing about the flow) and no cause chain: Temporal's
+    failure converter sends a FailureError's own `failure` as it is, before it would read the
+    traceback the raise adds (temporalio.converter.DefaultFailureConverter)."""
+    failed = ApplicationError(
+        failure_message(error, cause, step, path, caught),
+        {"error": error, "cause": cause, "step": step, "within": path},
         type=error or None,
         non_retryable=True,
     )
+    proto = Failure()
+    DefaultFailureConverter().to_failure(failed, workflow.payload_converter(), proto)
+    failed._failure = proto  # the SDK's "underlying protobuf failure object"
+    return failed
 
 
 def _history_is_long(run: FlowRun, activation: Activation) -> bool:

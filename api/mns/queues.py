@@ -341,6 +341,7 @@ class QueueService:
             task_queue=self._task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            static_summary=f"internal: MNS queue {queue} (its messages)",
         )
 
     def _wake(self, queue: str) -> None:

@@ -143,5 +143,6 @@ class Registry:
                 task_queue=self._task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                static_summary="internal: the MNS registry of queues and topics",
             )
         raise RuntimeError("the MNS registry did not accept the update")

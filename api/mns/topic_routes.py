@@ -145,6 +145,7 @@ class FanOut:
             push_request(subscription, message, request_id),
             id=push_workflow_id(message.message_id, message.topic, subscription.name),
             task_queue=self._task_queue,
+            static_summary=f"internal: push of an MNS message of topic {message.topic}",
         )
 
 

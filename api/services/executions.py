@@ -44,7 +44,7 @@ from translator.errors import FlowValidationError
 from translator.graph import FlowGraph, iter_steps
 from translator.names import sync_execution_name
 from worker.definitions import load as load_pinned
-from worker.execution import FlowRun
+from worker.execution import FlowRun, flow_run_hints, flow_run_of
 from worker.executions import (
     EXECUTION_MEMO,
     failure_of,
@@ -116,10 +116,10 @@ class ExecutionService:
         graph = _compile(definition, flow)
         execution = name or str(uuid.uuid4())
         run = FlowRun(
-            dict(graph),
-            flow_input,
-            flow,
-            execution,
+            graph=dict(graph),
+            input=flow_input,
+            flow_name=flow,
+            execution_name=execution,
             flows=await self._subflows(graph),
             definition=definition,
             callback_token=callback_token,
@@ -469,7 +469,8 @@ async def _first_input(client: Client, workflow_id_: str) -> dict[str, Any] | No
     history = client.get_workflow_handle(workflow_id_, run_id=run_id)
     async for event in history.fetch_history_events():
         payloads = event.workflow_execution_started_event_attributes.input.payloads
-        [value] = await client.data_converter.decode(payloads, [FlowRun])
+        decoded = await client.data_converter.decode(payloads, flow_run_hints(len(payloads)))
+        value = flow_run_of(*decoded) if len(decoded) == 2 else decoded[0]
         assert isinstance(value, FlowRun)
         definition = value.definition
         if value.definition_ref and not value.definition_flow:  # by reference (definitions.py)

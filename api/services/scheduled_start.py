@@ -91,6 +91,7 @@ class FnFScheduledStart:
             start_to_close_timeout=START_TIMEOUT,
             schedule_to_close_timeout=START_DEADLINE,
             retry_policy=START_RETRY,
+            summary=f"internal: start execution {fire.flow}/{name} for this fire",
         )
         return started
 

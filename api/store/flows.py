@@ -102,6 +102,7 @@ class FlowStore:
                 memo=memo_of(state),
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                static_summary=f"internal: the definition of FnF flow {fields['Name']}",
             )
         except WorkflowAlreadyStartedError:
             raise FlowExists(fields["Name"]) from None

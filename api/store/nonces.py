@@ -68,6 +68,7 @@ class TemporalNonceLedger:
             start_delay=hold + NEVER_RUN_MARGIN,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            static_summary="internal: a used SignatureNonce (refuses a replayed request)",
         )
         try:
             await asyncio.wait_for(start, self.timeout)

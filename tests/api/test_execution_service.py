@@ -276,6 +276,7 @@ async def test_a_large_definition_is_pinned_by_reference(api: Api) -> None:
     assert record["FlowDefinition"] == definition
     handle = api.client.get_workflow_handle(f"{flow}/big")
     async for event in handle.fetch_history_events():
-        [payload] = event.workflow_execution_started_event_attributes.input.payloads
+        [flow_input, payload] = event.workflow_execution_started_event_attributes.input.payloads
+        assert json.loads(flow_input.data) == {}  # the user's input comes first
         assert len(payload.data) < 4096 and json.loads(payload.data)["definition_ref"]
         break

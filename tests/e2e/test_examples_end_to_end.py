@@ -34,7 +34,12 @@ async def test_polling_succeeds_after_the_second_status_check(dev_server_address
     async with AsyncExitStack() as stack:
         await run_worker(client, settings, stack)
         graph = dict(compile_file(EXAMPLES / "polling" / "flow.yaml"))
-        run = FlowRun(graph, {"delay": 20}, "polling", f"exec-{uuid.uuid4()}")
+        run = FlowRun(
+            graph=graph,
+            input={"delay": 20},
+            flow_name="polling",
+            execution_name=f"exec-{uuid.uuid4()}",
+        )
         handle = await start_execution(client, queue, run, search_attributes=False)
         output = await handle.result()
         events = await read_history(client, handle.id)
@@ -105,7 +110,9 @@ async def test_callback_completed_by_another_process(dev_server_address: str) ->
     async with AsyncExitStack() as stack:
         await run_worker(client, settings, stack)
         graph = dict(compile_file(EXAMPLES / "callback" / "flow.yaml"))
-        run = FlowRun(graph, {}, "callback", f"exec-{uuid.uuid4()}")
+        run = FlowRun(
+            graph=graph, input={}, flow_name="callback", execution_name=f"exec-{uuid.uuid4()}"
+        )
         handle = await start_execution(client, queue, run, search_attributes=False)
         token = None
         while token is None:

@@ -28,10 +28,10 @@ async def test_pages_cross_continue_as_new(dev_server_address: str) -> None:
     async with AsyncExitStack() as stack:
         await run_worker(client, settings, stack)
         run = FlowRun(
-            dict(compile_text(COUNTDOWN)),
-            {"left": 20},
-            "pages",
-            f"exec-{uuid.uuid4()}",
+            graph=dict(compile_text(COUNTDOWN)),
+            input={"left": 20},
+            flow_name="pages",
+            execution_name=f"exec-{uuid.uuid4()}",
             continue_as_new_at=30,
         )
         handle = await start_execution(client, queue, run, search_attributes=False)

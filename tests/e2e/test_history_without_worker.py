@@ -70,7 +70,13 @@ async def queried(client: Client, workflow_id: str) -> list[dict[str, Any]]:
 
 
 def flow_run(text: str, flow_input: dict[str, Any], **fields: Any) -> FlowRun:
-    return FlowRun(dict(compile_text(text)), flow_input, "archived", f"e-{uuid.uuid4()}", **fields)
+    return FlowRun(
+        graph=dict(compile_text(text)),
+        input=flow_input,
+        flow_name="archived",
+        execution_name=f"e-{uuid.uuid4()}",
+        **fields,
+    )
 
 
 async def test_closed_histories_read_without_a_worker(dev_server_address: str) -> None:

@@ -216,10 +216,10 @@ async def test_parked_executions_finish_on_the_next_release(
     for name, flow in (("callback", CALLBACK), ("loop", LOOP), ("wait", WAIT)):
         effects[name].mkdir()
         run = FlowRun(
-            dict(compile_text(flow)),
-            {"effects": str(effects[name]), "iterations": ITERATIONS},
-            "upgrade",
-            f"{name}-{uuid.uuid4()}",
+            graph=dict(compile_text(flow)),
+            input={"effects": str(effects[name]), "iterations": ITERATIONS},
+            flow_name="upgrade",
+            execution_name=f"{name}-{uuid.uuid4()}",
             continue_as_new_at=100,
         )
         handles[name] = await start_execution(client, releases.queue, run, search_attributes=False)

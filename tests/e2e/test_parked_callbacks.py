@@ -41,7 +41,11 @@ async def park_and_complete(address: str, executions: int, reporters: int) -> di
         await run_worker(client, settings, stack)
         handles = await asyncio.gather(
             *(
-                start_execution(client, queue, FlowRun(graph, {}, flow, f"e{n}"))
+                start_execution(
+                    client,
+                    queue,
+                    FlowRun(graph=graph, input={}, flow_name=flow, execution_name=f"e{n}"),
+                )
                 for n in range(executions)
             )
         )

@@ -225,7 +225,12 @@ async def make_busy(fnf: Fnf) -> list[Proc]:
     if fnf.command != "run":
         fnf.wait_for(lambda: ADDRESS.search(fnf.output()) is not None, "embedded server")
         client = await Client.connect(fnf.address())
-        run = FlowRun(dict(compile_text(FLOW)), {"seconds": 60}, "nap", f"nap-{uuid.uuid4()}")
+        run = FlowRun(
+            graph=dict(compile_text(FLOW)),
+            input={"seconds": 60},
+            flow_name="nap",
+            execution_name=f"nap-{uuid.uuid4()}",
+        )
         await start_execution(client, fnf.queue, run)
     return fnf.busy_tree()
 

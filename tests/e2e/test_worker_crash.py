@@ -124,10 +124,10 @@ async def start_flow(
 ) -> Any:
     client = await Client.connect(address)
     run = FlowRun(
-        dict(compile_text(flow)),
-        flow_input,
-        "crash",
-        f"exec-{uuid.uuid4()}",
+        graph=dict(compile_text(flow)),
+        input=flow_input,
+        flow_name="crash",
+        execution_name=f"exec-{uuid.uuid4()}",
         heartbeat_timeout=2.0,
         attempt_report_after=report_after,
     )
@@ -287,7 +287,12 @@ async def test_a_parked_token_survives_a_worker_crash(
 ) -> None:
     first = workers()
     client = await Client.connect(dev_server_address)
-    run = FlowRun(dict(compile_text(CALLBACK)), {}, "crash", f"exec-{uuid.uuid4()}")
+    run = FlowRun(
+        graph=dict(compile_text(CALLBACK)),
+        input={},
+        flow_name="crash",
+        execution_name=f"exec-{uuid.uuid4()}",
+    )
     handle = await start_execution(client, workers.queue, run, search_attributes=False)
     token = ""
 

@@ -134,7 +134,11 @@ async def wait_until(check: Any, timeout: float = 40.0) -> None:
 
 async def start_flow(client: Client, queue: str, flow: str, flow_input: dict[str, Any]) -> Any:
     run = FlowRun(
-        dict(compile_text(flow)), flow_input, "pools", f"exec-{uuid.uuid4()}", heartbeat_timeout=2
+        graph=dict(compile_text(flow)),
+        input=flow_input,
+        flow_name="pools",
+        execution_name=f"exec-{uuid.uuid4()}",
+        heartbeat_timeout=2,
     )
     return await start_execution(client, queue, run, search_attributes=False)
 

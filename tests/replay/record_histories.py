@@ -82,7 +82,14 @@ async def record(client: Client, case: Case, stack: AsyncExitStack) -> list[str]
         graph = dict(compile_text((FLOWS / case.text).read_text()))
     flows = {name: dict(compile_text((FLOWS / f"{name}.yaml").read_text())) for name in case.flows}
     name = f"{case.name}-{uuid.uuid4()}"
-    run = FlowRun(graph, case.input, case.example, name, flows=flows, **case.options)
+    run = FlowRun(
+        graph=graph,
+        input=case.input,
+        flow_name=case.example,
+        execution_name=name,
+        flows=flows,
+        **case.options,
+    )
     handle = await start_execution(client, queue, run, search_attributes=False)
     if case.report is not None:
         await report_when_parked(client, handle.id, case.report)

@@ -103,7 +103,13 @@ async def run_flow(temporal_env: WorkflowEnvironment) -> AsyncIterator[RunFlow]:
         ) -> Outcome:
             graph = compile_text(text) if text else compile_file(EXAMPLES / example / flow)
             name = f"exec-{uuid.uuid4()}"
-            run = FlowRun(dict(graph), flow_input, example, name, **fields)
+            run = FlowRun(
+                graph=dict(graph),
+                input=flow_input,
+                flow_name=example,
+                execution_name=name,
+                **fields,
+            )
             registry = functions or EXAMPLES / example / "functions.yaml"
             queue = await queue_for(str(registry) if functions else example, registry)
             outcome = await execute(temporal_env.client, queue, run)

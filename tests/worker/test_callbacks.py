@@ -40,7 +40,9 @@ async def env(temporal_env: WorkflowEnvironment) -> Any:
 
 async def start(env: WorkflowEnvironment, graph: Any = None) -> WorkflowHandle[Any, Any]:
     graph = graph or dict(compile_file(EXAMPLES / "callback" / "flow.yaml"))
-    run = FlowRun(graph, {}, "callback", f"exec-{uuid.uuid4()}")
+    run = FlowRun(
+        graph=graph, input={}, flow_name="callback", execution_name=f"exec-{uuid.uuid4()}"
+    )
     return await start_execution(env.client, QUEUE, run, search_attributes=False)
 
 

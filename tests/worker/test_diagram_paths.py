@@ -268,7 +268,9 @@ async def test_a_task_waiting_for_its_callback(
 ) -> None:
     client = temporal_env.client
     graph = dict(compile_file(EXAMPLES / "callback" / "flow.yaml"))
-    run = FlowRun(graph, {}, "callback", f"exec-{uuid.uuid4()}")
+    run = FlowRun(
+        graph=graph, input={}, flow_name="callback", execution_name=f"exec-{uuid.uuid4()}"
+    )
     handle = await start_execution(client, callback_queue, run, search_attributes=False)
     for _ in range(200):
         events = await read_history(client, handle.id)

@@ -198,7 +198,7 @@ async def test_a_100000_iteration_inline_loop_finishes(
     iterations = 100_000
     client = temporal_env.client
     graph = dict(compile_text(_counter_flow(iterations)))
-    run = FlowRun(graph, {}, "counter", f"exec-{uuid.uuid4()}")
+    run = FlowRun(graph=graph, input={}, flow_name="counter", execution_name=f"exec-{uuid.uuid4()}")
     began = time.monotonic()
     handle = await start_execution(client, inline_queue, run, search_attributes=False)
     output = await handle.result()

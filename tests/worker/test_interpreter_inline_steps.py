@@ -137,7 +137,9 @@ steps:
         await execute(temporal_env, flow, {})
     cause = raised.value.cause
     assert isinstance(cause, ApplicationError)
-    assert (cause.type, cause.message) == ("StatusIsNotReady", "status is not ready")
+    assert cause.type == "StatusIsNotReady"
+    assert cause.message == "step handle_failure failed with StatusIsNotReady: status is not ready"
+    assert cause.details[0]["cause"] == "status is not ready"
 
 
 async def test_parallel_locals_in_branch_order(

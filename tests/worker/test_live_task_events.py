@@ -111,7 +111,13 @@ async def client(temporal_env: WorkflowEnvironment) -> AsyncIterator[Client]:
 async def start(
     client: Client, flow: str, flow_input: dict[str, Any], **fields: Any
 ) -> WorkflowHandle[Any, Any]:
-    run = FlowRun(dict(compile_text(flow)), flow_input, "live", f"exec-{uuid.uuid4()}", **fields)
+    run = FlowRun(
+        graph=dict(compile_text(flow)),
+        input=flow_input,
+        flow_name="live",
+        execution_name=f"exec-{uuid.uuid4()}",
+        **fields,
+    )
     return await start_execution(client, QUEUE, run, search_attributes=False)
 
 

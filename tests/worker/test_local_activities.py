@@ -317,7 +317,12 @@ async def test_stop_during_a_chain_of_local_tasks_stops_it(
     (Temporal's workflow task heartbeat, every 8 s of the 10 s timeout): the stop reaches the
     execution at the next one and cancels the running task, rather than after the chain."""
     marks = tmp_path / "marks"
-    run = FlowRun(dict(compile_text(CHAIN)), {"marks": str(marks)}, "local", f"e-{uuid.uuid4()}")
+    run = FlowRun(
+        graph=dict(compile_text(CHAIN)),
+        input={"marks": str(marks)},
+        flow_name="local",
+        execution_name=f"e-{uuid.uuid4()}",
+    )
     handle: WorkflowHandle[Any, Any] = await start_execution(
         dev_client, QUEUE, run, search_attributes=False
     )

@@ -82,7 +82,9 @@ async def test_queue_callback_example(
     fake = mns_server[1]
     fake.reset()
     graph = dict(compile_file(EXAMPLES / "mns-queue-callback" / "flow.yaml"))
-    run = FlowRun(graph, {}, "mns-queue", f"exec-{uuid.uuid4()}")
+    run = FlowRun(
+        graph=graph, input={}, flow_name="mns-queue", execution_name=f"exec-{uuid.uuid4()}"
+    )
     handle = await start_execution(env.client, QUEUE, run, search_attributes=False)
     message = await wait_for_message(fake, "/queues/fnf-demo/messages")
     body = json.loads(message.findtext(f"{{{XMLNS}}}MessageBody") or "")
@@ -102,7 +104,12 @@ async def test_topic_callback_example(
     fake = mns_server[1]
     fake.reset()
     graph = dict(compile_file(EXAMPLES / "mns-topic-callback" / "flow.yaml"))
-    run = FlowRun(graph, {"messageBody": "hello world"}, "mns-topic", f"exec-{uuid.uuid4()}")
+    run = FlowRun(
+        graph=graph,
+        input={"messageBody": "hello world"},
+        flow_name="mns-topic",
+        execution_name=f"exec-{uuid.uuid4()}",
+    )
     handle = await start_execution(env.client, QUEUE, run, search_attributes=False)
     message = await wait_for_message(fake, "/topics/fnf-demo-topic/messages")
     body = json.loads(message.findtext(f"{{{XMLNS}}}MessageBody") or "")
@@ -139,7 +146,12 @@ async def test_request_response_send(
     if not known:
         fake.replies[f"/queues/{queue}/messages"] = Reply(404, QUEUE_NOT_EXIST.encode(), {})
     graph = dict(compile_text(SEND.format(queue=queue)))
-    run = FlowRun(graph, {"text": "plain text"}, "send", f"exec-{uuid.uuid4()}")
+    run = FlowRun(
+        graph=graph,
+        input={"text": "plain text"},
+        flow_name="send",
+        execution_name=f"exec-{uuid.uuid4()}",
+    )
     handle = await start_execution(env.client, QUEUE, run, search_attributes=False)
     output: dict[str, Any] = await handle.result()
     if known:

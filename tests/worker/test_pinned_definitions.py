@@ -43,7 +43,8 @@ async def run_inputs(client: Client, workflow_id: str) -> list[tuple[int, dict[s
     for run in await run_chain(client, workflow_id):
         handle = client.get_workflow_handle(workflow_id, run_id=run)
         async for event in handle.fetch_history_events():
-            [payload] = event.workflow_execution_started_event_attributes.input.payloads
+            # [the user's input, the run record] (worker/execution.py workflow_args)
+            *_, payload = event.workflow_execution_started_event_attributes.input.payloads
             found.append((len(payload.data), json.loads(payload.data)))
             break
     return found

@@ -48,7 +48,9 @@ async def test_poison_outputs_are_refused_and_the_task_keeps_waiting(
     client_env: WorkflowEnvironment,
 ) -> None:
     graph = dict(compile_file(EXAMPLES / "callback" / "flow.yaml"))
-    run = FlowRun(graph, {}, "callback", f"exec-{uuid.uuid4()}")
+    run = FlowRun(
+        graph=graph, input={}, flow_name="callback", execution_name=f"exec-{uuid.uuid4()}"
+    )
     handle = await start_execution(client_env.client, QUEUE, run, search_attributes=False)
     token = await submitted_token(client_env, handle)
     for output, said in POISON:
@@ -69,7 +71,9 @@ async def test_failure_reports_with_text_that_is_not_unicode_are_refused(
     then the execution's): a lone surrogate, which `fnf task fail --error` gets from a byte that
     is not UTF-8, is refused like one in an Output, and the task keeps waiting."""
     graph = dict(compile_file(EXAMPLES / "callback" / "flow.yaml"))
-    run = FlowRun(graph, {}, "callback", f"exec-{uuid.uuid4()}")
+    run = FlowRun(
+        graph=graph, input={}, flow_name="callback", execution_name=f"exec-{uuid.uuid4()}"
+    )
     handle = await start_execution(client_env.client, QUEUE, run, search_attributes=False)
     token = await submitted_token(client_env, handle)
     for error, cause in [("E\udcff", "c"), ("E", "cause \ud800")]:

@@ -122,7 +122,11 @@ async def test_a_stop_landing_as_a_child_starts_carries_its_error(
     flow_input["marks"] = str(marks)
     queue = f"child-start-{uuid.uuid4().hex[:6]}"
     run = FlowRun(
-        dict(compile_text(text)), flow_input, "stopping", f"exec-{uuid.uuid4()}", **fields
+        graph=dict(compile_text(text)),
+        input=flow_input,
+        flow_name="stopping",
+        execution_name=f"exec-{uuid.uuid4()}",
+        **fields,
     )
     async with serving(client, queue):
         handle = await start_execution(client, queue, run, search_attributes=False)

@@ -87,7 +87,13 @@ async def start(
     client: Client, text: str, flow_input: dict[str, Any] | None = None, **fields: Any
 ) -> WorkflowHandle[Any, Any]:
     name = fields.pop("name", f"exec-{uuid.uuid4()}")
-    run = FlowRun(dict(compile_text(text)), flow_input or {}, "stopping", name, **fields)
+    run = FlowRun(
+        graph=dict(compile_text(text)),
+        input=flow_input or {},
+        flow_name="stopping",
+        execution_name=name,
+        **fields,
+    )
     return await start_execution(client, QUEUE, run, search_attributes=False)
 
 

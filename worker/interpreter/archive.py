@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from worker.interpreter import versions
     from worker.interpreter.events import EventLog, PendingEvent, event_as_dict
+    from worker.interpreter.legible import summary
 
 ARCHIVE_PATCH = "fnf-history-archived-at-close"
 """The patch of runs that archive their events as they close; earlier runs are read through
@@ -106,6 +107,9 @@ async def _archive(request: ArchiveRequest) -> bytes:
             result_type=bytes,
             schedule_to_close_timeout=ARCHIVE_TIMEOUT,
             retry_policy=RetryPolicy(maximum_attempts=3),
+            summary=summary(
+                f"internal: archive FnF events {request.run_first_id} to {request.run_next_id - 1}"
+            ),
         )
     except (ActivityError, asyncio.CancelledError) as error:
         workflow.logger.warning("the run's FnF events were not archived: %s", error)

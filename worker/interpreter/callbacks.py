@@ -60,7 +60,10 @@ class Callbacks:
             return f"{workflow.random().getrandbits(128):032x}"
         try:
             secret: str = await workflow.execute_local_activity(
-                MINT_TASK_SECRET, result_type=str, start_to_close_timeout=MINT_TIMEOUT
+                MINT_TASK_SECRET,
+                result_type=str,
+                start_to_close_timeout=MINT_TIMEOUT,
+                summary="internal: mint the secret of a waitForCallback task's token",
             )
         except ActivityError as error:
             if is_cancelled_exception(error):  # stopped meanwhile: no task was issued

@@ -19,6 +19,16 @@ class StepFailure(Exception):
         self.error = error
         self.cause = cause
         self.retry_count = retry_count
+        self.step = ""
+        """The innermost step no catch handled (set as it leaves that step), for the
+        execution's failure message; `path` is its branch or iteration path."""
+        self.path = ""
+
+    def located(self, step: str, path: str) -> StepFailure:
+        """This failure, naming the step it failed, unless an inner step is named already."""
+        if not self.step:
+            self.step, self.path = step, path
+        return self
 
 
 def matches(error: str, listed: list[str]) -> bool:

@@ -22,6 +22,7 @@ from temporalio.exceptions import ActivityError
 from translator.resources import Resource
 from worker.activities.requests import GET_FUNCTION, FunctionMode
 from worker.interpreter import versions
+from worker.interpreter.legible import summary
 
 LOCAL_ACTIVITY_PATCH = "task-local-activities"
 """Patch id: runs that ask the registry and may call functions as local activities."""
@@ -64,6 +65,7 @@ async def _ask(resource: Resource) -> FunctionMode:
             result_type=FunctionMode,
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=_LOOKUP_RETRY,
+            summary=summary(f"internal: how to call {resource['arn']} (function registry)"),
         )
     except ActivityError:
         workflow.logger.warning("GetFunction failed for %s: calling it as an activity", resource)

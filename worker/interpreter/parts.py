@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,7 @@ from worker.interpreter import versions
 from worker.interpreter.cancellation import STOPPED, CancelScope
 from worker.interpreter.child_starts import start_child
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
+from worker.interpreter.legible import step_label, summary
 from worker.naming import FLOW_NAME, join_workflow_id
 
 if TYPE_CHECKING:
@@ -114,7 +116,12 @@ class PartRuns:
         part = replace(part, parent_workflow_id=self.workflow_id, workflow_id=child_id)
         child = replace(self.template, input=part.container_input, part=part)
         try:
-            result = await _run_child(child_id, child, interpreter.scope)
+            what = summary(
+                f"part of {self.workflow_id}: step {step_label(step_name, interpreter.path)} "
+                + json.dumps(detail, separators=(",", ":"))
+            )
+            with interpreter.details.doing(f"waiting for the part run {child_id}: {what}"):
+                result = await _run_child(child_id, child, interpreter.scope, what)
         except StepFailure as failure:
             failed = {**detail, "error": failure.error, "cause": failure.cause}
             log.record("PartExited", step_name, failed, entered, checked=False)
@@ -152,7 +159,9 @@ class PartRuns:
         return await self.run(interpreter, part, node["name"], 0, {"step": node["name"]})
 
 
-async def _run_child(child_id: str, child: FlowRun, scope: CancelScope) -> dict[str, Any]:
+async def _run_child(
+    child_id: str, child: FlowRun, scope: CancelScope, what: str
+) -> dict[str, Any]:
     handle = await start_child(
         lambda: workflow.start_child_workflow(
             "FnFFlow",
@@ -161,6 +170,7 @@ async def _run_child(child_id: str, child: FlowRun, scope: CancelScope) -> dict[
             result_type=dict,
             parent_close_policy=ParentClosePolicy.TERMINATE,
             search_attributes=_part_search_attributes(),
+            static_summary=what,
         ),
         scope,
     )
@@ -193,7 +203,8 @@ def _failure(child_id: str, error: ChildWorkflowError, scope: CancelScope) -> Ba
     if isinstance(cause, ApplicationError):
         details = cause.details[0] if cause.details else None
         if isinstance(details, dict) and "error" in details:
-            return StepFailure(str(details["error"]), str(details.get("cause", "")))
+            failure = StepFailure(str(details["error"]), str(details.get("cause", "")))
+            return failure.located(str(details.get("step", "")), str(details.get("within", "")))
         return StepFailure(cause.type or RUNTIME_ERROR, cause.message)
     if isinstance(cause, TerminatedError):
         return StepFailure(STOPPED, f"part {child_id} was terminated")

@@ -22,5 +22,6 @@ async def load_pinned(reference: str) -> PinnedDefinition:
         result_type=bytes,
         start_to_close_timeout=LOAD_TIMEOUT,
         retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10), maximum_attempts=10),
+        summary=f"internal: load the pinned definition {reference[:12]}",
     )
     return decode(blob, reference)

@@ -23,6 +23,7 @@ from worker.interpreter.failures import (
     matches,
     unexpected_failure,
 )
+from worker.interpreter.legible import CurrentDetails, caught_note
 from worker.interpreter.local_functions import LocalFunctions
 from worker.interpreter.parts import PartRuns
 from worker.interpreter.plans import Plans
@@ -55,10 +56,18 @@ class Interpreter:
     """What is compiled once per step node (worker/interpreter/plans.py), shared likewise."""
     parts: PartRuns | None = None
     """Starts child runs for large foreach steps and long nested sequences (parts.py)."""
+    path: str = ""
+    """The branch or iteration this sequence runs in (`Both#1/Each#0`; root: empty)."""
+    details: CurrentDetails = field(default_factory=CurrentDetails)
+    """What the run is doing now, as the Temporal UI shows it (legible.py), shared."""
 
     def within(self, scope: CancelScope) -> Interpreter:
         """The same interpreter for the members of a parallel or foreach step."""
         return replace(self, scope=scope)
+
+    def member(self, path: str) -> Interpreter:
+        """The same interpreter for one branch or iteration, named by its path."""
+        return replace(self, path=path)
 
     async def run_sequence(self, steps: list[StepNode], container_input: Any) -> dict[str, Any]:
         """Run from the first step until a step ends the sequence; returns its local."""
@@ -92,6 +101,7 @@ class Interpreter:
             if not is_unexpected(error) or not versions.patched(UNEXPECTED_ERROR_PATCH):
                 raise
             failure = unexpected_failure(f"step {node['name']}", error)
+            failure.located(node["name"], self.path)
             # Nothing awaits before StepEntered: if no event followed entered_id, it is unused.
             if self.log.next_id() > entered_id:
                 failed = {"error": failure.error, "cause": failure.cause}
@@ -170,7 +180,7 @@ class Interpreter:
         if policy is None:
             failed = {"error": failure.error, "cause": failure.cause}
             self.log.record("StepFailed", name, failed, entered_id, checked=False)
-            raise failure
+            raise failure.located(name, self.path)
         local = self.log.merge(
             local, error_output(node.get("errorMappings"), value, failure.error, failure.cause)
         )
@@ -184,6 +194,9 @@ class Interpreter:
             "goto": policy["gotoName"],
         }
         self.log.record("StepExited", name, detail, entered_id, checked=False)
+        self.details.caught = caught_note(
+            name, self.path, failure.error, failure.cause, policy["gotoName"]
+        )
         return local, policy["goto"]
 
 

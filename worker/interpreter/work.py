@@ -88,7 +88,11 @@ class WorkMeter:
     async def pause(self) -> None:
         """Yield to Temporal (a local activity that does nothing), then count afresh."""
         try:
-            await workflow.execute_local_activity(PAUSE, start_to_close_timeout=PAUSE_TIMEOUT)
+            await workflow.execute_local_activity(
+                PAUSE,
+                start_to_close_timeout=PAUSE_TIMEOUT,
+                summary="internal: yield between steps, so no workflow task runs long",
+            )
         except ActivityError as error:
             if is_cancelled_exception(error):  # stopped meanwhile
                 raise asyncio.CancelledError() from None

@@ -136,10 +136,10 @@ class FlowTester:
         flow_name = mocks.flow or flow.name
         self.book.register(flow_name, execution, mocks.case_mocks(name))
         run = FlowRun(
-            dict(flow.graph),
-            case.input if flow_input is None else flow_input,
-            flow_name,
-            execution,
+            graph=dict(flow.graph),
+            input=case.input if flow_input is None else flow_input,
+            flow_name=flow_name,
+            execution_name=execution,
             flows=flow.flows,
         )
         started = time.monotonic()

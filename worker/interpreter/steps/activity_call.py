@@ -27,6 +27,7 @@ from worker.activities.requests import (
 )
 from worker.interpreter.attempt_reports import TaskAttempts, record_starts
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
+from worker.interpreter.legible import clock, step_label, task_summary
 from worker.interpreter.steps.base import StepRun
 from worker.interpreter.steps.local_activity_call import call_local_activity
 from worker.interpreter.steps.service_params import service_params
@@ -76,17 +77,22 @@ async def call_activity(
         task_queue = mode.task_queue if routes else None
     kinds = (succeeded, failed)
     _follow_reports(run, node, value, request, scheduled, kinds)
+    path = run.interpreter.path
+    verb = "submitting to" if succeeded == "TaskSubmitted" else "calling"
+    doing = f"task {step_label(node['name'], path)}: {verb} {node['resource']['arn']} "
+    doing += f"since {clock(workflow.now())}"
     try:
-        returned = await workflow.execute_activity(
-            ACTIVITY_FOR_KIND[node["resource"]["kind"]],
-            compact(request),
-            result_type=dict,
-            start_to_close_timeout=_attempt_bound(node),
-            heartbeat_timeout=timedelta(seconds=run.interpreter.facts.heartbeat_timeout),
-            retry_policy=INFRASTRUCTURE_RETRY,
-            task_queue=task_queue,
-            summary=_summary(node, task_queue),
-        )
+        with run.interpreter.details.doing(doing):
+            returned = await workflow.execute_activity(
+                ACTIVITY_FOR_KIND[node["resource"]["kind"]],
+                compact(request),
+                result_type=dict,
+                start_to_close_timeout=_attempt_bound(node),
+                heartbeat_timeout=timedelta(seconds=run.interpreter.facts.heartbeat_timeout),
+                retry_policy=INFRASTRUCTURE_RETRY,
+                task_queue=task_queue,
+                summary=_summary(node, path, task_queue),
+            )
     except ActivityError as error:
         if is_cancelled_exception(error) and run.interpreter.cancels_cleanly:
             # Cancelled by a stop or a failed sibling: not a task failure, so no retry or
@@ -104,14 +110,12 @@ async def call_activity(
     return result.output
 
 
-def _summary(node: StepNode, task_queue: str | None) -> str | None:
+def _summary(node: StepNode, path: str, task_queue: str | None) -> str:
     """What a pending activity shows in the Web UI (and in its ActivityTaskScheduled event):
-    the step, and the queue when it is not the execution's own, so a task no worker polls says
-    which pool it waits for. Only runs that route (TASK_QUEUE_PATCH) carry it: a summary is
-    part of the command's user metadata, and earlier runs had none."""
-    if task_queue is None:
-        return None
-    return f"step {node['name']}: {node['resource']['arn']} on task queue {task_queue}"
+    the step, what it calls and its FDL retry, and the queue when it is not the execution's
+    own, so a task no worker polls says which pool it waits for."""
+    text = task_summary(node, path)
+    return text if task_queue is None else f"{text} on task queue {task_queue}"
 
 
 def task_request(node: StepNode, value: dict[str, Any], run: StepRun) -> TaskRequest:

@@ -17,7 +17,9 @@ from translator.graph import RetryNode, StepNode
 from worker.activities.retry import count_retry, next_retry
 from worker.interpreter.callbacks import Waiting, parse_output
 from worker.interpreter.failures import TASK_TIMEOUT, StepFailure
+from worker.interpreter.legible import step_label, summary, until
 from worker.interpreter.steps.activity_call import call_activity
+from worker.interpreter.steps.backoff import retry_backoff
 from worker.interpreter.steps.base import StepOutcome, StepRun
 from worker.interpreter.steps.subflow import SubflowTask
 
@@ -39,7 +41,7 @@ class CallbackTask:
                     raise StepFailure(failure.error, failure.cause, retry_count=retries) from None
                 counters = count_retry(counters, decision, len(policies))
                 retries += 1
-                await workflow.sleep(decision.delay_seconds)
+                await retry_backoff(run, failure.error, retries + 1, decision.delay_seconds)
                 secret = await callbacks.mint()
                 waiting = callbacks.issue(run.interpreter.facts, run.entered_id, secret)
                 value = run.remap(waiting.token.encode())
@@ -64,8 +66,20 @@ class CallbackTask:
 
     async def _wait(self, node: StepNode, run: StepRun, waiting: Waiting) -> dict[str, Any]:
         timeout = node.get("timeoutSeconds")
+        where = step_label(node["name"], run.interpreter.path)
+        doing = (
+            f"waiting for a callback to task {where}: ReportTaskSucceeded or ReportTaskFailed "
+            f"with the task token of step {node['name']} (StepEntered event "
+            f"{waiting.token.step_event_id})"
+        )
+        doing += f", until {until(timeout)}" if timeout else ", no timeout"
         try:
-            await workflow.wait_condition(lambda: waiting.report is not None, timeout=timeout)
+            with run.interpreter.details.doing(doing):
+                await workflow.wait_condition(
+                    lambda: waiting.report is not None,
+                    timeout=timeout,
+                    timeout_summary=summary(f"callback timeout {timeout}s of task {where}"),
+                )
         except TimeoutError:
             cause = f"the task was not reported within {timeout} s"
             waiting.event_id = run.record("TaskTimedOut", {"error": TASK_TIMEOUT, "cause": cause})

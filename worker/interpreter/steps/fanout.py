@@ -18,6 +18,7 @@ from worker.interpreter.budget import check_member_locals
 from worker.interpreter.cancellation import CancelScope
 from worker.interpreter.data import merge
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
+from worker.interpreter.legible import member_path, step_label
 from worker.interpreter.steps.base import InlineStep, StepOutcome, StepRun
 from worker.interpreter.steps.foreach_batches import in_batches, run_batches
 
@@ -49,14 +50,15 @@ async def _member(
     inner: Interpreter,
     kind: str,
     index: int,
-    body: Callable[[], Awaitable[dict[str, Any]]],
+    body: Callable[[Interpreter], Awaitable[dict[str, Any]]],
 ) -> dict[str, Any]:
     """One branch or iteration between its Entered and Exited events; a failure or a
-    cancellation still records the Exited event, with the error and cause."""
+    cancellation still records the Exited event, with the error and cause. Its sequence runs
+    with its own path (`Both#1`), which the summaries of what it schedules name."""
     member = f"{kind.lower()} {index}"
     run.record(f"{kind}Entered", {"index": index})
     try:
-        local = await body()
+        local = await body(inner.member(member_path(inner.path, run.node["name"], index)))
     except StepFailure as failure:
         if inner.cancels_cleanly:
             inner.scope.abandon(member, run.node["name"], failure.error)
@@ -71,15 +73,44 @@ async def _member(
     return local
 
 
+class _Progress:
+    """`foreach Each: 3 of 10 iterations done` in the run's current details."""
+
+    def __init__(self, run: StepRun, kind: str, total: int) -> None:
+        self.interpreter = run.interpreter
+        self.label = f"{run.node['type']} {step_label(run.node['name'], run.interpreter.path)}"
+        self.kind, self.total, self.done = kind, total, 0
+        self.key = self.interpreter.details.begin(self._text())
+
+    def _text(self) -> str:
+        return f"{self.label}: {self.done} of {self.total} {self.kind} done"
+
+    def one_done(self) -> None:
+        self.done += 1
+        self.interpreter.details.update(self.key, self._text())
+
+    def close(self) -> None:
+        self.interpreter.details.end(self.key)
+
+
 class ParallelStep(InlineStep):
     async def run(self, node: StepNode, value: dict[str, Any], run: StepRun) -> StepOutcome:
         inner = run.interpreter.within(run.interpreter.scope.nested())
 
-        def branch(index: int, steps: list[StepNode]) -> Awaitable[dict[str, Any]]:
-            return _member(run, inner, "Branch", index, lambda: inner.run_sequence(steps, value))
+        progress = _Progress(run, "branches", len(node["branches"]))
+
+        async def branch(index: int, steps: list[StepNode]) -> dict[str, Any]:
+            local = await _member(
+                run, inner, "Branch", index, lambda member: member.run_sequence(steps, value)
+            )
+            progress.one_done()
+            return local
 
         work = [branch(i, s) for i, s in enumerate(node["branches"])]
-        locals_ = await run_all(work, inner.scope, inner.cancels_cleanly)
+        try:
+            locals_ = await run_all(work, inner.scope, inner.cancels_cleanly)
+        finally:
+            progress.close()
         return _outcome(run, locals_)
 
 
@@ -115,6 +146,7 @@ async def run_iterations(
     (None): they start in order, so they are the tail of the list."""
     node = run.node
     limit = asyncio.Semaphore(concurrency)
+    progress = _Progress(run, "iterations", len(items))
 
     async def iteration(index: int, item: Any) -> dict[str, Any] | None:
         extra = {node["item"]: item}
@@ -125,16 +157,21 @@ async def run_iterations(
                 raise asyncio.CancelledError()
             if stop_starting is not None and stop_starting():
                 return None
-            return await _member(
+            local = await _member(
                 run,
                 inner,
                 "Iteration",
                 index,
-                lambda: inner.run_sequence(node["steps"], merge(value, extra)),
+                lambda member: member.run_sequence(node["steps"], merge(value, extra)),
             )
+            progress.one_done()
+            return local
 
     work = [iteration(first_index + i, item) for i, item in enumerate(items)]
-    return await run_all(work, inner.scope, inner.cancels_cleanly)
+    try:
+        return await run_all(work, inner.scope, inner.cancels_cleanly)
+    finally:
+        progress.close()
 
 
 def _outcome(run: StepRun, locals_: list[dict[str, Any]]) -> StepOutcome:

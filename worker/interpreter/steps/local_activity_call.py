@@ -37,6 +37,8 @@ from worker.activities.requests import (
 )
 from worker.interpreter.attempt_reports import record_starts
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
+from worker.interpreter.legible import clock, step_label, task_summary
+from worker.interpreter.steps.backoff import retry_backoff
 from worker.interpreter.steps.base import StepRun
 
 BOUND_MARGIN_SECONDS = 10.0
@@ -78,19 +80,24 @@ async def call_local_activity(
             raise StepFailure(record.error, record.cause or "", retry_count=attempt.attempt - 1)
         scheduled = run.record("TaskScheduled", detail)
         if result.retry_after > 0:
-            await workflow.sleep(result.retry_after)
+            await retry_backoff(run, record.error, attempt.attempt + 1, result.retry_after)
         attempt = LocalAttempt(request, attempt.attempt + 1, result.counters)
 
 
 async def _attempt(attempt: LocalAttempt, bound: timedelta, run: StepRun) -> LocalAttemptResult:
+    node, path = run.node, run.interpreter.path
+    doing = f"task {step_label(node['name'], path)}: attempt {attempt.attempt} of "
+    doing += f"{node['resource']['arn']} since {clock(workflow.now())} (local activity)"
     try:
-        returned = await workflow.execute_local_activity(
-            INVOKE_FUNCTION_LOCAL,
-            compact(attempt),
-            result_type=dict,
-            start_to_close_timeout=bound,
-            retry_policy=LOCAL_INFRASTRUCTURE_RETRY,
-        )
+        with run.interpreter.details.doing(doing):
+            returned = await workflow.execute_local_activity(
+                INVOKE_FUNCTION_LOCAL,
+                compact(attempt),
+                result_type=dict,
+                start_to_close_timeout=bound,
+                retry_policy=LOCAL_INFRASTRUCTURE_RETRY,
+                summary=task_summary(node, path, attempt.attempt),
+            )
     except ActivityError as error:
         if is_cancelled_exception(error) and run.interpreter.cancels_cleanly:
             # Cancelled by a stop or a failed sibling: the step's StepFailed closes the task.

@@ -33,12 +33,14 @@ from translator.graph import RetryNode, StepNode
 from translator.json_values import JsonValueError, check_json_value
 from translator.names import EXECUTION
 from worker.activities.retry import count_retry, next_retry
-from worker.execution import FlowRun
+from worker.execution import FlowRun, workflow_args
 from worker.interpreter import versions
 from worker.interpreter.cancellation import STOPPED
 from worker.interpreter.child_starts import start_child, stop_child, stops_with_reason
 from worker.interpreter.events import format_time
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
+from worker.interpreter.legible import execution_details, execution_summary, step_label
+from worker.interpreter.steps.backoff import retry_backoff
 from worker.interpreter.steps.base import StepOutcome, StepRun
 from worker.interpreter.steps.service_params import service_params
 from worker.naming import EXECUTION_NAME, FLOW_ID, FLOW_NAME, join_workflow_id, workflow_id
@@ -75,7 +77,7 @@ class SubflowTask:
                     raise StepFailure(failure.error, failure.cause, retry_count=retries) from None
                 counters = count_retry(counters, decision, len(policies))
                 retries += 1
-                await workflow.sleep(decision.delay_seconds)
+                await retry_backoff(run, failure.error, retries + 1, decision.delay_seconds)
                 continue
             run.record("TaskSucceeded", {"output": output}, scheduled)
             return StepOutcome(local=output)
@@ -102,9 +104,9 @@ class SubflowTask:
         child = child_run(interpreter, flow, graph, child_input, name)
         if node.get("pattern") == "sync":
             child.report_stop_to_parent = interpreter.cancels_cleanly
-            return await _run_child(child, wait=True, interpreter=interpreter)
+            return await _run_child(child, wait=True, interpreter=interpreter, step=node["name"])
         started = workflow.now()
-        await _run_child(child, wait=False, interpreter=interpreter)
+        await _run_child(child, wait=False, interpreter=interpreter, step=node["name"])
         return {
             "Name": name,
             "FlowName": flow,
@@ -126,10 +128,10 @@ def child_run(
     parts = interpreter.parts
     if parts is None:
         return FlowRun(
-            graph,
-            child_input,
-            flow,
-            name,
+            graph=graph,
+            input=child_input,
+            flow_name=flow,
+            execution_name=name,
             flows=facts.flows,
             heartbeat_timeout=facts.heartbeat_timeout,
             step_data_limit=facts.step_data_limit,
@@ -166,7 +168,7 @@ def _refused_input(step: str, child_input: dict[str, Any]) -> str | None:
     return None
 
 
-async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter) -> Any:
+async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter, step: str) -> Any:
     if EXECUTION.is_valid(child.execution_name):
         child_id = workflow_id(child.flow_name, child.execution_name)
     else:  # only when replaying a history from before CHECK_CHILD_NAME
@@ -175,13 +177,21 @@ async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter) -> An
     def start() -> Awaitable[workflow.ChildWorkflowHandle[Any, Any]]:
         return workflow.start_child_workflow(
             "FnFFlow",
-            child,
+            args=workflow_args(child),
             id=child_id,
             result_type=dict,
             parent_close_policy=ParentClosePolicy.TERMINATE if wait else ParentClosePolicy.ABANDON,
             search_attributes=_inherited_search_attributes(child),
             execution_timeout=timedelta(days=365),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=execution_summary(child.flow_name, child.execution_name),
+            static_details=execution_details(
+                child.flow_name,
+                child.execution_name,
+                child.input,
+                f"**Started by** {workflow.info().workflow_id}, step "
+                f"{step_label(step, interpreter.path)}",
+            ),
         )
 
     try:
@@ -195,14 +205,16 @@ async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter) -> An
         ) from None
     if not wait:
         return None
+    doing = f"task {step_label(step, interpreter.path)}: waiting for sub-flow {child_id}"
     try:
-        if interpreter.cancels_cleanly and stops_with_reason():
-            return await _awaited(handle, interpreter)
-        return await handle
+        with interpreter.details.doing(doing):
+            if interpreter.cancels_cleanly and stops_with_reason():
+                return await _awaited(handle, interpreter)
+            return await handle
     except ChildWorkflowError as error:
         cause = error.cause
         if isinstance(cause, ApplicationError) and cause.type:
-            raise StepFailure(cause.type, cause.message) from None
+            raise StepFailure(cause.type, _child_cause(cause)) from None
         if interpreter.cancels_cleanly:
             _raise_if_stopped(child_id, error, interpreter)
         raise StepFailure(RUNTIME_ERROR, f"sub-flow {child_id} ended: {cause or error}") from None
@@ -216,6 +228,15 @@ async def _awaited(handle: workflow.ChildWorkflowHandle[Any, Any], interpreter: 
     except asyncio.CancelledError:
         await stop_child(handle, interpreter.scope)
         raise
+
+
+def _child_cause(failure: ApplicationError) -> str:
+    """The cause a failed sub-flow hands its parent's task: what the child's failure message
+    was before it named the failed step (its cause, else its error), read from the details."""
+    detail = failure.details[0] if failure.details else None
+    if isinstance(detail, dict) and "step" in detail:
+        return str(detail.get("cause") or detail.get("error") or "the flow failed")
+    return failure.message
 
 
 def _raise_if_stopped(child_id: str, error: ChildWorkflowError, interpreter: Interpreter) -> None:

@@ -11,6 +11,7 @@ from translator.expressions import Scopes, Source, evaluate_source
 from translator.graph import StepNode
 from translator.model.steps import MAX_WAIT_SECONDS, parse_rfc3339
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
+from worker.interpreter.legible import step_label, summary, until
 from worker.interpreter.steps.base import InlineStep, StepOutcome, StepRun
 
 
@@ -18,7 +19,9 @@ class WaitStep(InlineStep):
     async def run(self, node: StepNode, value: dict[str, Any], run: StepRun) -> StepOutcome:
         seconds = self._seconds(node, value)
         if seconds > 0:
-            await workflow.sleep(seconds)
+            where = step_label(node["name"], run.interpreter.path)
+            with run.interpreter.details.doing(f"wait {where} until {until(seconds)}"):
+                await workflow.sleep(seconds, summary=summary(f"wait {where} ({seconds:g}s)"))
         return StepOutcome(local={})
 
     def _seconds(self, node: StepNode, value: dict[str, Any]) -> float:
