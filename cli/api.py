@@ -83,6 +83,7 @@ async def serve(
             settings.task_queue,
             connection.search_attributes,
             settings.run_options(),
+            settings.redrive_limits(),
         )
         schedules = ScheduleService(client, store, settings.api_task_queue)
         context = ApiContext(client, store, executions, schedules, settings.region)

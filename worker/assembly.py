@@ -19,6 +19,7 @@ from worker.archive import archive_history
 from worker.connectors.mns import MnsClient, MnsCredentials
 from worker.definitions import load_definition
 from worker.functions import FunctionRegistry, FunctionRuntime
+from worker.redrive_points import record_redrive_point
 from worker.settings import Settings
 from worker.workflow import FnFFlow
 
@@ -67,6 +68,7 @@ def build_worker(client: Client, task_queue: str, connectors: Connectors, **opti
             mint_task_secret,
             pause,
             archive_history,
+            record_redrive_point,
             load_definition,
         ],
         **options,

@@ -102,6 +102,20 @@ class Part:
 
 
 @dataclass
+class Redrive:
+    """RedriveExecution's start of a new run (worker/interpreter/redrive.py): the how-many-th
+    redrive, when, the run it goes on from, the execution's very first run (history readers
+    start there), and the point of the root step it resumes (its `resumption` holds the
+    root's position, local, input and event numbering)."""
+
+    count: int
+    time: str
+    previous_run_id: str
+    first_run_id: str
+    step: dict[str, Any] | None = None
+
+
+@dataclass
 class FlowRun:
     """The workflow input (DESIGN 2): the compiled definition, never re-read while running.
 
@@ -144,3 +158,5 @@ class FlowRun:
     """Steps a nested sequence runs before a long history hands its rest to a child run."""
     part: Part | None = None
     """Set on a child run that executes a part of its parent's graph (not an execution)."""
+    redrive: Redrive | None = None
+    """Set on a redrive's first run only (continue-as-new drops it)."""

@@ -27,6 +27,7 @@ from worker.definitions import PinnedDefinition, publish
 from worker.execution import STOP_SIGNAL, FlowRun, StopRequest
 from worker.history import last_event
 from worker.naming import (
+    EXECUTION_MEMO,
     EXECUTION_NAME,
     FLOW_ID,
     FLOW_NAME,
@@ -58,11 +59,6 @@ async def ensure_search_attributes(client: Client, namespace: str) -> bool:
     except RPCError:
         return False
     return True
-
-
-EXECUTION_MEMO = "fnf"
-"""Memo key of what the API records about an execution's flow at start (its incarnation Id,
-RoleArn and Environment), for DescribeExecution and StopExecution."""
 
 
 async def start_execution(

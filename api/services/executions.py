@@ -33,6 +33,7 @@ from api.services.failures import (
     execution_already_completed,
     execution_already_exists,
     execution_not_exists,
+    execution_not_redrivable,
     flow_not_exists,
     invalid_argument,
 )
@@ -46,7 +47,6 @@ from translator.names import sync_execution_name
 from worker.definitions import load as load_pinned
 from worker.execution import FlowRun
 from worker.executions import (
-    EXECUTION_MEMO,
     failure_of,
     start_execution,
     stop_execution,
@@ -55,7 +55,21 @@ from worker.executions import (
 from worker.history import read_history_page
 from worker.interpreter.cancellation import STOPPED
 from worker.interpreter.events import format_time
-from worker.naming import EXECUTION_NAME, FLOW_NAME, split_workflow_id, workflow_id
+from worker.naming import (
+    EXECUTION_MEMO,
+    EXECUTION_NAME,
+    FLOW_NAME,
+    split_workflow_id,
+    workflow_id,
+)
+from worker.redrive import (
+    REDRIVE_COUNT,
+    REDRIVE_TIME,
+    STARTED_TIME,
+    NotRedrivable,
+    RedriveLimits,
+    redrive,
+)
 from worker.visibility_query import all_of, at_least, at_most, equals, starts_with
 from worker.workflow import WORKFLOW_NAME
 
@@ -97,6 +111,8 @@ class ExecutionService:
     search_attributes: bool = True
     run_options: dict[str, Any] = field(default_factory=dict)
     """FlowRun fields from the configuration (Settings.run_options): timeouts and limits."""
+    redrive_limits: RedriveLimits = field(default_factory=RedriveLimits)
+    """FNF_REDRIVE_MAX_COUNT and FNF_REDRIVE_MAX_AGE."""
 
     async def start(
         self,
@@ -280,6 +296,17 @@ class ExecutionService:
         memo = await _memo(description)
         return record | {"RoleArn": str(memo.get("roleArn", incarnation.role_arn))}
 
+    async def redrive(self, flow: str, execution: str) -> dict[str, Any]:
+        """RedriveExecution: a failed or stopped execution of the live flow goes on from the
+        step where it ended, in a new run of its workflow (worker/redrive.py)."""
+        handle = self.client.get_workflow_handle(workflow_id(flow, execution))
+        await self._owned(handle, flow, execution)
+        try:
+            await redrive(self.client, handle.id, self.task_queue, self.redrive_limits)
+        except NotRedrivable as refusal:
+            raise execution_not_redrivable(flow, execution, str(refusal)) from None
+        return await self.describe(flow, execution)
+
     async def stop_incarnation(self, record: dict[str, Any]) -> int:
         """DeleteFlow: stop every running execution of the deleted incarnation (`record` is
         the flow as it was), as the documentation says they stop. Returns how many."""
@@ -373,14 +400,17 @@ class ExecutionService:
         execution: str,
     ) -> dict[str, Any]:
         status = status_of(description.status)
+        memo = await _memo(description)
         record: dict[str, Any] = {
             "Name": execution,
             "FlowName": flow,
             "Status": status,
-            "StartedTime": _time(description.start_time),
+            "StartedTime": memo.get(STARTED_TIME) or _time(description.start_time),
             "StoppedTime": _time(description.close_time) if status != "Running" else "",
+            "RedriveCount": int(memo.get(REDRIVE_COUNT, 0)),
+            "RedriveTime": str(memo.get(REDRIVE_TIME, "")),
         }
-        return record | await self._data(handle, status, await _memo(description))
+        return record | await self._data(handle, status, memo)
 
     async def _data(
         self, handle: WorkflowHandle[Any, Any], status: str, memo: dict[str, Any]

@@ -18,6 +18,7 @@ from worker.interpreter.budget import check_member_locals
 from worker.interpreter.cancellation import CancelScope
 from worker.interpreter.data import merge
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
+from worker.interpreter.redrive import Members, mark_step, take_frame
 from worker.interpreter.steps.base import InlineStep, StepOutcome, StepRun
 from worker.interpreter.steps.foreach_batches import in_batches, run_batches
 
@@ -50,36 +51,68 @@ async def _member(
     kind: str,
     index: int,
     body: Callable[[], Awaitable[dict[str, Any]]],
+    members: Members | None = None,
 ) -> dict[str, Any]:
     """One branch or iteration between its Entered and Exited events; a failure or a
-    cancellation still records the Exited event, with the error and cause."""
+    cancellation still records the Exited event, with the error and cause. `members` keeps
+    how it ended, for a redrive (worker/interpreter/redrive.py)."""
     member = f"{kind.lower()} {index}"
     run.record(f"{kind}Entered", {"index": index})
     try:
         local = await body()
     except StepFailure as failure:
+        _keep_frame(members, index, failure)
         if inner.cancels_cleanly:
             inner.scope.abandon(member, run.node["name"], failure.error)
         run.record(
             f"{kind}Exited", {"index": index, "error": failure.error, "cause": failure.cause}
         )
         raise
-    except asyncio.CancelledError:
+    except asyncio.CancelledError as cancelled:
+        _keep_frame(members, index, cancelled)
         run.record(f"{kind}Exited", {"index": index, **inner.scope.why().detail()})
         raise
     run.record(f"{kind}Exited", {"index": index})
+    if members is not None:
+        members.done[str(index)] = local
+    return local
+
+
+def _keep_frame(members: Members | None, index: int, error: BaseException) -> None:
+    frame = take_frame(error)
+    if members is not None and frame is not None:
+        members.frames[str(index)] = frame
+
+
+async def _redrivable(members: Members, work: Awaitable[list[T]]) -> list[T]:
+    """The members' work; a failure or a stop leaving it carries how each member ended."""
+    try:
+        return await work
+    except (StepFailure, asyncio.CancelledError) as error:
+        mark_step(error, members.point())
+        raise
+
+
+async def _kept(local: dict[str, Any]) -> dict[str, Any]:
+    """A member that completed before the redrive: its local, and no event."""
     return local
 
 
 class ParallelStep(InlineStep):
     async def run(self, node: StepNode, value: dict[str, Any], run: StepRun) -> StepOutcome:
         inner = run.interpreter.within(run.interpreter.scope.nested())
+        members = Members.resuming(run.redrive)
 
         def branch(index: int, steps: list[StepNode]) -> Awaitable[dict[str, Any]]:
-            return _member(run, inner, "Branch", index, lambda: inner.run_sequence(steps, value))
+            kept = members.completed(index)
+            if kept is not None:
+                return _kept(kept)
+            start = members.frame(index)
+            body = lambda: inner.run_sequence(steps, value, start)  # noqa: E731
+            return _member(run, inner, "Branch", index, body, members)
 
         work = [branch(i, s) for i, s in enumerate(node["branches"])]
-        locals_ = await run_all(work, inner.scope, inner.cancels_cleanly)
+        locals_ = await _redrivable(members, run_all(work, inner.scope, inner.cancels_cleanly))
         return _outcome(run, locals_)
 
 
@@ -89,7 +122,9 @@ class ForeachStep(InlineStep):
         if in_batches(node, items, run):
             return _outcome(run, await run_batches(node, value, items, run))
         inner = run.interpreter.within(run.interpreter.scope.nested())
-        locals_ = await run_iterations(run, inner, value, items, 0, node["maxConcurrency"])
+        members = Members.resuming(run.redrive)
+        work = run_iterations(run, inner, value, items, 0, node["maxConcurrency"], members=members)
+        locals_ = await _redrivable(members, work)
         return _outcome(run, [local or {} for local in locals_])
 
 
@@ -109,14 +144,20 @@ async def run_iterations(
     first_index: int,
     concurrency: int,
     stop_starting: Callable[[], bool] | None = None,
+    members: Members | None = None,
 ) -> list[dict[str, Any] | None]:
     """The iterations of `items` (numbered from `first_index`), `concurrency` at a time, their
     locals in order. When `stop_starting` says so, iterations not yet started stay unstarted
-    (None): they start in order, so they are the tail of the list."""
+    (None): they start in order, so they are the tail of the list. `members` keeps how each
+    ended; redriven, those that completed keep their locals and run no more."""
     node = run.node
     limit = asyncio.Semaphore(concurrency)
 
     async def iteration(index: int, item: Any) -> dict[str, Any] | None:
+        kept = None if members is None else members.completed(index)
+        if kept is not None:
+            return kept
+        start = None if members is None else members.frame(index)
         extra = {node["item"]: item}
         if node.get("index"):
             extra[str(node["index"])] = index
@@ -130,7 +171,8 @@ async def run_iterations(
                 inner,
                 "Iteration",
                 index,
-                lambda: inner.run_sequence(node["steps"], merge(value, extra)),
+                lambda: inner.run_sequence(node["steps"], merge(value, extra), start),
+                members,
             )
 
     work = [iteration(first_index + i, item) for i, item in enumerate(items)]
