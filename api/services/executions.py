@@ -13,6 +13,7 @@ import asyncio
 import json
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -70,7 +71,7 @@ from worker.redrive import (
     RedriveLimits,
     redrive,
 )
-from worker.visibility_query import all_of, at_least, at_most, equals, starts_with
+from worker.visibility_query import all_of, any_of, at_least, at_most, equals, starts_with
 from worker.workflow import WORKFLOW_NAME
 
 STATUS = {
@@ -252,11 +253,32 @@ class ExecutionService:
         await fetch_first_page(iterator, limit, next_token)
         page = iterator.current_page or []
         found = [
-            (execution, listed) for execution in page if (listed := _listed(execution)) is not None
+            (execution, listed)
+            for execution in await self._latest_runs(page)
+            if (listed := _listed(execution)) is not None
         ]
         if not metadata_only:
             await asyncio.gather(*(self._add_data(execution, item) for execution, item in found))
         return [item for _, item in found], encode_page_token(iterator.next_page_token)
+
+    async def _latest_runs(self, page: Sequence[WorkflowExecution]) -> list[WorkflowExecution]:
+        """The page without the runs a redrive went on from: visibility lists every run of a
+        workflow id, and a redriven execution is its latest run (worker/redrive.py). One more
+        query, only for pages that hold runs which could have been redriven."""
+        ids = sorted({item.id for item in page if item.status in REDRIVABLE})
+        if not ids:
+            return list(page)
+        query = all_of(
+            equals("WorkflowType", WORKFLOW_NAME), any_of(*(equals("WorkflowId", i) for i in ids))
+        )
+        newest: dict[str, WorkflowExecution] = {}
+        async for run in self.client.list_workflows(query):
+            known = newest.get(run.id)
+            if known is None or _started(run) > _started(known):
+                newest[run.id] = run
+        return [
+            item for item in page if item.id not in newest or item.run_id == newest[item.id].run_id
+        ]
 
     async def _add_data(self, execution: WorkflowExecution, item: dict[str, Any]) -> None:
         """FlowDefinition, Input, Output and Environment of one listed execution."""
@@ -427,6 +449,22 @@ class ExecutionService:
         if status == "Succeeded":
             data["Output"] = json.dumps(await handle.result(), ensure_ascii=False)
         return data
+
+
+REDRIVABLE = frozenset(
+    {
+        WorkflowExecutionStatus.FAILED,
+        WorkflowExecutionStatus.CANCELED,
+        WorkflowExecutionStatus.TERMINATED,
+        WorkflowExecutionStatus.TIMED_OUT,
+    }
+)
+"""Statuses of runs that a redrive may have gone on from (Temporal's reuse policy
+ALLOW_DUPLICATE_FAILED_ONLY admits a new run after these)."""
+
+
+def _started(run: WorkflowExecution) -> datetime:
+    return run.start_time
 
 
 FLOW_DELETED = "FnF.FlowDeleted"

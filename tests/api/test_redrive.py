@@ -224,6 +224,22 @@ async def test_a_task_failure_is_redriven_from_the_failed_step(api: Api, tmp_pat
     assert [e["StepName"] for e in after if e["Type"] == "StepEntered"] == ["b", "c"]
     assert after[-1]["Type"] == "ExecutionSucceeded"
 
+    for _ in range(100):  # visibility lists every run: the execution is listed once
+        listed, _ = await api.executions.list_executions(
+            flow,
+            status=None,
+            name_prefix=None,
+            started_after=None,
+            started_before=None,
+            limit=10,
+            next_token=None,
+            metadata_only=True,
+        )
+        if [item["Status"] for item in listed] == ["Succeeded"]:
+            break
+        await asyncio.sleep(0.1)
+    assert [(item["Name"], item["Status"]) for item in listed] == [("order-1", "Succeeded")]
+
     succeeded = await refusal(api, flow, "order-1")
     assert succeeded.code == "ExecutionNotRedrivable" and "succeeded" in succeeded.message
     assert succeeded.status == 400
