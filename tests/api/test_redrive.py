@@ -110,6 +110,25 @@ steps:
         source: $local
 """
 
+CHOICE = f"""version: v1
+type: flow
+steps:
+  - type: choice
+    name: Route
+    inputMappings:
+      - target: dir
+        source: $input.dir
+      - target: route
+        source: $input.route
+    choices:
+      - condition: $.route == "long"
+        steps:{nested(task("x"))}{nested(task("y"))}
+    default:
+      goto: Done{task("z")}
+  - type: pass
+    name: Done
+"""
+
 CALLBACK = f"""version: v1
 type: flow
 steps:{task("first")}
@@ -303,6 +322,61 @@ async def test_only_the_failed_branch_runs_again_from_its_failed_step(
     after = whole[len(first) :]
     branches = [json.loads(e["EventDetail"])["index"] for e in after if "Branch" in e["Type"]]
     assert branches == [1, 1]  # BranchEntered, BranchExited
+
+
+async def test_a_choice_option_goes_on_from_its_failed_step(api: Api, tmp_path: Path) -> None:
+    flow = await create(api, CHOICE)
+    (tmp_path / "broken-y").touch()
+    await api.executions.start(flow, "route", {"dir": str(tmp_path), "route": "long"}, None)
+    assert (await closed(api, flow, "route"))["Status"] == "Failed"
+    first = await history(api, flow, "route")
+    (tmp_path / "broken-y").unlink()
+    await api.executions.redrive(flow, "route")
+    done = await closed(api, flow, "route")
+    assert done["Status"] == "Succeeded", done
+    assert json.loads(done["Output"]) == {"x": "done", "y": "done", "z": "done"}
+    assert counts(tmp_path) == {"x": 1, "y": 2, "z": 1}
+    whole = await history(api, flow, "route")
+    check_one_history(first, whole)
+    entered = [e["StepName"] for e in whole[len(first) :] if e["Type"] == "StepEntered"]
+    assert entered == ["Route", "y", "z", "Done"]
+
+
+async def test_a_batched_foreach_runs_only_its_unfinished_batches(api: Api, tmp_path: Path) -> None:
+    """Above FNF_FOREACH_BATCH_THRESHOLD items a foreach runs batches as child runs: a redrive
+    runs again the batches that did not complete (a failed batch's other items with it)."""
+    options = {"foreach_batch_threshold": 2, "foreach_batch_size": 2}
+    batched = ExecutionService(
+        api.client, api.store, api.executions.task_queue, run_options=options
+    )
+    flow = await create(api, FOREACH)
+    items = [{"name": f"i{n}", "delay": 1.5 if n == 3 else 0} for n in range(6)]
+    (tmp_path / "broken-i3").touch()
+    await batched.start(flow, "batches", {"dir": str(tmp_path), "items": items}, None)
+    assert (await closed(api, flow, "batches"))["Status"] == "Failed"
+    first = await history(api, flow, "batches")
+    parts = [json.loads(e["EventDetail"]) for e in first if e["Type"] == "PartExited"]
+    completed = {part["firstIndex"] for part in parts if "error" not in part}
+    assert 2 not in completed and completed, parts
+    before = counts(tmp_path)
+
+    (tmp_path / "broken-i3").unlink()
+    await batched.redrive(flow, "batches")
+    done = await closed(api, flow, "batches")
+    assert done["Status"] == "Succeeded", done
+    assert json.loads(done["Output"])["results"] == [{f"i{n}": "done"} for n in range(6)]
+    after = counts(tmp_path)
+    for n in range(6):
+        ran_again = 0 if n - n % 2 in completed else 1
+        assert after[f"i{n}"] == before.get(f"i{n}", 0) + ran_again, (n, before, after)
+    whole = await history(api, flow, "batches")
+    check_one_history(first, whole)
+    again = {
+        json.loads(e["EventDetail"])["firstIndex"]
+        for e in whole[len(first) :]
+        if e["Type"] == "PartEntered"
+    }
+    assert again == {0, 2, 4} - completed
 
 
 async def test_a_stopped_execution_goes_on_from_its_waiting_task(api: Api, tmp_path: Path) -> None:
