@@ -141,7 +141,8 @@ def describe(
     if as_json:
         print_json(answer)
         return
-    print_record(answer, EXECUTION_FIELDS)
+    redriven = ("RedriveCount", "RedriveTime") if answer.get("RedriveCount") else ()
+    print_record(answer, (*EXECUTION_FIELDS, *redriven))
 
 
 @app.command()

@@ -322,7 +322,8 @@ class ExecutionService:
         """RedriveExecution: a failed or stopped execution of the live flow goes on from the
         step where it ended, in a new run of its workflow (worker/redrive.py)."""
         handle = self.client.get_workflow_handle(workflow_id(flow, execution))
-        await self._owned(handle, flow, execution)
+        _, incarnation = await self._owned(handle, flow, execution)
+        check_mode(incarnation, STANDARD)  # as Step Functions: Standard executions only
         try:
             await redrive(self.client, handle.id, self.task_queue, self.redrive_limits)
         except NotRedrivable as refusal:

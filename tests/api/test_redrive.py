@@ -27,7 +27,7 @@ from api.services.failures import ServiceError
 from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
 from worker.assembly import run_worker
-from worker.callbacks.client import report_task_succeeded
+from worker.callbacks.client import ReportRefused, report_task_succeeded
 from worker.redrive import RedriveLimits
 from worker.settings import Settings
 
@@ -165,7 +165,7 @@ async def api(dev_server_address: str) -> AsyncIterator[Api]:
         yield Api(client, store, ExecutionService(client, store, queue, redrive_limits=limits))
 
 
-async def create(api: Api, definition: str) -> str:
+async def create(api: Api, definition: str, mode: str = "Standard") -> str:
     flow = f"redrive_{uuid.uuid4().hex[:8]}"
     await api.store.create(
         {
@@ -173,7 +173,7 @@ async def create(api: Api, definition: str) -> str:
             "Definition": definition,
             "Description": "",
             "Type": "FDL",
-            "ExecutionMode": "Standard",
+            "ExecutionMode": mode,
         }
     )
     return flow
@@ -393,6 +393,9 @@ async def test_a_stopped_execution_goes_on_from_its_waiting_task(api: Api, tmp_p
     assert redriven["Status"] == "Running"
     token = await token_of(api, flow, "cb", 2)
     assert token != old_token
+    with pytest.raises(ReportRefused) as stale:  # the stopped attempt's token is spent
+        await report_task_succeeded(api.client, old_token, '{"status": "late"}')
+    assert stale.value.code == "TaskAlreadyCompleted"
     await report_task_succeeded(api.client, token, '{"status": "ok"}')
     done = await closed(api, flow, "cb")
     assert done["Status"] == "Succeeded", done
@@ -411,11 +414,17 @@ async def test_limits_missing_executions_and_deleted_flows(api: Api, tmp_path: P
         assert (await closed(api, flow, "again"))["Status"] == "Failed"
     over = await refusal(api, flow, "again")
     assert over.code == "ExecutionNotRedrivable" and "FNF_REDRIVE_MAX_COUNT" in over.message
-    assert counts(tmp_path) == {"a": 3}
+    assert counts(tmp_path) == {"a": 3}  # the first attempt and two redrives
     events = await history(api, flow, "again")
     assert [e["EventId"] for e in events] == list(range(1, len(events) + 1))
     redrives = [json.loads(e["EventDetail"]) for e in events if e["Type"] == "ExecutionRedriven"]
     assert [r["redriveCount"] for r in redrives] == [1, 2]
+
+    express = await create(api, SEQUENCE, "Express")
+    ended = await api.executions.start_sync(express, "sync", {"dir": str(tmp_path)}, None)
+    assert ended["Status"] == "Failed"
+    not_standard = await refusal(api, express, ended["Name"])
+    assert not_standard.code == "ActionNotSupported"
 
     missing = await refusal(api, flow, "no-such-execution")
     assert missing.code == "ExecutionNotExists"
