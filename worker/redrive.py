@@ -93,9 +93,9 @@ async def redrive(
     from worker.workflow import FnFFlow
 
     description = await client.get_workflow_handle(workflow_id).describe()
-    status = description.status
-    if status is None or status in REFUSED_STATUS:
-        raise NotRedrivable(REFUSED_STATUS.get(status, "is running") if status else "is running")
+    status = description.status or WorkflowExecutionStatus.RUNNING
+    if status in REFUSED_STATUS:
+        raise NotRedrivable(REFUSED_STATUS[status])
     memo = await memo_of(description)
     count = int(memo.get(REDRIVE_COUNT, 0))
     if count >= limits.max_count:
