@@ -166,6 +166,7 @@ async def _serve_namespace(
         settings.task_queue,
         connection.search_attributes,
         settings.run_options(),
+        settings.redrive_limits(),
     )
     schedules = ScheduleService(client, store, settings.api_task_queue)
     own = client.namespace == settings.namespace

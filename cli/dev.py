@@ -263,7 +263,14 @@ async def load_examples(address: str, settings: Settings, folder: Path | None) -
     context = ApiContext(
         client,
         store,
-        ExecutionService(client, store, settings.task_queue, True, settings.run_options()),
+        ExecutionService(
+            client,
+            store,
+            settings.task_queue,
+            True,
+            settings.run_options(),
+            settings.redrive_limits(),
+        ),
         ScheduleService(client, store, settings.api_task_queue),
         settings.region,
     )

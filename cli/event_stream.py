@@ -153,6 +153,8 @@ class EventStream:
             }
         elif kind in TERMINAL:
             self.terminal = event
+        elif kind == "ExecutionRedriven":  # the attempt before it ended; this one goes on
+            self.terminal, self.caught, self.step_failures = None, None, []
 
     def _failed_step(self, error: str) -> _Failure | None:
         """The step the failure started at: the first that failed with the execution's error

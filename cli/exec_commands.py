@@ -1,10 +1,11 @@
-"""`fnf exec start|list|describe|history|stop|watch`: executions on a running `fnf api`.
+"""`fnf exec start|list|describe|history|stop|redrive|watch`: executions on a running `fnf api`.
 
 fnf exec start saga --input @examples/saga/input.json --name order-1 --watch
 fnf exec list saga --status Failed
 fnf exec describe saga order-1
 fnf exec history saga order-1 --full
 fnf exec stop saga order-1 --error Cancelled --cause "customer asked"
+fnf exec redrive saga order-1 --watch
 fnf exec watch saga order-1
 """
 
@@ -140,7 +141,8 @@ def describe(
     if as_json:
         print_json(answer)
         return
-    print_record(answer, EXECUTION_FIELDS)
+    redriven = ("RedriveCount", "RedriveTime") if answer.get("RedriveCount") else ()
+    print_record(answer, (*EXECUTION_FIELDS, *redriven))
 
 
 @app.command()
@@ -207,6 +209,33 @@ def stop(
         return
     print_text(f"stopped execution {execution} of flow {flow}", style="yellow")
     print_record(answer, EXECUTION_FIELDS)
+
+
+@app.command()
+def redrive(
+    flow: FlowArg,
+    execution: ExecutionArg,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Follow it until it ends (as `fnf exec watch`).")
+    ] = False,
+    full: FullOpt = False,
+    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
+    access_key_id: AccessKeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """RedriveExecution: a failed or stopped execution goes on from the step where it ended;
+    what completed keeps its results and does not run again."""
+    client = ApiClient(endpoint, access_key_id)
+    answer = call(client, "RedriveExecution", {"FlowName": flow, "ExecutionName": execution})
+    if watch:
+        run_until_stopped(_watch(client, flow, execution, full, as_json))
+        return
+    if as_json:
+        print_json(answer)
+        return
+    count = answer.get("RedriveCount", 0)
+    print_text(f"redrove execution {execution} of flow {flow} (redrive {count})", style="yellow")
+    print_record(answer, (*EXECUTION_FIELDS, "RedriveCount", "RedriveTime"))
 
 
 @app.command()

@@ -22,6 +22,7 @@ from worker.archive import archive_history
 from worker.connectors.mns import MnsClient, MnsCredentials
 from worker.definitions import load_definition
 from worker.functions import FunctionRegistry, FunctionRuntime
+from worker.redrive_points import record_redrive_point
 from worker.roles import QueuePlan, WorkerRole, plan
 from worker.settings import Settings
 from worker.workflow import FnFFlow
@@ -56,6 +57,7 @@ INTERNAL: list[Callable[..., Any]] = [
     mint_task_secret,
     pause,
     archive_history,
+    record_redrive_point,
     load_definition,
 ]
 """FnFFlow's own activities, never a function's: parent reports and the local activities."""

@@ -104,6 +104,20 @@ class Part:
 
 
 @dataclass
+class Redrive:
+    """RedriveExecution's start of a new run (worker/interpreter/redrive.py): the how-many-th
+    redrive, when, the run it goes on from, the execution's very first run (history readers
+    start there), and the point of the root step it resumes (its `resumption` holds the
+    root's position, local, input and event numbering)."""
+
+    count: int
+    time: str
+    previous_run_id: str
+    first_run_id: str
+    step: dict[str, Any] | None = None
+
+
+@dataclass
 class FlowRun:
     """The workflow input (DESIGN 2): the compiled definition, never re-read while running.
 
@@ -154,6 +168,8 @@ class FlowRun:
     definition_flow: str = ""
     """A sub-flow started by reference: the run's graph is the pinned definition's sub-flow of
     this name (`flows`), not its graph. Set only with `definition_ref`."""
+    redrive: Redrive | None = None
+    """Set on a redrive's first run only (continue-as-new drops it)."""
     graph: dict[str, Any] = field(default_factory=dict)
     """The compiled flow (empty when stored by reference)."""
     flows: dict[str, Any] = field(default_factory=dict)

@@ -29,6 +29,7 @@ from worker.history import last_event
 from worker.interpreter.legible import execution_details, execution_summary
 from worker.interpreter.versions import INTERPRETER_VERSION
 from worker.naming import (
+    EXECUTION_MEMO,
     EXECUTION_NAME,
     FLOW_ID,
     FLOW_NAME,
@@ -60,11 +61,6 @@ async def ensure_search_attributes(client: Client, namespace: str) -> bool:
     except RPCError:
         return False
     return True
-
-
-EXECUTION_MEMO = "fnf"
-"""Memo key of what the API records about an execution's flow at start (its incarnation Id,
-RoleArn and Environment), for DescribeExecution and StopExecution."""
 
 
 async def start_execution(

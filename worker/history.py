@@ -29,6 +29,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from worker.archive import ARCHIVE_HISTORY, ArchiveChunk, RunArchive, decode_chunk
 from worker.execution import HISTORY_PAGE_LIMIT, HistoryRequest
 from worker.interpreter.events import EventLog
+from worker.redrive import redrive_after, redriven_first_run
+from worker.redrive_points import RECORD_REDRIVE_POINT, decode_point
 
 READ_ALL_PAGE_LIMIT = 100_000
 
@@ -68,6 +70,8 @@ async def read_history_page(
         if len(events) >= limit or start < segment["nextEventId"]:
             return HistoryPage(events, start, run)  # full, or cut short by the byte budget
         following = tail.next_run if tail.closed else await next_run(client, workflow_id, run)
+        if following is None and tail.closed:
+            following = await redrive_after(client, workflow_id, run)
         if following is None:
             return HistoryPage(events, None, run)
         run = following
@@ -113,6 +117,9 @@ async def first_run(client: Client, workflow_id: str) -> str:
     """The execution's first run id: from the server's description, or by walking
     `previousRunId` back from the latest run on a server that does not report it."""
     description = await client.get_workflow_handle(workflow_id).describe()
+    origin = await redriven_first_run(description)
+    if origin:
+        return origin  # the first attempt's, before any redrive (worker/redrive.py)
     first = description.raw_description.workflow_execution_info.first_run_id
     if first:
         return first
@@ -215,6 +222,8 @@ class RunTail:
     closed: bool
     next_run: str | None = None
     archive: RunArchive | None = None
+    redrive_point: dict[str, Any] | None = None
+    """Where a failed or stopped run was, for RedriveExecution (worker/redrive_points.py)."""
 
 
 _archives: dict[tuple[str, str], RunTail] = {}
@@ -253,31 +262,35 @@ async def read_tail(converter: DataConverter, events: AsyncIterator[HistoryEvent
         attributes = last.workflow_execution_continued_as_new_event_attributes
         following = attributes.new_execution_run_id or None
     chunks: list[ArchiveChunk | None] = []
+    point = None
     async for event in events:
         if event.event_type not in CLOSING_TASK_EVENTS:
             break
         if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
-            found = await _archived_chunk(converter, event)
-            if not isinstance(found, bool):
-                chunks.append(found)
-    return RunTail(True, following, RunArchive.assemble(chunks))
+            kind, blob = await _local_activity_result(converter, event)
+            if kind == ARCHIVE_HISTORY:
+                chunks.append(decode_chunk(blob))
+            elif kind == RECORD_REDRIVE_POINT:
+                point = decode_point(blob)
+    return RunTail(True, following, RunArchive.assemble(chunks), point)
 
 
-async def _archived_chunk(
+async def _local_activity_result(
     converter: DataConverter, event: HistoryEvent
-) -> ArchiveChunk | bool | None:
-    """The chunk an ArchiveHistory marker holds (None: not archived); False for any other
-    marker."""
+) -> tuple[str, bytes]:
+    """The activity type and result bytes a local activity's marker holds (empty bytes: it
+    failed); ("", b"") for any other marker."""
     marker = event.marker_recorded_event_attributes
     if marker.marker_name != LOCAL_ACTIVITY_MARKER or "data" not in marker.details:
-        return False
+        return "", b""
     [data] = await converter.decode(marker.details["data"].payloads, [dict])
-    if not isinstance(data, dict) or data.get("activity_type") != ARCHIVE_HISTORY:
-        return False
+    kind = data.get("activity_type") if isinstance(data, dict) else None
+    if kind not in (ARCHIVE_HISTORY, RECORD_REDRIVE_POINT):
+        return "", b""
     if marker.HasField("failure") or "result" not in marker.details:
-        return None
+        return str(kind), b""
     [blob] = await converter.decode(marker.details["result"].payloads, [bytes])
-    return decode_chunk(blob) if isinstance(blob, bytes) else None
+    return str(kind), blob if isinstance(blob, bytes) else b""
 
 
 async def _reversed_events(

@@ -25,6 +25,11 @@ FLOW_ID = SearchAttributeKey.for_keyword("FnFFlowId")
 """The Id of the flow incarnation an execution was started under (CreateFlow's `Id`): a flow
 deleted and created again under its name is a new incarnation, and the executions of the old
 one are no longer its executions (DeleteFlow's documented rule, api/services/incarnation.py)."""
+EXECUTION_MEMO = "fnf"
+"""Memo key of what the API records about an execution's flow at start (its incarnation Id,
+RoleArn and Environment), for DescribeExecution and StopExecution, and of its redrives
+(worker/redrive.py)."""
+
 SEARCH_ATTRIBUTE_KEYS = (FLOW_NAME, EXECUTION_NAME, FLOW_ID)
 
 EXECUTIONS_ONLY = "FnFExecutionName IS NOT NULL"

@@ -24,6 +24,7 @@ from worker.interpreter.context import (
     DEFAULT_STEP_DATA_LIMIT,
     DEFAULT_STEPS_PER_ACTIVATION,
 )
+from worker.redrive import DEFAULT_REDRIVE_MAX_AGE, DEFAULT_REDRIVE_MAX_COUNT, RedriveLimits
 
 
 class Settings(BaseSettings):
@@ -98,6 +99,16 @@ class Settings(BaseSettings):
         ge=10,
         description="steps one workflow activation runs before the flow yields to Temporal",
     )
+    redrive_max_count: int = Field(
+        default=DEFAULT_REDRIVE_MAX_COUNT,
+        ge=0,
+        description="redrives one execution may have (RedriveExecution; 0: none)",
+    )
+    redrive_max_age: float = Field(
+        default=DEFAULT_REDRIVE_MAX_AGE,
+        ge=0,
+        description="seconds after its close an execution may still be redriven",
+    )
     dev_server_db: Path | None = Field(
         default=None, description="database file of the embedded dev server (unset: in memory)"
     )
@@ -152,6 +163,9 @@ class Settings(BaseSettings):
                 "versioning) or neither"
             )
         return value
+
+    def redrive_limits(self) -> RedriveLimits:
+        return RedriveLimits(self.redrive_max_count, self.redrive_max_age)
 
     def run_options(self) -> dict[str, Any]:
         """The FlowRun fields an execution takes from this configuration when it starts."""

@@ -49,6 +49,15 @@ with workflow.unsafe.imports_passed_through():
     from worker.interpreter.legible import CurrentDetails, failure_message
     from worker.interpreter.parts import ITERATIONS, PartRuns, locate
     from worker.interpreter.pinned import load_pinned
+    from worker.interpreter.redrive import (
+        REDRIVE_PATCH,
+        REDRIVEN,
+        StepPoint,
+        mark_frame,
+        record_point,
+        redrive_point,
+        take_frame,
+    )
     from worker.interpreter.sequence import Interpreter
     from worker.interpreter.steps.activity_call import TASK_QUEUE_PATCH
     from worker.interpreter.steps.base import StepRun
@@ -94,6 +103,8 @@ class FnFFlow:
         self._child_stops: dict[str, Reason] = {}
         self._details = CurrentDetails()
         """What the run is doing now, for the Temporal UI (worker/interpreter/legible.py)."""
+        self._flow_input: dict[str, Any] = {}
+        """The flow's mapped input, kept for a redrive point (worker/interpreter/redrive.py)."""
         if run.resumption is not None:
             self._log.first_id = run.resumption.next_event_id
             self._log.last_time = run.resumption.last_event_time
@@ -154,15 +165,17 @@ class FnFFlow:
             return await self._run_before_patch(graph, interpreter, run)
         try:
             resumption = run.resumption or self._start(graph, run)
-            local = await self._run_root(graph["steps"], interpreter, resumption, run)
+            self._flow_input = resumption.flow_input
+            point = self._redriven(graph["steps"], run, resumption)
+            local = await self._run_root(graph["steps"], interpreter, resumption, run, point)
             output = _mapped(graph["outputMappings"], resumption.flow_input, local, default=local)
             check_value("ExecutionSucceeded", "", "output", output, self._log.data_limit)
             if self._log.data_limit <= 0 and versions.patched(RESULT_BOUND_PATCH):
                 check_payload("ExecutionSucceeded", "", "output", output)
         except StepFailure as failure:
             await self._fail(run, failure)
-        except asyncio.CancelledError:
-            await self._stopped(run)
+        except asyncio.CancelledError as cancelled:
+            await self._stopped(run, cancelled)
         except Exception as error:
             # Outside any step (the flow's mappings, the output's checks): as in run_step.
             if not is_unexpected(error) or not versions.patched(UNEXPECTED_ERROR_PATCH):
@@ -268,11 +281,34 @@ class FnFFlow:
         await self._close(run, TaskReport(run.callback_token, False, "", *_named(failure)))
         failed = {"error": failure.error, "cause": failure.cause}
         self._log.record("ExecutionFailed", detail=failed, checked=False)
+        await self._keep_point(run, failure)
         await archive_run(self._log)
         caught = self._details.caught
         message = failure_message(failure.error, failure.cause, failure.step, failure.path, caught)
         self._details.close(f"failed: {message}")
         raise execution_failed(failure.error, failure.cause, failure.step, failure.path, caught)
+
+    async def _keep_point(self, run: FlowRun, error: BaseException) -> None:
+        """Record where the execution was, after its terminal event, so RedriveExecution
+        can go on from there (worker/interpreter/redrive.py). Parts are no executions."""
+        frame = take_frame(error)
+        if frame is None or run.part is not None:
+            return
+        log = self._log
+        point = redrive_point(
+            frame, self._flow_input, log.next_id(), log.last_time, self._callbacks.closed
+        )
+        await record_point(point)
+
+    def _redriven(self, steps: list[StepNode], run: FlowRun, at: Resumption) -> StepPoint | None:
+        """A redrive's first run: ExecutionRedriven, then the root step it resumes."""
+        redrive = run.redrive
+        if redrive is None or not versions.patched(REDRIVE_PATCH):
+            return None
+        step = steps[at.position]["name"] if at.position < len(steps) else ""
+        detail = {"redriveCount": redrive.count, "step": step}
+        self._log.record(REDRIVEN, detail=detail, checked=False)
+        return redrive.step
 
     async def _close(self, run: FlowRun, report: TaskReport) -> None:
         """Tell the parent task how the execution ended, before the terminal event. A stop
@@ -284,7 +320,7 @@ class FnFFlow:
         except asyncio.CancelledError:
             await self._stopped(run)
 
-    async def _stopped(self, run: FlowRun) -> NoReturn:
+    async def _stopped(self, run: FlowRun, cancelled: BaseException | None = None) -> NoReturn:
         """Stopped: the parent hears of it, then ExecutionStopped is the last event. Every
         step in flight has already recorded its end (they are awaited as they cancel)."""
         stop = self._scope.why()
@@ -292,6 +328,8 @@ class FnFFlow:
         await _tell_parent(run, failed)
         await _signal_waiting_parent(run, stop)
         self._log.record("ExecutionStopped", detail=stop.detail(), checked=False)
+        if cancelled is not None:
+            await self._keep_point(run, cancelled)
         self._details.close(f"stopped: {stop.error or STOPPED}: {stop.cause}")
         await archive_run(self._log)
         raise asyncio.CancelledError()
@@ -374,27 +412,40 @@ class FnFFlow:
         interpreter: Interpreter,
         at: Resumption,
         run: FlowRun,
+        point: StepPoint | None = None,
     ) -> dict[str, Any]:
         """The root sequence, step by step, handing over to a new run between steps when the
         history grows long (DESIGN 10), or when this run has done its share of work
-        (worker/interpreter/work.py). Nested sequences never hand over mid-way (they pause)."""
+        (worker/interpreter/work.py). Nested sequences never hand over mid-way (they pause).
+        A failure or a stop leaving it carries where it was; `point` is a redriven first
+        step's (worker/interpreter/redrive.py)."""
         local, position = at.local, (at.position if steps else None)
         progressed = False
         while position is not None:
-            if progressed and await _must_hand_over(run, interpreter):
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                carried = Resumption(
-                    position,
-                    local,
-                    at.flow_input,
-                    self._log.next_id(),
-                    self._callbacks.closed,
-                    self._log.last_time,
-                    self._stop,
+            try:
+                if progressed and await _must_hand_over(run, interpreter):
+                    await workflow.wait_condition(workflow.all_handlers_finished)
+                    carried = Resumption(
+                        position,
+                        local,
+                        at.flow_input,
+                        self._log.next_id(),
+                        self._callbacks.closed,
+                        self._log.last_time,
+                        self._stop,
+                    )
+                    await archive_run(self._log)
+                    workflow.continue_as_new(
+                        args=workflow_args(replace(run, resumption=carried, redrive=None))
+                    )
+                local, following = await interpreter.run_step(
+                    steps[position], at.flow_input, local, point
                 )
-                await archive_run(self._log)
-                workflow.continue_as_new(args=workflow_args(replace(run, resumption=carried)))
-            local, position = await interpreter.run_step(steps[position], at.flow_input, local)
+            except (StepFailure, asyncio.CancelledError) as error:
+                mark_frame(error, position, local)
+                raise
+            point = None
+            position = following
             progressed = True
         return local
 

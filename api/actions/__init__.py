@@ -22,6 +22,7 @@ ACTIONS: dict[str, Handler] = {
     "StartExecution": executions.start_execution,
     "StartSyncExecution": executions.start_sync_execution,
     "StopExecution": executions.stop_execution,
+    "RedriveExecution": executions.redrive_execution,
     "DescribeExecution": executions.describe_execution,
     "ListExecutions": executions.list_executions,
     "GetExecutionHistory": executions.get_execution_history,

@@ -1,5 +1,5 @@
-"""StartExecution, StartSyncExecution, StopExecution, DescribeExecution, ListExecutions,
-GetExecutionHistory."""
+"""StartExecution, StartSyncExecution, StopExecution, RedriveExecution, DescribeExecution,
+ListExecutions, GetExecutionHistory."""
 
 from __future__ import annotations
 
@@ -53,6 +53,13 @@ async def stop_execution(ctx: ApiContext, params: Params) -> dict[str, Any]:
         params.name("ExecutionName", names.EXECUTION),
         params.text("Error", max_len=128),
         params.text("Cause", max_len=4096),
+    )
+
+
+async def redrive_execution(ctx: ApiContext, params: Params) -> dict[str, Any]:
+    return await ctx.executions.redrive(
+        params.name("FlowName", names.FLOW),
+        params.name("ExecutionName", names.EXECUTION),
     )
 
 

@@ -49,6 +49,8 @@ class Code(StrEnum):
     EXECUTION_NOT_EXISTS = "ExecutionNotExists"
     EXECUTION_ALREADY_EXISTS = "ExecutionAlreadyExists"
     EXECUTION_ALREADY_COMPLETED = "ExecutionAlreadyCompleted"
+    # Not in FnF's table: RedriveExecution's refusal (Step Functions' code for it).
+    EXECUTION_NOT_REDRIVABLE = "ExecutionNotRedrivable"
     SCHEDULE_NOT_EXISTS = "ScheduleNotExists"
     SCHEDULE_ALREADY_EXISTS = "ScheduleAlreadyExists"
     TASK_ALREADY_COMPLETED = "TaskAlreadyCompleted"
@@ -80,6 +82,7 @@ STATUS_BY_CODE: Final[dict[str, int]] = {
     # StartExecution on a finished same-name execution: 400, not 409.
     Code.EXECUTION_ALREADY_EXISTS: 400,
     Code.EXECUTION_ALREADY_COMPLETED: 400,
+    Code.EXECUTION_NOT_REDRIVABLE: 400,
     Code.SCHEDULE_NOT_EXISTS: 404,
     Code.SCHEDULE_ALREADY_EXISTS: 409,
     Code.TASK_ALREADY_COMPLETED: 400,

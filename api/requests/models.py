@@ -263,6 +263,13 @@ class StopExecution(ActionRequest):
     Cause: CauseText | None = None
 
 
+class RedriveExecution(ActionRequest):
+    """fnf-temporal's: a failed or stopped execution goes on from the step where it ended."""
+
+    FlowName: FlowNameParam
+    ExecutionName: ExecutionNameParam
+
+
 class DescribeExecution(ActionRequest):
     FlowName: FlowNameParam
     ExecutionName: ExecutionNameParam

@@ -13,6 +13,7 @@ import asyncio
 import json
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,7 @@ from api.services.failures import (
     execution_already_completed,
     execution_already_exists,
     execution_not_exists,
+    execution_not_redrivable,
     flow_not_exists,
     invalid_argument,
 )
@@ -46,7 +48,6 @@ from translator.names import sync_execution_name
 from worker.definitions import load as load_pinned
 from worker.execution import FlowRun, flow_run_hints, flow_run_of
 from worker.executions import (
-    EXECUTION_MEMO,
     failure_of,
     start_execution,
     stop_execution,
@@ -55,8 +56,30 @@ from worker.executions import (
 from worker.history import read_history_page
 from worker.interpreter.cancellation import STOPPED
 from worker.interpreter.events import format_time
-from worker.naming import EXECUTION_NAME, FLOW_NAME, split_workflow_id, workflow_id
-from worker.visibility_query import all_of, at_least, at_most, equals, not_equals, starts_with
+from worker.naming import (
+    EXECUTION_MEMO,
+    EXECUTION_NAME,
+    FLOW_NAME,
+    split_workflow_id,
+    workflow_id,
+)
+from worker.redrive import (
+    REDRIVE_COUNT,
+    REDRIVE_TIME,
+    STARTED_TIME,
+    NotRedrivable,
+    RedriveLimits,
+    redrive,
+)
+from worker.visibility_query import (
+    all_of,
+    any_of,
+    at_least,
+    at_most,
+    equals,
+    not_equals,
+    starts_with,
+)
 from worker.workflow import WORKFLOW_NAME
 
 STATUS = {
@@ -97,6 +120,8 @@ class ExecutionService:
     search_attributes: bool = True
     run_options: dict[str, Any] = field(default_factory=dict)
     """FlowRun fields from the configuration (Settings.run_options): timeouts and limits."""
+    redrive_limits: RedriveLimits = field(default_factory=RedriveLimits)
+    """FNF_REDRIVE_MAX_COUNT and FNF_REDRIVE_MAX_AGE."""
 
     async def start(
         self,
@@ -238,11 +263,32 @@ class ExecutionService:
         await fetch_first_page(iterator, limit, next_token)
         page = iterator.current_page or []
         found = [
-            (execution, listed) for execution in page if (listed := _listed(execution)) is not None
+            (execution, listed)
+            for execution in await self._latest_runs(page)
+            if (listed := _listed(execution)) is not None
         ]
         if not metadata_only:
             await asyncio.gather(*(self._add_data(execution, item) for execution, item in found))
         return [item for _, item in found], encode_page_token(iterator.next_page_token)
+
+    async def _latest_runs(self, page: Sequence[WorkflowExecution]) -> list[WorkflowExecution]:
+        """The page without the runs a redrive went on from: visibility lists every run of a
+        workflow id, and a redriven execution is its latest run (worker/redrive.py). One more
+        query, only for pages that hold runs which could have been redriven."""
+        ids = sorted({item.id for item in page if item.status in REDRIVABLE})
+        if not ids:
+            return list(page)
+        query = all_of(
+            equals("WorkflowType", WORKFLOW_NAME), any_of(*(equals("WorkflowId", i) for i in ids))
+        )
+        newest: dict[str, WorkflowExecution] = {}
+        async for run in self.client.list_workflows(query):
+            known = newest.get(run.id)
+            if known is None or _started(run) > _started(known):
+                newest[run.id] = run
+        return [
+            item for item in page if item.id not in newest or item.run_id == newest[item.id].run_id
+        ]
 
     async def _add_data(self, execution: WorkflowExecution, item: dict[str, Any]) -> None:
         """FlowDefinition, Input, Output and Environment of one listed execution."""
@@ -281,6 +327,18 @@ class ExecutionService:
         record = await self.describe(flow, execution)
         memo = await _memo(description)
         return record | {"RoleArn": str(memo.get("roleArn", incarnation.role_arn))}
+
+    async def redrive(self, flow: str, execution: str) -> dict[str, Any]:
+        """RedriveExecution: a failed or stopped execution of the live flow goes on from the
+        step where it ended, in a new run of its workflow (worker/redrive.py)."""
+        handle = self.client.get_workflow_handle(workflow_id(flow, execution))
+        _, incarnation = await self._owned(handle, flow, execution)
+        check_mode(incarnation, STANDARD)  # as Step Functions: Standard executions only
+        try:
+            await redrive(self.client, handle.id, self.task_queue, self.redrive_limits)
+        except NotRedrivable as refusal:
+            raise execution_not_redrivable(flow, execution, str(refusal)) from None
+        return await self.describe(flow, execution)
 
     async def stop_incarnation(self, record: dict[str, Any]) -> int:
         """DeleteFlow: stop every running execution of the deleted incarnation (`record` is
@@ -375,14 +433,17 @@ class ExecutionService:
         execution: str,
     ) -> dict[str, Any]:
         status = status_of(description.status)
+        memo = await _memo(description)
         record: dict[str, Any] = {
             "Name": execution,
             "FlowName": flow,
             "Status": status,
-            "StartedTime": _time(description.start_time),
+            "StartedTime": memo.get(STARTED_TIME) or _time(description.start_time),
             "StoppedTime": _time(description.close_time) if status != "Running" else "",
+            "RedriveCount": int(memo.get(REDRIVE_COUNT, 0)),
+            "RedriveTime": str(memo.get(REDRIVE_TIME, "")),
         }
-        return record | await self._data(handle, status, await _memo(description))
+        return record | await self._data(handle, status, memo)
 
     async def _data(
         self, handle: WorkflowHandle[Any, Any], status: str, memo: dict[str, Any]
@@ -399,6 +460,22 @@ class ExecutionService:
         if status == "Succeeded":
             data["Output"] = json.dumps(await handle.result(), ensure_ascii=False)
         return data
+
+
+REDRIVABLE = frozenset(
+    {
+        WorkflowExecutionStatus.FAILED,
+        WorkflowExecutionStatus.CANCELED,
+        WorkflowExecutionStatus.TERMINATED,
+        WorkflowExecutionStatus.TIMED_OUT,
+    }
+)
+"""Statuses of runs that a redrive may have gone on from (Temporal's reuse policy
+ALLOW_DUPLICATE_FAILED_ONLY admits a new run after these)."""
+
+
+def _started(run: WorkflowExecution) -> datetime:
+    return run.start_time
 
 
 FLOW_DELETED = "FnF.FlowDeleted"

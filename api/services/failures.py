@@ -40,5 +40,14 @@ def execution_already_completed(flow: str, execution: str) -> ServiceError:
     )
 
 
+def execution_not_redrivable(flow: str, execution: str, why: str) -> ServiceError:
+    """RedriveExecution refused: the execution runs, succeeded, has no redrive point, or is
+    over FNF_REDRIVE_MAX_COUNT / FNF_REDRIVE_MAX_AGE (Step Functions' ExecutionNotRedrivable)."""
+    return ServiceError(
+        "ExecutionNotRedrivable",
+        f"Execution '{execution}' for flow '{flow}' cannot be redriven: it {why}.",
+    )
+
+
 def invalid_argument(message: str) -> ServiceError:
     return ServiceError("InvalidArgument", message)

@@ -37,6 +37,7 @@ from worker.execution import FlowRun
 from worker.executions import start_execution
 from worker.history import read_history, run_chain
 from worker.interpreter.steps.activity_call import TASK_QUEUE_PATCH
+from worker.interpreter.versions import ON_SINCE
 from worker.workflow import FnFFlow
 
 HANDLERS = Path(__file__).parent / "fixtures" / "pools" / "functions.py"
@@ -221,6 +222,9 @@ async def test_parked_executions_finish_on_the_next_release(
             flow_name="upgrade",
             execution_name=f"{name}-{uuid.uuid4()}",
             continue_as_new_at=100,
+            # Release N started its executions with the interpreter version it had, the one
+            # before TASK_QUEUE_PATCH was listed (worker/interpreter/versions.py).
+            interpreter_version=ON_SINCE[TASK_QUEUE_PATCH] - 1,
         )
         handles[name] = await start_execution(client, releases.queue, run, search_attributes=False)
 

@@ -41,6 +41,9 @@ class Case:
     """The folder, under the project root, that holds `example` (flow and functions.yaml)."""
     parts: bool = False
     """Also record the histories of the child runs of its parts (`<name>.part<EventId>...`)."""
+    redrive: bool = False
+    """Once it has failed or stopped, RedriveExecution; the redrive's run is recorded too
+    (`<name>.redrive.json`)."""
 
 
 SAGA_OK = {
@@ -171,5 +174,20 @@ CASES = [
         text="nested-loop.yaml",
         options={"continue_as_new_at": 120, "nested_handover_steps": 10},
         parts=True,
+    ),
+    Case(
+        "redrive-failed-foreach",
+        "failed-foreach",
+        {"items": ["a", "bad", "c", "d"]},
+        text="failed-foreach.yaml",
+        redrive=True,
+    ),
+    Case(
+        "redrive-stopped-task",
+        "stopped-task",
+        {},
+        text="stopped-task.yaml",
+        stop_at="TaskScheduled",
+        redrive=True,
     ),
 ]

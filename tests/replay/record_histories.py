@@ -36,6 +36,7 @@ from worker.executions import start_execution, stop_execution  # noqa: E402
 from worker.functions import FunctionRegistry, FunctionRuntime  # noqa: E402
 from worker.history import read_history, run_chain  # noqa: E402
 from worker.naming import workflow_id  # noqa: E402
+from worker.redrive import RedriveLimits, redrive  # noqa: E402
 from worker.roles import WorkerRole, plan  # noqa: E402
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -102,6 +103,11 @@ async def record(client: Client, case: Case, stack: AsyncExitStack) -> list[str]
     with suppress(WorkflowFailureError):  # failed or stopped
         await handle.result()
     written = await write_runs(client, handle.id, case.name)
+    if case.redrive:
+        redriven = await redrive(client, handle.id, queue, RedriveLimits())
+        with suppress(WorkflowFailureError):
+            await redriven.result()
+        written += await write_runs(client, handle.id, f"{case.name}.redrive")
     if case.parts:
         for event in await read_history(client, handle.id):
             if event["Type"] == "PartEntered":

@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 from translator import compile_text
 from worker.archive import archive_history
 from worker.history import read_history
+from worker.redrive_points import record_redrive_point
 from worker.workflow import FlowRun, FnFFlow
 
 QUEUE = "interpreter-inline-tests"
@@ -29,7 +30,10 @@ QUEUE = "interpreter-inline-tests"
 @pytest_asyncio.fixture(scope="module")
 async def worker(temporal_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
     async with Worker(
-        temporal_env.client, task_queue=QUEUE, workflows=[FnFFlow], activities=[archive_history]
+        temporal_env.client,
+        task_queue=QUEUE,
+        workflows=[FnFFlow],
+        activities=[archive_history, record_redrive_point],
     ) as running:
         yield running
 

@@ -23,6 +23,8 @@ from worker.interpreter.child_starts import STOP_REASON_PATCH
 from worker.interpreter.failures import UNEXPECTED_ERROR_PATCH
 from worker.interpreter.local_functions import LOCAL_ACTIVITY_PATCH
 from worker.interpreter.parts import BATCHES_PATCH
+from worker.interpreter.redrive import REDRIVE_PATCH
+from worker.interpreter.steps.activity_call import TASK_QUEUE_PATCH
 from worker.interpreter.steps.subflow import CHECK_CHILD_INPUT, CHECK_CHILD_NAME
 from worker.interpreter.versions import INTERPRETER_VERSION, ON_SINCE
 from worker.workflow import EVENTS_AS_THEY_HAPPEN, FnFFlow
@@ -87,6 +89,8 @@ def test_every_patch_of_the_interpreter_is_on_for_the_current_version() -> None:
         CHECK_CHILD_INPUT,
         ARCHIVE_PATCH,
         RESTARTS_SHOWN,
+        TASK_QUEUE_PATCH,
+        REDRIVE_PATCH,
     }
     assert set(ON_SINCE) == patches
     assert all(0 < ON_SINCE[patch] <= INTERPRETER_VERSION for patch in patches)

@@ -90,6 +90,7 @@ class PartRuns:
             part=None,
             callback_token="",
             report_stop_to_parent=False,
+            redrive=None,
         )
         own = (
             run.part.workflow_id

@@ -27,6 +27,7 @@ from worker.interpreter.legible import CurrentDetails, caught_note
 from worker.interpreter.local_functions import LocalFunctions
 from worker.interpreter.parts import PartRuns
 from worker.interpreter.plans import Plans
+from worker.interpreter.redrive import Frame, StepPoint, mark_frame
 from worker.interpreter.steps import EXECUTORS
 from worker.interpreter.steps.base import StepRun
 from worker.interpreter.work import WorkMeter
@@ -69,22 +70,41 @@ class Interpreter:
         """The same interpreter for one branch or iteration, named by its path."""
         return replace(self, path=path)
 
-    async def run_sequence(self, steps: list[StepNode], container_input: Any) -> dict[str, Any]:
-        """Run from the first step until a step ends the sequence; returns its local."""
+    async def run_sequence(
+        self, steps: list[StepNode], container_input: Any, start: Frame | None = None
+    ) -> dict[str, Any]:
+        """Run from the first step (or, redriven, from `start`'s) until a step ends the
+        sequence; returns its local. A failure or a stop leaving it carries where it was
+        (worker/interpreter/redrive.py)."""
         local: dict[str, Any] = {}
         position: int | None = 0 if steps else None
+        point = None
+        if start is not None:
+            local, position, point = start["local"], start["position"], start.get("step")
         ran = 0
         while position is not None:
-            if self.parts is not None and self.parts.hands_over(self, steps, ran):
-                return await self.parts.run_rest(self, steps, position, local, container_input)
-            if ran and self.meter.spent():
-                await self.meter.pause()  # a long loop inside a step: keep activations short
-            local, position = await self.run_step(steps[position], container_input, local)
+            try:
+                if self.parts is not None and self.parts.hands_over(self, steps, ran):
+                    return await self.parts.run_rest(self, steps, position, local, container_input)
+                if ran and self.meter.spent():
+                    await self.meter.pause()  # a long loop inside a step: keep activations short
+                local, following = await self.run_step(
+                    steps[position], container_input, local, point
+                )
+            except (StepFailure, asyncio.CancelledError) as error:
+                mark_frame(error, position, local)
+                raise
+            point = None
+            position = following
             ran += 1
         return local
 
     async def run_step(
-        self, node: StepNode, container_input: Any, local: dict[str, Any]
+        self,
+        node: StepNode,
+        container_input: Any,
+        local: dict[str, Any],
+        redrive: StepPoint | None = None,
     ) -> tuple[dict[str, Any], int | None]:
         """One step: returns the container's new local and where the sequence continues.
 
@@ -96,7 +116,7 @@ class Interpreter:
         secret = await self.callbacks.mint() if waits_for_callback(node) else None
         entered_id = self.log.next_id()
         try:
-            return await self._run_step(node, container_input, local, entered_id, secret)
+            return await self._run_step(node, container_input, local, entered_id, secret, redrive)
         except Exception as error:
             if not is_unexpected(error) or not versions.patched(UNEXPECTED_ERROR_PATCH):
                 raise
@@ -115,6 +135,7 @@ class Interpreter:
         local: dict[str, Any],
         entered_id: int,
         secret: str | None,
+        redrive: StepPoint | None = None,
     ) -> tuple[dict[str, Any], int | None]:
         name = node["name"]
         plan = self.plans.of(node)
@@ -122,7 +143,7 @@ class Interpreter:
         remap = None
         if waiting is not None:
             remap = self._remapper(node, container_input, local, entered_id)
-        run = StepRun(self, node, entered_id, plan, waiting, remap)
+        run = StepRun(self, node, entered_id, plan, waiting, remap, redrive=redrive)
         context = run.context if plan.reads_context else None
         inputs = plan.inputs
         if inputs is None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-INTERPRETER_VERSION = 1
+INTERPRETER_VERSION = 2
 """The version executions are started with."""
 
 ON_SINCE: dict[str, int] = {
@@ -38,6 +38,12 @@ ON_SINCE: dict[str, int] = {
         "subflow-input-json-value-check",
         "fnf-history-archived-at-close",
         "task-restarts-shown",
+    )
+} | {
+    patch: 2
+    for patch in (
+        "task-queue-per-function",
+        "fnf-redrive-point",
     )
 }
 """Each patch, and the interpreter version from which a run has it without asking."""

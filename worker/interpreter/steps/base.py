@@ -33,6 +33,7 @@ class StepRun:
         "interpreter",
         "node",
         "plan",
+        "redrive",
         "remap",
         "token",
         "waiting",
@@ -47,6 +48,7 @@ class StepRun:
         waiting: Waiting | None = None,
         remap: Callable[[str], dict[str, Any]] | None = None,
         context: dict[str, Any] | None = None,
+        redrive: dict[str, Any] | None = None,
     ) -> None:
         self.interpreter = interpreter
         self.node = node
@@ -59,6 +61,8 @@ class StepRun:
         """The step's input mapped again with another task token (a retried callback attempt)."""
         self._context = context
         """Given (a foreach batch's own run) or built when first asked for."""
+        self.redrive = redrive
+        """A redriven step's point: where its members or option were (redrive.py)."""
 
     @property
     def context(self) -> dict[str, Any]:

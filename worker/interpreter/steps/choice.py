@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from translator.graph import OptionNode, StepNode
+from worker.interpreter.failures import StepFailure
+from worker.interpreter.redrive import mark_step, take_frame
 from worker.interpreter.steps.base import InlineStep, StepOutcome, StepRun
 
 
@@ -13,7 +16,12 @@ class ChoiceStep(InlineStep):
         option = self._select(node, value, run)
         if option is None:
             return StepOutcome(local={})
-        local = await run.interpreter.run_sequence(option["steps"], value)
+        start = run.redrive.get("option") if run.redrive else None
+        try:
+            local = await run.interpreter.run_sequence(option["steps"], value, start)
+        except (StepFailure, asyncio.CancelledError) as error:
+            mark_step(error, {"option": take_frame(error)})  # where a redrive goes on
+            raise
         return StepOutcome(local=local, jump=option["goto"])
 
     def _select(self, node: StepNode, value: dict[str, Any], run: StepRun) -> OptionNode | None:

@@ -19,6 +19,7 @@ from worker.interpreter.cancellation import CancelScope
 from worker.interpreter.data import merge
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 from worker.interpreter.legible import member_path, step_label
+from worker.interpreter.redrive import Members, mark_step, take_frame
 from worker.interpreter.steps.base import InlineStep, StepOutcome, StepRun
 from worker.interpreter.steps.foreach_batches import in_batches, run_batches
 
@@ -51,26 +52,47 @@ async def _member(
     kind: str,
     index: int,
     body: Callable[[Interpreter], Awaitable[dict[str, Any]]],
+    members: Members | None = None,
 ) -> dict[str, Any]:
     """One branch or iteration between its Entered and Exited events; a failure or a
     cancellation still records the Exited event, with the error and cause. Its sequence runs
-    with its own path (`Both#1`), which the summaries of what it schedules name."""
+    with its own path (`Both#1`), which the summaries of what it schedules name. `members`
+    keeps how it ended, for a redrive (worker/interpreter/redrive.py)."""
     member = f"{kind.lower()} {index}"
     run.record(f"{kind}Entered", {"index": index})
     try:
         local = await body(inner.member(member_path(inner.path, run.node["name"], index)))
     except StepFailure as failure:
+        _keep_frame(members, index, failure)
         if inner.cancels_cleanly:
             inner.scope.abandon(member, run.node["name"], failure.error)
         run.record(
             f"{kind}Exited", {"index": index, "error": failure.error, "cause": failure.cause}
         )
         raise
-    except asyncio.CancelledError:
+    except asyncio.CancelledError as cancelled:
+        _keep_frame(members, index, cancelled)
         run.record(f"{kind}Exited", {"index": index, **inner.scope.why().detail()})
         raise
     run.record(f"{kind}Exited", {"index": index})
+    if members is not None:
+        members.done[str(index)] = local
     return local
+
+
+def _keep_frame(members: Members | None, index: int, error: BaseException) -> None:
+    frame = take_frame(error)
+    if members is not None and frame is not None:
+        members.frames[str(index)] = frame
+
+
+async def _redrivable(members: Members, work: Awaitable[list[T]]) -> list[T]:
+    """The members' work; a failure or a stop leaving it carries how each member ended."""
+    try:
+        return await work
+    except (StepFailure, asyncio.CancelledError) as error:
+        mark_step(error, members.point())
+        raise
 
 
 class _Progress:
@@ -96,19 +118,28 @@ class _Progress:
 class ParallelStep(InlineStep):
     async def run(self, node: StepNode, value: dict[str, Any], run: StepRun) -> StepOutcome:
         inner = run.interpreter.within(run.interpreter.scope.nested())
+        members = Members.resuming(run.redrive)
 
         progress = _Progress(run, "branches", len(node["branches"]))
 
         async def branch(index: int, steps: list[StepNode]) -> dict[str, Any]:
-            local = await _member(
-                run, inner, "Branch", index, lambda member: member.run_sequence(steps, value)
-            )
+            kept = members.completed(index)
+            if kept is None:
+                start = members.frame(index)
+                kept = await _member(
+                    run,
+                    inner,
+                    "Branch",
+                    index,
+                    lambda member: member.run_sequence(steps, value, start),
+                    members,
+                )
             progress.one_done()
-            return local
+            return kept
 
         work = [branch(i, s) for i, s in enumerate(node["branches"])]
         try:
-            locals_ = await run_all(work, inner.scope, inner.cancels_cleanly)
+            locals_ = await _redrivable(members, run_all(work, inner.scope, inner.cancels_cleanly))
         finally:
             progress.close()
         return _outcome(run, locals_)
@@ -120,7 +151,9 @@ class ForeachStep(InlineStep):
         if in_batches(node, items, run):
             return _outcome(run, await run_batches(node, value, items, run))
         inner = run.interpreter.within(run.interpreter.scope.nested())
-        locals_ = await run_iterations(run, inner, value, items, 0, node["maxConcurrency"])
+        members = Members.resuming(run.redrive)
+        work = run_iterations(run, inner, value, items, 0, node["maxConcurrency"], members=members)
+        locals_ = await _redrivable(members, work)
         return _outcome(run, [local or {} for local in locals_])
 
 
@@ -140,15 +173,21 @@ async def run_iterations(
     first_index: int,
     concurrency: int,
     stop_starting: Callable[[], bool] | None = None,
+    members: Members | None = None,
 ) -> list[dict[str, Any] | None]:
     """The iterations of `items` (numbered from `first_index`), `concurrency` at a time, their
     locals in order. When `stop_starting` says so, iterations not yet started stay unstarted
-    (None): they start in order, so they are the tail of the list."""
+    (None): they start in order, so they are the tail of the list. `members` keeps how each
+    ended; redriven, those that completed keep their locals and run no more."""
     node = run.node
     limit = asyncio.Semaphore(concurrency)
     progress = _Progress(run, "iterations", len(items))
 
     async def iteration(index: int, item: Any) -> dict[str, Any] | None:
+        kept = None if members is None else members.completed(index)
+        if kept is not None:
+            return kept
+        start = None if members is None else members.frame(index)
         extra = {node["item"]: item}
         if node.get("index"):
             extra[str(node["index"])] = index
@@ -162,7 +201,8 @@ async def run_iterations(
                 inner,
                 "Iteration",
                 index,
-                lambda member: member.run_sequence(node["steps"], merge(value, extra)),
+                lambda member: member.run_sequence(node["steps"], merge(value, extra), start),
+                members,
             )
             progress.one_done()
             return local

@@ -18,6 +18,7 @@ the last one.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from translator.graph import StepNode
@@ -27,6 +28,7 @@ from worker.interpreter.budget import LIMIT_SETTING
 from worker.interpreter.data import data_size
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 from worker.interpreter.parts import BATCHES_PATCH, ITERATIONS, has_callbacks, projected_input
+from worker.interpreter.redrive import Members, mark_step
 from worker.interpreter.steps.base import StepRun
 
 SLOTS = 4
@@ -69,17 +71,25 @@ async def run_batches(
     container = projected_input(node["steps"], value)
     pending = iter(range(len(batches)))
 
+    members = Members.resuming(run.redrive)
+
     async def slot(share: int) -> None:
         for k in pending:
             if inner.scope.reason is not None:  # another batch failed: start no more
                 return
             first, chunk = batches[k]
+            kept = [members.completed(first + j) for j in range(len(chunk))]
+            if all(local is not None for local in kept):  # redriven: this batch completed
+                results[k] = [local or {} for local in kept]
+                collected.add(results[k])
+                continue
             part = Part(ITERATIONS, node["id"], container, items=chunk, first_index=first)
             part.concurrency = share
             detail = {"firstIndex": first, "count": len(chunk)}
             try:
                 output = await parts.run(inner, part, name, run.entered_id, detail)
                 results[k] = list(output["locals"])
+                members.done.update({str(first + j): v for j, v in enumerate(results[k])})
                 collected.add(results[k])
             except StepFailure as failure:
                 member = f"batch {k} (iterations {first}-{first + len(chunk) - 1})"
@@ -87,7 +97,11 @@ async def run_batches(
                 raise
 
     slots = [slot(share) for share in shares(node["maxConcurrency"], len(batches))]
-    await run_all(slots, inner.scope, settle=True)
+    try:
+        await run_all(slots, inner.scope, settle=True)
+    except (StepFailure, asyncio.CancelledError) as error:
+        mark_step(error, members.point())  # a redrive runs the batches that did not complete
+        raise
     return [local for batch in results for local in batch]
 
 
