@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException
 
 from api.actions import ACTIONS, ApiContext, Params
 from api.auth_policy import AuthPolicy, AuthPolicyMiddleware
+from api.console.routes import ConsoleSettings, console_router, mount_static
 from api.protocol.absolute_form import AbsoluteFormMiddleware
 from api.protocol.access_keys import AccessKeys
 from api.protocol.errors import (
@@ -61,12 +62,14 @@ def create_app(
     *,
     allow_unsigned: bool = False,
     nonce_ledger: NonceLedger | None = None,
+    console: ConsoleSettings | None = None,
 ) -> FastAPI:
     """`context` gives the services (connected lazily, so the app starts without Temporal).
 
     Every request passes the authentication policy before routing: unsigned calls are
     accepted only with `allow_unsigned` (FNF_ALLOW_UNSIGNED=true); signature nonces are
-    recorded in `nonce_ledger` (`fnf api`: Temporal), or only in memory without one."""
+    recorded in `nonce_ledger` (`fnf api`: Temporal), or only in memory without one. The web
+    console (`api.console`) is served under /console, behind the same policy."""
     app = FastAPIOffline(
         title="fnf-temporal API",
         description="Alibaba Cloud Serverless Workflow (FnF 2019-03-15) actions on Temporal.",
@@ -93,6 +96,8 @@ def create_app(
 
     for action in ACTIONS:
         _add_json_route(app, context, action)
+    app.include_router(console_router(context, policy.console, console or ConsoleSettings()))
+    mount_static(app)
     _answer_framework_errors_as_fnf(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
