@@ -29,8 +29,8 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from api.actions import ACTIONS, ApiContext, Params
-from api.auth_policy import AuthPolicy, AuthPolicyMiddleware
-from api.console.routes import ConsoleSettings, console_router, mount_static
+from api.auth_policy import CONSOLE_ROOT, AuthPolicy, AuthPolicyMiddleware
+from api.console.routes import ConsoleSettings, console_error_page, console_router, mount_static
 from api.protocol.absolute_form import AbsoluteFormMiddleware
 from api.protocol.access_keys import AccessKeys
 from api.protocol.errors import (
@@ -168,6 +168,8 @@ def _answer_framework_errors_as_fnf(app: FastAPI) -> None:
     async def on_http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
         path = request.url.path
+        if path == CONSOLE_ROOT or path.startswith(f"{CONSOLE_ROOT}/"):
+            return console_error_page(request, error.status_code, str(error.detail))
         if path != "/" and not path.startswith("/actions/"):
             return await http_exception_handler(request, error)
         if path.startswith("/actions/") and error.status_code == 404:

@@ -98,6 +98,13 @@ def mount_static(app: Any) -> None:
     app.mount(f"{ROOT}/static", StaticFiles(directory=HERE / "static"), name="console-static")
 
 
+def console_error_page(request: Request, status: int, detail: str) -> Response:
+    """What the framework refuses under /console (no such page, a wrong method) as a page."""
+    code = "NotFound" if status == 404 else "InvalidArgument"
+    session = getattr(request.state, "console_session", None)
+    return render("error.html", max(status, 400), code=code, message=detail, session=session)
+
+
 def render(template: str, http_status: int = 200, **values: Any) -> HTMLResponse:
     html = templates.get_template(template).render(root=ROOT, labels=STATUS_LABELS, **values)
     return HTMLResponse(html, status_code=http_status, headers=SECURITY_HEADERS)
@@ -371,7 +378,8 @@ class Pages:
             query.get("prefix", ""),
             query.get("token", ""),
         )
-        raw: dict[str, Any] = {"FlowName": flow, "Limit": 20, "MetadataOnly": True}
+        limit = query.get("limit", "20")
+        raw: dict[str, Any] = {"FlowName": flow, "Limit": limit, "MetadataOnly": True}
         if status:
             raw["Status"] = status
         if prefix:
@@ -381,7 +389,8 @@ class Pages:
         page = await call(self.context, "ListExecutions", raw)
         next_token = page.get("NextToken", "")
         more = (
-            "?" + urlencode({"status": status, "prefix": prefix, "token": next_token})
+            "?"
+            + urlencode({"status": status, "prefix": prefix, "limit": limit, "token": next_token})
             if next_token
             else ""
         )
