@@ -1,4 +1,5 @@
-"""`fnf validate` and `fnf graph`: check flow documents and draw their step graph."""
+"""`fnf validate` and `fnf graph`: check flow documents and draw their step graph
+(cli/graph.py draws it)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,24 @@ from typing import Annotated
 
 import typer
 
+from cli.graph import (
+    DEFAULT_ENDPOINT,
+    AccessKeyOpt,
+    EndpointOpt,
+    ExecutionOpt,
+    FlowNameOpt,
+    Format,
+    FormatOpt,
+    IterationOpt,
+    OutputOpt,
+    draw,
+    execution_view,
+    write,
+)
 from cli.options import FunctionsOpt
 from cli.registry_check import missing_functions
 from translator import ValidationResult, compile_document, validate_text
 from translator.errors import Diagnostic, Severity
-from translator.mermaid import render_mermaid
 from worker.functions import FunctionRegistry
 
 FilesArg = Annotated[list[Path], typer.Argument(help="FDL flow files (YAML or JSON).")]
@@ -39,13 +53,28 @@ def validate(
     raise typer.Exit(0 if all(r.ok for r in results) else 1)
 
 
-def graph(file: Annotated[Path, typer.Argument(help="An FDL flow file.")]) -> None:
-    """Print the flow's step graph as a Mermaid flowchart."""
+def graph(
+    file: Annotated[Path, typer.Argument(help="An FDL flow file.")],
+    fmt: FormatOpt = Format.mermaid,
+    execution: ExecutionOpt = None,
+    flow: FlowNameOpt = None,
+    iteration: IterationOpt = None,
+    output: OutputOpt = None,
+    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
+    access_key_id: AccessKeyOpt = None,
+) -> None:
+    """Print the flow's step graph: a Mermaid flowchart, or an SVG drawing or a standalone
+    HTML page; with --execution, the path that execution took (read from fnf api)."""
     result = _validate_path(file, strict=False)
     if result.document is None:
         _print_result(result)
         raise typer.Exit(1)
-    typer.echo(render_mermaid(compile_document(result.document)), nl=False)
+    compiled = compile_document(result.document)
+    path = None
+    if execution is not None:
+        compiled, path = execution_view(file, compiled, execution, flow, endpoint, access_key_id)
+    title = f"{file.name} · {execution}" if execution else file.name
+    write(draw(compiled, fmt, path, iteration, title), output)
 
 
 def _validate_path(

@@ -1,8 +1,22 @@
-"""Render a FlowGraph as a Mermaid flowchart (`fnf graph`), for docs, reviews and the README."""
+"""Render a FlowGraph as a Mermaid flowchart (`fnf graph`), for docs, reviews and the README.
+
+Labels are flow text (user input) inside Mermaid's quoted labels. Mermaid's own entity codes
+(`#quot;`) are not decoded in edge labels by Mermaid 11 (the reader sees `#quot;` or a
+placeholder), while HTML's named character references pass through to the HTML label intact,
+so every markup-significant character is written as one: `&quot;`, `&lt;`, `&gt;`, `&amp;`,
+and `#` as `&num;` so that no user text reads as a Mermaid entity code (`#35;`), a backquote
+as `&grave;` so that no label opens a Mermaid Markdown string.
+
+Every edge is written after every node and subgraph: Mermaid places a node in the first
+subgraph that mentions it, so an edge into a parallel's join written inside a branch would pull
+the join into that branch.
+"""
 
 from __future__ import annotations
 
-from translator.graph import FlowGraph, OptionNode, StepNode
+from collections.abc import Mapping
+
+from translator.graph import FlowGraph, OptionNode, StepNode, iter_steps
 
 _SHAPES = {
     "task": ('["', '"]'),
@@ -16,12 +30,40 @@ _SHAPES = {
 }
 
 
-def render_mermaid(graph: FlowGraph) -> str:
-    lines = ["flowchart TD", "  start((start))", "  done((end))", "  failed((failed))"]
+STATUS_STYLES = {
+    "succeeded": "fill:#e6f4ea,stroke:#1e8e3e",
+    "failed": "fill:#fce8e6,stroke:#d93025",
+    "running": "fill:#e8f0fe,stroke:#1a73e8,stroke-width:3px",
+    "waiting": "fill:#fef7e0,stroke:#f29900,stroke-width:3px,stroke-dasharray:6 3",
+    "caught": "fill:#fef0e6,stroke:#e8710a",
+    "not_reached": "fill:#f8f9fa,stroke:#dadce0,color:#9aa0a6",
+}
+
+
+def render_mermaid(graph: FlowGraph, statuses: Mapping[str, str] | None = None) -> str:
+    """The flowchart; with `statuses` (node id `s<N>` to an execution path status, see
+    translator/diagram/path.py) each step gets its status as a class with a fill."""
+    lines = ["flowchart TD", "  start((start))", "  done((end))"]
     steps = graph["steps"]
-    lines.append(f"  start --> {_entry(steps, 'done')}")
-    _Renderer(lines).sequence(steps, "done", "  ")
-    return "\n".join(lines) + "\n"
+    if any(step["type"] == "fail" for step in iter_steps(steps)):
+        lines.append("  failed((failed))")
+    renderer = _Renderer(lines)
+    renderer.edge(f"  start --> {_entry(steps, 'done')}")
+    renderer.sequence(steps, "done", "  ")
+    return "\n".join([*lines, *renderer.edges, *_status_classes(steps, statuses)]) + "\n"
+
+
+def _status_classes(steps: list[StepNode], statuses: Mapping[str, str] | None) -> list[str]:
+    if statuses is None:
+        return []
+    lines = [f"  classDef {name} {style}" for name, style in STATUS_STYLES.items()]
+    members: dict[str, list[str]] = {}
+    for step in iter_steps(steps):
+        status = statuses.get(_node_id(step), "not_reached")
+        if status in STATUS_STYLES:
+            members.setdefault(status, []).append(_node_id(step))
+    lines += [f"  class {','.join(ids)} {status}" for status, ids in members.items()]
+    return lines
 
 
 def _entry(steps: list[StepNode], exit_id: str) -> str:
@@ -32,16 +74,35 @@ def _node_id(step: StepNode) -> str:
     return f"s{step['id']}"
 
 
+_REFERENCES = {
+    "&": "&amp;",
+    '"': "&quot;",
+    "<": "&lt;",
+    ">": "&gt;",
+    "#": "&num;",
+    "`": "&grave;",
+    "\r": " ",
+    "\n": " ",
+}
+
+
 def _label(text: str) -> str:
-    return text.replace('"', "#quot;")
+    """Flow text safe inside a quoted Mermaid label (see the module's docstring)."""
+    return "".join(_REFERENCES.get(ch, ch) for ch in text)
 
 
 class _Renderer:
     def __init__(self, lines: list[str]) -> None:
         self._lines = lines
+        self.edges: list[str] = []
 
     def emit(self, line: str) -> None:
+        """A node or subgraph line, in place."""
         self._lines.append(line)
+
+    def edge(self, line: str) -> None:
+        """An edge line, kept for after every node (see the module's docstring)."""
+        self.edges.append("  " + line.lstrip())
 
     def sequence(self, steps: list[StepNode], exit_id: str, indent: str) -> None:
         for step in steps:
@@ -53,10 +114,10 @@ class _Renderer:
     ) -> None:
         sid = _node_id(step)
         opening, closing = _SHAPES[step["type"]]
-        self.emit(f"{indent}{sid}{opening}{_label(_caption(step))}{closing}")
+        self.emit(f"{indent}{sid}{opening}{_caption(step)}{closing}")
         kind = step["type"]
         if kind == "fail":
-            self.emit(f"{indent}{sid} --> failed")
+            self.edge(f"{indent}{sid} --> failed")
         elif kind == "choice":
             self._choice(step, siblings, follow, indent)
         elif kind == "parallel":
@@ -64,11 +125,11 @@ class _Renderer:
         elif kind == "foreach":
             self._fan_out(step, [step["steps"]], "each", follow, indent)
         else:
-            self.emit(f"{indent}{sid} --> {exit_id if kind == 'succeed' else follow}")
+            self.edge(f"{indent}{sid} --> {exit_id if kind == 'succeed' else follow}")
         for policy in step.get("catch", []):
             target = _node_id(siblings[policy["goto"]])
             errors = _label(", ".join(policy["errors"]))
-            self.emit(f'{indent}{sid} -. "catch {errors}" .-> {target}')
+            self.edge(f'{indent}{sid} -. "catch {errors}" .-> {target}')
 
     def _choice(self, step: StepNode, siblings: list[StepNode], follow: str, indent: str) -> None:
         options: list[OptionNode] = list(step["choices"])
@@ -77,7 +138,7 @@ class _Renderer:
             label = option["conditionText"] or "default"
             self._option(step, option, label, siblings, follow, indent)
         if not default:
-            self.emit(f'{indent}{_node_id(step)} -- "no match" --> {follow}')
+            self.edge(f'{indent}{_node_id(step)} -- "no match" --> {follow}')
 
     def _option(
         self,
@@ -90,7 +151,7 @@ class _Renderer:
     ) -> None:
         after = _node_id(siblings[option["goto"]]) if option["goto"] is not None else follow
         target = _entry(option["steps"], after)
-        self.emit(f'{indent}{_node_id(step)} -- "{_label(label)}" --> {target}')
+        self.edge(f'{indent}{_node_id(step)} -- "{_label(label)}" --> {target}')
         self.sequence(option["steps"], after, indent)
 
     def _fan_out(
@@ -109,8 +170,8 @@ class _Renderer:
             self.emit(f'{indent}subgraph {sid}_{b} ["{_label(heading)}"]')
             self.sequence(steps, join, indent + "  ")
             self.emit(f"{indent}end")
-            self.emit(f"{indent}{sid} --> {_entry(steps, join)}")
-        self.emit(f"{indent}{join} --> {follow}")
+            self.edge(f"{indent}{sid} --> {_entry(steps, join)}")
+        self.edge(f"{indent}{join} --> {follow}")
 
 
 def _foreach_title(step: StepNode) -> str:
@@ -118,10 +179,11 @@ def _foreach_title(step: StepNode) -> str:
 
 
 def _caption(step: StepNode) -> str:
-    text = f"{step['name']}<br/><i>{step['type']}</i>"
+    """The node's label: flow text escaped, line breaks and italics our own markup."""
+    text = f"{_label(step['name'])}<br/><i>{step['type']}</i>"
     if step["type"] == "task":
         resource = step["resource"]
-        text += f"<br/>{resource.get('function') or resource['arn']}"
+        text += f"<br/>{_label(str(resource.get('function') or resource['arn']))}"
         if step.get("pattern") == "waitForCallback":
             text += " (callback)"
         retries = sum(policy["maxAttempts"] for policy in step.get("retry", []))

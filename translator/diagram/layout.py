@@ -1,0 +1,598 @@
+"""Lay a flow out as a layered graph: where each step, edge and group goes.
+
+The layering, the ordering of nodes within layers (crossing reduction) and the coordinates come
+from grandalf's Sugiyama layout (the algorithm graphviz's `dot` implements), not from code of
+ours. Groups are laid out inside out: each parallel branch and each foreach body is laid out on
+its own, then takes part in its enclosing sequence's layout as one node of its size, so a
+group always contains its steps and nothing else. A branch's or body's layout has two ports,
+`@in` at its top and `@out` at its bottom; an edge that enters or leaves a group is stitched
+together from the enclosing layout's route and the group's own.
+
+What is drawn (FDL spec, steps): each step is one node; a parallel fans out into one group per
+branch and its branches meet at a join point drawn after the groups; a foreach's body is one
+group followed by its join; a choice has one labelled edge per option (its condition,
+`default`, or `no match` when it has no default); a catch is a dashed edge labelled with its
+errors; a `succeed` goes to the end of its own sequence; a `fail` ends the flow and so has no
+edge out, and no separate `failed` node exists.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
+from typing import Any, cast
+
+from grandalf.graphs import Edge as GEdge
+from grandalf.graphs import Graph as GGraph
+from grandalf.graphs import Vertex as GVertex
+from grandalf.layouts import SugiyamaLayout
+
+from translator.compiler import compile_document
+from translator.diagram.model import (
+    END,
+    START,
+    Box,
+    EdgeKind,
+    FlowDiagram,
+    Group,
+    GroupKind,
+    Node,
+    NodeKind,
+    branch_group_id,
+    iteration_group_id,
+    join_node_id,
+    step_node_id,
+)
+from translator.diagram.model import Edge as DiagramEdge
+from translator.graph import FlowGraph, OptionNode, StepNode
+
+IN, OUT = "@in", "@out"
+
+X_SPACE = 36.0
+Y_SPACE = 54.0
+NODE_HEIGHT = 46.0
+NODE_MIN_WIDTH = 110.0
+NODE_MAX_WIDTH = 250.0
+TERMINAL_SIZE = 28.0
+JOIN_SIZE = 14.0
+PORT_SIZE = 2.0
+GROUP_PAD = 14.0
+GROUP_HEADER = 24.0
+FOREACH_HEADER = 40.0
+"""A foreach body's header holds two lines: its label and its iteration counts."""
+COMPONENT_GAP = 48.0
+MARGIN = 16.0
+NAME_CHARS = 30
+"""Longest step name drawn whole; longer ones are cut with an ellipsis (the full name stays
+in the node's title)."""
+
+
+def layout_flow(flow: str | FlowGraph | Any) -> FlowDiagram:
+    """The diagram of a flow: FDL text (YAML or JSON), a compiled FlowGraph, or a validated
+    FlowDocument. Text that does not validate raises translator.FlowValidationError."""
+    graph = _as_graph(flow)
+    block = _Scope(START, END).sequence_block(graph["steps"])
+    nodes, edges, groups = block.finish()
+    shift_x, shift_y = MARGIN - block.left, MARGIN - block.top
+    return FlowDiagram(
+        nodes=tuple(_moved_node(n, shift_x, shift_y) for n in nodes),
+        edges=tuple(
+            replace(e, points=tuple((x + shift_x, y + shift_y) for x, y in e.points)) for e in edges
+        ),
+        groups=tuple(replace(g, x=g.x + shift_x, y=g.y + shift_y) for g in groups),
+        width=block.width + 2 * MARGIN,
+        height=block.height + 2 * MARGIN,
+    )
+
+
+def _as_graph(flow: str | FlowGraph | Any) -> FlowGraph:
+    if isinstance(flow, str):
+        from translator import compile_text
+
+        return compile_text(flow)
+    if isinstance(flow, dict) and "format" in flow and "steps" in flow:
+        return cast(FlowGraph, flow)
+    return compile_document(flow)
+
+
+def _moved_node(node: Node, dx: float, dy: float) -> Node:
+    return replace(node, x=node.x + dx, y=node.y + dy)
+
+
+# -- sizes and labels ------------------------------------------------------------------------
+
+
+def display_name(name: str) -> str:
+    """A step name as a node shows it: cut with an ellipsis past NAME_CHARS characters."""
+    return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
+
+
+def _text_width(text: str, per_char: float) -> float:
+    # East Asian wide characters take about twice the room of Latin ones.
+    return sum(per_char * (1.9 if ord(ch) > 0x2E80 else 1.0) for ch in text)
+
+
+def node_detail(step: StepNode) -> str:
+    kind = step["type"]
+    if kind == "task":
+        resource = step["resource"]
+        target = resource.get("function") or resource.get("flow") or resource["arn"]
+        return display_name(str(target))
+    if kind == "wait":
+        duration, timestamp = step.get("duration"), step.get("timestamp")
+        if isinstance(duration, dict):
+            return f"{_source_text(duration)} s"
+        if isinstance(timestamp, dict):
+            return f"until {_source_text(timestamp)}"
+        return ""
+    if kind == "fail":
+        return display_name(step.get("error", ""))
+    if kind == "foreach":
+        return f"{step['item']} in {step['collection']['text']}"
+    return ""
+
+
+def _source_text(source: Mapping[str, Any]) -> str:
+    """A mapping source as written: a constant, or the path it reads."""
+    if "const" in source:
+        return display_name(str(source["const"]))
+    path = source.get("path")
+    return display_name(str(path.get("text", ""))) if isinstance(path, dict) else ""
+
+
+def _node_width(step: StepNode) -> float:
+    name = _text_width(display_name(step["name"]), 7.4)
+    detail = _text_width(f"{step['type']} · {node_detail(step)}", 6.2)
+    return min(max(name, detail) + 28.0, NODE_MAX_WIDTH) if max(name, detail) > 0 else 0.0
+
+
+# -- one sequence's layout ---------------------------------------------------------------------
+
+
+@dataclass
+class _Item:
+    """A vertex of one sequence's layout: a node, a port, or a whole group (`block`)."""
+
+    key: str
+    width: float
+    height: float
+    node: Node | None = None
+    block: _Block | None = None
+    group: Group | None = None
+    center: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def box(self) -> Box:
+        cx, cy = self.center
+        return Box(cx - self.width / 2, cy - self.height / 2, self.width, self.height)
+
+
+@dataclass
+class _Piece:
+    """An edge, or a part of one: between items of one layout, or (once stitched into the
+    enclosing layout) between a node and a group's port token `G.in` / `G.out`."""
+
+    source: str
+    target: str
+    label: str
+    kind: EdgeKind
+    points: list[tuple[float, float]] = field(default_factory=list)
+
+
+@dataclass
+class _Block:
+    """A laid-out sequence in its own coordinates, ready to be placed as a group's content."""
+
+    nodes: list[Node]
+    groups: list[Group]
+    pieces: list[_Piece]
+    left: float
+    top: float
+    width: float
+    height: float
+
+    def moved(self, dx: float, dy: float, group: str) -> _Block:
+        """This block moved by (dx, dy) into group `group`: its ports become the group's
+        tokens, its top-level nodes and groups the group's members."""
+        nodes = [replace(n, x=n.x + dx, y=n.y + dy, group=n.group or group) for n in self.nodes]
+        groups = [replace(g, x=g.x + dx, y=g.y + dy, parent=g.parent or group) for g in self.groups]
+        pieces = [
+            _Piece(
+                f"{group}.in" if p.source == IN else p.source,
+                f"{group}.out" if p.target == OUT else p.target,
+                p.label,
+                p.kind,
+                [(x + dx, y + dy) for x, y in p.points],
+            )
+            for p in self.pieces
+        ]
+        return _Block(nodes, groups, pieces, self.left + dx, self.top + dy, self.width, self.height)
+
+    def finish(self) -> tuple[list[Node], list[DiagramEdge], list[Group]]:
+        """The top-level block's nodes, its edges stitched through every group's ports, and
+        its groups."""
+        boxes = {n.id: n.box for n in self.nodes}
+        edges = [_clipped(e, boxes) for e in _merged(_stitch(self.pieces))]
+        return self.nodes, edges, self.groups
+
+
+class _Scope:
+    """Builds the items and pieces of one sequence, lays them out, and returns a _Block."""
+
+    def __init__(self, entry: str, exit: str) -> None:
+        self.entry, self.exit = entry, exit
+        self.items: dict[str, _Item] = {}
+        self.pieces: list[_Piece] = []
+
+    def sequence_block(self, steps: list[StepNode]) -> _Block:
+        self._port(self.entry)
+        self._port(self.exit)
+        self._piece(self.entry, _entry(steps, self.exit), "", "next")
+        self._sequence(steps, self.exit)
+        return self._layout()
+
+    # building
+
+    def _port(self, key: str) -> None:
+        if key == START:
+            node = Node(START, "", "start", 0, 0, TERMINAL_SIZE, TERMINAL_SIZE, None)
+            self.items[key] = _Item(key, TERMINAL_SIZE, TERMINAL_SIZE, node=node)
+        elif key == END:
+            node = Node(END, "", "end", 0, 0, TERMINAL_SIZE, TERMINAL_SIZE, None)
+            self.items[key] = _Item(key, TERMINAL_SIZE, TERMINAL_SIZE, node=node)
+        else:
+            self.items[key] = _Item(key, PORT_SIZE, PORT_SIZE)
+
+    def _piece(self, source: str, target: str, label: str, kind: EdgeKind) -> None:
+        self.pieces.append(_Piece(source, target, label, kind))
+
+    def _sequence(self, steps: list[StepNode], exit: str) -> None:
+        for step in steps:
+            follow = _entry_of(steps, step["next"], exit)
+            self._step(step, steps, follow, exit)
+
+    def _step(self, step: StepNode, siblings: list[StepNode], follow: str, exit: str) -> None:
+        sid = step_node_id(step["id"])
+        self._add_node(step)
+        kind = step["type"]
+        if kind == "choice":
+            self._choice(step, siblings, follow)
+        elif kind in ("parallel", "foreach"):
+            self._fan_out(step, follow)
+        elif kind == "succeed":
+            self._piece(sid, exit, "", "next")
+        elif kind != "fail":
+            self._piece(sid, follow, "", "next")
+        for policy in step.get("catch", []):
+            target = step_node_id(siblings[policy["goto"]]["id"])
+            self._piece(sid, target, "catch " + ", ".join(policy["errors"]), "catch")
+
+    def _add_node(self, step: StepNode) -> None:
+        sid = step_node_id(step["id"])
+        width = max(_node_width(step), NODE_MIN_WIDTH)
+        retries = sum(p["maxAttempts"] for p in step.get("retry", []))
+        node = Node(
+            sid,
+            step["name"],
+            cast(NodeKind, step["type"]),
+            0,
+            0,
+            width,
+            NODE_HEIGHT,
+            None,
+            path=step["path"],
+            detail=node_detail(step),
+            callback=step.get("pattern") == "waitForCallback",
+            retries=retries,
+        )
+        self.items[sid] = _Item(sid, width, NODE_HEIGHT, node=node)
+
+    def _choice(self, step: StepNode, siblings: list[StepNode], follow: str) -> None:
+        sid = step_node_id(step["id"])
+        options: list[tuple[OptionNode, str, EdgeKind]] = [
+            (o, o["conditionText"] or "", "choice") for o in step["choices"]
+        ]
+        default = step.get("default")
+        if default:
+            options.append((default, "default", "default"))
+        else:
+            self._piece(sid, follow, "no match", "nomatch")
+        for option, label, kind in options:
+            goto = option["goto"]
+            after = step_node_id(siblings[goto]["id"]) if goto is not None else follow
+            self._piece(sid, _entry(option["steps"], after), label, kind)
+            self._sequence(option["steps"], after)
+
+    def _fan_out(self, step: StepNode, follow: str) -> None:
+        sid = step_node_id(step["id"])
+        join = join_node_id(step["id"])
+        join_node = Node(join, step["name"], "join", 0, 0, JOIN_SIZE, JOIN_SIZE, None)
+        if step["type"] == "parallel":
+            members = [
+                (branch_group_id(step["id"], i), f"branch {i}", "branch", i, steps)
+                for i, steps in enumerate(step["branches"])
+            ]
+        else:
+            label = f"each {step['item']} in {step['collection']['text']}"
+            members = [(iteration_group_id(step["id"]), label, "iteration", 0, step["steps"])]
+        for gid, label, kind, index, steps in members:
+            block = _Scope(IN, OUT).sequence_block(steps)
+            width = max(block.width, _text_width(label, 6.2)) + 2 * GROUP_PAD
+            header = FOREACH_HEADER if kind == "iteration" else GROUP_HEADER
+            height = block.height + header + GROUP_PAD
+            group = Group(gid, label, cast(GroupKind, kind), sid, index, 0, 0, width, height, None)
+            self.items[gid] = _Item(gid, width, height, block=block, group=group)
+            self._piece(sid, gid, "", "branch")
+            self._piece(gid, join, "", "join")
+        self.items[join] = _Item(join, JOIN_SIZE, JOIN_SIZE, node=join_node)
+        self._piece(join, follow, "", "next")
+
+    # laying out
+
+    def _layout(self) -> _Block:
+        used = {p.source for p in self.pieces} | {p.target for p in self.pieces}
+        items = [i for k, i in self.items.items() if k in used or i.node is not None]
+        items = [i for i in items if i.key in used or i.key not in (END, OUT)]
+        if not items:
+            return _Block([], [], [], 0, 0, 0, 0)
+        routed = _sugiyama(items, self.pieces, self.entry)
+        return self._block(items, routed)
+
+    def _block(self, items: list[_Item], routed: list[_Piece]) -> _Block:
+        nodes: list[Node] = []
+        groups: list[Group] = []
+        pieces: list[_Piece] = []
+        tokens: dict[str, _Item] = {}
+        for item in items:
+            box = item.box
+            if item.node is not None:
+                nodes.append(replace(item.node, x=box.x, y=box.y))
+            elif item.block is not None and item.group is not None:
+                inner = item.block
+                dx = box.x + GROUP_PAD + (box.width - 2 * GROUP_PAD - inner.width) / 2 - inner.left
+                header = FOREACH_HEADER if item.group.kind == "iteration" else GROUP_HEADER
+                dy = box.y + header - inner.top
+                moved = inner.moved(dx, dy, item.group.id)
+                groups.append(replace(item.group, x=box.x, y=box.y))
+                nodes += moved.nodes
+                groups += moved.groups
+                pieces += moved.pieces
+                tokens[item.key] = item
+        for piece in routed:
+            pieces.append(_through_group_border(piece, tokens))
+        boxes = [i.box for i in items]
+        left = min(b.x for b in boxes)
+        top = min(b.y for b in boxes)
+        right = max(b.right for b in boxes)
+        bottom = max(b.bottom for b in boxes)
+        for piece in pieces:
+            for x, y in piece.points:
+                left, right = min(left, x), max(right, x)
+                top, bottom = min(top, y), max(bottom, y)
+        return _Block(nodes, groups, pieces, left, top, right - left, bottom - top)
+
+
+def _entry(steps: list[StepNode], exit: str) -> str:
+    return step_node_id(steps[0]["id"]) if steps else exit
+
+
+def _entry_of(steps: list[StepNode], position: int | None, exit: str) -> str:
+    return step_node_id(steps[position]["id"]) if position is not None else exit
+
+
+def _through_group_border(piece: _Piece, groups: dict[str, _Item]) -> _Piece:
+    """A piece that ends at a group or starts from one ends at the group's port token, its
+    route cut at the group's top border (entering) or bottom border (leaving)."""
+    points = list(piece.points)
+    source, target = piece.source, piece.target
+    if target in groups:
+        box = groups[target].box
+        points[-1] = (points[-1][0], box.y)
+        target = f"{target}.in"
+    if source in groups:
+        box = groups[source].box
+        points[0] = (points[0][0], box.bottom)
+        source = f"{source}.out"
+    return _Piece(source, target, piece.label, piece.kind, points)
+
+
+# -- grandalf ----------------------------------------------------------------------------------
+
+
+class _VertexView:
+    def __init__(self, w: float, h: float) -> None:
+        self.w, self.h = w, h
+        self.xy = (0.0, 0.0)
+
+
+class _EdgeView:
+    def __init__(self) -> None:
+        self.points: list[tuple[float, float]] = []
+
+    def setpath(self, points: list[tuple[float, float]]) -> None:
+        self.points = [(float(x), float(y)) for x, y in points]
+
+
+def _sugiyama(items: list[_Item], pieces: list[_Piece], entry: str) -> list[_Piece]:
+    """Lay the items out with grandalf (component by component, left to right) and route
+    every piece; sets each item's center, returns the pieces with their points."""
+    vertices = {item.key: GVertex(item.key) for item in items}
+    for item in items:
+        vertices[item.key].view = _VertexView(item.width, item.height)
+    edges: list[tuple[_Piece, GEdge | None]] = []
+    for piece in pieces:
+        if piece.source not in vertices or piece.target not in vertices:
+            continue
+        if piece.source == piece.target:
+            edges.append((piece, None))
+            continue
+        edge = GEdge(vertices[piece.source], vertices[piece.target], data=piece)
+        edge.view = _EdgeView()
+        edges.append((piece, edge))
+    graph = GGraph(list(vertices.values()), [e for _, e in edges if e is not None])
+    offset = 0.0
+    order = {item.key: n for n, item in enumerate(items)}
+    for component in sorted(graph.C, key=lambda c: min(order[v.data] for v in c.sV)):
+        offset = _lay_component(component, entry, order, offset) + COMPONENT_GAP
+    by_key = {item.key: item for item in items}
+    for item in items:
+        x, y = vertices[item.key].view.xy
+        item.center = (float(x), float(y))
+    routed = []
+    for piece, edge in edges:
+        box = by_key[piece.source].box
+        points = _self_loop(box) if edge is None else list(edge.view.points)
+        routed.append(_Piece(piece.source, piece.target, piece.label, piece.kind, points))
+    return routed
+
+
+def _lay_component(component: Any, entry: str, order: dict[str, int], offset: float) -> float:
+    """Lays one connected component out, its left edge at `offset`; returns its right edge."""
+    vertices = list(component.sV)
+    sug = SugiyamaLayout(component)
+    sug.xspace, sug.yspace = X_SPACE, Y_SPACE
+    sug.dw, sug.dh = 8.0, 8.0
+    roots = [v for v in vertices if v.data == entry]
+    if not roots:
+        roots = [v for v in vertices if not v.e_in()]
+    if not roots:
+        roots = [min(vertices, key=lambda v: order[v.data])]
+    sug.init_all(roots=roots)
+    sug.draw(3)
+    _separate_layers(sug)
+    _align_tops(sug)
+    sug.draw_edges()
+    left = min(v.view.xy[0] - v.view.w / 2 for layer in sug.layers for v in layer)
+    right = max(v.view.xy[0] + v.view.w / 2 for layer in sug.layers for v in layer)
+    dx = offset - left
+    for layer in sug.layers:
+        for v in layer:
+            x, y = v.view.xy
+            v.view.xy = (x + dx, y)
+    sug.draw_edges()
+    return float(right + dx)
+
+
+def _separate_layers(sug: Any) -> None:
+    """Brandes-Koepf's balanced placement averages four alignments and can bring two nodes
+    of a layer closer than their widths allow; push them apart again, in layer order."""
+    for layer in sug.layers:
+        ordered = sorted(layer, key=lambda v: sug.grx[v].pos)
+        for before, after in pairwise(ordered):
+            least = before.view.xy[0] + (before.view.w + after.view.w) / 2 + X_SPACE / 2
+            if after.view.xy[0] < least:
+                after.view.xy = (least, after.view.xy[1])
+
+
+def _align_tops(sug: Any) -> None:
+    """grandalf centers each layer's nodes on one line; a group beside small nodes then
+    floats in the middle of the layer. Align every layer's nodes at its top instead."""
+    for layer in sug.layers:
+        tallest = max(v.view.h for v in layer)
+        for v in layer:
+            x, y = v.view.xy
+            v.view.xy = (x, y - tallest / 2 + v.view.h / 2)
+
+
+def _self_loop(box: Box) -> list[tuple[float, float]]:
+    """A step that goes back to itself: a small loop on its right side."""
+    x, top, bottom = box.right, box.y + box.height * 0.3, box.y + box.height * 0.7
+    return [(x, top), (x + 22, top), (x + 22, bottom), (x, bottom)]
+
+
+# -- stitching and clipping --------------------------------------------------------------------
+
+
+def _stitch(pieces: list[_Piece]) -> list[DiagramEdge]:
+    """Edges between real nodes: chains of pieces joined at group port tokens."""
+    leaving: dict[str, list[_Piece]] = {}
+    for piece in pieces:
+        leaving.setdefault(piece.source, []).append(piece)
+    edges: list[DiagramEdge] = []
+    for piece in pieces:
+        if _is_token(piece.source):
+            continue
+        for chain in _chains(piece, leaving, 0):
+            edges.append(_joined(chain))
+    return edges
+
+
+def _merged(edges: list[DiagramEdge]) -> list[DiagramEdge]:
+    """One edge per source and target: a choice whose two options lead to the same step,
+    or a catch that goes where the step goes anyway, is one edge with both labels."""
+    by_key: dict[str, DiagramEdge] = {}
+    for edge in edges:
+        known = by_key.get(edge.key)
+        if known is None:
+            by_key[edge.key] = edge
+            continue
+        labels = [label for label in (known.label, edge.label) if label]
+        kind = known.kind if known.kind != "next" else edge.kind
+        by_key[edge.key] = replace(known, label=" / ".join(labels), kind=kind)
+    return list(by_key.values())
+
+
+def _is_token(key: str) -> bool:
+    """A group's port token (`s3.b1.in`, `s5.each.out`); node ids never end so."""
+    return key.endswith((".in", ".out"))
+
+
+def _chains(piece: _Piece, leaving: dict[str, list[_Piece]], depth: int) -> Iterator[list[_Piece]]:
+    if not _is_token(piece.target) or depth > 64:
+        yield [piece]
+        return
+    for following in leaving.get(piece.target, []):
+        for rest in _chains(following, leaving, depth + 1):
+            yield [piece, *rest]
+
+
+def _joined(chain: list[_Piece]) -> DiagramEdge:
+    points: list[tuple[float, float]] = []
+    for piece in chain:
+        for point in piece.points:
+            if not points or _distance(points[-1], point) > 0.5:
+                points.append(point)
+    label = next((p.label for p in chain if p.label), "")
+    kind: EdgeKind = next((p.kind for p in chain if p.kind != "next"), "next")
+    return DiagramEdge(chain[0].source, chain[-1].target, label, tuple(points), kind)
+
+
+def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return math.hypot(a[0] - b[0], a[1] - b[1])
+
+
+def _clipped(edge: DiagramEdge, boxes: dict[str, Box]) -> DiagramEdge:
+    """The edge's ends moved from its nodes' centers to their borders."""
+    points = list(edge.points)
+    if len(points) < 2 or edge.source == edge.target:
+        return edge
+    points[0] = _border_point(boxes[edge.source], points[0], points[1])
+    points[-1] = _border_point(boxes[edge.target], points[-1], points[-2])
+    return replace(edge, points=tuple(points))
+
+
+def _border_point(
+    box: Box, inside: tuple[float, float], toward: tuple[float, float]
+) -> tuple[float, float]:
+    """Where the segment from `inside` (in the box) to `toward` crosses the box's border."""
+    x0, y0 = inside
+    dx, dy = toward[0] - x0, toward[1] - y0
+    if _inside(box, toward) or (dx == 0 and dy == 0):
+        return inside
+    scale = math.inf
+    if dx > 0:
+        scale = min(scale, (box.right - x0) / dx)
+    elif dx < 0:
+        scale = min(scale, (box.x - x0) / dx)
+    if dy > 0:
+        scale = min(scale, (box.bottom - y0) / dy)
+    elif dy < 0:
+        scale = min(scale, (box.y - y0) / dy)
+    scale = max(0.0, min(scale, 1.0))
+    return (x0 + dx * scale, y0 + dy * scale)
+
+
+def _inside(box: Box, point: tuple[float, float]) -> bool:
+    return box.x < point[0] < box.right and box.y < point[1] < box.bottom
