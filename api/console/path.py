@@ -1,21 +1,19 @@
-"""The path one execution took through its flow, read from its FnF history.
+"""Every run of every step of one execution, read from its FnF history, for the step panel,
+the event table and the callback forms.
 
-Every event is placed in the member that ran it (the flow, a parallel branch, a foreach
-iteration) by `cli.event_layout.EventLayout`, the same placement `fnf run` and `fnf exec
-watch` use, which also names the definition node (`StepNode.path`, e.g. `steps[0].branches[1]
-.steps[2]`) the event belongs to. From that, each node gets its runs (one per StepEntered: a
-loop runs a step again, a foreach runs its steps once per iteration), each run its status,
-input, output, error and attempts, and each foreach its iterations.
-
-Statuses (what the console draws): succeeded, failed, running, waiting (a waitForCallback
-task whose token has not been reported), stopped (the execution ended while the step ran) and
-not reached (no run).
+The graph's statuses, edge counts and foreach iterations come from translator.diagram.path;
+this adds what the panel shows beyond them: each run of a step (a loop runs a step again, a
+foreach once per iteration) with its member path, input, output, error, each attempt with its
+own result, and the token of a callback still waited for. Events are placed in the member
+that ran them (the flow, a branch, an iteration) by `cli.event_layout.EventLayout`, the
+placement `fnf run` and `fnf exec watch` use, which also names each event's step node (keyed
+as the drawn graph keys it, `s<id>`). A run is succeeded, failed (`caught` when a catch took
+its error), running, waiting (for a callback) or stopped (the execution ended while it ran).
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,30 +83,11 @@ class StepRun:
         }
 
 
-@dataclass
-class Iteration:
-    index: int
-    status: str = RUNNING
-
-
-@dataclass
-class NodeState:
-    """What the graph shows on one node, over the runs it is asked about."""
-
-    status: str
-    runs: int
-    attempts: int
-    iterations: Counter[str] = field(default_factory=Counter)
-    iteration_indexes: list[int] = field(default_factory=list)
 
 
 @dataclass
 class ExecutionPath:
     runs: list[StepRun]
-    iterations: dict[str, dict[int, Iteration]]
-    """foreach node path -> its iterations (over every run of the foreach)."""
-    edges: Counter[tuple[str, str]]
-    """(from node, to node) -> how often the execution went that way inside one member."""
     events: list[dict[str, Any]]
     within: dict[int, str]
     """EventId -> the member path shown in the event table (`Both#1/Each#0`)."""
@@ -127,31 +106,13 @@ class ExecutionPath:
     def caught(self) -> list[StepRun]:
         return [r for r in self.runs if r.caught]
 
-    def node_state(self, node: str, picks: dict[str, int] | None = None) -> NodeState:
-        """The node's status over its runs; `picks` (foreach node -> iteration) keeps only the
-        runs inside those iterations, to draw one iteration's path."""
-        runs = [r for r in self.runs if r.node == node and _picked(r, picks or {})]
-        state = NodeState(_aggregate([r.status for r in runs]), len(runs), 0)
-        state.attempts = max((len(r.attempts) for r in runs), default=0)
-        iterations = self.iterations.get(node, {})
-        state.iterations = Counter(i.status for i in iterations.values())
-        state.iteration_indexes = sorted(iterations)
-        return state
-
     def runs_of(self, node: str) -> list[StepRun]:
         return [r for r in self.runs if r.node == node]
 
 
-def _picked(run: StepRun, picks: dict[str, int]) -> bool:
-    inside = dict(run.iterations)
-    return all(inside.get(node, index) == index for node, index in picks.items())
-
-
-def _aggregate(statuses: list[str]) -> str:
-    for status in (WAITING, RUNNING, FAILED, STOPPED, SUCCEEDED):
-        if status in statuses:
-            return status
-    return NOT_REACHED
+def node_id(node: StepNode) -> str:
+    """The step's node in the drawn graph (translator.diagram: `s<compiled step id>`)."""
+    return f"s{node['id']}"
 
 
 def detail_of(event: dict[str, Any]) -> Any:
@@ -168,8 +129,7 @@ def trace(steps: list[StepNode], events: list[dict[str, Any]], finished: bool) -
     chains: dict[int, list[tuple[str, int]]] = {id(layout.root): []}
     by_entry: dict[int, StepRun] = {}
     by_task: dict[int, StepRun] = {}
-    last_in_member: dict[int, str] = {}
-    path = ExecutionPath([], {}, Counter(), events, {}, {})
+    path = ExecutionPath([], events, {}, {})
     for event in events:
         member = layout.place(event)
         event_id = int(event.get("EventId", 0))
@@ -177,7 +137,7 @@ def trace(steps: list[StepNode], events: list[dict[str, Any]], finished: bool) -
         node = placed.node if placed is not None else None
         path.within[event_id] = "/".join(member.path())
         if node is not None:
-            path.nodes[event_id] = node["path"]
+            path.nodes[event_id] = node_id(node)
         kind = event.get("Type", "")
         detail = detail_of(event)
         detail = detail if isinstance(detail, dict) else {}
@@ -186,7 +146,7 @@ def trace(steps: list[StepNode], events: list[dict[str, Any]], finished: bool) -
             path.ended = kind
         if kind == "StepEntered" and node is not None:
             run = StepRun(
-                node["path"],
+                node_id(node),
                 node["name"],
                 member.path(),
                 chains.get(id(member), []),
@@ -196,18 +156,12 @@ def trace(steps: list[StepNode], events: list[dict[str, Any]], finished: bool) -
             )
             path.runs.append(run)
             by_entry[event_id] = run
-            previous = last_in_member.get(id(member))
-            if previous is not None:
-                path.edges[(previous, node["path"])] += 1
-            last_in_member[id(member)] = node["path"]
             run.events.append(event_id)
             continue
         schedule = int(event.get("ScheduleEventId") or 0)
         owner = by_entry.get(schedule) or by_task.get(schedule)
         if kind in ("BranchEntered", "IterationEntered") and node is not None:
-            _open_member(layout, chains, event, schedule, node, path)
-        if kind == "IterationExited" and node is not None:
-            _end_iteration(path, node, detail, SUCCEEDED)
+            _open_member(layout, chains, event, schedule, node)
         if owner is None:
             continue
         owner.events.append(event_id)
@@ -222,7 +176,6 @@ def _open_member(
     event: dict[str, Any],
     schedule: int,
     node: StepNode,
-    path: ExecutionPath,
 ) -> None:
     index = detail_of(event).get("index") if isinstance(detail_of(event), dict) else None
     if not isinstance(index, int):
@@ -233,19 +186,9 @@ def _open_member(
     if opened is None:
         return
     if node["type"] == "foreach":
-        chains[id(opened)] = [*parent, (node["path"], index)]
-        path.iterations.setdefault(node["path"], {})[index] = Iteration(index)
+        chains[id(opened)] = [*parent, (node_id(node), index)]
     else:
         chains[id(opened)] = parent
-
-
-def _end_iteration(
-    path: ExecutionPath, node: StepNode, detail: dict[str, Any], status: str
-) -> None:
-    index = detail.get("index")
-    iteration = path.iterations.get(node["path"], {}).get(index) if isinstance(index, int) else None
-    if iteration is not None:
-        iteration.status = status
 
 
 def _apply(
@@ -295,9 +238,9 @@ def _text(value: Any) -> str:
 
 
 def _settle(path: ExecutionPath, finished: bool) -> None:
-    """A foreach iteration whose steps failed failed; what is still open when the execution
-    has ended was stopped, and so was a step that failed with the stop's own error and cause
-    (a stop ends the steps in flight with StepFailed: worker/interpreter/cancellation.py)."""
+    """What is still open when the execution has ended was stopped, and so was a step that
+    failed with the stop's own error and cause (a stop ends the steps in flight with
+    StepFailed: worker/interpreter/cancellation.py)."""
     for run in path.runs:
         stop = (path.error, path.cause)
         if (
@@ -309,11 +252,3 @@ def _settle(path: ExecutionPath, finished: bool) -> None:
         if finished and run.status in (RUNNING, WAITING):
             run.status = STOPPED
             run.task_token = ""
-        for node, index in run.iterations[-1:]:
-            iteration = path.iterations.get(node, {}).get(index)
-            if iteration is not None and run.status == FAILED:
-                iteration.status = FAILED
-    for iterations in path.iterations.values():
-        for iteration in iterations.values():
-            if finished and iteration.status == RUNNING:
-                iteration.status = STOPPED

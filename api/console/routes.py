@@ -23,7 +23,7 @@ from markupsafe import Markup
 from starlette.datastructures import FormData, UploadFile
 
 from api.console.calls import ContextProvider, call, every_page
-from api.console.graph import STATUS_LABELS, render_graph
+from api.console.graph import GRAPH_STYLE, flow_graph, pickers
 from api.console.highlight import highlighted, problems_of
 from api.console.path import ExecutionPath, trace
 from api.console.session import (
@@ -36,6 +36,7 @@ from api.console.session import (
 )
 from api.protocol.errors import FnFError, invalid_argument
 from translator import compile_text
+from translator.diagram.path import execution_path
 from translator.graph import StepNode
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ def console_router(
     pages = Pages(context, sessions, settings)
     router.add_api_route("", pages.home, methods=["GET"])
     router.add_api_route("/", pages.flows, methods=["GET"])
+    router.add_api_route("/graph.css", graph_style, methods=["GET"])
     router.add_api_route("/login", pages.login_form, methods=["GET"])
     router.add_api_route("/login", pages.login, methods=["POST"])
     router.add_api_route("/logout", pages.logout, methods=["POST"])
@@ -94,6 +96,12 @@ def console_router(
     return router
 
 
+async def graph_style() -> Response:
+    """The drawn graph's style sheet (translator.diagram.svg.STYLE), served as a file: the
+    pages' Content-Security-Policy admits no inline style."""
+    return Response(GRAPH_STYLE, media_type="text/css", headers={"Cache-Control": "no-cache"})
+
+
 def mount_static(app: Any) -> None:
     app.mount(f"{ROOT}/static", StaticFiles(directory=HERE / "static"), name="console-static")
 
@@ -106,7 +114,7 @@ def console_error_page(request: Request, status: int, detail: str) -> Response:
 
 
 def render(template: str, http_status: int = 200, **values: Any) -> HTMLResponse:
-    html = templates.get_template(template).render(root=ROOT, labels=STATUS_LABELS, **values)
+    html = templates.get_template(template).render(root=ROOT, **values)
     return HTMLResponse(html, status_code=http_status, headers=SECURITY_HEADERS)
 
 
@@ -336,7 +344,7 @@ class Pages:
             definition=definition,
             code=highlighted(definition, problems),
             problems=problems,
-            graph=render_graph(_steps(definition), None),
+            graph=flow_graph(definition),
         )
 
     async def update_flow(self, request: Request, flow: str) -> Response:
@@ -361,7 +369,7 @@ class Pages:
                 problems=problems,
                 error=error,
                 code=highlighted(definition, problems),
-                graph=render_graph(_steps(str(record.get("Definition", ""))), None),
+                graph=flow_graph(str(record.get("Definition", ""))),
             )
         return RedirectResponse(f"{ROOT}/flows/{quote(flow, safe='')}?updated=1", status_code=303)
 
@@ -434,10 +442,11 @@ class Pages:
         names = {"FlowName": flow, "ExecutionName": execution}
         record = await call(self.context, "DescribeExecution", names)
         events = await every_page(self.context, "GetExecutionHistory", names, "Events", 1000)
-        steps = _steps(str(record.get("FlowDefinition", "")))
+        definition = str(record.get("FlowDefinition", ""))
         running = record.get("Status") == "Running"
-        path = trace(steps, events, finished=not running)
+        path = trace(_steps(definition), events, finished=not running)
         picks = _picks(request.query_params.getlist("pick"))
+        drawn = execution_path(events, definition)
         runs: dict[str, list[dict[str, Any]]] = {}
         for run in path.runs:
             data = run.to_json()
@@ -451,12 +460,12 @@ class Pages:
             execution=execution,
             record=record,
             running=running,
-            graph=render_graph(steps, path, picks),
+            graph=flow_graph(definition, drawn, picks),
+            pickers=pickers(definition, drawn, picks),
             events=_event_rows(path),
             runs=script_json(runs),
             waiting=[r for r in path.runs if r.task_token],
             temporal_url=self._temporal_url(flow, execution),
-            picks=picks,
             error=path.error,
             cause=path.cause,
             failed=path.failed_step(),

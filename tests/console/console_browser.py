@@ -120,7 +120,8 @@ async def wait_for_status(page: Page, status: str, timeout: float = 30_000) -> N
 
 
 def node(page: Page, name: str, nth: int = 0) -> Locator:
-    return page.locator(f'.node[data-name="{name}"]').nth(nth)
+    """A step of the drawn graph (translator.diagram's SVG), by its name."""
+    return page.locator(f'g.step[data-step="{name}"]').nth(nth)
 
 
 def example(name: str, *replace: tuple[str, str]) -> str:

@@ -73,7 +73,7 @@ async def test_a_flow_is_updated_from_an_uploaded_file(
     )
     await page.click("#update button[type=submit]")
     await expect(page.locator(".definition")).to_contain_text("FromTheFile")
-    await expect(page.locator('.node[data-name="FromTheFile"]')).to_have_count(1)
+    await expect(page.locator('g.step[data-step="FromTheFile"]')).to_have_count(1)
 
 
 async def test_the_executions_list_filters_and_pages(
@@ -139,12 +139,13 @@ async def test_hostile_flow_names_are_refused_and_step_names_shown_as_text(
     await create_flow(
         page, url, flow, PASS.replace("Only", json.dumps(SCRIPT))
     )  # a valid step name
-    await expect(page.locator(".node .name")).to_have_text(SCRIPT)
+    await expect(page.locator("g.step")).to_have_attribute("data-step", SCRIPT)
+    await expect(page.locator("g.step title")).to_have_text(re.compile(re.escape(SCRIPT)))
     await expect(page.locator(".definition")).to_contain_text(SCRIPT)
     await start_execution(page, url, flow, "named", "{}")
     await wait_for_status(page, "Succeeded")
     await expect(page.locator('#events tr[data-type="StepEntered"] td').nth(3)).to_have_text(SCRIPT)
-    await expect(page.locator(".node")).to_have_attribute("data-status", "succeeded")
+    await expect(page.locator("g.step")).to_have_attribute("data-status", "succeeded")
     assert await page.locator("main img").count() == 0
     assert await page.locator("script:not([src])").count() == 1  # the runs data block only
 
@@ -156,7 +157,7 @@ async def test_hostile_inputs_are_shown_as_text_or_refused(
     await create_flow(page, url, flow, PASS)
     await start_execution(page, url, flow, "markup", json.dumps({"x": SCRIPT, "y": IMG}))
     await wait_for_status(page, "Succeeded")
-    await page.locator('.node[data-name="Only"]').click()
+    await page.locator('g.step[data-step="Only"]').click()
     await expect(page.locator("#step-panel")).to_contain_text(SCRIPT)
     await expect(page.locator("#events")).to_contain_text(IMG)
     assert await page.locator("main img").count() == 0

@@ -6,6 +6,7 @@ failing iteration, and that Stop and a callback report from the page work."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 from playwright.async_api import Locator, Page, expect
@@ -40,8 +41,8 @@ def unique(stem: str) -> str:
 async def statuses(page: Page) -> dict[str, str]:
     """Each graph node's status, by step name (the first node of that name)."""
     found: dict[str, str] = {}
-    for name, status in await page.locator(".node[data-name]").evaluate_all(
-        "nodes => nodes.map(n => [n.dataset.name, n.dataset.status])"
+    for name, status in await page.locator("g.step[data-step]").evaluate_all(
+        "nodes => nodes.map(n => [n.dataset.step, n.dataset.status])"
     ):
         found.setdefault(name, status)
     return found
@@ -64,9 +65,9 @@ async def test_saga_succeeds_and_a_step_shows_its_input_and_output(
         "ReserveFlight": "succeeded",
         "ReserveHotel": "succeeded",
         "OrderSucceeded": "succeeded",
-        "CancelFlight": "not-reached",
-        "CancelTrainTicket": "not-reached",
-        "OrderFailed": "not-reached",
+        "CancelFlight": "not_reached",
+        "CancelTrainTicket": "not_reached",
+        "OrderFailed": "not_reached",
     }
     assert (await event_types(page, "ReserveHotel"))[:2] == ["StepEntered", "TaskScheduled"]
     assert "TaskSucceeded" in await event_types(page, "ReserveHotel")
@@ -92,10 +93,10 @@ async def test_saga_fails_over_to_its_compensation(
     await wait_for_status(page, "Failed")
     shown = await statuses(page)
     assert shown["BuyTrainTicket"] == "succeeded"
-    assert shown["ReserveFlight"] == "failed"  # caught: the flow went on to compensate
+    assert shown["ReserveFlight"] == "caught"  # the flow went on to compensate
     assert shown["CancelTrainTicket"] == "succeeded"
     assert shown["OrderFailed"] == "failed"
-    assert shown["ReserveHotel"] == shown["OrderSucceeded"] == "not-reached"
+    assert shown["ReserveHotel"] == shown["OrderSucceeded"] == "not_reached"
     await expect(page.locator("#exec-error")).to_contain_text("Failed at OrderFailed")
     await expect(page.locator(".caught")).to_contain_text("FC.Unknown at ReserveFlight")
     await node(page, "ReserveFlight").click()
@@ -103,19 +104,27 @@ async def test_saga_fails_over_to_its_compensation(
     await expect(page.locator("#step-panel")).to_contain_text("(caught)")
 
 
+LOOP = ("Wait10s", "GetJobStatus", "CheckJobComplete")
+
+
 async def test_polling_draws_its_loop(page: Page, console_server: ConsoleServer) -> None:
     url, flow = console_server.url, unique("polling")
     await create_flow(page, url, flow, example("polling", (r"duration: 10", "duration: 1")))
-    await start_execution(page, url, flow, "poll-1", json.dumps({"delay": 2}))
+    await start_execution(page, url, flow, "poll-1", json.dumps({"delay": 3}))
     await wait_for_status(page, "Succeeded")
     shown = await statuses(page)
-    assert shown["JobSucceeded"] == "succeeded" and shown["JobFailed"] == "not-reached"
-    runs = int((await page.locator('.node[data-name="GetJobStatus"] .badge.runs').inner_text())[1:])
-    assert runs >= 2
-    assert (await event_types(page, "GetJobStatus")).count("TaskSucceeded") == runs
-    await expect(page.locator(".option", has_text="Wait10s")).to_contain_text(
-        f"taken {runs - 1}\u00d7"
-    )
+    assert shown["JobSucceeded"] == "succeeded" and shown["JobFailed"] == "not_reached"
+    runs = (await event_types(page, "GetJobStatus")).count("TaskSucceeded")
+    assert runs >= 2  # the job takes longer than one wait
+    ids = {name: await node(page, name).get_attribute("data-node") for name in LOOP}
+    edge = 'g.edge[data-source="{}"][data-target="{}"]'
+    into_the_loop = page.locator(edge.format(ids["Wait10s"], ids["GetJobStatus"]))
+    await expect(into_the_loop).to_have_attribute("data-count", str(runs))
+    await expect(into_the_loop).to_contain_text(f"x{runs}")
+    back = page.locator(edge.format(ids["CheckJobComplete"], ids["Wait10s"]))
+    await expect(back).to_have_class(re.compile(r"\btaken\b"))
+    if runs > 2:
+        await expect(back).to_have_attribute("data-count", str(runs - 1))
     await node(page, "GetJobStatus").click()
     await expect(page.locator("#step-panel .run")).to_have_count(runs)
     await expect(page.locator("#step-panel .run").last).to_contain_text('"job_status": "success"')
@@ -131,14 +140,13 @@ async def test_video_processing_draws_branches_and_iterations(
     await wait_for_status(page, "Succeeded")
     shown = await statuses(page)
     assert set(shown.values()) == {"succeeded"}
-    assert await page.locator(".group.parallel").count() == 2
-    foreach = page.locator(".iterations[data-foreach]").first
-    await expect(foreach).to_contain_text("3 iterations: 3 succeeded")
-    await expect(page.locator('.node[data-name="Transcode_avi"] .badge.runs')).to_have_text(
-        "\u00d73"
-    )
-    await pick(page, foreach.locator("select"), "iteration 1")
-    await expect(page.locator('.node[data-name="Transcode_avi"] .badge.runs')).to_have_count(0)
+    assert await page.locator('g.group[data-kind="branch"]').count() == 5  # 2 + 3 branches
+    avi = page.locator('.iterations[data-name="Transcode_splits_avi"]')
+    await expect(avi).to_contain_text("3 iterations: 3 succeeded · 0 failed · 0 running")
+    drawn = page.locator('g.group[data-kind="iteration"]').first
+    await expect(drawn).to_contain_text("3 succeeded")
+    await pick(page, avi.locator("select"), "iteration 1")
+    await expect(drawn).to_contain_text("iteration 1 of 3")
     await expect(node(page, "Transcode_avi")).to_have_attribute("data-status", "succeeded")
     await node(page, "Transcode_avi").click()
     await expect(page.locator("#step-panel .run")).to_have_count(3)
@@ -178,14 +186,17 @@ async def test_a_foreach_counts_its_iterations_and_picks_one(
     await start_execution(page, url, flow, "each-1", json.dumps({"items": ["a", "bad", "c"]}))
     await wait_for_status(page, "Failed")
     counts = page.locator(".iterations[data-foreach] .counts")
-    await expect(counts).to_contain_text("failed")
+    await expect(counts).to_contain_text("1 failed")  # the flow failed with it
     assert (await statuses(page))["Each"] == "failed"
     await pick(page, page.locator(".iterations select"), "iteration 0")
     await expect(node(page, "Good")).to_have_attribute("data-status", "succeeded")
-    await expect(node(page, "Bad")).to_have_attribute("data-status", "not-reached")
+    await expect(node(page, "Bad")).to_have_attribute("data-status", "not_reached")
     await pick(page, page.locator(".iterations select"), "iteration 1")
     await expect(node(page, "Bad")).to_have_attribute("data-status", "failed")
-    await expect(node(page, "Good")).to_have_attribute("data-status", "not-reached")
+    await expect(node(page, "Good")).to_have_attribute("data-status", "not_reached")
+    await node(page, "Bad").click()
+    await expect(page.locator("#step-panel .run")).to_have_count(1)
+    await expect(page.locator("#step-panel")).to_contain_text("Item.Bad")
 
 
 WAITING = """version: v1
@@ -209,8 +220,10 @@ async def test_stop_from_the_page(page: Page, console_server: ConsoleServer) -> 
     )
     await page.click("#stop")
     await wait_for_status(page, "Stopped")
-    await expect(node(page, "Nap")).to_have_attribute("data-status", "stopped")
-    await expect(node(page, "After")).to_have_attribute("data-status", "not-reached")
+    await expect(node(page, "Nap")).to_have_attribute("data-status", "failed")
+    await node(page, "Nap").click()
+    await expect(page.locator("#step-panel .run")).to_have_attribute("data-status", "stopped")
+    await expect(node(page, "After")).to_have_attribute("data-status", "not_reached")
     assert "ExecutionStopped" in await page.locator("#events").inner_text()
 
 

@@ -29,12 +29,12 @@
     var panel = document.getElementById("step-panel");
     if (!panel) return;
     selected = node;
-    var button = document.querySelector('.node[data-node="' + CSS.escape(node) + '"]');
-    document.querySelectorAll(".node.selected").forEach(function (b) { b.classList.remove("selected"); });
+    var button = document.querySelector('g.step[data-node="' + CSS.escape(node) + '"]');
+    document.querySelectorAll("g.step.selected").forEach(function (b) { b.classList.remove("selected"); });
     if (button) button.classList.add("selected");
     var runs = runsData()[node] || [];
     document.getElementById("step-title").textContent =
-      (button ? button.getAttribute("data-name") : node) + " · " + runs.length + (runs.length === 1 ? " run" : " runs");
+      (button ? button.getAttribute("data-step") : node) + " · " + runs.length + (runs.length === 1 ? " run" : " runs");
     var box = document.getElementById("step-runs");
     box.textContent = "";
     if (!runs.length) box.appendChild(el("p", "empty", "This step was not reached."));
@@ -65,7 +65,7 @@
   }
 
   document.addEventListener("click", function (event) {
-    var target = event.target instanceof Element ? event.target.closest(".node[data-node]") : null;
+    var target = event.target instanceof Element ? event.target.closest("g.step[data-node]") : null;
     if (target) { event.preventDefault(); showStep(target.getAttribute("data-node")); return; }
     if (event.target instanceof Element && event.target.id === "step-close") {
       document.getElementById("step-panel").hidden = true;
