@@ -83,8 +83,6 @@ class StepRun:
         }
 
 
-
-
 @dataclass
 class ExecutionPath:
     runs: list[StepRun]

@@ -95,11 +95,16 @@
       fetch(live.getAttribute("data-live-url") + location.search, { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
         .then(function (html) {
-          var open = Array.prototype.map.call(live.querySelectorAll("details[open]"), function (d) {
+          // The server's own escaped fragment; DOMParser runs no script while parsing it.
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          var open = Array.prototype.map.call(document.querySelectorAll("#events details[open]"), function (d) {
             var row = d.closest("tr"); return row ? row.firstElementChild.textContent : "";
           });
-          live.innerHTML = html; // the server's escaped fragment
-          live.querySelectorAll("#events tr").forEach(function (row) {
+          fresh.querySelectorAll("[data-live-part]").forEach(function (part) {
+            var here = document.getElementById(part.id);
+            if (here) here.innerHTML = part.innerHTML;
+          });
+          document.querySelectorAll("#events tr").forEach(function (row) {
             if (open.indexOf(row.firstElementChild.textContent) >= 0) {
               var d = row.querySelector("details"); if (d) d.open = true;
             }
