@@ -124,3 +124,21 @@ def test_console_script_is_installed(flows: tuple[Path, Path]) -> None:
     )
     assert completed.returncode == 1
     assert "no step named 'faild'" in completed.stderr
+
+
+def test_graph_draws_svg_and_a_standalone_page(flows: tuple[Path, Path], tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    good, _ = flows
+    result = runner.invoke(app, ["graph", str(good), "--format", "svg"])
+    assert result.exit_code == 0, result.stderr
+    root = ET.fromstring(result.stdout)
+    steps = [g.attrib["data-step"] for g in root.iter() if g.attrib.get("data-step")]
+    assert steps == ["hello", "done", "failed"]
+    page = tmp_path / "flow.html"
+    result = runner.invoke(app, ["graph", str(good), "--format", "html", "-o", str(page)])
+    assert result.exit_code == 0 and result.stdout == ""
+    html = page.read_text()
+    assert html.startswith("<!DOCTYPE html>") and '<svg xmlns="http://www.w3.org/2000/svg"' in html
+    # Works offline: nothing is loaded from anywhere (the SVG namespace is a name, not a load).
+    assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")

@@ -49,6 +49,7 @@ from translator.diagram.model import Edge as DiagramEdge
 from translator.graph import FlowGraph, OptionNode, StepNode
 
 IN, OUT = "@in", "@out"
+_POINTS = ("start", "end", "join")
 
 X_SPACE = 36.0
 Y_SPACE = 54.0
@@ -61,9 +62,14 @@ PORT_SIZE = 2.0
 GROUP_PAD = 14.0
 GROUP_HEADER = 24.0
 FOREACH_HEADER = 40.0
+COUNTS_WIDTH = 290.0
+"""Room for a foreach's counts line: `iteration 2 of 40 · 12 succeeded · 0 failed · 3 running`."""
 """A foreach body's header holds two lines: its label and its iteration counts."""
 COMPONENT_GAP = 48.0
 MARGIN = 16.0
+LABEL_CHARS = 40
+LABEL_CHAR_WIDTH = 6.0
+LABEL_HEIGHT = 18.0
 NAME_CHARS = 30
 """Longest step name drawn whole; longer ones are cut with an ellipsis (the full name stays
 in the node's title)."""
@@ -179,6 +185,7 @@ class _Piece:
     label: str
     kind: EdgeKind
     points: list[tuple[float, float]] = field(default_factory=list)
+    label_at: tuple[float, float] | None = None
 
 
 @dataclass
@@ -205,6 +212,7 @@ class _Block:
                 p.label,
                 p.kind,
                 [(x + dx, y + dy) for x, y in p.points],
+                None if p.label_at is None else (p.label_at[0] + dx, p.label_at[1] + dy),
             )
             for p in self.pieces
         ]
@@ -319,7 +327,8 @@ class _Scope:
             members = [(iteration_group_id(step["id"]), label, "iteration", 0, step["steps"])]
         for gid, label, kind, index, steps in members:
             block = _Scope(IN, OUT).sequence_block(steps)
-            width = max(block.width, _text_width(label, 6.2)) + 2 * GROUP_PAD
+            counts = COUNTS_WIDTH if kind == "iteration" else 0.0
+            width = max(block.width, _text_width(label, 6.2), counts) + 2 * GROUP_PAD
             header = FOREACH_HEADER if kind == "iteration" else GROUP_HEADER
             height = block.height + header + GROUP_PAD
             group = Group(gid, label, cast(GroupKind, kind), sid, index, 0, 0, width, height, None)
@@ -332,13 +341,15 @@ class _Scope:
     # laying out
 
     def _layout(self) -> _Block:
-        used = {p.source for p in self.pieces} | {p.target for p in self.pieces}
+        pieces = _merged_pieces(self.pieces)
+        used = {p.source for p in pieces} | {p.target for p in pieces}
         items = [i for k, i in self.items.items() if k in used or i.node is not None]
         items = [i for i in items if i.key in used or i.key not in (END, OUT)]
         if not items:
             return _Block([], [], [], 0, 0, 0, 0)
-        routed = _sugiyama(items, self.pieces, self.entry)
-        return self._block(items, routed)
+        pieces, labels = _label_vertices(pieces)
+        routed = _sugiyama(items + labels, pieces, self.entry)
+        return self._block(items + labels, routed)
 
     def _block(self, items: list[_Item], routed: list[_Piece]) -> _Block:
         nodes: list[Node] = []
@@ -360,7 +371,9 @@ class _Scope:
                 groups += moved.groups
                 pieces += moved.pieces
                 tokens[item.key] = item
+        centers = {item.key: item.center for item in items if _is_label(item.key)}
         for piece in routed:
+            piece.label_at = centers.get(piece.source) if piece.label else None
             pieces.append(_through_group_border(piece, tokens))
         boxes = [i.box for i in items]
         left = min(b.x for b in boxes)
@@ -372,6 +385,51 @@ class _Scope:
                 left, right = min(left, x), max(right, x)
                 top, bottom = min(top, y), max(bottom, y)
         return _Block(nodes, groups, pieces, left, top, right - left, bottom - top)
+
+
+def display_label(text: str) -> str:
+    """An edge label as drawn: cut with an ellipsis past LABEL_CHARS characters."""
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+
+
+def label_width(text: str) -> float:
+    return _text_width(display_label(text), LABEL_CHAR_WIDTH) + 8.0
+
+
+def _merged_pieces(pieces: list[_Piece]) -> list[_Piece]:
+    """One piece per source and target (see _merged), before the layout gives each label
+    its room."""
+    merged: dict[tuple[str, str], _Piece] = {}
+    for piece in pieces:
+        known = merged.get((piece.source, piece.target))
+        if known is None:
+            merged[(piece.source, piece.target)] = _Piece(
+                piece.source, piece.target, piece.label, piece.kind
+            )
+            continue
+        known.label = " / ".join(label for label in (known.label, piece.label) if label)
+        known.kind = known.kind if known.kind != "next" else piece.kind
+    return list(merged.values())
+
+
+def _is_label(key: str) -> bool:
+    return key.endswith("#label")
+
+
+def _label_vertices(pieces: list[_Piece]) -> tuple[list[_Piece], list[_Item]]:
+    """A labelled edge passes through a vertex the size of its label, so the layout keeps
+    labels clear of nodes and of each other (as graphviz's dot does)."""
+    routed: list[_Piece] = []
+    labels: list[_Item] = []
+    for piece in pieces:
+        if not piece.label or piece.source == piece.target:
+            routed.append(piece)
+            continue
+        key = f"{piece.source}->{piece.target}#label"
+        labels.append(_Item(key, label_width(piece.label), LABEL_HEIGHT))
+        routed.append(_Piece(piece.source, key, "", piece.kind))
+        routed.append(_Piece(key, piece.target, piece.label, piece.kind))
+    return routed, labels
 
 
 def _entry(steps: list[StepNode], exit: str) -> str:
@@ -434,8 +492,9 @@ def _sugiyama(items: list[_Item], pieces: list[_Piece], entry: str) -> list[_Pie
     graph = GGraph(list(vertices.values()), [e for _, e in edges if e is not None])
     offset = 0.0
     order = {item.key: n for n, item in enumerate(items)}
+    spread = {i.key for i in items if i.node is not None and i.node.type not in _POINTS}
     for component in sorted(graph.C, key=lambda c: min(order[v.data] for v in c.sV)):
-        offset = _lay_component(component, entry, order, offset) + COMPONENT_GAP
+        offset = _lay_component(component, entry, order, offset, spread) + COMPONENT_GAP
     by_key = {item.key: item for item in items}
     for item in items:
         x, y = vertices[item.key].view.xy
@@ -448,7 +507,9 @@ def _sugiyama(items: list[_Item], pieces: list[_Piece], entry: str) -> list[_Pie
     return routed
 
 
-def _lay_component(component: Any, entry: str, order: dict[str, int], offset: float) -> float:
+def _lay_component(
+    component: Any, entry: str, order: dict[str, int], offset: float, spread: set[str]
+) -> float:
     """Lays one connected component out, its left edge at `offset`; returns its right edge."""
     vertices = list(component.sV)
     sug = SugiyamaLayout(component)
@@ -457,8 +518,9 @@ def _lay_component(component: Any, entry: str, order: dict[str, int], offset: fl
     roots = [v for v in vertices if v.data == entry]
     if not roots:
         roots = [v for v in vertices if not v.e_in()]
-    if not roots:
-        roots = [min(vertices, key=lambda v: order[v.data])]
+    if not roots:  # every vertex is on a cycle: start at the first step that leads on
+        leading = [v for v in vertices if v.e_out()] or vertices
+        roots = [min(leading, key=lambda v: order[v.data])]
     sug.init_all(roots=roots)
     sug.draw(3)
     _separate_layers(sug)
@@ -472,7 +534,90 @@ def _lay_component(component: Any, entry: str, order: dict[str, int], offset: fl
             x, y = v.view.xy
             v.view.xy = (x + dx, y)
     sug.draw_edges()
+    _elbows(sug, component, spread)
     return float(right + dx)
+
+
+def _elbows(sug: Any, component: Any, spread: set[str]) -> None:
+    """Route each edge orthogonally: between two layers it leaves its node vertically, turns
+    in the gap just before the next layer (never beside a taller node of its own layer), and
+    enters vertically. Upward edges (loops) turn in the gap just after the layer they reach.
+    Several edges leaving (or entering) one step on the same side get ports spread along
+    it, ordered by where they go, so that they do not run on top of each other."""
+    tops = [min(v.view.xy[1] - v.view.h / 2 for v in layer) for layer in sug.layers]
+    bottoms = [max(v.view.xy[1] + v.view.h / 2 for v in layer) for layer in sug.layers]
+    routes: list[tuple[Any, list[tuple[float, float]], list[int]]] = []
+    for edge in component.sE:
+        first, last = sug.grx[edge.v[0]].rank, sug.grx[edge.v[1]].rank
+        step = 1 if last >= first else -1
+        ranks = list(range(first, last + step, step))
+        if len(ranks) == len(edge.view.points):
+            routes.append((edge, list(edge.view.points), ranks))
+    _spread_ports(routes, spread)
+    turns = _tracks(routes, tops, bottoms)
+    for n, (edge, points, _) in enumerate(routes):
+        routed = [points[0]]
+        for i, (a, b) in enumerate(pairwise(points)):
+            turn = turns.get((n, i))
+            if turn is not None:
+                routed += [(a[0], turn), (b[0], turn)]
+            routed.append(b)
+        edge.view.points = routed
+
+
+def _tracks(
+    routes: list[tuple[Any, list[tuple[float, float]], list[int]]],
+    tops: list[float],
+    bottoms: list[float],
+) -> dict[tuple[int, int], float]:
+    """Where each sideways step of an edge turns: in the gap between the two layers it
+    crosses, each on its own track, ordered so that edges leaving side by side do not cross
+    (going right, the one that starts furthest right turns first; going left, the one that
+    starts furthest left). Downward edges take the tracks from the upper layer down, upward
+    ones from the lower layer up."""
+    gaps: dict[int, list[tuple[bool, float, float, tuple[int, int]]]] = {}
+    for n, (_, points, ranks) in enumerate(routes):
+        for i, (a, b) in enumerate(pairwise(points)):
+            if abs(a[0] - b[0]) > 0.5:
+                gap = min(ranks[i], ranks[i + 1])
+                gaps.setdefault(gap, []).append((ranks[i + 1] > ranks[i], a[0], b[0], (n, i)))
+    turns: dict[tuple[int, int], float] = {}
+    for gap, segments in gaps.items():
+        upper = bottoms[gap]
+        lower = tops[gap + 1] if gap + 1 < len(tops) else upper + Y_SPACE
+        share = (lower - upper) / (len(segments) + 1)
+        for downward in (True, False):
+            chosen = [s for s in segments if s[0] is downward]
+            right = sorted((s for s in chosen if s[2] > s[1]), key=lambda s: -s[1])
+            left = sorted((s for s in chosen if s[2] < s[1]), key=lambda s: s[1])
+            for j, segment in enumerate(right + left):
+                offset = (j + 1) * share
+                turns[segment[3]] = upper + offset if downward else lower - offset
+    return turns
+
+
+def _spread_ports(
+    routes: list[tuple[Any, list[tuple[float, float]], list[int]]], spread: set[str]
+) -> None:
+    # Per node and side: a downward edge leaves the bottom and enters the top, an upward
+    # one the other way round.
+    ends: dict[tuple[str, bool], list[tuple[float, list[tuple[float, float]], int]]] = {}
+    for edge, points, ranks in routes:
+        downward = ranks[-1] >= ranks[0]
+        if edge.v[0].data in spread:
+            ends.setdefault((edge.v[0].data, downward), []).append((points[1][0], points, 0))
+        if edge.v[1].data in spread:
+            end = (points[-2][0], points, len(points) - 1)
+            ends.setdefault((edge.v[1].data, not downward), []).append(end)
+    for members in ends.values():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda m: m[0])
+        center = members[0][1][members[0][2]][0]
+        width = min(NODE_MIN_WIDTH * 0.8, 24.0 * (len(members) + 1))
+        for n, (_, points, at) in enumerate(members):
+            x = center - width / 2 + width * (n + 1) / (len(members) + 1)
+            points[at] = (x, points[at][1])
 
 
 def _separate_layers(sug: Any) -> None:
@@ -535,8 +680,9 @@ def _merged(edges: list[DiagramEdge]) -> list[DiagramEdge]:
 
 
 def _is_token(key: str) -> bool:
-    """A group's port token (`s3.b1.in`, `s5.each.out`); node ids never end so."""
-    return key.endswith((".in", ".out"))
+    """A group's port token (`s3.b1.in`, `s5.each.out`) or a label's vertex; node ids never
+    end so."""
+    return key.endswith((".in", ".out")) or _is_label(key)
 
 
 def _chains(piece: _Piece, leaving: dict[str, list[_Piece]], depth: int) -> Iterator[list[_Piece]]:
@@ -556,7 +702,8 @@ def _joined(chain: list[_Piece]) -> DiagramEdge:
                 points.append(point)
     label = next((p.label for p in chain if p.label), "")
     kind: EdgeKind = next((p.kind for p in chain if p.kind != "next"), "next")
-    return DiagramEdge(chain[0].source, chain[-1].target, label, tuple(points), kind)
+    label_at = next((p.label_at for p in chain if p.label_at is not None), None)
+    return DiagramEdge(chain[0].source, chain[-1].target, label, tuple(points), kind, label_at)
 
 
 def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:

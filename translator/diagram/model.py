@@ -120,6 +120,8 @@ class Edge:
     label: str
     points: tuple[tuple[float, float], ...]
     kind: EdgeKind = "next"
+    label_at: tuple[float, float] | None = None
+    """The center of the label's box: the layout reserved room for it on the edge."""
 
     @property
     def key(self) -> str:

@@ -16,20 +16,20 @@ from collections.abc import Mapping
 from html import escape
 from itertools import pairwise
 
-from translator.diagram.layout import display_name
+from translator.diagram.layout import display_label, display_name, label_width
 from translator.diagram.model import Box, Edge, FlowDiagram, Group, Node
 from translator.diagram.path import STATUS_TEXT, STATUSES, ExecutionPath, PathView
 
 LEGEND_HEIGHT = 34.0
-LABEL_CHARS = 40
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 STYLE = """
 .fnf-graph { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   font-size: 12px; }
-.fnf-graph .group rect { fill: #f8f9fa; stroke: #bdc1c6; stroke-dasharray: 4 3; }
-.fnf-graph .group text { fill: #5f6368; font-size: 11px; }
+.fnf-graph .group-frame rect { fill: #f8f9fa; stroke: #bdc1c6; stroke-dasharray: 4 3; }
+.fnf-graph .group text { fill: #5f6368; font-size: 11px; paint-order: stroke;
+  stroke: #f8f9fa; stroke-width: 4px; stroke-linejoin: round; }
 .fnf-graph .group .counts { fill: #202124; }
 .fnf-graph .edge path { fill: none; stroke: #9aa0a6; stroke-width: 1.4; }
 .fnf-graph .edge.catch path { stroke-dasharray: 5 3; stroke: #e8710a; }
@@ -66,9 +66,13 @@ STYLE = """
 """
 
 
+_WHITESPACE = str.maketrans({"\t": "&#9;", "\n": "&#10;", "\r": "&#13;"})
+
+
 def xml_text(text: object) -> str:
-    """Text safe in XML content and in double- or single-quoted attributes."""
-    return escape(_NOT_XML.sub("\ufffd", str(text)), quote=True)
+    """Text safe in XML content and in double- or single-quoted attributes; tabs and line
+    breaks as references, which attribute-value normalization leaves alone (XML 1.0 3.3.3)."""
+    return escape(_NOT_XML.sub("\ufffd", str(text)), quote=True).translate(_WHITESPACE)
 
 
 def _cut(text: str, limit: int) -> str:
@@ -98,9 +102,11 @@ def render_svg(
         f"<style>{STYLE}</style>",
         _defs(),
     ]
-    parts += [_group(g, view) for g in _outer_first(diagram.groups)]
+    groups = _outer_first(diagram.groups)
+    parts += [_frame(g) for g in groups]
     placer = _LabelPlacer(diagram)
     parts += [_edge(e, view, placer) for e in diagram.edges]
+    parts += [_group(g, view) for g in groups]
     parts += [_node(n, view) for n in diagram.nodes]
     if view is not None:
         parts.append(_legend(diagram.height))
@@ -139,7 +145,18 @@ def _outer_first(groups: tuple[Group, ...]) -> list[Group]:
     return sorted(groups, key=level)
 
 
+def _frame(group: Group) -> str:
+    """A group's box, drawn under the edges."""
+    return (
+        f'<g class="group-frame" data-group="{xml_text(group.id)}">'
+        f'<rect x="{_n(group.x)}" y="{_n(group.y)}" width="{_n(group.width)}" '
+        f'height="{_n(group.height)}" rx="8"/></g>'
+    )
+
+
 def _group(group: Group, view: PathView | None) -> str:
+    """A group's heading (and a foreach's counts), drawn over the edges with a halo so that
+    an edge entering the group does not run through the words."""
     label = group.label
     extra = ""
     if view is not None and group.kind == "iteration" and group.step in view.foreach:
@@ -157,10 +174,8 @@ def _group(group: Group, view: PathView | None) -> str:
     )
     return (
         f"<g {attrs}><title>{xml_text(label)}</title>"
-        f'<rect x="{_n(group.x)}" y="{_n(group.y)}" width="{_n(group.width)}" '
-        f'height="{_n(group.height)}" rx="8"/>'
         f'<text x="{_n(group.x + 8)}" y="{_n(group.y + 15)}">'
-        f"{xml_text(_cut(label, LABEL_CHARS + 10))}</text>{extra}</g>"
+        f"{xml_text(_cut(label, 50))}</text>{extra}</g>"
     )
 
 
@@ -221,13 +236,19 @@ def _edge(edge: Edge, view: PathView | None, placer: _LabelPlacer) -> str:
     if title:
         body.insert(0, f"<title>{xml_text(title)}</title>")
     if edge.label:
-        text = _cut(edge.label, LABEL_CHARS)
-        spot = placer.place(edge.points, _badge_width(text, 6.0), placer.SHARES)
-        body.append(_badge("label", text, spot, 6.0))
+        text = display_label(edge.label)
+        width = label_width(edge.label)
+        if edge.label_at is not None:
+            spot = edge.label_at
+            placer.taken.append(Box(spot[0] - width / 2, spot[1] - 8, width, 16))
+        else:
+            spot = placer.place(edge.points, width, placer.SHARES)
+        body.append(_badge("label", text, spot, width))
     if taken > 1:
         text = f"x{taken}"
-        spot = placer.place(edge.points, _badge_width(text, 6.6), placer.SHARES[::-1])
-        body.append(_badge("count", text, spot, 6.6))
+        width = _badge_width(text, 6.6)
+        spot = placer.place(edge.points, width, placer.SHARES)
+        body.append(_badge("count", text, spot, width))
     return f"<g {attrs}>{''.join(body)}</g>"
 
 
@@ -235,8 +256,7 @@ def _badge_width(text: str, per_char: float) -> float:
     return len(text) * per_char + 8
 
 
-def _badge(kind: str, text: str, at: tuple[float, float], per_char: float) -> str:
-    width = _badge_width(text, per_char)
+def _badge(kind: str, text: str, at: tuple[float, float], width: float) -> str:
     x, y = at
     return (
         f'<g class="{kind}"><rect x="{_n(x - width / 2)}" y="{_n(y - 8)}" '
@@ -264,8 +284,9 @@ def _node(node: Node, view: PathView | None) -> str:
         return _point(node, view)
     status = view.status(node.id, node.name) if view is not None else ""
     step = view.step(node.id, node.name) if view is not None else None
+    classes = f"step type-{node.type}" + (f" status-{status}" if status else "")
     attrs = (
-        f'class="step type-{node.type}" data-step="{xml_text(node.name)}" '
+        f'class="{classes}" data-step="{xml_text(node.name)}" '
         f'data-node="{xml_text(node.id)}" data-type="{node.type}"'
     )
     if view is not None:
