@@ -109,8 +109,8 @@ LOOP = ("Wait10s", "GetJobStatus", "CheckJobComplete")
 
 async def test_polling_draws_its_loop(page: Page, console_server: ConsoleServer) -> None:
     url, flow = console_server.url, unique("polling")
-    await create_flow(page, url, flow, example("polling", (r"duration: 10", "duration: 1")))
-    await start_execution(page, url, flow, "poll-1", json.dumps({"delay": 3}))
+    await create_flow(page, url, flow, example("polling", (r"duration: 10", "duration: 2")))
+    await start_execution(page, url, flow, "poll-1", json.dumps({"delay": 5}))
     await wait_for_status(page, "Succeeded")
     shown = await statuses(page)
     assert shown["JobSucceeded"] == "succeeded" and shown["JobFailed"] == "not_reached"
