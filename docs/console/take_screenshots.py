@@ -140,7 +140,7 @@ async def take(page: Page, url: str) -> None:
     )
     await wait_for_status(page, "Failed")
     await node(page, "ReserveFlight").click()
-    await page.locator('#events tr[data-type="TaskFailed"] summary').first.click()
+    await page.locator('#events tr[data-type="TaskFailed"] button.toggle').first.click()
     await shot(page, "execution-saga", full_page=False)
 
     await page.goto(f"{url}/console/flows/saga/executions")

@@ -78,8 +78,11 @@ async def test_saga_succeeds_and_a_step_shows_its_input_and_output(
     await expect(panel).to_contain_text('"operation": "reserve_hotel"')  # its input mapping
     await expect(panel).to_contain_text('"reserve_hotel": "success"')  # its function's answer
     await expect(panel).to_contain_text("attempt 1")
-    await page.locator('#events tr[data-type="ExecutionSucceeded"] summary').click()
-    await expect(page.locator('#events tr[data-type="ExecutionSucceeded"] pre')).to_be_visible()
+    last = page.locator('#events tr[data-type="ExecutionSucceeded"]')
+    await last.locator("button.toggle").click()
+    detail = page.locator("#events tr.detail-row:not([hidden]) pre")
+    await expect(detail).to_have_count(1)
+    await expect(detail).to_contain_text('"reserve_hotel": "success"')  # the flow's output
 
 
 async def test_saga_fails_over_to_its_compensation(

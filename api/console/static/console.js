@@ -67,6 +67,15 @@
   document.addEventListener("click", function (event) {
     var target = event.target instanceof Element ? event.target.closest("g.step[data-node]") : null;
     if (target) { event.preventDefault(); showStep(target.getAttribute("data-node")); return; }
+    var toggle = event.target instanceof Element ? event.target.closest("button.toggle") : null;
+    if (toggle) {
+      var row = document.getElementById(toggle.getAttribute("aria-controls"));
+      if (row) {
+        row.hidden = !row.hidden;
+        toggle.setAttribute("aria-expanded", String(!row.hidden));
+      }
+      return;
+    }
     if (event.target instanceof Element && event.target.id === "step-close") {
       document.getElementById("step-panel").hidden = true;
       selected = null;
@@ -97,17 +106,18 @@
         .then(function (html) {
           // The server's own escaped fragment; DOMParser runs no script while parsing it.
           var fresh = new DOMParser().parseFromString(html, "text/html");
-          var open = Array.prototype.map.call(document.querySelectorAll("#events details[open]"), function (d) {
-            var row = d.closest("tr"); return row ? row.firstElementChild.textContent : "";
+          var open = Array.prototype.map.call(document.querySelectorAll("#events tr.detail-row:not([hidden])"), function (row) {
+            return row.id;
           });
           fresh.querySelectorAll("[data-live-part]").forEach(function (part) {
             var here = document.getElementById(part.id);
             if (here) here.innerHTML = part.innerHTML;
           });
-          document.querySelectorAll("#events tr").forEach(function (row) {
-            if (open.indexOf(row.firstElementChild.textContent) >= 0) {
-              var d = row.querySelector("details"); if (d) d.open = true;
-            }
+          open.forEach(function (id) {
+            var row = document.getElementById(id);
+            var toggle = document.querySelector('button.toggle[aria-controls="' + id + '"]');
+            if (row) row.hidden = false;
+            if (toggle) toggle.setAttribute("aria-expanded", "true");
           });
           if (selected) showStep(selected);
           if (!running()) { clearInterval(timer); location.reload(); }
