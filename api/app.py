@@ -29,7 +29,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from api.actions import ACTIONS, ApiContext, Params
-from api.auth_policy import CONSOLE_ROOT, AuthPolicy, AuthPolicyMiddleware
+from api.auth_policy import CONSOLE_ROOT, AuthPolicy, AuthPolicyMiddleware, signer_of
 from api.console.routes import ConsoleSettings, console_error_page, console_router, mount_static
 from api.protocol.absolute_form import AbsoluteFormMiddleware
 from api.protocol.access_keys import AccessKeys
@@ -53,7 +53,9 @@ DOCS_ASSETS = "/docs/static"
 
 logger = logging.getLogger(__name__)
 
-ContextProvider = Callable[[], Awaitable[ApiContext]]
+ContextProvider = Callable[[str | None], Awaitable[ApiContext]]
+"""The services for a request signed by the given AccessKey ID (None: unsigned); one
+namespace's services per team when the API serves several (api/tenancy.py)."""
 
 
 def create_app(
@@ -64,7 +66,8 @@ def create_app(
     nonce_ledger: NonceLedger | None = None,
     console: ConsoleSettings | None = None,
 ) -> FastAPI:
-    """`context` gives the services (connected lazily, so the app starts without Temporal).
+    """`context` gives each request's services by the AccessKey that signed it (connected
+    lazily, so the app starts without Temporal).
 
     Every request passes the authentication policy before routing: unsigned calls are
     accepted only with `allow_unsigned` (FNF_ALLOW_UNSIGNED=true); signature nonces are
@@ -86,7 +89,7 @@ def create_app(
         request_id = new_request_id()
         try:
             call = await read_rpc_params(request)  # signature checked by the policy
-            body = await _run(context, call.action, call.params)
+            body = await _run(context, call.action, call.params, signer_of(request.scope))
         except FnFError as error:
             return _error(error, request_id)
         except Exception:
@@ -107,7 +110,8 @@ def _add_json_route(app: FastAPI, context: ContextProvider, action: str) -> None
     async def json_action(request: Request) -> JSONResponse:
         request_id = new_request_id()
         try:
-            body = await _run(context, action, await read_json_params(request))
+            params = await read_json_params(request)
+            body = await _run(context, action, params, signer_of(request.scope))
         except FnFError as error:
             return _error(error, request_id)
         except Exception:
@@ -125,14 +129,17 @@ def _add_json_route(app: FastAPI, context: ContextProvider, action: str) -> None
     )(json_action)
 
 
-async def _run(context: ContextProvider, action: str, raw: dict[str, Any]) -> dict[str, Any]:
-    """Validate `raw` against the action's request model, then run its handler."""
+async def _run(
+    context: ContextProvider, action: str, raw: dict[str, Any], signer: str | None
+) -> dict[str, Any]:
+    """Validate `raw` against the action's request model, then run its handler with the
+    services of the signer's namespace."""
     handler = ACTIONS.get(action)
     if handler is None:
         raise action_not_supported(action)
     params = parse_request(action, raw)
     try:
-        return await handler(await context(), Params(params))
+        return await handler(await context(signer), Params(params))
     except FnFError:
         raise
     except Exception:

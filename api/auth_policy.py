@@ -58,6 +58,18 @@ from api.protocol.signature import SignatureChecker
 
 logger = logging.getLogger(__name__)
 
+SIGNER: Final = "fnf.access_key_id"
+"""The scope key under which the policy leaves the AccessKey ID a request was signed with
+(absent for public paths and unsigned use), so the API serves it in that key's namespace
+(api/tenancy.py)."""
+
+
+def signer_of(scope: Scope) -> str | None:
+    """The AccessKey ID that signed this request, as the policy verified it."""
+    signer = scope.get(SIGNER)
+    return signer if isinstance(signer, str) else None
+
+
 PUBLIC_PATHS: Final = frozenset({"/docs", "/openapi.json", "/redoc"})
 PUBLIC_PREFIXES: Final = ("/docs/",)
 """Open to everyone: FastAPI's description of the API and the pages that show it (no flow,
@@ -134,18 +146,21 @@ class AuthPolicy:
         self.mns = MnsAuthenticator(self.keys)
         self.console = ConsoleSessions(self.keys)
 
-    async def verify(self, scheme: Scheme, request: Request, body: bytes) -> None:
+    async def verify(self, scheme: Scheme, request: Request, body: bytes) -> str | None:
+        """The AccessKey ID the request was signed with (None: nothing to check)."""
         used: UsedNonce | None = None
         if scheme is Scheme.RPC:
             used = self.rpc.accept(await read_rpc_params(request), request.method)
         elif scheme is Scheme.MNS:
             headers = dict(request.headers.items())
-            self.mns.verify(request.method, headers, _resource(request.scope), body)
+            return self.mns.verify(request.method, headers, _resource(request.scope), body)
         elif scheme is Scheme.HEADERS:
             headers = dict(request.headers.items())
             used = self.headers.accept(request.method, _resource(request.scope), headers, body)
-        if used is not None:
-            await self._record(used)
+        if used is None:
+            return None
+        await self._record(used)
+        return used.access_key_id
 
     async def _record(self, used: UsedNonce) -> None:
         """The durable check, after the in-memory cache accepted the nonce: only the ledger
@@ -188,7 +203,9 @@ class AuthPolicyMiddleware:
         response = None
         try:
             body = await _read_body(scope, receive, limit)
-            await self.policy.verify(scheme, Request(scope, _replay(body, receive)), body)
+            signer = await self.policy.verify(scheme, Request(scope, _replay(body, receive)), body)
+            if signer is not None:
+                scope = {**scope, SIGNER: signer}
         except BodyTooLarge:
             response = _refusal(scheme, scope, too_large(scheme, limit))
         except (FnFError, MnsApiError) as error:

@@ -20,6 +20,7 @@ from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+from worker.connection import connect_temporal
 from worker.devserver import DevServer, DevServerOptions
 
 TASK_QUEUE = "bench-dispatch"
@@ -70,7 +71,7 @@ async def measure(fast_dispatch: bool, steps: int, rounds: int) -> None:
     options = DevServerOptions(fast_dispatch=fast_dispatch)
     startup = await time_startup(options, rounds)
     async with await DevServer.start(options) as server:
-        client = await Client.connect(server.address, namespace=server.namespace)
+        client = await connect_temporal(server.address, server.namespace)
         worker = Worker(
             client,
             task_queue=TASK_QUEUE,

@@ -21,8 +21,10 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from worker.assembly import Connectors, build_worker
+from worker.connection import TemporalSecurity, connect_temporal
 from worker.devserver import DevServer, DevServerOptions
 from worker.functions import FunctionRegistry, FunctionRuntime
+from worker.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 REGISTRY = HERE / "functions.yaml"
@@ -42,12 +44,14 @@ class Server:
 @asynccontextmanager
 async def temporal_server(address: str | None) -> AsyncIterator[Server]:
     """A client for `address`, or for an embedded dev server (fast dispatch on) started here."""
-    if address:
-        client = await Client.connect(address)
+    if address:  # secured as FNF_TEMPORAL_TLS* / FNF_TEMPORAL_API_KEY say
+        settings = Settings(temporal_address=address)
+        security = TemporalSecurity.from_settings(settings)
+        client = await connect_temporal(address, settings.namespace, security)
         yield Server(client, address, embedded=False, pid=None)
         return
     async with await DevServer.start(DevServerOptions()) as dev:
-        client = await Client.connect(dev.address, namespace=dev.namespace)
+        client = await connect_temporal(dev.address, dev.namespace)
         yield Server(client, dev.address, embedded=True, pid=dev.pid)
 
 

@@ -31,8 +31,23 @@ from api.services.schedules import ScheduleService
 from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
 from api.store.nonces import TemporalNonceLedger
-from cli.connection import temporal
-from cli.options import AddressOpt, FunctionsOpt, NamespaceOpt, TaskQueueOpt, settings_with
+from api.tenancy import NamespaceMap, NamespaceMapError, tenant_provider
+from cli.connection import Connection, temporal
+from cli.errors import UserError
+from cli.options import (
+    AddressOpt,
+    ApiKeyOpt,
+    FunctionsOpt,
+    NamespaceOpt,
+    TaskQueueOpt,
+    TlsCaOpt,
+    TlsCertOpt,
+    TlsKeyOpt,
+    TlsOpt,
+    TlsServerNameOpt,
+    connection_overrides,
+    settings_with,
+)
 from cli.ports import ensure_free
 from cli.process import CommandConsole, run_until_stopped
 from worker.assembly import run_worker
@@ -55,13 +70,24 @@ def api(
     namespace: NamespaceOpt = None,
     task_queue: TaskQueueOpt = None,
     functions: FunctionsOpt = None,
+    tls: TlsOpt = None,
+    tls_ca: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    tls_server_name: TlsServerNameOpt = None,
+    api_key: ApiKeyOpt = None,
 ) -> None:
     """Serve the FnF API (and, by default, a worker). Without --address the embedded dev
     server keeps its state in .fnf/temporal.db, so flows and executions survive restarts."""
     settings = settings_with(
-        temporal_address=address, namespace=namespace, task_queue=task_queue, functions=functions
+        temporal_address=address,
+        namespace=namespace,
+        task_queue=task_queue,
+        functions=functions,
+        **connection_overrides(tls, tls_ca, tls_cert, tls_key, tls_server_name, api_key),
     )
     ensure_free(host, port, "--port")
+    namespace_map(settings)  # an unusable namespaces file: one line, before anything starts
     if with_worker:
         FunctionRegistry.load_all(settings.functions)  # a bad registry: one line, first
     if not settings.temporal_address and settings.dev_server_ui_port:
@@ -75,37 +101,19 @@ def api(
 async def serve(
     settings: Settings, host: str, port: int, with_worker: bool, console: Console
 ) -> int:
+    namespaces = namespace_map(settings)
     async with temporal(settings, console) as connection, AsyncExitStack() as stack:
         client = connection.client
-        store = FlowStore(client, settings.api_task_queue)
-        executions = ExecutionService(
-            client,
-            store,
-            settings.task_queue,
-            connection.search_attributes,
-            settings.run_options(),
-        )
-        schedules = ScheduleService(client, store, settings.api_task_queue)
-        context = ApiContext(client, store, executions, schedules, settings.region)
-        await stack.enter_async_context(
-            Worker(
-                client,
-                task_queue=settings.api_task_queue,
-                workflows=[FlowDefinitionWorkflow, *starter_workflows(), *mns_workflows()],
-                activities=[*starter_activities(executions), *mns_activities()],
-            )
-        )
         keys = AccessKeys.from_env()
         if settings.access_keys_file is not None:
             keys = keys.merged(AccessKeys.from_file(settings.access_keys_file))
-        if with_worker:
-            await run_worker(client, with_own_mns(settings, keys, host, port), stack)
-
-        async def provide() -> ApiContext:
-            return context
-
+        worker_settings = with_own_mns(settings, keys, host, port) if with_worker else None
+        contexts = {}
+        for namespace in namespaces.namespaces:  # the API's own namespace first
+            served = await connection.namespace(namespace)
+            contexts[namespace] = await _serve_namespace(served, settings, worker_settings, stack)
         app = create_app(
-            provide,
+            tenant_provider(namespaces, contexts),
             keys,
             allow_unsigned=settings.allow_unsigned,
             nonce_ledger=TemporalNonceLedger(client),
@@ -129,10 +137,56 @@ async def serve(
             timeout_graceful_shutdown=HTTP_GRACE_SECONDS,
         )
         server = HttpServer(config)
+        teams = f", namespaces {', '.join(contexts)}" if len(contexts) > 1 else ""
         console.print(
-            f"FnF API on http://{host}:{port} (docs at /docs), Temporal {connection.address}"
+            f"FnF API on http://{host}:{port} (docs at /docs), Temporal {connection.address}{teams}"
         )
         return await server.serve_until_cancelled()  # then the workers and Temporal stop
+
+
+def namespace_map(settings: Settings) -> NamespaceMap:
+    """FNF_NAMESPACES_FILE read once (api/tenancy.py); UserError (one line) if unusable."""
+    try:
+        return NamespaceMap.from_file(settings.namespaces_file, settings.namespace)
+    except NamespaceMapError as error:
+        raise UserError(str(error)) from None
+
+
+async def _serve_namespace(
+    connection: Connection,
+    settings: Settings,
+    worker_settings: Settings | None,
+    stack: AsyncExitStack,
+) -> ApiContext:
+    """One namespace's services, its API worker (flow definitions, scheduled starts; MNS in
+    the API's own namespace only) and, with `worker_settings`, its execution worker."""
+    client = connection.client
+    store = FlowStore(client, settings.api_task_queue)
+    executions = ExecutionService(
+        client,
+        store,
+        settings.task_queue,
+        connection.search_attributes,
+        settings.run_options(),
+    )
+    schedules = ScheduleService(client, store, settings.api_task_queue)
+    own = client.namespace == settings.namespace
+    await stack.enter_async_context(
+        Worker(
+            client,
+            task_queue=settings.api_task_queue,
+            workflows=[
+                FlowDefinitionWorkflow,
+                *starter_workflows(),
+                *(mns_workflows() if own else []),
+            ],
+            activities=[*starter_activities(executions), *(mns_activities() if own else [])],
+        )
+    )
+    if worker_settings is not None:
+        namespaced = worker_settings.model_copy(update={"namespace": client.namespace})
+        await run_worker(client, namespaced, stack)
+    return ApiContext(client, store, executions, schedules, settings.region)
 
 
 class HttpServer(uvicorn.Server):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,8 +12,16 @@ from temporalio.client import Client
 
 from cli.errors import UserError
 from cli.process import CommandConsole
+from worker.connection import (
+    PLAINTEXT,
+    ConnectionSettingsError,
+    TemporalSecurity,
+    TemporalUnreachable,
+    connect_temporal,
+)
 from worker.devserver import DatabaseInUse, DevServer, DevServerOptions
 from worker.executions import ensure_search_attributes
+from worker.namespaces import NamespaceUnavailable, ensure_namespace, in_namespace
 from worker.settings import Settings
 
 DATABASE_IN_USE_STATUS = 1
@@ -28,23 +35,52 @@ class Connection:
     search_attributes: bool
     """Whether FnFFlowName/FnFExecutionName are registered, so executions may carry them."""
 
+    async def namespace(self, namespace: str) -> Connection:
+        """The same connection in `namespace`, registered there if missing, with our search
+        attributes (worker/namespaces.py); UserError (one line) when it cannot be used."""
+        if namespace == self.client.namespace:
+            return self
+        client = in_namespace(self.client, namespace)
+        return Connection(client, self.address, await prepared(client, namespace))
 
-CONNECT_TIMEOUT_SECONDS = 10.0
+
+async def prepared(client: Client, namespace: str) -> bool:
+    """Register the namespace if missing, then the search attributes in it; whether they
+    are registered."""
+    try:
+        await ensure_namespace(client, namespace)
+    except NamespaceUnavailable as error:
+        raise UserError(str(error)) from None
+    return await ensure_search_attributes(client, namespace)
 
 
-async def connect(address: str, namespace: str) -> Client:
+def security(settings: Settings) -> TemporalSecurity:
+    """The connection's TLS and credentials (worker/connection.py), files read here once;
+    UserError (one line) for a setting that cannot be used. TLS settings without an address
+    are a mistake: the embedded dev server speaks plaintext only."""
+    try:
+        resolved = TemporalSecurity.from_settings(settings)
+    except ConnectionSettingsError as error:
+        raise UserError(str(error)) from None
+    if not settings.temporal_address and (resolved.tls or resolved.api_key):
+        raise UserError(
+            "TLS or an API key is set but no Temporal address: set --address / "
+            "FNF_TEMPORAL_ADDRESS (the embedded dev server speaks plaintext only)"
+        )
+    return resolved
+
+
+async def connect(address: str, namespace: str, secured: TemporalSecurity = PLAINTEXT) -> Client:
     """A client of the Temporal at `address`; UserError (one line) when it cannot be reached,
     instead of the SDK's traceback."""
     try:
-        return await asyncio.wait_for(
-            Client.connect(address, namespace=namespace), CONNECT_TIMEOUT_SECONDS
-        )
-    except (RuntimeError, OSError, TimeoutError) as failed:
-        reason = str(failed).splitlines()[0] if str(failed) else type(failed).__name__
+        return await connect_temporal(address, namespace, secured)
+    except TemporalUnreachable as failed:
+        if failed.specific:
+            raise UserError(str(failed)) from None
         raise UserError(
-            f"cannot reach Temporal at {address} (namespace {namespace}): {reason}; check "
-            "--address / FNF_TEMPORAL_ADDRESS, or leave it unset to start the embedded dev "
-            "server"
+            f"{failed}; check --address / FNF_TEMPORAL_ADDRESS and the FNF_TEMPORAL_TLS* "
+            "settings, or leave the address unset to start the embedded dev server"
         ) from None
 
 
@@ -54,9 +90,10 @@ async def temporal(settings: Settings, console: Console) -> AsyncIterator[Connec
     command runs (its database file, if configured, keeps executions across runs). A database
     file another live server holds ends the command with DATABASE_IN_USE_STATUS and a message
     naming that server."""
+    secured = security(settings)
     if settings.temporal_address:
-        client = await connect(settings.temporal_address, settings.namespace)
-        registered = await ensure_search_attributes(client, settings.namespace)
+        client = await connect(settings.temporal_address, settings.namespace, secured)
+        registered = await prepared(client, settings.namespace)
         yield Connection(client, settings.temporal_address, registered)
         return
     options = DevServerOptions(
@@ -76,7 +113,7 @@ async def temporal(settings: Settings, console: Console) -> AsyncIterator[Connec
     try:
         where = f" (Web UI {server.ui_url})" if server.ui_url else ""
         console.print(f"[dim]embedded Temporal dev server at {server.address}{where}[/dim]")
-        client = await Client.connect(server.address, namespace=server.namespace)
+        client = await connect(server.address, server.namespace)
         yield Connection(client, server.address, search_attributes=True)
     finally:
         await server.stop()

@@ -27,7 +27,6 @@ from typing import Annotated, Any
 import httpx
 import typer
 from rich.console import Console
-from temporalio.client import Client
 
 from api.actions import ACTIONS, ApiContext, Params
 from api.protocol.errors import FnFError
@@ -38,9 +37,10 @@ from cli import devstate
 from cli.api import serve
 from cli.connection import DATABASE_IN_USE_STATUS
 from cli.errors import UserError
-from cli.options import FunctionsOpt, NamespaceOpt, TaskQueueOpt
+from cli.options import CONNECTION_SETTINGS, FunctionsOpt, NamespaceOpt, TaskQueueOpt
 from cli.ports import ensure_free
 from cli.process import CommandConsole, run_until_stopped
+from worker.connection import connect_temporal
 from worker.devserver import DatabaseInUse, DevServer, DevServerOptions, host_port
 from worker.functions import FunctionRegistry
 from worker.settings import Settings
@@ -136,8 +136,13 @@ def _settings(
         registries = [*settings.functions, _examples_folder() / "functions.yaml"]
         settings = settings.model_copy(update={"functions": registries})
     data.mkdir(parents=True, exist_ok=True)
+    plain = dict.fromkeys(CONNECTION_SETTINGS)  # its own dev server speaks plaintext
     return settings.model_copy(
-        update={"access_keys_file": dev_keys(data).resolve(), "dev_server_db": data / DB_FILE}
+        update={
+            "access_keys_file": dev_keys(data).resolve(),
+            "dev_server_db": data / DB_FILE,
+            **plain,
+        }
     )
 
 
@@ -256,7 +261,7 @@ async def load_examples(address: str, settings: Settings, folder: Path | None) -
     changed it, and a restart keeps what was there."""
     if folder is None:
         return None
-    client = await Client.connect(address, namespace=settings.namespace)
+    client = await connect_temporal(address, settings.namespace)  # its own server: plaintext
     store = FlowStore(client, settings.api_task_queue)
     context = ApiContext(
         client,

@@ -25,7 +25,7 @@ from cli.output import (
     print_text,
     read_text_file,
 )
-from cli.run import flow_name_from_file
+from translator.flow_files import flow_name_from_file
 
 app = typer.Typer(help="Flow definitions on the FnF API (fnf api).", no_args_is_help=True)
 

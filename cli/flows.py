@@ -9,10 +9,8 @@ from typing import Annotated
 
 import typer
 
+from cli.api_client import DEFAULT_ENDPOINT, AccessKeyOpt, EndpointOpt
 from cli.graph import (
-    DEFAULT_ENDPOINT,
-    AccessKeyOpt,
-    EndpointOpt,
     ExecutionOpt,
     FlowNameOpt,
     Format,

@@ -17,14 +17,14 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.api_client import DEFAULT_ENDPOINT, AccessKeyOpt, ApiClient, EndpointOpt
+from cli.api_client import ApiClient
 from cli.output import call, call_pages
-from cli.run import flow_name_from_file
 from translator import FlowGraph, compile_document, validate_text
 from translator.diagram.html import render_html
 from translator.diagram.layout import layout_flow
 from translator.diagram.path import ExecutionPath, execution_path
 from translator.diagram.svg import render_svg
+from translator.flow_files import flow_name_from_file
 from translator.mermaid import render_mermaid
 
 HISTORY_PAGE = 1000
@@ -124,19 +124,3 @@ def execution_view(
     definition, events = read_execution(name, execution, endpoint, access_key_id)
     pinned = pinned_graph(definition, graph)
     return pinned, execution_path(events, pinned)
-
-
-__all__ = [
-    "DEFAULT_ENDPOINT",
-    "AccessKeyOpt",
-    "EndpointOpt",
-    "ExecutionOpt",
-    "FlowNameOpt",
-    "Format",
-    "FormatOpt",
-    "IterationOpt",
-    "OutputOpt",
-    "draw",
-    "execution_view",
-    "write",
-]

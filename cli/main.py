@@ -12,6 +12,7 @@ from cli import (
     run,
     schedule_commands,
     task,
+    test_commands,
     worker,
 )
 from cli.errors import FnfApp, OneLineUsageGroup
@@ -30,6 +31,8 @@ app.command("worker")(worker.worker)
 app.command("api")(api.api)
 app.command("call")(call.call)
 app.command("dev")(dev.dev)
+app.command("test")(test_commands.test)
+app.command("test-step")(test_commands.test_step)
 app.add_typer(task.app, name="task")
 app.add_typer(flow_commands.app, name="flow")
 app.add_typer(exec_commands.app, name="exec")

@@ -30,9 +30,75 @@ FunctionsOpt = Annotated[
         "[FNF_FUNCTIONS]",
     ),
 ]
+TlsOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--tls/--no-tls",
+        help="TLS to Temporal [FNF_TEMPORAL_TLS]; on by default when a CA, certificate, server "
+        "name or API key is given",
+        show_default=False,
+    ),
+]
+TlsCaOpt = Annotated[
+    Path | None,
+    typer.Option("--tls-ca", help="PEM CA of Temporal's certificate [FNF_TEMPORAL_TLS_CA]"),
+]
+TlsCertOpt = Annotated[
+    Path | None,
+    typer.Option("--tls-cert", help="PEM client certificate, for mTLS [FNF_TEMPORAL_TLS_CERT]"),
+]
+TlsKeyOpt = Annotated[
+    Path | None,
+    typer.Option("--tls-key", help="PEM key of --tls-cert [FNF_TEMPORAL_TLS_KEY]"),
+]
+TlsServerNameOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tls-server-name",
+        help="Name to check Temporal's certificate against [FNF_TEMPORAL_TLS_SERVER_NAME]",
+    ),
+]
+ApiKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key",
+        help="Temporal Cloud API key, implies TLS [FNF_TEMPORAL_API_KEY] (the variable keeps "
+        "it out of the process list)",
+        show_default=False,
+    ),
+]
 FullOpt = Annotated[
     bool, typer.Option("--full", help="Print every event's detail whole, never cut short.")
 ]
+
+
+CONNECTION_SETTINGS = (
+    "temporal_tls",
+    "temporal_tls_ca",
+    "temporal_tls_cert",
+    "temporal_tls_key",
+    "temporal_tls_server_name",
+    "temporal_api_key",
+)
+"""How a configured Temporal is secured (worker/connection.py); not for a `fnf dev` server."""
+
+
+def connection_overrides(
+    tls: bool | None,
+    tls_ca: Path | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    tls_server_name: str | None,
+    api_key: str | None,
+) -> dict[str, Any]:
+    """The TLS options of a command as settings overrides (for `settings_with`)."""
+    return dict(
+        zip(
+            CONNECTION_SETTINGS,
+            (tls, tls_ca, tls_cert, tls_key, tls_server_name, api_key),
+            strict=True,
+        )
+    )
 
 
 def settings_with(**overrides: Any) -> Settings:
@@ -46,4 +112,5 @@ def settings_with(**overrides: Any) -> Settings:
     dev = devstate.running()
     if dev is None:
         return settings
-    return settings.model_copy(update={"temporal_address": dev.temporal_address})
+    plain = dict.fromkeys(CONNECTION_SETTINGS)  # `fnf dev`'s server speaks plaintext
+    return settings.model_copy(update={"temporal_address": dev.temporal_address, **plain})

@@ -17,19 +17,26 @@ from cli.connection import temporal
 from cli.event_stream import EventStream, Outcome
 from cli.options import (
     AddressOpt,
+    ApiKeyOpt,
     FullOpt,
     FunctionsOpt,
     NamespaceOpt,
     TaskQueueOpt,
+    TlsCaOpt,
+    TlsCertOpt,
+    TlsKeyOpt,
+    TlsOpt,
+    TlsServerNameOpt,
+    connection_overrides,
     settings_with,
 )
 from cli.process import CommandConsole, run_until_stopped
 from cli.run_notices import function_output_to, warn_without_registry, warn_without_worker
-from cli.subflows import collect_subflows
 from translator import compile_file
 from translator.errors import FlowValidationError
+from translator.flow_files import collect_subflows, flow_name_from_file
 from translator.json_values import JsonValueError, parse_json_value
-from translator.names import EXECUTION, FLOW, WORD, InvalidName
+from translator.names import EXECUTION, FLOW, InvalidName
 from worker.assembly import run_worker
 from worker.execution import FlowRun
 from worker.executions import failure_of, start_execution, stop_of
@@ -63,6 +70,12 @@ def run(
         bool,
         typer.Option("--json", help="One JSON object per event line, then the outcome's."),
     ] = False,
+    tls: TlsOpt = None,
+    tls_ca: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    tls_server_name: TlsServerNameOpt = None,
+    api_key: ApiKeyOpt = None,
 ) -> None:
     """Run FLOW once, print its events as they happen, then its status and output.
 
@@ -77,7 +90,11 @@ def run(
     beside = _beside(flow, "functions.yaml")
     registries = functions or ([beside] if beside is not None else None)
     settings = settings_with(
-        temporal_address=address, namespace=namespace, task_queue=task_queue, functions=registries
+        temporal_address=address,
+        namespace=namespace,
+        task_queue=task_queue,
+        functions=registries,
+        **connection_overrides(tls, tls_ca, tls_cert, tls_key, tls_server_name, api_key),
     )
     execution_run = FlowRun(
         graph=graph,
@@ -211,14 +228,6 @@ def _parse_input(text: str, console: Console) -> dict[str, Any]:
         console.print(f"[red]{source} must be a JSON object[/red]")
         raise typer.Exit(2)
     return value
-
-
-def flow_name_from_file(flow: Path) -> str:
-    """The file's stem made a flow name; for the conventional `flow.yaml`, its folder's name."""
-    stem = flow.stem if flow.stem != "flow" else flow.resolve().parent.name
-    cleaned = "".join(c if c in WORD else "_" for c in stem)
-    named = cleaned if cleaned[:1] in FLOW.first else f"_{cleaned}"
-    return named[: FLOW.max_length]
 
 
 def _beside(flow: Path, name: str) -> Path | None:

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from cli.connection import connect
-from cli.options import AddressOpt, NamespaceOpt, settings_with
+from cli.connection import connect, security
+from cli.options import (
+    AddressOpt,
+    ApiKeyOpt,
+    NamespaceOpt,
+    TlsCaOpt,
+    TlsCertOpt,
+    TlsKeyOpt,
+    TlsOpt,
+    TlsServerNameOpt,
+    connection_overrides,
+    settings_with,
+)
 from cli.process import exit_now
 from worker.callbacks.client import ReportRefused, report_task_failed, report_task_succeeded
 
@@ -25,9 +36,18 @@ def succeed(
     ] = "{}",
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
+    tls: TlsOpt = None,
+    tls_ca: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    tls_server_name: TlsServerNameOpt = None,
+    api_key: ApiKeyOpt = None,
 ) -> None:
     """ReportTaskSucceeded: the step's $local becomes OUTPUT."""
-    _report(address, namespace, lambda client: report_task_succeeded(client, token, output))
+    secured = connection_overrides(tls, tls_ca, tls_cert, tls_key, tls_server_name, api_key)
+    _report(
+        address, namespace, secured, lambda client: report_task_succeeded(client, token, output)
+    )
 
 
 @app.command()
@@ -37,21 +57,37 @@ def fail(
     cause: Annotated[str, typer.Option("--cause", help="Cause (up to 4096 characters)")] = "",
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
+    tls: TlsOpt = None,
+    tls_ca: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    tls_server_name: TlsServerNameOpt = None,
+    api_key: ApiKeyOpt = None,
 ) -> None:
     """ReportTaskFailed: the step fails with ERROR and CAUSE (retry and catch apply)."""
-    _report(address, namespace, lambda client: report_task_failed(client, token, error, cause))
+    secured = connection_overrides(tls, tls_ca, tls_cert, tls_key, tls_server_name, api_key)
+    _report(
+        address,
+        namespace,
+        secured,
+        lambda client: report_task_failed(client, token, error, cause),
+    )
 
 
-def _report(address: str | None, namespace: str | None, send: object) -> None:
-    settings = settings_with(temporal_address=address, namespace=namespace)
+def _report(
+    address: str | None, namespace: str | None, secured: dict[str, Any], send: object
+) -> None:
+    settings = settings_with(temporal_address=address, namespace=namespace, **secured)
     if not settings.temporal_address:
         typer.echo(
             "set --address or FNF_TEMPORAL_ADDRESS to the Temporal of the execution", err=True
         )
         raise typer.Exit(2)
 
+    connection = security(settings)
+
     async def report() -> int:
-        client = await connect(settings.temporal_address or "", settings.namespace)
+        client = await connect(settings.temporal_address or "", settings.namespace, connection)
         return await send(client)  # type: ignore[operator,no-any-return]
 
     try:

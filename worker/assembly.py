@@ -52,17 +52,29 @@ def build_worker(client: Client, task_queue: str, connectors: Connectors, **opti
     FnFPause, ArchiveHistory and LoadDefinition; `options` go to temporalio's Worker."""
     functions = FunctionActivities(connectors.functions)
     messages = MessageActivities(connectors.mns)
+    task_activities = [
+        functions.invoke_function,
+        functions.invoke_function_local,
+        functions.get_function,
+        functions.invoke_action,
+        messages.send_message,
+        messages.publish_message,
+    ]
+    return build_worker_with(client, task_queue, task_activities, **options)
+
+
+def build_worker_with(
+    client: Client, task_queue: str, task_activities: list[Any], **options: Any
+) -> Worker:
+    """A worker whose task activities (the six that call functions, actions and MNS: see
+    build_worker) are `task_activities`; `fnf test` gives it mocked ones
+    (worker/mocking/activities.py). Everything else is the production worker's."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[FnFFlow],
         activities=[
-            functions.invoke_function,
-            functions.invoke_function_local,
-            functions.get_function,
-            functions.invoke_action,
-            messages.send_message,
-            messages.publish_message,
+            *task_activities,
             report_parent_task,
             mint_task_secret,
             pause,

@@ -31,8 +31,8 @@ from pathlib import Path
 from types import TracebackType
 
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
-from temporalio.client import Client
 
+from worker.connection import connect_temporal
 from worker.database_lock import DatabaseInUse, DatabaseLock
 from worker.lifetime import preexec_die_with_parent
 
@@ -263,7 +263,7 @@ class DevServer:
                 await probe
 
     async def _describe_namespace(self) -> None:
-        client = await Client.connect(self.address, namespace=self.namespace)
+        client = await connect_temporal(self.address, self.namespace)
         request = DescribeNamespaceRequest(namespace=self.namespace)
         await client.workflow_service.describe_namespace(request)
 

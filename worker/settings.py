@@ -32,7 +32,32 @@ class Settings(BaseSettings):
     temporal_address: str | None = Field(
         default=None, description="host:port of Temporal; unset starts the embedded dev server"
     )
+    temporal_tls: bool | None = Field(
+        default=None,
+        description="TLS to Temporal (unset: on when a CA, client certificate, server name or "
+        "API key is given)",
+    )
+    temporal_tls_ca: Path | None = Field(
+        default=None, description="PEM file of the CA that signed Temporal's certificate"
+    )
+    temporal_tls_cert: Path | None = Field(
+        default=None, description="PEM client certificate, for a server that requires mTLS"
+    )
+    temporal_tls_key: Path | None = Field(
+        default=None, description="PEM private key of FNF_TEMPORAL_TLS_CERT"
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None, description="name to check Temporal's certificate against (SNI)"
+    )
+    temporal_api_key: str | None = Field(
+        default=None, description="Temporal Cloud API key (implies TLS)", repr=False
+    )
     namespace: str = "default"
+    namespaces_file: Path | None = Field(
+        default=None,
+        description="YAML mapping of AccessKey ID to Temporal namespace, for one API serving "
+        "several teams",
+    )
     task_queue: str = "fnf"
     functions: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,

@@ -18,6 +18,9 @@ from api.requests import parse_request
 logger = logging.getLogger(__name__)
 
 ContextProvider = Callable[[], Awaitable[ApiContext]]
+"""The services of one request's AccessKey."""
+SignerContext = Callable[[str | None], Awaitable[ApiContext]]
+"""The API's provider: the services for the AccessKey ID that signed (None: unsigned)."""
 
 
 async def call(context: ContextProvider, action: str, raw: dict[str, Any]) -> dict[str, Any]:

@@ -22,13 +22,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from starlette.datastructures import FormData, UploadFile
 
-from api.console.calls import ContextProvider, call, every_page
+from api.actions import ApiContext
+from api.console.calls import ContextProvider, SignerContext, call, every_page
 from api.console.graph import GRAPH_STYLE, flow_graph, pickers
 from api.console.highlight import highlighted, problems_of
 from api.console.path import ExecutionPath, trace
 from api.console.session import (
     COOKIE,
     LIFETIME_SECONDS,
+    LOCAL_USER,
     LOGIN_COOKIE,
     ConsoleSessions,
     Session,
@@ -69,7 +71,7 @@ class Refused(Exception):
 
 
 def console_router(
-    context: ContextProvider, sessions: ConsoleSessions, settings: ConsoleSettings
+    context: SignerContext, sessions: ConsoleSessions, settings: ConsoleSettings
 ) -> APIRouter:
     router = APIRouter(prefix=ROOT, include_in_schema=False)
     pages = Pages(context, sessions, settings)
@@ -156,7 +158,7 @@ templates.filters["shown"] = shown
 
 class Pages:
     def __init__(
-        self, context: ContextProvider, sessions: ConsoleSessions, settings: ConsoleSettings
+        self, context: SignerContext, sessions: ConsoleSessions, settings: ConsoleSettings
     ) -> None:
         self.context = context
         self.sessions = sessions
@@ -172,6 +174,17 @@ class Pages:
         if not isinstance(session, Session):
             raise Refused(403, "AccessDenied", "Sign in to the console first.")
         return session
+
+    def services(self, request: Request) -> ContextProvider:
+        """The services of the session's AccessKey (its team's namespace when the API serves
+        several: api/tenancy.py), as for an API call that key signed; None in local mode."""
+        session = self.session(request)
+        signer = None if session.access_key_id == LOCAL_USER else session.access_key_id
+
+        async def provide() -> ApiContext:
+            return await self.context(signer)
+
+        return provide
 
     async def form(self, request: Request) -> tuple[Session, FormData]:
         session = self.session(request)
@@ -280,7 +293,7 @@ class Pages:
         raw: dict[str, Any] = {"Limit": 50}
         if token:
             raw["NextToken"] = token
-        page = await call(self.context, "ListFlows", raw)
+        page = await call(self.services(request), "ListFlows", raw)
         return render(
             "flows.html",
             session=session,
@@ -313,7 +326,7 @@ class Pages:
         raw = {"Name": name, "Definition": definition, "Description": _field(form, "description")}
         problems = problems_of(definition, "flow") if definition.strip() else []
         try:
-            await call(self.context, "CreateFlow", raw)
+            await call(self.services(request), "CreateFlow", raw)
         except FnFError as error:
             return render(
                 "flow_edit.html",
@@ -333,7 +346,7 @@ class Pages:
 
     async def _flow(self, request: Request, flow: str) -> Response:
         session = self.session(request)
-        record = await call(self.context, "DescribeFlow", {"Name": flow})
+        record = await call(self.services(request), "DescribeFlow", {"Name": flow})
         definition = str(record.get("Definition", ""))
         problems = problems_of(definition, flow)
         return render(
@@ -355,10 +368,10 @@ class Pages:
         definition = await _definition(form)
         raw = {"Name": flow, "Definition": definition}
         try:
-            await call(self.context, "UpdateFlow", raw)
+            await call(self.services(request), "UpdateFlow", raw)
         except FnFError as error:
             problems = problems_of(definition, flow) if definition.strip() else []
-            record = await call(self.context, "DescribeFlow", {"Name": flow})
+            record = await call(self.services(request), "DescribeFlow", {"Name": flow})
             return render(
                 "flow.html",
                 error.status,
@@ -394,7 +407,7 @@ class Pages:
             raw["ExecutionNamePrefix"] = prefix
         if token:
             raw["NextToken"] = token
-        page = await call(self.context, "ListExecutions", raw)
+        page = await call(self.services(request), "ListExecutions", raw)
         next_token = page.get("NextToken", "")
         more = (
             "?"
@@ -423,7 +436,7 @@ class Pages:
             raw["ExecutionName"] = name
         if text := _field(form, "input").strip():
             raw["Input"] = text
-        started = await call(self.context, "StartExecution", raw)
+        started = await call(self.services(request), "StartExecution", raw)
         target = (
             f"{ROOT}/flows/{quote(flow, safe='')}/executions/{quote(str(started['Name']), safe='')}"
         )
@@ -440,8 +453,10 @@ class Pages:
     ) -> Response:
         session = self.session(request)
         names = {"FlowName": flow, "ExecutionName": execution}
-        record = await call(self.context, "DescribeExecution", names)
-        events = await every_page(self.context, "GetExecutionHistory", names, "Events", 1000)
+        record = await call(self.services(request), "DescribeExecution", names)
+        events = await every_page(
+            self.services(request), "GetExecutionHistory", names, "Events", 1000
+        )
         definition = str(record.get("FlowDefinition", ""))
         running = record.get("Status") == "Running"
         path = trace(_steps(definition), events, finished=not running)
@@ -490,7 +505,7 @@ class Pages:
             raw["Error"] = error
         if cause := _field(form, "cause").strip():
             raw["Cause"] = cause
-        await call(self.context, "StopExecution", raw)
+        await call(self.services(request), "StopExecution", raw)
         return RedirectResponse(_execution_url(flow, execution), status_code=303)
 
     async def report(self, request: Request, flow: str, execution: str) -> Response:
@@ -501,14 +516,14 @@ class Pages:
         token = _field(form, "token")
         if _field(form, "outcome") == "succeeded":
             raw = {"TaskToken": token, "Output": _field(form, "output").strip() or "{}"}
-            await call(self.context, "ReportTaskSucceeded", raw)
+            await call(self.services(request), "ReportTaskSucceeded", raw)
         else:
             raw = {
                 "TaskToken": token,
                 "Error": _field(form, "error").strip(),
                 "Cause": _field(form, "cause"),
             }
-            await call(self.context, "ReportTaskFailed", raw)
+            await call(self.services(request), "ReportTaskFailed", raw)
         return RedirectResponse(_execution_url(flow, execution), status_code=303)
 
 

@@ -57,7 +57,7 @@ class Reached:
 
     calls: list[str] = field(default_factory=list)
 
-    async def context(self) -> ApiContext:
+    async def context(self, access_key_id: str | None) -> ApiContext:
         self.calls.append("fnf")
         raise resource_throttled()
 

@@ -116,7 +116,7 @@ async def serve(
     keys = AccessKeys({ACCESS_KEY_ID: ACCESS_KEY_SECRET})
     subscribed = (f"sub-a-{tag}", f"sub-b-{tag}")
 
-    async def provide() -> ApiContext:
+    async def provide(access_key_id: str | None) -> ApiContext:
         return context
 
     async def temporal() -> Client:

@@ -89,7 +89,7 @@ async def app(dev_server_address: str) -> AsyncIterator[InProcess]:
     schedules = ScheduleService(client, store, settings.api_task_queue)
     context = ApiContext(client, store, executions, schedules, settings.region)
 
-    async def provide() -> ApiContext:
+    async def provide(access_key_id: str | None) -> ApiContext:
         return context
 
     async with AsyncExitStack() as stack:

@@ -71,8 +71,10 @@ class Proc:
     @classmethod
     def read(cls, pid: int) -> Proc | None:
         try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            # Any process's name and arguments may hold bytes that are not UTF-8.
+            stat = Path(f"/proc/{pid}/stat").read_bytes().decode(errors="replace")
+            raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+            cmdline = raw.replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             return None
         fields = stat[stat.rindex(")") + 2 :].split()

@@ -229,3 +229,31 @@ def test_a_loop_that_nothing_reaches_is_laid_out_beside_the_flow() -> None:
     names = {n.name: n for n in diagram.steps()}
     assert names["loopStart"].y < names["loopMiddle"].y < names["loopEnd"].y
     assert names["loopStart"].x > names["stop"].x + names["stop"].width
+
+
+BEHIND_SUCCEED = """\
+version: v1
+type: flow
+steps:
+  - {type: fail, name: stop}
+  - {type: succeed, name: done}
+  - {type: pass, name: again}
+  - type: choice
+    name: check
+    choices:
+      - {condition: $.x == 1, goto: done}
+      - condition: $.x == 2
+        steps:
+          - {type: pass, name: inner}
+    default:
+      goto: again
+"""
+
+
+def test_steps_behind_a_succeed_that_loop_and_lead_back() -> None:
+    """Every step of the unreached part has a predecessor, `done` among them: the layout must
+    not rank from a step whose predecessor it has not placed."""
+    diagram = layout_flow(BEHIND_SUCCEED)
+    check_layout(compiled(BEHIND_SUCCEED), diagram)
+    names = {n.name: n for n in diagram.steps()}
+    assert names["again"].y < names["check"].y < names["inner"].y

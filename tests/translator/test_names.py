@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from api.services.scheduled_start import execution_name
-from cli.run import _names, flow_name_from_file
+from cli.run import _names
 from tests.name_strategies import names, not_names
 from translator import names as grammar
+from translator.flow_files import flow_name_from_file
 from translator.names import InvalidName, sync_execution_name
 from translator.resources import ResourceError, parse_resource_arn
 from worker.callbacks.tokens import InvalidTaskToken, TaskToken

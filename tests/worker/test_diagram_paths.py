@@ -210,6 +210,18 @@ async def test_foreach_iterations_of_game_build(run_flow: RunFlow) -> None:
     svg = drawn(diagram, path)
     assert f"{len(channels)} succeeded · 0 failed · 0 running" in "".join(svg.itertext())
 
+    # The same history read while it ran: up to the first iteration's end.
+    first_end = next(n for n, e in enumerate(outcome.events) if e["Type"] == "IterationExited")
+    running = execution_path(outcome.events[: first_end + 1], text)
+    fan = running.root.foreach[ids["ParallelBuildAPK"]]
+    assert (fan.succeeded, fan.running) == (1, len(channels) - 1)
+    view = running.view()
+    assert running.status == "Running"
+    assert view.status(ids["ParallelBuildAPK"]) == view.status(ids["build-game-apk"]) == "running"
+    assert view.status(f"{ids['ParallelBuildAPK']}.join") == "not_reached"
+    assert view.status(ids["after-process"]) == "not_reached"
+    assert path.view().status(f"{ids['ParallelBuildAPK']}.join") == "succeeded"
+
 
 async def test_foreach_batches_count_their_items(run_flow: RunFlow) -> None:
     items = list(range(70))

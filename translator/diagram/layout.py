@@ -29,6 +29,7 @@ from grandalf.graphs import Graph as GGraph
 from grandalf.graphs import Vertex as GVertex
 from grandalf.layouts import SugiyamaLayout
 
+from translator import compile_text
 from translator.compiler import compile_document
 from translator.diagram.model import (
     END,
@@ -78,25 +79,22 @@ in the node's title)."""
 def layout_flow(flow: str | FlowGraph | Any) -> FlowDiagram:
     """The diagram of a flow: FDL text (YAML or JSON), a compiled FlowGraph, or a validated
     FlowDocument. Text that does not validate raises translator.FlowValidationError."""
-    graph = _as_graph(flow)
+    graph = as_flow_graph(flow)
     block = _Scope(START, END).sequence_block(graph["steps"])
     nodes, edges, groups = block.finish()
     shift_x, shift_y = MARGIN - block.left, MARGIN - block.top
     return FlowDiagram(
         nodes=tuple(_moved_node(n, shift_x, shift_y) for n in nodes),
-        edges=tuple(
-            replace(e, points=tuple((x + shift_x, y + shift_y) for x, y in e.points)) for e in edges
-        ),
+        edges=tuple(_moved_edge(e, shift_x, shift_y) for e in edges),
         groups=tuple(replace(g, x=g.x + shift_x, y=g.y + shift_y) for g in groups),
         width=block.width + 2 * MARGIN,
         height=block.height + 2 * MARGIN,
     )
 
 
-def _as_graph(flow: str | FlowGraph | Any) -> FlowGraph:
+def as_flow_graph(flow: str | FlowGraph | Any) -> FlowGraph:
+    """A compiled FlowGraph from FDL text, a FlowGraph, or a validated FlowDocument."""
     if isinstance(flow, str):
-        from translator import compile_text
-
         return compile_text(flow)
     if isinstance(flow, dict) and "format" in flow and "steps" in flow:
         return cast(FlowGraph, flow)
@@ -105,6 +103,15 @@ def _as_graph(flow: str | FlowGraph | Any) -> FlowGraph:
 
 def _moved_node(node: Node, dx: float, dy: float) -> Node:
     return replace(node, x=node.x + dx, y=node.y + dy)
+
+
+def _moved_edge(edge: DiagramEdge, dx: float, dy: float) -> DiagramEdge:
+    at = edge.label_at
+    return replace(
+        edge,
+        points=tuple((x + dx, y + dy) for x, y in edge.points),
+        label_at=None if at is None else (at[0] + dx, at[1] + dy),
+    )
 
 
 # -- sizes and labels ------------------------------------------------------------------------
@@ -453,7 +460,7 @@ def _through_group_border(piece: _Piece, groups: dict[str, _Item]) -> _Piece:
         box = groups[source].box
         points[0] = (points[0][0], box.bottom)
         source = f"{source}.out"
-    return _Piece(source, target, piece.label, piece.kind, points)
+    return _Piece(source, target, piece.label, piece.kind, points, piece.label_at)
 
 
 # -- grandalf ----------------------------------------------------------------------------------
@@ -494,7 +501,7 @@ def _sugiyama(items: list[_Item], pieces: list[_Piece], entry: str) -> list[_Pie
     order = {item.key: n for n, item in enumerate(items)}
     spread = {i.key for i in items if i.node is not None and i.node.type not in _POINTS}
     for component in sorted(graph.C, key=lambda c: min(order[v.data] for v in c.sV)):
-        offset = _lay_component(component, entry, order, offset, spread) + COMPONENT_GAP
+        offset = _lay_component(component, entry, offset, spread) + COMPONENT_GAP
     by_key = {item.key: item for item in items}
     for item in items:
         x, y = vertices[item.key].view.xy
@@ -507,9 +514,7 @@ def _sugiyama(items: list[_Item], pieces: list[_Piece], entry: str) -> list[_Pie
     return routed
 
 
-def _lay_component(
-    component: Any, entry: str, order: dict[str, int], offset: float, spread: set[str]
-) -> float:
+def _lay_component(component: Any, entry: str, offset: float, spread: set[str]) -> float:
     """Lays one connected component out, its left edge at `offset`; returns its right edge."""
     vertices = list(component.sV)
     sug = SugiyamaLayout(component)
@@ -518,9 +523,10 @@ def _lay_component(
     roots = [v for v in vertices if v.data == entry]
     if not roots:
         roots = [v for v in vertices if not v.e_in()]
-    if not roots:  # every vertex is on a cycle: start at the first step that leads on
-        leading = [v for v in vertices if v.e_out()] or vertices
-        roots = [min(leading, key=lambda v: order[v.data])]
+    # When every vertex has a predecessor (a loop nothing reaches), grandalf breaks the
+    # cycles itself, searching from its vertices in document order, and ranks from the
+    # vertices left without predecessors: a root of ours with a predecessor would be ranked
+    # before it.
     sug.init_all(roots=roots)
     sug.draw(3)
     _separate_layers(sug)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any, Literal
 
+from translator.diagram.layout import as_flow_graph
 from translator.diagram.model import END, START, edge_key, join_node_id, step_node_id
 from translator.graph import FlowGraph, StepNode
 
@@ -202,14 +203,14 @@ class PathView:
     execution_status: str = "Running"
 
     def status(self, key: str, name: str = "") -> Status:
-        """A node's status; start, end and join points are reached when an edge that
-        touches them was taken (the end: when the execution succeeded)."""
+        """A node's status. The start is reached once anything ran, the end when the
+        execution succeeded, a join once the flow went on from it."""
         if key == START:
             return "succeeded" if self.edges else "not_reached"
         if key == END:
             return "succeeded" if self.execution_status == "Succeeded" else "not_reached"
-        if key.endswith(".join"):
-            taken = any(c for k, c in self.edges.items() if k.endswith("->" + key))
+        if key.endswith(".join"):  # reached once every member has: the flow went on from it
+            taken = any(c for k, c in self.edges.items() if k.startswith(key + "->"))
             return "succeeded" if taken else "not_reached"
         return self.statuses.get(key) or self.statuses.get(name) or "not_reached"
 
@@ -256,9 +257,7 @@ def execution_path(
 def _graph(flow: FlowGraph | str | Any | None) -> FlowGraph | None:
     if flow is None:
         return None
-    from translator.diagram.layout import _as_graph
-
-    return _as_graph(flow)
+    return as_flow_graph(flow)
 
 
 # -- placing events ---------------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""Find the definitions of the sub-flows a flow file starts, next to it on disk.
+"""Flow files on disk: the flow name a file stands for, and the sub-flows it starts.
+
+`fnf run`, `fnf flow create` and `fnf test` all take a flow as a file; they name it and find
+its sub-flows the same way, here.
+
 
 A task on `acs:fnf:::flow/<name>` runs the flow called <name>. Outside the API (which keeps
 flows in Temporal) `fnf run` looks for `<name>.yaml`, `.yml` or `.json` in the given folders,
@@ -12,6 +16,7 @@ from typing import Any
 
 from translator import compile_file
 from translator.graph import FlowGraph, iter_steps
+from translator.names import FLOW, WORD
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -49,3 +54,11 @@ def _find(name: str, folders: list[Path]) -> Path | None:
             if candidate.is_file():
                 return candidate
     return None
+
+
+def flow_name_from_file(flow: Path) -> str:
+    """The file's stem made a flow name; for the conventional `flow.yaml`, its folder's name."""
+    stem = flow.stem if flow.stem != "flow" else flow.resolve().parent.name
+    cleaned = "".join(c if c in WORD else "_" for c in stem)
+    named = cleaned if cleaned[:1] in FLOW.first else f"_{cleaned}"
+    return named[: FLOW.max_length]

@@ -1,0 +1,91 @@
+"""`fnf test` as a user runs it: a real subprocess with its own time-skipping server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SAGA = EXAMPLES / "saga"
+
+
+def fnf(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("fnf")), *args],
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_saga_cases_pass_then_a_wrong_expectation_fails(tmp_path: Path) -> None:
+    started = time.monotonic()
+    passed = fnf(tmp_path, "test", str(SAGA / "flow.yaml"), "--mocks", str(SAGA / "mocks.yaml"))
+    wall = time.monotonic() - started
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    rows = [line for line in passed.stdout.splitlines() if "PASS" in line]
+    assert [row.split("│")[1].strip() for row in rows] == ["success", "hotel-fails", "train-fails"]
+    assert "3 passed, 0 failed" in passed.stdout
+    assert passed.stderr == ""
+    assert wall < 30, wall  # the hotel's 7 s of backoff, and the process's start, included
+
+    wrong = (
+        (SAGA / "mocks.yaml")
+        .read_text()
+        .replace("calls: {ReserveHotel: 4}", "calls: {ReserveHotel: 2}")
+    )
+    (tmp_path / "wrong.yaml").write_text(wrong)
+    failed = fnf(tmp_path, "test", str(SAGA / "flow.yaml"), "--mocks", "wrong.yaml", "--json")
+    assert failed.returncode == 1, failed.stderr
+    report = json.loads(failed.stdout)
+    assert report["passed"] is False
+    by_case = {case["case"]: case for case in report["cases"]}
+    assert by_case["hotel-fails"]["failures"] == ["calls of ReserveHotel: expected 2, got 4"]
+    assert by_case["success"]["passed"] and by_case["train-fails"]["passed"]
+
+    table = fnf(
+        tmp_path, "test", str(SAGA / "flow.yaml"), "--mocks", "wrong.yaml", "--case", "hotel-fails"
+    )
+    assert table.returncode == 1
+    assert "FAIL case 'hotel-fails': calls of ReserveHotel: expected 2, got 4" in table.stdout
+    assert "0 passed, 1 failed" in table.stdout
+
+
+def test_usage_mistakes_are_one_line_each(tmp_path: Path) -> None:
+    (tmp_path / "typo.yaml").write_text(
+        "cases:\n  a:\n    mocks:\n      ReserveHotle: [{return: {}}]\n"
+    )
+    typo = fnf(tmp_path, "test", str(SAGA / "flow.yaml"), "--mocks", "typo.yaml")
+    assert typo.returncode == 2
+    assert typo.stderr.strip() == (
+        "error: typo.yaml: cases.a.mocks.ReserveHotle: the flow has no step named "
+        "'ReserveHotle' (did you mean 'ReserveHotel'?)"
+    )
+    (tmp_path / "bad.yaml").write_text(
+        "cases:\n  a:\n    mocks:\n      S: [{return: {}, error: E}]\n"
+    )
+    bad = fnf(tmp_path, "test", str(SAGA / "flow.yaml"), "--mocks", "bad.yaml")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == (
+        "error: bad.yaml: cases.a.mocks.S[0]: Value error, a response has `return` or "
+        "`error`, not both"
+    )
+
+
+def test_unknown_case_is_refused_before_anything_starts() -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    args = ["test", str(SAGA / "flow.yaml"), "--mocks", str(SAGA / "mocks.yaml"), "--case", "nope"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "has no case named nope (the cases are: success, hotel-fails, train-fails)" in (
+        result.output
+    )
