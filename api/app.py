@@ -29,7 +29,8 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from api.actions import ACTIONS, ApiContext, Params
-from api.auth_policy import AuthPolicy, AuthPolicyMiddleware, signer_of
+from api.auth_policy import CONSOLE_ROOT, AuthPolicy, AuthPolicyMiddleware, signer_of
+from api.console.routes import ConsoleSettings, console_error_page, console_router, mount_static
 from api.protocol.absolute_form import AbsoluteFormMiddleware
 from api.protocol.access_keys import AccessKeys
 from api.protocol.errors import (
@@ -63,13 +64,15 @@ def create_app(
     *,
     allow_unsigned: bool = False,
     nonce_ledger: NonceLedger | None = None,
+    console: ConsoleSettings | None = None,
 ) -> FastAPI:
     """`context` gives each request's services by the AccessKey that signed it (connected
     lazily, so the app starts without Temporal).
 
     Every request passes the authentication policy before routing: unsigned calls are
     accepted only with `allow_unsigned` (FNF_ALLOW_UNSIGNED=true); signature nonces are
-    recorded in `nonce_ledger` (`fnf api`: Temporal), or only in memory without one."""
+    recorded in `nonce_ledger` (`fnf api`: Temporal), or only in memory without one. The web
+    console (`api.console`) is served under /console, behind the same policy."""
     app = FastAPIOffline(
         title="fnf-temporal API",
         description="Alibaba Cloud Serverless Workflow (FnF 2019-03-15) actions on Temporal.",
@@ -96,6 +99,8 @@ def create_app(
 
     for action in ACTIONS:
         _add_json_route(app, context, action)
+    app.include_router(console_router(context, policy.console, console or ConsoleSettings()))
+    mount_static(app)
     _answer_framework_errors_as_fnf(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -170,6 +175,8 @@ def _answer_framework_errors_as_fnf(app: FastAPI) -> None:
     async def on_http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
         path = request.url.path
+        if path == CONSOLE_ROOT or path.startswith(f"{CONSOLE_ROOT}/"):
+            return console_error_page(request, error.status_code, str(error.detail))
         if path != "/" and not path.startswith("/actions/"):
             return await http_exception_handler(request, error)
         if path.startswith("/actions/") and error.status_code == 404:

@@ -8,6 +8,9 @@ conscious, tested decision. Each request is checked by the scheme its path speak
     /queues, /topics...  MNS's `Authorization: MNS id:sig` (`api.mns.auth`): the MNS SDK
     everything else      `FNF-HMAC-SHA256` headers (`api.protocol.header_signature`): the
                          JSON form `/actions/<Action>`, curl, `fnf call`, any future route
+    /console/...         the web console's session cookie (`api.console.session`), set by
+                         its login page from an AccessKey pair; /console/login and the
+                         console's static assets (no data) are open
     PUBLIC_PATHS, /docs/ nothing: the API's description (/docs, /openapi.json) holds no data
 
 All three share one AccessKey table and the FnF schemes share one nonce cache, backed (in
@@ -29,11 +32,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Final
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.console.session import COOKIE, ConsoleSessions
 from api.mns.auth import MnsAuthenticator, canonical_resource
 from api.mns.wire import MnsApiError
 from api.mns.wire import error_response as mns_error_response
@@ -73,6 +78,11 @@ script and style assets) lives under /docs/, which therefore holds documentation
 JSON form's "Try it out" buttons on /docs still need signed calls."""
 
 RPC_PATH: Final = "/"
+CONSOLE_ROOT: Final = "/console"
+CONSOLE_OPEN: Final = frozenset({"/console/login"})
+CONSOLE_OPEN_PREFIXES: Final = ("/console/static/",)
+"""The login page and the console's scripts and styles: everything else under /console needs
+the session cookie."""
 MNS_ROOTS: Final = ("/queues", "/topics")
 MAX_MNS_REQUEST_BYTES: Final = 4 * 65_536
 """MNS's largest message body (64 KiB) with room for the XML around it; the MNS routes cap
@@ -84,6 +94,7 @@ class Scheme(Enum):
     RPC = "rpc"
     MNS = "mns"
     HEADERS = "headers"
+    CONSOLE = "console"
 
 
 def scheme_for(path: str) -> Scheme:
@@ -92,6 +103,8 @@ def scheme_for(path: str) -> Scheme:
         return Scheme.PUBLIC
     if path == RPC_PATH:
         return Scheme.RPC
+    if path == CONSOLE_ROOT or path.startswith(f"{CONSOLE_ROOT}/"):
+        return Scheme.CONSOLE
     if any(path == root or path.startswith(f"{root}/") for root in MNS_ROOTS):
         return Scheme.MNS
     return Scheme.HEADERS
@@ -131,6 +144,7 @@ class AuthPolicy:
         self.rpc = SignatureChecker(self.keys, nonces=self.nonces)
         self.headers = HeaderSignatureChecker(self.keys, self.nonces)
         self.mns = MnsAuthenticator(self.keys)
+        self.console = ConsoleSessions(self.keys)
 
     async def verify(self, scheme: Scheme, request: Request, body: bytes) -> str | None:
         """The AccessKey ID the request was signed with (None: nothing to check)."""
@@ -175,6 +189,9 @@ class AuthPolicyMiddleware:
         if scope["type"] == "websocket" and not self.policy.allow_unsigned:
             await send({"type": "websocket.close", "code": 1008})  # no route speaks websocket
             return
+        if scope["type"] == "http" and scheme_for(scope["path"]) is Scheme.CONSOLE:
+            await self._console(scope, receive, send)
+            return
         if scope["type"] != "http" or self.policy.allow_unsigned:
             await self.app(scope, receive, send)
             return
@@ -201,6 +218,37 @@ class AuthPolicyMiddleware:
             await response(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
+
+    async def _console(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A console page passes with a valid session cookie (its session is handed to the
+        route in `scope["state"]`); without one a GET goes to the login page and anything
+        else is refused. The local-only mode has one session for everybody."""
+        path = scope["path"]
+        state = scope.setdefault("state", {})
+        if self.policy.allow_unsigned:
+            state["console_session"] = self.policy.console.local()
+        elif path in CONSOLE_OPEN or path.startswith(CONSOLE_OPEN_PREFIXES):
+            state["console_session"] = None
+        else:
+            session = self.policy.console.verify(Request(scope).cookies.get(COOKIE))
+            if session is None:
+                await _console_refusal(scope)(scope, receive, send)
+                return
+            state["console_session"] = session
+        await self.app(scope, receive, send)
+
+
+def _console_refusal(scope: Scope) -> Response:
+    if scope["method"] in ("GET", "HEAD"):
+        query_string = scope.get("query_string", b"").decode("latin-1")
+        target = scope["path"] + (f"?{query_string}" if query_string else "")
+        query = urlencode({"next": target})
+        return Response(status_code=303, headers={"Location": f"{CONSOLE_ROOT}/login?{query}"})
+    return Response(
+        "Not signed in to the console (or the session expired): sign in again at /console/login.",
+        status_code=403,
+        media_type="text/plain",
+    )
 
 
 def too_large(scheme: Scheme, limit: int) -> FnFError | MnsApiError:

@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 from api.actions import ApiContext
 from api.app import create_app
 from api.auth_policy import startup_warning
+from api.console.routes import ConsoleSettings
 from api.mns import mns_activities, mns_router, mns_workflows
 from api.protocol.access_keys import AccessKeys
 from api.services.executions import ExecutionService
@@ -116,6 +117,7 @@ async def serve(
             keys,
             allow_unsigned=settings.allow_unsigned,
             nonce_ledger=TemporalNonceLedger(client),
+            console=ConsoleSettings(settings.temporal_ui_url, settings.namespace),
         )
         if warning := startup_warning(keys, settings.allow_unsigned, host):
             console.print(f"[yellow]warning:[/] {warning}")

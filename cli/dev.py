@@ -189,7 +189,11 @@ async def run_dev(plan: DevPlan, console: Console, errors: Console) -> int:
             None if plan.ui_port is None else f"http://{host_port(_local(plan.host), plan.ui_port)}"
         )
         settings = plan.settings.model_copy(
-            update={"temporal_address": address, "dev_server_db": None}
+            update={
+                "temporal_address": address,
+                "dev_server_db": None,
+                "temporal_ui_url": plan.settings.temporal_ui_url or ui_at,
+            }
         )
         serving = asyncio.ensure_future(serve(settings, plan.host, plan.api_port, True, errors))
         try:

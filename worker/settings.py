@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     allow_unsigned: bool = Field(
         default=False, description="accept API calls without a signature (local use only)"
     )
+    temporal_ui_url: str | None = Field(
+        default=None,
+        description="the Temporal Web UI's base URL; the console links each execution to it",
+    )
     access_keys_file: Path | None = Field(
         default=None, description="AccessKey pairs for signed calls (besides FNF_ACCESS_KEYS)"
     )

@@ -1,0 +1,54 @@
+"""The console's one way to do anything: an FnF action, as the API runs it.
+
+Each call goes through the action's typed request model (`api.requests.parse_request`: the
+name grammar, the JSON checks, the limits) and then its handler in `api.actions`, so a page
+can neither skip a check nor duplicate the logic behind an action.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from api.actions import ACTIONS, ApiContext, Params
+from api.protocol.errors import FnFError, action_not_supported, internal_server_error
+from api.requests import parse_request
+
+logger = logging.getLogger(__name__)
+
+ContextProvider = Callable[[], Awaitable[ApiContext]]
+"""The services of one request's AccessKey."""
+SignerContext = Callable[[str | None], Awaitable[ApiContext]]
+"""The API's provider: the services for the AccessKey ID that signed (None: unsigned)."""
+
+
+async def call(context: ContextProvider, action: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """The action's answer; FnFError for a refusal (its code, message and status)."""
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise action_not_supported(action)
+    params = parse_request(action, raw)
+    try:
+        return await handler(await context(), Params(params))
+    except FnFError:
+        raise
+    except Exception:
+        logger.exception("console call to %s failed", action)
+        raise internal_server_error() from None
+
+
+async def every_page(
+    context: ContextProvider, action: str, raw: dict[str, Any], key: str, limit: int
+) -> list[dict[str, Any]]:
+    """All items of a paged action (GetExecutionHistory's events), following NextToken."""
+    items: list[dict[str, Any]] = []
+    token = ""
+    while True:
+        page = await call(
+            context, action, {**raw, "Limit": limit, **({"NextToken": token} if token else {})}
+        )
+        items.extend(page.get(key, []))
+        token = page.get("NextToken", "")
+        if not token:
+            return items
