@@ -154,7 +154,10 @@ class CurrentDetails:
         self.publish()
 
     def publish(self) -> None:
-        workflow.set_current_details(self.render())
+        # A run evicted from the worker's cache has its coroutines closed outside the
+        # workflow's event loop; their `doing` blocks still end, with nothing to tell.
+        if workflow.in_workflow():
+            workflow.set_current_details(self.render())
 
     def render(self) -> str:
         if self.ended:
