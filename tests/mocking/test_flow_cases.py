@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from translator import compile_text
 from worker.functions import FunctionRegistry
 from worker.mocking.model import MockFileError, load_mocks, parse_mocks
-from worker.mocking.runner import CaseResult, FlowTester, FlowUnderTest
+from worker.mocking.runner import CaseResult, FlowTester, FlowUnderTest, time_skipping_server
 from worker.mocking.step_check import check_step
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -36,8 +36,16 @@ SAGA_STEPS_ON_HOTEL_FAILURE = [
 
 
 @pytest_asyncio.fixture(scope="module")
-async def tester(temporal_env: WorkflowEnvironment) -> AsyncIterator[FlowTester]:
-    async with FlowTester(temporal_env.client) as running:
+async def mock_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of these tests' own, as `fnf test` starts one: the session's
+    server also runs other tests' executions, whose leftovers must not hold its clock."""
+    async with time_skipping_server() as env:
+        yield env
+
+
+@pytest_asyncio.fixture(scope="module")
+async def tester(mock_env: WorkflowEnvironment) -> AsyncIterator[FlowTester]:
+    async with FlowTester(mock_env.client) as running:
         yield running
 
 
@@ -343,7 +351,7 @@ steps:
 
 
 async def test_local_activity_functions_answer_from_the_mocks(
-    temporal_env: WorkflowEnvironment, tmp_path: Path
+    mock_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     registry_file = tmp_path / "functions.yaml"
     handler = (SAGA / "functions.py").as_posix()
@@ -354,10 +362,10 @@ async def test_local_activity_functions_answer_from_the_mocks(
     )
     registry = FunctionRegistry.load(registry_file)
     flow = FlowUnderTest.load(SAGA / "flow.yaml")
-    async with FlowTester(temporal_env.client, registry) as local_tester:
+    async with FlowTester(mock_env.client, registry) as local_tester:
         results = await local_tester.run_file(flow, load_mocks(SAGA / "mocks.yaml"))
         assert [r.passed for r in results] == [True, True, True], [r.failures for r in results]
-        handle = temporal_env.client.get_workflow_handle(f"saga/{results[1].execution}")
+        handle = mock_env.client.get_workflow_handle(f"saga/{results[1].execution}")
         history = await handle.fetch_history()
     kinds = {event.WhichOneof("attributes") for event in history.events}
     assert "marker_recorded_event_attributes" in kinds

@@ -31,6 +31,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from worker.interpreter import versions
+from worker.interpreter.legible import summary
 
 with workflow.unsafe.imports_passed_through():
     from worker.redrive_points import RECORD_REDRIVE_POINT, RedrivePointRequest
@@ -130,6 +131,7 @@ async def record_point(point: dict[str, Any]) -> None:
             result_type=bytes,
             schedule_to_close_timeout=RECORD_TIMEOUT,
             retry_policy=RetryPolicy(maximum_attempts=3),
+            summary=summary("internal: record where the execution ended, for RedriveExecution"),
         )
     except (ActivityError, asyncio.CancelledError) as error:
         workflow.logger.warning("the redrive point was not recorded: %s", error)
