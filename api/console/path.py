@@ -5,7 +5,7 @@ The graph's statuses, edge counts and foreach iterations come from translator.di
 this adds what the panel shows beyond them: each run of a step (a loop runs a step again, a
 foreach once per iteration) with its member path, input, output, error, each attempt with its
 own result, and the token of a callback still waited for. Events are placed in the member
-that ran them (the flow, a branch, an iteration) by `cli.event_layout.EventLayout`, the
+that ran them (the flow, a branch, an iteration) by `translator.event_layout.EventLayout`, the
 placement `fnf run` and `fnf exec watch` use, which also names each event's step node (keyed
 as the drawn graph keys it, `s<id>`). A run is succeeded, failed (`caught` when a catch took
 its error), running, waiting (for a callback) or stopped (the execution ended while it ran).
@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from cli.event_layout import EventLayout, Member
+from translator.event_layout import EventLayout, Member
 from translator.graph import StepNode
 
 SUCCEEDED, FAILED, RUNNING, WAITING, STOPPED, NOT_REACHED = (
