@@ -223,7 +223,7 @@ async def test_stop_from_the_page(page: Page, console_server: ConsoleServer) -> 
     )
     await page.click("#stop")
     await wait_for_status(page, "Stopped")
-    await expect(node(page, "Nap")).to_have_attribute("data-status", "failed")
+    await expect(node(page, "Nap")).to_have_attribute("data-status", "stopped")
     await node(page, "Nap").click()
     await expect(page.locator("#step-panel .run")).to_have_attribute("data-status", "stopped")
     await expect(node(page, "After")).to_have_attribute("data-status", "not_reached")
