@@ -599,7 +599,8 @@ def _member_steps(steps: list[StepNode]) -> dict[str, StepNode]:
 
 
 def _member_status(execution_status: str) -> Status:
-    return {"Succeeded": "succeeded", "Stopped": "stopped"}.get(execution_status, "failed")
+    ends: dict[str, Status] = {"Succeeded": "succeeded", "Stopped": "stopped"}
+    return ends.get(execution_status, "failed")
 
 
 _OPEN: tuple[Status, ...] = ("running", "waiting")
