@@ -142,6 +142,10 @@ def trace(steps: list[StepNode], events: list[dict[str, Any]], finished: bool) -
         if kind in EXECUTION_ENDS:
             path.error, path.cause = str(detail.get("error", "")), _text(detail.get("cause", ""))
             path.ended = kind
+            if kind == "ExecutionStopped":
+                _stop(path)
+        elif kind == "ExecutionRedriven":  # the execution goes on from where it ended
+            path.error, path.cause, path.ended = "", "", ""
         if kind == "StepEntered" and node is not None:
             run = StepRun(
                 node_id(node),
@@ -235,18 +239,19 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def _settle(path: ExecutionPath, finished: bool) -> None:
-    """What is still open when the execution has ended was stopped, and so was a step that
-    failed with the stop's own error and cause (a stop ends the steps in flight with
-    StepFailed: worker/interpreter/cancellation.py)."""
+def _stop(path: ExecutionPath) -> None:
+    """At ExecutionStopped: a step that failed with the stop's own error and cause was
+    stopped (a stop ends the steps in flight with StepFailed:
+    worker/interpreter/cancellation.py). Marked as the stop comes, so a redrive that later
+    fails or stops again leaves these runs as they were."""
     for run in path.runs:
-        stop = (path.error, path.cause)
-        if (
-            path.ended == "ExecutionStopped"
-            and run.status == FAILED
-            and (run.error, run.cause) == stop
-        ):
+        if run.status == FAILED and (run.error, run.cause) == (path.error, path.cause):
             run.status = STOPPED
+
+
+def _settle(path: ExecutionPath, finished: bool) -> None:
+    """What is still open when the execution has ended was stopped."""
+    for run in path.runs:
         if finished and run.status in (RUNNING, WAITING):
             run.status = STOPPED
             run.task_token = ""
