@@ -1,6 +1,6 @@
 """How `fnf run` and `fnf exec watch|history` print an execution's FnF events and its end.
 
-For people: one line per event, indented by branch and iteration (cli/event_layout.py), an
+For people: one line per event, indented by branch and iteration (translator/event_layout.py), an
 event's detail cut at DETAIL_WIDTH characters with the count of what was left out (`--full`
 prints it whole), retries marked as they happen, then a summary naming the failed step, the
 error, the cause and the step the flow ended at. For scripts (`--json`): each event as one JSON
@@ -17,7 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from cli.event_layout import EventLayout, Member
+from translator.event_layout import EventLayout, Member
 from translator.graph import StepNode
 
 DETAIL_WIDTH = 160

@@ -33,6 +33,7 @@ _SHAPES = {
 STATUS_STYLES = {
     "succeeded": "fill:#e6f4ea,stroke:#1e8e3e",
     "failed": "fill:#fce8e6,stroke:#d93025",
+    "stopped": "fill:#f1f3f4,stroke:#5f6368,stroke-dasharray:3 2",
     "running": "fill:#e8f0fe,stroke:#1a73e8,stroke-width:3px",
     "waiting": "fill:#fef7e0,stroke:#f29900,stroke-width:3px,stroke-dasharray:6 3",
     "caught": "fill:#fef0e6,stroke:#e8710a",

@@ -30,6 +30,7 @@ class Picker:
     succeeded: int
     failed: int
     running: int
+    stopped: int
     indexes: list[int]
     chosen: int | None
 
@@ -68,6 +69,7 @@ def pickers(definition: str, path: ExecutionPath, picks: dict[str, int]) -> list
                 fan.succeeded,
                 fan.failed,
                 fan.running,
+                fan.stopped,
                 sorted(fan.iterations),
                 picks.get(node.id),
             )

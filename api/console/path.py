@@ -5,7 +5,7 @@ The graph's statuses, edge counts and foreach iterations come from translator.di
 this adds what the panel shows beyond them: each run of a step (a loop runs a step again, a
 foreach once per iteration) with its member path, input, output, error, each attempt with its
 own result, and the token of a callback still waited for. Events are placed in the member
-that ran them (the flow, a branch, an iteration) by `cli.event_layout.EventLayout`, the
+that ran them (the flow, a branch, an iteration) by `translator.event_layout.EventLayout`, the
 placement `fnf run` and `fnf exec watch` use, which also names each event's step node (keyed
 as the drawn graph keys it, `s<id>`). A run is succeeded, failed (`caught` when a catch took
 its error), running, waiting (for a callback) or stopped (the execution ended while it ran).
@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from cli.event_layout import EventLayout, Member
+from translator.event_layout import EventLayout, Member
 from translator.graph import StepNode
 
 SUCCEEDED, FAILED, RUNNING, WAITING, STOPPED, NOT_REACHED = (
@@ -142,6 +142,10 @@ def trace(steps: list[StepNode], events: list[dict[str, Any]], finished: bool) -
         if kind in EXECUTION_ENDS:
             path.error, path.cause = str(detail.get("error", "")), _text(detail.get("cause", ""))
             path.ended = kind
+            if kind == "ExecutionStopped":
+                _stop(path)
+        elif kind == "ExecutionRedriven":  # the execution goes on from where it ended
+            path.error, path.cause, path.ended = "", "", ""
         if kind == "StepEntered" and node is not None:
             run = StepRun(
                 node_id(node),
@@ -235,18 +239,19 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def _settle(path: ExecutionPath, finished: bool) -> None:
-    """What is still open when the execution has ended was stopped, and so was a step that
-    failed with the stop's own error and cause (a stop ends the steps in flight with
-    StepFailed: worker/interpreter/cancellation.py)."""
+def _stop(path: ExecutionPath) -> None:
+    """At ExecutionStopped: a step that failed with the stop's own error and cause was
+    stopped (a stop ends the steps in flight with StepFailed:
+    worker/interpreter/cancellation.py). Marked as the stop comes, so a redrive that later
+    fails or stops again leaves these runs as they were."""
     for run in path.runs:
-        stop = (path.error, path.cause)
-        if (
-            path.ended == "ExecutionStopped"
-            and run.status == FAILED
-            and (run.error, run.cause) == stop
-        ):
+        if run.status == FAILED and (run.error, run.cause) == (path.error, path.cause):
             run.status = STOPPED
+
+
+def _settle(path: ExecutionPath, finished: bool) -> None:
+    """What is still open when the execution has ended was stopped."""
+    for run in path.runs:
         if finished and run.status in (RUNNING, WAITING):
             run.status = STOPPED
             run.task_token = ""

@@ -50,6 +50,8 @@ MAX_FORM_BYTES = 2 * 1024 * 1024
 MAX_SHOWN_CHARS = 64 * 1024
 """A JSON value longer than this is cut on the page, saying how much was left out."""
 EXECUTION_STATUSES = ("Running", "Succeeded", "Failed", "Stopped", "TimedOut")
+REDRIVABLE = ("Failed", "Stopped")
+"""Statuses an execution can be redriven from (RedriveExecution: worker/redrive.py)."""
 
 templates = Environment(
     loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True)
@@ -92,6 +94,9 @@ def console_router(
         "/flows/{flow}/executions/{execution}/live", pages.execution_live, methods=["GET"]
     )
     router.add_api_route("/flows/{flow}/executions/{execution}/stop", pages.stop, methods=["POST"])
+    router.add_api_route(
+        "/flows/{flow}/executions/{execution}/redrive", pages.redrive, methods=["POST"]
+    )
     router.add_api_route(
         "/flows/{flow}/executions/{execution}/report", pages.report, methods=["POST"]
     )
@@ -475,6 +480,7 @@ class Pages:
             execution=execution,
             record=record,
             running=running,
+            redrivable=record.get("Status") in REDRIVABLE,
             graph=flow_graph(definition, drawn, picks),
             pickers=pickers(definition, drawn, picks),
             events=_event_rows(path),
@@ -506,6 +512,17 @@ class Pages:
         if cause := _field(form, "cause").strip():
             raw["Cause"] = cause
         await call(self.services(request), "StopExecution", raw)
+        return RedirectResponse(_execution_url(flow, execution), status_code=303)
+
+    async def redrive(self, request: Request, flow: str, execution: str) -> Response:
+        return await self._guard(request, self._redrive, flow, execution)
+
+    async def _redrive(self, request: Request, flow: str, execution: str) -> Response:
+        """RedriveExecution, as the API runs it; a refusal (ExecutionNotRedrivable...) is the
+        error page with FnF's code."""
+        await self.form(request)
+        raw = {"FlowName": flow, "ExecutionName": execution}
+        await call(self.services(request), "RedriveExecution", raw)
         return RedirectResponse(_execution_url(flow, execution), status_code=303)
 
     async def report(self, request: Request, flow: str, execution: str) -> Response:

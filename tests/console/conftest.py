@@ -1,8 +1,9 @@
-"""One `fnf api` (every example's functions) on the session's Temporal, and one chromium for
-the whole session, signed in to the console once."""
+"""One `fnf api` (every example's functions, and the redrive tests' that fail while a flag file
+exists) on the session's Temporal, and one chromium for the whole session, signed in once."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -11,7 +12,22 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from tests.api.conftest import free_port
-from tests.console.console_browser import ConsoleServer, launch, sign_in, start_console_api
+from tests.console.console_browser import (
+    EXAMPLES,
+    ROOT,
+    ConsoleServer,
+    launch,
+    sign_in,
+    start_console_api,
+)
+
+FUNCTIONS = os.pathsep.join(
+    str(registry)
+    for registry in (
+        EXAMPLES / "functions.yaml",
+        ROOT / "tests" / "api" / "redrive_functions" / "functions.yaml",  # fail while flagged
+    )
+)
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +40,7 @@ def console_server(
         log,
         uuid.uuid4().hex[:6],
         dev_server_address,
-        {"FNF_TEMPORAL_UI_URL": "http://127.0.0.1:8233"},
+        {"FNF_TEMPORAL_UI_URL": "http://127.0.0.1:8233", "FNF_FUNCTIONS": FUNCTIONS},
     )
     yield server
     server.stop()

@@ -223,7 +223,7 @@ async def test_stop_from_the_page(page: Page, console_server: ConsoleServer) -> 
     )
     await page.click("#stop")
     await wait_for_status(page, "Stopped")
-    await expect(node(page, "Nap")).to_have_attribute("data-status", "failed")
+    await expect(node(page, "Nap")).to_have_attribute("data-status", "stopped")
     await node(page, "Nap").click()
     await expect(page.locator("#step-panel .run")).to_have_attribute("data-status", "stopped")
     await expect(node(page, "After")).to_have_attribute("data-status", "not_reached")
@@ -251,3 +251,36 @@ async def test_callback_reports_from_the_page(page: Page, console_server: Consol
     await wait_for_status(page, "Failed")
     await expect(node(page, "mytask")).to_have_attribute("data-status", "failed")
     await expect(page.locator("#exec-error")).to_contain_text("Human.Rejected")
+
+
+DOZING = """version: v1
+type: flow
+steps:
+  - type: foreach
+    name: Each
+    iterationMapping:
+      collection: $.items
+      item: item
+    steps:
+      - type: wait
+        name: Doze
+        duration: 120
+"""
+
+
+async def test_a_stop_draws_the_iterations_it_ended_as_stopped(
+    page: Page, console_server: ConsoleServer
+) -> None:
+    url, flow = console_server.url, unique("doze")
+    await create_flow(page, url, flow, DOZING)
+    await start_execution(page, url, flow, "doze-1", json.dumps({"items": [1, 2]}))
+    await expect(node(page, "Doze")).to_have_attribute("data-status", "running")
+    await page.click("#stop")
+    await wait_for_status(page, "Stopped")
+    assert await statuses(page) == {"Each": "stopped", "Doze": "stopped"}
+    counts = page.locator(".iterations[data-foreach] .counts")
+    await expect(counts).to_have_text(
+        "2 iterations: 0 succeeded · 0 failed · 0 running · 2 stopped"
+    )
+    await expect(page.locator('.legend g[data-status="stopped"]')).to_contain_text("stopped")
+    await expect(page.locator("#redrive")).to_be_visible()

@@ -4,6 +4,7 @@ the examples run on the session's Temporal server, and drawn (translator/diagram
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 import xml.etree.ElementTree as ET
@@ -28,7 +29,7 @@ from translator.diagram.svg import render_svg
 from worker.assembly import Connectors, build_worker
 from worker.callbacks.client import report_task_succeeded
 from worker.execution import FlowRun
-from worker.executions import start_execution
+from worker.executions import start_execution, stop_execution
 from worker.functions import FunctionRegistry, FunctionRuntime
 from worker.history import read_history
 
@@ -290,3 +291,90 @@ async def test_a_task_waiting_for_its_callback(
     done = execution_path(await read_history(client, handle.id), compile_text(text))
     assert done.status == "Succeeded"
     assert done.view().status(by_name(diagram)["mytask"]) == "succeeded"
+
+
+STOPPED_MIDWAY = """version: v1
+type: flow
+steps:
+  - type: pass
+    name: First
+  - type: parallel
+    name: Both
+    inputMappings:
+      - target: items
+        source: $input.items
+    branches:
+      - steps:
+          - type: wait
+            name: Nap
+            duration: 300
+      - steps:
+          - type: pass
+            name: Quick
+      - steps:
+          - type: foreach
+            name: Each
+            inputMappings:
+              - target: items
+                source: $input.items
+            iterationMapping:
+              collection: $.items
+              item: item
+            steps:
+              - type: wait
+                name: Doze
+                duration: 300
+  - type: pass
+    name: After
+"""
+
+
+async def test_a_stop_shows_what_it_ended_as_stopped(
+    temporal_env: WorkflowEnvironment, callback_queue: str
+) -> None:
+    """Steps, branches and iterations a stop ended (StepFailed/BranchExited/IterationExited
+    with the stop's error and cause, then ExecutionStopped) are `stopped`, not `failed`;
+    what completed before it keeps its status."""
+    client = temporal_env.client
+    graph = dict(compile_text(STOPPED_MIDWAY))
+    run = FlowRun(
+        graph=graph,
+        input={"items": [1, 2]},
+        flow_name="halt",
+        execution_name=f"exec-{uuid.uuid4()}",
+    )
+    handle = await start_execution(client, callback_queue, run, search_attributes=False)
+    for _ in range(200):
+        events = await read_history(client, handle.id)
+        entered = [e["StepName"] for e in events if e["Type"] == "StepEntered"]
+        if entered.count("Doze") == 2 and "Nap" in entered:
+            break
+        await asyncio.sleep(0.05)
+    await stop_execution(handle, "Ops.Halt", "maintenance")
+    with contextlib.suppress(Exception):
+        await handle.result()
+    events = await read_history(client, handle.id)
+    assert events[-1]["Type"] == "ExecutionStopped"
+    path = execution_path(events, STOPPED_MIDWAY)
+    diagram = layout_flow(STOPPED_MIDWAY)
+    ids = by_name(diagram)
+    assert (path.status, path.root.status, path.error) == ("Stopped", "stopped", "Ops.Halt")
+    assert step_statuses(drawn(diagram, path)) == {
+        "First": "succeeded",
+        "Both": "stopped",
+        "Nap": "stopped",
+        "Quick": "succeeded",
+        "Each": "stopped",
+        "Doze": "stopped",
+        "After": "not_reached",
+    }
+    branches = path.root.branches[ids["Both"]]
+    assert [b.status for b in branches] == ["stopped", "succeeded", "stopped"]
+    fan = branches[2].foreach[ids["Each"]]
+    assert (fan.total, fan.stopped, fan.failed, fan.running) == (2, 2, 0, 0)
+    svg = drawn(diagram, path)
+    legend = [g.attrib["data-status"] for g in svg.iter(f"{SVG}g") if "data-status" in g.attrib]
+    assert "stopped" in legend
+    assert '[data-status="stopped"] .shape' in render_svg(diagram, path)
+    counts = "".join(t.text or "" for t in svg.iter(f"{SVG}text"))
+    assert "2 stopped" in counts

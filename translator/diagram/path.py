@@ -35,10 +35,11 @@ from translator.diagram.layout import as_flow_graph
 from translator.diagram.model import END, START, edge_key, join_node_id, step_node_id
 from translator.graph import FlowGraph, StepNode
 
-Status = Literal["succeeded", "failed", "running", "waiting", "caught", "not_reached"]
+Status = Literal["succeeded", "failed", "stopped", "running", "waiting", "caught", "not_reached"]
 STATUSES: tuple[Status, ...] = (
     "succeeded",
     "failed",
+    "stopped",
     "running",
     "waiting",
     "caught",
@@ -47,6 +48,7 @@ STATUSES: tuple[Status, ...] = (
 STATUS_TEXT: dict[Status, str] = {
     "succeeded": "succeeded",
     "failed": "failed",
+    "stopped": "stopped",
     "running": "running",
     "waiting": "waiting for a callback",
     "caught": "failed, caught",
@@ -56,9 +58,10 @@ _RANK: dict[Status, int] = {
     "not_reached": 0,
     "succeeded": 1,
     "caught": 2,
-    "failed": 3,
-    "waiting": 4,
-    "running": 5,
+    "stopped": 3,
+    "failed": 4,
+    "waiting": 5,
+    "running": 6,
 }
 """Which status a step shows when several runs of it disagree (iterations of a foreach): the
 one that needs attention first."""
@@ -163,6 +166,10 @@ class ForeachPath:
     @property
     def running(self) -> int:
         return self._count("running")
+
+    @property
+    def stopped(self) -> int:
+        return self._count("stopped")
 
     @property
     def total(self) -> int:
@@ -357,8 +364,23 @@ class _Tracker:
     def _on_ExecutionFailed(self, e: _Event) -> None:
         self._terminal(e)
 
-    _on_ExecutionStopped = _on_ExecutionFailed
     _on_ExecutionTimedOut = _on_ExecutionFailed
+
+    def _on_ExecutionStopped(self, e: _Event) -> None:
+        """A stop ends every step, branch and iteration in flight with StepFailed,
+        BranchExited or IterationExited carrying the stop's own error and cause
+        (worker/interpreter/cancellation.py), before ExecutionStopped, the last event: those
+        runs, and any still open, were stopped rather than failed."""
+        self._terminal(e)
+        _mark_stopped(self.root.path, (self.path.error, self.path.cause))
+
+    def _on_ExecutionRedriven(self, e: _Event) -> None:
+        """A redrive (RedriveExecution) goes on from where the execution ended: it runs
+        again until its next end event."""
+        self.path.status = "Running"
+        self.path.error = self.path.cause = None
+        self.root.path.status = "running"
+        self.root.path.error = self.root.path.cause = None
 
     # steps
 
@@ -577,7 +599,33 @@ def _member_steps(steps: list[StepNode]) -> dict[str, StepNode]:
 
 
 def _member_status(execution_status: str) -> Status:
-    return "succeeded" if execution_status == "Succeeded" else "failed"
+    ends: dict[str, Status] = {"Succeeded": "succeeded", "Stopped": "stopped"}
+    return ends.get(execution_status, "failed")
+
+
+_OPEN: tuple[Status, ...] = ("running", "waiting")
+
+
+def _stopped(status: Status, error: str | None, cause: str | None, stop: tuple[Any, Any]) -> bool:
+    """Ended by the stop: still open when it came, or failed with its very error and cause."""
+    return status in _OPEN or (status == "failed" and (error, cause) == stop)
+
+
+def _mark_stopped(member: MemberPath, stop: tuple[str | None, str | None]) -> None:
+    for step in member.steps.values():
+        for visit in step.visits:
+            if _stopped(visit.status, visit.error, visit.cause, stop):
+                visit.status = "stopped"
+    members = [m for branches in member.branches.values() for m in branches]
+    for fan in member.foreach.values():
+        members += fan.iterations.values()
+        for batch in fan.batches:
+            if _stopped(batch.status, batch.error, batch.cause, stop):
+                batch.status = "stopped"
+    for inner in members:
+        if _stopped(inner.status, inner.error, inner.cause, stop):
+            inner.status = "stopped"
+        _mark_stopped(inner, stop)
 
 
 # -- flattening ---------------------------------------------------------------------------------

@@ -49,6 +49,8 @@ STYLE = """
 .fnf-graph .join .shape { fill: #5f6368; stroke: none; }
 .fnf-graph [data-status="succeeded"] .shape { fill: #e6f4ea; stroke: #1e8e3e; }
 .fnf-graph [data-status="failed"] .shape { fill: #fce8e6; stroke: #d93025; }
+.fnf-graph [data-status="stopped"] .shape { fill: #f1f3f4; stroke: #5f6368;
+  stroke-dasharray: 3 2; }
 .fnf-graph [data-status="running"] .shape { fill: #e8f0fe; stroke: #1a73e8;
   stroke-width: 2.4; }
 .fnf-graph [data-status="waiting"] .shape { fill: #fef7e0; stroke: #f29900;
@@ -162,6 +164,8 @@ def _group(group: Group, view: PathView | None) -> str:
     if view is not None and group.kind == "iteration" and group.step in view.foreach:
         fan = view.foreach[group.step]
         counts = f"{fan.succeeded} succeeded · {fan.failed} failed · {fan.running} running"
+        if fan.stopped:
+            counts += f" · {fan.stopped} stopped"
         if group.step in view.chosen:
             counts = f"iteration {view.chosen[group.step]} of {fan.total} · " + counts
         extra = (

@@ -1,5 +1,5 @@
-"""Which branch or iteration each FnF event belongs to, so `fnf run` and `fnf exec watch` can
-indent them.
+"""Which branch or iteration each FnF event belongs to, so `fnf run`, `fnf exec watch` and the
+web console can indent or place them. Pure (no Temporal import), so every layer can use it.
 
 The FnF history is one interleaved list: the members of a parallel or foreach step run at the
 same time and their events alternate. An event names its step and, except for StepEntered,
