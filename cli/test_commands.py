@@ -158,6 +158,8 @@ def _responses(
     if result is not None:
         return [MockResponse.model_validate({"return": _json_object(result, "--result")})]
     if error is not None:
+        if not error:
+            fail("--error must not be empty (it is the error name retry and catch match)")
         return [MockResponse(error=error, cause=cause)]
     if mock is None:
         return []
