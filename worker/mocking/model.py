@@ -242,10 +242,19 @@ def _location(parts: tuple[int | str, ...]) -> str:
     return text or "(top)"
 
 
-def check_against_flow(mocks: MockFile, graph: FlowGraph, origin: str = "<mocks>") -> None:
-    """Every mocked name must be a task step of the flow that calls an activity (sub-flow
-    steps run their flow), and callback reports go to waitForCallback tasks only."""
-    steps = {step["name"]: step for step in iter_steps(graph["steps"])}
+def check_against_flow(
+    mocks: MockFile,
+    graph: FlowGraph,
+    origin: str = "<mocks>",
+    subflows: dict[str, Any] | None = None,
+) -> None:
+    """Every mocked name must be a task step that calls an activity, of the flow or of a
+    sub-flow it runs (`subflows`, by name: a sub-flow step runs its flow, whose task steps
+    take the case's responses by name too), and callback reports go to waitForCallback tasks
+    only."""
+    steps: dict[str, StepNode] = {}
+    for flow in [*(subflows or {}).values(), graph]:  # the flow's own steps win a name
+        steps |= {step["name"]: step for step in iter_steps(flow["steps"])}
     problems: list[str] = []
     places = [("mocks", mocks.mocks)] + [
         (f"cases.{name}.mocks", case.mocks) for name, case in mocks.cases.items()

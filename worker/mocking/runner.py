@@ -116,7 +116,7 @@ class FlowTester:
         self, flow: FlowUnderTest, mocks: MockFile, cases: list[str] | None = None
     ) -> list[CaseResult]:
         """Every case of `mocks` (or those named), one after the other."""
-        check_against_flow(mocks, flow.graph)
+        check_against_flow(mocks, flow.graph, subflows=flow.flows)
         names = cases or list(mocks.cases)
         unknown = [name for name in names if name not in mocks.cases]
         if unknown:
