@@ -33,6 +33,7 @@ from pydantic import (
 
 from translator.graph import FlowGraph, StepNode, iter_steps
 from translator.json_values import JsonValueError, check_json_value
+from translator.names import FLOW
 
 SCHEMA_FILE = Path(__file__).with_name("fnf-mocks.schema.json")
 
@@ -192,6 +193,12 @@ class MockFile(_Strict):
         description="Responses every case starts from; a case's own `mocks` replace a step's.",
     )
     cases: dict[str, TestCase] = Field(min_length=1)
+
+    @field_validator("flow")
+    @classmethod
+    def _flow_name(cls, value: str | None) -> str | None:
+        """The executions' flow name follows FnF's flow name grammar (translator/names.py)."""
+        return value if value is None else FLOW.check(value)
 
     def case_mocks(self, name: str) -> dict[str, list[MockResponse]]:
         return {**self.mocks, **self.cases[name].mocks}
