@@ -82,7 +82,7 @@ async def api(dev_server_address: str) -> AsyncIterator[Api]:
     schedules = ScheduleService(client, store, settings.api_task_queue)
     context = ApiContext(client, store, executions, schedules, settings.region)
 
-    async def provide() -> ApiContext:
+    async def provide(access_key_id: str | None) -> ApiContext:
         return context
 
     async with AsyncExitStack() as stack:
