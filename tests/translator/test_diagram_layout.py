@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -277,3 +278,27 @@ def test_a_long_sequence_is_laid_out_from_a_deep_stack() -> None:
     assert sys.getrecursionlimit() == limit
     ET.fromstring(svg)
     assert svg.count('class="step type-pass') == 1000
+
+
+def test_long_sequences_are_laid_out_in_several_threads_at_once() -> None:
+    """The console lays graphs out in worker threads; the recursion limit is one per process,
+    so one layout ending must not lower it under another still running."""
+    texts = [
+        "version: v1\ntype: flow\nsteps:\n"
+        + "".join(f"  - {{type: pass, name: T{n}P{i}}}\n" for i in range(900 + 50 * n))
+        for n in range(3)
+    ]
+    failures: list[BaseException] = []
+
+    def draw(text: str) -> None:
+        try:
+            _deep(300, lambda: render_svg(layout_flow(text)))
+        except BaseException as error:  # RecursionError in a thread: kept for the assertion
+            failures.append(error)
+
+    threads = [threading.Thread(target=draw, args=(text,)) for text in texts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -554,17 +555,21 @@ def _recursion_room(depth: int) -> Iterator[None]:
     stack (a CLI command's, a web request's): a sequence of a few hundred steps then ends in
     RecursionError. Leave room for `depth` more frames above the current ones while they run
     (CPython 3.11+ runs Python-to-Python calls without growing the C stack)."""
-    before = sys.getrecursionlimit()
     frames = 0
     frame = sys._getframe()
     while frame is not None:
         frames += 1
         frame = frame.f_back  # type: ignore[assignment]
-    sys.setrecursionlimit(max(before, frames + 2 * depth + 200))
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(before)
+    with _RECURSION_LIMIT:  # one limit per process: a layout in another thread must not
+        before = sys.getrecursionlimit()  # lower it under this one (the console's threads)
+        sys.setrecursionlimit(max(before, frames + 2 * depth + 200))
+        try:
+            yield
+        finally:
+            sys.setrecursionlimit(before)
+
+
+_RECURSION_LIMIT = threading.Lock()
 
 
 def _elbows(sug: Any, component: Any, spread: set[str]) -> None:
