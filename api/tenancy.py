@@ -52,6 +52,10 @@ class NamespaceMap:
             raise NamespaceMapError(
                 f"FNF_NAMESPACES_FILE: {path} is not valid YAML or JSON"
             ) from None
+        except ValueError as error:  # not UTF-8, or a value PyYAML cannot build
+            raise NamespaceMapError(
+                f"FNF_NAMESPACES_FILE: {path} cannot be read: {error}"
+            ) from None
         if data is None:
             data = {}
         if not isinstance(data, dict) or not all(

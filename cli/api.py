@@ -88,6 +88,7 @@ def api(
     )
     ensure_free(host, port, "--port")
     namespace_map(settings)  # an unusable namespaces file: one line, before anything starts
+    access_keys(settings)  # so is an unusable AccessKey file
     if with_worker:
         FunctionRegistry.load_all(settings.functions)  # a bad registry: one line, first
     if not settings.temporal_address and settings.dev_server_ui_port:
@@ -104,9 +105,7 @@ async def serve(
     namespaces = namespace_map(settings)
     async with temporal(settings, console) as connection, AsyncExitStack() as stack:
         client = connection.client
-        keys = AccessKeys.from_env()
-        if settings.access_keys_file is not None:
-            keys = keys.merged(AccessKeys.from_file(settings.access_keys_file))
+        keys = access_keys(settings)
         worker_settings = with_own_mns(settings, keys, host, port) if with_worker else None
         contexts = {}
         for namespace in namespaces.namespaces:  # the API's own namespace first
@@ -142,6 +141,17 @@ async def serve(
             f"FnF API on http://{host}:{port} (docs at /docs), Temporal {connection.address}{teams}"
         )
         return await server.serve_until_cancelled()  # then the workers and Temporal stop
+
+
+def access_keys(settings: Settings) -> AccessKeys:
+    """FNF_ACCESS_KEYS and FNF_ACCESS_KEYS_FILE; UserError (one line) if unusable."""
+    try:
+        keys = AccessKeys.from_env()
+        if settings.access_keys_file is not None:
+            keys = keys.merged(AccessKeys.from_file(settings.access_keys_file))
+    except ValueError as error:
+        raise UserError(f"AccessKeys: {error}") from None
+    return keys
 
 
 def namespace_map(settings: Settings) -> NamespaceMap:

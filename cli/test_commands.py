@@ -52,7 +52,7 @@ def test(
     its mocked responses, and waits and retry backoffs take no real time."""
     under_test = _load_flow(flow)
     mock_file = _load_mocks(mocks)
-    _check_cases(mock_file, under_test.graph, mocks, case or [])
+    _check_cases(mock_file, under_test, mocks, case or [])
     registry = _registry(functions, flow)
     run_until_stopped(_test(under_test, mock_file, case or [], registry, as_json))
 
@@ -158,6 +158,8 @@ def _responses(
     if result is not None:
         return [MockResponse.model_validate({"return": _json_object(result, "--result")})]
     if error is not None:
+        if not error:
+            fail("--error must not be empty (it is the error name retry and catch match)")
         return [MockResponse(error=error, cause=cause)]
     if mock is None:
         return []
@@ -197,9 +199,9 @@ def _fail_lines(message: str) -> NoReturn:
     fail(message.splitlines()[-1])
 
 
-def _check_cases(mocks: MockFile, graph: Any, path: Path, cases: list[str]) -> None:
+def _check_cases(mocks: MockFile, flow: Any, path: Path, cases: list[str]) -> None:
     try:
-        check_against_flow(mocks, graph, str(path))
+        check_against_flow(mocks, flow.graph, str(path), flow.flows)
     except MockFileError as bad:
         _fail_lines(str(bad))
     unknown = [name for name in cases if name not in mocks.cases]

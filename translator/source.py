@@ -141,7 +141,7 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, SequenceNode):
             return self._sequence(node, path)
-        return _unicode(self._loader.construct_object(node, deep=True), node)
+        return _unicode(_construct(self._loader, node), node)
 
     def _enter(self, node: Node) -> None:
         self._depth += 1
@@ -162,7 +162,7 @@ class _Builder:
         self._loader.flatten_mapping(node)
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = _unicode(self._loader.construct_object(key_node, deep=True), key_node)
+            key = _unicode(_construct(self._loader, key_node), key_node)
             if not isinstance(key, str):
                 key = _key_text(key)
             child = (*path, key)
@@ -179,6 +179,18 @@ class _Builder:
             result[key] = self.build(value_node, child)
         self._depth -= 1
         return result
+
+
+def _construct(loader: _FDLLoader, node: Node) -> Any:
+    """A scalar's value. PyYAML's constructors raise plain ValueError for a value Python will
+    not build, such as an integer longer than its int-string conversion limit
+    (sys.get_int_max_str_digits(), 4,300 digits): a problem of the document, at its place."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as error:
+        raise yaml.MarkedYAMLError(
+            problem=f"this value cannot be read: {error}", problem_mark=node.start_mark
+        ) from None
 
 
 def _unicode(value: Any, node: Node) -> Any:

@@ -8,7 +8,9 @@ no inline style.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markupsafe import Markup
 
@@ -35,7 +37,10 @@ class Picker:
     chosen: int | None
 
 
+@lru_cache(maxsize=32)
 def _diagram(definition: str) -> FlowDiagram | None:
+    """The layout of a definition (frozen, so shared): an execution page draws it twice and its
+    live region asks again every few seconds, and a large flow's layout takes seconds."""
     try:
         return layout_flow(definition)
     except Exception:  # a definition that does not compile draws no graph; its problems show
@@ -50,6 +55,20 @@ def flow_graph(
         return Markup('<p class="empty">No graph: the definition does not compile.</p>')
     svg = render_svg(diagram, path=path, iteration=picks or None)
     return Markup(svg.replace(INLINE_STYLE, "", 1))
+
+
+async def drawn(
+    definition: str, path: ExecutionPath | None = None, picks: dict[str, int] | None = None
+) -> tuple[Markup, list[Picker]]:
+    """The graph and, with a path, its pickers, made in a worker thread: the layout is pure
+    CPU work (seconds for a flow of a thousand steps) that would otherwise hold the event loop
+    every API call and page of this process share."""
+
+    def make() -> tuple[Markup, list[Picker]]:
+        graph = flow_graph(definition, path, picks)
+        return graph, ([] if path is None else pickers(definition, path, picks or {}))
+
+    return await asyncio.to_thread(make)
 
 
 def pickers(definition: str, path: ExecutionPath, picks: dict[str, int]) -> list[Picker]:

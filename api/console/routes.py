@@ -24,7 +24,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from api.actions import ApiContext
 from api.console.calls import ContextProvider, SignerContext, call, every_page
-from api.console.graph import GRAPH_STYLE, flow_graph, pickers
+from api.console.graph import GRAPH_STYLE, drawn
 from api.console.highlight import highlighted, problems_of
 from api.console.path import ExecutionPath, trace
 from api.console.session import (
@@ -354,6 +354,7 @@ class Pages:
         record = await call(self.services(request), "DescribeFlow", {"Name": flow})
         definition = str(record.get("Definition", ""))
         problems = problems_of(definition, flow)
+        graph, _ = await drawn(definition)
         return render(
             "flow.html",
             session=session,
@@ -362,7 +363,7 @@ class Pages:
             definition=definition,
             code=highlighted(definition, problems),
             problems=problems,
-            graph=flow_graph(definition),
+            graph=graph,
         )
 
     async def update_flow(self, request: Request, flow: str) -> Response:
@@ -387,7 +388,7 @@ class Pages:
                 problems=problems,
                 error=error,
                 code=highlighted(definition, problems),
-                graph=flow_graph(str(record.get("Definition", ""))),
+                graph=(await drawn(str(record.get("Definition", ""))))[0],
             )
         return RedirectResponse(f"{ROOT}/flows/{quote(flow, safe='')}?updated=1", status_code=303)
 
@@ -466,7 +467,7 @@ class Pages:
         running = record.get("Status") == "Running"
         path = trace(_steps(definition), events, finished=not running)
         picks = _picks(request.query_params.getlist("pick"))
-        drawn = execution_path(events, definition)
+        graph, picked = await drawn(definition, execution_path(events, definition), picks)
         runs: dict[str, list[dict[str, Any]]] = {}
         for run in path.runs:
             data = run.to_json()
@@ -481,8 +482,8 @@ class Pages:
             record=record,
             running=running,
             redrivable=record.get("Status") in REDRIVABLE,
-            graph=flow_graph(definition, drawn, picks),
-            pickers=pickers(definition, drawn, picks),
+            graph=graph,
+            pickers=picked,
             events=_event_rows(path),
             runs=script_json(runs),
             waiting=[r for r in path.runs if r.task_token],

@@ -58,6 +58,10 @@ class AccessKeys:
             data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
             raise ValueError(f"{path}: not valid YAML or JSON: {error}") from None
+        except OSError as error:
+            raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
+        except ValueError as error:  # not UTF-8, or a value PyYAML cannot build
+            raise ValueError(f"{path} cannot be read: {error}") from None
         if data is None:
             return cls()
         if not isinstance(data, dict) or not all(

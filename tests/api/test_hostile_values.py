@@ -91,3 +91,17 @@ def test_inputs_that_are_not_json_are_refused(api_server: ApiServer, text: str) 
     assert started.json()["Code"] == "InvalidArgument"
     missing = call(api_server, "DescribeExecution", FlowName=flow, ExecutionName="x")
     assert missing.status_code == 404, missing.text
+
+
+def test_a_definition_with_an_integer_python_will_not_build_is_invalid(
+    api_server: ApiServer,
+) -> None:
+    """PyYAML raises plain ValueError past Python's int-string conversion limit (4,300 digits);
+    CreateFlow answered InternalServerError."""
+    definition = PASS + "    outputMappings:\n      - {target: a, source: " + "9" * 5000 + "}\n"
+    flow = f"hostile_{uuid.uuid4().hex[:8]}"
+    answer = call(
+        api_server, "CreateFlow", Name=flow, Definition=definition, Type="FDL", Description=""
+    )
+    assert answer.status_code == 400, answer.text
+    assert "cannot be read: Exceeds the limit" in answer.json()["Message"]

@@ -231,13 +231,15 @@ def test_a_worker_per_namespace(dev_server_address: str, tmp_path: Path) -> None
         ("teamA: [x]\n", "must map each AccessKey ID to a namespace name"),
         ("teamA: 'a b'\n", "must map each AccessKey ID to a namespace name"),
         ("teamA: {\n", "is not valid YAML or JSON"),
+        (b"\xff\xfe teamA", "cannot be read: 'utf-8' codec can't decode"),
+        ("teamA: " + "9" * 5000 + "\n", "cannot be read: Exceeds the limit (4300 digits)"),
     ],
 )
 def test_an_unusable_namespaces_file_is_one_line(
-    dev_server_address: str, tmp_path: Path, content: str, expected: str
+    dev_server_address: str, tmp_path: Path, content: str | bytes, expected: str
 ) -> None:
     mapping = tmp_path / "namespaces.yaml"
-    mapping.write_text(content, encoding="utf-8")
+    mapping.write_bytes(content if isinstance(content, bytes) else content.encode())
     done = subprocess.run(
         [FNF, "api", "--address", dev_server_address, "--port", str(free_port())],
         capture_output=True,
@@ -248,4 +250,31 @@ def test_an_unusable_namespaces_file_is_one_line(
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: FNF_NAMESPACES_FILE: {mapping}")
+    assert expected in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"\xff\xfe keys", "cannot be read: 'utf-8' codec can't decode"),
+        (b"ak: {\n", "not valid YAML or JSON"),
+        (("ak: " + "9" * 5000 + "\n").encode(), "cannot be read: Exceeds the limit"),
+    ],
+)
+def test_an_unusable_access_key_file_is_one_line(
+    dev_server_address: str, tmp_path: Path, content: bytes, expected: str
+) -> None:
+    """Checked before anything starts, as the namespaces file is (it was a traceback)."""
+    keys = tmp_path / "keys.yaml"
+    keys.write_bytes(content)
+    done = subprocess.run(
+        [FNF, "api", "--address", dev_server_address, "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "FNF_ACCESS_KEYS_FILE": str(keys)},
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: AccessKeys: {keys}"), lines
     assert expected in lines[0]

@@ -898,3 +898,19 @@ def test_invalid_names(name: str) -> None:
     with pytest.raises(FnFError, match=r"InvalidArgument: FlowName .* is invalid"):
         validate_name("FlowName", name, names.FLOW)
     assert optional_name({}, "FlowName", names.FLOW) is None
+
+
+def test_access_key_files_that_cannot_be_read_are_value_errors(tmp_path: Path) -> None:
+    """Bytes that are not UTF-8, a folder and an integer past Python's conversion limit are
+    ValueErrors naming the file (`fnf api` turns them into one line), not other exceptions."""
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe keys")
+    digits = tmp_path / "digits.yaml"
+    digits.write_text("a: " + "9" * 5000 + "\n")
+    for path, message in (
+        (binary, "binary.yaml cannot be read: 'utf-8' codec"),
+        (digits, "digits.yaml cannot be read: Exceeds the limit"),
+        (tmp_path, "cannot read"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            AccessKeys.from_file(path)

@@ -168,10 +168,15 @@ def test_validate_names_the_step_whose_function_is_missing(calls: Path) -> None:
     [
         ({"one.yaml": ONE, "again.yaml": ONE}, "function 't/one' is in both"),
         ({"empty/.keep": ""}, "no function registry in folder"),
+        ({"binary.yaml": b"\xff\xfe functions"}, "is not UTF-8 text"),
+        (
+            {"digits.yaml": "functions:\n  t/one:\n    timeout: " + "9" * 5000 + "\n"},
+            "cannot be read: Exceeds the limit (4300 digits)",
+        ),
     ],
 )
 def test_registry_mistakes_are_one_line(
-    tmp_path: Path, layout: dict[str, str], expected: str
+    tmp_path: Path, layout: dict[str, str | bytes], expected: str
 ) -> None:
     (tmp_path / "handlers.py").write_text(HANDLERS)
     (tmp_path / "flow.yaml").write_text(PASS)
@@ -179,7 +184,10 @@ def test_registry_mistakes_are_one_line(
     for name, text in layout.items():
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text)
         given += ["--functions", str(path if path.suffix == ".yaml" else path.parent)]
     for command in (["validate", "flow.yaml"], ["run", "flow.yaml", "--address", "127.0.0.1:1"]):
         code, _, stderr = fnf(tmp_path, *command, *given)

@@ -405,3 +405,60 @@ async def test_mns_queue_callback_example(tester: FlowTester) -> None:
     assert result.passed, result.failures
     submitted = [e for e in result.events if e["Type"] == "TaskSubmitted"]
     assert json.loads(submitted[0]["EventDetail"]) == {"output": {"messageId": "m-1"}}
+
+
+SUB_PARENT = """version: v1
+type: flow
+steps:
+  - type: task
+    name: Call
+    resourceArn: acs:fnf:::flow/child
+    pattern: sync
+  - type: task
+    name: After
+    resourceArn: acs:fc:::services/s/functions/after
+"""
+SUB_CHILD = """version: v1
+type: flow
+steps:
+  - type: task
+    name: Call
+    resourceArn: acs:fnf:::flow/grandchild
+    pattern: sync
+"""
+SUB_GRANDCHILD = """version: v1
+type: flow
+steps:
+  - type: task
+    name: Work
+    resourceArn: acs:fc:::services/s/functions/work
+    outputMappings:
+      - {target: worked, source: $local.n}
+"""
+
+
+async def test_task_steps_of_sub_flows_take_the_cases_responses(
+    tester: FlowTester, tmp_path: Path
+) -> None:
+    """A sub-flow step runs its flow (the file beside the flow); that flow's task steps, at
+    any depth, are mocked by name in the case like the flow's own. Such a mock used to be
+    refused ("the flow has no step named"), and the task failed with "not a test case"."""
+    for name, text in (
+        ("parent", SUB_PARENT),
+        ("child", SUB_CHILD),
+        ("grandchild", SUB_GRANDCHILD),
+    ):
+        (tmp_path / f"{name}.yaml").write_text(text)
+    flow = FlowUnderTest.load(tmp_path / "parent.yaml")
+    case = {
+        "mocks": {"Work": [{"return": {"n": 7}}], "After": [{"return": {"done": True}}]},
+        "expect": {"status": "Succeeded", "calls": {"Work": 1, "After": 1}},
+    }
+    result = await run_one(tester, flow, case)
+    assert result.failures == []
+    assert result.output == {"done": True, "worked": 7}
+    missing = await run_one(tester, flow, {"mocks": {"After": [{"return": {}}]}})
+    assert missing.failures == ["task step 'Work' has no mock in this case"]
+    assert missing.error == "fnf.MockMissing"
+    with pytest.raises(MockFileError, match="no step named 'Wrok' \\(did you mean 'Work'"):
+        await run_one(tester, flow, {"mocks": {"Wrok": [{"return": {}}]}})

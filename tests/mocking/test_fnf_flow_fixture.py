@@ -50,3 +50,19 @@ def test_input_replaces_the_cases_and_paths_are_relative_to_the_test(fnf_flow: A
 async def test_the_fixture_works_inside_an_asyncio_test(fnf_flow: Any) -> None:
     result = fnf_flow(SAGA / "flow.yaml", mocks=SAGA / "mocks.yaml", case="train-fails")
     assert result.calls == {"BuyTrainTicket": 1}
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"x": float("nan")}, "the input holds a number JSON cannot express"),
+        ({"x": 10**1500}, "an integer of more than 1000 digits"),
+        ([1, 2], "Input should be a valid dictionary"),
+    ],
+)
+def test_an_input_that_cannot_enter_an_execution_is_refused(
+    fnf_flow: Any, given: Any, message: str
+) -> None:
+    """`input=` passes the check a case's own input passes (it used to start the run)."""
+    with pytest.raises(ValueError, match=message):
+        fnf_flow(SAGA / "flow.yaml", mocks=SAGA / "mocks.yaml", case="success", input=given)

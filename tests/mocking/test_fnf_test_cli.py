@@ -89,3 +89,47 @@ def test_unknown_case_is_refused_before_anything_starts() -> None:
     assert "has no case named nope (the cases are: success, hotel-fails, train-fails)" in (
         result.output
     )
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_unreadable_mock_files_are_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """Bytes that are not UTF-8, an integer past Python's conversion limit, and values no JSON
+    can hold (a case's input, a callback's Output) are refused before anything starts."""
+    flow = str(SAGA / "flow.yaml")
+    files = {
+        "binary.yaml": (b"\xff\xfe cases", "not UTF-8 text"),
+        "digits.yaml": (
+            b"cases:\n  a:\n    input: {n: " + b"9" * 5000 + b"}\n",
+            "a value cannot be read: Exceeds the limit",
+        ),
+        "infinite.yaml": (
+            b"cases:\n  a:\n    input: {n: .inf}\n",
+            "cases.a.input: Value error, the input holds a number JSON cannot express (inf)",
+        ),
+        "nan-report.yaml": (
+            b"cases:\n  a:\n    mocks:\n      ReserveHotel:\n"
+            b"        - callback: {succeed: {x: .nan}}\n",
+            "callback.succeed: Value error, the Output holds a number JSON cannot express",
+        ),
+    }
+    for name, (content, message) in files.items():
+        (tmp_path / name).write_bytes(content)
+        for args in (("test", flow, "--mocks"), ("test-step", flow, "ReserveHotel", "--mock")):
+            code, output = _cli(*args, str(tmp_path / name))
+            assert code == 2, (name, args, output)
+            assert message in output, (name, args, output)
+            assert "Traceback" not in output
+
+
+def test_test_step_refuses_an_empty_error_name() -> None:
+    code, output = _cli("test-step", str(SAGA / "flow.yaml"), "ReserveHotel", "--error", "")
+    assert code == 2, output
+    assert "--error must not be empty" in output

@@ -94,3 +94,11 @@ def test_schema_and_models_agree(name: str, document: Any, valid: bool) -> None:
 def test_models_refuse_ambiguous_responses(document: Any) -> None:
     with pytest.raises(MockFileError, match=r"cases\.a\.mocks\.S\[0\]"):
         parse_mocks(document, "m.yaml")
+
+
+@pytest.mark.parametrize("name", ["bad name!", "a/b", "a" * 129, "-x"])
+def test_a_flow_name_outside_the_grammar_is_refused(name: str) -> None:
+    """The executions' flow name: it used to reach Temporal's start, a traceback mid-run."""
+    with pytest.raises(MockFileError, match=r"flow: Value error, flow name .* is invalid"):
+        parse_mocks({"flow": name, "cases": {"a": {}}})
+    assert parse_mocks({"flow": "ok_name-1", "cases": {"a": {}}}).flow == "ok_name-1"

@@ -4,7 +4,10 @@ over generated flows, and the SVG drawing (translator/diagram/svg.py) of hostile
 from __future__ import annotations
 
 import math
+import sys
+import threading
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -257,3 +260,45 @@ def test_steps_behind_a_succeed_that_loop_and_lead_back() -> None:
     check_layout(compiled(BEHIND_SUCCEED), diagram)
     names = {n.name: n for n in diagram.steps()}
     assert names["again"].y < names["check"].y < names["inner"].y
+
+
+def _deep(frames: int, then: Any) -> Any:
+    return then() if frames == 0 else _deep(frames - 1, then)
+
+
+def test_a_long_sequence_is_laid_out_from_a_deep_stack() -> None:
+    """grandalf recurses once per vertex and sets the recursion limit to that count alone; the
+    frames already on the stack (a command's, a web request's) once made a 1,000-step flow end
+    in RecursionError. Drawn here under 300 frames of our own, and the limit is restored."""
+    text = "version: v1\ntype: flow\nsteps:\n" + "".join(
+        f"  - {{type: pass, name: P{i}}}\n" for i in range(1000)
+    )
+    limit = sys.getrecursionlimit()
+    svg = _deep(300, lambda: render_svg(layout_flow(text)))
+    assert sys.getrecursionlimit() == limit
+    ET.fromstring(svg)
+    assert svg.count('class="step type-pass') == 1000
+
+
+def test_long_sequences_are_laid_out_in_several_threads_at_once() -> None:
+    """The console lays graphs out in worker threads; the recursion limit is one per process,
+    so one layout ending must not lower it under another still running."""
+    texts = [
+        "version: v1\ntype: flow\nsteps:\n"
+        + "".join(f"  - {{type: pass, name: T{n}P{i}}}\n" for i in range(900 + 50 * n))
+        for n in range(3)
+    ]
+    failures: list[BaseException] = []
+
+    def draw(text: str) -> None:
+        try:
+            _deep(300, lambda: render_svg(layout_flow(text)))
+        except BaseException as error:  # RecursionError in a thread: kept for the assertion
+            failures.append(error)
+
+    threads = [threading.Thread(target=draw, args=(text,)) for text in texts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []

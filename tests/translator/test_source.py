@@ -54,3 +54,19 @@ def test_recursive_alias_is_refused() -> None:
 def test_format_path() -> None:
     assert format_path(("steps", 2, "catch", 0, "goto")) == "steps[2].catch[0].goto"
     assert format_path(()) == ""
+
+
+def test_an_integer_python_will_not_build_is_a_positioned_diagnostic() -> None:
+    """PyYAML raises plain ValueError past Python's int-string conversion limit (4,300 digits);
+    as a value or as a key it is a problem of the document at its place, not an exception (the
+    API answered CreateFlow with InternalServerError)."""
+    digits = "9" * 5000
+    for text, line, column in (
+        (f"version: v1\nsteps:\n  - {{type: pass, name: P, x: {digits}}}\n", 3, 30),
+        (f"version: v1\n? {digits}\n: 1\n", 2, 3),
+    ):
+        loaded = load_document(text, "big.yaml")
+        assert loaded.data is None
+        [problem] = loaded.diagnostics
+        assert "cannot be read: Exceeds the limit" in problem.message
+        assert (problem.line, problem.column) == (line, column)

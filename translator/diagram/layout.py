@@ -19,7 +19,10 @@ edge out, and no separate `failed` node exists.
 from __future__ import annotations
 
 import math
+import sys
+import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Any, cast
@@ -527,8 +530,9 @@ def _lay_component(component: Any, entry: str, offset: float, spread: set[str]) 
     # cycles itself, searching from its vertices in document order, and ranks from the
     # vertices left without predecessors: a root of ours with a predecessor would be ranked
     # before it.
-    sug.init_all(roots=roots)
-    sug.draw(3)
+    with _recursion_room(len(vertices) + len(sug.layers or ()) + len(list(component.sE))):
+        sug.init_all(roots=roots)
+        sug.draw(3)
     _separate_layers(sug)
     _align_tops(sug)
     sug.draw_edges()
@@ -542,6 +546,30 @@ def _lay_component(component: Any, entry: str, offset: float, spread: set[str]) 
     sug.draw_edges()
     _elbows(sug, component, spread)
     return float(right + dx)
+
+
+@contextmanager
+def _recursion_room(depth: int) -> Iterator[None]:
+    """grandalf's cycle search (Tarjan's) and block placement recurse once per vertex or layer
+    and raise the recursion limit to that count only, forgetting the frames already on the
+    stack (a CLI command's, a web request's): a sequence of a few hundred steps then ends in
+    RecursionError. Leave room for `depth` more frames above the current ones while they run
+    (CPython 3.11+ runs Python-to-Python calls without growing the C stack)."""
+    frames = 0
+    frame = sys._getframe()
+    while frame is not None:
+        frames += 1
+        frame = frame.f_back  # type: ignore[assignment]
+    with _RECURSION_LIMIT:  # one limit per process: a layout in another thread must not
+        before = sys.getrecursionlimit()  # lower it under this one (the console's threads)
+        sys.setrecursionlimit(max(before, frames + 2 * depth + 200))
+        try:
+            yield
+        finally:
+            sys.setrecursionlimit(before)
+
+
+_RECURSION_LIMIT = threading.Lock()
 
 
 def _elbows(sug: Any, component: Any, spread: set[str]) -> None:

@@ -395,10 +395,14 @@ class FunctionRegistry:
             raise RegistryError(
                 f"cannot read function registry {file}: {exc.strerror or exc}"
             ) from exc
+        except UnicodeDecodeError as exc:
+            raise RegistryError(f"function registry {file} is not UTF-8 text: {exc}") from None
         try:
             data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
         except yaml.YAMLError as exc:
             raise RegistryError(f"function registry {file} is not valid YAML: {exc}") from exc
+        except ValueError as exc:  # a value PyYAML's constructors cannot build
+            raise RegistryError(f"function registry {file} cannot be read: {exc}") from None
         return cls.from_mapping(data, file.parent, source=str(file))
 
     @classmethod

@@ -80,6 +80,10 @@ class CaseMocks:
         return TaskError(MOCK_MISSING, message)
 
 
+MAX_NESTING = 32
+"""Child workflows followed up from a task to its test execution (sub-flows in sub-flows)."""
+
+
 class MockBook:
     """The cases a mock worker serves, by execution (flow name and execution name)."""
 
@@ -94,6 +98,25 @@ class MockBook:
         if found is None:
             raise TaskError(MOCK_MISSING, f"execution {flow}/{execution} is not a test case")
         return found
+
+    async def case_of(self, request: TaskRequest) -> CaseMocks:
+        """The case of the execution the task runs in or, for a sub-flow's (or a child
+        run's) task, of the test execution that started it: Temporal's parent links lead
+        there, one child workflow at a time."""
+        key = (request.flow, request.execution)
+        info = activity.info()
+        workflow = None if info.is_local else info.workflow_id  # no client in a local one
+        for _ in range(MAX_NESTING):
+            found = self._cases.get(key)
+            if found is not None or workflow is None:
+                break
+            described = await activity.client().get_workflow_handle(workflow).describe()
+            parent = described.raw_description.workflow_execution_info.parent_execution
+            workflow = parent.workflow_id or None
+            if workflow is not None:
+                flow, _, rest = workflow.partition("/")
+                key = (flow, rest.split("/", 1)[0])
+        return self.case(*key)
 
     def forget(self, flow: str, execution: str) -> CaseMocks | None:
         return self._cases.pop((flow, execution), None)
@@ -148,7 +171,7 @@ class MockActivities:
         ]
 
     async def _answer(self, request: TaskRequest) -> Any:
-        case = self.book.case(request.flow, request.execution)
+        case = await self.book.case_of(request)
         response = case.take(request.step)
         await _delay(response.delaySeconds, request.timeout_seconds)
         if response.error is not None:

@@ -22,15 +22,35 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from translator.graph import FlowGraph, StepNode, iter_steps
+from translator.json_values import JsonValueError, check_json_value
+from translator.names import FLOW
 
 SCHEMA_FILE = Path(__file__).with_name("fnf-mocks.schema.json")
 
 MOCK_MISSING = "fnf.MockMissing"
 """The error a task attempt fails with when the case has no response for it (the case fails
 whatever a catch then does, with the cause as its message)."""
+
+
+def _entering(value: dict[str, Any], what: str) -> dict[str, Any]:
+    """A value that enters an execution (a case's input, a callback's Output) passes the check
+    every door applies (translator/json_values.py: finite numbers, integers of at most 1,000
+    digits, at most 64 levels, valid Unicode), as `fnf run --input` and ReportTaskSucceeded do."""
+    try:
+        check_json_value(value, what)
+    except JsonValueError as error:
+        raise ValueError(str(error)) from None
+    return value
 
 
 class _Strict(BaseModel):
@@ -54,6 +74,11 @@ class CallbackReport(_Strict):
     fail: CallbackFailure | None = Field(
         default=None, description="ReportTaskFailed: the step fails with this error and cause."
     )
+
+    @field_validator("succeed")
+    @classmethod
+    def _json_output(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return value if value is None else _entering(value, "the Output")
 
     @model_validator(mode="after")
     def _one_outcome(self) -> CallbackReport:
@@ -148,6 +173,11 @@ class TestCase(_Strict):
     )
     expect: Expectation = Field(default_factory=Expectation)
 
+    @field_validator("input")
+    @classmethod
+    def _json_input(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _entering(value, "the input")
+
 
 class MockFile(_Strict):
     """Test cases of one flow (fnf-temporal's mock file, version v1)."""
@@ -163,6 +193,12 @@ class MockFile(_Strict):
         description="Responses every case starts from; a case's own `mocks` replace a step's.",
     )
     cases: dict[str, TestCase] = Field(min_length=1)
+
+    @field_validator("flow")
+    @classmethod
+    def _flow_name(cls, value: str | None) -> str | None:
+        """The executions' flow name follows FnF's flow name grammar (translator/names.py)."""
+        return value if value is None else FLOW.check(value)
 
     def case_mocks(self, name: str) -> dict[str, list[MockResponse]]:
         return {**self.mocks, **self.cases[name].mocks}
@@ -183,8 +219,16 @@ def load_mocks(path: str | Path) -> MockFile:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except OSError as error:
         raise MockFileError(f"cannot read {file}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise MockFileError(
+            f"{file}: not UTF-8 text ({error.reason} at byte {error.start})"
+        ) from None
     except yaml.YAMLError as error:
         raise MockFileError(f"{file}: not YAML: {error}") from None
+    except ValueError as error:
+        # PyYAML's constructors raise plain ValueError, e.g. for an integer longer than
+        # Python's int-string conversion limit (sys.get_int_max_str_digits()).
+        raise MockFileError(f"{file}: a value cannot be read: {error}") from None
     return parse_mocks(data, str(file))
 
 
@@ -205,10 +249,19 @@ def _location(parts: tuple[int | str, ...]) -> str:
     return text or "(top)"
 
 
-def check_against_flow(mocks: MockFile, graph: FlowGraph, origin: str = "<mocks>") -> None:
-    """Every mocked name must be a task step of the flow that calls an activity (sub-flow
-    steps run their flow), and callback reports go to waitForCallback tasks only."""
-    steps = {step["name"]: step for step in iter_steps(graph["steps"])}
+def check_against_flow(
+    mocks: MockFile,
+    graph: FlowGraph,
+    origin: str = "<mocks>",
+    subflows: dict[str, Any] | None = None,
+) -> None:
+    """Every mocked name must be a task step that calls an activity, of the flow or of a
+    sub-flow it runs (`subflows`, by name: a sub-flow step runs its flow, whose task steps
+    take the case's responses by name too), and callback reports go to waitForCallback tasks
+    only."""
+    steps: dict[str, StepNode] = {}
+    for flow in [*(subflows or {}).values(), graph]:  # the flow's own steps win a name
+        steps |= {step["name"]: step for step in iter_steps(flow["steps"])}
     problems: list[str] = []
     places = [("mocks", mocks.mocks)] + [
         (f"cases.{name}.mocks", case.mocks) for name, case in mocks.cases.items()

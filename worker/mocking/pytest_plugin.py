@@ -66,7 +66,7 @@ class FlowTestSession:
 
         under_test = FlowUnderTest.load(flow)
         mock_file = parse_mocks(mocks) if isinstance(mocks, dict) else load_mocks(mocks)
-        check_against_flow(mock_file, under_test.graph, str(mocks))
+        check_against_flow(mock_file, under_test.graph, str(mocks), under_test.flows)
         if case is None:
             if len(mock_file.cases) != 1:
                 known = ", ".join(mock_file.cases)

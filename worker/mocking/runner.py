@@ -116,7 +116,7 @@ class FlowTester:
         self, flow: FlowUnderTest, mocks: MockFile, cases: list[str] | None = None
     ) -> list[CaseResult]:
         """Every case of `mocks` (or those named), one after the other."""
-        check_against_flow(mocks, flow.graph)
+        check_against_flow(mocks, flow.graph, subflows=flow.flows)
         names = cases or list(mocks.cases)
         unknown = [name for name in names if name not in mocks.cases]
         if unknown:
@@ -132,6 +132,8 @@ class FlowTester:
         flow_input: dict[str, Any] | None = None,
     ) -> CaseResult:
         case: TestCase = mocks.cases[name]
+        if flow_input is not None:  # the fnf_flow fixture's `input=`, checked as a case's is
+            TestCase.model_validate({"input": flow_input})
         execution = f"test-{uuid.uuid4()}"
         flow_name = mocks.flow or flow.name
         self.book.register(flow_name, execution, mocks.case_mocks(name))
