@@ -3,6 +3,7 @@
 # No `from __future__ import annotations` here: Temporal's converter resolves these hints
 # inside the workflow sandbox, where string annotations cannot be evaluated.
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from temporalio.converter import value_to_type
@@ -14,6 +15,10 @@ from worker.interpreter.context import (
     DEFAULT_STEP_DATA_LIMIT,
     DEFAULT_STEPS_PER_ACTIVATION,
 )
+
+EXECUTION_TIMEOUT = timedelta(days=365)
+"""A flow's default execution timeout (FDL decision 3): every run of FnFFlow that is an
+execution (started, redriven, or a sub-flow) gets it."""
 
 STOP_SIGNAL = "StopExecution"
 CHILD_STOPPED_SIGNAL = "ChildStopped"

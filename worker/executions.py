@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -24,7 +23,13 @@ from temporalio.service import RPCError
 
 from worker import definitions
 from worker.definitions import PinnedDefinition, publish
-from worker.execution import STOP_SIGNAL, FlowRun, StopRequest, workflow_args
+from worker.execution import (
+    EXECUTION_TIMEOUT,
+    STOP_SIGNAL,
+    FlowRun,
+    StopRequest,
+    workflow_args,
+)
 from worker.history import last_event
 from worker.interpreter.legible import execution_details, execution_summary
 from worker.interpreter.versions import INTERPRETER_VERSION
@@ -37,9 +42,6 @@ from worker.naming import (
     workflow_id,
 )
 from worker.workflow import FnFFlow
-
-EXECUTION_TIMEOUT = timedelta(days=365)
-"""A flow's default execution timeout (FDL decision 3)."""
 
 
 async def ensure_search_attributes(client: Client, namespace: str) -> bool:

@@ -16,7 +16,7 @@ last as one history (worker/history.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
@@ -36,6 +36,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from worker.execution import (
+    EXECUTION_TIMEOUT,
     FlowRun,
     Redrive,
     Resumption,
@@ -58,8 +59,6 @@ STARTED_TIME = "startedTime"
 FIRST_RUN = "redriveFirstRunId"
 PREVIOUS_RUN = "redrivePreviousRunId"
 """Memo fields (under EXECUTION_MEMO) of a redriven execution's runs."""
-
-EXECUTION_TIMEOUT = timedelta(days=365)
 
 
 @dataclass(frozen=True)

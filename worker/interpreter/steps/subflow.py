@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from dataclasses import replace
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
@@ -33,7 +32,7 @@ from translator.graph import RetryNode, StepNode
 from translator.json_values import JsonValueError, check_json_value
 from translator.names import EXECUTION
 from worker.activities.retry import count_retry, next_retry
-from worker.execution import FlowRun, workflow_args
+from worker.execution import EXECUTION_TIMEOUT, FlowRun, workflow_args
 from worker.interpreter import versions
 from worker.interpreter.cancellation import STOPPED
 from worker.interpreter.child_starts import start_child, stop_child, stops_with_reason
@@ -182,7 +181,7 @@ async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter, step:
             result_type=dict,
             parent_close_policy=ParentClosePolicy.TERMINATE if wait else ParentClosePolicy.ABANDON,
             search_attributes=_inherited_search_attributes(child),
-            execution_timeout=timedelta(days=365),
+            execution_timeout=EXECUTION_TIMEOUT,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             static_summary=execution_summary(child.flow_name, child.execution_name),
             static_details=execution_details(
