@@ -119,6 +119,28 @@ async def test_prints_do_not_break_the_protocol_and_reach_the_log(
     assert "[demo/chatty " in messages
 
 
+async def test_concurrent_calls_print_whole_lines(
+    runtime: FunctionRuntime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Calls on one instance's threads print lines in pieces; no line mixes two calls."""
+    caplog.set_level(logging.INFO, logger="worker.functions.output")
+    calls = range(8)
+    await asyncio.gather(*(call(runtime, "demo/pieces", {"call": k}) for k in calls))
+    wanted = 8 * 21
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        lines = [r.getMessage() for r in caplog.records if "[demo/pieces " in r.getMessage()]
+        if len(lines) >= wanted:
+            break
+        await asyncio.sleep(0.02)
+    texts = [line.split("] ", 1)[1] for line in lines]
+    whole = re.compile(r"call (\d) (line (\d+) end|tail)")
+    assert all(whole.fullmatch(text) for text in texts), texts
+    for k in calls:
+        mine = [text for text in texts if text.startswith(f"call {k} ")]
+        assert mine == [f"call {k} line {n} end" for n in range(20)] + [f"call {k} tail"]
+
+
 # --- errors ---------------------------------------------------------------------------------
 
 

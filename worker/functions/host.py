@@ -50,6 +50,7 @@ from .handler_context import (
     set_current_request_id,
 )
 from .handler_loader import Handler, HandlerLoadError, load_handler
+from .output_lines import ThreadLines
 
 Initializer = Callable[[Any], Any]
 
@@ -77,7 +78,8 @@ def _claim_protocol_channel() -> tuple[int, int]:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    sys.stdout = sys.stderr  # one buffer for print() and logging keeps their order
+    # one stream for print() and logging keeps their order; whole lines keep requests apart
+    sys.stdout = sys.stderr = ThreadLines(sys.stderr)
     return requests_fd, answers_fd
 
 
@@ -214,6 +216,7 @@ def _serve_one(
         _flush_and_exit(0)  # the answer pipe is broken: the worker is gone
     finally:
         set_current_request_id("")
+        _end_request_output()
 
 
 def _context(
@@ -258,6 +261,7 @@ def _initialize(initializer: Initializer, context: FCContext, channel: _Channel)
         return False
     finally:
         set_current_request_id("")
+        _end_request_output()
     channel.send({"op": "initialized", "maxrss_kb": _maxrss_kb()})
     return True
 
@@ -319,7 +323,15 @@ def _exit_like_a_process(exc: SystemExit) -> NoReturn:
     _flush_and_exit(status)
 
 
+def _end_request_output() -> None:
+    if isinstance(sys.stderr, ThreadLines):
+        sys.stderr.end_thread()
+
+
 def _flush_and_exit(status: int) -> NoReturn:
+    if isinstance(sys.stderr, ThreadLines):
+        with suppress(OSError, ValueError):
+            sys.stderr.flush_all()
     for stream in (sys.stdout, sys.stderr):
         with suppress(OSError, ValueError):
             stream.flush()
