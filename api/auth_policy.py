@@ -11,7 +11,8 @@ conscious, tested decision. Each request is checked by the scheme its path speak
     /console/...         the web console's session cookie (`api.console.session`), set by
                          its login page from an AccessKey pair; /console/login and the
                          console's static assets (no data) are open
-    PUBLIC_PATHS, /docs/ nothing: the API's description (/docs, /openapi.json) holds no data
+    PUBLIC_PATHS, /docs/ nothing: the API's description (/docs, /openapi.json) holds no data;
+    /mns/certificates/   nor does the public certificate MNS pushes are signed with
 
 All three share one AccessKey table and the FnF schemes share one nonce cache, backed (in
 `fnf api`) by a durable nonce ledger that every API process shares and that outlives restarts
@@ -40,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.console.session import COOKIE, ConsoleSessions
 from api.mns.auth import MnsAuthenticator, canonical_resource
+from api.mns.signing import CERTIFICATE_ROOT
 from api.mns.wire import MnsApiError
 from api.mns.wire import error_response as mns_error_response
 from api.protocol.access_keys import AccessKeys
@@ -71,11 +73,13 @@ def signer_of(scope: Scope) -> str | None:
 
 
 PUBLIC_PATHS: Final = frozenset({"/docs", "/openapi.json", "/redoc"})
-PUBLIC_PREFIXES: Final = ("/docs/",)
+PUBLIC_PREFIXES: Final = ("/docs/", CERTIFICATE_ROOT)
 """Open to everyone: FastAPI's description of the API and the pages that show it (no flow,
 execution or message data). Whatever the docs page needs (its oauth2 redirect, locally served
 script and style assets) lives under /docs/, which therefore holds documentation only. The
-JSON form's "Try it out" buttons on /docs still need signed calls."""
+JSON form's "Try it out" buttons on /docs still need signed calls. Under /mns/certificates/
+is the certificate MNS HTTP pushes are signed with: a public key, which the subscribers that
+verify pushes fetch without any AccessKey (`api.mns.signing`)."""
 
 RPC_PATH: Final = "/"
 CONSOLE_ROOT: Final = "/console"

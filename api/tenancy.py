@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from api.actions.context import ApiContext
+from api.protocol.access_keys import AccessKeys
 
 NAMESPACE_LIMIT = 1000
 """Temporal's namespace names are at most 1000 characters (its `RegisterNamespace` checks)."""
@@ -72,6 +73,17 @@ class NamespaceMap:
         if access_key_id is None:
             return self.default
         return self.by_access_key.get(access_key_id, self.default)
+
+    def access_key_for(self, namespace: str, keys: AccessKeys) -> tuple[str, str] | None:
+        """An (ID, secret) pair of `keys` whose calls are served in `namespace`, for a process
+        that calls its own API there (`fnf api`'s worker sending MNS tasks to its facade); None
+        when no key of the table is bound to it. Never a key of another namespace: its calls
+        would land in that one."""
+        for key_id in keys.ids():
+            secret = keys.secret_for(key_id)
+            if secret is not None and self.namespace_for(key_id) == namespace:
+                return key_id, secret
+        return None
 
     @property
     def namespaces(self) -> list[str]:

@@ -24,6 +24,8 @@ from api.app import create_app
 from api.auth_policy import startup_warning
 from api.console.routes import ConsoleSettings
 from api.mns import mns_activities, mns_router, mns_workflows
+from api.mns.registry import Registry
+from api.mns.signing import SigningKeys
 from api.protocol.access_keys import AccessKeys
 from api.services.executions import ExecutionService
 from api.services.scheduled_start import starter_activities, starter_workflows
@@ -106,11 +108,22 @@ async def serve(
     async with temporal(settings, console) as connection, AsyncExitStack() as stack:
         client = connection.client
         keys = access_keys(settings)
-        worker_settings = with_own_mns(settings, keys, host, port) if with_worker else None
+
+        async def temporal_client() -> Client:
+            return client
+
+        # One push signing key per deployment, kept by the API's own namespace.
+        signing_keys = SigningKeys(Registry(temporal_client, settings.api_task_queue))
         contexts = {}
         for namespace in namespaces.namespaces:  # the API's own namespace first
             served = await connection.namespace(namespace)
-            contexts[namespace] = await _serve_namespace(served, settings, worker_settings, stack)
+            worker_settings = None
+            if with_worker:
+                pair = namespaces.access_key_for(namespace, keys)
+                worker_settings = with_own_mns(settings, pair, host, port)
+            contexts[namespace] = await _serve_namespace(
+                served, settings, worker_settings, signing_keys, stack
+            )
         app = create_app(
             tenant_provider(namespaces, contexts),
             keys,
@@ -121,12 +134,19 @@ async def serve(
         if warning := startup_warning(keys, settings.allow_unsigned, host):
             console.print(f"[yellow]warning:[/] {warning}")
 
-        async def temporal_client() -> Client:
-            return client
+        async def tenant_client(access_key_id: str | None) -> Client:
+            return contexts[namespaces.namespace_for(access_key_id)].client
 
-        # MNS queues and topics on the same port: the facade the seed's MNS workers talk to.
+        # MNS queues and topics on the same port, each in its signer's namespace.
         app.include_router(
-            mns_router(temporal_client, keys, settings.allow_unsigned, settings.api_task_queue)
+            mns_router(
+                temporal_client,
+                keys,
+                settings.allow_unsigned,
+                settings.api_task_queue,
+                tenant_client=tenant_client,
+                signing_keys=signing_keys,
+            )
         )
         config = uvicorn.Config(
             app,
@@ -166,10 +186,12 @@ async def _serve_namespace(
     connection: Connection,
     settings: Settings,
     worker_settings: Settings | None,
+    signing_keys: SigningKeys,
     stack: AsyncExitStack,
 ) -> ApiContext:
-    """One namespace's services, its API worker (flow definitions, scheduled starts; MNS in
-    the API's own namespace only) and, with `worker_settings`, its execution worker."""
+    """One namespace's services, its API worker (flow definitions, scheduled starts, the
+    namespace's MNS queues, topics and pushes) and, with `worker_settings`, its execution
+    worker."""
     client = connection.client
     store = FlowStore(client, settings.api_task_queue)
     executions = ExecutionService(
@@ -181,17 +203,12 @@ async def _serve_namespace(
         settings.redrive_limits(),
     )
     schedules = ScheduleService(client, store, settings.api_task_queue)
-    own = client.namespace == settings.namespace
     await stack.enter_async_context(
         Worker(
             client,
             task_queue=settings.api_task_queue,
-            workflows=[
-                FlowDefinitionWorkflow,
-                *starter_workflows(),
-                *(mns_workflows() if own else []),
-            ],
-            activities=[*starter_activities(executions), *(mns_activities() if own else [])],
+            workflows=[FlowDefinitionWorkflow, *starter_workflows(), *mns_workflows()],
+            activities=[*starter_activities(executions), *mns_activities(signing_keys)],
         )
     )
     if worker_settings is not None:
@@ -232,13 +249,17 @@ class HttpServer(uvicorn.Server):
         return 0
 
 
-def with_own_mns(settings: Settings, keys: AccessKeys, host: str, port: int) -> Settings:
+def with_own_mns(
+    settings: Settings, pair: tuple[str, str] | None, host: str, port: int
+) -> Settings:
     """Point this process's worker at this process's MNS facade, unless FNF_MNS_ENDPOINT
-    names another: queue and topic tasks then work with no MNS anywhere. The worker signs
-    with one of the API's own AccessKeys (with none, only an unsigned facade accepts it)."""
+    names another: queue and topic tasks then work with no MNS anywhere. The worker of a
+    namespace signs with `pair`, one of the API's AccessKeys bound to that namespace, so its
+    messages land in its own namespace's queues (with none, only an unsigned facade accepts
+    it, and unsigned calls are served in FNF_NAMESPACE)."""
     if settings.mns_endpoint:
         return settings
-    key_id, secret = keys.first_pair() or ("", "")
+    key_id, secret = pair or ("", "")
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     return settings.model_copy(
         update={

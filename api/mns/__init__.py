@@ -18,6 +18,7 @@ from api.mns.registry_entity import FnFMnsRegistry
 
 if TYPE_CHECKING:
     from api.mns.routes import mns_router
+    from api.mns.signing import SigningKeys
 
 
 def mns_workflows() -> list[type]:
@@ -25,11 +26,12 @@ def mns_workflows() -> list[type]:
     return [FnFMnsQueue, FnFMnsRegistry, FnFMnsPush]
 
 
-def mns_activities() -> list[Any]:
-    """Register these beside `mns_workflows()`; imported on call, as they pull in httpx."""
+def mns_activities(keys: SigningKeys) -> list[Any]:
+    """Register these beside `mns_workflows()`, signing HTTP pushes with `keys`; imported on
+    call, as they pull in httpx and cryptography."""
     from api.mns.push import mns_activities as activities
 
-    return activities()
+    return activities(keys)
 
 
 def __getattr__(name: str) -> Any:

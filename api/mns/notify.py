@@ -9,9 +9,10 @@ MNS's Subscribe doc names three NotifyContentFormat values, and the facade rende
 
 A queue endpoint (`acs:mns:<region>:<account>:queues/<queue>`) gets that content as a new
 message of the queue. An HTTP endpoint gets it as the body of a POST, with `x-mns-request-id`,
-`x-mns-version`, `x-mns-message-id` and (when tagged) `x-mns-message-tag` headers; any 2xx
-answer is a delivery. Each push is a FnFMnsPush workflow (`api.mns.push_entity`), so a failed
-push is retried by the subscription's NotifyStrategy even across API restarts.
+`x-mns-version`, `x-mns-message-id` and (when tagged) `x-mns-message-tag` headers, signed as
+MNS signs its pushes (`api.mns.signing`); any 2xx answer is a delivery. Each push is a
+FnFMnsPush workflow (`api.mns.push_entity`), so a failed push is retried by the
+subscription's NotifyStrategy even across API restarts.
 """
 
 from __future__ import annotations
@@ -96,9 +97,11 @@ def render(subscription: SubscriptionEntry, message: Published) -> tuple[str, st
 
 
 def push_request(
-    subscription: SubscriptionEntry, message: Published, request_id: str
+    subscription: SubscriptionEntry, message: Published, request_id: str, api_base_url: str
 ) -> PushRequest:
-    """The POST an HTTP endpoint gets: the rendered notification and MNS's headers."""
+    """The POST an HTTP endpoint gets: the rendered notification and MNS's headers; the push
+    activity adds Date, Content-MD5 and the signature (`api.mns.signing`), naming the
+    certificate served at `api_base_url`."""
     content, content_type = render(subscription, message)
     headers = {
         "content-type": content_type,
@@ -108,4 +111,6 @@ def push_request(
     }
     if message.tag:
         headers["x-mns-message-tag"] = message.tag
-    return PushRequest(subscription.endpoint, content, headers, subscription.notify_strategy)
+    return PushRequest(
+        subscription.endpoint, content, headers, subscription.notify_strategy, api_base_url
+    )

@@ -1,7 +1,8 @@
-"""The activity behind FnFMnsPush: one POST of a notification to an HTTP endpoint.
+"""The activity behind FnFMnsPush: one signed POST of a notification to an HTTP endpoint.
 
-Any 2xx answer is a delivery (MNS's rule); anything else, or no answer, fails the attempt and
-Temporal retries it by the workflow's retry policy.
+Each attempt is signed afresh (`api.mns.signing`): its Date must be recent when it arrives, and
+a retry may come long after the publish. Any 2xx answer is a delivery (MNS's rule); anything
+else, or no answer, fails the attempt and Temporal retries it by the workflow's retry policy.
 """
 
 from __future__ import annotations
@@ -13,21 +14,33 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from api.mns.push_entity import PUSH_ACTIVITY, PUSH_TIMEOUT, PushRequest
+from api.mns.signing import SigningKeys, signed_push_headers
 
 
-@activity.defn(name=PUSH_ACTIVITY)
-async def push_notification(request: PushRequest) -> None:
-    async with httpx.AsyncClient(timeout=PUSH_TIMEOUT.total_seconds()) as client:
-        try:
-            answer = await client.post(
-                request.endpoint, content=request.content.encode("utf-8"), headers=request.headers
+class PushActivities:
+    """Holds the deployment's signing key, so every worker of it signs with the same one."""
+
+    def __init__(self, keys: SigningKeys) -> None:
+        self._keys = keys
+
+    @activity.defn(name=PUSH_ACTIVITY)
+    async def push_notification(self, request: PushRequest) -> None:
+        body = request.content.encode("utf-8")
+        headers = dict(request.headers)
+        if request.api_base_url:  # pushes started before signing existed go unsigned
+            key = await self._keys.current()
+            headers = signed_push_headers(
+                key, request.endpoint, body, headers, request.api_base_url
             )
-        except httpx.HTTPError as error:
-            raise ApplicationError(f"no answer from {request.endpoint}: {error!r}") from None
-    if not answer.is_success:
-        raise ApplicationError(f"{request.endpoint} answered HTTP {answer.status_code}")
+        async with httpx.AsyncClient(timeout=PUSH_TIMEOUT.total_seconds()) as client:
+            try:
+                answer = await client.post(request.endpoint, content=body, headers=headers)
+            except httpx.HTTPError as error:
+                raise ApplicationError(f"no answer from {request.endpoint}: {error!r}") from None
+        if not answer.is_success:
+            raise ApplicationError(f"{request.endpoint} answered HTTP {answer.status_code}")
 
 
-def mns_activities() -> list[Any]:
+def mns_activities(keys: SigningKeys) -> list[Any]:
     """Register these on the worker that runs `mns_workflows()`."""
-    return [push_notification]
+    return [PushActivities(keys).push_notification]

@@ -42,6 +42,9 @@ class PushRequest:
     content: str
     headers: dict[str, str] = field(default_factory=dict)
     notify_strategy: str = "BACKOFF_RETRY"
+    api_base_url: str = ""
+    """Where the API that took the PublishMessage serves its push certificate: the push is
+    signed with the deployment's key and names that certificate (`api.mns.signing`)."""
 
 
 def push_workflow_id(message_id: str, topic: str, subscription: str) -> str:

@@ -21,6 +21,7 @@ from api.mns.registry_entity import (
     PageRequest,
     QueueEntry,
     RegistryState,
+    SigningKeyRecord,
     SubscriptionChange,
     SubscriptionEntry,
     SubscriptionResult,
@@ -110,6 +111,16 @@ class Registry:
 
     async def subscribers(self, topic: str) -> list[SubscriptionEntry]:
         return await self._query(lambda h: h.query(FnFMnsRegistry.subscribers, topic), [])
+
+    # -- the push signing key ---------------------------------------------------------------
+
+    async def signing_key(self) -> SigningKeyRecord | None:
+        return await self._query(lambda h: h.query(FnFMnsRegistry.signing_key), None)
+
+    async def adopt_signing_key(self, proposal: SigningKeyRecord) -> SigningKeyRecord:
+        return await self._update(
+            lambda h: h.execute_update(FnFMnsRegistry.adopt_signing_key, proposal)
+        )
 
     # -- plumbing -------------------------------------------------------------------------
 

@@ -71,11 +71,21 @@ class SubscriptionEntry:
 
 
 @dataclass
+class SigningKeyRecord:
+    """The key pair HTTP pushes are signed with (`api.mns.signing`): PEM texts, made outside
+    workflow code (key generation needs the OS random source) and adopted here once."""
+
+    private_key_pem: str
+    certificate_pem: str
+
+
+@dataclass
 class RegistryState:
     queues: dict[str, QueueEntry] = field(default_factory=dict)
     topics: dict[str, TopicEntry] = field(default_factory=dict)
     subscriptions: dict[str, dict[str, SubscriptionEntry]] = field(default_factory=dict)
     operations_per_run: int = DEFAULT_OPERATIONS_PER_RUN
+    signing_key: SigningKeyRecord | None = None
 
 
 @dataclass
@@ -268,6 +278,21 @@ class FnFMnsRegistry:
         if request.topic not in self._state.topics:
             return Page([], found=False)
         return _page(self._state.subscriptions.get(request.topic, {}), request)
+
+    # -- the push signing key ---------------------------------------------------------------
+
+    @workflow.update(name="adopt_signing_key")
+    def adopt_signing_key(self, proposal: SigningKeyRecord) -> SigningKeyRecord:
+        """The first key proposed is kept for good; every later proposal gets that one, so
+        racing API processes of one deployment all sign with the same key."""
+        if self._state.signing_key is None:
+            self._operations += 1
+            self._state.signing_key = proposal
+        return self._state.signing_key
+
+    @workflow.query(name="signing_key")
+    def signing_key(self) -> SigningKeyRecord | None:
+        return self._state.signing_key
 
     @workflow.query(name="subscribers")
     def subscribers(self, topic: str) -> list[SubscriptionEntry]:

@@ -40,6 +40,8 @@ from api.mns.batch import (
     raise_for_send,
     send_request,
 )
+from api.mns.certificate_route import add_certificate_route
+from api.mns.listing import base_url
 from api.mns.queue_entity import (
     DEFAULT_OPERATIONS_PER_RUN,
     MESSAGE_NOT_EXIST,
@@ -51,6 +53,8 @@ from api.mns.queue_routes import add_queue_routes
 from api.mns.queues import ClientProvider, QueueService
 from api.mns.registry import Registry
 from api.mns.settings import MAX_VISIBILITY_TIMEOUT, MnsSettings
+from api.mns.signing import SigningKeys
+from api.mns.tenants import RequestNamespace, TenantClient
 from api.mns.topic_routes import FanOut, add_topic_routes
 from api.mns.wire import (
     Fields,
@@ -95,20 +99,28 @@ def mns_router(
     *,
     settings: MnsSettings | None = None,
     operations_per_run: int = DEFAULT_OPERATIONS_PER_RUN,
+    tenant_client: TenantClient | None = None,
+    signing_keys: SigningKeys | None = None,
 ) -> APIRouter:
-    """The MNS routes. `task_queue` is where a worker runs `mns_workflows()` (the API's own);
-    `settings` default to the environment (`MnsSettings.from_env`)."""
+    """The MNS routes. `task_queue` is where a worker runs `mns_workflows()` (the API's own,
+    in every namespace served); `settings` default to the environment
+    (`MnsSettings.from_env`). With `tenant_client`, each request is served in the namespace of
+    the AccessKey that signed it (`api.mns.tenants`); `client_provider` is the API's own
+    namespace, which keeps the push signing key (`signing_keys`, by default read from there).
+    """
     config = settings if settings is not None else MnsSettings.from_env()
-    registry = Registry(client_provider, task_queue)
+    namespace = RequestNamespace(client_provider, tenant_client)
+    keys = signing_keys or SigningKeys(Registry(client_provider, task_queue))
+    registry = Registry(namespace.client, task_queue)
     queues = QueueService(
-        client_provider,
+        namespace.client,
         task_queue,
         operations_per_run=operations_per_run,
         registry=registry,
         visibility_timeout=config.visibility_timeout,
     )
     auth = MnsAuthenticator(access_keys, allow_unsigned=allow_unsigned)
-    fan_out = FanOut(registry, queues, config, client_provider, task_queue)
+    fan_out = FanOut(registry, queues, config, namespace.client, task_queue)
     router = APIRouter(tags=["MNS"])
 
     async def answer(request: Request, operation: Operation) -> Response:
@@ -119,8 +131,9 @@ def mns_router(
             scope = request.scope
             raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
             resource = canonical_resource(raw_path, scope.get("query_string", b""))
-            auth.verify(request.method, dict(request.headers.items()), resource, body)
-            return await operation(body, request_id)
+            signer = auth.verify(request.method, dict(request.headers.items()), resource, body)
+            with namespace.signed_by(signer):
+                return await operation(body, request_id)
         except MnsApiError as error:
             return error_response(error, request_id, _host_id(request))
         except Exception:
@@ -221,7 +234,8 @@ def mns_router(
     async def publish_message(topic: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
             _check_name(TOPIC, topic, topic_not_exist)
-            published = await fan_out.publish(topic, parse_message(body), request_id)
+            fields = parse_message(body)
+            published = await fan_out.publish(topic, fields, request_id, base_url(request))
             content = xml_document(
                 "Message",
                 [("MessageId", published.message_id), ("MessageBodyMD5", published.body_md5)],
@@ -232,6 +246,7 @@ def mns_router(
 
     add_queue_routes(router, answer, queues)
     add_topic_routes(router, answer, registry, fan_out)
+    add_certificate_route(router, keys)
 
     @router.api_route("/queues/{rest:path}", methods=ALL_METHODS, include_in_schema=False)
     @router.api_route("/topics/{rest:path}", methods=ALL_METHODS, include_in_schema=False)

@@ -102,7 +102,10 @@ class FanOut:
         self._client = client
         self._task_queue = task_queue
 
-    async def publish(self, topic: str, fields: dict[str, str], request_id: str) -> Published:
+    async def publish(
+        self, topic: str, fields: dict[str, str], request_id: str, api_base_url: str
+    ) -> Published:
+        """Fan the message out; HTTP pushes name the certificate served at `api_base_url`."""
         entry = await self._registry.topic(topic)
         limit = entry.maximum_message_size if entry else DEFAULT_TOPIC_MESSAGE_SIZE
         text = message_body(fields, limit)
@@ -120,7 +123,7 @@ class FanOut:
         for subscription in subscribers:
             queue = endpoint_queue(subscription.endpoint)
             if queue is None:
-                pushes.append(self._push(subscription, message, request_id))
+                pushes.append(self._push(subscription, message, request_id, api_base_url))
             else:
                 sends.append((queue, render(subscription, message)[0]))
         await asyncio.gather(*pushes)
@@ -136,13 +139,13 @@ class FanOut:
         return message
 
     async def _push(
-        self, subscription: SubscriptionEntry, message: Published, request_id: str
+        self, subscription: SubscriptionEntry, message: Published, request_id: str, base: str
     ) -> None:
         """Start the push's workflow: once started, it is delivered (or retried) durably."""
         client = await self._client()
         await client.start_workflow(
             FnFMnsPush.run,
-            push_request(subscription, message, request_id),
+            push_request(subscription, message, request_id, base),
             id=push_workflow_id(message.message_id, message.topic, subscription.name),
             task_queue=self._task_queue,
             static_summary=f"internal: push of an MNS message of topic {message.topic}",

@@ -88,6 +88,10 @@ class AccessKeys:
         """Some (ID, secret) of the table, for a process that calls itself (fnf api's worker)."""
         return next(iter(sorted(self._secrets.items())), None)
 
+    def ids(self) -> list[str]:
+        """Every AccessKey ID of the table, in name order."""
+        return sorted(self._secrets)
+
     def secret_for(self, access_key_id: str) -> str | None:
         return self._secrets.get(access_key_id)
 

@@ -48,6 +48,7 @@ EXPECTED_PUBLIC = {
     "/docs/oauth2-redirect",
     "/redoc",
     "/docs/static/anything",  # the docs pages' own scripts and styles (fastapi-offline)
+    "/mns/certificates/{name}",  # the public certificate MNS HTTP pushes are signed with
 }
 
 

@@ -47,7 +47,9 @@ from api.mns import mns_activities, mns_router, mns_workflows
 from api.mns.auth import MnsAuthenticator
 from api.mns.queue_entity import queue_workflow_id
 from api.mns.queues import QueueService
+from api.mns.registry import Registry
 from api.mns.settings import MnsSettings, parse_subscriptions
+from api.mns.signing import SigningKeys
 from api.mns.wire import MnsApiError
 from api.protocol.access_keys import AccessKeys
 from api.services.executions import ExecutionService
@@ -122,20 +124,28 @@ async def serve(
     async def temporal() -> Client:
         return client
 
+    signing_keys = SigningKeys(Registry(temporal, settings.api_task_queue))
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(
             Worker(
                 client,
                 task_queue=settings.api_task_queue,
                 workflows=[FlowDefinitionWorkflow, *starter_workflows(), *mns_workflows()],
-                activities=[*starter_activities(executions), *mns_activities()],
+                activities=[*starter_activities(executions), *mns_activities(signing_keys)],
             )
         )
         await run_worker(client, settings, stack)
         app = create_app(provide, keys)
         mns_settings = MnsSettings({TOPIC: subscribed}, visibility_timeout=VISIBILITY)
         app.include_router(
-            mns_router(temporal, keys, False, settings.api_task_queue, settings=mns_settings)
+            mns_router(
+                temporal,
+                keys,
+                False,
+                settings.api_task_queue,
+                settings=mns_settings,
+                signing_keys=signing_keys,
+            )
         )
         config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1)
         server = uvicorn.Server(config)
