@@ -119,8 +119,8 @@ async def serve(
             served = await connection.namespace(namespace)
             worker_settings = None
             if with_worker:
-                pair = namespaces.access_key_for(namespace, keys)
-                worker_settings = with_own_mns(settings, pair, host, port)
+                own_mns = with_own_mns(settings, keys, host, port)
+                worker_settings = namespace_mns(own_mns, namespaces, keys, namespace)
             contexts[namespace] = await _serve_namespace(
                 served, settings, worker_settings, signing_keys, stack
             )
@@ -249,17 +249,14 @@ class HttpServer(uvicorn.Server):
         return 0
 
 
-def with_own_mns(
-    settings: Settings, pair: tuple[str, str] | None, host: str, port: int
-) -> Settings:
+def with_own_mns(settings: Settings, keys: AccessKeys, host: str, port: int) -> Settings:
     """Point this process's worker at this process's MNS facade, unless FNF_MNS_ENDPOINT
-    names another: queue and topic tasks then work with no MNS anywhere. The worker of a
-    namespace signs with `pair`, one of the API's AccessKeys bound to that namespace, so its
-    messages land in its own namespace's queues (with none, only an unsigned facade accepts
-    it, and unsigned calls are served in FNF_NAMESPACE)."""
+    names another: queue and topic tasks then work with no MNS anywhere. The worker signs
+    with one of the API's own AccessKeys (with none, only an unsigned facade accepts it);
+    `namespace_mns` then picks one of the namespace it serves."""
     if settings.mns_endpoint:
         return settings
-    key_id, secret = pair or ("", "")
+    key_id, secret = keys.first_pair() or ("", "")
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     return settings.model_copy(
         update={
@@ -267,4 +264,24 @@ def with_own_mns(
             "mns_access_key_id": key_id,
             "mns_access_key_secret": secret,
         }
+    )
+
+
+def namespace_mns(
+    settings: Settings, namespaces: NamespaceMap, keys: AccessKeys, namespace: str
+) -> Settings:
+    """`settings` for the worker of `namespace`, signing its MNS tasks with a key that a
+    `fnf api` facade serves in that namespace, so a team's flows fill its own queues.
+
+    Applies when the MNS pair is one of `keys` (FNF_ACCESS_KEYS: the MNS is an `fnf api`,
+    whose MNS objects live per namespace, `api.mns.tenants`) and is bound to another
+    namespace; then the first key of `keys` bound to `namespace` signs instead, or none (the
+    facade refuses the calls, rather than take them into another team's namespace). An MNS
+    pair that is not one of `keys` is another MNS (Alibaba's) and is left as it is."""
+    key_id = settings.mns_access_key_id
+    if key_id not in keys or namespaces.namespace_for(key_id) == namespace:
+        return settings
+    chosen_id, secret = namespaces.access_key_for(namespace, keys) or ("", "")
+    return settings.model_copy(
+        update={"mns_access_key_id": chosen_id, "mns_access_key_secret": secret}
     )

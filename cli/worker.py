@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from cli.api import namespace_map
+from api.protocol.access_keys import AccessKeys
+from api.tenancy import NamespaceMap
+from cli.api import access_keys, namespace_map, namespace_mns
 from cli.connection import temporal
 from cli.errors import UserError
 from cli.options import (
@@ -36,6 +39,15 @@ from worker.assembly import run_worker
 from worker.functions import FunctionRegistry
 from worker.roles import RoleError, WorkerPlan, WorkerRole, plan
 from worker.settings import Settings
+
+
+@dataclass(frozen=True)
+class MnsKeys:
+    """What picks each served namespace's MNS key (`cli.api.namespace_mns`)."""
+
+    namespaces: NamespaceMap
+    keys: AccessKeys
+
 
 WorkflowsOnlyOpt = Annotated[
     bool,
@@ -99,7 +111,8 @@ def worker(
     # --namespace serves that one; else FNF_NAMESPACE and every namespace FNF_NAMESPACES_FILE
     # maps an AccessKey to (the teams one `fnf api` serves).
     served = [settings.namespace] if namespace else namespace_map(settings).namespaces
-    run_until_stopped(_serve(settings, served, role, chosen, CommandConsole(stderr=True)))
+    mns = MnsKeys(namespace_map(settings), access_keys(settings))
+    run_until_stopped(_serve(settings, served, role, chosen, mns, CommandConsole(stderr=True)))
 
 
 async def _serve(
@@ -107,6 +120,7 @@ async def _serve(
     namespaces: list[str],
     role: WorkerRole,
     chosen: WorkerPlan,
+    mns: MnsKeys,
     console: Console,
 ) -> int:
     """Serve until stopped (cli/process.py cancels this, and the workers shut down)."""
@@ -114,6 +128,7 @@ async def _serve(
         for namespace in namespaces:
             client = (await connection.namespace(namespace)).client
             namespaced = settings.model_copy(update={"namespace": namespace})
+            namespaced = namespace_mns(namespaced, mns.namespaces, mns.keys, namespace)
             await run_worker(client, namespaced, stack, role)
         queues = ", ".join(queue.task_queue for queue in chosen.queues)
         console.print(

@@ -18,7 +18,11 @@ from mns.subscription import SubscriptionMeta
 from mns.topic import TopicMessage, TopicMeta
 from temporalio.client import Client
 
+from api.protocol.access_keys import AccessKeys
+from api.tenancy import NamespaceMap
+from cli.api import namespace_mns
 from tests.api.test_namespaces import KEYS, Tenants, tenants
+from worker.settings import Settings
 
 __all__ = ["tenants"]  # the module-scoped `fnf api` with two namespaces
 
@@ -197,3 +201,27 @@ steps:
             assert refused(queue_of(tenants, other, queue).peek_message) == "MessageNotExist"
         received = queue_of(tenants, key_id, queue).receive_message(1)
         queue_of(tenants, key_id, queue).delete_message(received.receipt_handle)
+
+
+@pytest.mark.parametrize(
+    ("mns_key", "namespace", "expected"),
+    [
+        ("teamA", "team-a", "teamA"),  # already a key of the namespace served
+        ("teamA", "team-b", "teamB"),  # another team's key: that team's queues; swapped
+        ("ops", "team-b", "teamB"),
+        ("teamB", "default", "ops"),  # the API's own namespace: a key the file leaves unmapped
+        ("alibaba-ak", "team-b", "alibaba-ak"),  # not one of the facade's keys: another MNS
+        ("teamA", "team-c", ""),  # no key serves team-c: none, never another team's
+    ],
+)
+def test_each_namespace_worker_signs_mns_with_a_key_of_its_namespace(
+    mns_key: str, namespace: str, expected: str
+) -> None:
+    namespaces = NamespaceMap("default", {"teamA": "team-a", "teamB": "team-b"})
+    secret = KEYS.get(mns_key, "alibaba-secret")
+    settings = Settings(
+        mns_endpoint="http://api:8080", mns_access_key_id=mns_key, mns_access_key_secret=secret
+    )
+    chosen = namespace_mns(settings, namespaces, AccessKeys(KEYS), namespace)
+    assert chosen.mns_access_key_id == expected
+    assert chosen.mns_access_key_secret == {**KEYS, "alibaba-ak": secret, "": ""}[expected]
