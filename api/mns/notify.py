@@ -97,7 +97,11 @@ def render(subscription: SubscriptionEntry, message: Published) -> tuple[str, st
 
 
 def push_request(
-    subscription: SubscriptionEntry, message: Published, request_id: str, api_base_url: str
+    subscription: SubscriptionEntry,
+    message: Published,
+    request_id: str,
+    api_base_url: str,
+    retry_scale: float = 1.0,
 ) -> PushRequest:
     """The POST an HTTP endpoint gets: the rendered notification and MNS's headers; the push
     activity adds Date, Content-MD5 and the signature (`api.mns.signing`), naming the
@@ -112,5 +116,10 @@ def push_request(
     if message.tag:
         headers["x-mns-message-tag"] = message.tag
     return PushRequest(
-        subscription.endpoint, content, headers, subscription.notify_strategy, api_base_url
+        subscription.endpoint,
+        content,
+        headers,
+        subscription.notify_strategy,
+        api_base_url,
+        retry_scale,
     )

@@ -13,7 +13,13 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from api.mns.push_entity import PUSH_ACTIVITY, PUSH_TIMEOUT, PushRequest
+from api.mns.push_entity import (
+    EXPONENTIAL_DECAY_RETRY,
+    PUSH_ACTIVITY,
+    PUSH_TIMEOUT,
+    PushRequest,
+    backoff_pause,
+)
 from api.mns.signing import SigningKeys, signed_push_headers
 
 
@@ -36,9 +42,17 @@ class PushActivities:
             try:
                 answer = await client.post(request.endpoint, content=body, headers=headers)
             except httpx.HTTPError as error:
-                raise ApplicationError(f"no answer from {request.endpoint}: {error!r}") from None
+                raise _failed(request, f"no answer from {request.endpoint}: {error!r}") from None
         if not answer.is_success:
-            raise ApplicationError(f"{request.endpoint} answered HTTP {answer.status_code}")
+            raise _failed(request, f"{request.endpoint} answered HTTP {answer.status_code}")
+
+
+def _failed(request: PushRequest, message: str) -> ApplicationError:
+    """A failed attempt; under BACKOFF_RETRY it names its random pause (`backoff_pause`),
+    which Temporal's retry policy cannot draw."""
+    if request.notify_strategy == EXPONENTIAL_DECAY_RETRY:
+        return ApplicationError(message)
+    return ApplicationError(message, next_retry_delay=backoff_pause(request.retry_scale))
 
 
 def mns_activities(keys: SigningKeys) -> list[Any]:

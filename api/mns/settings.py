@@ -9,6 +9,8 @@ A topic with no subscription accepts messages and drops them, as MNS does for a 
 subscribers. Queues need no configuration at all: each is created on first use.
 
     FNF_MNS_VISIBILITY_TIMEOUT=30   seconds a received message stays hidden (MNS's default)
+    FNF_MNS_PUSH_RETRY_SCALE=1      factor on MNS's pauses between HTTP push retries
+                                    (`api.mns.push_entity`); less than 1 shortens them
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from translator.names import QUEUE, TOPIC
 
 ENV_TOPIC_SUBSCRIPTIONS: Final = "FNF_MNS_TOPIC_SUBSCRIPTIONS"
 ENV_VISIBILITY_TIMEOUT: Final = "FNF_MNS_VISIBILITY_TIMEOUT"
+ENV_PUSH_RETRY_SCALE: Final = "FNF_MNS_PUSH_RETRY_SCALE"
+MAX_PUSH_RETRY_SCALE: Final = 100.0
 DEFAULT_VISIBILITY_TIMEOUT: Final = 30
 MAX_VISIBILITY_TIMEOUT: Final = 43_200
 
@@ -55,12 +59,18 @@ def parse_subscriptions(text: str) -> dict[str, tuple[str, ...]]:
 class MnsSettings:
     subscriptions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
+    push_retry_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.visibility_timeout <= MAX_VISIBILITY_TIMEOUT:
             raise ValueError(
                 f"{ENV_VISIBILITY_TIMEOUT} must be 1..{MAX_VISIBILITY_TIMEOUT} seconds, "
                 f"got {self.visibility_timeout}"
+            )
+        if not 0 < self.push_retry_scale <= MAX_PUSH_RETRY_SCALE:  # also refuses NaN
+            raise ValueError(
+                f"{ENV_PUSH_RETRY_SCALE} must be a number above 0 and at most "
+                f"{MAX_PUSH_RETRY_SCALE:g}, got {self.push_retry_scale}"
             )
 
     @classmethod
@@ -73,7 +83,14 @@ class MnsSettings:
             raise ValueError(
                 f"{ENV_VISIBILITY_TIMEOUT} must be a whole number of seconds, got {raw_timeout!r}"
             ) from None
-        return cls(parse_subscriptions(env.get(ENV_TOPIC_SUBSCRIPTIONS, "")), timeout)
+        raw_scale = env.get(ENV_PUSH_RETRY_SCALE, "").strip()
+        try:
+            scale = float(raw_scale) if raw_scale else 1.0
+        except ValueError:
+            raise ValueError(
+                f"{ENV_PUSH_RETRY_SCALE} must be a number, got {raw_scale[:50]!r}"
+            ) from None
+        return cls(parse_subscriptions(env.get(ENV_TOPIC_SUBSCRIPTIONS, "")), timeout, scale)
 
     def subscribers(self, topic: str) -> tuple[str, ...]:
         return tuple(self.subscriptions.get(topic, ()))

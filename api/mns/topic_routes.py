@@ -145,7 +145,7 @@ class FanOut:
         client = await self._client()
         await client.start_workflow(
             FnFMnsPush.run,
-            push_request(subscription, message, request_id, base),
+            push_request(subscription, message, request_id, base, self._settings.push_retry_scale),
             id=push_workflow_id(message.message_id, message.topic, subscription.name),
             task_queue=self._task_queue,
             static_summary=f"internal: push of an MNS message of topic {message.topic}",

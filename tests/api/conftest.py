@@ -45,6 +45,7 @@ def start_api(address: str, log_path: Path, tag: str, port: int | None = None) -
         "FNF_TASK_QUEUE": f"sdk-{tag}",
         "FNF_API_TASK_QUEUE": f"sdk-api-{tag}",
         "FNF_FUNCTIONS": str(EXAMPLES / "callback" / "functions.yaml"),
+        "FNF_MNS_PUSH_RETRY_SCALE": "0.05",  # MNS's 10-20 s between push retries: 0.5-1 s
     }
     with log_path.open("ab") as log:
         process = subprocess.Popen(

@@ -67,6 +67,8 @@ VISIBILITY = 2
 """The facade's visibility timeout here, in seconds: short, so redelivery is quick to see."""
 
 TOPIC = "fnf-events"
+PUSH_RETRY_SCALE = 0.05
+"""MNS's pauses between push retries (10-20 s, 1, 2, 4 ... s) shortened for the tests."""
 SEED_WORKER = Path(__file__).parent / "seed_workers" / "mns_queue_worker.py"
 SEED_QUEUE = "fnf-demo"  # the name in the guide's flow and worker
 
@@ -136,7 +138,9 @@ async def serve(
         )
         await run_worker(client, settings, stack)
         app = create_app(provide, keys)
-        mns_settings = MnsSettings({TOPIC: subscribed}, visibility_timeout=VISIBILITY)
+        mns_settings = MnsSettings(
+            {TOPIC: subscribed}, visibility_timeout=VISIBILITY, push_retry_scale=PUSH_RETRY_SCALE
+        )
         app.include_router(
             mns_router(
                 temporal,
