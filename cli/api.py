@@ -25,6 +25,7 @@ from api.auth_policy import startup_warning
 from api.console.routes import ConsoleSettings
 from api.mns import mns_activities, mns_router, mns_workflows
 from api.mns.registry import Registry
+from api.mns.settings import MnsSettings
 from api.mns.signing import SigningKeys
 from api.protocol.access_keys import AccessKeys
 from api.services.executions import ExecutionService
@@ -91,6 +92,7 @@ def api(
     ensure_free(host, port, "--port")
     namespace_map(settings)  # an unusable namespaces file: one line, before anything starts
     access_keys(settings)  # so is an unusable AccessKey file
+    mns_settings()  # and an unusable FNF_MNS_* value
     if with_worker:
         FunctionRegistry.load_all(settings.functions)  # a bad registry: one line, first
     if not settings.temporal_address and settings.dev_server_ui_port:
@@ -144,6 +146,7 @@ async def serve(
                 keys,
                 settings.allow_unsigned,
                 settings.api_task_queue,
+                settings=mns_settings(),
                 tenant_client=tenant_client,
                 signing_keys=signing_keys,
             )
@@ -172,6 +175,14 @@ def access_keys(settings: Settings) -> AccessKeys:
     except ValueError as error:
         raise UserError(f"AccessKeys: {error}") from None
     return keys
+
+
+def mns_settings() -> MnsSettings:
+    """The MNS facade's FNF_MNS_* settings; UserError (one line) if one is unusable."""
+    try:
+        return MnsSettings.from_env()
+    except ValueError as error:
+        raise UserError(str(error)) from None
 
 
 def namespace_map(settings: Settings) -> NamespaceMap:

@@ -34,7 +34,7 @@ from api.services.executions import ExecutionService
 from api.services.schedules import ScheduleService
 from api.store.flows import FlowStore
 from cli import devstate
-from cli.api import serve
+from cli.api import mns_settings, serve
 from cli.connection import DATABASE_IN_USE_STATUS
 from cli.errors import UserError
 from cli.options import CONNECTION_SETTINGS, FunctionsOpt, NamespaceOpt, TaskQueueOpt
@@ -108,6 +108,7 @@ def dev(
     ensure_free(host, temporal_port, "--temporal-port")
     if ui:
         ensure_free(host, ui_port, "--ui-port")
+    mns_settings()  # an unusable FNF_MNS_* value: one line, before anything starts
     plan = DevPlan(
         host=host,
         api_port=port,

@@ -11,11 +11,15 @@ subscribers. Queues need no configuration at all: each is created on first use.
     FNF_MNS_VISIBILITY_TIMEOUT=30   seconds a received message stays hidden (MNS's default)
     FNF_MNS_PUSH_RETRY_SCALE=1      factor on MNS's pauses between HTTP push retries
                                     (`api.mns.push_entity`); less than 1 shortens them
+    FNF_MNS_PUBLIC_URL=https://...  the API's base URL as push subscribers reach it, for the
+                                    certificate URL signed pushes name (`api.mns.signing`);
+                                    unset: the URL the PublishMessage was sent to
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
@@ -25,6 +29,7 @@ from translator.names import QUEUE, TOPIC
 ENV_TOPIC_SUBSCRIPTIONS: Final = "FNF_MNS_TOPIC_SUBSCRIPTIONS"
 ENV_VISIBILITY_TIMEOUT: Final = "FNF_MNS_VISIBILITY_TIMEOUT"
 ENV_PUSH_RETRY_SCALE: Final = "FNF_MNS_PUSH_RETRY_SCALE"
+ENV_PUBLIC_URL: Final = "FNF_MNS_PUBLIC_URL"
 MAX_PUSH_RETRY_SCALE: Final = 100.0
 DEFAULT_VISIBILITY_TIMEOUT: Final = 30
 MAX_VISIBILITY_TIMEOUT: Final = 43_200
@@ -60,8 +65,14 @@ class MnsSettings:
     subscriptions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
     push_retry_scale: float = 1.0
+    public_url: str = ""
 
     def __post_init__(self) -> None:
+        if self.public_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", self.public_url):
+            raise ValueError(
+                f"{ENV_PUBLIC_URL} must be an http(s) URL without query, got "
+                f"{self.public_url[:100]!r}"
+            )
         if not 1 <= self.visibility_timeout <= MAX_VISIBILITY_TIMEOUT:
             raise ValueError(
                 f"{ENV_VISIBILITY_TIMEOUT} must be 1..{MAX_VISIBILITY_TIMEOUT} seconds, "
@@ -90,7 +101,12 @@ class MnsSettings:
             raise ValueError(
                 f"{ENV_PUSH_RETRY_SCALE} must be a number, got {raw_scale[:50]!r}"
             ) from None
-        return cls(parse_subscriptions(env.get(ENV_TOPIC_SUBSCRIPTIONS, "")), timeout, scale)
+        return cls(
+            parse_subscriptions(env.get(ENV_TOPIC_SUBSCRIPTIONS, "")),
+            timeout,
+            scale,
+            env.get(ENV_PUBLIC_URL, "").strip().rstrip("/"),
+        )
 
     def subscribers(self, topic: str) -> tuple[str, ...]:
         return tuple(self.subscriptions.get(topic, ()))

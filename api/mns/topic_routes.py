@@ -105,7 +105,8 @@ class FanOut:
     async def publish(
         self, topic: str, fields: dict[str, str], request_id: str, api_base_url: str
     ) -> Published:
-        """Fan the message out; HTTP pushes name the certificate served at `api_base_url`."""
+        """Fan the message out; HTTP pushes name the certificate served at FNF_MNS_PUBLIC_URL,
+        else at `api_base_url` (where the publisher reached the API)."""
         entry = await self._registry.topic(topic)
         limit = entry.maximum_message_size if entry else DEFAULT_TOPIC_MESSAGE_SIZE
         text = message_body(fields, limit)
@@ -123,7 +124,8 @@ class FanOut:
         for subscription in subscribers:
             queue = endpoint_queue(subscription.endpoint)
             if queue is None:
-                pushes.append(self._push(subscription, message, request_id, api_base_url))
+                base = self._settings.public_url or api_base_url
+                pushes.append(self._push(subscription, message, request_id, base))
             else:
                 sends.append((queue, render(subscription, message)[0]))
         await asyncio.gather(*pushes)

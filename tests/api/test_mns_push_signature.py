@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -20,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,10 +38,12 @@ from mns.topic import TopicMessage, TopicMeta
 
 from api.mns.registry import Registry
 from api.mns.signing import SigningKeys
-from tests.api.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET
+from tests.api.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET, free_port, start_api
 from tests.api.test_mns_facade import Facade, facade
 
 __all__ = ["facade"]  # the module-scoped fixture, shared with the facade tests
+
+FNF = str(Path(sys.executable).with_name("fnf"))
 
 
 @dataclass(frozen=True)
@@ -212,3 +218,53 @@ def test_the_key_is_kept_and_its_certificate_is_public(facade: Facade) -> None:
     assert certificate_public_key(served.text).n.bit_length() == 2048
     for name in (f"{'0' * 64}.pem", first, "..%2F..%2Fetc%2Fpasswd", f"{first}.pem.key"):
         assert httpx.get(f"{facade.endpoint}/mns/certificates/{name}").status_code == 404
+
+
+def test_the_certificate_url_follows_fnf_mns_public_url(
+    dev_server_address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind a proxy, subscribers reach the API at another address than the publisher did."""
+    monkeypatch.setenv("FNF_MNS_PUBLIC_URL", "https://mns.example.test:8443/fnf/")
+    api = start_api(dev_server_address, tmp_path / "api.log", uuid.uuid4().hex[:6])
+    subscriber = Subscriber()
+    try:
+        mns = Account(f"http://{api.endpoint}", ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+        topic = mns.get_topic(f"public-{uuid.uuid4().hex[:8]}")
+        topic.create(TopicMeta())
+        topic.get_subscription("hook").subscribe(SubscriptionMeta(subscriber.url("/in")))
+        topic.publish_message(TopicMessage("behind a proxy"))
+        (push,) = subscriber.wait_for(1)
+        url = base64.b64decode(push.headers["x-mns-signing-cert-url"]).decode()
+        assert url.startswith("https://mns.example.test:8443/fnf/mns/certificates/"), url
+        local = url.replace("https://mns.example.test:8443/fnf", f"http://{api.endpoint}")
+        assert verified(push, {url: httpx.get(local).text})
+    finally:
+        subscriber.http.shutdown()
+        api.process.terminate()
+        api.process.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("FNF_MNS_PUSH_RETRY_SCALE", "fast", "must be a number, got 'fast'"),
+        ("FNF_MNS_PUSH_RETRY_SCALE", "nan", "must be a number above 0"),
+        ("FNF_MNS_PUSH_RETRY_SCALE", "-1", "must be a number above 0"),
+        ("FNF_MNS_PUBLIC_URL", "mns.example.test", "must be an http(s) URL"),
+        ("FNF_MNS_PUBLIC_URL", "https://x/?a=1", "must be an http(s) URL"),
+        ("FNF_MNS_VISIBILITY_TIMEOUT", "0", "must be 1..43200 seconds"),
+    ],
+)
+def test_an_unusable_mns_setting_is_one_line(
+    dev_server_address: str, variable: str, value: str, expected: str
+) -> None:
+    done = subprocess.run(
+        [FNF, "api", "--address", dev_server_address, "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, variable: value},
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {variable} ") and expected in lines[0]
