@@ -11,6 +11,10 @@ Its id names the task queue of the API that runs it (`fnf-mns-registry:<task que
 registry per deployment, served by that deployment's workers, so two deployments sharing a
 namespace never wait on each other's worker.
 
+It also keeps the deployment's push signing key pair (`api.mns.signing`): proposed once by an
+API process, kept for good, so every process and restart signs pushes with the same key. The
+private key is therefore readable by whoever can read this workflow's history in Temporal.
+
 Times are the caller's `now_ms`, recorded in history with the Update, so replay is exact. The
 run continues as new after `operations_per_run` Updates, carrying the whole state.
 """
