@@ -55,19 +55,16 @@ class SigningKey:
 
     private_key: rsa.RSAPrivateKey
     certificate_pem: str
+    fingerprint: str
+    """SHA-256 of the certificate's DER bytes, hex."""
 
     @classmethod
     def from_record(cls, record: SigningKeyRecord) -> SigningKey:
         key = serialization.load_pem_private_key(record.private_key_pem.encode(), password=None)
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ValueError("the MNS push signing key is not an RSA key")
-        return cls(key, record.certificate_pem)
-
-    @property
-    def fingerprint(self) -> str:
-        """SHA-256 of the certificate's DER bytes, hex."""
-        certificate = x509.load_pem_x509_certificate(self.certificate_pem.encode())
-        return certificate.fingerprint(hashes.SHA256()).hex()
+        certificate = x509.load_pem_x509_certificate(record.certificate_pem.encode())
+        return cls(key, record.certificate_pem, certificate.fingerprint(hashes.SHA256()).hex())
 
     def certificate_url(self, api_base_url: str) -> str:
         return f"{api_base_url.rstrip('/')}{CERTIFICATE_ROOT}{self.fingerprint}.pem"
