@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -42,6 +43,7 @@ from api.protocol.errors import (
 )
 from api.protocol.json_form import read_json_params
 from api.protocol.nonces import NonceLedger
+from api.protocol.regions import request_region
 from api.protocol.responses import new_request_id
 from api.protocol.rpc import read_rpc_params
 from api.requests import REQUEST_MODELS, parse_request
@@ -56,6 +58,8 @@ logger = logging.getLogger(__name__)
 ContextProvider = Callable[[str | None], Awaitable[ApiContext]]
 """The services for a request signed by the given AccessKey ID (None: unsigned); one
 namespace's services per team when the API serves several (api/tenancy.py)."""
+RegionalProvider = Callable[[str | None, str | None], Awaitable[ApiContext]]
+"""The same, also by the region the request names (api/protocol/regions.py; None: none)."""
 
 
 def create_app(
@@ -65,6 +69,7 @@ def create_app(
     allow_unsigned: bool = False,
     nonce_ledger: NonceLedger | None = None,
     console: ConsoleSettings | None = None,
+    regional: RegionalProvider | None = None,
 ) -> FastAPI:
     """`context` gives each request's services by the AccessKey that signed it (connected
     lazily, so the app starts without Temporal).
@@ -72,7 +77,10 @@ def create_app(
     Every request passes the authentication policy before routing: unsigned calls are
     accepted only with `allow_unsigned` (FNF_ALLOW_UNSIGNED=true); signature nonces are
     recorded in `nonce_ledger` (`fnf api`: Temporal), or only in memory without one. The web
-    console (`api.console`) is served under /console, behind the same policy."""
+    console (`api.console`) is served under /console, behind the same policy. With
+    `regional`, the FnF actions are served by the signer's services in the request's region
+    (`fnf api`); the console keeps `context`."""
+    services = _Services(context, regional)
     app = FastAPIOffline(
         title="fnf-temporal API",
         description="Alibaba Cloud Serverless Workflow (FnF 2019-03-15) actions on Temporal.",
@@ -89,7 +97,8 @@ def create_app(
         request_id = new_request_id()
         try:
             call = await read_rpc_params(request)  # signature checked by the policy
-            body = await _run(context, call.action, call.params, signer_of(request.scope))
+            region = request_region(request.headers.get("host"), call.region_id)
+            body = await _run(services, call.action, call.params, signer_of(request.scope), region)
         except FnFError as error:
             return _error(error, request_id)
         except Exception:
@@ -98,7 +107,7 @@ def create_app(
         return JSONResponse({"RequestId": request_id, **body})
 
     for action in ACTIONS:
-        _add_json_route(app, context, action)
+        _add_json_route(app, services, action)
     app.include_router(console_router(context, policy.console, console or ConsoleSettings()))
     mount_static(app)
     _answer_framework_errors_as_fnf(app)
@@ -106,12 +115,24 @@ def create_app(
     return app
 
 
-def _add_json_route(app: FastAPI, context: ContextProvider, action: str) -> None:
+@dataclass(frozen=True)
+class _Services:
+    context: ContextProvider
+    regional: RegionalProvider | None
+
+    async def of(self, signer: str | None, region: str | None) -> ApiContext:
+        if self.regional is None:
+            return await self.context(signer)
+        return await self.regional(signer, region)
+
+
+def _add_json_route(app: FastAPI, services: _Services, action: str) -> None:
     async def json_action(request: Request) -> JSONResponse:
         request_id = new_request_id()
         try:
             params = await read_json_params(request)
-            body = await _run(context, action, params, signer_of(request.scope))
+            region = request_region(request.headers.get("host"), None)
+            body = await _run(services, action, params, signer_of(request.scope), region)
         except FnFError as error:
             return _error(error, request_id)
         except Exception:
@@ -130,16 +151,20 @@ def _add_json_route(app: FastAPI, context: ContextProvider, action: str) -> None
 
 
 async def _run(
-    context: ContextProvider, action: str, raw: dict[str, Any], signer: str | None
+    services: _Services,
+    action: str,
+    raw: dict[str, Any],
+    signer: str | None,
+    region: str | None,
 ) -> dict[str, Any]:
     """Validate `raw` against the action's request model, then run its handler with the
-    services of the signer's namespace."""
+    services of the signer's namespace (in the request's region)."""
     handler = ACTIONS.get(action)
     if handler is None:
         raise action_not_supported(action)
     params = parse_request(action, raw)
     try:
-        return await handler(await context(signer), Params(params))
+        return await handler(await services.of(signer, region), Params(params))
     except FnFError:
         raise
     except Exception:

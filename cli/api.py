@@ -34,7 +34,7 @@ from api.services.schedules import ScheduleService
 from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
 from api.store.nonces import TemporalNonceLedger
-from api.tenancy import NamespaceMap, NamespaceMapError, tenant_provider
+from api.tenancy import NamespaceMap, NamespaceMapError, regional_provider, tenant_provider
 from cli.connection import Connection, temporal
 from cli.errors import UserError
 from cli.options import (
@@ -132,6 +132,7 @@ async def serve(
             allow_unsigned=settings.allow_unsigned,
             nonce_ledger=TemporalNonceLedger(client),
             console=ConsoleSettings(settings.temporal_ui_url, settings.namespace),
+            regional=regional_provider(namespaces, contexts),
         )
         if warning := startup_warning(keys, settings.allow_unsigned, host):
             console.print(f"[yellow]warning:[/] {warning}")
@@ -188,7 +189,7 @@ def mns_settings() -> MnsSettings:
 def namespace_map(settings: Settings) -> NamespaceMap:
     """FNF_NAMESPACES_FILE read once (api/tenancy.py); UserError (one line) if unusable."""
     try:
-        return NamespaceMap.from_file(settings.namespaces_file, settings.namespace)
+        return NamespaceMap.from_file(settings.namespaces_file, settings.namespace, settings.region)
     except NamespaceMapError as error:
         raise UserError(str(error)) from None
 

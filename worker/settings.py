@@ -28,7 +28,11 @@ from worker.redrive import DEFAULT_REDRIVE_MAX_AGE, DEFAULT_REDRIVE_MAX_COUNT, R
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FNF_", extra="ignore", populate_by_name=True)
+    # An empty variable is unset, as docker-compose passes `${FNF_X:-}` on (and as the AccessKey,
+    # MNS and FNF_ALLOW_UNSIGNED readers already treat it).
+    model_config = SettingsConfigDict(
+        env_prefix="FNF_", extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     temporal_address: str | None = Field(
         default=None, description="host:port of Temporal; unset starts the embedded dev server"

@@ -20,6 +20,8 @@ class ApiContext:
     executions: ExecutionService
     schedules: Any  # api.services.schedules.ScheduleService
     region: str = "cn-hangzhou"
+    regions: tuple[str, ...] = ()
+    """Every region the caller is served in (DescribeRegions); empty: `region` alone."""
 
 
 Handler = Callable[[ApiContext, Params], Awaitable[dict[str, Any]]]

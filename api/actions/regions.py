@@ -1,4 +1,5 @@
-"""DescribeRegions answers the one region this deployment plays; map runs are not supported."""
+"""DescribeRegions answers the regions the caller is served in (api/tenancy.py); map runs are
+not supported."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from api.services.failures import ServiceError
 
 
 async def describe_regions(ctx: ApiContext, params: Params) -> dict[str, Any]:
-    region = {"RegionId": ctx.region, "LocalName": ctx.region, "RegionEndpoint": ""}
-    return {"Regions": {"Region": [region]}}
+    served = ctx.regions or (ctx.region,)
+    regions = [{"RegionId": r, "LocalName": r, "RegionEndpoint": ""} for r in served]
+    return {"Regions": {"Region": regions}}
 
 
 def not_supported(action: str) -> Any:

@@ -10,7 +10,6 @@ again with its name, and their names are free again.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import uuid
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from temporalio.client import (
 from temporalio.exceptions import CancelledError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.services.execution_data import DefinitionCache, MemoData, data_memo, input_text
 from api.services.failures import (
     ServiceError,
     execution_already_completed,
@@ -122,6 +122,8 @@ class ExecutionService:
     """FlowRun fields from the configuration (Settings.run_options): timeouts and limits."""
     redrive_limits: RedriveLimits = field(default_factory=RedriveLimits)
     """FNF_REDRIVE_MAX_COUNT and FNF_REDRIVE_MAX_AGE."""
+    definitions: DefinitionCache = field(default_factory=DefinitionCache)
+    """Pinned definition texts by hash, for the data fields of listed executions."""
 
     async def start(
         self,
@@ -150,6 +152,7 @@ class ExecutionService:
             callback_token=callback_token,
             **self.run_options,
         )
+        self.definitions.remember(definition)
         try:
             await self._start_run(run, incarnation, reuse_closed=False)
         except WorkflowAlreadyStartedError:
@@ -171,7 +174,7 @@ class ExecutionService:
             run,
             search_attributes=self.search_attributes,
             flow_id=incarnation.id,
-            memo=incarnation.memo(),
+            memo=incarnation.memo() | data_memo(run.definition, run.input),
             reuse_closed=reuse_closed,
         )
 
@@ -241,7 +244,7 @@ class ExecutionService:
         """ListExecutions through visibility (FnFFlowName, FnFExecutionName and the live
         incarnation's FnFFlowId). Each item carries FlowDefinition, Input and Output, as
         DescribeExecution does, unless `metadata_only` (the documented MetadataOnly)."""
-        incarnation = await self._incarnation(flow)
+        incarnation = Incarnation.of(await self._flow_record(flow))
         if status and status not in TEMPORAL_STATUS:
             return [], None  # Starting: no execution here is ever reported in that state
         clauses = [equals(FLOW_NAME.name, flow), equals("WorkflowType", WORKFLOW_NAME)]
@@ -268,7 +271,7 @@ class ExecutionService:
             if (listed := _listed(execution)) is not None
         ]
         if not metadata_only:
-            await asyncio.gather(*(self._add_data(execution, item) for execution, item in found))
+            await self._page_data(found)
         return [item for _, item in found], encode_page_token(iterator.next_page_token)
 
     async def _latest_runs(self, page: Sequence[WorkflowExecution]) -> list[WorkflowExecution]:
@@ -290,11 +293,41 @@ class ExecutionService:
             item for item in page if item.id not in newest or item.run_id == newest[item.id].run_id
         ]
 
-    async def _add_data(self, execution: WorkflowExecution, item: dict[str, Any]) -> None:
-        """FlowDefinition, Input, Output and Environment of one listed execution."""
-        handle = self.client.get_workflow_handle(execution.id)
-        data = await self._data(handle, item["Status"], await _memo(execution))
-        item.update(data)
+    async def _page_data(self, found: list[tuple[WorkflowExecution, dict[str, Any]]]) -> None:
+        """FlowDefinition, Input, Output and Environment of a page's executions: from their
+        memos (api/services/execution_data.py), one history read per definition this process
+        has not seen, and the close event of each succeeded run for its Output."""
+        memos = [await _memo(execution) for execution, _ in found]
+        unknown: dict[str, str] = {}
+        for (execution, _), memo in zip(found, memos, strict=True):
+            key = MemoData.of(memo).definition_key
+            if key is not None and self.definitions.get(key) is None:
+                unknown.setdefault(key, execution.id)
+        slots = asyncio.Semaphore(DATA_READS_AT_ONCE)
+        await asyncio.gather(*(self._learn_definition(i, slots) for i in unknown.values()))
+        await asyncio.gather(
+            *(
+                self._add_data(execution, item, memo, slots)
+                for (execution, item), memo in zip(found, memos, strict=True)
+            )
+        )
+
+    async def _learn_definition(self, workflow_id_: str, slots: asyncio.Semaphore) -> None:
+        async with slots:
+            run = await _first_input(self.client, workflow_id_)
+        if run is not None:
+            self.definitions.remember(str(run.get("definition", "")))
+
+    async def _add_data(
+        self,
+        execution: WorkflowExecution,
+        item: dict[str, Any],
+        memo: dict[str, Any],
+        slots: asyncio.Semaphore,
+    ) -> None:
+        async with slots:
+            handle = self.client.get_workflow_handle(execution.id, run_id=execution.run_id)
+            item.update(await self._data(handle, item["Status"], memo))
 
     async def history(
         self, flow: str, execution: str, limit: int, next_token: str | None
@@ -398,10 +431,16 @@ class ExecutionService:
         return found
 
     async def _incarnation(self, flow: str) -> Incarnation:
+        return Incarnation.of(await self._flow_record(flow))
+
+    async def _flow_record(self, flow: str) -> dict[str, Any]:
+        """The flow's record; its current definition is the one most executions ran."""
         try:
-            return Incarnation.of(await self.store.describe(flow))
+            record = await self.store.describe(flow)
         except FlowNotFound:
             raise flow_not_exists(flow) from None
+        self.definitions.remember(str(record.get("Definition", "")))
+        return record
 
     async def _owned(
         self, handle: WorkflowHandle[Any, Any], flow: str, execution: str
@@ -449,16 +488,25 @@ class ExecutionService:
         self, handle: WorkflowHandle[Any, Any], status: str, memo: dict[str, Any]
     ) -> dict[str, Any]:
         """The documented data fields of an execution: its pinned definition and input (from
-        its first run's start), its output once it succeeded, and its flow's Environment."""
-        run = await _first_input(self.client, handle.id)
+        its memo, else from its first run's start), its output once it succeeded (the close
+        event of `handle`'s run), and its flow's Environment."""
+        facts = MemoData.of(memo)
+        definition = self.definitions.get(facts.definition_key) if facts.definition_key else None
+        text = facts.input
+        if definition is None or text is None:
+            run = await _first_input(self.client, handle.id)
+            if definition is None:
+                definition = str(run.get("definition", "")) if run else ""
+            if text is None:
+                text = input_text(run.get("input", {}) if run else {})
         data: dict[str, Any] = {
-            "FlowDefinition": run.get("definition", "") if run else "",
-            "Input": json.dumps(run.get("input", {}) if run else {}, ensure_ascii=False),
+            "FlowDefinition": definition,
+            "Input": text,
             "Output": "",
             "Environment": memo.get("environment", EMPTY_ENVIRONMENT),
         }
         if status == "Succeeded":
-            data["Output"] = json.dumps(await handle.result(), ensure_ascii=False)
+            data["Output"] = input_text(await handle.result(follow_runs=handle.run_id is None))
         return data
 
 
@@ -482,6 +530,8 @@ FLOW_DELETED = "FnF.FlowDeleted"
 """The Error a running execution stops with when its flow is deleted."""
 STOPS_AT_ONCE = 20
 """DeleteFlow stops a flow's running executions this many at a time."""
+DATA_READS_AT_ONCE = 32
+"""ListExecutions reads this many executions' histories at a time for their data."""
 
 
 def check_mode(incarnation: Incarnation, mode: str | None) -> None:
@@ -544,7 +594,7 @@ async def _first_input(client: Client, workflow_id_: str) -> dict[str, Any] | No
     first_run = (await handle.describe()).raw_description.workflow_execution_info
     run_id = first_run.first_run_id or first_run.execution.run_id
     history = client.get_workflow_handle(workflow_id_, run_id=run_id)
-    async for event in history.fetch_history_events():
+    async for event in history.fetch_history_events(page_size=1):
         payloads = event.workflow_execution_started_event_attributes.input.payloads
         decoded = await client.data_converter.decode(payloads, flow_run_hints(len(payloads)))
         value = flow_run_of(*decoded) if len(decoded) == 2 else decoded[0]
