@@ -217,7 +217,9 @@ steps:
 def test_each_namespace_worker_signs_mns_with_a_key_of_its_namespace(
     mns_key: str, namespace: str, expected: str
 ) -> None:
-    namespaces = NamespaceMap("default", {"teamA": "team-a", "teamB": "team-b"})
+    namespaces = NamespaceMap(
+        "default", {"teamA": {"cn-hangzhou": "team-a"}, "teamB": {"cn-hangzhou": "team-b"}}
+    )
     secret = KEYS.get(mns_key, "alibaba-secret")
     settings = Settings(
         mns_endpoint="http://api:8080", mns_access_key_id=mns_key, mns_access_key_secret=secret
