@@ -178,6 +178,9 @@ class _Item:
     block: _Block | None = None
     group: Group | None = None
     center: tuple[float, float] = (0.0, 0.0)
+    spread: bool = False
+    """Edges leave and enter it at ports spread along its side (a step node, or a chain that
+    starts and ends with one)."""
 
     @property
     def box(self) -> Box:
@@ -490,7 +493,9 @@ class _Chain:
     def __post_init__(self) -> None:
         width = max(m.width for m in self.members)
         height = sum(m.height for m in self.members) + Y_SPACE * (len(self.members) - 1)
-        self.item = _Item(self.key, width, height)
+        ends = (self.members[0], self.members[-1])
+        spread = all(m.node is not None and m.node.type not in _POINTS for m in ends)
+        self.item = _Item(self.key, width, height, spread=spread)
 
 
 def _chains_of(items: list[_Item], pieces: list[_Piece], entry: str) -> list[_Chain]:
@@ -728,7 +733,7 @@ def _sugiyama(items: list[_Item], pieces: list[_Piece], entry: str) -> list[_Pie
     components = _components(list(vertices.values()), [e for _, e in edges if e is not None])
     offset = 0.0
     order = {item.key: n for n, item in enumerate(items)}
-    spread = {i.key for i in items if i.node is not None and i.node.type not in _POINTS}
+    spread = {i.key for i in items if i.spread or (i.node and i.node.type not in _POINTS)}
     for component in sorted(components, key=lambda c: min(order[v.data] for v in c.sV)):
         offset = _lay_component(component, entry, offset, spread) + COMPONENT_GAP
     by_key = {item.key: item for item in items}
