@@ -83,12 +83,12 @@ def test_a_flow_of_4000_steps_is_laid_out_in_seconds() -> None:
     and a long sequence is cut in segments (the bounds leave room for a loaded machine; on
     an idle one these take well under 2 s)."""
     seconds, diagram = timed(flat(4000))
-    assert seconds < 8, seconds
+    assert seconds < 10, seconds
     assert len(diagram.steps()) == 4000
     ys = [node.y for node in diagram.steps()]
     assert ys == sorted(ys) and len(set(node.x for node in diagram.steps())) == 1  # one column
     seconds, diagram = timed(mixed(4000 // 15))
-    assert seconds < 15, seconds
+    assert seconds < 25, seconds
     assert len(diagram.steps()) == 15 * (4000 // 15)
 
 
