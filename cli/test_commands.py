@@ -9,6 +9,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cli.output import fail
@@ -74,12 +75,31 @@ async def _test(flow: Any, mocks: MockFile, cases: list[str], registry: Any, as_
         }
         typer.echo(json.dumps(shown, ensure_ascii=False))
     else:
-        _print_table(CommandConsole(), results, seconds)
+        console = CommandConsole()
+        _print_table(console, results, seconds)
+        for note in unused_notes(mocks, results):
+            console.print(f"[yellow]note[/yellow] {escape(note)}", highlight=False)
     return 0 if passed else FAILED_STATUS
 
 
+def unused_notes(mocks: MockFile, results: list[Any]) -> list[str]:
+    """Mocks nothing answered from: a case's own, per case; the file's shared `mocks:`, once
+    when no case run used them (a shared mock may well serve only some cases)."""
+    notes: list[str] = []
+    for result in results:
+        own = mocks.cases[result.case].mocks
+        for key in result.unused:
+            if key in own:
+                notes.append(f"case {result.case!r}: the mock of {key} was never used")
+    shared = [key for key in mocks.mocks if all(key in r.unused for r in results)]
+    for key in shared:
+        if results and all(key not in mocks.cases[r.case].mocks for r in results):
+            notes.append(f"mocks.{key} was used by no case run")
+    return notes
+
+
 def _print_table(console: Console, results: list[Any], seconds: float) -> None:
-    table = Table("case", "result", "status", "steps entered", "seconds", title="fnf test")
+    table = Table("case", "result", "status", "steps entered (paths)", "seconds", title="fnf test")
     for result in results:
         verdict = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
         steps = " -> ".join(result.steps)

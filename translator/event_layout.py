@@ -65,7 +65,7 @@ class EventLayout:
 
     @classmethod
     def of(cls, steps: list[StepNode] | None) -> EventLayout:
-        return cls(Member("", 0, _sequence_steps(steps or [])))
+        return cls(Member("", 0, sequence_steps(steps or [])))
 
     def place(self, event: dict[str, Any]) -> Member:
         kind, event_id = event.get("Type", ""), int(event.get("EventId", 0))
@@ -109,7 +109,7 @@ class EventLayout:
         member = Member(
             f"{node['name']}#{index}",
             owner.member.depth + 1,
-            _sequence_steps(steps),
+            sequence_steps(steps),
             owner.member,
             idle_since=next(self.clock),
         )
@@ -132,7 +132,7 @@ def _index(event: dict[str, Any]) -> int | None:
     return index if isinstance(index, int) and not isinstance(index, bool) else None
 
 
-def _sequence_steps(steps: list[StepNode]) -> dict[str, StepNode]:
+def sequence_steps(steps: list[StepNode]) -> dict[str, StepNode]:
     """The steps a member runs itself: its list, and the options of its choice steps (which run
     inside the choice), but not the members of its parallel and foreach steps."""
     found: dict[str, StepNode] = {}
@@ -143,6 +143,6 @@ def _sequence_steps(steps: list[StepNode]) -> dict[str, StepNode]:
             if step.get("default"):
                 options.append(step["default"])  # type: ignore[arg-type]
             for option in options:
-                for name, nested in _sequence_steps(option.get("steps") or []).items():
+                for name, nested in sequence_steps(option.get("steps") or []).items():
                     found.setdefault(name, nested)
     return found

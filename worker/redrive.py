@@ -4,8 +4,10 @@ A failed or stopped execution's last run recorded, as it closed, where it was (i
 point, a marker at the end of its Temporal history). A redrive starts a new run of the SAME
 workflow id with `WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY` (Temporal then admits it
 only while the id's last run closed failed, cancelled, terminated or timed out, never after a
-success) and `WorkflowIDConflictPolicy.FAIL` (never beside a running run, so of two redrives at
-once only one starts). The new run's input is the closed run's own (the pinned definition,
+success) and `WorkflowIDConflictPolicy.FAIL` (never beside a running run). It reads the last
+run and starts the new one under the execution's claim (worker/execution_claims.py), so of two
+redrives at once exactly one starts, and none starts from a run another redrive already went
+on from. The new run's input is the closed run's own (the pinned definition,
 input and settings) with a `Resumption` at the point (root position, `$local`, flow input,
 the next EventId) and a `Redrive` (count, time, the step's point). Its memo carries the
 redrive count and time (DescribeExecution's RedriveCount and RedriveTime), the run it went on
@@ -15,6 +17,8 @@ last as one history (worker/history.py).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +48,7 @@ from worker.execution import (
     flow_run_of,
     workflow_args,
 )
+from worker.execution_claims import Claim, ClaimRefused, claimed
 from worker.interpreter.events import format_time
 from worker.interpreter.legible import execution_details, execution_summary
 from worker.naming import EXECUTION_MEMO, SEARCH_ATTRIBUTE_KEYS
@@ -96,8 +101,74 @@ async def redrive(
     now: datetime | None = None,
 ) -> WorkflowHandle[Any, Any]:
     """Start the redrive of the execution `workflow_id`, or raise NotRedrivable."""
+    async with redriving(client, workflow_id, task_queue, limits, now) as prepared:
+        return await prepared.start()
+
+
+@asynccontextmanager
+async def redriving(
+    client: Client,
+    workflow_id: str,
+    task_queue: str,
+    limits: RedriveLimits,
+    now: datetime | None = None,
+) -> AsyncIterator[PreparedRedrive]:
+    """The redrive of `workflow_id`, read and checked under the execution's claim
+    (worker/execution_claims.py), ready to start; NotRedrivable when it cannot be, including
+    while another caller redrives (or starts) the same execution."""
+    try:
+        async with claimed(client, workflow_id, "redriving it") as claim:
+            yield await _prepare(client, workflow_id, task_queue, limits, claim, now)
+    except ClaimRefused as refused:
+        raise NotRedrivable(str(refused)) from None
+
+
+@dataclass
+class PreparedRedrive:
+    """A redrive read and checked under the claim: `start()` starts its run."""
+
+    client: Client
+    workflow_id: str
+    task_queue: str
+    run: FlowRun
+    memo: dict[str, Any]
+    description: WorkflowExecutionDescription
+    claim: Claim
+
+    async def start(self) -> WorkflowHandle[Any, Any]:
+        from worker.workflow import FnFFlow
+
+        self.claim.check()
+        run, count = self.run, self.memo[REDRIVE_COUNT]
+        try:
+            return await self.client.start_workflow(
+                FnFFlow.run,
+                args=workflow_args(run),
+                id=self.workflow_id,
+                task_queue=self.task_queue,
+                execution_timeout=EXECUTION_TIMEOUT,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                search_attributes=_ours(self.description),
+                memo={EXECUTION_MEMO: self.memo},
+                static_summary=execution_summary(run.flow_name, run.execution_name),
+                static_details=execution_details(
+                    run.flow_name, run.execution_name, run.input, f"**Redrive** {count}"
+                ),
+            )
+        except WorkflowAlreadyStartedError:
+            raise NotRedrivable("is running (it was redriven or started meanwhile)") from None
+
+
+async def _prepare(
+    client: Client,
+    workflow_id: str,
+    task_queue: str,
+    limits: RedriveLimits,
+    claim: Claim,
+    now: datetime | None,
+) -> PreparedRedrive:
     from worker.history import run_tail  # history reads redrive memos (imports this module)
-    from worker.workflow import FnFFlow
 
     description = await client.get_workflow_handle(workflow_id).describe()
     status = description.status or WorkflowExecutionStatus.RUNNING
@@ -151,24 +222,7 @@ async def redrive(
         FIRST_RUN: origin,
         PREVIOUS_RUN: description.run_id,
     }
-    try:
-        return await client.start_workflow(
-            FnFFlow.run,
-            args=workflow_args(run),
-            id=workflow_id,
-            task_queue=task_queue,
-            execution_timeout=EXECUTION_TIMEOUT,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            search_attributes=_ours(description),
-            memo={EXECUTION_MEMO: memo},
-            static_summary=execution_summary(run.flow_name, run.execution_name),
-            static_details=execution_details(
-                run.flow_name, run.execution_name, run.input, f"**Redrive** {count + 1}"
-            ),
-        )
-    except WorkflowAlreadyStartedError:
-        raise NotRedrivable("is running (it was redriven or started meanwhile)") from None
+    return PreparedRedrive(client, workflow_id, task_queue, run, memo, description, claim)
 
 
 def _ours(description: WorkflowExecutionDescription) -> TypedSearchAttributes | None:

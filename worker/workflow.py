@@ -46,7 +46,7 @@ with workflow.unsafe.imports_passed_through():
         is_unexpected,
         unexpected_failure,
     )
-    from worker.interpreter.legible import CurrentDetails, failure_message
+    from worker.interpreter.legible import CurrentDetails, continued_header, failure_message
     from worker.interpreter.parts import ITERATIONS, PartRuns, locate
     from worker.interpreter.pinned import load_pinned
     from worker.interpreter.redrive import (
@@ -101,7 +101,7 @@ class FnFFlow:
         self._scope = CancelScope()
         """The root of the cancel scopes: its reason is the stop's Error and Cause."""
         self._child_stops: dict[str, Reason] = {}
-        self._details = CurrentDetails()
+        self._details = CurrentDetails(header=_continued_header(run))
         """What the run is doing now, for the Temporal UI (worker/interpreter/legible.py)."""
         self._flow_input: dict[str, Any] = {}
         """The flow's mapped input, kept for a redrive point (worker/interpreter/redrive.py)."""
@@ -549,3 +549,15 @@ def _mapped(
     if mappings is None:
         return default
     return evaluate_mappings(mappings, Scopes(input=value, local=local, context={}))
+
+
+def _continued_header(run: FlowRun) -> str:
+    """Flow, execution and input for a run continued as new ("" for a first run, a redrive's
+    and a child's, which carry them as their static summary and details)."""
+    previous = workflow.info().continued_run_id
+    if not previous:
+        return ""
+    if run.part is None:
+        return continued_header(run.flow_name, run.execution_name, run.input, previous)
+    extra = f"**Part run** of {run.part.parent_workflow_id} ({run.part.kind})"
+    return continued_header(run.flow_name, run.execution_name, run.input, previous, extra)

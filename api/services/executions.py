@@ -47,6 +47,7 @@ from translator.graph import FlowGraph, iter_steps
 from translator.names import sync_execution_name
 from worker.definitions import load as load_pinned
 from worker.execution import FlowRun, flow_run_hints, flow_run_of
+from worker.execution_claims import ClaimRefused, claimed
 from worker.executions import (
     failure_of,
     start_execution,
@@ -191,8 +192,11 @@ class ExecutionService:
                 if error.status != RPCStatusCode.NOT_FOUND:
                     raise
         try:
-            await self._start_run(run, incarnation, reuse_closed=True)
-        except WorkflowAlreadyStartedError:  # a concurrent start of the same name won
+            # Under the execution's claim, as a redrive starts its run: a redrive of the
+            # closed run (or a second start) cannot slip in between (worker/execution_claims.py).
+            async with claimed(self.client, earlier.id, "starting it anew"):
+                await self._start_run(run, incarnation, reuse_closed=True)
+        except (WorkflowAlreadyStartedError, ClaimRefused):  # a concurrent start or redrive won
             raise execution_already_exists(run.flow_name, run.execution_name) from None
 
     async def start_sync(

@@ -28,7 +28,7 @@ from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
 from worker.assembly import run_worker
 from worker.callbacks.client import ReportRefused, report_task_succeeded
-from worker.redrive import RedriveLimits
+from worker.redrive import RedriveLimits, redriving
 from worker.settings import Settings
 
 FUNCTIONS = Path(__file__).parent / "redrive_functions" / "functions.yaml"
@@ -457,3 +457,39 @@ async def token_of(api: Api, flow: str, execution: str, nth: int) -> str:
             return str(json.loads(submitted[nth - 1]["EventDetail"])["output"]["taskToken"])
         await asyncio.sleep(0.1)
     raise AssertionError("not parked")
+
+
+async def test_two_redrives_at_once_exactly_one_wins(api: Api, tmp_path: Path) -> None:
+    """Redrive reads the last run, then starts the next: a second redrive that read the same
+    run must not start too, even once the first one's run has failed again (Temporal's start
+    would admit it then, from the older point, as the same redrive count). The loser gets
+    ExecutionNotRedrivable (400), never a 5xx."""
+    flow = await create(api, SEQUENCE)
+    (tmp_path / "broken-a").touch()  # stays broken: every redrive fails again at once
+    await api.executions.start(flow, "race", {"dir": str(tmp_path)}, None)
+    assert (await closed(api, flow, "race"))["Status"] == "Failed"
+    workflow = f"{flow}/race"
+    limits = api.executions.redrive_limits
+    queue = api.executions.task_queue
+    async with redriving(api.client, workflow, queue, limits) as first:
+        # The second reads the same closed run meanwhile: refused at once, clearly.
+        second = await refusal(api, flow, "race")
+        assert (second.code, second.status) == ("ExecutionNotRedrivable", 400)
+        assert "another call" in second.message
+        await first.start()
+    assert (await closed(api, flow, "race"))["Status"] == "Failed"  # the first run went on
+
+    results = await asyncio.gather(
+        *(api.executions.redrive(flow, "race") for _ in range(4)), return_exceptions=True
+    )
+    won = [r for r in results if isinstance(r, dict)]
+    lost = [r for r in results if not isinstance(r, dict)]
+    assert len(won) == 1 and won[0]["RedriveCount"] == 2, results
+    assert all(isinstance(r, ServiceError) and r.status == 400 for r in lost), lost
+    assert {r.code for r in lost if isinstance(r, ServiceError)} == {"ExecutionNotRedrivable"}
+    assert (await closed(api, flow, "race"))["Status"] == "Failed"
+    events = await history(api, flow, "race")
+    redrives = [json.loads(e["EventDetail"]) for e in events if e["Type"] == "ExecutionRedriven"]
+    assert [r["redriveCount"] for r in redrives] == [1, 2]
+    assert [e["EventId"] for e in events] == list(range(1, len(events) + 1))
+    assert counts(tmp_path) == {"a": 3}

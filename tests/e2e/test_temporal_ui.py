@@ -384,3 +384,63 @@ async def _shown(page: Any, text: str) -> None:
             return
         await asyncio.sleep(0.2)
     raise AssertionError(f"the page never showed {text!r}: {seen!r}")
+
+
+CONTINUED_AND_BATCHED = (
+    """
+version: v1
+type: flow
+steps:
+"""
+    + "".join(f"  - {{type: pass, name: P{n}}}\n" for n in range(8))
+    + """
+  - type: foreach
+    name: Each
+    iterationMapping:
+      collection: $.items
+      item: item
+    steps:
+      - type: wait
+        name: Settle
+        duration: 600
+"""
+)
+
+
+async def test_every_run_names_flow_execution_and_input(ui: Ui) -> None:
+    """A run continued as new and a foreach batch's part run name the flow, the execution and
+    the input, as the first run's static summary and details do: part runs carried only
+    `part of ...`, and continued runs nothing at all. Temporal starts a continued run without
+    user metadata, so it says them in its current details (the same User Metadata panel)."""
+    flow = f"ui_{uuid.uuid4().hex[:6]}"
+    flow_input = {"items": [1, 2, 3], "customer": "Ada-7"}
+    run = FlowRun(
+        input=flow_input,
+        flow_name=flow,
+        execution_name="order-1",
+        graph=dict(compile_text(CONTINUED_AND_BATCHED)),
+        steps_per_activation=2,
+        pauses_per_run=1,
+        foreach_batch_threshold=2,
+        foreach_batch_size=1,
+    )
+    handle = await start_execution(ui.client, ui.queue, run)
+    first = await handle.describe()
+    assert await first.static_summary() == f"FnF flow {flow} · execution order-1"
+    latest = ui.client.get_workflow_handle(handle.id)
+    now = await current_details(latest, lambda text: "waiting for the part run" in text)
+    described = await latest.describe()
+    assert described.run_id != first.run_id  # continued as new (more than once)
+    assert now.startswith(f"FnF flow {flow} · execution order-1")
+    assert "**Continued from run**" in now and "Ada-7" in now and "**Now**" in now
+
+    part_id = now.split("waiting for the part run ", 1)[1].split(":", 1)[0]
+    assert part_id.startswith(f"{handle.id}/part-")
+    child = await ui.client.get_workflow_handle(part_id).describe()
+    summary = await child.static_summary()
+    details = await child.static_details()
+    assert summary is not None and summary.startswith(f"FnF flow {flow} · execution order-1 · ")
+    assert "step Each" in summary
+    assert details is not None and f"**Flow** {flow}" in details
+    assert "**Execution** order-1" in details and "**Part input**" in details
+    await handle.terminate("done")

@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from translator import compile_text
 from worker.functions import FunctionRegistry
-from worker.mocking.model import MockFileError, load_mocks, parse_mocks
+from worker.mocking.model import MockFileError, check_against_flow, load_mocks, parse_mocks
 from worker.mocking.runner import CaseResult, FlowTester, FlowUnderTest, time_skipping_server
 from worker.mocking.step_check import check_step
 
@@ -462,3 +462,112 @@ async def test_task_steps_of_sub_flows_take_the_cases_responses(
     assert missing.error == "fnf.MockMissing"
     with pytest.raises(MockFileError, match="no step named 'Wrok' \\(did you mean 'Work'"):
         await run_one(tester, flow, {"mocks": {"Wrok": [{"return": {}}]}})
+
+
+NESTED = """
+version: v1
+type: flow
+steps:
+  - type: parallel
+    name: Both
+    branches:
+      - steps:
+          - type: pass
+            name: Calm
+      - steps:
+          - type: task
+            name: Shaky
+            resourceArn: acs:fc:::services/s/functions/shaky
+            retry:
+              - errors: [FC.Unknown]
+                intervalSeconds: 30
+                maxAttempts: 2
+  - type: foreach
+    name: Each
+    iterationMapping:
+      collection: $.items
+      item: item
+    steps:
+      - type: task
+        name: Work
+        resourceArn: acs:fc:::services/s/functions/work
+  - type: task
+    name: Call
+    resourceArn: acs:fnf:::flow/child
+    pattern: sync
+"""
+NESTED_CHILD = """version: v1
+type: flow
+steps:
+  - type: pass
+    name: Inside
+  - type: task
+    name: Deep
+    resourceArn: acs:fc:::services/s/functions/deep
+"""
+
+
+async def test_nested_steps_are_listed_and_mocked_by_their_paths(
+    tester: FlowTester, tmp_path: Path
+) -> None:
+    """The report names steps inside branches, iterations and sub-flows by their paths, as
+    `fnf run` does (it used to list bare names, so `Work` three times said nothing of which
+    iteration); a mock keyed by a path answers only that branch or iteration and wins over the
+    bare name; mocks nothing used are reported."""
+    (tmp_path / "nested.yaml").write_text(NESTED)
+    (tmp_path / "child.yaml").write_text(NESTED_CHILD)
+    flow = FlowUnderTest.load(tmp_path / "nested.yaml")
+    case = {
+        "input": {"items": [1, 2]},
+        "mocks": {
+            "Both#1/Shaky": [{"error": "FC.Unknown", "cause": "flaky"}, {"return": {"s": 1}}],
+            "Work": [{"return": {"w": "any"}}],
+            "Each#1/Work": [{"return": {"w": "second"}}],
+            "Deep": [{"return": {}}],
+            "Never": [{"return": {}}],
+        },
+        "expect": {
+            "status": "Succeeded",
+            "calls": {"Shaky": 2, "Both#1/Shaky": 2, "Work": 2, "Each#0/Work": 1},
+            "steps": [
+                "Both",
+                "Calm",
+                "Both#1/Shaky",
+                "Each",
+                "Each#0/Work",
+                "Each#1/Work",
+                "Call",
+                "Call/Inside",
+                "Call/Deep",
+            ],
+        },
+    }
+    with pytest.raises(MockFileError, match="no step named 'Never'"):
+        await run_one(tester, flow, case)
+    del case["mocks"]["Never"]
+    case["mocks"]["Each#5/Work"] = [{"return": {}}]
+    result = await run_one(tester, flow, case)
+    assert result.failures == [], result.steps
+    assert sorted(result.steps[1:3]) == ["Both#0/Calm", "Both#1/Shaky"]
+    assert result.unused == ["Each#5/Work"]
+    works = [e for e in result.events if e["Type"] == "TaskSucceeded" and e["StepName"] == "Work"]
+    assert sorted(json.loads(e["EventDetail"])["output"]["w"] for e in works) == ["any", "second"]
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("Both#2/Shaky", "has 2 branches"),
+        ("Both#0/Shaky", "no step named 'Shaky' in Both#0"),
+        ("Nope#0/Work", "no parallel or foreach step named 'Nope'"),
+        ("Call/Deep", "steps of sub-flows are mocked by their bare name"),
+        ("Each#0/Each", "no step named 'Each' in Each#0"),
+    ],
+)
+def test_path_keys_are_checked_against_the_flow(tmp_path: Path, key: str, why: str) -> None:
+    (tmp_path / "nested.yaml").write_text(NESTED)
+    (tmp_path / "child.yaml").write_text(NESTED_CHILD)
+    flow = FlowUnderTest.load(tmp_path / "nested.yaml")
+    mocks = parse_mocks({"cases": {"c": {"mocks": {key: [{"return": {}}]}}}})
+    with pytest.raises(MockFileError, match=why):
+        check_against_flow(mocks, flow.graph, subflows=flow.flows)

@@ -133,3 +133,44 @@ def test_test_step_refuses_an_empty_error_name() -> None:
     code, output = _cli("test-step", str(SAGA / "flow.yaml"), "ReserveHotel", "--error", "")
     assert code == 2, output
     assert "--error must not be empty" in output
+
+
+NESTED = """version: v1
+type: flow
+steps:
+  - type: parallel
+    name: Both
+    branches:
+      - steps:
+          - type: task
+            name: Left
+            resourceArn: acs:fc:::services/s/functions/left
+      - steps:
+          - type: task
+            name: Right
+            resourceArn: acs:fc:::services/s/functions/right
+"""
+NESTED_MOCKS = """cases:
+  ok:
+    mocks:
+      Left: [{return: {}}]
+      Both#1/Right: [{return: {}}]
+      Right: [{return: {}}]
+    expect: {status: Succeeded, steps: [Both, Both#0/Left, Both#1/Right]}
+"""
+
+
+def test_the_table_names_nested_steps_by_path_and_notes_unused_mocks(tmp_path: Path) -> None:
+    """The report used to list `Both -> Left -> Right`, which said nothing of where they ran,
+    and never mentioned a mock that no invocation used."""
+    (tmp_path / "nested.yaml").write_text(NESTED)
+    (tmp_path / "mocks.yaml").write_text(NESTED_MOCKS)
+    shown = fnf(tmp_path, "test", "nested.yaml", "--mocks", "mocks.yaml")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "Both#1/Right" in shown.stdout and "Both#0/Left" in shown.stdout
+    assert "note case 'ok': the mock of Right was never used" in shown.stdout
+    as_json = json.loads(
+        fnf(tmp_path, "test", "nested.yaml", "--mocks", "mocks.yaml", "--json").stdout
+    )
+    [case] = as_json["cases"]
+    assert case["unused"] == ["Right"] and case["calls"]["Both#1/Right"] == 1

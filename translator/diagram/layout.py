@@ -28,8 +28,8 @@ from itertools import pairwise
 from typing import Any, cast
 
 from grandalf.graphs import Edge as GEdge
-from grandalf.graphs import Graph as GGraph
 from grandalf.graphs import Vertex as GVertex
+from grandalf.graphs import graph_core as GraphCore
 from grandalf.layouts import SugiyamaLayout
 
 from translator import compile_text
@@ -178,6 +178,9 @@ class _Item:
     block: _Block | None = None
     group: Group | None = None
     center: tuple[float, float] = (0.0, 0.0)
+    spread: bool = False
+    """Edges leave and enter it at ports spread along its side (a step node, or a chain that
+    starts and ends with one)."""
 
     @property
     def box(self) -> Box:
@@ -358,7 +361,7 @@ class _Scope:
         if not items:
             return _Block([], [], [], 0, 0, 0, 0)
         pieces, labels = _label_vertices(pieces)
-        routed = _sugiyama(items + labels, pieces, self.entry)
+        routed = _segmented(items + labels, pieces, self.entry, self.exit)
         return self._block(items + labels, routed)
 
     def _block(self, items: list[_Item], routed: list[_Piece]) -> _Block:
@@ -466,6 +469,234 @@ def _through_group_border(piece: _Piece, groups: dict[str, _Item]) -> _Piece:
     return _Piece(source, target, piece.label, piece.kind, points, piece.label_at)
 
 
+# -- chains ------------------------------------------------------------------------------------
+#
+# A run of steps that follow one another and nothing else (each has one way in, from the one
+# before, and one way out, to the one after) is drawn as a column whatever the layout does.
+# It takes part in the Sugiyama layout as ONE vertex the size of the column and is unfolded
+# afterwards: grandalf's layering and crossing reduction cost grows faster than linearly with
+# the vertices and layers (its Layer.setup looks its layer up in the list of layers), so a
+# flow of thousands of steps, mostly such runs, is laid out in a fraction of the time, with
+# the same drawing.
+
+
+@dataclass
+class _Chain:
+    """Items drawn as one column, top to bottom, and the pieces between them."""
+
+    key: str
+    members: list[_Item]
+    links: list[_Piece]
+    item: _Item = field(init=False)
+    """The vertex the chain is in the layout; the layout sets its center."""
+
+    def __post_init__(self) -> None:
+        width = max(m.width for m in self.members)
+        height = sum(m.height for m in self.members) + Y_SPACE * (len(self.members) - 1)
+        ends = (self.members[0], self.members[-1])
+        spread = all(m.node is not None and m.node.type not in _POINTS for m in ends)
+        self.item = _Item(self.key, width, height, spread=spread)
+
+
+def _chains_of(items: list[_Item], pieces: list[_Piece], entry: str) -> list[_Chain]:
+    """The maximal runs of at least two items linked one to one (self-loops, the entry and
+    the ports stay out, so that the layout's root and the group ports are vertices)."""
+    leaving: dict[str, list[_Piece]] = {}
+    entering: dict[str, list[_Piece]] = {}
+    for piece in pieces:
+        leaving.setdefault(piece.source, []).append(piece)
+        entering.setdefault(piece.target, []).append(piece)
+    fixed = {entry, START, END, IN, OUT}
+    by_key = {item.key: item for item in items}
+
+    def linked(piece: _Piece) -> bool:
+        """The only way out of its source and the only way into its target."""
+        return (
+            piece.source != piece.target
+            and not {piece.source, piece.target} & fixed
+            and not _is_label(piece.source)
+            and not _is_label(piece.target)
+            and len(leaving.get(piece.source, ())) == 1
+            and len(entering.get(piece.target, ())) == 1
+        )
+
+    chains: list[_Chain] = []
+    for item in items:
+        if item.key in fixed or _is_label(item.key):
+            continue
+        into = entering.get(item.key, [])
+        if len(into) == 1 and linked(into[0]):
+            continue  # not the first of its run
+        members, links = [item], []
+        while True:
+            out = leaving.get(members[-1].key, [])
+            if len(out) != 1 or not linked(out[0]) or out[0].target == item.key:
+                break
+            links.append(out[0])
+            members.append(by_key[out[0].target])
+        if len(members) > 1:
+            chains.append(_Chain(f"{item.key}#chain", members, links))
+    return chains
+
+
+def _folded(
+    items: list[_Item], pieces: list[_Piece], chains: list[_Chain]
+) -> tuple[list[_Item], list[_Piece]]:
+    """Each chain as one item; pieces into its first member or out of its last member go to
+    that item, the pieces between its members are left out."""
+    first = {chain.members[0].key: chain.key for chain in chains}
+    last = {chain.members[-1].key: chain.key for chain in chains}
+    inside = {member.key for chain in chains for member in chain.members}
+    links = {id(link) for chain in chains for link in chain.links}
+    heads = {chain.members[0].key: chain.item for chain in chains}
+    # In document order, each chain where its first member was: grandalf breaks a cycle that
+    # nothing enters by searching from the vertices in that order.
+    hidden = inside - set(heads)
+    folded = [heads.get(item.key, item) for item in items if item.key not in hidden]
+    outer = [
+        _Piece(last.get(p.source, p.source), first.get(p.target, p.target), p.label, p.kind)
+        for p in pieces
+        if id(p) not in links
+    ]
+    return folded, outer
+
+
+def _unfolded(routed: list[_Piece], chains: list[_Chain]) -> list[_Piece]:
+    """Each chain's members placed down its column (setting their centers), the pieces
+    between them straight down, and the pieces that reached the chain's vertex ended at its
+    first member (entering) or started at its last one (leaving)."""
+    firsts: dict[str, tuple[str, float]] = {}
+    lasts: dict[str, tuple[str, float]] = {}
+    unfolded: list[_Piece] = []
+    for chain in chains:
+        x, y = chain.item.center
+        top = y - chain.item.height / 2
+        for member in chain.members:
+            member.center = (x, top + member.height / 2)
+            top += member.height + Y_SPACE
+        for link, (above, below) in zip(chain.links, pairwise(chain.members), strict=True):
+            points = [above.center, below.center]
+            unfolded.append(_Piece(link.source, link.target, link.label, link.kind, points))
+        firsts[chain.key] = (chain.members[0].key, chain.members[0].center[1])
+        lasts[chain.key] = (chain.members[-1].key, chain.members[-1].center[1])
+    for piece in routed:
+        points = list(piece.points)
+        source, target = piece.source, piece.target
+        if target in firsts:
+            target, y = firsts[target]
+            points[-1] = (points[-1][0], y)
+        if source in lasts:
+            source, y = lasts[source]
+            points[0] = (points[0][0], y)
+        unfolded.append(_Piece(source, target, piece.label, piece.kind, points))
+    return unfolded
+
+
+# -- segments ----------------------------------------------------------------------------------
+#
+# A long sequence is laid out in segments, stacked: where one edge alone leads from everything
+# before to everything after (a step that nothing jumps over, in document order), the layout
+# is cut. Each segment is laid out on its own and placed under the one before, its first
+# vertex straight under the last one of the segment before, joined by that one edge. Layout
+# time then grows with the length of the flow, not faster.
+
+SEGMENT_MIN = 40
+"""Vertices a segment has at least (a layout of fewer is not cut)."""
+
+
+def _laid(items: list[_Item], pieces: list[_Piece], entry: str) -> list[_Piece]:
+    """One segment's layout, its chains folded (see "chains" above)."""
+    chains = _chains_of(items, pieces, entry)
+    folded_items, folded_pieces = _folded(items, pieces, chains)
+    return _unfolded(_sugiyama(folded_items, folded_pieces, entry), chains)
+
+
+def _segmented(items: list[_Item], pieces: list[_Piece], entry: str, exit: str) -> list[_Piece]:
+    items, cuts = _cuts(items, pieces, entry, exit)
+    if not cuts:
+        return _laid(items, pieces, entry)
+    routed: list[_Piece] = []
+    by_key = {item.key: item for item in items}
+    parts = list(_segments(items, cuts))
+    part_of = {item.key: n for n, (segment, _) in enumerate(parts) for item in segment}
+    inner: list[list[_Piece]] = [[] for _ in parts]
+    for piece in pieces:  # every other piece is a cut's joint
+        if part_of[piece.source] == part_of[piece.target]:
+            inner[part_of[piece.source]].append(piece)
+    bottom, above = 0.0, None
+    for (segment, joint), own in zip(parts, inner, strict=True):
+        laid = _laid(segment, own, segment[0].key if above else entry)
+        top = min(item.center[1] - item.height / 2 for item in segment)
+        dx = 0.0 if above is None else above.center[0] - segment[0].center[0]
+        dy = 0.0 if above is None else bottom + Y_SPACE - top
+        for item in segment:
+            item.center = (item.center[0] + dx, item.center[1] + dy)
+        for piece in laid:
+            piece.points = [(x + dx, y + dy) for x, y in piece.points]
+        routed += laid
+        if joint is not None and above is not None:
+            target = by_key[joint.target]
+            points = [above.center, target.center]
+            routed.append(_Piece(joint.source, joint.target, joint.label, joint.kind, points))
+        bottom = max(item.center[1] + item.height / 2 for item in segment)
+        above = by_key[segment[-1].key]
+    return routed
+
+
+def _cuts(
+    items: list[_Item], pieces: list[_Piece], entry: str, exit: str
+) -> tuple[list[_Item], dict[int, _Piece]]:
+    """The items in document order (a label with its edge's source, the entry first and the
+    exit last) and where to cut them: position -> the one piece that crosses there, from the
+    item before to the item after. Only cuts at least SEGMENT_MIN items apart."""
+    if len(items) < 2 * SEGMENT_MIN:
+        return items, {}
+    rank = _document_ranks(items, pieces, entry, exit)
+    given, items = items, sorted(items, key=lambda item: rank[item.key])
+    position = {item.key: n for n, item in enumerate(items)}
+    cover = [0] * (len(items) + 1)
+    forward: dict[int, _Piece] = {}
+    for piece in pieces:
+        a, b = position[piece.source], position[piece.target]
+        low, high = min(a, b), max(a, b)
+        cover[low] += 1
+        cover[high] -= 1
+        if b == a + 1:
+            forward[a] = piece
+    cuts: dict[int, _Piece] = {}
+    spanning, last = 0, 0
+    for n in range(len(items) - 1):
+        spanning += cover[n]
+        rest = len(items) - (n + 1)
+        if spanning == 1 and n in forward and min(n + 1 - last, rest) >= SEGMENT_MIN:
+            cuts[n] = forward[n]
+            last = n + 1
+    return (items, cuts) if cuts else (given, {})
+
+
+def _document_ranks(
+    items: list[_Item], pieces: list[_Piece], entry: str, exit: str
+) -> dict[str, float]:
+    rank: dict[str, float] = {item.key: float(n) for n, item in enumerate(items)}
+    for piece in pieces:  # a label's vertex sits on its edge, right after the edge's source
+        if _is_label(piece.target) and piece.source in rank:
+            rank[piece.target] = rank[piece.source] + 0.5
+    rank[entry] = -1.0
+    rank[exit] = float(len(items) + 1)
+    return rank
+
+
+def _segments(
+    items: list[_Item], cuts: dict[int, _Piece]
+) -> Iterator[tuple[list[_Item], _Piece | None]]:
+    """The items between cuts, each with the piece that joins it to the segment before."""
+    start, joint = 0, None
+    for at, piece in sorted(cuts.items()):
+        yield items[start : at + 1], joint
+        start, joint = at + 1, piece
+    yield items[start:], joint
+
+
 # -- grandalf ----------------------------------------------------------------------------------
 
 
@@ -499,11 +730,11 @@ def _sugiyama(items: list[_Item], pieces: list[_Piece], entry: str) -> list[_Pie
         edge = GEdge(vertices[piece.source], vertices[piece.target], data=piece)
         edge.view = _EdgeView()
         edges.append((piece, edge))
-    graph = GGraph(list(vertices.values()), [e for _, e in edges if e is not None])
+    components = _components(list(vertices.values()), [e for _, e in edges if e is not None])
     offset = 0.0
     order = {item.key: n for n, item in enumerate(items)}
-    spread = {i.key for i in items if i.node is not None and i.node.type not in _POINTS}
-    for component in sorted(graph.C, key=lambda c: min(order[v.data] for v in c.sV)):
+    spread = {i.key for i in items if i.spread or (i.node and i.node.type not in _POINTS)}
+    for component in sorted(components, key=lambda c: min(order[v.data] for v in c.sV)):
         offset = _lay_component(component, entry, offset, spread) + COMPONENT_GAP
     by_key = {item.key: item for item in items}
     for item in items:
@@ -515,6 +746,29 @@ def _sugiyama(items: list[_Item], pieces: list[_Piece], entry: str) -> list[_Pie
         points = _self_loop(box) if edge is None else list(edge.view.points)
         routed.append(_Piece(piece.source, piece.target, piece.label, piece.kind, points))
     return routed
+
+
+def _components(vertices: list[GVertex], edges: list[GEdge]) -> list[Any]:
+    """The connected components, each a grandalf graph_core with its vertices and edges in
+    the order given. grandalf's own Graph gathers a component's edges in a set (an order
+    that changes from one process to the next, so the same flow could be drawn two ways)
+    and merges components by comparing vertex sets, in time quadratic in the vertices."""
+    parent = {v.data: v.data for v in vertices}
+
+    def root(key: str) -> str:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for edge in edges:
+        parent[root(edge.v[0].data)] = root(edge.v[1].data)
+    members: dict[str, tuple[list[GVertex], list[GEdge]]] = {}
+    for vertex in vertices:
+        members.setdefault(root(vertex.data), ([], []))[0].append(vertex)
+    for edge in edges:
+        members[root(edge.v[0].data)][1].append(edge)
+    return [GraphCore(vs, es) for vs, es in members.values()]
 
 
 def _lay_component(component: Any, entry: str, offset: float, spread: set[str]) -> float:

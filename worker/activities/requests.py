@@ -55,6 +55,9 @@ class TaskRequest:
     activity fails an attempt whose output is over it (worker/activities/payload_bounds.py)."""
     output_event: str = "TaskSucceeded"
     """The event that will carry the output, named in that failure."""
+    path: str = ""
+    """The branch or iteration the step runs in (`Both#1`, `Each#0/Inner#2`; empty at the top
+    of its flow), as `fnf run` names it: `fnf test` matches mocks keyed by path with it."""
 
 
 @dataclass

@@ -118,6 +118,10 @@ class CurrentDetails:
     lines: dict[int, str] = field(default_factory=dict)
     _next: int = 0
     ended: str = ""
+    header: str = ""
+    """Shown above what the run does: on a continued run, which Temporal starts without the
+    static summary and details of the run before it, the same facts (flow, execution,
+    input; `continued_header`)."""
     caught: str = ""
     """The last error a catch handled (`ReserveHotel failed with FC.Unknown: ...`): a flow
     that then ends at a `fail` step without an error names it in its failure message."""
@@ -160,6 +164,10 @@ class CurrentDetails:
             workflow.set_current_details(self.render())
 
     def render(self) -> str:
+        body = self._body()
+        return f"{self.header}\n\n**Now**\n\n{body}" if self.header else body
+
+    def _body(self) -> str:
         if self.ended:
             return self.ended
         shown = list(self.lines.values())
@@ -177,16 +185,31 @@ def execution_summary(flow: str, execution: str) -> str:
     return summary(f"FnF flow {flow} · execution {execution}")
 
 
-def execution_details(flow: str, execution: str, flow_input: Any, extra: str = "") -> str:
-    """The workflow's static details (Markdown): flow, execution and the user's input, cut to
-    INPUT_PREVIEW_LIMIT characters (the whole input is the first field of the Input panel)."""
+def execution_details(
+    flow: str, execution: str, flow_input: Any, extra: str = "", input_label: str = "Input"
+) -> str:
+    """The workflow's static details (Markdown): flow, execution and the user's input (or a
+    part run's own, `input_label`), cut to INPUT_PREVIEW_LIMIT characters (the whole input
+    is the first field of the Input panel)."""
     text = json.dumps(flow_input, ensure_ascii=False, indent=1)
     if len(text) > INPUT_PREVIEW_LIMIT:
         text = text[:INPUT_PREVIEW_LIMIT] + f"\n… ({len(text) - INPUT_PREVIEW_LIMIT} more chars)"
     lines = [f"**Flow** {flow}", f"**Execution** {execution}"]
     if extra:
         lines.append(extra)
-    return "\n\n".join([*lines, "**Input**", f"```json\n{text}\n```"])
+    return "\n\n".join([*lines, f"**{input_label}**", f"```json\n{text}\n```"])
+
+
+def continued_header(
+    flow: str, execution: str, flow_input: Any, previous_run: str, extra: str = ""
+) -> str:
+    """A continued run's current details start with what its first run's static summary and
+    details say: Temporal's continue-as-new carries no user metadata (the command has no
+    field for it, and Temporal Server 1.32 drops the one on the command), so the new run
+    would otherwise show neither flow, execution nor input."""
+    more = f"**Continued from run** {previous_run}" + (f"\n\n{extra}" if extra else "")
+    details = execution_details(flow, execution, flow_input, more)
+    return f"{execution_summary(flow, execution)}\n\n{details}"
 
 
 def failure_message(error: str, cause: str, step: str, path: str, caught: str = "") -> str:

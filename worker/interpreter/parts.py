@@ -54,7 +54,12 @@ from worker.interpreter import versions
 from worker.interpreter.cancellation import STOPPED, CancelScope
 from worker.interpreter.child_starts import start_child
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
-from worker.interpreter.legible import step_label, summary
+from worker.interpreter.legible import (
+    execution_details,
+    execution_summary,
+    step_label,
+    summary,
+)
 from worker.naming import FLOW_NAME, join_workflow_id
 
 if TYPE_CHECKING:
@@ -122,7 +127,8 @@ class PartRuns:
                 + json.dumps(detail, separators=(",", ":"))
             )
             with interpreter.details.doing(f"waiting for the part run {child_id}: {what}"):
-                result = await _run_child(child_id, child, interpreter.scope, what)
+                metadata = _part_metadata(child, what)
+                result = await _run_child(child_id, child, interpreter.scope, metadata)
         except StepFailure as failure:
             failed = {**detail, "error": failure.error, "cause": failure.cause}
             log.record("PartExited", step_name, failed, entered, checked=False)
@@ -160,8 +166,18 @@ class PartRuns:
         return await self.run(interpreter, part, node["name"], 0, {"step": node["name"]})
 
 
+def _part_metadata(child: FlowRun, what: str) -> tuple[str, str]:
+    """A part run's static summary and details: the execution's flow and name as its first
+    run shows them, what part it runs, and the part's own input (its `$input`)."""
+    text = summary(f"{execution_summary(child.flow_name, child.execution_name)} · {what}")
+    details = execution_details(
+        child.flow_name, child.execution_name, child.input, f"**Part run** {what}", "Part input"
+    )
+    return text, details
+
+
 async def _run_child(
-    child_id: str, child: FlowRun, scope: CancelScope, what: str
+    child_id: str, child: FlowRun, scope: CancelScope, metadata: tuple[str, str]
 ) -> dict[str, Any]:
     handle = await start_child(
         lambda: workflow.start_child_workflow(
@@ -171,7 +187,8 @@ async def _run_child(
             result_type=dict,
             parent_close_policy=ParentClosePolicy.TERMINATE,
             search_attributes=_part_search_attributes(),
-            static_summary=what,
+            static_summary=metadata[0],
+            static_details=metadata[1],
         ),
         scope,
     )

@@ -43,36 +43,52 @@ from worker.functions import FunctionRegistry
 from worker.functions.errors import FNF_TASK_TIMEOUT
 from worker.interpreter.failures import INVALID_LOCAL
 from worker.mocking.model import MOCK_MISSING, CallbackReport, MockResponse, expanded
+from worker.mocking.step_paths import step_key
 from worker.naming import workflow_id
 
 
 @dataclass
 class CaseMocks:
     """One execution's responses (each repeated `times`), what it consumed and what went
-    wrong with the mocks themselves (a missing or used-up mock, a callback without a token)."""
+    wrong with the mocks themselves (a missing or used-up mock, a callback without a token).
+
+    `calls` counts invocations by step name and, for a step inside a branch or iteration,
+    also by its path (`Each#0/Work`); `used` counts the responses taken from each mock key."""
 
     responses: dict[str, list[MockResponse]]
     calls: dict[str, int] = field(default_factory=dict)
+    used: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, mocks: dict[str, list[MockResponse]]) -> CaseMocks:
         return cls({step: expanded(listed) for step, listed in mocks.items()})
 
-    def take(self, step: str) -> MockResponse:
-        """The response of the step's next invocation, or TaskError(fnf.MockMissing)."""
-        number = self.calls.get(step, 0) + 1
-        self.calls[step] = number
-        listed = self.responses.get(step)
+    def take(self, step: str, path: str = "") -> MockResponse:
+        """The response of the step's next invocation, or TaskError(fnf.MockMissing): from
+        the mock keyed by its path when there is one, else from the one keyed by its name."""
+        self.calls[step] = self.calls.get(step, 0) + 1
+        keyed = step_key(path, step)
+        if keyed != step:
+            self.calls[keyed] = self.calls.get(keyed, 0) + 1
+        key = keyed if keyed in self.responses else step
+        number = self.used.get(key, 0) + 1
+        self.used[key] = number
+        listed = self.responses.get(key)
         if listed is None:
-            raise self.problem(f"task step {step!r} has no mock in this case")
+            where = f" (at {keyed})" if keyed != step else ""
+            raise self.problem(f"task step {step!r}{where} has no mock in this case")
         if number > len(listed):
             raise self.problem(
-                f"task step {step!r} was invoked {number} times but its mock lists "
+                f"task step {key!r} was invoked {number} times but its mock lists "
                 f"{len(listed)} response{'s' if len(listed) != 1 else ''} (add more, or "
                 "`times:`)"
             )
         return listed[number - 1]
+
+    def unused(self) -> list[str]:
+        """The mock keys no invocation took a response from."""
+        return [key for key in self.responses if not self.used.get(key)]
 
     def problem(self, message: str) -> TaskError:
         if message not in self.problems:
@@ -172,7 +188,7 @@ class MockActivities:
 
     async def _answer(self, request: TaskRequest) -> Any:
         case = await self.book.case_of(request)
-        response = case.take(request.step)
+        response = case.take(request.step, request.path)
         await _delay(response.delaySeconds, request.timeout_seconds)
         if response.error is not None:
             raise TaskError(response.error, response.cause)

@@ -34,6 +34,7 @@ from pydantic import (
 from translator.graph import FlowGraph, StepNode, iter_steps
 from translator.json_values import JsonValueError, check_json_value
 from translator.names import FLOW
+from worker.mocking.step_paths import is_path, resolve
 
 SCHEMA_FILE = Path(__file__).with_name("fnf-mocks.schema.json")
 
@@ -149,14 +150,16 @@ class Expectation(_Strict):
     )
     steps: list[str] | None = Field(
         default=None,
-        description="The names of the steps entered (StepEntered events, at every depth), in "
-        "order, exactly.",
+        description="The steps entered (StepEntered events, at every depth, and the steps of "
+        "sub-flows), in order, exactly; each entry is a step's path (`Both#1/Shaky`, "
+        "`Call/Work` for step Work of the sub-flow step Call) or its bare name.",
     )
     error: str | None = Field(default=None, description="The execution's error (Failed).")
     cause: str | None = Field(default=None, description="The execution's cause (Failed).")
     calls: dict[str, int] | None = Field(
         default=None,
-        description="Invocations of the named task steps (every attempt counts), exactly.",
+        description="Invocations of the named task steps (every attempt counts), exactly; a "
+        "key with a member path (`Each#0/Work`) counts that iteration's only.",
     )
 
 
@@ -169,7 +172,9 @@ class TestCase(_Strict):
     input: dict[str, Any] = Field(default_factory=dict, description="The execution's input.")
     mocks: dict[str, list[MockResponse]] = Field(
         default_factory=dict,
-        description="Responses by task step name, consumed one per invocation (every attempt).",
+        description="Responses by task step name, consumed one per invocation (every attempt); "
+        "a key with a member path (`Both#1/Shaky`, `Each#0/Work`) answers only that branch's "
+        "or iteration's invocations and wins over the bare name.",
     )
     expect: Expectation = Field(default_factory=Expectation)
 
@@ -268,7 +273,11 @@ def check_against_flow(
     ]
     for where, table in places:
         for name, responses in table.items():
-            why = _unfit(name, responses, steps)
+            if is_path(name):  # `Both#1/Shaky`: one branch's or iteration's invocations
+                found = resolve(name, graph["steps"])
+                why = found if isinstance(found, str) else _unfit_step(found, responses)
+            else:
+                why = _unfit(name, responses, steps)
             if why:
                 problems.append(f"{origin}: {where}.{name}: {why}")
     if problems:
@@ -281,6 +290,11 @@ def _unfit(name: str, responses: list[MockResponse], steps: dict[str, StepNode])
         close = difflib.get_close_matches(name, list(steps), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"the flow has no step named {name!r}{hint}"
+    return _unfit_step(step, responses)
+
+
+def _unfit_step(step: StepNode, responses: list[MockResponse]) -> str | None:
+    name = step["name"]
     if step["type"] != "task":
         return f"{name!r} is a {step['type']} step; only task steps are mocked"
     if step["resource"]["kind"] == "fnf-flow":

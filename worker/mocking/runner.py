@@ -34,6 +34,7 @@ from worker.executions import failure_of, start_execution
 from worker.functions import FunctionRegistry
 from worker.history import read_history
 from worker.mocking.activities import MockActivities, MockBook
+from worker.mocking.entered import entered_steps
 from worker.mocking.expectations import mismatches
 from worker.mocking.model import MockFile, TestCase, check_against_flow
 
@@ -72,9 +73,12 @@ class CaseResult:
     cause: str | None
     steps: list[str]
     calls: dict[str, int]
-    """Invocations of each mocked task step (every attempt)."""
+    """Invocations of each mocked task step (every attempt), by name and, inside a branch or
+    iteration, by path too."""
     failures: list[str]
     seconds: float
+    unused: list[str] = field(default_factory=list)
+    """The case's mock keys (its own and the file's) that no invocation took a response from."""
     events: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
@@ -150,6 +154,7 @@ class FlowTester:
         finally:
             used = self.book.forget(flow_name, execution)
         ended["calls"] = dict(used.calls) if used is not None else {}
+        ended["unused"] = used.unused() if used is not None else []
         failures = list(used.problems if used is not None else [])
         failures += mismatches(case.expect, ended)
         return CaseResult(
@@ -169,7 +174,7 @@ class FlowTester:
             status = "Failed"
             error, cause = failure_of(failure.cause)
         events = await read_history(self.client, handle.id)
-        steps = [event["StepName"] for event in events if event["Type"] == "StepEntered"]
+        steps = await entered_steps(self.client, handle.id, run.graph, events, run.flows)
         return {
             "status": status,
             "output": output,

@@ -131,6 +131,7 @@ def task_request(node: StepNode, value: dict[str, Any], run: StepRun) -> TaskReq
         flow=facts.flow_name,
         execution=facts.execution_name,
         step=node["name"],
+        path=run.interpreter.path,
     )
 
 
