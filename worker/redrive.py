@@ -27,26 +27,13 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowHandle,
 )
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
+from temporalio.common import SearchAttributePair, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from worker.execution import (
-    EXECUTION_TIMEOUT,
-    FlowRun,
-    Redrive,
-    Resumption,
-    flow_run_hints,
-    flow_run_of,
-    workflow_args,
-)
+from worker.execution import FlowRun, Redrive, Resumption, flow_run_hints, flow_run_of
 from worker.interpreter.events import format_time
-from worker.interpreter.legible import execution_details, execution_summary
 from worker.naming import EXECUTION_MEMO, SEARCH_ATTRIBUTE_KEYS
+from worker.starter import ExecutionStart, start_flow_run
 
 DEFAULT_REDRIVE_MAX_COUNT = 1000
 """Redrives one execution may have (Step Functions' limit)."""
@@ -97,7 +84,6 @@ async def redrive(
 ) -> WorkflowHandle[Any, Any]:
     """Start the redrive of the execution `workflow_id`, or raise NotRedrivable."""
     from worker.history import run_tail  # history reads redrive memos (imports this module)
-    from worker.workflow import FnFFlow
 
     description = await client.get_workflow_handle(workflow_id).describe()
     status = description.status or WorkflowExecutionStatus.RUNNING
@@ -151,35 +137,28 @@ async def redrive(
         FIRST_RUN: origin,
         PREVIOUS_RUN: description.run_id,
     }
+    start = ExecutionStart(
+        workflow_id=workflow_id,
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        search_attributes=_ours(description),
+        memo=memo,
+        details_note=f"**Redrive** {count + 1}",
+    )
     try:
-        return await client.start_workflow(
-            FnFFlow.run,
-            args=workflow_args(run),
-            id=workflow_id,
-            task_queue=task_queue,
-            execution_timeout=EXECUTION_TIMEOUT,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            search_attributes=_ours(description),
-            memo={EXECUTION_MEMO: memo},
-            static_summary=execution_summary(run.flow_name, run.execution_name),
-            static_details=execution_details(
-                run.flow_name, run.execution_name, run.input, f"**Redrive** {count + 1}"
-            ),
-        )
+        return await start_flow_run(client, run, start)
     except WorkflowAlreadyStartedError:
         raise NotRedrivable("is running (it was redriven or started meanwhile)") from None
 
 
-def _ours(description: WorkflowExecutionDescription) -> TypedSearchAttributes | None:
+def _ours(description: WorkflowExecutionDescription) -> list[SearchAttributePair[Any]]:
     """The execution's FnF search attributes (not Temporal's own, such as its patches)."""
     found = description.typed_search_attributes
-    pairs = [
+    return [
         SearchAttributePair(key, value)
         for key in SEARCH_ATTRIBUTE_KEYS
         if (value := found.get(key)) is not None
     ]
-    return TypedSearchAttributes(pairs) if pairs else None
 
 
 async def start_input(client: Client, workflow_id: str, run_id: str) -> FlowRun | None:
