@@ -38,6 +38,7 @@ from worker.execution import DEFAULT_FOREACH_BATCH_THRESHOLD, FlowRun
 from worker.executions import start_execution
 from worker.history import read_history
 from worker.interpreter.steps.foreach_batches import SLOTS
+from worker.visibility_query import equals
 
 FNF_QUEUE = "bench-fanout-fnf"
 HAND_QUEUE = "bench-fanout-hand"
@@ -100,7 +101,7 @@ async def runs_of(client: Client, workflow_ids: list[str]) -> list[int]:
     """The Temporal history length of every run of these workflows (visibility)."""
     lengths = []
     for workflow_id in workflow_ids:
-        async for run in client.list_workflows(f'WorkflowId = "{workflow_id}"'):
+        async for run in client.list_workflows(equals("WorkflowId", workflow_id)):
             lengths.append(run.history_length)
     return lengths
 

@@ -49,6 +49,7 @@ from translator import compile_text
 from worker.execution import DEFAULT_CONTINUE_AS_NEW_AT, FlowRun
 from worker.executions import start_execution
 from worker.history import read_history, run_chain
+from worker.visibility_query import equals
 
 FNF_QUEUE = "bench-loop-fnf"
 HAND_QUEUE = "bench-loop-hand"
@@ -120,7 +121,7 @@ FNF_EVENTS_AROUND = 10  # ExecutionStarted/Succeeded, Init and Done (4 each)
 
 async def runs_of(client: Client, workflow_id: str) -> list[WorkflowExecution]:
     """Every run of an execution, oldest first (visibility; the dev server's is immediate)."""
-    runs = [run async for run in client.list_workflows(f'WorkflowId = "{workflow_id}"')]
+    runs = [run async for run in client.list_workflows(equals("WorkflowId", workflow_id))]
     return sorted(runs, key=lambda run: run.start_time)
 
 

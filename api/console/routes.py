@@ -40,6 +40,7 @@ from api.protocol.errors import FnFError, invalid_argument
 from translator import compile_text
 from translator.diagram.path import execution_path
 from translator.graph import StepNode
+from worker.naming import execution_url
 
 logger = logging.getLogger(__name__)
 
@@ -498,9 +499,7 @@ class Pages:
         base = self.settings.temporal_ui_url
         if not base:
             return ""
-        workflow = quote(f"{flow}/{execution}", safe="")
-        namespace = quote(self.settings.namespace, safe="")
-        return f"{base.rstrip('/')}/namespaces/{namespace}/workflows/{workflow}"
+        return execution_url(base, self.settings.namespace, flow, execution)
 
     async def stop(self, request: Request, flow: str, execution: str) -> Response:
         return await self._guard(request, self._stop, flow, execution)

@@ -47,7 +47,9 @@ from api.services.schedules import MEMO_KEY, ScheduleService, schedule_id, sched
 from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
 from worker.assembly import run_worker
+from worker.naming import FLOW_NAME
 from worker.settings import Settings
+from worker.visibility_query import equals
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 PASS_FLOW = "version: v1\ntype: flow\nsteps:\n  - type: pass\n    name: p\n"
@@ -301,7 +303,7 @@ async def executions_of(api: Api, flow: str, count: int) -> list[str]:
     for _ in range(100):
         names = [
             execution.id.partition("/")[2]
-            async for execution in api.client.list_workflows(f'FnFFlowName = "{flow}"')
+            async for execution in api.client.list_workflows(equals(FLOW_NAME.name, flow))
         ]
         if len(names) >= count:
             break
