@@ -29,7 +29,16 @@ from pathlib import Path
 from typing import Any
 
 import handwritten
-from harness import ARN, CpuClock, bench_runtime, fnf_worker, settle, temporal_server
+from harness import (
+    ARN,
+    CpuClock,
+    bench_parser,
+    bench_runtime,
+    fnf_worker,
+    settle,
+    temporal_server,
+    write_report,
+)
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -230,20 +239,17 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--items", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--max-concurrency", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--threshold", type=int, default=DEFAULT_FOREACH_BATCH_THRESHOLD)
     parser.add_argument("--activity", choices=["via-runtime", "in-process"], default="via-runtime")
     parser.add_argument("--no-handwritten", dest="handwritten", action="store_false")
-    parser.add_argument("--address")
-    parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     report = asyncio.run(run(args))
     print_report(report)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+    write_report(report, args.json)
     if not all(r["verified"] for r in report["results"]):
         raise SystemExit(1)
 

@@ -7,7 +7,9 @@ folder first on the import path).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import os
 import time
 from collections.abc import AsyncIterator
@@ -53,6 +55,22 @@ async def temporal_server(address: str | None) -> AsyncIterator[Server]:
     async with await DevServer.start(DevServerOptions()) as dev:
         client = await connect_temporal(dev.address, dev.namespace)
         yield Server(client, dev.address, embedded=True, pid=dev.pid)
+
+
+def bench_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark's command line (described by the first line of its docstring) with the
+    options every benchmark takes: the server (`--address`, default an embedded dev server
+    started here) and `--json`, a file to write the results to."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
+    parser.add_argument("--address", help="Temporal server HOST:PORT (default: embedded)")
+    parser.add_argument("--json", type=Path, help="also write the results here as JSON")
+    return parser
+
+
+def write_report(report: dict[str, Any], path: Path | None) -> None:
+    """The results as JSON in `path` (the `--json` option), when one was given."""
+    if path is not None:
+        path.write_text(json.dumps(report, indent=2) + "\n")
 
 
 def workflow_runner_options(unsandboxed: bool) -> dict[str, Any]:

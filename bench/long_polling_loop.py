@@ -36,11 +36,18 @@ import textwrap
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import handwritten
-from harness import ARN, CpuClock, cpu_spent, fnf_worker, temporal_server
+from harness import (
+    ARN,
+    CpuClock,
+    bench_parser,
+    cpu_spent,
+    fnf_worker,
+    temporal_server,
+    write_report,
+)
 from temporalio.client import Client, WorkflowExecution, WorkflowQueryFailedError
 from temporalio.service import RPCError
 from temporalio.worker import Worker
@@ -373,9 +380,8 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--iterations", type=int, default=50_000)
-    parser.add_argument("--address", help="Temporal server HOST:PORT (default: embedded)")
     parser.add_argument(
         "--continue-as-new-at",
         type=int,
@@ -390,12 +396,10 @@ def main() -> None:
         choices=["parallel", "foreach"],
         help="run the loop inside a parallel branch or a foreach iteration",
     )
-    parser.add_argument("--json", type=Path, help="also write the results here as JSON")
     args = parser.parse_args()
     report = asyncio.run(run(args))
     print_report(report)
-    if args.json is not None:
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(report, args.json)
     if not all(result["verified"] for result in report["results"]):
         raise SystemExit(1)
 
