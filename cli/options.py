@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -72,33 +75,56 @@ FullOpt = Annotated[
 ]
 
 
-CONNECTION_SETTINGS = (
-    "temporal_tls",
-    "temporal_tls_ca",
-    "temporal_tls_cert",
-    "temporal_tls_key",
-    "temporal_tls_server_name",
-    "temporal_api_key",
+CONNECTION_OPTIONS: tuple[tuple[str, Any], ...] = (
+    ("temporal_tls", TlsOpt),
+    ("temporal_tls_ca", TlsCaOpt),
+    ("temporal_tls_cert", TlsCertOpt),
+    ("temporal_tls_key", TlsKeyOpt),
+    ("temporal_tls_server_name", TlsServerNameOpt),
+    ("temporal_api_key", ApiKeyOpt),
 )
-"""How a configured Temporal is secured (worker/connection.py); not for a `fnf dev` server."""
+"""How a configured Temporal is secured (worker/connection.py), as the settings each option
+overrides; not for a `fnf dev` server. Every command that connects to Temporal takes them."""
+CONNECTION_SETTINGS = tuple(setting for setting, _ in CONNECTION_OPTIONS)
+
+Command = TypeVar("Command", bound=Callable[..., Any])
 
 
-def connection_overrides(
-    tls: bool | None,
-    tls_ca: Path | None,
-    tls_cert: Path | None,
-    tls_key: Path | None,
-    tls_server_name: str | None,
-    api_key: str | None,
-) -> dict[str, Any]:
-    """The TLS options of a command as settings overrides (for `settings_with`)."""
-    return dict(
-        zip(
-            CONNECTION_SETTINGS,
-            (tls, tls_ca, tls_cert, tls_key, tls_server_name, api_key),
-            strict=True,
-        )
-    )
+def with_connection_options(command: Command) -> Command:
+    """`command` with the options of CONNECTION_OPTIONS (`--tls/--no-tls`, `--tls-ca`,
+    `--tls-cert`, `--tls-key`, `--tls-server-name`, `--api-key`) where its parameter `secured`
+    stands. It receives their values as that one keyword: the settings overrides for
+    `settings_with`.
+
+    Typer reads a command's options from its signature, so the wrapper shows the command's
+    parameters with `secured` replaced by one keyword parameter per option (the parameters
+    after it become keyword-only, which is how Typer passes them anyway)."""
+    own = inspect.signature(command, eval_str=True)
+    names = {setting: setting.removeprefix("temporal_") for setting, _ in CONNECTION_OPTIONS}
+    parameters: list[inspect.Parameter] = []
+    keyword_only = False
+    for parameter in own.parameters.values():
+        if parameter.name == "secured":
+            keyword_only = True
+            parameters += [
+                inspect.Parameter(names[setting], inspect.Parameter.KEYWORD_ONLY, default=None,
+                                  annotation=option)
+                for setting, option in CONNECTION_OPTIONS
+            ]  # fmt: skip
+        elif keyword_only:
+            parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+        else:
+            parameters.append(parameter)
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        secured = {setting: kwargs.pop(name) for setting, name in names.items()}
+        return command(*args, secured=secured, **kwargs)
+
+    wrapper.__signature__ = own.replace(parameters=parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+    wrapper.__annotations__["return"] = own.return_annotation
+    return wrapper  # type: ignore[return-value]
 
 
 def settings_with(**overrides: Any) -> Settings:
