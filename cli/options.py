@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
 from cli import devstate
+from cli.option_groups import GroupOption, with_options
 from worker.settings import Settings
 
 AddressOpt = Annotated[
@@ -75,56 +73,27 @@ FullOpt = Annotated[
 ]
 
 
-CONNECTION_OPTIONS: tuple[tuple[str, Any], ...] = (
-    ("temporal_tls", TlsOpt),
-    ("temporal_tls_ca", TlsCaOpt),
-    ("temporal_tls_cert", TlsCertOpt),
-    ("temporal_tls_key", TlsKeyOpt),
-    ("temporal_tls_server_name", TlsServerNameOpt),
-    ("temporal_api_key", ApiKeyOpt),
+CONNECTION_OPTIONS = (
+    GroupOption("tls", TlsOpt),
+    GroupOption("tls_ca", TlsCaOpt),
+    GroupOption("tls_cert", TlsCertOpt),
+    GroupOption("tls_key", TlsKeyOpt),
+    GroupOption("tls_server_name", TlsServerNameOpt),
+    GroupOption("api_key", ApiKeyOpt),
 )
-"""How a configured Temporal is secured (worker/connection.py), as the settings each option
-overrides; not for a `fnf dev` server. Every command that connects to Temporal takes them."""
-CONNECTION_SETTINGS = tuple(setting for setting, _ in CONNECTION_OPTIONS)
-
-Command = TypeVar("Command", bound=Callable[..., Any])
+"""How a configured Temporal is secured (worker/connection.py); not for a `fnf dev` server.
+Each option overrides the setting `temporal_<name>`."""
+CONNECTION_SETTINGS = tuple(f"temporal_{option.name}" for option in CONNECTION_OPTIONS)
 
 
-def with_connection_options(command: Command) -> Command:
-    """`command` with the options of CONNECTION_OPTIONS (`--tls/--no-tls`, `--tls-ca`,
-    `--tls-cert`, `--tls-key`, `--tls-server-name`, `--api-key`) where its parameter `secured`
-    stands. It receives their values as that one keyword: the settings overrides for
-    `settings_with`.
+def _connection_overrides(values: dict[str, Any]) -> dict[str, Any]:
+    """The connection options' values as settings overrides (for `settings_with`)."""
+    return {f"temporal_{name}": value for name, value in values.items()}
 
-    Typer reads a command's options from its signature, so the wrapper shows the command's
-    parameters with `secured` replaced by one keyword parameter per option (the parameters
-    after it become keyword-only, which is how Typer passes them anyway)."""
-    own = inspect.signature(command, eval_str=True)
-    names = {setting: setting.removeprefix("temporal_") for setting, _ in CONNECTION_OPTIONS}
-    parameters: list[inspect.Parameter] = []
-    keyword_only = False
-    for parameter in own.parameters.values():
-        if parameter.name == "secured":
-            keyword_only = True
-            parameters += [
-                inspect.Parameter(names[setting], inspect.Parameter.KEYWORD_ONLY, default=None,
-                                  annotation=option)
-                for setting, option in CONNECTION_OPTIONS
-            ]  # fmt: skip
-        elif keyword_only:
-            parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
-        else:
-            parameters.append(parameter)
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        secured = {setting: kwargs.pop(name) for setting, name in names.items()}
-        return command(*args, secured=secured, **kwargs)
-
-    wrapper.__signature__ = own.replace(parameters=parameters)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
-    wrapper.__annotations__["return"] = own.return_annotation
-    return wrapper  # type: ignore[return-value]
+with_connection_options = with_options("secured", CONNECTION_OPTIONS, _connection_overrides)
+"""Gives a command the connection options in place of its parameter `secured`, which receives
+their settings overrides."""
 
 
 def settings_with(**overrides: Any) -> Settings:
