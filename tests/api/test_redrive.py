@@ -20,13 +20,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from api.services.executions import ExecutionService
 from api.services.failures import ServiceError
-from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
-from worker.assembly import run_worker
+from tests.helpers.api_workers import serve_api
 from worker.callbacks.client import ReportRefused, report_task_succeeded
 from worker.redrive import RedriveLimits
 from worker.settings import Settings
@@ -158,10 +156,7 @@ async def api(dev_server_address: str) -> AsyncIterator[Api]:
     store = FlowStore(client, f"{queue}-store")
     limits = RedriveLimits(max_count=2, max_age=3600)
     async with AsyncExitStack() as stack:
-        await run_worker(client, settings, stack)
-        await stack.enter_async_context(
-            Worker(client, task_queue=store.task_queue, workflows=[FlowDefinitionWorkflow])
-        )
+        await serve_api(client, settings, store, stack)
         yield Api(client, store, ExecutionService(client, store, queue, redrive_limits=limits))
 
 

@@ -1,0 +1,43 @@
+"""The workers behind the FnF API in the tests, as `fnf api` runs them (cli/api.py): the
+execution worker of `settings`, and the API's own worker on the flow store's queue (flow
+definitions; with `executions`, the scheduled starts; with `mns`, the MNS queues and topics)."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from api.mns import mns_activities, mns_workflows
+from api.services.executions import ExecutionService
+from api.services.scheduled_start import starter_activities, starter_workflows
+from api.store.entity import FlowDefinitionWorkflow
+from api.store.flows import FlowStore
+from worker.assembly import run_worker
+from worker.settings import Settings
+
+
+async def serve_api(
+    client: Client,
+    settings: Settings,
+    store: FlowStore,
+    stack: AsyncExitStack,
+    executions: ExecutionService | None = None,
+    mns: bool = False,
+) -> None:
+    """Start both workers in the background of `stack` (they stop with it)."""
+    workflows: list[type] = [FlowDefinitionWorkflow]
+    activities: list[Any] = []
+    if executions is not None:
+        workflows += starter_workflows()
+        activities += starter_activities(executions)
+    if mns:
+        workflows += mns_workflows()
+        activities += mns_activities()
+    api_worker = Worker(
+        client, task_queue=store.task_queue, workflows=workflows, activities=activities
+    )
+    await stack.enter_async_context(api_worker)
+    await run_worker(client, settings, stack)
