@@ -18,8 +18,6 @@ The reference path is forced for the small flow (the inline limit set to 0) to s
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import os
 import statistics
 import time
@@ -27,7 +25,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from harness import bench_parser, fnf_worker, temporal_server, write_report
+from harness import bench_parser, fnf_worker, run_benchmark, temporal_server
 from temporalio.client import Client
 
 import worker.definitions as definitions
@@ -124,10 +122,7 @@ def main() -> None:
     parser = bench_parser(__doc__)
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    result = asyncio.run(run(args))
-    print(json.dumps(result, indent=2))
-    write_report(result, args.json)
+    run_benchmark(parser, run)
 
 
 if __name__ == "__main__":

@@ -35,9 +35,9 @@ from harness import (
     bench_parser,
     bench_runtime,
     fnf_worker,
+    run_benchmark,
     settle,
     temporal_server,
-    write_report,
 )
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -246,12 +246,7 @@ def main() -> None:
     parser.add_argument("--threshold", type=int, default=DEFAULT_FOREACH_BATCH_THRESHOLD)
     parser.add_argument("--activity", choices=["via-runtime", "in-process"], default="via-runtime")
     parser.add_argument("--no-handwritten", dest="handwritten", action="store_false")
-    args = parser.parse_args()
-    report = asyncio.run(run(args))
-    print_report(report)
-    write_report(report, args.json)
-    if not all(r["verified"] for r in report["results"]):
-        raise SystemExit(1)
+    run_benchmark(parser, run, print_report, verified=True)
 
 
 if __name__ == "__main__":

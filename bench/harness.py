@@ -12,7 +12,7 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,10 +67,27 @@ def bench_parser(doc: str | None) -> argparse.ArgumentParser:
     return parser
 
 
-def write_report(report: dict[str, Any], path: Path | None) -> None:
-    """The results as JSON in `path` (the `--json` option), when one was given."""
-    if path is not None:
-        path.write_text(json.dumps(report, indent=2) + "\n")
+def print_json(report: dict[str, Any]) -> None:
+    print(json.dumps(report, indent=2))
+
+
+def run_benchmark(
+    parser: argparse.ArgumentParser,
+    run: Callable[[argparse.Namespace], Awaitable[dict[str, Any]]],
+    show: Callable[[dict[str, Any]], None] | None = print_json,
+    verified: bool = False,
+) -> None:
+    """A benchmark's main: run it with the command line's options, `show` the report, write it
+    to `--json` when given; with `verified`, exit 1 unless every result of the report says it
+    was verified (its output checked)."""
+    args = parser.parse_args()
+    report = asyncio.run(run(args))
+    if show is not None:
+        show(report)
+    if args.json is not None:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    if verified and not all(result["verified"] for result in report["results"]):
+        raise SystemExit(1)
 
 
 def workflow_runner_options(unsandboxed: bool) -> dict[str, Any]:

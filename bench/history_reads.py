@@ -18,7 +18,6 @@ Both reader paths return the same events (checked). Prints p50/p95 per path and 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import socket
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import ARN, bench_parser, fnf_worker, temporal_server, write_report
+from harness import ARN, bench_parser, fnf_worker, run_benchmark, temporal_server
 
 import worker.history as history
 from translator import compile_text
@@ -229,10 +228,7 @@ def main() -> None:
     parser = bench_parser(__doc__)
     parser.add_argument("--events", type=int, default=4000)
     parser.add_argument("--reads", type=int, default=20)
-    args = parser.parse_args()
-    result = asyncio.run(run(args))
-    print(json.dumps(result, indent=2))
-    write_report(result, args.json)
+    run_benchmark(parser, run)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import handwritten
-from harness import bench_parser, fnf_worker, temporal_server, workflow_runner_options, write_report
+from harness import (
+    bench_parser,
+    fnf_worker,
+    run_benchmark,
+    temporal_server,
+    workflow_runner_options,
+)
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.worker import Worker
@@ -431,9 +437,7 @@ def main() -> None:
     parser.add_argument("--blob-kb", type=int, default=0, help="KiB of data in the local")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per execution")
     parser.add_argument("--unsandboxed", action="store_true", help="no workflow sandbox")
-    args = parser.parse_args()
-    report = asyncio.run(run(args))
-    write_report(report, args.json)
+    run_benchmark(parser, run, show=None)  # its rows are printed as they are measured
 
 
 if __name__ == "__main__":

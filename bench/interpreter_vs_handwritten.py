@@ -45,10 +45,10 @@ from harness import (
     cpu_spent,
     fnf_worker,
     history_breakdown,
+    run_benchmark,
     settle,
     temporal_server,
     workflow_runner_options,
-    write_report,
 )
 from rich.console import Console
 from rich.table import Table
@@ -616,10 +616,7 @@ def main() -> None:
         help="run both workers' workflows without Temporal's sandbox",
     )
     parser.add_argument("--scenarios", default="inline,sequential,foreach")
-    args = parser.parse_args()
-    report = asyncio.run(run(args))
-    print_report(report)
-    write_report(report, args.json)
+    run_benchmark(parser, run, print_report)
 
 
 if __name__ == "__main__":

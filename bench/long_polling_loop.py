@@ -45,8 +45,8 @@ from harness import (
     bench_parser,
     cpu_spent,
     fnf_worker,
+    run_benchmark,
     temporal_server,
-    write_report,
 )
 from temporalio.client import Client, WorkflowExecution, WorkflowQueryFailedError
 from temporalio.service import RPCError
@@ -396,12 +396,7 @@ def main() -> None:
         choices=["parallel", "foreach"],
         help="run the loop inside a parallel branch or a foreach iteration",
     )
-    args = parser.parse_args()
-    report = asyncio.run(run(args))
-    print_report(report)
-    write_report(report, args.json)
-    if not all(result["verified"] for result in report["results"]):
-        raise SystemExit(1)
+    run_benchmark(parser, run, print_report, verified=True)
 
 
 if __name__ == "__main__":
