@@ -7,7 +7,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,12 @@ from temporalio.client import Client
 from api.services.executions import ExecutionService
 from api.services.failures import ServiceError
 from api.store.flows import FlowStore
-from tests.helpers.api_workers import serve_api
+from tests.helpers.api_workers import Api, serve_api
 from worker.callbacks.client import report_task_succeeded
 from worker.settings import Settings
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 PASS_FLOW = "version: v1\ntype: flow\nsteps:\n  - type: pass\n    name: p\n"
-
-
-@dataclass
-class Api:
-    client: Client
-    store: FlowStore
-    executions: ExecutionService
 
 
 @pytest_asyncio.fixture(scope="module")

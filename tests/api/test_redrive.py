@@ -13,7 +13,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from temporalio.client import Client
 from api.services.executions import ExecutionService
 from api.services.failures import ServiceError
 from api.store.flows import FlowStore
-from tests.helpers.api_workers import serve_api
+from tests.helpers.api_workers import Api, serve_api
 from worker.callbacks.client import ReportRefused, report_task_succeeded
 from worker.redrive import RedriveLimits
 from worker.settings import Settings
@@ -139,13 +138,6 @@ steps:{task("first")}
         source: $context.task.token
 {task("last")}
 """
-
-
-@dataclass
-class Api:
-    client: Client
-    store: FlowStore
-    executions: ExecutionService
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -5,6 +5,7 @@ definitions; with `executions`, the scheduled starts; with `mns`, the MNS queues
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import Any
 
 from temporalio.client import Client
@@ -17,6 +18,16 @@ from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
 from worker.assembly import run_worker
 from worker.settings import Settings
+
+
+@dataclass
+class Api:
+    """What a test of the API's services holds: the Temporal client, the flow store and the
+    execution service."""
+
+    client: Client
+    store: FlowStore
+    executions: ExecutionService
 
 
 async def serve_api(
