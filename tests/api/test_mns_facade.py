@@ -43,7 +43,7 @@ from temporalio.worker import Replayer
 
 from api.actions import ApiContext
 from api.app import create_app
-from api.mns import mns_router, mns_workflows
+from api.mns import mns_activities, mns_router, mns_workflows
 from api.mns.auth import MnsAuthenticator
 from api.mns.queue_entity import queue_workflow_id
 from api.mns.queues import QueueService
@@ -121,7 +121,7 @@ async def serve(
         return client
 
     async with AsyncExitStack() as stack:
-        await serve_api(client, settings, store, stack, executions, mns=True)
+        await serve_api(client, settings, store, stack, executions, mns=mns_activities())
         app = create_app(provide, keys)
         mns_settings = MnsSettings({TOPIC: subscribed}, visibility_timeout=VISIBILITY)
         app.include_router(

@@ -89,7 +89,7 @@ async def app(dev_server_address: str) -> AsyncIterator[InProcess]:
         return context
 
     async with AsyncExitStack() as stack:
-        await serve_api(client, settings, store, stack, executions, mns=True)
+        await serve_api(client, settings, store, stack, executions, mns=[])
         asgi = create_app(provide, AccessKeys({}), allow_unsigned=True)
         transport = httpx.ASGITransport(app=asgi)
         http = await stack.enter_async_context(

@@ -1,6 +1,7 @@
 """The workers behind the FnF API in the tests, as `fnf api` runs them (cli/api.py): the
 execution worker of `settings`, and the API's own worker on the flow store's queue (flow
-definitions; with `executions`, the scheduled starts; with `mns`, the MNS queues and topics)."""
+definitions; with `executions`, the scheduled starts; with `mns`, the MNS queues and topics,
+whose activities the caller builds with its signing keys)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from api.mns import mns_activities, mns_workflows
+from api.mns import mns_workflows
 from api.services.executions import ExecutionService
 from api.services.scheduled_start import starter_activities, starter_workflows
 from api.store.entity import FlowDefinitionWorkflow
@@ -36,7 +37,7 @@ async def serve_api(
     store: FlowStore,
     stack: AsyncExitStack,
     executions: ExecutionService | None = None,
-    mns: bool = False,
+    mns: list[Any] | None = None,
 ) -> None:
     """Start both workers in the background of `stack` (they stop with it)."""
     workflows: list[type] = [FlowDefinitionWorkflow]
@@ -44,9 +45,9 @@ async def serve_api(
     if executions is not None:
         workflows += starter_workflows()
         activities += starter_activities(executions)
-    if mns:
+    if mns is not None:
         workflows += mns_workflows()
-        activities += mns_activities()
+        activities += mns
     api_worker = Worker(
         client, task_queue=store.task_queue, workflows=workflows, activities=activities
     )
