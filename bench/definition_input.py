@@ -18,17 +18,14 @@ The reference path is forced for the small flow (the inline limit set to 0) to s
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import os
 import statistics
 import time
 import uuid
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from harness import fnf_worker, temporal_server
+from harness import bench_parser, fnf_worker, run_benchmark, temporal_server
 from temporalio.client import Client
 
 import worker.definitions as definitions
@@ -122,16 +119,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--address", help="Temporal server HOST:PORT (default: embedded)")
-    parser.add_argument("--json", type=Path, help="also write the results here as JSON")
-    args = parser.parse_args()
-    result = asyncio.run(run(args))
-    print(json.dumps(result, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
+    run_benchmark(parser, run)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,16 @@ from pathlib import Path
 from typing import Any
 
 import handwritten
-from harness import ARN, CpuClock, bench_runtime, fnf_worker, settle, temporal_server
+from harness import (
+    ARN,
+    CpuClock,
+    bench_parser,
+    bench_runtime,
+    fnf_worker,
+    run_benchmark,
+    settle,
+    temporal_server,
+)
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -38,6 +47,7 @@ from worker.execution import DEFAULT_FOREACH_BATCH_THRESHOLD, FlowRun
 from worker.executions import start_execution
 from worker.history import read_history
 from worker.interpreter.steps.foreach_batches import SLOTS
+from worker.visibility_query import equals
 
 FNF_QUEUE = "bench-fanout-fnf"
 HAND_QUEUE = "bench-fanout-hand"
@@ -100,7 +110,7 @@ async def runs_of(client: Client, workflow_ids: list[str]) -> list[int]:
     """The Temporal history length of every run of these workflows (visibility)."""
     lengths = []
     for workflow_id in workflow_ids:
-        async for run in client.list_workflows(f'WorkflowId = "{workflow_id}"'):
+        async for run in client.list_workflows(equals("WorkflowId", workflow_id)):
             lengths.append(run.history_length)
     return lengths
 
@@ -229,22 +239,14 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--items", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--max-concurrency", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--threshold", type=int, default=DEFAULT_FOREACH_BATCH_THRESHOLD)
     parser.add_argument("--activity", choices=["via-runtime", "in-process"], default="via-runtime")
     parser.add_argument("--no-handwritten", dest="handwritten", action="store_false")
-    parser.add_argument("--address")
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    report = asyncio.run(run(args))
-    print_report(report)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
-    if not all(r["verified"] for r in report["results"]):
-        raise SystemExit(1)
+    run_benchmark(parser, run, print_report, verified=True)
 
 
 if __name__ == "__main__":

@@ -7,10 +7,12 @@ folder first on the import path).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +55,39 @@ async def temporal_server(address: str | None) -> AsyncIterator[Server]:
     async with await DevServer.start(DevServerOptions()) as dev:
         client = await connect_temporal(dev.address, dev.namespace)
         yield Server(client, dev.address, embedded=True, pid=dev.pid)
+
+
+def bench_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark's command line (described by the first line of its docstring) with the
+    options every benchmark takes: the server (`--address`, default an embedded dev server
+    started here) and `--json`, a file to write the results to."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
+    parser.add_argument("--address", help="Temporal server HOST:PORT (default: embedded)")
+    parser.add_argument("--json", type=Path, help="also write the results here as JSON")
+    return parser
+
+
+def print_json(report: dict[str, Any]) -> None:
+    print(json.dumps(report, indent=2))
+
+
+def run_benchmark(
+    parser: argparse.ArgumentParser,
+    run: Callable[[argparse.Namespace], Awaitable[dict[str, Any]]],
+    show: Callable[[dict[str, Any]], None] | None = print_json,
+    verified: bool = False,
+) -> None:
+    """A benchmark's main: run it with the command line's options, `show` the report, write it
+    to `--json` when given; with `verified`, exit 1 unless every result of the report says it
+    was verified (its output checked)."""
+    args = parser.parse_args()
+    report = asyncio.run(run(args))
+    if show is not None:
+        show(report)
+    if args.json is not None:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    if verified and not all(result["verified"] for result in report["results"]):
+        raise SystemExit(1)
 
 
 def workflow_runner_options(unsandboxed: bool) -> dict[str, Any]:

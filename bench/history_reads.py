@@ -18,7 +18,6 @@ Both reader paths return the same events (checked). Prints p50/p95 per path and 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import socket
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import ARN, fnf_worker, temporal_server
+from harness import ARN, bench_parser, fnf_worker, run_benchmark, temporal_server
 
 import worker.history as history
 from translator import compile_text
@@ -226,16 +225,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--events", type=int, default=4000)
     parser.add_argument("--reads", type=int, default=20)
-    parser.add_argument("--address", help="Temporal server HOST:PORT (default: embedded)")
-    parser.add_argument("--json", type=Path, help="also write the results here as JSON")
-    args = parser.parse_args()
-    result = asyncio.run(run(args))
-    print(json.dumps(result, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
+    run_benchmark(parser, run)
 
 
 if __name__ == "__main__":

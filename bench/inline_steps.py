@@ -35,11 +35,16 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import handwritten
-from harness import fnf_worker, temporal_server, workflow_runner_options
+from harness import (
+    bench_parser,
+    fnf_worker,
+    run_benchmark,
+    temporal_server,
+    workflow_runner_options,
+)
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.worker import Worker
@@ -426,18 +431,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--workloads", default=DEFAULT_WORKLOADS)
     parser.add_argument("--repeats", type=int, default=3, help="executions per side")
     parser.add_argument("--blob-kb", type=int, default=0, help="KiB of data in the local")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per execution")
-    parser.add_argument("--address", help="Temporal server HOST:PORT (default: embedded)")
-    parser.add_argument("--json", type=Path, help="also write the results here as JSON")
     parser.add_argument("--unsandboxed", action="store_true", help="no workflow sandbox")
-    args = parser.parse_args()
-    report = asyncio.run(run(args))
-    if args.json is not None:
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    run_benchmark(parser, run, show=None)  # its rows are printed as they are measured
 
 
 if __name__ == "__main__":

@@ -28,13 +28,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import handwritten
@@ -42,10 +40,12 @@ from harness import (
     ARN,
     CpuClock,
     Server,
+    bench_parser,
     bench_runtime,
     cpu_spent,
     fnf_worker,
     history_breakdown,
+    run_benchmark,
     settle,
     temporal_server,
     workflow_runner_options,
@@ -606,23 +606,17 @@ async def _measure_all(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--executions", type=int, default=50, help="executions at once")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per scenario")
     parser.add_argument("--repeats", type=int, default=3, help="single executions per round")
-    parser.add_argument("--address", help="Temporal server HOST:PORT (default: embedded)")
-    parser.add_argument("--json", type=Path, help="also write the results here as JSON")
     parser.add_argument(
         "--unsandboxed",
         action="store_true",
         help="run both workers' workflows without Temporal's sandbox",
     )
     parser.add_argument("--scenarios", default="inline,sequential,foreach")
-    args = parser.parse_args()
-    report = asyncio.run(run(args))
-    print_report(report)
-    if args.json is not None:
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    run_benchmark(parser, run, print_report)
 
 
 if __name__ == "__main__":

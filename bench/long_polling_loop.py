@@ -36,11 +36,18 @@ import textwrap
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import handwritten
-from harness import ARN, CpuClock, cpu_spent, fnf_worker, temporal_server
+from harness import (
+    ARN,
+    CpuClock,
+    bench_parser,
+    cpu_spent,
+    fnf_worker,
+    run_benchmark,
+    temporal_server,
+)
 from temporalio.client import Client, WorkflowExecution, WorkflowQueryFailedError
 from temporalio.service import RPCError
 from temporalio.worker import Worker
@@ -49,6 +56,7 @@ from translator import compile_text
 from worker.execution import DEFAULT_CONTINUE_AS_NEW_AT, FlowRun
 from worker.executions import start_execution
 from worker.history import read_history, run_chain
+from worker.visibility_query import equals
 
 FNF_QUEUE = "bench-loop-fnf"
 HAND_QUEUE = "bench-loop-hand"
@@ -120,7 +128,7 @@ FNF_EVENTS_AROUND = 10  # ExecutionStarted/Succeeded, Init and Done (4 each)
 
 async def runs_of(client: Client, workflow_id: str) -> list[WorkflowExecution]:
     """Every run of an execution, oldest first (visibility; the dev server's is immediate)."""
-    runs = [run async for run in client.list_workflows(f'WorkflowId = "{workflow_id}"')]
+    runs = [run async for run in client.list_workflows(equals("WorkflowId", workflow_id))]
     return sorted(runs, key=lambda run: run.start_time)
 
 
@@ -372,9 +380,8 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--iterations", type=int, default=50_000)
-    parser.add_argument("--address", help="Temporal server HOST:PORT (default: embedded)")
     parser.add_argument(
         "--continue-as-new-at",
         type=int,
@@ -389,14 +396,7 @@ def main() -> None:
         choices=["parallel", "foreach"],
         help="run the loop inside a parallel branch or a foreach iteration",
     )
-    parser.add_argument("--json", type=Path, help="also write the results here as JSON")
-    args = parser.parse_args()
-    report = asyncio.run(run(args))
-    print_report(report)
-    if args.json is not None:
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
-    if not all(result["verified"] for result in report["results"]):
-        raise SystemExit(1)
+    run_benchmark(parser, run, print_report, verified=True)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -39,17 +39,11 @@ from cli.connection import Connection, temporal
 from cli.errors import UserError
 from cli.options import (
     AddressOpt,
-    ApiKeyOpt,
     FunctionsOpt,
     NamespaceOpt,
     TaskQueueOpt,
-    TlsCaOpt,
-    TlsCertOpt,
-    TlsKeyOpt,
-    TlsOpt,
-    TlsServerNameOpt,
-    connection_overrides,
     settings_with,
+    with_connection_options,
 )
 from cli.ports import ensure_free
 from cli.process import CommandConsole, run_until_stopped
@@ -63,6 +57,7 @@ HTTP_GRACE_SECONDS = 3
 when the API stops; then uvicorn cancels them."""
 
 
+@with_connection_options
 def api(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on")] = 8080,
@@ -73,12 +68,7 @@ def api(
     namespace: NamespaceOpt = None,
     task_queue: TaskQueueOpt = None,
     functions: FunctionsOpt = None,
-    tls: TlsOpt = None,
-    tls_ca: TlsCaOpt = None,
-    tls_cert: TlsCertOpt = None,
-    tls_key: TlsKeyOpt = None,
-    tls_server_name: TlsServerNameOpt = None,
-    api_key: ApiKeyOpt = None,
+    secured: dict[str, Any] | None = None,
 ) -> None:
     """Serve the FnF API (and, by default, a worker). Without --address the embedded dev
     server keeps its state in .fnf/temporal.db, so flows and executions survive restarts."""
@@ -87,7 +77,7 @@ def api(
         namespace=namespace,
         task_queue=task_queue,
         functions=functions,
-        **connection_overrides(tls, tls_ca, tls_cert, tls_key, tls_server_name, api_key),
+        **(secured or {}),
     )
     ensure_free(host, port, "--port")
     namespace_map(settings)  # an unusable namespaces file: one line, before anything starts

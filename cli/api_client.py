@@ -20,6 +20,7 @@ import typer
 from api.protocol.access_keys import AccessKeys
 from api.protocol.header_signature import signed_headers
 from cli import devstate
+from cli.option_groups import GroupOption, with_options
 
 DEFAULT_ENDPOINT: Final = "http://127.0.0.1:8080"
 CONNECTION_FAILED: Final = "ConnectionFailed"
@@ -40,6 +41,8 @@ AccessKeyOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the API's answer as JSON.")]
+FlowArg = Annotated[str, typer.Argument(help="The flow's name")]
+DescriptionOpt = Annotated[str | None, typer.Option("--description", help="The description")]
 
 
 class ApiError(Exception):
@@ -126,3 +129,15 @@ def _answer(answer: httpx.Response, endpoint: str) -> dict[str, Any]:
         return data
     code = str(data.get("Code") or f"HTTP{answer.status_code}")
     raise ApiError(code, str(data.get("Message") or answer.reason_phrase), answer.status_code)
+
+
+DEFAULT_API: Final = ApiClient()
+"""The client of the options' defaults (a command's `api` default; the command line gives it
+the client its options name)."""
+API_OPTIONS = (
+    GroupOption("endpoint", EndpointOpt, DEFAULT_ENDPOINT),
+    GroupOption("access_key_id", AccessKeyOpt),
+)
+with_api_client = with_options("api", API_OPTIONS, lambda values: ApiClient(**values))
+"""Gives a command `--endpoint` and `--access-key-id` in place of its parameter `api`, which
+receives the ApiClient they name."""

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from cli.api_client import DEFAULT_ENDPOINT, AccessKeyOpt, ApiClient, ApiError, EndpointOpt, JsonOpt
+from cli.api_client import DEFAULT_API, ApiClient, ApiError, FlowArg, JsonOpt, with_api_client
 from cli.event_stream import EventStream, Outcome
 from cli.options import FullOpt
 from cli.output import (
@@ -49,7 +49,6 @@ HISTORY_PAGE = 1000
 WATCH_WAIT_SECONDS = 1
 """DescribeExecution's long poll between two history reads of `fnf exec watch`."""
 
-FlowArg = Annotated[str, typer.Argument(help="The flow's name")]
 ExecutionArg = Annotated[str, typer.Argument(help="The execution's name")]
 WatchJsonOpt = Annotated[
     bool, typer.Option("--json", help="One JSON object per event line, then the outcome's.")
@@ -57,6 +56,7 @@ WatchJsonOpt = Annotated[
 
 
 @app.command()
+@with_api_client
 def start(
     flow: FlowArg,
     input_: Annotated[
@@ -69,12 +69,11 @@ def start(
         bool, typer.Option("--watch", help="Then follow its events until it ends")
     ] = False,
     full: FullOpt = False,
-    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
-    access_key_id: AccessKeyOpt = None,
+    api: ApiClient = DEFAULT_API,
     as_json: JsonOpt = False,
 ) -> None:
     """StartExecution of FLOW."""
-    client = ApiClient(endpoint, access_key_id)
+    client = api
     parameters = {
         "FlowName": flow,
         "ExecutionName": name,
@@ -93,6 +92,7 @@ def start(
 
 
 @app.command("list")
+@with_api_client
 def list_(
     flow: FlowArg,
     status: Annotated[
@@ -103,8 +103,7 @@ def list_(
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="At most this many (default: all)")
     ] = None,
-    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
-    access_key_id: AccessKeyOpt = None,
+    api: ApiClient = DEFAULT_API,
     as_json: JsonOpt = False,
 ) -> None:
     """ListExecutions of FLOW, newest first, every page (or the first --limit)."""
@@ -114,7 +113,7 @@ def list_(
         "ExecutionNamePrefix": prefix,
         "MetadataOnly": None if as_json else True,
     }
-    client = ApiClient(endpoint, access_key_id)
+    client = api
     found = call_pages(client, "ListExecutions", parameters, "Executions", 100, limit)
     if as_json:
         print_json({"Executions": found})
@@ -125,16 +124,16 @@ def list_(
 
 
 @app.command()
+@with_api_client
 def describe(
     flow: FlowArg,
     execution: ExecutionArg,
-    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
-    access_key_id: AccessKeyOpt = None,
+    api: ApiClient = DEFAULT_API,
     as_json: JsonOpt = False,
 ) -> None:
     """DescribeExecution: status, times, input and output, whole."""
     answer = call(
-        ApiClient(endpoint, access_key_id),
+        api,
         "DescribeExecution",
         {"FlowName": flow, "ExecutionName": execution},
     )
@@ -146,17 +145,17 @@ def describe(
 
 
 @app.command()
+@with_api_client
 def history(
     flow: FlowArg,
     execution: ExecutionArg,
     full: FullOpt = False,
-    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
-    access_key_id: AccessKeyOpt = None,
+    api: ApiClient = DEFAULT_API,
     as_json: JsonOpt = False,
 ) -> None:
     """GetExecutionHistory, every page: the events (indented by branch and iteration), then
     how the execution ended."""
-    client = ApiClient(endpoint, access_key_id)
+    client = api
     events: list[dict[str, Any]] = []
     token: str | None = None
     while True:
@@ -187,6 +186,7 @@ def history(
 
 
 @app.command()
+@with_api_client
 def stop(
     flow: FlowArg,
     execution: ExecutionArg,
@@ -194,13 +194,12 @@ def stop(
     cause: Annotated[
         str | None, typer.Option("--cause", help="Cause (up to 4096 characters)")
     ] = None,
-    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
-    access_key_id: AccessKeyOpt = None,
+    api: ApiClient = DEFAULT_API,
     as_json: JsonOpt = False,
 ) -> None:
     """StopExecution: whatever runs is cancelled; the execution ends Stopped."""
     answer = call(
-        ApiClient(endpoint, access_key_id),
+        api,
         "StopExecution",
         {"FlowName": flow, "ExecutionName": execution, "Error": error, "Cause": cause},
     )
@@ -212,6 +211,7 @@ def stop(
 
 
 @app.command()
+@with_api_client
 def redrive(
     flow: FlowArg,
     execution: ExecutionArg,
@@ -219,13 +219,12 @@ def redrive(
         bool, typer.Option("--watch", help="Follow it until it ends (as `fnf exec watch`).")
     ] = False,
     full: FullOpt = False,
-    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
-    access_key_id: AccessKeyOpt = None,
+    api: ApiClient = DEFAULT_API,
     as_json: JsonOpt = False,
 ) -> None:
     """RedriveExecution: a failed or stopped execution goes on from the step where it ended;
     what completed keeps its results and does not run again."""
-    client = ApiClient(endpoint, access_key_id)
+    client = api
     answer = call(client, "RedriveExecution", {"FlowName": flow, "ExecutionName": execution})
     if watch:
         run_until_stopped(_watch(client, flow, execution, full, as_json))
@@ -239,17 +238,17 @@ def redrive(
 
 
 @app.command()
+@with_api_client
 def watch(
     flow: FlowArg,
     execution: ExecutionArg,
     full: FullOpt = False,
-    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
-    access_key_id: AccessKeyOpt = None,
+    api: ApiClient = DEFAULT_API,
     as_json: WatchJsonOpt = False,
 ) -> None:
     """Follow an execution: its events so far, then each as it happens, then how it ended
     (exit 0 when it succeeded, 1 otherwise)."""
-    run_until_stopped(_watch(ApiClient(endpoint, access_key_id), flow, execution, full, as_json))
+    run_until_stopped(_watch(api, flow, execution, full, as_json))
 
 
 async def _watch(client: ApiClient, flow: str, execution: str, full: bool, as_json: bool) -> int:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.api_client import DEFAULT_ENDPOINT, AccessKeyOpt, ApiClient, EndpointOpt, JsonOpt
+from cli.api_client import DEFAULT_API, ApiClient, DescriptionOpt, FlowArg, JsonOpt, with_api_client
 from cli.output import (
     call,
     call_pages,
@@ -42,29 +42,27 @@ FLOW_FIELDS = (
 NameOpt = Annotated[
     str | None, typer.Option("--name", help="Flow name (default: from the file name)")
 ]
-DescriptionOpt = Annotated[str | None, typer.Option("--description", help="The description")]
 ModeOpt = Annotated[
     str | None, typer.Option("--mode", help="ExecutionMode: Standard (default) or Express")
 ]
 RoleOpt = Annotated[str | None, typer.Option("--role-arn", help="RoleArn")]
-FlowArg = Annotated[str, typer.Argument(help="The flow's name")]
 
 
 @app.command()
+@with_api_client
 def create(
     file: Annotated[Path, typer.Argument(help="The FDL flow file (YAML or JSON)")],
     name: NameOpt = None,
     description: DescriptionOpt = None,
     mode: ModeOpt = None,
     role_arn: RoleOpt = None,
-    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
-    access_key_id: AccessKeyOpt = None,
+    api: ApiClient = DEFAULT_API,
     as_json: JsonOpt = False,
 ) -> None:
     """CreateFlow from FILE (the flow is named after the file unless --name is given)."""
     flow = name or flow_name_from_file(file)
     answer = call(
-        ApiClient(endpoint, access_key_id),
+        api,
         "CreateFlow",
         {
             "Name": flow,
@@ -78,6 +76,7 @@ def create(
 
 
 @app.command()
+@with_api_client
 def update(
     flow: Annotated[
         str, typer.Argument(help="A flow file (its definition is sent) or a flow's name")
@@ -86,8 +85,7 @@ def update(
     description: DescriptionOpt = None,
     mode: ModeOpt = None,
     role_arn: RoleOpt = None,
-    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
-    access_key_id: AccessKeyOpt = None,
+    api: ApiClient = DEFAULT_API,
     as_json: JsonOpt = False,
 ) -> None:
     """UpdateFlow: a new definition from a file, and/or a new description or mode."""
@@ -106,23 +104,23 @@ def update(
         parameters["Name"] = name or flow
         if description is None and mode is None and role_arn is None:
             fail("nothing to update: give a flow file, --description, --mode or --role-arn")
-    answer = call(ApiClient(endpoint, access_key_id), "UpdateFlow", parameters)
+    answer = call(api, "UpdateFlow", parameters)
     _show(answer, as_json, f"updated flow {parameters['Name']}")
 
 
 @app.command()
+@with_api_client
 def describe(
     name: FlowArg,
     version: Annotated[
         str | None, typer.Option("--version", help="A published version's definition")
     ] = None,
-    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
-    access_key_id: AccessKeyOpt = None,
+    api: ApiClient = DEFAULT_API,
     as_json: JsonOpt = False,
 ) -> None:
     """DescribeFlow: the flow's fields, then its whole definition."""
     answer = call(
-        ApiClient(endpoint, access_key_id),
+        api,
         "DescribeFlow",
         {"Name": name, "FlowVersion": version},
     )
@@ -130,16 +128,16 @@ def describe(
 
 
 @app.command("list")
+@with_api_client
 def list_(
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="At most this many (default: all)")
     ] = None,
-    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
-    access_key_id: AccessKeyOpt = None,
+    api: ApiClient = DEFAULT_API,
     as_json: JsonOpt = False,
 ) -> None:
     """ListFlows, every page (or the first --limit flows)."""
-    client = ApiClient(endpoint, access_key_id)
+    client = api
     flows = call_pages(client, "ListFlows", {}, "Flows", 1000, limit)
     if as_json:
         print_json({"Flows": flows})
@@ -152,14 +150,14 @@ def list_(
 
 
 @app.command()
+@with_api_client
 def delete(
     name: FlowArg,
-    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
-    access_key_id: AccessKeyOpt = None,
+    api: ApiClient = DEFAULT_API,
     as_json: JsonOpt = False,
 ) -> None:
     """DeleteFlow: the flow, its schedules, and its running executions (stopped)."""
-    answer = call(ApiClient(endpoint, access_key_id), "DeleteFlow", {"Name": name})
+    answer = call(api, "DeleteFlow", {"Name": name})
     _show(answer, as_json, f"deleted flow {name}")
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from cli import devstate
+from cli.option_groups import GroupOption, with_options
 from worker.settings import Settings
 
 AddressOpt = Annotated[
@@ -72,33 +73,27 @@ FullOpt = Annotated[
 ]
 
 
-CONNECTION_SETTINGS = (
-    "temporal_tls",
-    "temporal_tls_ca",
-    "temporal_tls_cert",
-    "temporal_tls_key",
-    "temporal_tls_server_name",
-    "temporal_api_key",
+CONNECTION_OPTIONS = (
+    GroupOption("tls", TlsOpt),
+    GroupOption("tls_ca", TlsCaOpt),
+    GroupOption("tls_cert", TlsCertOpt),
+    GroupOption("tls_key", TlsKeyOpt),
+    GroupOption("tls_server_name", TlsServerNameOpt),
+    GroupOption("api_key", ApiKeyOpt),
 )
-"""How a configured Temporal is secured (worker/connection.py); not for a `fnf dev` server."""
+"""How a configured Temporal is secured (worker/connection.py); not for a `fnf dev` server.
+Each option overrides the setting `temporal_<name>`."""
+CONNECTION_SETTINGS = tuple(f"temporal_{option.name}" for option in CONNECTION_OPTIONS)
 
 
-def connection_overrides(
-    tls: bool | None,
-    tls_ca: Path | None,
-    tls_cert: Path | None,
-    tls_key: Path | None,
-    tls_server_name: str | None,
-    api_key: str | None,
-) -> dict[str, Any]:
-    """The TLS options of a command as settings overrides (for `settings_with`)."""
-    return dict(
-        zip(
-            CONNECTION_SETTINGS,
-            (tls, tls_ca, tls_cert, tls_key, tls_server_name, api_key),
-            strict=True,
-        )
-    )
+def _connection_overrides(values: dict[str, Any]) -> dict[str, Any]:
+    """The connection options' values as settings overrides (for `settings_with`)."""
+    return {f"temporal_{name}": value for name, value in values.items()}
+
+
+with_connection_options = with_options("secured", CONNECTION_OPTIONS, _connection_overrides)
+"""Gives a command the connection options in place of its parameter `secured`, which receives
+their settings overrides."""
 
 
 def settings_with(**overrides: Any) -> Settings:

@@ -17,18 +17,12 @@ from cli.connection import temporal
 from cli.event_stream import EventStream, Outcome
 from cli.options import (
     AddressOpt,
-    ApiKeyOpt,
     FullOpt,
     FunctionsOpt,
     NamespaceOpt,
     TaskQueueOpt,
-    TlsCaOpt,
-    TlsCertOpt,
-    TlsKeyOpt,
-    TlsOpt,
-    TlsServerNameOpt,
-    connection_overrides,
     settings_with,
+    with_connection_options,
 )
 from cli.process import CommandConsole, run_until_stopped
 from cli.run_notices import function_output_to, warn_without_registry, warn_without_worker
@@ -47,6 +41,7 @@ from worker.settings import Settings
 POLL_SECONDS = 0.25
 
 
+@with_connection_options
 def run(
     flow: Annotated[Path, typer.Argument(help="The FDL flow file to run.")],
     input_: Annotated[
@@ -70,12 +65,7 @@ def run(
         bool,
         typer.Option("--json", help="One JSON object per event line, then the outcome's."),
     ] = False,
-    tls: TlsOpt = None,
-    tls_ca: TlsCaOpt = None,
-    tls_cert: TlsCertOpt = None,
-    tls_key: TlsKeyOpt = None,
-    tls_server_name: TlsServerNameOpt = None,
-    api_key: ApiKeyOpt = None,
+    secured: dict[str, Any] | None = None,
 ) -> None:
     """Run FLOW once, print its events as they happen, then its status and output.
 
@@ -94,7 +84,7 @@ def run(
         namespace=namespace,
         task_queue=task_queue,
         functions=registries,
-        **connection_overrides(tls, tls_ca, tls_cert, tls_key, tls_server_name, api_key),
+        **(secured or {}),
     )
     execution_run = FlowRun(
         graph=graph,

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.api_client import DEFAULT_ENDPOINT, AccessKeyOpt, ApiClient, EndpointOpt, JsonOpt
+from cli.api_client import DEFAULT_API, ApiClient, DescriptionOpt, FlowArg, JsonOpt, with_api_client
 from cli.output import (
     call,
     call_pages,
@@ -35,7 +35,6 @@ SCHEDULE_FIELDS = (
     "CreatedTime",
     "LastModifiedTime",
 )
-FlowArg = Annotated[str, typer.Argument(help="The flow's name")]
 ScheduleArg = Annotated[str, typer.Argument(help="The schedule's name")]
 CronOpt = Annotated[
     str | None,
@@ -44,13 +43,13 @@ CronOpt = Annotated[
 PayloadOpt = Annotated[
     str | None, typer.Option("--payload", help="Each execution's input: JSON object or @file")
 ]
-DescriptionOpt = Annotated[str | None, typer.Option("--description", help="The description")]
 EnableOpt = Annotated[
     bool | None, typer.Option("--enable/--disable", help="Start executions or not")
 ]
 
 
 @app.command()
+@with_api_client
 def create(
     flow: FlowArg,
     schedule: ScheduleArg,
@@ -58,20 +57,18 @@ def create(
     payload: PayloadOpt = None,
     description: DescriptionOpt = None,
     enable: EnableOpt = None,
-    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
-    access_key_id: AccessKeyOpt = None,
+    api: ApiClient = DEFAULT_API,
     as_json: JsonOpt = False,
 ) -> None:
     """CreateSchedule: start FLOW on --cron's times (enabled unless --disable)."""
     if cron is None:
         fail("--cron is required: a cron expression such as '0 */5 * * * *'")
     parameters = _parameters(flow, schedule, cron, payload, description, enable)
-    _show(
-        call(ApiClient(endpoint, access_key_id), "CreateSchedule", parameters), as_json, "created"
-    )
+    _show(call(api, "CreateSchedule", parameters), as_json, "created")
 
 
 @app.command()
+@with_api_client
 def update(
     flow: FlowArg,
     schedule: ScheduleArg,
@@ -79,41 +76,38 @@ def update(
     payload: PayloadOpt = None,
     description: DescriptionOpt = None,
     enable: EnableOpt = None,
-    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
-    access_key_id: AccessKeyOpt = None,
+    api: ApiClient = DEFAULT_API,
     as_json: JsonOpt = False,
 ) -> None:
     """UpdateSchedule: change what is given, keep the rest."""
     if cron is None and payload is None and description is None and enable is None:
         fail("nothing to update: give --cron, --payload, --description, --enable or --disable")
     parameters = _parameters(flow, schedule, cron, payload, description, enable)
-    _show(
-        call(ApiClient(endpoint, access_key_id), "UpdateSchedule", parameters), as_json, "updated"
-    )
+    _show(call(api, "UpdateSchedule", parameters), as_json, "updated")
 
 
 @app.command()
+@with_api_client
 def describe(
     flow: FlowArg,
     schedule: ScheduleArg,
-    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
-    access_key_id: AccessKeyOpt = None,
+    api: ApiClient = DEFAULT_API,
     as_json: JsonOpt = False,
 ) -> None:
     """DescribeSchedule."""
     names = {"FlowName": flow, "ScheduleName": schedule}
-    _show(call(ApiClient(endpoint, access_key_id), "DescribeSchedule", names), as_json, "")
+    _show(call(api, "DescribeSchedule", names), as_json, "")
 
 
 @app.command("list")
+@with_api_client
 def list_(
     flow: FlowArg,
-    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
-    access_key_id: AccessKeyOpt = None,
+    api: ApiClient = DEFAULT_API,
     as_json: JsonOpt = False,
 ) -> None:
     """ListSchedules of FLOW, every page."""
-    client = ApiClient(endpoint, access_key_id)
+    client = api
     found = call_pages(client, "ListSchedules", {"FlowName": flow}, "Schedules", 1000)
     if as_json:
         print_json({"Schedules": found})
@@ -126,16 +120,16 @@ def list_(
 
 
 @app.command()
+@with_api_client
 def delete(
     flow: FlowArg,
     schedule: ScheduleArg,
-    endpoint: EndpointOpt = DEFAULT_ENDPOINT,
-    access_key_id: AccessKeyOpt = None,
+    api: ApiClient = DEFAULT_API,
     as_json: JsonOpt = False,
 ) -> None:
     """DeleteSchedule."""
     names = {"FlowName": flow, "ScheduleName": schedule}
-    answer = call(ApiClient(endpoint, access_key_id), "DeleteSchedule", names)
+    answer = call(api, "DeleteSchedule", names)
     if as_json:
         print_json(answer)
         return

@@ -10,15 +10,9 @@ import typer
 from cli.connection import connect, security
 from cli.options import (
     AddressOpt,
-    ApiKeyOpt,
     NamespaceOpt,
-    TlsCaOpt,
-    TlsCertOpt,
-    TlsKeyOpt,
-    TlsOpt,
-    TlsServerNameOpt,
-    connection_overrides,
     settings_with,
+    with_connection_options,
 )
 from cli.process import exit_now
 from worker.callbacks.client import ReportRefused, report_task_failed, report_task_succeeded
@@ -29,6 +23,7 @@ TokenArg = Annotated[str, typer.Argument(help="The task token (from the TaskSubm
 
 
 @app.command()
+@with_connection_options
 def succeed(
     token: TokenArg,
     output: Annotated[
@@ -36,40 +31,32 @@ def succeed(
     ] = "{}",
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
-    tls: TlsOpt = None,
-    tls_ca: TlsCaOpt = None,
-    tls_cert: TlsCertOpt = None,
-    tls_key: TlsKeyOpt = None,
-    tls_server_name: TlsServerNameOpt = None,
-    api_key: ApiKeyOpt = None,
+    secured: dict[str, Any] | None = None,
 ) -> None:
     """ReportTaskSucceeded: the step's $local becomes OUTPUT."""
-    secured = connection_overrides(tls, tls_ca, tls_cert, tls_key, tls_server_name, api_key)
     _report(
-        address, namespace, secured, lambda client: report_task_succeeded(client, token, output)
+        address,
+        namespace,
+        secured or {},
+        lambda client: report_task_succeeded(client, token, output),
     )
 
 
 @app.command()
+@with_connection_options
 def fail(
     token: TokenArg,
     error: Annotated[str, typer.Option("--error", help="Error name (1-128 characters)")],
     cause: Annotated[str, typer.Option("--cause", help="Cause (up to 4096 characters)")] = "",
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
-    tls: TlsOpt = None,
-    tls_ca: TlsCaOpt = None,
-    tls_cert: TlsCertOpt = None,
-    tls_key: TlsKeyOpt = None,
-    tls_server_name: TlsServerNameOpt = None,
-    api_key: ApiKeyOpt = None,
+    secured: dict[str, Any] | None = None,
 ) -> None:
     """ReportTaskFailed: the step fails with ERROR and CAUSE (retry and catch apply)."""
-    secured = connection_overrides(tls, tls_ca, tls_cert, tls_key, tls_server_name, api_key)
     _report(
         address,
         namespace,
-        secured,
+        secured or {},
         lambda client: report_task_failed(client, token, error, cause),
     )
 

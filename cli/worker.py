@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,17 +22,11 @@ from cli.connection import temporal
 from cli.errors import UserError
 from cli.options import (
     AddressOpt,
-    ApiKeyOpt,
     FunctionsOpt,
     NamespaceOpt,
     TaskQueueOpt,
-    TlsCaOpt,
-    TlsCertOpt,
-    TlsKeyOpt,
-    TlsOpt,
-    TlsServerNameOpt,
-    connection_overrides,
     settings_with,
+    with_connection_options,
 )
 from cli.process import CommandConsole, run_until_stopped
 from worker.assembly import run_worker
@@ -75,17 +69,13 @@ ServiceOpt = Annotated[
 ]
 
 
+@with_connection_options
 def worker(
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
     task_queue: TaskQueueOpt = None,
     functions: FunctionsOpt = None,
-    tls: TlsOpt = None,
-    tls_ca: TlsCaOpt = None,
-    tls_cert: TlsCertOpt = None,
-    tls_key: TlsKeyOpt = None,
-    tls_server_name: TlsServerNameOpt = None,
-    api_key: ApiKeyOpt = None,
+    secured: dict[str, Any] | None = None,
     workflows_only: WorkflowsOnlyOpt = False,
     functions_only: FunctionsOnlyOpt = False,
     service: ServiceOpt = None,
@@ -100,7 +90,7 @@ def worker(
         namespace=namespace,
         task_queue=task_queue,
         functions=functions,
-        **connection_overrides(tls, tls_ca, tls_cert, tls_key, tls_server_name, api_key),
+        **(secured or {}),
     )
     registry = FunctionRegistry.load_all(settings.functions)  # a bad registry: one line
     try:

@@ -12,36 +12,23 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
+from temporalio.common import SearchAttributePair, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from worker import definitions
 from worker.definitions import PinnedDefinition, publish
-from worker.execution import (
-    EXECUTION_TIMEOUT,
-    STOP_SIGNAL,
-    FlowRun,
-    StopRequest,
-    workflow_args,
-)
+from worker.execution import STOP_SIGNAL, FlowRun, StopRequest
 from worker.history import last_event
-from worker.interpreter.legible import execution_details, execution_summary
 from worker.interpreter.versions import INTERPRETER_VERSION
 from worker.naming import (
-    EXECUTION_MEMO,
     EXECUTION_NAME,
     FLOW_ID,
     FLOW_NAME,
     SEARCH_ATTRIBUTE_KEYS,
     workflow_id,
 )
-from worker.workflow import FnFFlow
+from worker.starter import ExecutionStart, start_flow_run
 
 
 async def ensure_search_attributes(client: Client, namespace: str) -> bool:
@@ -87,21 +74,16 @@ async def start_execution(
     ]
     if flow_id:
         pairs.append(SearchAttributePair(FLOW_ID, flow_id))
-    return await client.start_workflow(
-        FnFFlow.run,
-        args=workflow_args(run),
-        id=workflow_id(run.flow_name, run.execution_name),
+    start = ExecutionStart(
+        workflow_id=workflow_id(run.flow_name, run.execution_name),
         task_queue=task_queue,
-        execution_timeout=EXECUTION_TIMEOUT,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE
         if reuse_closed
         else WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        search_attributes=TypedSearchAttributes(pairs) if search_attributes else None,
-        memo={EXECUTION_MEMO: memo} if memo else None,
-        static_summary=execution_summary(run.flow_name, run.execution_name),
-        static_details=execution_details(run.flow_name, run.execution_name, run.input),
+        search_attributes=pairs if search_attributes else [],
+        memo=memo,
     )
+    return await start_flow_run(client, run, start)
 
 
 async def by_reference(client: Client, run: FlowRun) -> FlowRun:

@@ -46,6 +46,13 @@ def executions_only_url(ui: str, namespace: str) -> str:
     return f"{ui}/namespaces/{quote(namespace, safe='')}/workflows?query={quote(EXECUTIONS_ONLY)}"
 
 
+def execution_url(ui: str, namespace: str, flow: str, execution: str) -> str:
+    """The Temporal Web UI's page of an execution's workflow. The names are encoded as one
+    path segment each (RFC 3986 section 3.3), the workflow id's separator included."""
+    workflow = quote(join_workflow_id(flow, execution), safe="")
+    return f"{ui.rstrip('/')}/namespaces/{quote(namespace, safe='')}/workflows/{workflow}"
+
+
 def workflow_id(flow: str, execution: str) -> str:
     """The execution's workflow id; InvalidName (a ValueError) for a name outside the grammar."""
     return join_workflow_id(FLOW.check(flow), EXECUTION.check(execution))

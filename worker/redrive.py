@@ -31,27 +31,14 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowHandle,
 )
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
+from temporalio.common import SearchAttributePair, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from worker.execution import (
-    EXECUTION_TIMEOUT,
-    FlowRun,
-    Redrive,
-    Resumption,
-    flow_run_hints,
-    flow_run_of,
-    workflow_args,
-)
+from worker.execution import FlowRun, Redrive, Resumption, flow_run_hints, flow_run_of
 from worker.execution_claims import Claim, ClaimRefused, claimed
 from worker.interpreter.events import format_time
-from worker.interpreter.legible import execution_details, execution_summary
 from worker.naming import EXECUTION_MEMO, SEARCH_ATTRIBUTE_KEYS
+from worker.starter import ExecutionStart, start_flow_run
 
 DEFAULT_REDRIVE_MAX_COUNT = 1000
 """Redrives one execution may have (Step Functions' limit)."""
@@ -136,26 +123,17 @@ class PreparedRedrive:
     claim: Claim
 
     async def start(self) -> WorkflowHandle[Any, Any]:
-        from worker.workflow import FnFFlow
-
         self.claim.check()
-        run, count = self.run, self.memo[REDRIVE_COUNT]
+        start = ExecutionStart(
+            workflow_id=self.workflow_id,
+            task_queue=self.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            search_attributes=_ours(self.description),
+            memo=self.memo,
+            details_note=f"**Redrive** {self.memo[REDRIVE_COUNT]}",
+        )
         try:
-            return await self.client.start_workflow(
-                FnFFlow.run,
-                args=workflow_args(run),
-                id=self.workflow_id,
-                task_queue=self.task_queue,
-                execution_timeout=EXECUTION_TIMEOUT,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                search_attributes=_ours(self.description),
-                memo={EXECUTION_MEMO: self.memo},
-                static_summary=execution_summary(run.flow_name, run.execution_name),
-                static_details=execution_details(
-                    run.flow_name, run.execution_name, run.input, f"**Redrive** {count}"
-                ),
-            )
+            return await start_flow_run(self.client, self.run, start)
         except WorkflowAlreadyStartedError:
             raise NotRedrivable("is running (it was redriven or started meanwhile)") from None
 
@@ -225,15 +203,14 @@ async def _prepare(
     return PreparedRedrive(client, workflow_id, task_queue, run, memo, description, claim)
 
 
-def _ours(description: WorkflowExecutionDescription) -> TypedSearchAttributes | None:
+def _ours(description: WorkflowExecutionDescription) -> list[SearchAttributePair[Any]]:
     """The execution's FnF search attributes (not Temporal's own, such as its patches)."""
     found = description.typed_search_attributes
-    pairs = [
+    return [
         SearchAttributePair(key, value)
         for key in SEARCH_ATTRIBUTE_KEYS
         if (value := found.get(key)) is not None
     ]
-    return TypedSearchAttributes(pairs) if pairs else None
 
 
 async def start_input(client: Client, workflow_id: str, run_id: str) -> FlowRun | None:

@@ -40,6 +40,7 @@ from api.protocol.errors import FnFError, invalid_argument
 from translator import compile_text
 from translator.diagram.path import execution_path
 from translator.graph import StepNode
+from worker.naming import execution_url
 
 logger = logging.getLogger(__name__)
 
@@ -344,7 +345,7 @@ class Pages:
                 error=error,
                 code=highlighted(definition, problems) if definition.strip() else None,
             )
-        return RedirectResponse(f"{ROOT}/flows/{quote(name, safe='')}", status_code=303)
+        return RedirectResponse(_flow_url(name), status_code=303)
 
     async def flow(self, request: Request, flow: str) -> Response:
         return await self._guard(request, self._flow, flow)
@@ -390,7 +391,7 @@ class Pages:
                 code=highlighted(definition, problems),
                 graph=(await drawn(str(record.get("Definition", ""))))[0],
             )
-        return RedirectResponse(f"{ROOT}/flows/{quote(flow, safe='')}?updated=1", status_code=303)
+        return RedirectResponse(f"{_flow_url(flow)}?updated=1", status_code=303)
 
     # -- executions ------------------------------------------------------------------------
 
@@ -443,10 +444,7 @@ class Pages:
         if text := _field(form, "input").strip():
             raw["Input"] = text
         started = await call(self.services(request), "StartExecution", raw)
-        target = (
-            f"{ROOT}/flows/{quote(flow, safe='')}/executions/{quote(str(started['Name']), safe='')}"
-        )
-        return RedirectResponse(target, status_code=303)
+        return RedirectResponse(_execution_url(flow, str(started["Name"])), status_code=303)
 
     async def execution(self, request: Request, flow: str, execution: str) -> Response:
         return await self._guard(request, self._execution, flow, execution, "execution.html")
@@ -498,9 +496,7 @@ class Pages:
         base = self.settings.temporal_ui_url
         if not base:
             return ""
-        workflow = quote(f"{flow}/{execution}", safe="")
-        namespace = quote(self.settings.namespace, safe="")
-        return f"{base.rstrip('/')}/namespaces/{namespace}/workflows/{workflow}"
+        return execution_url(base, self.settings.namespace, flow, execution)
 
     async def stop(self, request: Request, flow: str, execution: str) -> Response:
         return await self._guard(request, self._stop, flow, execution)
@@ -545,8 +541,13 @@ class Pages:
         return RedirectResponse(_execution_url(flow, execution), status_code=303)
 
 
+def _flow_url(flow: str) -> str:
+    """The console page of a flow: a name is one path segment (RFC 3986 section 3.3)."""
+    return f"{ROOT}/flows/{quote(flow, safe='')}"
+
+
 def _execution_url(flow: str, execution: str) -> str:
-    return f"{ROOT}/flows/{quote(flow, safe='')}/executions/{quote(execution, safe='')}"
+    return f"{_flow_url(flow)}/executions/{quote(execution, safe='')}"
 
 
 def _field(form: FormData, name: str) -> str:

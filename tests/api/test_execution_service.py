@@ -7,31 +7,21 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from api.services.executions import ExecutionService
 from api.services.failures import ServiceError
-from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
-from worker.assembly import run_worker
+from tests.helpers.api_workers import Api, serve_api
 from worker.callbacks.client import report_task_succeeded
 from worker.settings import Settings
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 PASS_FLOW = "version: v1\ntype: flow\nsteps:\n  - type: pass\n    name: p\n"
-
-
-@dataclass
-class Api:
-    client: Client
-    store: FlowStore
-    executions: ExecutionService
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -45,10 +35,7 @@ async def api(dev_server_address: str) -> AsyncIterator[Api]:
     )
     store = FlowStore(client, f"{queue}-store")
     async with AsyncExitStack() as stack:
-        await run_worker(client, settings, stack)
-        await stack.enter_async_context(
-            Worker(client, task_queue=store.task_queue, workflows=[FlowDefinitionWorkflow])
-        )
+        await serve_api(client, settings, store, stack)
         yield Api(client, store, ExecutionService(client, store, queue))
 
 

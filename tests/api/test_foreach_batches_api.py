@@ -12,12 +12,10 @@ from pathlib import Path
 
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from api.services.executions import ExecutionService
-from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
-from worker.assembly import run_worker
+from tests.helpers.api_workers import serve_api
 from worker.history import read_history
 from worker.interpreter.parts import PART_FLOW_NAME
 from worker.naming import FLOW_NAME
@@ -54,10 +52,7 @@ async def service(dev_server_address: str) -> AsyncIterator[ExecutionService]:
     store = FlowStore(client, f"{queue}-store")
     options = {**settings.run_options(), "foreach_batch_threshold": 20, "foreach_batch_size": 8}
     async with AsyncExitStack() as stack:
-        await run_worker(client, settings, stack)
-        await stack.enter_async_context(
-            Worker(client, task_queue=store.task_queue, workflows=[FlowDefinitionWorkflow])
-        )
+        await serve_api(client, settings, store, stack)
         yield ExecutionService(client, store, queue, run_options=options)
 
 

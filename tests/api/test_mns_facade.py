@@ -39,7 +39,7 @@ from mns.queue import Message, Queue
 from mns.topic import TopicMessage
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Replayer
 
 from api.actions import ApiContext
 from api.app import create_app
@@ -53,12 +53,10 @@ from api.mns.signing import SigningKeys
 from api.mns.wire import MnsApiError
 from api.protocol.access_keys import AccessKeys
 from api.services.executions import ExecutionService
-from api.services.scheduled_start import starter_activities, starter_workflows
 from api.services.schedules import ScheduleService
-from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
 from tests.api.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET, EXAMPLES
-from worker.assembly import run_worker
+from tests.helpers.api_workers import serve_api
 from worker.connectors.mns import sign
 from worker.settings import Settings
 
@@ -128,15 +126,9 @@ async def serve(
 
     signing_keys = SigningKeys(Registry(temporal, settings.api_task_queue))
     async with AsyncExitStack() as stack:
-        await stack.enter_async_context(
-            Worker(
-                client,
-                task_queue=settings.api_task_queue,
-                workflows=[FlowDefinitionWorkflow, *starter_workflows(), *mns_workflows()],
-                activities=[*starter_activities(executions), *mns_activities(signing_keys)],
-            )
+        await serve_api(
+            client, settings, store, stack, executions, mns=mns_activities(signing_keys)
         )
-        await run_worker(client, settings, stack)
         app = create_app(provide, keys)
         mns_settings = MnsSettings(
             {TOPIC: subscribed}, visibility_timeout=VISIBILITY, push_retry_scale=PUSH_RETRY_SCALE

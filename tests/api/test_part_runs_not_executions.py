@@ -16,16 +16,14 @@ from typing import Any
 import httpx
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from api.actions import ApiContext
 from api.app import create_app
 from api.protocol.access_keys import AccessKeys
 from api.services.executions import ExecutionService
 from api.services.schedules import ScheduleService
-from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
-from worker.assembly import run_worker
+from tests.helpers.api_workers import serve_api
 from worker.history import read_history
 from worker.interpreter.parts import PART_FLOW_NAME
 from worker.naming import EXECUTION_NAME, FLOW_NAME
@@ -86,10 +84,7 @@ async def api(dev_server_address: str) -> AsyncIterator[Api]:
         return context
 
     async with AsyncExitStack() as stack:
-        await stack.enter_async_context(
-            Worker(client, task_queue=settings.api_task_queue, workflows=[FlowDefinitionWorkflow])
-        )
-        await run_worker(client, settings, stack)
+        await serve_api(client, settings, store, stack)
         transport = httpx.ASGITransport(
             app=create_app(provide, AccessKeys({}), allow_unsigned=True)
         )

@@ -13,20 +13,17 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from api.services.executions import ExecutionService
 from api.services.failures import ServiceError
-from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
-from worker.assembly import run_worker
+from tests.helpers.api_workers import Api, serve_api
 from worker.callbacks.client import ReportRefused, report_task_succeeded
 from worker.redrive import RedriveLimits, redriving
 from worker.settings import Settings
@@ -143,13 +140,6 @@ steps:{task("first")}
 """
 
 
-@dataclass
-class Api:
-    client: Client
-    store: FlowStore
-    executions: ExecutionService
-
-
 @pytest_asyncio.fixture(scope="module")
 async def api(dev_server_address: str) -> AsyncIterator[Api]:
     client = await Client.connect(dev_server_address)
@@ -158,10 +148,7 @@ async def api(dev_server_address: str) -> AsyncIterator[Api]:
     store = FlowStore(client, f"{queue}-store")
     limits = RedriveLimits(max_count=2, max_age=3600)
     async with AsyncExitStack() as stack:
-        await run_worker(client, settings, stack)
-        await stack.enter_async_context(
-            Worker(client, task_queue=store.task_queue, workflows=[FlowDefinitionWorkflow])
-        )
+        await serve_api(client, settings, store, stack)
         yield Api(client, store, ExecutionService(client, store, queue, redrive_limits=limits))
 
 

@@ -23,18 +23,14 @@ import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from api.actions import ACTIONS, ApiContext
 from api.app import create_app
-from api.mns import mns_workflows
 from api.protocol.access_keys import AccessKeys
 from api.protocol.signature import sign, string_to_sign
 from api.requests import REQUEST_MODELS
 from api.services.executions import ExecutionService
-from api.services.scheduled_start import starter_activities, starter_workflows
 from api.services.schedules import ScheduleService
-from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
 from tests.api.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET, ApiServer
 from tests.api.fuzz_calls import (
@@ -46,7 +42,7 @@ from tests.api.fuzz_calls import (
     deep,
     fnf_error_shape,
 )
-from worker.assembly import run_worker
+from tests.helpers.api_workers import serve_api
 from worker.settings import Settings
 
 CALL_SECONDS = 30
@@ -93,15 +89,7 @@ async def app(dev_server_address: str) -> AsyncIterator[InProcess]:
         return context
 
     async with AsyncExitStack() as stack:
-        await stack.enter_async_context(
-            Worker(
-                client,
-                task_queue=settings.api_task_queue,
-                workflows=[FlowDefinitionWorkflow, *starter_workflows(), *mns_workflows()],
-                activities=starter_activities(executions),
-            )
-        )
-        await run_worker(client, settings, stack)
+        await serve_api(client, settings, store, stack, executions, mns=[])
         asgi = create_app(provide, AccessKeys({}), allow_unsigned=True)
         transport = httpx.ASGITransport(app=asgi)
         http = await stack.enter_async_context(

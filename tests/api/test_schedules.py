@@ -32,7 +32,6 @@ from temporalio.client import (
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, ApplicationError
-from temporalio.worker import Worker
 
 from api.services.executions import ExecutionService
 from api.services.failures import ServiceError
@@ -40,14 +39,13 @@ from api.services.schedule_dst import repeats_fixed_time, transitions
 from api.services.scheduled_start import (
     SCHEDULED_START_TIME,
     ScheduledFire,
-    starter_activities,
-    starter_workflows,
 )
 from api.services.schedules import MEMO_KEY, ScheduleService, schedule_id, schedule_spec
-from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
-from worker.assembly import run_worker
+from tests.helpers.api_workers import serve_api
+from worker.naming import FLOW_NAME
 from worker.settings import Settings
+from worker.visibility_query import equals
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 PASS_FLOW = "version: v1\ntype: flow\nsteps:\n  - type: pass\n    name: p\n"
@@ -76,15 +74,7 @@ async def api(dev_server_address: str) -> AsyncIterator[Api]:
     store = FlowStore(client, f"{queue}-store")
     executions = ExecutionService(client, store, queue)
     async with AsyncExitStack() as stack:
-        await run_worker(client, settings, stack)
-        await stack.enter_async_context(
-            Worker(
-                client,
-                task_queue=store.task_queue,
-                workflows=[FlowDefinitionWorkflow, *starter_workflows()],
-                activities=starter_activities(executions),
-            )
-        )
+        await serve_api(client, settings, store, stack, executions)
         yield Api(client, store, executions, ScheduleService(client, store, store.task_queue))
 
 
@@ -301,7 +291,7 @@ async def executions_of(api: Api, flow: str, count: int) -> list[str]:
     for _ in range(100):
         names = [
             execution.id.partition("/")[2]
-            async for execution in api.client.list_workflows(f'FnFFlowName = "{flow}"')
+            async for execution in api.client.list_workflows(equals(FLOW_NAME.name, flow))
         ]
         if len(names) >= count:
             break

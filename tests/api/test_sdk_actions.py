@@ -42,6 +42,8 @@ from tests.api.test_sdk_end_to_end import (
     tea,
     wait_for_token,
 )
+from worker.naming import FLOW_NAME
+from worker.visibility_query import equals
 
 __all__ = ["legacy", "tea"]  # fixtures shared with test_sdk_end_to_end
 CATCHING_FLOW = (
@@ -243,7 +245,7 @@ def trigger_and_find(address: str, flow: str, schedule: str) -> str:
         client = await Client.connect(address)
         await client.get_schedule_handle(f"fnf-schedule:{flow}:{schedule}").trigger()
         for _ in range(100):
-            async for found in client.list_workflows(f'FnFFlowName = "{flow}"'):
+            async for found in client.list_workflows(equals(FLOW_NAME.name, flow)):
                 result = await client.get_workflow_handle(found.id).result()
                 assert result == {"got": "value"}
                 return found.id.partition("/")[2]

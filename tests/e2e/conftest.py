@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.test_shutdown import Fnf, descendants
+from tests.helpers.worker_processes import WorkerProcesses
 
 
 @pytest.fixture
@@ -25,3 +26,12 @@ def commands() -> Iterator[list[Fnf]]:
         for process in tree:
             if process.alive():
                 os.kill(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def worker_processes() -> Iterator[WorkerProcesses]:
+    """`fnf worker` processes a test started (tests/helpers/worker_processes.py); those still
+    running when it ends are killed."""
+    workers = WorkerProcesses()
+    yield workers
+    workers.kill_running()

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.worker import Worker
 
 from api.services.executions import ExecutionService
-from api.store.entity import FlowDefinitionWorkflow
 from api.store.flows import FlowStore
+from tests.helpers.api_workers import serve_api
 from tests.worker.history_checks import check_paging
 from tests.worker.test_task_features import COUNTDOWN
 from translator import compile_text
@@ -131,10 +130,7 @@ async def test_the_api_answers_for_closed_executions_without_a_worker(
     service = ExecutionService(client, store, queue)
     flow = f"archived_{uuid.uuid4().hex[:6]}"
     async with AsyncExitStack() as stack:
-        await run_worker(client, settings, stack)
-        await stack.enter_async_context(
-            Worker(client, task_queue=store.task_queue, workflows=[FlowDefinitionWorkflow])
-        )
+        await serve_api(client, settings, store, stack)
         await store.create({"Name": flow, "Definition": WAITS, "Description": "", "Type": "FDL"})
         await service.start(flow, "parked", {"k": "v"}, None)
         while len((await service.history(flow, "parked", 100, None))[0]) < 4:

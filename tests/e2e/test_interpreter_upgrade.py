@@ -16,10 +16,7 @@ Twice: a plain rolling replacement (unversioned workers), and Temporal worker ve
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,6 +28,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Replayer
 
 from tests.conftest import installed_binary
+from tests.helpers.worker_processes import WorkerProcess, WorkerProcesses, wait_until
 from translator import compile_text
 from worker.callbacks.client import report_task_succeeded
 from worker.execution import FlowRun
@@ -100,36 +98,19 @@ steps:
 ITERATIONS = 14
 
 
-class Release:
+class Release(WorkerProcess):
     """`fnf worker` (everything in one process) of release N or N+1."""
 
     def __init__(self, address: str, queue: str, registry: Path, log: Path, **env: str) -> None:
         module = "tests.e2e.earlier_release" if "FNF_TEST_UNRELEASED_PATCHES" in env else "cli.main"
-        self.log = log.open("ab")
-        self.process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", module, "worker", "--address", address),
-                *("--task-queue", queue, "--functions", str(registry)),
-            ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, "FNF_STICKY_QUEUE_TIMEOUT": "1", **env},
-        )
-
-    def stop(self) -> None:
-        """SIGTERM, as a deployment stops the old release; it shuts down in order."""
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
-        self.log.close()
-
-    def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
+        env = {"FNF_STICKY_QUEUE_TIMEOUT": "1", **env}
+        super().__init__(address, queue, registry, log, module=module, env=env)
 
 
 @pytest.fixture
-def releases(dev_server_address: str, tmp_path: Path) -> Iterator[Any]:
+def releases(
+    dev_server_address: str, tmp_path: Path, worker_processes: WorkerProcesses
+) -> Iterator[Any]:
     tag = uuid.uuid4().hex[:8]
     registry = tmp_path / "functions.yaml"
     registry.write_text(
@@ -139,33 +120,15 @@ def releases(dev_server_address: str, tmp_path: Path) -> Iterator[Any]:
             for name in ("submit", "effect", "countdown")
         )
     )
-    started: list[Release] = []
 
     def start(name: str, **env: str) -> Release:
-        release = Release(
-            dev_server_address,
-            f"upgrade-{tag}",
-            registry,
-            tmp_path / f"{name}.log",
-            POOL=name,
-            **env,
-        )
-        started.append(release)
-        return release
+        log = tmp_path / f"{name}.log"
+        release = Release(dev_server_address, f"upgrade-{tag}", registry, log, POOL=name, **env)
+        return worker_processes.add(release)
 
     start.tag = tag  # type: ignore[attr-defined]
     start.queue = f"upgrade-{tag}"  # type: ignore[attr-defined]
     yield start
-    for release in started:
-        if release.process.poll() is None:
-            release.kill()
-
-
-async def wait_until(check: Any, timeout: float = 40.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await asyncio.sleep(0.2)
 
 
 def set_current_version(address: str, deployment: str, build: str) -> None:
@@ -239,7 +202,7 @@ async def test_parked_executions_finish_on_the_next_release(
 
     if versioning:  # N+1 deployed beside N: it takes no task until it is the current version
         new = releases("N+1", **versions["N+1"])
-    await wait_until(parked)
+    await wait_until(parked, every=0.2)
     if versioning:
         set_current_version(dev_server_address, deployment, "N+1")
     else:

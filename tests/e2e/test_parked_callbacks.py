@@ -19,8 +19,9 @@ from worker.callbacks.client import ReportRefused, report_task_succeeded
 from worker.execution import FlowRun
 from worker.executions import start_execution
 from worker.history import read_history
-from worker.naming import EXECUTION_NAME
+from worker.naming import EXECUTION_NAME, FLOW_NAME
 from worker.settings import Settings
+from worker.visibility_query import equals
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -76,7 +77,7 @@ async def _listed(client: Client, flow: str, expected: int) -> int:
     found = 0
     for _ in range(50):
         found = 0
-        async for execution in client.list_workflows(f'FnFFlowName = "{flow}"'):
+        async for execution in client.list_workflows(equals(FLOW_NAME.name, flow)):
             if execution.typed_search_attributes.get(EXECUTION_NAME) is not None:
                 found += 1
         if found >= expected:

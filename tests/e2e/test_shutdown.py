@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -256,21 +256,6 @@ def assert_database_free(db: Path, seconds: float = 5.0) -> None:
             time.sleep(0.05)
 
 
-@pytest.fixture
-def started(tmp_path: Path) -> Iterator[list[Fnf]]:
-    """Commands started by a test; whatever a failed test left running is killed."""
-    commands: list[Fnf] = []
-    yield commands
-    for fnf in commands:
-        tree = fnf.seen + descendants(fnf.process.pid)
-        if fnf.process.poll() is None:
-            fnf.process.kill()
-            fnf.process.wait()
-        for process in tree:
-            if process.alive():
-                os.kill(process.pid, signal.SIGKILL)
-
-
 COMMANDS = ["run", "worker", "api"]
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
 NOISE = re.compile(r"Traceback|Aborted|Exception ignored|KeyboardInterrupt|CancelledError")
@@ -316,13 +301,13 @@ def assert_stopped_cleanly(fnf: Fnf, status: int) -> None:
     ids=["run-SIGHUP", "worker-SIGTERM", "api-SIGINT"],
 )
 async def test_a_signal_stops_the_command_and_everything_it_started(
-    command: str, first: int, tmp_path: Path, started: list[Fnf]
+    command: str, first: int, tmp_path: Path, commands: list[Fnf]
 ) -> None:
     """The first signal decides the status; the same and the other stop signals, sent again
     and again while the command stops, change nothing. Each command meets every signal, and
     each signal is once the first."""
     fnf = start_fnf(command, tmp_path)
-    started.append(fnf)
+    commands.append(fnf)
     await make_busy(fnf)
 
     status = stop_repeatedly(fnf, first, [first, *(s for s in SIGNALS if s != first)])
@@ -352,7 +337,9 @@ go through two each, to keep the file fast (test_a_signal_stops_... covers them 
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_start_and_ctrl_c_again_and_again(command: str, tmp_path: Path, started: list[Fnf]) -> None:
+def test_start_and_ctrl_c_again_and_again(
+    command: str, tmp_path: Path, commands: list[Fnf]
+) -> None:
     """Start/Ctrl-C cycles on one database (and, for the API, one port), each interrupted at
     another moment: as soon as signals are handled (its modules still loading), a little later
     (options, settings, the dev server starting), once the dev server is up, once it serves,
@@ -376,7 +363,7 @@ def test_start_and_ctrl_c_again_and_again(command: str, tmp_path: Path, started:
         if chosen is not None and moment not in chosen:
             continue
         fnf = start_fnf(command, tmp_path, port=port)
-        started.append(fnf)
+        commands.append(fnf)
         fnf.wait_for(lambda fnf=fnf, ready=ready: ready(fnf), f"{command}: {moment}")  # type: ignore[misc]
 
         stop_repeatedly(fnf, signal.SIGINT, then)
@@ -391,10 +378,10 @@ def _after(seconds: float) -> Callable[[Fnf], bool]:
     return elapsed
 
 
-async def test_run_stops_when_its_output_is_closed(tmp_path: Path, started: list[Fnf]) -> None:
+async def test_run_stops_when_its_output_is_closed(tmp_path: Path, commands: list[Fnf]) -> None:
     """`fnf run ... | head -1`: the reader leaves while the flow naps and nothing is printed."""
     fnf = start_fnf("run", tmp_path, stdout=subprocess.PIPE)
-    started.append(fnf)
+    commands.append(fnf)
     assert fnf.process.stdout is not None
     first_line = fnf.process.stdout.readline()
     assert first_line, fnf.output()
@@ -409,14 +396,14 @@ async def test_run_stops_when_its_output_is_closed(tmp_path: Path, started: list
 
 
 async def test_run_stops_when_its_output_socket_is_closed(
-    tmp_path: Path, started: list[Fnf]
+    tmp_path: Path, commands: list[Fnf]
 ) -> None:
     """Output to a socket (a service manager's log stream) cannot be watched like a pipe: the
     next write finds it closed, and the command stops the same way, with the same status."""
     ours, theirs = socket.socketpair()
     fnf = start_fnf("run", tmp_path, stdout=theirs.fileno(), flow_input='{"seconds": 2}')
     theirs.close()
-    started.append(fnf)
+    commands.append(fnf)
     with ours, ours.makefile("rb") as lines:
         assert lines.readline(), fnf.output()
     fnf.seen = descendants(fnf.process.pid)
@@ -429,10 +416,10 @@ async def test_run_stops_when_its_output_socket_is_closed(
 
 @pytest.mark.parametrize("command", COMMANDS)
 async def test_children_do_not_outlive_a_killed_command(
-    command: str, tmp_path: Path, started: list[Fnf]
+    command: str, tmp_path: Path, commands: list[Fnf]
 ) -> None:
     fnf = start_fnf(command, tmp_path)
-    started.append(fnf)
+    commands.append(fnf)
     tree = await make_busy(fnf)
 
     fnf.process.kill()  # SIGKILL: the command cannot stop anything itself
@@ -443,17 +430,17 @@ async def test_children_do_not_outlive_a_killed_command(
 
 
 def test_a_held_database_is_refused_then_free_after_a_stop(
-    tmp_path: Path, started: list[Fnf]
+    tmp_path: Path, commands: list[Fnf]
 ) -> None:
     """Every command on the database of a running `fnf api` says who holds it and exits without
     starting a second server; once the first stops, the next `fnf api` starts on it."""
     first = start_fnf("api", tmp_path)
-    started.append(first)
+    commands.append(first)
     first.wait_for(lambda: "FnF API on" in first.output(), "first fnf api")
     server = next(p for p in descendants(first.process.pid) if is_dev_server(p))
 
     refused = [start_fnf(command, tmp_path) for command in COMMANDS]
-    started.extend(refused)
+    commands.extend(refused)
     for second in refused:
         assert second.process.wait(STARTUP_SECONDS) == 1, second.output()
         message = second.output()
@@ -468,7 +455,7 @@ def test_a_held_database_is_refused_then_free_after_a_stop(
     first.process.send_signal(signal.SIGTERM)
     assert first.exit_status() == 143
     again = start_fnf("api", tmp_path, port=first.port)
-    started.append(again)
+    commands.append(again)
     again.wait_for(lambda: "FnF API on" in again.output(), "fnf api again")
     again.process.send_signal(signal.SIGTERM)
     assert again.exit_status() == 143, again.output()

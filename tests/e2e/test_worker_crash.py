@@ -9,11 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +17,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
+from tests.helpers.worker_processes import WorkerProcess, WorkerProcesses, wait_until
 from translator import compile_text
 from worker.activities.attempts import RESTART_REASON
 from worker.callbacks.client import report_task_succeeded
@@ -56,63 +52,29 @@ steps:
 """
 
 
-class WorkerProcess:
-    """`fnf worker` as a child process of the test."""
-
-    def __init__(self, address: str, queue: str, log: Path) -> None:
-        self.log = log.open("ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "cli.main",
-                "worker",
-                "--address",
-                address,
-                "--task-queue",
-                queue,
-                "--functions",
-                str(FUNCTIONS),
-            ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, "FNF_STICKY_QUEUE_TIMEOUT": "1"},
-        )
-
-    def kill(self) -> None:
-        """SIGKILL the worker and everything it started (its function instances)."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-        self.log.close()
-
-
 @pytest.fixture
-def workers(dev_server_address: str, tmp_path: Path) -> Iterator[Any]:
-    started: list[WorkerProcess] = []
+def workers(
+    dev_server_address: str, tmp_path: Path, worker_processes: WorkerProcesses
+) -> Iterator[Any]:
     queue = f"crash-{uuid.uuid4().hex[:8]}"
 
     def start() -> WorkerProcess:
-        worker = WorkerProcess(dev_server_address, queue, tmp_path / "worker.log")
-        started.append(worker)
-        return worker
+        return worker_processes.add(
+            WorkerProcess(
+                dev_server_address,
+                queue,
+                FUNCTIONS,
+                tmp_path / "worker.log",
+                env={"FNF_STICKY_QUEUE_TIMEOUT": "1"},
+            )
+        )
 
     start.queue = queue  # type: ignore[attr-defined]
     yield start
-    for worker in started:
-        if worker.process.poll() is None:
-            worker.kill()
 
 
 def marks(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
-
-
-async def wait_until(check: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await asyncio.sleep(0.1)
 
 
 async def start_flow(

@@ -11,11 +11,6 @@ to a queue that no worker polls leaves its task scheduled, saying which queue it
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -28,6 +23,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from tests.helpers.worker_processes import WorkerProcess, WorkerProcesses, wait_until
 from translator import compile_text
 from worker.execution import FlowRun
 from worker.executions import start_execution
@@ -66,33 +62,23 @@ steps:
 """
 
 
-class Pool:
-    """`fnf worker` with some role, as a process group of the test."""
+class Pool(WorkerProcess):
+    """`fnf worker` with one role: the interpreter (`--workflows-only`) or one service's
+    function pool (`--service KIND`); its functions write POOL, its name, into their marks."""
 
-    def __init__(self, address: str, queue: str, registry: Path, log: Path, *role: str) -> None:
-        self.log = log.open("ab")
-        name = role[-1] if role[0] == "--service" else "interpreter"
-        self.env_pool = f"{name}-{uuid.uuid4().hex[:4]}"
-        self.process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "cli.main", "worker", "--address", address),
-                *("--task-queue", queue, "--functions", str(registry), *role),
-            ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, "POOL": self.env_pool},
-        )
-
-    def kill(self) -> None:
-        """SIGKILL the worker and everything it started (its function instances)."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-        self.log.close()
+    def __init__(
+        self, address: str, queue: str, files: dict[str, Path], logs: Path, kind: str
+    ) -> None:
+        role = ("--workflows-only",) if kind == "interpreter" else ("--service", kind)
+        self.env_pool = f"{kind}-{uuid.uuid4().hex[:4]}"
+        log = logs / f"{kind}.log"
+        super().__init__(address, queue, files[kind], log, *role, env={"POOL": self.env_pool})
 
 
 @pytest.fixture
-def cluster(dev_server_address: str, tmp_path: Path) -> Iterator[Any]:
+def cluster(
+    dev_server_address: str, tmp_path: Path, worker_processes: WorkerProcesses
+) -> Iterator[Any]:
     """Registries on unique queues, and a starter of pools that are all killed at the end."""
     tag = uuid.uuid4().hex[:8]
     queues = {"fnf": f"pools-{tag}", "payments": f"payments-{tag}", "shipping": f"ship-{tag}"}
@@ -110,26 +96,12 @@ def cluster(dev_server_address: str, tmp_path: Path) -> Iterator[Any]:
             f"services:\n  {service}: {{taskQueue: {queues[service]}}}\n"
             f"functions:\n  {service}/effect: {{handler: '{HANDLERS}:effect'}}\n"
         )
-    started: list[Pool] = []
 
     def start(kind: str) -> Pool:
-        role = ("--workflows-only",) if kind == "interpreter" else ("--service", kind)
-        pool = Pool(dev_server_address, queues["fnf"], files[kind], tmp_path / f"{kind}.log", *role)
-        started.append(pool)
-        return pool
+        return worker_processes.add(Pool(dev_server_address, queues["fnf"], files, tmp_path, kind))
 
     start.queues = queues  # type: ignore[attr-defined]
     yield start
-    for pool in started:
-        if pool.process.poll() is None:
-            pool.kill()
-
-
-async def wait_until(check: Any, timeout: float = 40.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await asyncio.sleep(0.1)
 
 
 async def start_flow(client: Client, queue: str, flow: str, flow_input: dict[str, Any]) -> Any:

@@ -20,11 +20,10 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from tests.helpers.workers import serving
 from translator import compile_file, compile_text
-from worker.assembly import Connectors, build_worker
 from worker.execution import FlowRun
 from worker.executions import failure_of, start_execution
-from worker.functions import FunctionRegistry, FunctionRuntime
 from worker.history import read_history, run_chain
 from worker.naming import workflow_id
 
@@ -81,15 +80,8 @@ async def run_flow(temporal_env: WorkflowEnvironment) -> AsyncIterator[RunFlow]:
         async def queue_for(example: str, registry_file: Path) -> str:
             if example not in queues:
                 queue = f"examples-{example}-{uuid.uuid4().hex[:6]}"
-                registry = (
-                    FunctionRegistry.load(registry_file)
-                    if registry_file.exists()
-                    else FunctionRegistry.from_mapping({})
-                )
-                connectors = Connectors(FunctionRuntime(registry), None)
-                stack.push_async_callback(connectors.aclose)
-                worker = build_worker(temporal_env.client, queue, connectors)
-                await stack.enter_async_context(worker)
+                functions = registry_file if registry_file.exists() else None
+                await stack.enter_async_context(serving(temporal_env.client, queue, functions))
                 queues[example] = queue
             return queues[example]
 

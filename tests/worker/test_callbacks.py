@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
@@ -14,15 +13,14 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import CancelledError
 from temporalio.testing import WorkflowEnvironment
 
+from tests.helpers.workers import serving
 from tests.run_id_secrets import forged_tokens, predicted_secrets
 from tests.worker.conftest import EXAMPLES
 from translator import compile_file, compile_text
-from worker.assembly import Connectors, build_worker
 from worker.callbacks.client import ReportRefused, report_task_failed, report_task_succeeded
 from worker.callbacks.tokens import TaskToken
 from worker.execution import FlowRun, StopRequest
 from worker.executions import start_execution
-from worker.functions import FunctionRegistry, FunctionRuntime
 from worker.history import read_history, read_history_page
 
 QUEUE = f"callbacks-{uuid.uuid4().hex[:6]}"
@@ -30,11 +28,7 @@ QUEUE = f"callbacks-{uuid.uuid4().hex[:6]}"
 
 @pytest_asyncio.fixture(scope="module")
 async def env(temporal_env: WorkflowEnvironment) -> Any:
-    registry = FunctionRegistry.load(EXAMPLES / "callback" / "functions.yaml")
-    async with AsyncExitStack() as stack:
-        connectors = Connectors(FunctionRuntime(registry), None)
-        stack.push_async_callback(connectors.aclose)
-        await stack.enter_async_context(build_worker(temporal_env.client, QUEUE, connectors))
+    async with serving(temporal_env.client, QUEUE, EXAMPLES / "callback" / "functions.yaml"):
         yield temporal_env
 
 

@@ -9,7 +9,6 @@ import json
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from tests.helpers.workers import serving
 from tests.worker.conftest import EXAMPLES, RunFlow
 from tests.worker.test_foreach_batches import PASS_EACH, SMALL
 from tests.worker.test_nested_handover import IN_PARALLEL, SHORT
@@ -26,11 +26,9 @@ from translator.diagram.layout import layout_flow
 from translator.diagram.model import FlowDiagram
 from translator.diagram.path import ExecutionPath, execution_path
 from translator.diagram.svg import render_svg
-from worker.assembly import Connectors, build_worker
 from worker.callbacks.client import report_task_succeeded
 from worker.execution import FlowRun
 from worker.executions import start_execution, stop_execution
-from worker.functions import FunctionRegistry, FunctionRuntime
 from worker.history import read_history
 
 FUNCTIONS = Path(__file__).parent / "fixtures" / "functions" / "functions.yaml"
@@ -256,11 +254,7 @@ async def test_a_nested_handover_marks_where_the_child_went_on(run_flow: RunFlow
 @pytest_asyncio.fixture(scope="module")
 async def callback_queue(temporal_env: WorkflowEnvironment) -> AsyncIterator[str]:
     queue = f"diagram-callbacks-{uuid.uuid4().hex[:6]}"
-    registry = FunctionRegistry.load(EXAMPLES / "callback" / "functions.yaml")
-    async with AsyncExitStack() as stack:
-        connectors = Connectors(FunctionRuntime(registry), None)
-        stack.push_async_callback(connectors.aclose)
-        await stack.enter_async_context(build_worker(temporal_env.client, queue, connectors))
+    async with serving(temporal_env.client, queue, EXAMPLES / "callback" / "functions.yaml"):
         yield queue
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 
 import pytest_asyncio
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from tests.helpers.workers import serving
 from tests.worker.test_stopping import (
     ARN,
     FUNCTIONS,
@@ -22,9 +22,7 @@ from tests.worker.test_stopping import (
     start,
     trail,
 )
-from worker.assembly import Connectors, build_worker
 from worker.executions import stop_execution
-from worker.functions import FunctionRegistry, FunctionRuntime
 from worker.history import read_history
 
 NAPS = f"""\
@@ -51,10 +49,7 @@ steps:
 async def client(dev_server_address: str) -> AsyncIterator[Client]:
     """A worker on the dev server for test_stopping's `start` (time passes for real)."""
     temporal = await Client.connect(dev_server_address)
-    async with AsyncExitStack() as stack:
-        connectors = Connectors(FunctionRuntime(FunctionRegistry.load(FUNCTIONS)), None)
-        stack.push_async_callback(connectors.aclose)
-        await stack.enter_async_context(build_worker(temporal, QUEUE, connectors))
+    async with serving(temporal, QUEUE, FUNCTIONS):
         yield temporal
 
 

@@ -16,12 +16,11 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from tests.helpers.workers import serving
 from tests.worker.conftest import RunFlow
 from translator import compile_text
-from worker.assembly import Connectors, build_worker
 from worker.execution import FlowRun, HistoryRequest
 from worker.executions import start_execution
-from worker.functions import FunctionRegistry, FunctionRuntime
 
 LOOP = (Path(__file__).parents[1] / "replay" / "flows" / "inline-loop.yaml").read_text()
 """Init, then the choice Loop taking one item of `left` per iteration (a nested pass), Done."""
@@ -180,10 +179,8 @@ def _counter_steps(iterations: int) -> int:
 async def inline_queue(temporal_env: WorkflowEnvironment) -> AsyncIterator[str]:
     """A worker with the default settings, for the long loop."""
     queue = f"inline-{uuid.uuid4().hex[:6]}"
-    connectors = Connectors(FunctionRuntime(FunctionRegistry.from_mapping({})), None)
-    async with build_worker(temporal_env.client, queue, connectors):
+    async with serving(temporal_env.client, queue, None):
         yield queue
-    await connectors.aclose()
 
 
 async def _page(client: Client, workflow_id: str, run_id: str, start: int) -> dict[str, Any]:

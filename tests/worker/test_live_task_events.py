@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +18,11 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from tests.helpers.workers import serving
 from translator import compile_text
 from worker.activities.requests import ATTEMPT_SIGNAL, AttemptRecord, AttemptReport
-from worker.assembly import Connectors, build_worker
 from worker.execution import FlowRun
 from worker.executions import start_execution
-from worker.functions import FunctionRegistry, FunctionRuntime
 from worker.history import read_history
 
 FUNCTIONS = Path(__file__).parent / "fixtures" / "functions" / "functions.yaml"
@@ -101,10 +99,7 @@ Events = list[dict[str, Any]]
 
 @pytest_asyncio.fixture(scope="module")
 async def client(temporal_env: WorkflowEnvironment) -> AsyncIterator[Client]:
-    async with AsyncExitStack() as stack:
-        connectors = Connectors(FunctionRuntime(FunctionRegistry.load(FUNCTIONS)), None)
-        stack.push_async_callback(connectors.aclose)
-        await stack.enter_async_context(build_worker(temporal_env.client, QUEUE, connectors))
+    async with serving(temporal_env.client, QUEUE, FUNCTIONS):
         yield temporal_env.client
 
 

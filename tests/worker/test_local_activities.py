@@ -13,7 +13,6 @@ import base64
 import json
 import time
 import uuid
-from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +21,13 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from tests.helpers.workers import serving
 from tests.worker.conftest import Outcome, RunFlow
 from tests.worker.test_stopping import ended
 from translator import compile_text
-from worker.assembly import Connectors, build_worker
 from worker.execution import FlowRun
 from worker.executions import start_execution, stop_execution
-from worker.functions import FunctionRegistry, FunctionRuntime
+from worker.functions import FunctionRegistry
 
 FUNCTIONS = Path(__file__).parent / "fixtures" / "functions" / "local.yaml"
 MODES = ("regular", "local")
@@ -303,10 +302,7 @@ CHAIN = "\n".join(
 @pytest_asyncio.fixture(scope="module")
 async def dev_client(dev_server_address: str) -> Any:
     temporal = await Client.connect(dev_server_address)
-    async with AsyncExitStack() as stack:
-        connectors = Connectors(FunctionRuntime(FunctionRegistry.load(FUNCTIONS)), None)
-        stack.push_async_callback(connectors.aclose)
-        await stack.enter_async_context(build_worker(temporal, QUEUE, connectors))
+    async with serving(temporal, QUEUE, FUNCTIONS):
         yield temporal
 
 

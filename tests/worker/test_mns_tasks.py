@@ -8,7 +8,6 @@ import json
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack
 from typing import Any
 from xml.etree import ElementTree
 
@@ -16,6 +15,7 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from tests.helpers.workers import serving
 from tests.worker.conftest import EXAMPLES
 from tests.worker.test_mns_client import (
     CREDENTIALS,
@@ -27,12 +27,10 @@ from tests.worker.test_mns_client import (
     make_handler,
 )
 from translator import compile_file, compile_text
-from worker.assembly import Connectors, build_worker
 from worker.callbacks.client import report_task_succeeded
 from worker.connectors.mns import MnsClient
 from worker.execution import FlowRun
 from worker.executions import start_execution
-from worker.functions import FunctionRegistry, FunctionRuntime
 from worker.history import read_history
 
 QUEUE = f"mns-tasks-{uuid.uuid4().hex[:6]}"
@@ -54,10 +52,7 @@ async def env(
     temporal_env: WorkflowEnvironment, mns_server: tuple[str, FakeMns]
 ) -> AsyncIterator[WorkflowEnvironment]:
     mns = MnsClient(mns_server[0], CREDENTIALS)
-    connectors = Connectors(FunctionRuntime(FunctionRegistry.from_mapping({})), mns)
-    async with AsyncExitStack() as stack:
-        stack.push_async_callback(connectors.aclose)
-        await stack.enter_async_context(build_worker(temporal_env.client, QUEUE, connectors))
+    async with serving(temporal_env.client, QUEUE, None, mns):
         yield temporal_env
 
 

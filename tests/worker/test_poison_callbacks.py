@@ -6,20 +6,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 
 import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from tests.helpers.workers import serving
 from tests.worker.conftest import EXAMPLES
 from tests.worker.test_callbacks import submitted_token
 from translator import compile_file
-from worker.assembly import Connectors, build_worker
 from worker.callbacks.client import ReportRefused, report_task_failed, report_task_succeeded
 from worker.execution import FlowRun
 from worker.executions import start_execution
-from worker.functions import FunctionRegistry, FunctionRuntime
 from worker.history import read_history
 
 QUEUE = f"poison-callbacks-{uuid.uuid4().hex[:6]}"
@@ -27,11 +25,7 @@ QUEUE = f"poison-callbacks-{uuid.uuid4().hex[:6]}"
 
 @pytest_asyncio.fixture(scope="module")
 async def client_env(temporal_env: WorkflowEnvironment) -> AsyncIterator[WorkflowEnvironment]:
-    registry = FunctionRegistry.load(EXAMPLES / "callback" / "functions.yaml")
-    async with AsyncExitStack() as stack:
-        connectors = Connectors(FunctionRuntime(registry), None)
-        stack.push_async_callback(connectors.aclose)
-        await stack.enter_async_context(build_worker(temporal_env.client, QUEUE, connectors))
+    async with serving(temporal_env.client, QUEUE, EXAMPLES / "callback" / "functions.yaml"):
         yield temporal_env
 
 

@@ -12,20 +12,17 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.client import Client
 
+from tests.helpers.workers import serving
 from tests.worker.test_stopping import FUNCTIONS, STOP, ended
 from translator import compile_text
-from worker.assembly import Connectors, build_worker
 from worker.execution import FlowRun
 from worker.executions import start_execution, stop_execution
-from worker.functions import FunctionRegistry, FunctionRuntime
 from worker.naming import workflow_id
 
 WAIT = """\
@@ -88,16 +85,6 @@ steps:
 """
 
 
-@asynccontextmanager
-async def serving(client: Client, queue: str) -> AsyncIterator[None]:
-    connectors = Connectors(FunctionRuntime(FunctionRegistry.load(FUNCTIONS)), None)
-    try:
-        async with build_worker(client, queue, connectors):
-            yield
-    finally:
-        await connectors.aclose()
-
-
 CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "foreach-batch": (
         BATCHES,
@@ -128,13 +115,13 @@ async def test_a_stop_landing_as_a_child_starts_carries_its_error(
         execution_name=f"exec-{uuid.uuid4()}",
         **fields,
     )
-    async with serving(client, queue):
+    async with serving(client, queue, FUNCTIONS):
         handle = await start_execution(client, queue, run, search_attributes=False)
         while not marks.exists():  # the local call runs: its workflow task is in flight
             await asyncio.sleep(0.05)
     # The worker finished that workflow task (the child's start sent) and polls no more.
     await stop_execution(handle, **STOP)
-    async with serving(client, queue):
+    async with serving(client, queue, FUNCTIONS):
         outcome = await ended(client, handle)
         assert outcome.status == "Stopped"
         assert outcome.detail("ExecutionStopped") == STOP

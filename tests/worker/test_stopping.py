@@ -13,7 +13,6 @@ import asyncio
 import json
 import uuid
 from collections.abc import Callable
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,11 +25,10 @@ from temporalio.exceptions import ApplicationError, CancelledError
 
 from cli.event_stream import EventStream
 from cli.run import follow_execution
+from tests.helpers.workers import serving
 from translator import compile_text
-from worker.assembly import Connectors, build_worker
 from worker.execution import STOP_SIGNAL, FlowRun, StopRequest
 from worker.executions import failure_of, start_execution, stop_execution
-from worker.functions import FunctionRegistry, FunctionRuntime
 from worker.history import read_history
 from worker.interpreter.terminal import TERMINAL, ExecutionLog
 from worker.naming import workflow_id
@@ -52,10 +50,7 @@ async def client(dev_server_address: str) -> Any:
     skipping for the rest of the session once an execution closes while one of its function
     calls still runs (which is what a stop does), and these tests wait on nothing long."""
     temporal = await Client.connect(dev_server_address)
-    async with AsyncExitStack() as stack:
-        connectors = Connectors(FunctionRuntime(FunctionRegistry.load(FUNCTIONS)), None)
-        stack.push_async_callback(connectors.aclose)
-        await stack.enter_async_context(build_worker(temporal, QUEUE, connectors))
+    async with serving(temporal, QUEUE, FUNCTIONS):
         yield temporal
 
 
