@@ -15,9 +15,13 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
 
+from markupsafe import Markup
+
+from translator.diagram.layout import as_flow_graph
 from translator.diagram.path import PathTracker
+from translator.graph import FlowGraph
 
 FOLLOWED_AT_ONCE = 32
 """Executions kept (least recently shown first out); one more costs its events once more."""
@@ -36,8 +40,8 @@ class FollowKey:
 class Followed:
     definition: str
     tracker: PathTracker
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    """The event table's rows so far, in EventId order."""
+    rows: list[Markup] = field(default_factory=list)
+    """The event table's rows so far (rendered HTML), in EventId order."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -66,6 +70,13 @@ def tracker_for(definition: str) -> PathTracker:
     """A tracker placing steps in their branches and iterations; keyed by step name when the
     definition does not compile (its problems are listed on the flow's page)."""
     try:
-        return PathTracker(definition or None)
+        return PathTracker(_compiled(definition) if definition else None)
     except Exception:
         return PathTracker(None)
+
+
+@lru_cache(maxsize=FOLLOWED_AT_ONCE)
+def _compiled(definition: str) -> FlowGraph:
+    """Compiling a flow of a thousand steps takes about half a second; executions of one
+    definition share it (the tracker only reads it)."""
+    return as_flow_graph(definition)

@@ -14,6 +14,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from translator.diagram.path import ExecutionPath, StepVisit
 
 STATUS_WORDS = {
@@ -68,6 +70,27 @@ def event_row(event: dict[str, Any], path: ExecutionPath, shown: Callable[[Any],
         "node": node,
         "detail": shown(detail),
     }
+
+
+EVENT_ROW = (
+    '<tr data-node="{node}" data-type="{type}" data-step="{step}">'
+    '<td>{id}</td><td class="time">{clock}</td><td class="type">{type}</td>'
+    "<td>{within}{step}</td>"
+    '<td><button type="button" class="link toggle" aria-expanded="false" '
+    'aria-controls="detail-{id}">JSON</button></td></tr>\n'
+    '<tr class="detail-row" id="detail-{id}" data-event="{id}" hidden><td colspan="5">'
+    "<pre>{detail}</pre></td></tr>\n"
+)
+WITHIN = '<span class="within">{}/</span>'
+
+
+def event_html(row: dict[str, Any]) -> Markup:
+    """The event's two table rows (the event, and its detail shown on demand), made once per
+    event: markupsafe escapes every value put in."""
+    values = {key: str(escape(value)) for key, value in row.items()}
+    values["clock"] = str(escape(row["time"][11:23]))
+    values["within"] = WITHIN.format(values["within"]) if row["within"] else ""
+    return Markup(EVENT_ROW.format(**values))
 
 
 def waiting(path: ExecutionPath) -> list[StepVisit]:

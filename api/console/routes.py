@@ -29,7 +29,7 @@ from api.console.calls import ContextProvider, SignerContext, call, every_page
 from api.console.following import Followed, Following, FollowKey
 from api.console.graph import GRAPH_STYLE, drawn, flow_graph, pickers
 from api.console.highlight import highlighted, problems_of
-from api.console.path import STATUS_WORDS, event_row, runs_by_node, waiting
+from api.console.path import STATUS_WORDS, event_html, event_row, runs_by_node, waiting
 from api.console.session import (
     COOKIE,
     LIFETIME_SECONDS,
@@ -625,10 +625,11 @@ def _next(target: str | None) -> str:
 
 
 def _follow(entry: Followed, events: list[dict[str, Any]]) -> None:
-    """Feed the new events to the execution's path, then add their rows (placed by it)."""
+    """Feed the new events to the execution's path, then add their rows (placed by it), each
+    rendered once: a refresh of a long history only joins them."""
     first = entry.next_event
     entry.tracker.feed(events)
     path = entry.tracker.path
     entry.rows.extend(
-        event_row(e, path, shown) for e in events if int(e.get("EventId") or 0) >= first
+        event_html(event_row(e, path, shown)) for e in events if int(e.get("EventId") or 0) >= first
     )
