@@ -12,11 +12,13 @@ import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from api.protocol.header_signature import signed_headers
+from tests.api.test_redrive import FOREACH, PARALLEL
 from tests.console.console_browser import ACCESS_KEY_ID, ACCESS_KEY_SECRET, ConsoleServer
 from tests.console.test_console_large_flows import create_flow, signed_in_client
 
@@ -145,3 +147,63 @@ def test_a_refresh_reads_only_new_events_and_the_path_is_traced_off_the_event_lo
     assert events_read(again) == 0
     assert again.text.count('data-status="succeeded"') >= steps
     assert '<tr data-node="s999" data-type="StepExited"' in again.text
+
+
+def test_a_redriven_parallel_keeps_the_branches_that_completed_before(
+    console_server: ConsoleServer, tmp_path: Path
+) -> None:
+    """Branch 1 fails at p1b; the redrive runs only branch 1 from p1b (p0, p1a and p2 record
+    no new event), and they still show as succeeded, from the first attempt's events."""
+    client = signed_in_client(console_server.url)
+    flow = f"redrive_par_{uuid.uuid4().hex[:6]}"
+    create_flow(client, flow, PARALLEL)
+    (tmp_path / "broken-p1b").touch()
+    url = start(client, flow, "par-1", {"dir": str(tmp_path)})
+    page = closed(client, url).text
+    assert re.search(r'id="exec-ended">failed \d{4}-', page), page[:3000]
+    assert node_statuses(page) == {
+        "Both": "failed",
+        "p0": "succeeded",
+        "p1a": "succeeded",
+        "p1b": "failed",
+        "p2": "succeeded",
+    }
+    [failed] = runs(page)[node_key(page, "p1b")]
+    assert failed["output"] is None and failed["error"] == "Broken"
+    assert "p1b is broken" in failed["cause"]
+
+    (tmp_path / "broken-p1b").unlink()
+    redrive(client, url, page)
+    page = closed(client, url).text
+    assert re.search(r'id="exec-ended">succeeded \d{4}-', page), page[:3000]
+    assert node_statuses(page) == dict.fromkeys(("Both", "p0", "p1a", "p1b", "p2"), "succeeded")
+    assert [r["status"] for r in runs(page)[node_key(page, "p1b")]] == ["failed", "succeeded"]
+    assert [r["status"] for r in runs(page)[node_key(page, "p0")]] == ["succeeded"]
+
+
+def test_a_redriven_foreach_keeps_the_iterations_that_completed_before(
+    console_server: ConsoleServer, tmp_path: Path
+) -> None:
+    client = signed_in_client(console_server.url)
+    flow = f"redrive_each_{uuid.uuid4().hex[:6]}"
+    create_flow(client, flow, FOREACH)
+    (tmp_path / "broken-i1").touch()
+    items = [{"name": "i0"}, {"name": "i1", "delay": 0.5}, {"name": "i2"}]
+    url = start(client, flow, "each-1", {"dir": str(tmp_path), "items": items})
+    page = closed(client, url).text
+    assert "3 iterations: 2 succeeded · 1 failed · 0 running" in page
+    (tmp_path / "broken-i1").unlink()
+    redrive(client, url, page)
+    page = closed(client, url).text
+    assert "3 iterations: 3 succeeded · 0 failed · 0 running" in page
+    work = node_key(page, "Work")
+    for index in (0, 2):  # drawn alone, an iteration that completed before the redrive
+        alone = client.get(url, params={"pick": f"{node_key(page, 'Each')}:{index}"}).text
+        assert node_statuses(alone)["Work"] == "succeeded", index
+    assert [r["status"] for r in runs(page)[work]].count("succeeded") == 3
+
+
+def node_key(page: str, step: str) -> str:
+    found = re.search(rf'<g class="step[^"]*" data-step="{step}" data-node="([^"]+)"', page)
+    assert found, step
+    return found.group(1)
