@@ -3,8 +3,8 @@ panel and the callback forms) and each event's row (for the event table), both r
 translator.diagram.path, the one model of an execution's path that `fnf graph --execution`
 draws as well.
 
-A run shows its input, what it added to `$local` (Output: nothing for a step that failed or
-added nothing), its error and cause, and each attempt with its own result.
+A run shows its input, its output (none for a step that failed or produced nothing), its
+error and cause, and each attempt with its own result.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """The path an execution took through its flow, from its FnF events.
 
+A run's output is its function's (TaskSucceeded) for a task, else what the step changed in
+its scope's `$local` (StepExited holds the whole scope); a step that failed, or whose error a
+catch took, has none (its error and cause say what happened).
+
 Input: the events GetExecutionHistory answers (`EventId`, `Type`, `StepName`, `Time`,
 `ScheduleEventId`, `EventDetail` as JSON text), of every run of the execution (EventIds keep
 counting across continue-as-new, so the pages simply follow each other). Output: per step a
@@ -22,8 +26,8 @@ child (detail `step`) gives that step the part's status. Their own events are in
 history (its `workflowId` is in the detail).
 
 This is the one model of an execution's path: `fnf graph --execution` draws it, and the web
-console draws it and lists each run of a step (`ExecutionPath.runs`: input, what the step added
-to `$local`, error, cause, every attempt, a callback's token) and each event's member and step
+console draws it and lists each run of a step (`ExecutionPath.runs`: input, output, error,
+cause, every attempt, a callback's token) and each event's member and step
 (`ExecutionPath.placed`). `PathTracker` builds it event by event, so a page that follows a
 running execution feeds only the events it has not seen.
 
@@ -516,7 +520,8 @@ class _Tracker:
             visit.output = None  # it produced no output: its panel shows the error
         else:
             visit.status = "succeeded"
-            visit.output = added(owner.member.local, local)
+            if visit.output is None:  # a task's output is its function's (TaskSucceeded)
+                visit.output = added(owner.member.local, local)
         visit.task_token = ""
         owner.member.local = local
         node = owner.node
@@ -572,7 +577,7 @@ class _Tracker:
         owner = self.owners.get(e.schedule)
         if owner is None:
             return None
-        owner.visit.status = "running"
+        owner.visit.status, owner.visit.output = "running", None
         owner.visit.task_token = ""
         if owner.visit.tries:
             last = owner.visit.tries[-1]
@@ -582,7 +587,9 @@ class _Tracker:
         return owner
 
     def _on_TaskSucceeded(self, e: _Event) -> None:
-        self._task_result(e)
+        owner = self._task_result(e)
+        if owner is not None:
+            owner.visit.output = e.detail.get("output")
 
     def _on_TaskFailed(self, e: _Event) -> None:
         owner = self._task_result(e)
