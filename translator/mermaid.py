@@ -74,8 +74,11 @@ def _status_classes(steps: list[StepNode], statuses: Mapping[str, str] | None) -
         return []
     lines = [f"  classDef {name} {style}" for name, style in STATUS_STYLES.items()]
     members: dict[str, list[str]] = {}
-    ends = [("start", statuses.get("start")), ("done", statuses.get("end"))]
-    nodes = [*ends, *((_node_id(s), statuses.get(_node_id(s))) for s in iter_steps(steps))]
+    ends = [(node, statuses.get(key)) for node, key in (("start", "start"), ("done", "end"))]
+    nodes = [
+        *(end for end in ends if end[1] is not None),
+        *((_node_id(s), statuses.get(_node_id(s))) for s in iter_steps(steps)),
+    ]
     for node, status in nodes:
         status = status or "not_reached"
         if status in STATUS_STYLES:
