@@ -17,6 +17,7 @@ from cli.graph import (
     FormatOpt,
     IterationOpt,
     OutputOpt,
+    check_iteration,
     draw,
     execution_view,
     write,
@@ -69,8 +70,13 @@ def graph(
         raise typer.Exit(1)
     compiled = compile_document(result.document)
     path = None
+    if iteration is not None and execution is None:
+        raise typer.BadParameter(
+            "it draws an execution's iteration: give --execution too.", param_hint="'--iteration'"
+        )
     if execution is not None:
         compiled, path = execution_view(file, compiled, execution, flow, endpoint, access_key_id)
+        check_iteration(path, iteration)
     title = f"{file.name} · {execution}" if execution else file.name
     write(draw(compiled, fmt, path, iteration, title), output)
 

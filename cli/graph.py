@@ -22,6 +22,7 @@ from cli.output import call, call_pages
 from translator import FlowGraph, compile_document, validate_text
 from translator.diagram.html import render_html
 from translator.diagram.layout import layout_flow
+from translator.diagram.model import END, START
 from translator.diagram.path import ExecutionPath, execution_path
 from translator.diagram.svg import render_svg
 from translator.flow_files import flow_name_from_file
@@ -51,7 +52,11 @@ FlowNameOpt = Annotated[
 ]
 IterationOpt = Annotated[
     int | None,
-    typer.Option("--iteration", help="Draw this foreach iteration's path (default: all)."),
+    typer.Option(
+        "--iteration",
+        min=0,
+        help="With --execution: draw this foreach iteration's path (0 is the first; default: all).",
+    ),
 ]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
@@ -67,11 +72,12 @@ def draw(
 ) -> str:
     """The graph in the format asked for, with the execution's path when given."""
     if fmt is Format.mermaid:
-        statuses = None
-        if path is not None:
-            view = path.view(iteration)
-            statuses = {key: view.status(key) for key in view.statuses}
-        return render_mermaid(graph, statuses)
+        if path is None:
+            return render_mermaid(graph)
+        view = path.view(iteration)
+        statuses = {key: view.status(key) for key in view.statuses}
+        statuses |= {START: view.status(START), END: view.status(END)}
+        return render_mermaid(graph, statuses, view.edges)
     diagram = layout_flow(graph)
     if fmt is Format.svg:
         return render_svg(diagram, path, iteration)
@@ -124,3 +130,23 @@ def execution_view(
     definition, events = read_execution(name, execution, endpoint, access_key_id)
     pinned = pinned_graph(definition, graph)
     return pinned, execution_path(events, pinned)
+
+
+def check_iteration(path: ExecutionPath, iteration: int | None) -> None:
+    """--iteration names an iteration some foreach step of the execution ran; otherwise a
+    usage mistake saying how many each ran (0 is the first)."""
+    if iteration is None:
+        return
+    fans = path.view(None).foreach
+    ran = {key: fan.total for key, fan in fans.items() if fan.total}
+    if not ran:
+        raise typer.BadParameter(
+            f"{iteration}: the execution ran no foreach iteration.", param_hint="'--iteration'"
+        )
+    if iteration >= max(ran.values()):
+        names = {step.key: step.name for step in path.view(None).steps.values()}
+        counts = ", ".join(f"{names.get(k, k)} ran {n}" for k, n in sorted(ran.items()))
+        raise typer.BadParameter(
+            f"{iteration} is past the last iteration ({counts}; the first is 0).",
+            param_hint="'--iteration'",
+        )

@@ -10,10 +10,16 @@ as `&grave;` so that no label opens a Mermaid Markdown string.
 Every edge is written after every node and subgraph: Mermaid places a node in the first
 subgraph that mentions it, so an edge into a parallel's join written inside a branch would pull
 the join into that branch.
+
+With an execution's path (`fnf graph --execution`), each node gets its status as a class
+(`classDef` / `class` lines) and each edge the execution took is drawn bold in blue by a
+`linkStyle` line: Mermaid numbers links in the order they are written, which is the order kept
+here. Node ids map to translator/diagram's: `done` is `end`, `s3_join` is `s3.join`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from translator.graph import FlowGraph, OptionNode, StepNode, iter_steps
@@ -41,9 +47,17 @@ STATUS_STYLES = {
 }
 
 
-def render_mermaid(graph: FlowGraph, statuses: Mapping[str, str] | None = None) -> str:
-    """The flowchart; with `statuses` (node id `s<N>` to an execution path status, see
-    translator/diagram/path.py) each step gets its status as a class with a fill."""
+TAKEN_STYLE = "stroke:#1a73e8,stroke-width:3px"
+
+
+def render_mermaid(
+    graph: FlowGraph,
+    statuses: Mapping[str, str] | None = None,
+    taken: Mapping[str, int] | None = None,
+) -> str:
+    """The flowchart; with `statuses` (node id `s<N>`, `start`, `end` to an execution path
+    status, see translator/diagram/path.py) each node gets its status as a class with a fill,
+    and with `taken` (edge key `s0->s1` to how often it was taken) taken edges are drawn."""
     lines = ["flowchart TD", "  start((start))", "  done((end))"]
     steps = graph["steps"]
     if any(step["type"] == "fail" for step in iter_steps(steps)):
@@ -51,7 +65,8 @@ def render_mermaid(graph: FlowGraph, statuses: Mapping[str, str] | None = None) 
     renderer = _Renderer(lines)
     renderer.edge(f"  start --> {_entry(steps, 'done')}")
     renderer.sequence(steps, "done", "  ")
-    return "\n".join([*lines, *renderer.edges, *_status_classes(steps, statuses)]) + "\n"
+    path_lines = _status_classes(steps, statuses) + _taken_links(renderer.edges, taken)
+    return "\n".join([*lines, *renderer.edges, *path_lines]) + "\n"
 
 
 def _status_classes(steps: list[StepNode], statuses: Mapping[str, str] | None) -> list[str]:
@@ -59,12 +74,39 @@ def _status_classes(steps: list[StepNode], statuses: Mapping[str, str] | None) -
         return []
     lines = [f"  classDef {name} {style}" for name, style in STATUS_STYLES.items()]
     members: dict[str, list[str]] = {}
-    for step in iter_steps(steps):
-        status = statuses.get(_node_id(step), "not_reached")
+    ends = [(node, statuses.get(key)) for node, key in (("start", "start"), ("done", "end"))]
+    nodes = [
+        *(end for end in ends if end[1] is not None),
+        *((_node_id(s), statuses.get(_node_id(s))) for s in iter_steps(steps)),
+    ]
+    for node, status in nodes:
+        status = status or "not_reached"
         if status in STATUS_STYLES:
-            members.setdefault(status, []).append(_node_id(step))
+            members.setdefault(status, []).append(node)
     lines += [f"  class {','.join(ids)} {status}" for status, ids in members.items()]
     return lines
+
+
+_LINK = re.compile(r"^\s*(\S+) .*?(?:-->|\.->) (\S+)$")
+
+
+def _taken_links(edges: list[str], taken: Mapping[str, int] | None) -> list[str]:
+    """`linkStyle` for the links the execution took (their number is their order)."""
+    if not taken:
+        return []
+    numbers = []
+    for number, line in enumerate(edges):
+        found = _LINK.match(line)
+        if found and taken.get(f"{_diagram_id(found[1])}->{_diagram_id(found[2])}", 0):
+            numbers.append(str(number))
+    return [f"  linkStyle {','.join(numbers)} {TAKEN_STYLE}"] if numbers else []
+
+
+def _diagram_id(node: str) -> str:
+    """translator/diagram's id of a node written here."""
+    if node == "done":
+        return "end"
+    return node.replace("_join", ".join")
 
 
 def _entry(steps: list[StepNode], exit_id: str) -> str:

@@ -39,11 +39,16 @@ async def call(context: ContextProvider, action: str, raw: dict[str, Any]) -> di
 
 
 async def every_page(
-    context: ContextProvider, action: str, raw: dict[str, Any], key: str, limit: int
+    context: ContextProvider,
+    action: str,
+    raw: dict[str, Any],
+    key: str,
+    limit: int,
+    token: str = "",
 ) -> list[dict[str, Any]]:
-    """All items of a paged action (GetExecutionHistory's events), following NextToken."""
+    """All items of a paged action (GetExecutionHistory's events), following NextToken from
+    `token` (GetExecutionHistory: a bare EventId reads from that event on)."""
     items: list[dict[str, Any]] = []
-    token = ""
     while True:
         page = await call(
             context, action, {**raw, "Limit": limit, **({"NextToken": token} if token else {})}

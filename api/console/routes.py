@@ -7,9 +7,11 @@ FnF's code and message, with FnF's status. Every POST carries the session's CSRF
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,9 +26,10 @@ from starlette.datastructures import FormData, UploadFile
 
 from api.actions import ApiContext
 from api.console.calls import ContextProvider, SignerContext, call, every_page
-from api.console.graph import GRAPH_STYLE, drawn
+from api.console.following import Followed, Following, FollowKey
+from api.console.graph import GRAPH_STYLE, drawn, flow_graph, pickers
 from api.console.highlight import highlighted, problems_of
-from api.console.path import ExecutionPath, trace
+from api.console.path import STATUS_WORDS, event_html, event_row, runs_by_node, waiting
 from api.console.session import (
     COOKIE,
     LIFETIME_SECONDS,
@@ -37,9 +40,6 @@ from api.console.session import (
     same_token,
 )
 from api.protocol.errors import FnFError, invalid_argument
-from translator import compile_text
-from translator.diagram.path import execution_path
-from translator.graph import StepNode
 from worker.naming import execution_url
 
 logger = logging.getLogger(__name__)
@@ -169,6 +169,7 @@ class Pages:
         self.context = context
         self.sessions = sessions
         self.settings = settings
+        self.following = Following()
 
     # -- session ---------------------------------------------------------------------------
 
@@ -455,41 +456,73 @@ class Pages:
     async def _execution(
         self, request: Request, flow: str, execution: str, template: str
     ) -> Response:
+        """The execution's page (or its live region): only the events after those this
+        process has already traced are read, and tracing, drawing and rendering run in a
+        worker thread (api/console/following.py)."""
         session = self.session(request)
         names = {"FlowName": flow, "ExecutionName": execution}
         record = await call(self.services(request), "DescribeExecution", names)
-        events = await every_page(
-            self.services(request), "GetExecutionHistory", names, "Events", 1000
-        )
         definition = str(record.get("FlowDefinition", ""))
-        running = record.get("Status") == "Running"
-        path = trace(_steps(definition), events, finished=not running)
+        key = FollowKey(session.access_key_id, flow, execution, str(record.get("StartedTime")))
+        entry = self.following.entry(key, definition)
         picks = _picks(request.query_params.getlist("pick"))
-        graph, picked = await drawn(definition, execution_path(events, definition), picks)
-        runs: dict[str, list[dict[str, Any]]] = {}
-        for run in path.runs:
-            data = run.to_json()
-            for key in ("input", "output"):
-                data[key] = shown(data[key])
-            runs.setdefault(run.node, []).append(data)
+        async with entry.lock:
+            began = time.perf_counter()
+            new = await every_page(
+                self.services(request),
+                "GetExecutionHistory",
+                names,
+                "Events",
+                1000,
+                str(entry.next_event) if entry.next_event > 1 else "",
+            )
+            read = time.perf_counter()
+
+            def page() -> HTMLResponse:
+                _follow(entry, new)
+                return self._execution_page(
+                    template, session, flow, execution, record, entry, picks
+                )
+
+            response = await asyncio.to_thread(page)
+        done = time.perf_counter()
+        response.headers["Server-Timing"] = (
+            f'history;desc="{len(new)} events read";dur={(read - began) * 1000:.1f}, '
+            f"path;dur={(done - read) * 1000:.1f}"
+        )
+        return response
+
+    def _execution_page(
+        self,
+        template: str,
+        session: Session,
+        flow: str,
+        execution: str,
+        record: dict[str, Any],
+        entry: Followed,
+        picks: dict[str, int],
+    ) -> HTMLResponse:
+        path = entry.tracker.path
+        status = str(record.get("Status", ""))
         return render(
             template,
             session=session,
             flow=flow,
             execution=execution,
             record=record,
-            running=running,
-            redrivable=record.get("Status") in REDRIVABLE,
-            graph=graph,
-            pickers=picked,
-            events=_event_rows(path),
-            runs=script_json(runs),
-            waiting=[r for r in path.runs if r.task_token],
+            running=status == "Running",
+            ended=STATUS_WORDS.get(status, ""),
+            redrivable=status in REDRIVABLE,
+            graph=flow_graph(entry.definition, path, picks),
+            pickers=pickers(entry.definition, path, picks),
+            events=entry.rows,
+            runs=script_json(runs_by_node(path, shown)),
+            waiting=waiting(path),
             temporal_url=self._temporal_url(flow, execution),
             error=path.error,
             cause=path.cause,
             failed=path.failed_step(),
-            caught=path.caught(),
+            caught=path.caught_runs(),
         )
 
     def _temporal_url(self, flow: str, execution: str) -> str:
@@ -570,13 +603,6 @@ async def _definition(form: FormData) -> str:
     return _field(form, "definition")
 
 
-def _steps(definition: str) -> list[StepNode]:
-    try:
-        return compile_text(definition)["steps"]
-    except Exception:  # an unreadable definition draws no graph; its problems are listed
-        return []
-
-
 def _picks(values: list[str]) -> dict[str, int]:
     """`pick=<foreach node path>:<iteration>` query values."""
     picks: dict[str, int] = {}
@@ -599,19 +625,12 @@ def _next(target: str | None) -> str:
     return f"{ROOT}/"
 
 
-def _event_rows(path: ExecutionPath) -> list[dict[str, Any]]:
-    rows = []
-    for event in path.events:
-        event_id = int(event.get("EventId", 0))
-        rows.append(
-            {
-                "id": event_id,
-                "time": event.get("Time", ""),
-                "type": event.get("Type", ""),
-                "step": event.get("StepName", ""),
-                "within": path.within.get(event_id, ""),
-                "node": path.nodes.get(event_id, ""),
-                "detail": shown(event.get("EventDetail", "")),
-            }
-        )
-    return rows
+def _follow(entry: Followed, events: list[dict[str, Any]]) -> None:
+    """Feed the new events to the execution's path, then add their rows (placed by it), each
+    rendered once: a refresh of a long history only joins them."""
+    first = entry.next_event
+    entry.tracker.feed(events)
+    path = entry.tracker.path
+    entry.rows.extend(
+        event_html(event_row(e, path, shown)) for e in events if int(e.get("EventId") or 0) >= first
+    )

@@ -137,3 +137,64 @@ def test_graph_of_an_unknown_execution_is_one_error_line(api_server: ApiServer) 
     )
     assert code == 1 and out == ""
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+EACH = """\
+version: v1
+type: flow
+steps:
+  - type: foreach
+    name: Each
+    iterationMapping:
+      collection: $.items
+      item: item
+    steps:
+      - type: pass
+        name: Work
+  - type: pass
+    name: After
+"""
+
+
+def test_mermaid_draws_the_path_and_iterations_are_checked(
+    api_server: ApiServer, tmp_path: Path
+) -> None:
+    """The Mermaid text of an execution marks each node with its status and draws the edges
+    it took (linkStyle, numbered as the links are written); an --iteration the execution did
+    not run is refused, saying how many there were."""
+    flow_file = tmp_path / f"graph_each_{uuid.uuid4().hex[:6]}.yaml"
+    flow_file.write_text(EACH)
+    assert fnf(api_server, "flow", "create", str(flow_file))[0] == 0
+    name = flow_file.stem
+    code, _, err = fnf(
+        api_server, "exec", "start", name, "--name", "e1", "--input", '{"items": [1, 2, 3]}'
+    )
+    assert code == 0, err
+    wait_for(api_server, name, "e1", "ExecutionSucceeded")
+    args = ["graph", str(flow_file), "--execution", "e1"]
+
+    code, out, err = fnf(api_server, *args)
+    assert code == 0, err
+    lines = out.splitlines()
+    links = [line.strip() for line in lines if "-->" in line or ".->" in line]
+    [styled] = [line for line in lines if line.strip().startswith("linkStyle ")]
+    taken = [links[int(n)] for n in styled.split()[1].split(",")]
+    assert sorted(taken) == [
+        "s0 --> s1",
+        "s0_join --> s2",
+        "s1 --> s0_join",
+        "s2 --> done",
+        "start --> s0",
+    ]
+    assert "  class start,done,s0,s1,s2 succeeded" in lines
+
+    code, out, err = fnf(api_server, *args, "--iteration", "2", "--format", "svg")
+    assert code == 0, err
+    assert 'data-chosen="2"' in out or "iteration 2 of 3" in out
+    for bad, says in (("-1", "greater than or equal to 0"), ("3", "Each ran 3")):
+        code, out, err = fnf(api_server, *args, "--iteration", bad)
+        assert code == 2 and out == "", (bad, err)
+        assert err.startswith("error: ") and says in err, err
+        assert len(err.strip().splitlines()) == 1, err
+    code, out, err = fnf(api_server, "graph", str(flow_file), "--iteration", "0")
+    assert code == 2 and "--execution" in err, err

@@ -60,6 +60,7 @@ async def test_saga_succeeds_and_a_step_shows_its_input_and_output(
     await create_flow(page, url, flow, example("saga"))
     await start_execution(page, url, flow, "trip-ok", json.dumps(SAGA_OK))
     await wait_for_status(page, "Succeeded")
+    await expect(page.locator("#exec-ended")).to_have_text(re.compile(r"^succeeded \d{4}-"))
     assert await statuses(page) == {
         "BuyTrainTicket": "succeeded",
         "ReserveFlight": "succeeded",
@@ -105,6 +106,8 @@ async def test_saga_fails_over_to_its_compensation(
     await node(page, "ReserveFlight").click()
     await expect(page.locator("#step-panel")).to_contain_text("FC.Unknown")
     await expect(page.locator("#step-panel")).to_contain_text("(caught)")
+    headings = page.locator("#step-panel .run h4")  # its error, not the $local it left behind
+    await expect(headings).to_have_text(["Input", "Error", "Attempts"])
 
 
 LOOP = ("Wait10s", "GetJobStatus", "CheckJobComplete")
@@ -221,8 +224,10 @@ async def test_stop_from_the_page(page: Page, console_server: ConsoleServer) -> 
     await expect(page.locator("#temporal-link")).to_have_attribute(
         "href", f"http://127.0.0.1:8233/namespaces/default/workflows/{flow}%2Fnap-1"
     )
+    await expect(page.locator("#exec-ended")).to_have_count(0)  # it runs: no end yet
     await page.click("#stop")
     await wait_for_status(page, "Stopped")
+    await expect(page.locator("#exec-ended")).to_have_text(re.compile(r"^stopped \d{4}-"))
     await expect(node(page, "Nap")).to_have_attribute("data-status", "stopped")
     await node(page, "Nap").click()
     await expect(page.locator("#step-panel .run")).to_have_attribute("data-status", "stopped")

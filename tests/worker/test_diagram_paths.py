@@ -24,7 +24,7 @@ from tests.worker.test_task_features import COUNTDOWN
 from translator import compile_file, compile_text
 from translator.diagram.layout import layout_flow
 from translator.diagram.model import FlowDiagram
-from translator.diagram.path import ExecutionPath, execution_path
+from translator.diagram.path import ExecutionPath, PathTracker, execution_path
 from translator.diagram.svg import render_svg
 from worker.callbacks.client import report_task_succeeded
 from worker.execution import FlowRun
@@ -372,3 +372,51 @@ async def test_a_stop_shows_what_it_ended_as_stopped(
     assert '[data-status="stopped"] .shape' in render_svg(diagram, path)
     counts = "".join(t.text or "" for t in svg.iter(f"{SVG}text"))
     assert "2 stopped" in counts
+
+
+async def test_runs_placement_and_a_path_fed_in_pieces(run_flow: RunFlow) -> None:
+    """The console reads each run of a step and each event's place from the same model the
+    graph is drawn from, fed only the events it has not seen: fed in two pieces at any point,
+    the path is the one traced at once. A run that failed, or whose error a catch took, has
+    no output (it had none), only its error and cause."""
+    saga = await run_flow("saga", saga_input(False))
+    flow_input = json.loads((EXAMPLES / "video-processing" / "input.json").read_text())
+    video = await run_flow("video-processing", flow_input)
+    for outcome, example in ((saga, "saga"), (video, "video-processing")):
+        text, events = flow_text(example), outcome.events
+        whole = execution_path(events, text)
+        for cut in range(0, len(events) + 1, 5):
+            tracker = PathTracker(text)
+            assert tracker.feed(events[:cut]) == cut
+            assert tracker.feed(events[: cut + 3]) == min(3, len(events) - cut)  # seen: skipped
+            tracker.feed(events)
+            pieces = tracker.path
+            assert [(r.key, r.status, r.output, r.error) for r in pieces.runs] == [
+                (r.key, r.status, r.output, r.error) for r in whole.runs
+            ]
+            assert pieces.placed == whole.placed and pieces.view().edges == whole.view().edges
+            assert (pieces.status, pieces.events) == (whole.status, len(events))
+
+    path, ids = (
+        execution_path(saga.events, flow_text("saga")),
+        by_name(layout_flow(flow_text("saga"))),
+    )
+    [hotel] = [r for r in path.runs if r.name == "ReserveHotel"]
+    assert (hotel.status, hotel.caught, hotel.output, hotel.error) == (
+        "caught",
+        True,
+        None,
+        "FC.Unknown",
+    )
+    assert [a.result for a in hotel.tries] == ["TaskFailed"] * 4
+    assert [r.name for r in path.caught_runs()] == ["ReserveHotel"]
+    failed = path.failed_step()
+    assert failed is not None and failed.name == "OrderFailed" and failed.output is None
+    [flight] = [r for r in path.runs if r.name == "ReserveFlight"]
+    assert flight.output == saga.detail("TaskSucceeded", "ReserveFlight")["output"]
+    assert path.placed[flight.entered_id] == ("", ids["ReserveFlight"])
+
+    path = execution_path(video.events, flow_text("video-processing"))
+    [audio] = [r for r in path.runs if r.name == "Extract_Audio"]
+    assert audio.within == ["Process_Video#0"] and len(audio.events) >= 5
+    assert {path.placed[e] for e in audio.events} == {("Process_Video#0", audio.key)}

@@ -1,5 +1,9 @@
 """The path an execution took through its flow, from its FnF events.
 
+A run's output is its function's (TaskSucceeded) for a task, else what the step changed in
+its scope's `$local` (StepExited holds the whole scope); a step that failed, or whose error a
+catch took, has none (its error and cause say what happened).
+
 Input: the events GetExecutionHistory answers (`EventId`, `Type`, `StepName`, `Time`,
 `ScheduleEventId`, `EventDetail` as JSON text), of every run of the execution (EventIds keep
 counting across continue-as-new, so the pages simply follow each other). Output: per step a
@@ -20,6 +24,16 @@ Parts run as child runs (worker/interpreter/parts.py) show in this history only 
 as running, succeeded, or failed with the part; the rest of a nested sequence handed over to a
 child (detail `step`) gives that step the part's status. Their own events are in the child's
 history (its `workflowId` is in the detail).
+
+This is the one model of an execution's path: `fnf graph --execution` draws it, and the web
+console draws it and lists each run of a step (`ExecutionPath.runs`: input, output, error,
+cause, every attempt, a callback's token) and each event's member and step
+(`ExecutionPath.placed`). `PathTracker` builds it event by event, so a page that follows a
+running execution feeds only the events it has not seen.
+
+A redrive (RedriveExecution) enters a parallel or foreach step again and runs only its
+members that did not complete; the members that did record no new event (worker/interpreter/
+redrive.py), so they keep the path of the first attempt here.
 """
 
 from __future__ import annotations
@@ -75,6 +89,18 @@ TERMINAL = {
 
 
 @dataclass
+class Attempt:
+    """One attempt of a task step (TaskStarted to its result)."""
+
+    number: int
+    started: str
+    result: str = ""
+    """TaskSucceeded, TaskFailed, TaskTimedOut or TaskSubmitFailed; empty while it runs."""
+    error: str = ""
+    cause: str = ""
+
+
+@dataclass
 class StepVisit:
     """One run of a step: from its StepEntered to its StepExited or StepFailed."""
 
@@ -91,6 +117,19 @@ class StepVisit:
     """The step a catch went on to."""
     part: str | None = None
     """The workflow id of the child run this step's sequence was handed over to."""
+    key: str = ""
+    name: str = ""
+    within: list[str] = field(default_factory=list)
+    """The member labels this run is in (`["Both#1", "Each#0"]`; empty in the flow)."""
+    tries: list[Attempt] = field(default_factory=list)
+    task_token: str = ""
+    """The token of a callback still waited for (TaskSubmitted, no result yet)."""
+    events: list[int] = field(default_factory=list)
+    """The EventIds of this run (its StepEntered and every event answering it)."""
+
+    @property
+    def caught(self) -> bool:
+        return self.status == "caught"
 
 
 @dataclass
@@ -237,6 +276,18 @@ class ExecutionPath:
     events: int = 0
     keyed_by_name: bool = False
     """True when no flow was given: steps are keyed by their names, all in the root."""
+    runs: list[StepVisit] = field(default_factory=list)
+    """Every run of every step, in the order they were entered."""
+    placed: dict[int, tuple[str, str]] = field(default_factory=dict)
+    """EventId -> (its member path `Both#1/Each#0`, its step's key), for the event table."""
+
+    def failed_step(self) -> StepVisit | None:
+        """The innermost run whose failure ended the execution (not one a catch handled)."""
+        failed = [r for r in self.runs if r.status == "failed"]
+        return max(failed, key=lambda r: (len(r.within), r.entered_id), default=None)
+
+    def caught_runs(self) -> list[StepVisit]:
+        return [r for r in self.runs if r.caught]
 
     def view(self, iteration: int | Mapping[str, int] | None = None) -> PathView:
         """Flatten for drawing. `iteration`: the foreach iteration to show, one index for
@@ -253,12 +304,38 @@ def execution_path(
     are sorted and de-duplicated by EventId). `flow` (FDL text, a FlowGraph or a FlowDocument:
     what layout_flow takes) places the steps of branches and iterations in their own member
     and keys steps by their diagram node id; without it steps are keyed by name."""
-    graph = _graph(flow)
-    tracker = _Tracker(graph)
+    tracker = PathTracker(flow)
     unique = {int(e.get("EventId") or 0): e for e in events}
-    for event_id in sorted(unique):
-        tracker.feed(event_id, unique[event_id])
-    return tracker.result(len(unique))
+    tracker.feed(unique[event_id] for event_id in sorted(unique))
+    return tracker.path
+
+
+class PathTracker:
+    """The path, built event by event: `feed` the events that follow those fed before (in
+    EventId order; one already fed is skipped), and read `path`, which is always up to
+    date."""
+
+    def __init__(self, flow: FlowGraph | str | Any | None = None) -> None:
+        self._tracker = _Tracker(_graph(flow))
+        self.last_event = 0
+        """The highest EventId fed so far."""
+
+    @property
+    def path(self) -> ExecutionPath:
+        return self._tracker.path
+
+    def feed(self, events: Iterable[Mapping[str, Any]]) -> int:
+        """Feed events; returns how many were new."""
+        fed = 0
+        for event in events:
+            event_id = int(event.get("EventId") or 0)
+            if event_id <= self.last_event:
+                continue
+            self._tracker.feed(event_id, event)
+            self.last_event = event_id
+            fed += 1
+        self._tracker.path.events += fed
+        return fed
 
 
 def _graph(flow: FlowGraph | str | Any | None) -> FlowGraph | None:
@@ -289,6 +366,10 @@ class _Member:
     """The node the member was last at: the source of the next edge it takes."""
     active: int = 0
     idle_since: int = 0
+    within: list[str] = field(default_factory=list)
+    local: Any = field(default_factory=dict)
+    """The member's `$local` after its last step (StepExited's `local`); None when unknown
+    (a member a redrive goes on with)."""
 
 
 @dataclass
@@ -324,12 +405,6 @@ class _Tracker:
         self.clock = count(1)
         self.path = ExecutionPath("Running", self.root.path, keyed_by_name=graph is None)
 
-    def result(self, events: int) -> ExecutionPath:
-        self.path.events = events
-        if self.path.status != "Running":
-            self.root.path.status = _member_status(self.path.status)
-        return self.path
-
     def feed(self, event_id: int, event: Mapping[str, Any]) -> None:
         e = _Event(
             event_id,
@@ -342,6 +417,15 @@ class _Tracker:
         handler = getattr(self, f"_on_{e.kind}", None)
         if handler is not None:
             handler(e)
+        owner = self.owners.get(e.id) or self.owners.get(e.schedule)
+        if owner is not None:
+            self.path.placed[e.id] = ("/".join(owner.member.within), owner.key)
+            if owner.visit.events[-1:] != [e.id]:
+                owner.visit.events.append(e.id)
+        elif e.id in self.parts or e.schedule in self.parts:
+            part_owner, _ = self.parts.get(e.id) or self.parts.get(e.schedule) or (None, None)
+            if part_owner is not None:
+                self.path.placed[e.id] = ("/".join(part_owner.member.within), part_owner.key)
 
     # the execution
 
@@ -354,6 +438,7 @@ class _Tracker:
         self.path.error = _text(e.detail.get("error"))
         self.path.cause = _text(e.detail.get("cause"))
         self.root.path.error, self.root.path.cause = self.path.error, self.path.cause
+        self.root.path.status = _member_status(self.path.status)
 
     def _on_ExecutionSucceeded(self, e: _Event) -> None:
         self._terminal(e)
@@ -364,7 +449,11 @@ class _Tracker:
     def _on_ExecutionFailed(self, e: _Event) -> None:
         self._terminal(e)
 
-    _on_ExecutionTimedOut = _on_ExecutionFailed
+    def _on_ExecutionTimedOut(self, e: _Event) -> None:
+        """Temporal closes a timed-out execution without running workflow code: what was
+        still open then was stopped by it."""
+        self._terminal(e)
+        _mark_stopped(self.root.path, (_OPEN_ONLY, _OPEN_ONLY))
 
     def _on_ExecutionStopped(self, e: _Event) -> None:
         """A stop ends every step, branch and iteration in flight with StepFailed,
@@ -389,17 +478,28 @@ class _Tracker:
         member = self._member_for(name)
         node = member.steps.get(name)
         key = step_node_id(node["id"]) if node else name
-        visit = StepVisit(e.id, input=e.detail.get("input"), entered=e.time)
-        member.path.steps.setdefault(key, StepPath(key, name)).visits.append(visit)
-        if member.last is not None:
+        visit = self._visit(e, member, key, name, e.detail.get("input"))
+        step = member.path.steps.setdefault(key, StepPath(key, name))
+        redriven = bool(step.visits) and step.last.status in ("failed", "stopped")
+        step.visits.append(visit)
+        if member.last is not None and not redriven:
             member.path.edges[edge_key(member.last, key)] += 1
         member.last = key
         member.active += 1
-        if node is not None and node["type"] == "parallel":
+        if redriven:  # a redrive runs again only the members that did not complete: keep all
+            pass
+        elif node is not None and node["type"] == "parallel":
             member.path.branches[key] = []
         elif node is not None and node["type"] == "foreach":
             member.path.foreach[key] = ForeachPath(key)
         self.owners[e.id] = _Owner(member, node, key, visit)
+
+    def _visit(self, e: _Event, member: _Member, key: str, name: str, value: Any) -> StepVisit:
+        visit = StepVisit(e.id, input=value, entered=e.time, key=key, name=name)
+        visit.within = list(member.within)
+        visit.events.append(e.id)
+        self.path.runs.append(visit)
+        return visit
 
     def _ended(self, owner: _Owner, e: _Event) -> None:
         member = owner.member
@@ -412,14 +512,18 @@ class _Tracker:
         if owner is None:
             return
         visit = owner.visit
+        local = e.detail.get("local")
         if "error" in e.detail and "goto" in e.detail:
             visit.status = "caught"
             visit.error, visit.cause = _text(e.detail.get("error")), _text(e.detail.get("cause"))
             visit.goto = _text(e.detail.get("goto"))
+            visit.output = None  # it produced no output: its panel shows the error
         else:
             visit.status = "succeeded"
-        if visit.output is None:
-            visit.output = e.detail.get("local")
+            if visit.output is None:  # a task's output is its function's (TaskSucceeded)
+                visit.output = added(owner.member.local, local)
+        visit.task_token = ""
+        owner.member.local = local
         node = owner.node
         if node is not None and node["type"] in ("parallel", "foreach"):
             owner.member.last = join_node_id(node["id"])
@@ -432,6 +536,8 @@ class _Tracker:
         owner.visit.status = "failed"
         owner.visit.error = _text(e.detail.get("error"))
         owner.visit.cause = _text(e.detail.get("cause"))
+        owner.visit.output = None
+        owner.visit.task_token = ""
         self._ended(owner, e)
 
     # tasks
@@ -451,26 +557,45 @@ class _Tracker:
     def _on_TaskStarted(self, e: _Event) -> None:
         owner = self.owners.get(e.schedule)
         attempt = e.detail.get("attempt")
-        if owner is not None and isinstance(attempt, int) and not isinstance(attempt, bool):
+        if owner is None:
+            return
+        number = len(owner.visit.tries) + 1
+        if isinstance(attempt, int) and not isinstance(attempt, bool):
             owner.visit.attempts = max(owner.visit.attempts, attempt)
+            number = attempt
+        owner.visit.tries.append(Attempt(number, e.time))
 
     def _on_TaskSubmitted(self, e: _Event) -> None:
         owner = self.owners.get(e.schedule)
         if owner is not None:
             owner.visit.status = "waiting"
+            output = e.detail.get("output")
+            token = output.get("taskToken") if isinstance(output, dict) else None
+            owner.visit.task_token = token if isinstance(token, str) else ""
+
+    def _task_result(self, e: _Event) -> _Owner | None:
+        owner = self.owners.get(e.schedule)
+        if owner is None:
+            return None
+        owner.visit.status, owner.visit.output = "running", None
+        owner.visit.task_token = ""
+        if owner.visit.tries:
+            last = owner.visit.tries[-1]
+            last.result = e.kind
+            last.error = str(e.detail.get("error") or "")
+            last.cause = _text(e.detail.get("cause")) or ""
+        return owner
 
     def _on_TaskSucceeded(self, e: _Event) -> None:
-        owner = self.owners.get(e.schedule)
+        owner = self._task_result(e)
         if owner is not None:
             owner.visit.output = e.detail.get("output")
-            owner.visit.status = "running"
 
     def _on_TaskFailed(self, e: _Event) -> None:
-        owner = self.owners.get(e.schedule)
+        owner = self._task_result(e)
         if owner is not None:
             owner.visit.error = _text(e.detail.get("error"))
             owner.visit.cause = _text(e.detail.get("cause"))
-            owner.visit.status = "running"
 
     _on_TaskTimedOut = _on_TaskFailed
     _on_TaskSubmitFailed = _on_TaskFailed
@@ -495,17 +620,34 @@ class _Tracker:
             steps = branches[index] if 0 <= index < len(branches) else []
         elif node is not None:
             steps = node.get("steps") or []
-        label = node["name"] if node is not None else owner.key
-        path = MemberPath(f"{label}#{index}", index)
+        label = f"{node['name'] if node is not None else owner.key}#{index}"
+        earlier = self._earlier_member(owner, kind, index)
+        path = earlier or MemberPath(label, index)
+        path.status, path.error, path.cause = "running", None, None
         member = _Member(path, _member_steps(steps), owner.member.depth + 1, owner.key)
+        if earlier is not None:  # it goes on from the step it ended at, with an unknown local
+            member.last, member.local = None, None
+        member.within = [*owner.member.within, label]
         member.idle_since = next(self.clock)
         self.members[(e.schedule, index)] = member
         self.open.append(member)
         if kind == "branch":
-            owner.member.path.branches.setdefault(owner.key, []).append(path)
+            members = owner.member.path.branches.setdefault(owner.key, [])
+            if all(m is not path for m in members):
+                members.append(path)
+                members.sort(key=lambda m: m.index)
         else:
             fan = owner.member.path.foreach.setdefault(owner.key, ForeachPath(owner.key))
             fan.iterations[index] = path
+
+    def _earlier_member(self, owner: _Owner, kind: str, index: int) -> MemberPath | None:
+        """The member a redrive runs again (kept by _on_StepEntered): it goes on with the
+        path of its first attempt; None for a member entered the first time."""
+        if kind == "branch":
+            branches = owner.member.path.branches.get(owner.key, [])
+            return next((m for m in branches if m.index == index), None)
+        fan = owner.member.path.foreach.get(owner.key)
+        return fan.iterations.get(index) if fan is not None else None
 
     def _on_BranchExited(self, e: _Event) -> None:
         index = e.detail.get("index")
@@ -538,14 +680,16 @@ class _Tracker:
                 workflow_id, int(e.detail.get("firstIndex") or 0), int(e.detail.get("count") or 0)
             )
             fan = owner.member.path.foreach.setdefault(owner.key, ForeachPath(owner.key))
-            fan.batches.append(batch)
+            fan.batches = [b for b in fan.batches if b.first_index != batch.first_index]
+            fan.batches.append(batch)  # a redrive runs a failed batch again whole
             self.parts[e.id] = (None, batch)
             return
         name = str(e.detail.get("step") or e.name or "")
         member = self._member_for(name)
         node = member.steps.get(name)
         key = step_node_id(node["id"]) if node else name
-        visit = StepVisit(e.id, entered=e.time, part=workflow_id)
+        visit = self._visit(e, member, key, name, None)
+        visit.part = workflow_id
         member.path.steps.setdefault(key, StepPath(key, name)).visits.append(visit)
         member.path.parts.append(workflow_id)
         if member.last is not None:
@@ -604,6 +748,8 @@ def _member_status(execution_status: str) -> Status:
 
 
 _OPEN: tuple[Status, ...] = ("running", "waiting")
+_OPEN_ONLY = object()
+"""A stop whose error and cause match no failure: only what is still open was stopped."""
 
 
 def _stopped(status: Status, error: str | None, cause: str | None, stop: tuple[Any, Any]) -> bool:
@@ -611,11 +757,23 @@ def _stopped(status: Status, error: str | None, cause: str | None, stop: tuple[A
     return status in _OPEN or (status == "failed" and (error, cause) == stop)
 
 
-def _mark_stopped(member: MemberPath, stop: tuple[str | None, str | None]) -> None:
+def added(before: Any, after: Any) -> Any:
+    """What a step put into its scope's `$local` (StepExited's `local` holds the whole
+    scope): the fields that are new or changed, None when there are none."""
+    if not isinstance(after, dict):
+        return after
+    if not isinstance(before, dict):
+        return after or None
+    new = {k: v for k, v in after.items() if k not in before or before[k] != v}
+    return new or None
+
+
+def _mark_stopped(member: MemberPath, stop: tuple[Any, Any]) -> None:
     for step in member.steps.values():
         for visit in step.visits:
             if _stopped(visit.status, visit.error, visit.cause, stop):
                 visit.status = "stopped"
+                visit.task_token = ""
     members = [m for branches in member.branches.values() for m in branches]
     for fan in member.foreach.values():
         members += fan.iterations.values()

@@ -42,7 +42,7 @@
       var item = el("div", "run status-" + run.status);
       item.setAttribute("data-status", run.status);
       var head = el("p", "run-head");
-      head.appendChild(el("b", null, "#" + (index + 1) + " " + run.status + (run.caught ? " (caught)" : "")));
+      head.appendChild(el("b", null, "#" + (index + 1) + " " + (run.caught ? "failed (caught)" : run.status)));
       if (run.within) head.appendChild(el("span", "within", " in " + run.within));
       head.appendChild(el("span", "time", " entered " + run.entered));
       item.appendChild(head);
