@@ -195,15 +195,15 @@ async def test_calls_in_flight_on_a_dying_instance_all_fail(runtime: FunctionRun
 
 
 async def test_a_timed_out_call_kills_its_stuck_instance(runtime: FunctionRuntime) -> None:
-    started = time.monotonic()
-    error = await failure(runtime, "demo/sleep-forever")
-    assert time.monotonic() - started < 2
+    error = await asyncio.wait_for(failure(runtime, "demo/sleep-forever"), 30)  # not forever
     assert (error.name, error.cause) == (
         "FC.Unknown",
         '{"errorMessage":"Function timed out after 0.5 seconds"}',
     )
     before = await call(runtime, "demo/slow", {"seconds": 0})
+    started = time.monotonic()  # on a warm instance: no cold start inside the measurement
     timed_out = await failure(runtime, "demo/slow", {"seconds": 30})
+    assert time.monotonic() - started < 10  # cut off at 0.5 s, far from the call's 30 s
     assert timed_out.cause == '{"errorMessage":"Function timed out after 0.5 seconds"}'
     after = await call(runtime, "demo/slow", {"seconds": 0})
     assert after["pid"] != before["pid"]
