@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.testing import WorkflowEnvironment
 
 from tests.worker.conftest import Outcome, RunFlow
 from translator import compile_text
@@ -113,7 +112,7 @@ async def run_parent(
 @pytest.mark.parametrize("pattern", ["sync", "requestResponse"])
 @pytest.mark.parametrize("case", list(CASES))
 async def test_a_child_input_that_may_not_enter_an_execution_fails_the_task(
-    run_flow: RunFlow, temporal_env: WorkflowEnvironment, case: str, pattern: str
+    run_flow: RunFlow, case: str, pattern: str
 ) -> None:
     flow_input, mapping, error, said = CASES[case]
     child = f"c{uuid.uuid4().hex}"
@@ -125,8 +124,9 @@ async def test_a_child_input_that_may_not_enter_an_execution_fails_the_task(
     assert "step call-child" in outcome.output["cause"], outcome.output["cause"]
     assert said in outcome.output["cause"], outcome.output["cause"]
     assert "StepEntered:refused" in outcome.trail()
+    assert outcome.client is not None
     with pytest.raises(RPCError) as missing:  # no child was started
-        await temporal_env.client.get_workflow_handle(workflow_id("child", child)).describe()
+        await outcome.client.get_workflow_handle(workflow_id("child", child)).describe()
     assert missing.value.status == RPCStatusCode.NOT_FOUND
 
 
