@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -46,17 +47,37 @@ async def test_pauses_and_handovers_leave_output_and_history_unchanged(run_flow:
     assert metered.runs >= 123 // (16 * 3)  # two pauses, then a handover, per 45-48 steps
 
 
-async def test_a_metered_run_pauses_with_a_local_activity(
+async def test_a_metered_run_pauses_with_an_activity_that_ends_the_workflow_task(
     run_flow: RunFlow, temporal_env: WorkflowEnvironment
 ) -> None:
+    """Each pause is a regular FnFPause activity, so the server sees the workflow task end at
+    every pause (a local activity kept one task open across all of them)."""
     meter = {"steps_per_activation": 15, "pauses_per_run": 100}
     outcome = await run_flow("inline-loop", {"left": list(range(20))}, text=LOOP, **meter)
     assert (outcome.status, outcome.runs) == ("Succeeded", 1)
     handle = temporal_env.client.get_workflow_handle(outcome.workflow_id)
     history = await handle.fetch_history()
-    markers = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
-    pauses = [e for e in markers if b"FnFPause" in e.SerializeToString()]
+    pauses = _pause_activities(history.events)
     assert len(pauses) >= 43 // 16  # one per 15-16 steps (between root steps)
+    markers = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    assert not [e for e in markers if b"FnFPause" in e.SerializeToString()]
+    completed = [
+        e.event_id
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    ]
+    for pause in pauses:  # the pause was scheduled by the task that completed just before it
+        assert pause.event_id - 1 in completed
+    assert len(completed) > len(pauses)
+
+
+def _pause_activities(events: Iterable[HistoryEvent]) -> list[HistoryEvent]:
+    return [
+        e
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "FnFPause"
+    ]
 
 
 NESTED = """\
@@ -102,8 +123,7 @@ async def test_a_loop_inside_a_branch_pauses_without_handing_over(
     assert metered.runs == 1
     handle = temporal_env.client.get_workflow_handle(metered.workflow_id)
     history = await handle.fetch_history()
-    pauses = [e for e in history.events if b"FnFPause" in e.SerializeToString()]
-    assert len(pauses) >= 60 // 16
+    assert len(_pause_activities(history.events)) >= 60 // 16
 
 
 # ---------------------------------------------------------------------------------------------
