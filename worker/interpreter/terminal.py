@@ -36,3 +36,8 @@ class ExecutionLog(EventLog):
         event_id = super().record(kind, step_name, detail, schedule_event_id, time, checked)
         self.closed = kind in TERMINAL
         return event_id
+
+    def mark(self, kind: str, step_name: str, schedule_event_id: int) -> int:
+        if self.closed:
+            return 0
+        return super().mark(kind, step_name, schedule_event_id)
