@@ -105,6 +105,9 @@ class EventLog:
     """Sizes of the data the quota measures, each value measured once."""
     activation: Activation = field(default_factory=Activation)
     """The workflow's time, read from Temporal once per stretch of workflow code."""
+    closed: bool = False
+    """Whether the execution's terminal event is recorded (worker/interpreter/terminal.py):
+    nothing is marked after it."""
     _clock: tuple[int, str] = (-1, "")
     """The workflow's time (ns) and its text: one activation reads one time, formatted once."""
 
@@ -161,7 +164,10 @@ class EventLog:
 
     def mark(self, kind: str, step_name: str, schedule_event_id: int) -> int:
         """Append one event without detail at the workflow's time (StepStarted and
-        StepSucceeded of every inline step): `record` without a detail, with nothing to check."""
+        StepSucceeded of every inline step): `record` without a detail, with nothing to check.
+        Read `closed` here, where an override would cost a call through `super()` a step."""
+        if self.closed:
+            return 0
         event_id = self.first_id + len(self.events)
         moment = self._now()
         if moment < self.last_time:

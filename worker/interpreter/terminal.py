@@ -18,9 +18,8 @@ class ExecutionLog(EventLog):
     """An EventLog that closes with the terminal event. The interpreter waits for cancelled
     work to record its end before the execution ends; this guards the rule for whatever
     still runs after that (executions replayed on their pre-patch path, where a cancelled
-    branch could finish after ExecutionFailed). A record after the end is dropped (id 0)."""
-
-    closed: bool = False
+    branch could finish after ExecutionFailed). A record after the end is dropped (id 0);
+    EventLog.mark reads `closed` too."""
 
     def record(
         self,
@@ -36,8 +35,3 @@ class ExecutionLog(EventLog):
         event_id = super().record(kind, step_name, detail, schedule_event_id, time, checked)
         self.closed = kind in TERMINAL
         return event_id
-
-    def mark(self, kind: str, step_name: str, schedule_event_id: int) -> int:
-        if self.closed:
-            return 0
-        return super().mark(kind, step_name, schedule_event_id)
