@@ -19,10 +19,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.worker.conftest import RunFlow
 from translator import compile_text
-from worker.assembly import Connectors, build_worker
+from worker.activities.pauses import PAUSE
+from worker.assembly import Connectors, build_queue_worker, build_worker
 from worker.execution import FlowRun, HistoryRequest
 from worker.executions import start_execution
 from worker.functions import FunctionRegistry, FunctionRuntime
+from worker.roles import WorkerRole, plan
 
 LOOP = (Path(__file__).parents[1] / "replay" / "flows" / "inline-loop.yaml").read_text()
 """Init, then the choice Loop taking one item of `left` per iteration (a nested pass), Done."""
@@ -239,3 +241,19 @@ async def test_a_100000_iteration_inline_loop_finishes(
     assert [e["Type"] for e in tail["events"]] == ["ExecutionSucceeded"]
     assert json.loads(tail["events"][0]["EventDetail"]) == {"output": output}
     print(f"100,000 iterations: {elapsed:.1f} s")
+
+
+async def test_every_worker_polling_the_interpreters_queue_runs_pauses(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    """FnFPause is a regular activity on the interpreter's queue, which a `--functions-only`
+    worker polls too: a pause it took without the activity would fail and wait for a retry."""
+    registry = FunctionRegistry.from_mapping({})
+    connectors = Connectors(FunctionRuntime(registry), None)
+    roles = [WorkerRole.of_options(True, False, []), WorkerRole.of_options(False, True, [])]
+    for role in roles:
+        [queue_plan] = [q for q in plan(role, registry, "fnf").queues if q.task_queue == "fnf"]
+        worker = build_queue_worker(temporal_env.client, queue_plan, connectors)
+        assert worker._activity_worker is not None
+        assert PAUSE in worker._activity_worker._activities
+    await connectors.aclose()
