@@ -252,7 +252,8 @@ async def test_every_worker_polling_the_interpreters_queue_runs_pauses(
     connectors = Connectors(FunctionRuntime(registry), None)
     roles = [WorkerRole.of_options(True, False, []), WorkerRole.of_options(False, True, [])]
     for role in roles:
-        [queue_plan] = [q for q in plan(role, registry, "fnf").queues if q.task_queue == "fnf"]
+        queue = f"roles-{uuid.uuid4().hex[:6]}"  # one worker per queue in a process
+        [queue_plan] = [q for q in plan(role, registry, queue).queues if q.task_queue == queue]
         worker = build_queue_worker(temporal_env.client, queue_plan, connectors)
         assert worker._activity_worker is not None
         assert PAUSE in worker._activity_worker._activities
