@@ -84,6 +84,10 @@ def build_queue_worker(
         activities.append(functions.invoke_function)
     if queue.task_activities:
         activities += [functions.invoke_action, messages.send_message, messages.publish_message]
+        if not queue.interpreter:
+            # FnFPause runs as a regular activity on the interpreter's queue, which this
+            # worker polls too: a task it took but lacked would fail and wait for a retry.
+            activities.append(pause)
     if not queue.interpreter:
         options.pop("sticky_queue_schedule_to_start_timeout", None)
         options.pop("deployment_config", None)

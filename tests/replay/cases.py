@@ -145,6 +145,13 @@ CASES = [
         text="inline-loop.yaml",
         options={"steps_per_activation": 10, "pauses_per_run": 2},
     ),
+    Case(
+        "inline-loop-pauses-end-workflow-tasks",
+        "inline-loop",
+        {"left": list(range(1, 31))},
+        text="inline-loop.yaml",
+        options={"steps_per_activation": 10, "pauses_per_run": 2},
+    ),
     Case("archived-saga-fails", "saga", {**SAGA_OK, "reserve_flight_result": False}),
     Case(
         "archived-polling-continues",

@@ -7,20 +7,25 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from tests.helpers.workers import serving
 from tests.worker.conftest import RunFlow
 from translator import compile_text
+from worker.activities.pauses import PAUSE
+from worker.assembly import Connectors, build_queue_worker
 from worker.execution import FlowRun, HistoryRequest
 from worker.executions import start_execution
+from worker.functions import FunctionRegistry, FunctionRuntime
+from worker.roles import WorkerRole, plan
 
 LOOP = (Path(__file__).parents[1] / "replay" / "flows" / "inline-loop.yaml").read_text()
 """Init, then the choice Loop taking one item of `left` per iteration (a nested pass), Done."""
@@ -45,17 +50,37 @@ async def test_pauses_and_handovers_leave_output_and_history_unchanged(run_flow:
     assert metered.runs >= 123 // (16 * 3)  # two pauses, then a handover, per 45-48 steps
 
 
-async def test_a_metered_run_pauses_with_a_local_activity(
+async def test_a_metered_run_pauses_with_an_activity_that_ends_the_workflow_task(
     run_flow: RunFlow, temporal_env: WorkflowEnvironment
 ) -> None:
+    """Each pause is a regular FnFPause activity, so the server sees the workflow task end at
+    every pause (a local activity kept one task open across all of them)."""
     meter = {"steps_per_activation": 15, "pauses_per_run": 100}
     outcome = await run_flow("inline-loop", {"left": list(range(20))}, text=LOOP, **meter)
     assert (outcome.status, outcome.runs) == ("Succeeded", 1)
     handle = temporal_env.client.get_workflow_handle(outcome.workflow_id)
     history = await handle.fetch_history()
-    markers = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
-    pauses = [e for e in markers if b"FnFPause" in e.SerializeToString()]
+    pauses = _pause_activities(history.events)
     assert len(pauses) >= 43 // 16  # one per 15-16 steps (between root steps)
+    markers = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    assert not [e for e in markers if b"FnFPause" in e.SerializeToString()]
+    completed = [
+        e.event_id
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    ]
+    for pause in pauses:  # the pause was scheduled by the task that completed just before it
+        assert pause.event_id - 1 in completed
+    assert len(completed) > len(pauses)
+
+
+def _pause_activities(events: Iterable[HistoryEvent]) -> list[HistoryEvent]:
+    return [
+        e
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "FnFPause"
+    ]
 
 
 NESTED = """\
@@ -101,8 +126,7 @@ async def test_a_loop_inside_a_branch_pauses_without_handing_over(
     assert metered.runs == 1
     handle = temporal_env.client.get_workflow_handle(metered.workflow_id)
     history = await handle.fetch_history()
-    pauses = [e for e in history.events if b"FnFPause" in e.SerializeToString()]
-    assert len(pauses) >= 60 // 16
+    assert len(_pause_activities(history.events)) >= 60 // 16
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,3 +240,20 @@ async def test_a_100000_iteration_inline_loop_finishes(
     assert [e["Type"] for e in tail["events"]] == ["ExecutionSucceeded"]
     assert json.loads(tail["events"][0]["EventDetail"]) == {"output": output}
     print(f"100,000 iterations: {elapsed:.1f} s")
+
+
+async def test_every_worker_polling_the_interpreters_queue_runs_pauses(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    """FnFPause is a regular activity on the interpreter's queue, which a `--functions-only`
+    worker polls too: a pause it took without the activity would fail and wait for a retry."""
+    registry = FunctionRegistry.from_mapping({})
+    connectors = Connectors(FunctionRuntime(registry), None)
+    roles = [WorkerRole.of_options(True, False, []), WorkerRole.of_options(False, True, [])]
+    for role in roles:
+        queue = f"roles-{uuid.uuid4().hex[:6]}"  # one worker per queue in a process
+        [queue_plan] = [q for q in plan(role, registry, queue).queues if q.task_queue == queue]
+        worker = build_queue_worker(temporal_env.client, queue_plan, connectors)
+        assert worker._activity_worker is not None
+        assert PAUSE in worker._activity_worker._activities
+    await connectors.aclose()

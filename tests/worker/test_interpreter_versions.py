@@ -83,6 +83,7 @@ def test_every_patch_of_the_interpreter_is_on_for_the_current_version() -> None:
         BATCHES_PATCH,
         parts.HANDOVER_PATCH,
         work.HANDOVER_PATCH,
+        work.PAUSE_TASK_PATCH,
         STOP_REASON_PATCH,
         SECRET_PATCH,
         CHECK_CHILD_NAME,

@@ -1,4 +1,4 @@
-"""FnFPause: a local activity that does nothing, so that the workflow yields.
+"""FnFPause: an activity that does nothing, so that the workflow yields.
 
 A flow that runs many inline steps in a row gives Temporal no reason to end a workflow
 activation, and Temporal's SDK fails an activation that runs past 2 s (its deadlock
@@ -7,6 +7,10 @@ runs the activity in this worker and resumes the workflow in a new activation at
 no round trip to the server beyond a marker in the history. A timer would need the server
 (whose timers fire about a second late), and continue-as-new is held to one run a second by
 the server (`history.continueAsNewMinInterval`). worker/interpreter/work.py decides when.
+
+Runs started since worker/interpreter/work.py PAUSE_TASK_PATCH run it as a regular activity on
+their own task queue instead (every interpreter worker registers it): a local activity does not
+end the workflow task as the server sees it, a regular one does, for one round trip.
 """
 
 from __future__ import annotations

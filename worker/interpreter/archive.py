@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
         slices,
     )
     from worker.interpreter import versions
-    from worker.interpreter.events import EventLog, PendingEvent, event_as_dict
+    from worker.interpreter.events import EventLog, event_as_dict
     from worker.interpreter.legible import summary
 
 ARCHIVE_PATCH = "fnf-history-archived-at-close"
@@ -172,13 +172,11 @@ def _slices_weight(rows: list[tuple[Any, ...]], text: str) -> int:
 
 
 def _row(event: Any) -> tuple[Any, ...]:
-    """A tuple (cheaper to make than a list, and one burst of rows for a long run). An event
-    without detail is its own row, without the sixth field."""
-    kind = type(event)
-    if kind is tuple:
-        return cast(tuple[Any, ...], event)
-    if kind is PendingEvent:
-        return cast(PendingEvent, event).row()
+    """A tuple (cheaper to make than a list, and one burst of rows for a long run). The log
+    keeps its events as rows already (worker/interpreter/events.py); an event without detail
+    is a row without the sixth field."""
+    if type(event) is tuple:
+        return event
     fields = ("EventId", "Type", "StepName", "Time", "ScheduleEventId", "EventDetail")
     return tuple(event[name] for name in fields)
 

@@ -6,11 +6,14 @@ the same list. Times never go backwards: an event is never earlier than the one 
 `ScheduleEventId` ties an event to the StepEntered (or, for task events, the TaskScheduled) it
 answers. Each event's data keeps within FnF's per-event quota (worker/interpreter/budget.py).
 
-An event keeps its detail as the values themselves and writes its EventDetail text when it is
-first read (a `history` page): flow data is never changed in place once produced
-(worker/interpreter/sizes.py), so the text is the same as if it had been written at once, and
-a step that nobody reads costs no serialisation. The quota is checked when the event is
-recorded, from the values' sizes, so it fails a step exactly where it always did.
+An event is kept as a row, a tuple (EventId, Type, StepName, Time, ScheduleEventId[, detail])
+that is also its archive row (worker/archive.py ROWS_FORMAT), with its detail as the values
+themselves: the EventDetail text is written when the event is read (a `history` page, the
+archive). Flow data is never changed in place once produced (worker/interpreter/sizes.py), so
+the text is the same as if it had been written at once, and a step that nobody reads costs no
+serialisation. The quota is checked when the event is recorded, from the values' sizes, so it
+fails a step exactly where it always did. A row is one allocation where an event object and
+its fields were several, for the four events of every inline step.
 """
 
 from __future__ import annotations
@@ -40,56 +43,6 @@ def format_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-class PendingEvent:
-    """One recorded event whose EventDetail text is written when it is first read."""
-
-    __slots__ = ("_dict", "detail", "event_id", "kind", "schedule_event_id", "step_name", "time")
-
-    def __init__(
-        self,
-        event_id: int,
-        kind: str,
-        step_name: str,
-        time: str,
-        schedule_event_id: int,
-        detail: dict[str, Any] | None,
-    ) -> None:
-        self.event_id = event_id
-        self.kind = kind
-        self.step_name = step_name
-        self.time = time
-        self.schedule_event_id = schedule_event_id
-        self.detail = detail
-        self._dict: dict[str, Any] | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """The event as the `history` query answers it (kept once written)."""
-        if self._dict is None:
-            self._dict = {
-                "EventId": self.event_id,
-                "Type": self.kind,
-                "StepName": self.step_name,
-                "Time": self.time,
-                "ScheduleEventId": self.schedule_event_id,
-                "EventDetail": compact(self.detail or {}),
-            }
-            self.detail = None
-        return self._dict
-
-    def __getitem__(self, key: str) -> Any:
-        return self.as_dict()[key]
-
-    def row(self) -> tuple[Any, ...]:
-        """The event as an archive row (worker/archive.py ROWS_FORMAT): its detail as the
-        value itself while its text is not written, else the text."""
-        written = self._dict
-        if written is not None:
-            detail: Any = written["EventDetail"]
-        else:
-            detail = self.detail if self.detail is not None else {}
-        return (self.event_id, self.kind, self.step_name, self.time, self.schedule_event_id, detail)
-
-
 WIDE = 64
 """Members of an object that an event writes at once rather than keeps: a shallow copy of a
 wide `$local` per step would hold several times the memory of its text."""
@@ -105,31 +58,36 @@ def _holds_wide(detail: dict[str, Any]) -> bool:
 Bare = tuple[int, str, str, str, int]
 """An event without detail (StepStarted, StepSucceeded, ...): (EventId, Type, StepName, Time,
 ScheduleEventId), its EventDetail `{}`. A tuple of numbers and strings is one object that the
-garbage collector stops tracking, where a PendingEvent is tracked for as long as the run
-keeps it: half of a long run's events are these."""
+garbage collector stops tracking: half of a long run's events are these."""
 
-Event = dict[str, Any] | PendingEvent | Bare
+Row = tuple[int, str, str, str, int, Any]
+"""An event with detail: a Bare event and its detail, the JSON value itself (or its text, a
+string, for one written when recorded: WIDE)."""
+
+Event = dict[str, Any] | Bare | Row
 
 
-def bare_as_dict(event: Bare) -> dict[str, Any]:
-    event_id, kind, step_name, time, schedule_event_id = event
+def row_as_dict(event: Bare | Row) -> dict[str, Any]:
+    """The event as the `history` query answers it."""
+    detail = event[5] if len(event) > 5 else None
     return {
-        "EventId": event_id,
-        "Type": kind,
-        "StepName": step_name,
-        "Time": time,
-        "ScheduleEventId": schedule_event_id,
-        "EventDetail": "{}",
+        "EventId": event[0],
+        "Type": event[1],
+        "StepName": event[2],
+        "Time": event[3],
+        "ScheduleEventId": event[4],
+        "EventDetail": "{}"
+        if detail is None
+        else detail
+        if type(detail) is str
+        else compact(detail),
     }
 
 
 def event_as_dict(event: Event) -> dict[str, Any]:
-    kind = type(event)
-    if kind is dict:
-        return cast(dict[str, Any], event)
-    if kind is tuple:
-        return bare_as_dict(cast(Bare, event))
-    return cast(PendingEvent, event).as_dict()
+    if type(event) is tuple:
+        return row_as_dict(cast(Row, event))
+    return cast(dict[str, Any], event)
 
 
 @dataclass
@@ -147,6 +105,9 @@ class EventLog:
     """Sizes of the data the quota measures, each value measured once."""
     activation: Activation = field(default_factory=Activation)
     """The workflow's time, read from Temporal once per stretch of workflow code."""
+    closed: bool = False
+    """Whether the execution's terminal event is recorded (worker/interpreter/terminal.py):
+    nothing is marked after it."""
     _clock: tuple[int, str] = (-1, "")
     """The workflow's time (ns) and its text: one activation reads one time, formatted once."""
 
@@ -195,12 +156,24 @@ class EventLog:
         if not detail:
             self.events.append((event_id, kind, step_name, moment, schedule_event_id))
         else:
-            event = PendingEvent(event_id, kind, step_name, moment, schedule_event_id, detail)
-            if _holds_wide(detail):
-                event.as_dict()  # its text takes less room than the object's copy
-            self.events.append(event)
+            kept: Any = compact(detail) if _holds_wide(detail) else detail
+            self.events.append((event_id, kind, step_name, moment, schedule_event_id, kept))
         if over is not None:
             raise over
+        return event_id
+
+    def mark(self, kind: str, step_name: str, schedule_event_id: int) -> int:
+        """Append one event without detail at the workflow's time (StepStarted and
+        StepSucceeded of every inline step): `record` without a detail, with nothing to check.
+        Read `closed` here, where an override would cost a call through `super()` a step."""
+        if self.closed:
+            return 0
+        event_id = self.first_id + len(self.events)
+        moment = self._now()
+        if moment < self.last_time:
+            moment = self.last_time
+        self.last_time = moment
+        self.events.append((event_id, kind, step_name, moment, schedule_event_id))
         return event_id
 
     def merge(self, base: Any, update: Any) -> dict[str, Any]:

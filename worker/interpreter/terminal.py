@@ -18,9 +18,8 @@ class ExecutionLog(EventLog):
     """An EventLog that closes with the terminal event. The interpreter waits for cancelled
     work to record its end before the execution ends; this guards the rule for whatever
     still runs after that (executions replayed on their pre-patch path, where a cancelled
-    branch could finish after ExecutionFailed). A record after the end is dropped (id 0)."""
-
-    closed: bool = False
+    branch could finish after ExecutionFailed). A record after the end is dropped (id 0);
+    EventLog.mark reads `closed` too."""
 
     def record(
         self,

@@ -17,35 +17,39 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-INTERPRETER_VERSION = 2
+INTERPRETER_VERSION = 3
 """The version executions are started with."""
 
-ON_SINCE: dict[str, int] = {
-    patch: 1
-    for patch in (
-        "fnf-events-as-they-happen",
-        "fnf-stop-ends-stopped",
-        "unexpected-error-fails-the-step",
-        "execution-output-under-payload-limit",
-        "step-input-under-payload-limit",
-        "task-local-activities",
-        "fnf-foreach-batches-as-child-runs",
-        "fnf-nested-sequence-handover",
-        "inline-work-handover",
-        "fnf-child-start-stopped-with-reason",
-        "task-token-secret-from-os-random",
-        "subflow-execution-name-grammar",
-        "subflow-input-json-value-check",
-        "fnf-history-archived-at-close",
-        "task-restarts-shown",
-    )
-} | {
-    patch: 2
-    for patch in (
-        "task-queue-per-function",
-        "fnf-redrive-point",
-    )
-}
+ON_SINCE: dict[str, int] = (
+    {
+        patch: 1
+        for patch in (
+            "fnf-events-as-they-happen",
+            "fnf-stop-ends-stopped",
+            "unexpected-error-fails-the-step",
+            "execution-output-under-payload-limit",
+            "step-input-under-payload-limit",
+            "task-local-activities",
+            "fnf-foreach-batches-as-child-runs",
+            "fnf-nested-sequence-handover",
+            "inline-work-handover",
+            "fnf-child-start-stopped-with-reason",
+            "task-token-secret-from-os-random",
+            "subflow-execution-name-grammar",
+            "subflow-input-json-value-check",
+            "fnf-history-archived-at-close",
+            "task-restarts-shown",
+        )
+    }
+    | {
+        patch: 2
+        for patch in (
+            "task-queue-per-function",
+            "fnf-redrive-point",
+        )
+    }
+    | {patch: 3 for patch in ("pause-completes-workflow-task",)}
+)
 """Each patch, and the interpreter version from which a run has it without asking."""
 
 VERSION_ATTRIBUTE = "interpreter_version"

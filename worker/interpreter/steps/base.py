@@ -93,9 +93,9 @@ class InlineStep:
 
     async def execute(self, node: StepNode, value: dict[str, Any], run: StepRun) -> StepOutcome:
         log = run.interpreter.log  # run.record, one call fewer: these steps are the hot path
-        log.record("StepStarted", node["name"], None, run.entered_id)
+        log.mark("StepStarted", node["name"], run.entered_id)
         outcome = await self.run(node, value, run)
-        log.record("StepSucceeded", node["name"], None, run.entered_id)
+        log.mark("StepSucceeded", node["name"], run.entered_id)
         return outcome
 
     async def run(self, node: StepNode, value: dict[str, Any], run: StepRun) -> StepOutcome:
