@@ -13,7 +13,7 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
-from cli.process import exit_now
+from cli.process import end_on_closed_stdout, exit_now, stdout_reader_gone
 from worker.functions.registry import RegistryError
 
 USAGE_EXIT = 2
@@ -50,6 +50,19 @@ class OneLineUsageGroup(TyperGroup):
         if not standalone_mode:
             return result
         sys.exit(result if isinstance(result, int) else 0)
+
+    def invoke(self, ctx: Any) -> Any:
+        """Every command runs here, so a write to a closed stdout (`fnf exec list | head -1`)
+        ends each of them with 141, as `fnf run` does (cli/process.py); output still buffered
+        is written before the command counts as done, so its failure is seen here too."""
+        try:
+            result = super().invoke(ctx)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            if not stdout_reader_gone():
+                raise
+            end_on_closed_stdout()
+        return result
 
 
 def _report_usage(error: typer.TyperException) -> NoReturn:

@@ -35,6 +35,7 @@ import asyncio
 import contextlib
 import errno
 import os
+import select
 import signal
 import stat
 import sys
@@ -191,6 +192,29 @@ def _watch_stdout(loop: asyncio.AbstractEventLoop, on_closed: Any) -> None:
 
     with contextlib.suppress(OSError, ValueError, NotImplementedError):
         loop.add_reader(fd, closed)
+
+
+def stdout_reader_gone() -> bool:
+    """Whether stdout is a pipe whose read end is closed (its write end polls as an error,
+    pipe(7)): a BrokenPipeError then came from stdout, not from a socket or a child's pipe."""
+    try:
+        fd = sys.stdout.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return False
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def end_on_closed_stdout() -> NoReturn:
+    """A short command (`fnf flow list | head -1`) whose reader went away ends as the
+    long-running ones do: status 141 (128 + SIGPIPE), as a shell reports a process that
+    SIGPIPE killed, and without a message. click and typer would exit with 1, the status of a
+    refusal, although nothing was refused."""
+    silence_stdout()
+    exit_now(BROKEN_PIPE_STATUS)
 
 
 def silence_stdout() -> None:

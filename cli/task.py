@@ -67,7 +67,8 @@ def _report(
     settings = settings_with(temporal_address=address, namespace=namespace, **secured)
     if not settings.temporal_address:
         typer.echo(
-            "set --address or FNF_TEMPORAL_ADDRESS to the Temporal of the execution", err=True
+            "error: set --address or FNF_TEMPORAL_ADDRESS to the Temporal of the execution",
+            err=True,
         )
         raise typer.Exit(2)
 
@@ -80,7 +81,7 @@ def _report(
     try:
         event_id = asyncio.run(report())
     except ReportRefused as refused:
-        typer.echo(f"{refused.code}: {refused.message}", err=True)
+        typer.echo(f"error: {refused.code}: {refused.message}", err=True)  # as `fnf call`
         exit_now(1)
     typer.echo(f'{{"EventId": {event_id}}}')
     exit_now(0)

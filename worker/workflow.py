@@ -139,7 +139,7 @@ class FnFFlow:
     @report_task.validator
     def check_report(self, report: TaskReport) -> None:
         """Refuse a bad, stale or second report before it reaches history (exactly once)."""
-        self._callbacks.check(report, self._facts)
+        self._callbacks.validate(report, self._facts)
 
     @workflow.query(name="history")
     def history(self, request: HistoryRequest | None = None) -> dict[str, Any]:

@@ -379,6 +379,10 @@ def _json_type(value: Any) -> str:
 # --- CronExpression to Temporal ------------------------------------------------------------
 
 MINIMUM_INTERVAL_SECONDS = 60
+MAXIMUM_INTERVAL_SECONDS = (2**63 - 1) // 10**9
+"""The longest `@every` interval: Temporal Server holds a schedule's interval as a Go
+time.Duration (int64 nanoseconds, about 292 years), as Go's time.ParseDuration, which reads
+`@every` in Go cron libraries, does. Longer ones used to overflow Python's timedelta (500)."""
 UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
 FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
 BOUNDS = {
@@ -456,6 +460,11 @@ def _interval(text: str, now: datetime) -> ScheduleIntervalSpec:
     )
     if seconds < MINIMUM_INTERVAL_SECONDS:
         raise CronError(f"the interval {duration} is shorter than the minimum of 1 minute")
+    if seconds > MAXIMUM_INTERVAL_SECONDS:
+        raise CronError(
+            f"the interval {duration} is longer than the maximum of "
+            f"{MAXIMUM_INTERVAL_SECONDS}s (about 292 years)"
+        )
     if seconds != seconds.to_integral_value():
         raise CronError(f"the interval {duration} is not a whole number of seconds")
     every = int(seconds)

@@ -268,3 +268,40 @@ def test_a_wrong_key_is_the_api_error(api_server: ApiServer) -> None:
         env={**env(api_server), "FNF_ACCESS_KEYS": f"{ACCESS_KEY_ID}:wrong"},
     )
     one_error_line(result.exit_code, result.stderr, "SignatureNotMatch")
+
+
+CLOSED_STDOUT = [
+    ["flow", "list"],
+    ["exec", "history", "{flow}", "e1", "--json"],
+    ["call", "ListFlows", "{{}}"],
+    ["graph", "{file}", "--format", "svg"],
+    ["flow", "describe", "never_created"],
+]
+
+
+def test_short_commands_into_a_closed_pipe_end_with_141(
+    api_server: ApiServer, flow_file: Path
+) -> None:
+    """`fnf exec list ... | head -1` with the reader gone before the command writes: every
+    command ends as `fnf run` does, with 141 (128 + SIGPIPE) and nothing on stderr, not with 1,
+    the status of a refusal (click's reaction to EPIPE), though nothing was refused. A real
+    refusal keeps its line and 1. Tables (rich), JSON, `fnf call` and a local command."""
+    name = flow_file.stem
+    assert fnf(api_server, "flow", "create", str(flow_file))[0] == 0
+    start = ["exec", "start", name, "--name", "e1", "--input", '{"seconds": 0}']
+    assert fnf(api_server, *start)[0] == 0
+    processes = []
+    for argv in CLOSED_STDOUT:
+        process = fnf_process(api_server, *[a.format(flow=name, file=flow_file) for a in argv])
+        assert process.stdout is not None
+        process.stdout.close()  # the reader is gone before the command writes
+        processes.append(process)
+    ended = []
+    for process in processes:
+        process.wait(timeout=120)
+        assert process.stderr is not None
+        ended.append((process.returncode, process.stderr.read()))
+    *piped, refused = ended
+    assert piped == [(141, "")] * len(piped)
+    one_error_line(refused[0], refused[1], "FlowNotExists")
+    assert refused[0] == 1

@@ -216,6 +216,10 @@ async def test_temporal_specs(api: Api) -> None:
         "? * * * *",
         "@every 30s",
         "@every 5 minutes",
+        "@every 99999999999h",
+        "@every 9223372037s",
+        "@every 2562047h47m17s",
+        "CRON_TZ=UTC @every 100000000000000000000m",
         "@sometimes",
         "0 0 31 2 *",
         "CRON_TZ=Nowhere/City 0 0 * * *",
@@ -226,6 +230,24 @@ async def test_bad_cron_expressions(api: Api, cron: str) -> None:
         "InvalidArgument", api.schedules.create(flow="any", name="s", cron=cron)
     )
     assert error.message.startswith(f"CronExpression '{cron}' is invalid: ")
+
+
+async def test_longest_every_interval_is_kept(api: Api) -> None:
+    """The longest `@every` (Go's time.Duration, as Temporal keeps it) is created, updated to
+    and described back; one second more is refused, by UpdateSchedule too (it was a 500)."""
+    flow = await new_flow(api)
+    longest = "@every 2562047h47m16s"
+    await api.schedules.create(flow=flow, name="s", cron=longest, enable=False)
+    assert (await api.schedules.describe(flow=flow, name="s"))["CronExpression"] == longest
+    described = await handle_of(api, flow, "s").describe()
+    assert described.schedule.spec.intervals[0].every == timedelta(seconds=9223372036)
+    too_long = await fails_with(
+        "InvalidArgument", api.schedules.update(flow=flow, name="s", cron="@every 9999999999999h")
+    )
+    assert "longer than the maximum" in too_long.message
+    await api.schedules.update(flow=flow, name="s", cron="@every 1h")
+    assert (await api.schedules.describe(flow=flow, name="s"))["CronExpression"] == "@every 1h"
+    await api.schedules.delete(flow=flow, name="s")
 
 
 async def test_errors(api: Api) -> None:

@@ -10,6 +10,7 @@ token handed out before secrets were minted from the OS random source.
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 
@@ -41,4 +42,44 @@ def test_a_token_forged_from_the_run_id_in_next_token_is_refused(api_server: Api
 
     assert call("ReportTaskSucceeded", TaskToken=real, Output='{"status": "real"}')["EventId"]
     done = call("DescribeExecution", FlowName=flow, ExecutionName="victim", WaitTimeSeconds=10)
+    assert (done["Status"], json.loads(done["Output"])) == ("Succeeded", {"s": "real"})
+
+
+def respelled(token: str) -> list[str]:
+    """Other texts that decode to the same secret: another step EventId (with a leading zero,
+    or in Arabic-Indic digits, which `str.isdigit` accepts), and base64 with characters the
+    decoder skips or lacking its padding."""
+    version, flow, execution, event_id, secret = base64.urlsafe_b64decode(token).decode().split("#")
+
+    def spelled(new_event_id: str) -> str:
+        text = "#".join([version, flow, execution, new_event_id, secret])
+        return base64.urlsafe_b64encode(text.encode()).decode()
+
+    arabic = "".join(chr(0x0660 + int(digit)) for digit in event_id)
+    return [
+        spelled(str(int(event_id) + 1)),
+        spelled("0" + event_id),
+        spelled(arabic),
+        token[:8] + "!" + token[8:],
+        token + "\n",
+        token.rstrip("=") if token.endswith("=") else token + "==",
+    ]
+
+
+def test_only_the_issued_token_text_completes_the_task(api_server: ApiServer) -> None:
+    """A report must carry the token as issued: a respelling with the right secret (another
+    step EventId, other digits, skipped characters) used to complete the task."""
+    call = tea_sdk(api_server)
+    flow = f"respell_{uuid.uuid4().hex[:8]}"
+    definition = (EXAMPLES / "callback" / "flow.yaml").read_text()
+    call("CreateFlow", Name=flow, Definition=definition, Description="d", Type="FDL")
+    call("StartExecution", FlowName=flow, ExecutionName="e", Input="{}")
+    real = token_of(call, flow, "e")
+    for other in respelled(real):
+        answer = refused(
+            lambda t=other: call("ReportTaskFailed", TaskToken=t, Error="Forged", Cause="c")
+        )
+        assert (answer.code, answer.status) == ("InvalidArgument", 400), other
+    assert call("ReportTaskSucceeded", TaskToken=real, Output='{"status": "real"}')["EventId"]
+    done = call("DescribeExecution", FlowName=flow, ExecutionName="e", WaitTimeSeconds=10)
     assert (done["Status"], json.loads(done["Output"])) == ("Succeeded", {"s": "real"})

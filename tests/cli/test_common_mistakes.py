@@ -193,3 +193,22 @@ def test_registry_mistakes_are_one_line(
         code, _, stderr = fnf(tmp_path, *command, *given)
         assert code == 2, stderr
         one_line(stderr, expected)
+
+
+@pytest.mark.parametrize(
+    ("command", "status", "said"),
+    [
+        (["task", "succeed", "not-a-token", "--output", "{}"], 1, "InvalidArgument: "),
+        (["task", "fail", "A" * 2000, "--error", "E"], 1, "InvalidArgument: "),
+        (["task", "succeed", "djF4", "--output", "{}", "--address", ""], 2, "--address"),
+    ],
+)
+def test_task_refusals_are_one_error_line(
+    tmp_path: Path, dev_server_address: str, command: list[str], status: int, said: str
+) -> None:
+    """`fnf task` refuses as `fnf call` does: one `error:` line (it printed the bare code, and
+    the missing address without `error:`)."""
+    env = {"FNF_TEMPORAL_ADDRESS": dev_server_address}
+    code, _, stderr = fnf(tmp_path, *command, env=env)
+    assert code == status, stderr
+    one_line(stderr, said)

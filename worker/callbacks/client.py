@@ -18,8 +18,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from worker.callbacks.reports import (
     EXECUTION_NOT_FOUND,
     INVALID_ARGUMENT,
+    REFUSAL_CODES,
     REPORT_UPDATE,
     TASK_ALREADY_COMPLETED,
+    TASK_INVALID_STATE,
     ReportAccepted,
     TaskReport,
 )
@@ -74,8 +76,13 @@ async def report_task(client: Client, report: TaskReport) -> int:
 
 
 def _refusal(cause: BaseException | None, report: TaskReport) -> ReportRefused:
-    if isinstance(cause, ApplicationError) and cause.type:
-        return ReportRefused(cause.type, cause.message)
+    """The validator's own refusals keep their code. Any other failure of the Update (an
+    error inside the worker, which Temporal names by its Python class, `AttributeError`) is
+    FnF's TaskInvalidState ("please retry"), never a made-up FnF error code."""
+    if isinstance(cause, ApplicationError) and cause.type in REFUSAL_CODES:
+        return ReportRefused(cause.type or INVALID_ARGUMENT, cause.message)
+    if isinstance(cause, ApplicationError):
+        return ReportRefused(TASK_INVALID_STATE, "Task is in an invalid state, please retry.")
     return ReportRefused(INVALID_ARGUMENT, f"the report was refused: {cause}")
 
 

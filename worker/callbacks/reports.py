@@ -8,6 +8,9 @@ REPORT_UPDATE = "ReportTask"
 TASK_ALREADY_COMPLETED = "TaskAlreadyCompleted"
 INVALID_ARGUMENT = "InvalidArgument"
 EXECUTION_NOT_FOUND = "ExecutionNotExists"
+TASK_INVALID_STATE = "TaskInvalidState"
+REFUSAL_CODES = frozenset({TASK_ALREADY_COMPLETED, INVALID_ARGUMENT})
+"""The codes the workflow's report validator refuses with (worker/interpreter/callbacks.py)."""
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The workflow's side of task tokens: which tasks wait for a report, and checking reports.
 
-The Update validator calls `check` (it must not change state) so that a bad report is refused
-synchronously and never enters history; the handler then calls `deliver`.
+The Update validator calls `validate` (`check` and the exact token text; it must not change
+state) so that a bad report is refused synchronously and never enters history; the handler then
+calls `deliver`.
 
 Each token's secret is minted outside workflow code (worker/activities/task_secrets.py) since
 SECRET_PATCH; runs started before it keep drawing from `workflow.random()`, so that their
@@ -102,6 +103,16 @@ class Callbacks:
             raise _refused(INVALID_ARGUMENT, "no task of this execution has this token")
         _check_content(report, facts.step_data_limit)
         return waiting
+
+    def validate(self, report: TaskReport, facts: ExecutionFacts) -> None:
+        """The Update validator's check: `check`, and the token must be the text issued, not
+        another spelling that decodes to the same secret (another step EventId, base64 with
+        characters the decoder skips, digits of another script). Only the validator is this
+        strict: it decides what enters history, while the handler (`deliver`), which replay
+        runs again, keeps the rule it had when earlier reports were accepted."""
+        waiting = self.check(report, facts)
+        if report.token != waiting.token.encode():
+            raise _refused(INVALID_ARGUMENT, "no task of this execution has this token")
 
     def deliver(self, report: TaskReport, facts: ExecutionFacts) -> Waiting:
         waiting = self.check(report, facts)
