@@ -1,7 +1,8 @@
 """A `history` query that fails (the execution's worker is down, the query handler raises) is
 a temporary failure: GetExecutionHistory answers 503 ServiceUnavailable with a message that
-says to retry, `fnf exec history` prints one `error:` line, and neither the API's log nor the
-command shows a traceback. Before, the API answered 500 and logged the query's traceback.
+says to retry, the console's execution page is a 503 page, `fnf exec history` prints one
+`error:` line, and neither the API's log nor the command shows a traceback. Before, the API
+answered 500 and logged the query's traceback.
 
 Real parts: `fnf api --no-worker` and a separate `fnf worker` as subprocesses on the session's
 dev server; the worker is stopped with SIGTERM, as an operator or a crash would stop it."""
@@ -9,6 +10,7 @@ dev server; the worker is stopped with SIGTERM, as an operator or a crash would 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -52,6 +54,22 @@ def wait_until(check: object, what: str, seconds: float = 60) -> None:
     while not callable(check) or not check():
         assert time.monotonic() < deadline, what
         time.sleep(0.2)
+
+
+def console_page(port: int, path: str) -> httpx.Response:
+    """The console page at `path`, signed in with the test's AccessKey as a user would."""
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as browser:
+        form = browser.get("/console/login")
+        token = re.search(r'name="token" value="([^"]+)"', form.text)
+        assert token is not None, form.text[:500]
+        fields = {
+            "token": token.group(1),
+            "access_key_id": ACCESS_KEY_ID,
+            "access_key_secret": ACCESS_KEY_SECRET,
+        }
+        signed_in = browser.post("/console/login", data=fields)
+        assert signed_in.status_code in (200, 303), signed_in.text[:500]
+        return browser.get(path)
 
 
 @pytest.mark.asyncio
@@ -109,6 +127,9 @@ async def test_history_query_failures_are_service_unavailable(
         lines = [line for line in history.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("error: "), history.stderr
         assert "ServiceUnavailable" in lines[0] and "retry" in lines[0], lines[0]
+        console = console_page(port, f"/console/flows/{flow}/executions/e1")
+        assert console.status_code == 503, console.text[:500]
+        assert "ServiceUnavailable" in console.text and "Traceback" not in console.text
         described = fnf(cli_env, "exec", "describe", flow, "e1")
         assert "Traceback" not in described.stderr and "InternalServerError" not in (
             described.stderr
