@@ -46,6 +46,7 @@ from api.protocol.nonces import NonceLedger
 from api.protocol.regions import request_region
 from api.protocol.responses import new_request_id
 from api.protocol.rpc import read_rpc_params
+from api.protocol.temporary import temporary_failure
 from api.requests import REQUEST_MODELS, parse_request
 
 API_VERSION = "2019-03-15"
@@ -167,7 +168,11 @@ async def _run(
         return await handler(await services.of(signer, region), Params(params))
     except FnFError:
         raise
-    except Exception:
+    except Exception as error:
+        temporary = temporary_failure(error)
+        if temporary is not None:
+            logger.warning("action %s: %s", action, temporary.message)
+            raise temporary from None
         logger.exception("action %s failed", action)
         raise internal_server_error() from None
 

@@ -5,6 +5,9 @@ on stderr and exit code 2, never a traceback. Anything else is a bug and keeps i
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
@@ -39,6 +42,7 @@ class OneLineUsageGroup(TyperGroup):
         windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
+        stdout_copy = _stdout_pipe_copy()
         try:
             result = super().main(
                 args, prog_name, complete_var, False, windows_expand_args, **extra
@@ -47,6 +51,12 @@ class OneLineUsageGroup(TyperGroup):
             if not standalone_mode:
                 raise
             _report_usage(error)
+        except (SystemExit, BrokenPipeError) as ended:
+            _end_if_stdout_closed(ended, stdout_copy)
+            raise
+        finally:
+            if stdout_copy is not None:
+                os.close(stdout_copy)
         if not standalone_mode:
             return result
         sys.exit(result if isinstance(result, int) else 0)
@@ -63,6 +73,29 @@ class OneLineUsageGroup(TyperGroup):
                 raise
             end_on_closed_stdout()
         return result
+
+
+def _stdout_pipe_copy() -> int | None:
+    """A copy of stdout's descriptor when it is a pipe: rich answers a closed pipe by pointing
+    stdout at /dev/null, after which only the copy still tells whether the reader left."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        fd = sys.stdout.fileno()
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return os.dup(fd)
+    return None
+
+
+def _end_if_stdout_closed(ended: BaseException, stdout_copy: int | None) -> None:
+    """Help and usage text written before a command runs (`fnf --help | head -1`) meet a closed
+    stdout outside `invoke`: click answers a broken pipe with exit status 1 (its EPIPE handling)
+    and rich with SystemExit(1) (Console.on_broken_pipe), both the status of a refusal. When the
+    reader is gone, the end is the closed pipe's, 141, as for every other command; a genuine
+    status (0 after help, 2 for a usage error) is kept."""
+    failed = isinstance(ended, BrokenPipeError) or (
+        isinstance(ended, SystemExit) and ended.code == 1
+    )
+    if failed and stdout_copy is not None and stdout_reader_gone(stdout_copy):
+        end_on_closed_stdout()
 
 
 def _report_usage(error: typer.TyperException) -> NoReturn:

@@ -194,11 +194,12 @@ def _watch_stdout(loop: asyncio.AbstractEventLoop, on_closed: Any) -> None:
         loop.add_reader(fd, closed)
 
 
-def stdout_reader_gone() -> bool:
-    """Whether stdout is a pipe whose read end is closed (its write end polls as an error,
-    pipe(7)): a BrokenPipeError then came from stdout, not from a socket or a child's pipe."""
+def stdout_reader_gone(fd: int | None = None) -> bool:
+    """Whether stdout (or `fd`, a copy of it) is a pipe whose read end is closed (its write end
+    polls as an error, pipe(7)): a BrokenPipeError then came from stdout, not from a socket or a
+    child's pipe."""
     try:
-        fd = sys.stdout.fileno()
+        fd = sys.stdout.fileno() if fd is None else fd
         if not stat.S_ISFIFO(os.fstat(fd).st_mode):
             return False
         poller = select.poll()

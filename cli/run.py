@@ -14,6 +14,7 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import CancelledError
 
 from cli.connection import temporal
+from cli.errors import UserError
 from cli.event_stream import EventStream, Outcome
 from cli.options import (
     AddressOpt,
@@ -35,7 +36,7 @@ from worker.assembly import run_worker
 from worker.execution import FlowRun
 from worker.executions import failure_of, start_execution, stop_of
 from worker.functions import FunctionRegistry
-from worker.history import history_pages
+from worker.history import HistoryUnavailable, history_pages
 from worker.settings import Settings
 
 POLL_SECONDS = 0.25
@@ -138,7 +139,12 @@ async def follow_execution(
     try:
         while True:
             done = result.done()
-            position = await _print_events_since(client, handle.id, position, view)
+            try:
+                position = await _print_events_since(client, handle.id, position, view)
+            except HistoryUnavailable as error:
+                if done:  # the last read: there is no later tick to catch up in
+                    raise UserError(str(error)) from None
+                # a busy or restarting worker: the next tick reads from the same position
             if done:
                 break
             await asyncio.wait({result}, timeout=POLL_SECONDS)

@@ -152,3 +152,20 @@ def json_kind(value: object) -> str:
     if value is None:
         return "null"
     return "number"
+
+
+SHOWN_JSON_CHARS: Final = 120
+"""Longest JSON text a message quotes: enough to recognise a value, short enough for a cause."""
+
+
+def json_text(value: object, limit: int = SHOWN_JSON_CHARS) -> str:
+    """`value` as a user wrote or read it, in JSON (`true`, `null`, `"text"`, `{"a": 1}`), for
+    every message built from a value of an execution. Python's own spelling (`True`, `None`,
+    `'text'`) is not what FnF users write (RFC 8259 section 3 names the literals). Long texts
+    end in "..." after `limit` characters; a value JSON cannot spell (NaN, an integer beyond
+    MAX_INTEGER_DIGITS digits) is named by its kind instead of raising."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+    except (TypeError, ValueError):
+        return f"a {json_kind(value)} that JSON cannot represent"
+    return text if len(text) <= limit else text[: max(limit - 3, 0)] + "..."

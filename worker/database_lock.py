@@ -21,9 +21,15 @@ import fcntl
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+ORPHAN_STOP_SECONDS = 30.0
+"""Longest a start waits for a server whose owner was killed to stop by itself: the server's
+clean shutdown after SIGTERM takes a few seconds, longer on a loaded machine."""
+ORPHAN_POLL_SECONDS = 0.1
 
 
 class DatabaseInUse(RuntimeError):
@@ -67,17 +73,22 @@ class DatabaseLock:
     fd: int
 
     @classmethod
-    def acquire(cls, db_file: str) -> DatabaseLock:
-        """Take the lock, or raise DatabaseInUse naming its holder."""
+    def acquire(cls, db_file: str, orphan_wait: float = ORPHAN_STOP_SECONDS) -> DatabaseLock:
+        """Take the lock, or raise DatabaseInUse naming its holder. A holder whose owner is
+        gone (an `fnf` command killed with SIGKILL) is a server stopping on its own: the kernel
+        sent it SIGTERM (worker/lifetime.py) and it closes its store cleanly before the lock
+        drops. A start right after the kill, the natural restart, waits up to `orphan_wait`
+        seconds for that instead of being refused."""
         path = lock_path(db_file)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        deadline = time.monotonic() + orphan_wait
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_holder(fd)
-            os.close(fd)
-            raise DatabaseInUse(db_file, holder) from None
+            while not _try_lock(fd):
+                holder = _read_holder(fd)
+                if not _owner_gone(holder) or time.monotonic() >= deadline:
+                    raise DatabaseInUse(db_file, holder)
+                time.sleep(ORPHAN_POLL_SECONDS)
         except BaseException:
             os.close(fd)
             raise
@@ -102,6 +113,28 @@ class DatabaseLock:
             with contextlib.suppress(OSError):
                 os.close(self.fd)
             self.fd = -1
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _owner_gone(holder: dict[str, Any]) -> bool:
+    """Whether the `fnf` process that started the holding server no longer exists."""
+    owner = holder.get("owner_pid")
+    if not isinstance(owner, int) or owner <= 0 or owner == os.getpid():
+        return False
+    try:
+        os.kill(owner, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # exists, owned by another user
+    return False
 
 
 def _read_holder(fd: int) -> dict[str, Any]:

@@ -203,7 +203,8 @@ class DevServer:
         if options.db_file is not None:
             # The CLI creates the file but not its directory.
             Path(options.db_file).parent.mkdir(parents=True, exist_ok=True)
-            lock = DatabaseLock.acquire(options.db_file)  # DatabaseInUse if a server holds it
+            # DatabaseInUse if a server holds it; off the loop: it may wait for an orphan
+            lock = await asyncio.to_thread(DatabaseLock.acquire, options.db_file)
         address = host_port(options.ip, port)
         try:
             command = build_command(temporal_binary(), options, port, ui_port)

@@ -11,8 +11,10 @@ or two runs' reads however long the execution has run.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
@@ -22,7 +24,7 @@ from temporalio.api.workflowservice.v1 import (
     GetWorkflowExecutionHistoryRequest,
     GetWorkflowExecutionHistoryReverseRequest,
 )
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -33,6 +35,54 @@ from worker.redrive import redrive_after, redriven_first_run
 from worker.redrive_points import RECORD_REDRIVE_POINT, decode_point
 
 READ_ALL_PAGE_LIMIT = 100_000
+
+HISTORY_QUERY_SECONDS_ENV = "FNF_HISTORY_QUERY_SECONDS"
+DEFAULT_HISTORY_QUERY_SECONDS = 30.0
+"""How long a `history` query may wait for a worker to answer: a running execution whose
+worker is down (or whose worker is too busy to take the query) is not answered at all, and
+the server's own limit for such a wait is longer than an HTTP client waits."""
+
+
+class HistoryUnavailable(Exception):
+    """The FnF history cannot be read now: the `history` query failed or went unanswered (no
+    worker polls the execution's task queue, the worker failed the query, for instance
+    Temporal's "Potential deadlock detected" under load, or it did not answer in time). The
+    execution is intact; asking again later may succeed. Callers answer it as a temporary
+    failure (the API: 503 ServiceUnavailable), never as a bug."""
+
+
+def history_query_timeout() -> timedelta:
+    """FNF_HISTORY_QUERY_SECONDS, else DEFAULT_HISTORY_QUERY_SECONDS (a positive number)."""
+    raw = os.environ.get(HISTORY_QUERY_SECONDS_ENV, "")
+    try:
+        seconds = float(raw) if raw.strip() else DEFAULT_HISTORY_QUERY_SECONDS
+    except ValueError:
+        seconds = DEFAULT_HISTORY_QUERY_SECONDS
+    if not 0 < seconds < 3600:
+        seconds = DEFAULT_HISTORY_QUERY_SECONDS
+    return timedelta(seconds=seconds)
+
+
+async def query_history(handle: WorkflowHandle[Any, Any], request: Any) -> dict[str, Any]:
+    """The one way any process asks a run for its FnF events (the `history` query): every
+    failure of the query itself becomes HistoryUnavailable with a one-line reason. An
+    execution that does not exist keeps Temporal's NOT_FOUND, which callers answer as such."""
+    try:
+        answer = await handle.query("history", request, rpc_timeout=history_query_timeout())
+    except WorkflowQueryFailedError as error:
+        raise HistoryUnavailable(_unavailable(str(error))) from error
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise
+        raise HistoryUnavailable(_unavailable(error.message or error.status.name)) from error
+    except TimeoutError as error:
+        raise HistoryUnavailable(_unavailable("no answer in time")) from error
+    return dict(answer)
+
+
+def _unavailable(reason: str) -> str:
+    first = (reason.strip().splitlines() or ["no reason given"])[0][:200]
+    return f"the execution's history could not be read now ({first}); retry later"
 
 
 @dataclass
@@ -63,7 +113,7 @@ async def read_history_page(
             segment = _segment(tail.archive, request)
         else:
             handle = client.get_workflow_handle(workflow_id, run_id=run)
-            segment = await handle.query("history", request)
+            segment = await query_history(handle, request)
         events += segment["events"]
         if events:
             start = events[-1]["EventId"] + 1
@@ -102,9 +152,9 @@ async def last_event(client: Client, workflow_id: str) -> dict[str, Any] | None:
     tail = await run_tail(client, workflow_id, run)
     if tail.archive is not None:
         return tail.archive.events[-1] if tail.archive.events else None
-    head = await latest.query("history", HistoryRequest(limit=0))
+    head = await query_history(latest, HistoryRequest(limit=0))
     asked = HistoryRequest(from_event_id=int(head["nextEventId"]) - 1, limit=1)
-    events = (await latest.query("history", asked))["events"]
+    events = (await query_history(latest, asked))["events"]
     return events[-1] if events else None
 
 

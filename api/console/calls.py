@@ -13,6 +13,7 @@ from typing import Any
 
 from api.actions import ACTIONS, ApiContext, Params
 from api.protocol.errors import FnFError, action_not_supported, internal_server_error
+from api.protocol.temporary import temporary_failure
 from api.requests import parse_request
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,11 @@ async def call(context: ContextProvider, action: str, raw: dict[str, Any]) -> di
         return await handler(await context(), Params(params))
     except FnFError:
         raise
-    except Exception:
+    except Exception as error:
+        temporary = temporary_failure(error)
+        if temporary is not None:
+            logger.warning("console call to %s: %s", action, temporary.message)
+            raise temporary from None
         logger.exception("console call to %s failed", action)
         raise internal_server_error() from None
 

@@ -39,6 +39,7 @@ from api.mns.wire import (
     MnsApiError,
     empty_response,
     invalid_argument,
+    mns_int,
     parse_items,
     parse_texts,
     xml_list_document,
@@ -178,10 +179,7 @@ def _int_field(fields: dict[str, str], name: str, default: int, low: int, high: 
 
 
 def int_param(name: str, raw: str, low: int, high: int | None) -> int:
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise invalid_argument(f"{name} must be an integer, got {raw!r}.") from None
+    value = mns_int(name, raw)
     if value < low or (high is not None and value > high):
         limit = f"{low}..{high}" if high is not None else f"at least {low}"
         raise invalid_argument(f"{name} must be {limit}, got {value}.")

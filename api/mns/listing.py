@@ -15,7 +15,7 @@ from fastapi import Request
 from starlette.responses import Response
 
 from api.mns.registry_entity import Page, PageRequest
-from api.mns.wire import invalid_argument, xml_nested_list_document, xml_response
+from api.mns.wire import invalid_argument, mns_int, xml_nested_list_document, xml_response
 from translator.names import NameGrammar
 
 MAX_RET_NUMBER: Final = 1000
@@ -29,10 +29,7 @@ def page_request(request: Request, grammar: NameGrammar, topic: str = "") -> Pag
     if not grammar.may_start(prefix):
         raise invalid_argument(f"x-mns-prefix {prefix!r} cannot start a {grammar.kind} name.")
     if raw:
-        try:
-            limit = int(raw)
-        except ValueError:
-            raise invalid_argument(f"x-mns-ret-number must be an integer, got {raw!r}.") from None
+        limit = mns_int("x-mns-ret-number", raw)
         if not 1 <= limit <= MAX_RET_NUMBER:
             raise invalid_argument(f"x-mns-ret-number must be 1..{MAX_RET_NUMBER}, got {limit}.")
     else:

@@ -27,6 +27,7 @@ from api.mns.wire import (
     MnsApiError,
     empty_response,
     invalid_argument,
+    mns_int,
     parse_fields,
     queue_already_exist,
     queue_not_exist,
@@ -122,10 +123,7 @@ def parse_attributes(body: bytes) -> AttributesChange:
 
 
 def _int_in(element: str, raw: str, low: int, high: int) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise invalid_argument(f"{element} must be an integer, got {raw!r}.") from None
+    value = mns_int(element, raw)
     if not low <= value <= high:
         raise invalid_argument(f"The value of {element} should between {low} and {high}.")
     return value

@@ -81,7 +81,8 @@ from translator.names import QUEUE, TOPIC, NameGrammar
 logger = logging.getLogger(__name__)
 
 MAX_WAIT_SECONDS: Final = 30
-"""MNS holds a ReceiveMessage at most this long, whatever waitseconds says."""
+"""MNS documents waitseconds as 0..30 (ReceiveMessage); a longer wait is refused with
+InvalidArgument, as every other out-of-range integer parameter is, rather than capped."""
 
 MAX_REQUEST_BYTES: Final = 4 * 65_536
 """Four times MNS's largest message (or batch): XML escaping may grow a body that much."""
@@ -178,10 +179,10 @@ def mns_router(
                 info = await queues.info(queue)  # the queue's PollingWaitSeconds
                 seconds = info.attributes.polling_wait_seconds if info is not None else 0
             else:
-                seconds = int_param("waitseconds", wait, 0, None)
+                seconds = int_param("waitseconds", wait, 0, MAX_WAIT_SECONDS)
             received = await queues.receive(
                 queue,
-                wait_seconds=min(seconds, MAX_WAIT_SECONDS),
+                wait_seconds=seconds,
                 visibility_timeout=QUEUE_DEFAULT,
                 max_messages=count,
                 disconnected=request.is_disconnected,

@@ -66,6 +66,7 @@ from api.mns.wire import (
     MnsApiError,
     empty_response,
     invalid_argument,
+    mns_int,
     parse_fields,
     subscription_already_exist,
     subscription_not_exist,
@@ -270,12 +271,7 @@ def _topic_change(topic: str, body: bytes) -> TopicChange:
     change = TopicChange(topic, int(time.time() * 1000))
     raw_size = fields.pop("MaximumMessageSize", None)
     if raw_size is not None:
-        try:
-            size = int(raw_size)
-        except ValueError:
-            raise invalid_argument(
-                f"MaximumMessageSize must be an integer: {raw_size!r}."
-            ) from None
+        size = mns_int("MaximumMessageSize", raw_size)
         if not 1_024 <= size <= 65_536:
             raise invalid_argument("MaximumMessageSize should be between 1024 and 65536.")
         change.maximum_message_size = size

@@ -14,6 +14,7 @@ So every answer here is built by `xml_response` or `error_response`, never by th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Final
 from xml.etree import ElementTree
@@ -235,3 +236,19 @@ def parse_message(content: bytes) -> dict[str, str]:
 
 def _local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
+
+
+def mns_int(name: str, raw: str) -> int:
+    """The one reading of an MNS integer parameter (a query parameter, a header, an XML
+    element): optional sign and ASCII digits, as MNS's documented integer parameters are
+    written. Python's `int()` also takes "1_000" and non-ASCII digits ("\u0663"), which no
+    MNS client sends and which must be refused like any other non-integer."""
+    text = raw.strip()
+    if _INTEGER.fullmatch(text) is None:
+        raise invalid_argument(f"{name} must be an integer, got {raw[:50]!r}.")
+    return int(text)
+
+
+_INTEGER: Final = re.compile(r"[+-]?[0-9]{1,1000}", re.ASCII)
+"""Any number of digits up to 1000 (Python converts up to 4300): 2**70 is an integer out of
+the documented range, and is refused as such by the caller's range check."""

@@ -28,6 +28,7 @@ from xml.etree import ElementTree
 
 import httpx
 
+from translator.json_values import json_text
 from translator.names import QUEUE, TOPIC, NameGrammar
 from worker.functions.errors import truncate_cause
 
@@ -258,14 +259,16 @@ def _check_int(element: str, value: int, low: int, high: int) -> None:
     # bool is an int to Python but not to MNS; neither is a float that slipped through.
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise MnsError(
-            MNS_INVALID_ARGUMENT, f"{element} must be an integer in {low}..{high}, got {value!r}"
+            MNS_INVALID_ARGUMENT,
+            f"{element} must be an integer in {low}..{high}, got {json_text(value)}",
         )
 
 
 def _check_tag(tag: str) -> None:
     if len(tag) > MAX_TAG_CHARS:
         raise MnsError(
-            MNS_INVALID_ARGUMENT, f"MessageTag must be at most {MAX_TAG_CHARS} characters: {tag!r}"
+            MNS_INVALID_ARGUMENT,
+            f"MessageTag must be at most {MAX_TAG_CHARS} characters: {json_text(tag)}",
         )
 
 
@@ -295,7 +298,7 @@ def _attributes_element(attributes: dict[str, Any] | str) -> str:
     children = []
     for key, value in attributes.items():
         if not _XML_TAG.fullmatch(key):
-            raise MnsError(MNS_INVALID_ARGUMENT, f"Invalid MessageAttributes key {key!r}")
+            raise MnsError(MNS_INVALID_ARGUMENT, f"Invalid MessageAttributes key {json_text(key)}")
         text = value if isinstance(value, str) else _compact_json(value)
         children.append(_element(key, text))
     return f"<MessageAttributes>{''.join(children)}</MessageAttributes>"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from translator.expressions import evaluate_path
 from translator.graph import StepNode
+from translator.json_values import json_text
 from worker.interpreter.budget import check_member_locals
 from worker.interpreter.cancellation import CancelScope
 from worker.interpreter.data import merge
@@ -161,7 +162,9 @@ def foreach_items(node: StepNode, value: dict[str, Any]) -> list[Any]:
     items = evaluate_path(node["collection"], value)
     if not isinstance(items, list):
         text = node["collection"]["text"]
-        raise StepFailure(RUNTIME_ERROR, f"foreach collection {text} is not an array: {items!r}")
+        raise StepFailure(
+            RUNTIME_ERROR, f"foreach collection {text} is not an array: {json_text(items)}"
+        )
     return items
 
 

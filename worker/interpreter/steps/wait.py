@@ -9,6 +9,7 @@ from temporalio import workflow
 
 from translator.expressions import Scopes, Source, evaluate_source
 from translator.graph import StepNode
+from translator.json_values import json_text
 from translator.model.steps import MAX_WAIT_SECONDS, parse_rfc3339
 from worker.interpreter.failures import RUNTIME_ERROR, StepFailure
 from worker.interpreter.legible import step_label, summary, until
@@ -42,12 +43,14 @@ def _read(source: Source | None, value: dict[str, Any]) -> Any:
 
 def _number(found: Any, what: str) -> float:
     if isinstance(found, bool) or not isinstance(found, int | float):
-        raise StepFailure(RUNTIME_ERROR, f"wait {what} must be a number of seconds, got {found!r}")
+        raise StepFailure(
+            RUNTIME_ERROR, f"wait {what} must be a number of seconds, got {json_text(found)}"
+        )
     return float(found)
 
 
 def _timestamp(found: Any) -> datetime:
     moment = parse_rfc3339(found)
     if moment is None:
-        raise StepFailure(RUNTIME_ERROR, f"wait timestamp must be RFC 3339, got {found!r}")
+        raise StepFailure(RUNTIME_ERROR, f"wait timestamp must be RFC 3339, got {json_text(found)}")
     return moment
