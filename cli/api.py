@@ -25,6 +25,8 @@ from api.auth_policy import startup_warning
 from api.console.routes import ConsoleSettings
 from api.mns import mns_activities, mns_router, mns_workflows
 from api.mns.registry import Registry
+from api.mns.sealing import DEFAULT_FILE_NAME as DEFAULT_SEALING_FILE
+from api.mns.sealing import SealingError, SealingKey
 from api.mns.settings import MnsSettings
 from api.mns.signing import SigningKeys
 from api.protocol.access_keys import AccessKeys
@@ -90,6 +92,7 @@ def api(
     if not settings.temporal_address and settings.dev_server_db is None:
         DEFAULT_DB.parent.mkdir(parents=True, exist_ok=True)
         settings = settings.model_copy(update={"dev_server_db": DEFAULT_DB})
+    sealing_key(settings)  # and an unusable (or uncreatable) sealing key
     run_until_stopped(serve(settings, host, port, with_worker, CommandConsole(stderr=True)))
 
 
@@ -104,8 +107,9 @@ async def serve(
         async def temporal_client() -> Client:
             return client
 
-        # One push signing key per deployment, kept by the API's own namespace.
-        signing_keys = SigningKeys(Registry(temporal_client, settings.api_task_queue))
+        # One push signing key per deployment, kept sealed by the API's own namespace.
+        registry = Registry(temporal_client, settings.api_task_queue)
+        signing_keys = SigningKeys(registry, sealing_key(settings))
         contexts = {}
         for namespace in namespaces.namespaces:  # the API's own namespace first
             served = await connection.namespace(namespace)
@@ -116,6 +120,7 @@ async def serve(
             contexts[namespace] = await _serve_namespace(
                 served, settings, worker_settings, signing_keys, stack
             )
+        await check_signing_key(signing_keys)
         app = create_app(
             tenant_provider(namespaces, contexts),
             keys,
@@ -173,6 +178,29 @@ def mns_settings() -> MnsSettings:
     try:
         return MnsSettings.from_env()
     except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def sealing_key(settings: Settings) -> SealingKey:
+    """FNF_MNS_SEALING_KEY, FNF_MNS_SEALING_KEY_FILE, or the key file beside the embedded dev
+    server's database (made once); UserError (one line) if unusable."""
+    folder = settings.dev_server_db.parent if settings.dev_server_db else DEFAULT_DB.parent
+    try:
+        return SealingKey.configured(
+            settings.mns_sealing_key,
+            settings.mns_sealing_key_file,
+            folder / DEFAULT_SEALING_FILE,
+        )
+    except SealingError as error:
+        raise UserError(str(error)) from None
+
+
+async def check_signing_key(keys: SigningKeys) -> None:
+    """A push signing key this process cannot open (another sealing key than the deployment's,
+    a damaged record): one line before serving, not a failure at every push."""
+    try:
+        await keys.check()
+    except SealingError as error:
         raise UserError(str(error)) from None
 
 

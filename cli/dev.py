@@ -6,7 +6,9 @@ and an execution worker), optionally creates the examples' flows through the API
 CreateFlow, writes where everything is to `<data>/dev.json` (cli/devstate.py, read by the other
 `fnf` commands) and prints every address. Everything lives in the data folder (`.fnf/`): the
 Temporal database (`temporal.db`, so flows and executions are there again at the next start),
-the AccessKey pair the API accepts (`access-keys.yaml`, created once) and the state file.
+the AccessKey pair the API accepts (`access-keys.yaml`, created once), the key the MNS push
+signing key is sealed with in Temporal (`mns-sealing.key`, created once, api/mns/sealing.py)
+and the state file.
 
 Every port is checked before anything starts, so a taken port is one line, not a half-started
 system. It stops like every long-running command (cli/process.py): the first SIGINT, SIGTERM or
@@ -34,7 +36,7 @@ from api.services.executions import ExecutionService
 from api.services.schedules import ScheduleService
 from api.store.flows import FlowStore
 from cli import devstate
-from cli.api import mns_settings, serve
+from cli.api import mns_settings, sealing_key, serve
 from cli.connection import DATABASE_IN_USE_STATUS
 from cli.errors import UserError
 from cli.options import CONNECTION_SETTINGS, FunctionsOpt, NamespaceOpt, TaskQueueOpt
@@ -119,6 +121,7 @@ def dev(
         settings=_settings(data, examples, functions, namespace, task_queue),
     )
     FunctionRegistry.load_all(plan.settings.functions)  # a bad registry: one line, first
+    sealing_key(plan.settings)  # the data folder's sealing key, made once (api/mns/sealing.py)
     run_until_stopped(run_dev(plan, CommandConsole(), CommandConsole(stderr=True)))
 
 

@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     )
     mns_endpoint: str | None = Field(default=None, description="MNS endpoint for queue tasks")
     mns_access_key_id: str = ""
-    mns_access_key_secret: str = ""
+    mns_access_key_secret: str = Field(default="", repr=False)
     heartbeat_timeout: float = Field(default=DEFAULT_HEARTBEAT_TIMEOUT, gt=0)
     continue_as_new_at: int = Field(default=DEFAULT_CONTINUE_AS_NEW_AT, ge=100)
     event_data_limit: int = Field(
@@ -130,6 +130,17 @@ class Settings(BaseSettings):
     )
     access_keys_file: Path | None = Field(
         default=None, description="AccessKey pairs for signed calls (besides FNF_ACCESS_KEYS)"
+    )
+    mns_sealing_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="secret (32+ characters) the MNS push signing key is sealed with in "
+        "Temporal; the same for every `fnf api` of a deployment (api/mns/sealing.py)",
+    )
+    mns_sealing_key_file: Path | None = Field(
+        default=None,
+        description="file holding FNF_MNS_SEALING_KEY (unset: mns-sealing.key beside the "
+        "embedded dev server's database, made once)",
     )
     deployment_name: str | None = Field(
         default=None,

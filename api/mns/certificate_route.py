@@ -13,6 +13,7 @@ from typing import Final
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from api.mns.sealing import SealingError
 from api.mns.signing import CERTIFICATE_ROOT, SigningKeys
 
 PEM_TYPE: Final = "application/x-pem-file"
@@ -25,7 +26,10 @@ def add_certificate_route(router: APIRouter, keys: SigningKeys) -> None:
         include_in_schema=True,
     )
     async def signing_certificate(name: str) -> Response:
-        key = await keys.current()
+        try:
+            key = await keys.current()
+        except SealingError as error:  # no key material in the message (api.mns.sealing)
+            return Response(f"{error}\n", status_code=503, media_type="text/plain")
         if name != f"{key.fingerprint}.pem":
             return Response("No such certificate.\n", status_code=404, media_type="text/plain")
         return Response(key.certificate_pem, media_type=PEM_TYPE)

@@ -20,6 +20,7 @@ from api.mns.push_entity import (
     PushRequest,
     backoff_pause,
 )
+from api.mns.sealing import SealingError
 from api.mns.signing import SigningKeys, signed_push_headers
 
 
@@ -34,7 +35,10 @@ class PushActivities:
         body = request.content.encode("utf-8")
         headers = dict(request.headers)
         if request.api_base_url:  # pushes started before signing existed go unsigned
-            key = await self._keys.current()
+            try:
+                key = await self._keys.current()
+            except SealingError as error:  # this process cannot open the key: say why
+                raise _failed(request, f"cannot sign the push: {error}") from None
             headers = signed_push_headers(
                 key, request.endpoint, body, headers, request.api_base_url
             )

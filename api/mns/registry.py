@@ -22,6 +22,7 @@ from api.mns.registry_entity import (
     QueueEntry,
     RegistryState,
     SigningKeyRecord,
+    SigningKeyReplacement,
     SubscriptionChange,
     SubscriptionEntry,
     SubscriptionResult,
@@ -120,6 +121,11 @@ class Registry:
     async def adopt_signing_key(self, proposal: SigningKeyRecord) -> SigningKeyRecord:
         return await self._update(
             lambda h: h.execute_update(FnFMnsRegistry.adopt_signing_key, proposal)
+        )
+
+    async def replace_signing_key(self, replacement: SigningKeyReplacement) -> SigningKeyRecord:
+        return await self._update(
+            lambda h: h.execute_update(FnFMnsRegistry.replace_signing_key, replacement)
         )
 
     # -- plumbing -------------------------------------------------------------------------

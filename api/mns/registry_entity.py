@@ -13,7 +13,10 @@ namespace never wait on each other's worker.
 
 It also keeps the deployment's push signing key pair (`api.mns.signing`): proposed once by an
 API process, kept for good, so every process and restart signs pushes with the same key. The
-private key is therefore readable by whoever can read this workflow's history in Temporal.
+private key is kept sealed (`api.mns.sealing`): its history, continue-as-new input and Query
+results hold only ciphertext and the public certificate. A key an older version kept in clear
+is replaced once (`replace_signing_key`), and the run then continues as new so the open run no
+longer carries it.
 
 Times are the caller's `now_ms`, recorded in history with the Update, so replay is exact. The
 run continues as new after `operations_per_run` Updates, carrying the whole state.
@@ -76,11 +79,27 @@ class SubscriptionEntry:
 
 @dataclass
 class SigningKeyRecord:
-    """The key pair HTTP pushes are signed with (`api.mns.signing`): PEM texts, made outside
-    workflow code (key generation needs the OS random source) and adopted here once."""
+    """The key pair HTTP pushes are signed with (`api.mns.signing`), made outside workflow code
+    (key generation needs the OS random source) and adopted here once: the certificate's PEM
+    and the private key sealed (`api.mns.sealing`). `private_key_pem` is the clear key of
+    records older versions made; new records leave it empty."""
 
-    private_key_pem: str
-    certificate_pem: str
+    private_key_pem: str = ""
+    certificate_pem: str = ""
+    sealed_private_key: str = ""
+
+    @property
+    def in_clear(self) -> bool:
+        return bool(self.private_key_pem)
+
+
+@dataclass
+class SigningKeyReplacement:
+    """Replace the key whose certificate is `replaces_certificate_pem` (a key kept in clear)
+    with `proposal`; racing processes all end with the first replacement."""
+
+    replaces_certificate_pem: str
+    proposal: SigningKeyRecord
 
 
 @dataclass
@@ -156,6 +175,7 @@ class FnFMnsRegistry:
     def __init__(self, state: RegistryState) -> None:
         self._state = state
         self._operations = 0
+        self._shed_clear_key = False
 
     @workflow.run
     async def run(self, state: RegistryState) -> None:
@@ -163,6 +183,7 @@ class FnFMnsRegistry:
             lambda: (
                 self._operations >= self._state.operations_per_run
                 or workflow.info().is_continue_as_new_suggested()
+                or self._shed_clear_key
             )
         )
         age = workflow.now() - workflow.info().start_time
@@ -293,6 +314,19 @@ class FnFMnsRegistry:
             self._operations += 1
             self._state.signing_key = proposal
         return self._state.signing_key
+
+    @workflow.update(name="replace_signing_key")
+    def replace_signing_key(self, replacement: SigningKeyReplacement) -> SigningKeyRecord:
+        """Rotation of a key kept in clear by an older version: the first replacement wins
+        (later ones name a certificate no longer kept and get the kept record). The run then
+        continues as new, so the clear key stays only in closed runs (until the namespace's
+        retention removes them) and its certificate is no longer served."""
+        known = self._state.signing_key
+        if known is None or known.certificate_pem == replacement.replaces_certificate_pem:
+            self._operations += 1
+            self._state.signing_key = replacement.proposal
+            self._shed_clear_key = known is not None and known.in_clear
+        return self._state.signing_key or replacement.proposal
 
     @workflow.query(name="signing_key")
     def signing_key(self) -> SigningKeyRecord | None:

@@ -52,6 +52,7 @@ from api.mns.queue_entity import (
 from api.mns.queue_routes import add_queue_routes
 from api.mns.queues import ClientProvider, QueueService
 from api.mns.registry import Registry
+from api.mns.sealing import SealingKey
 from api.mns.settings import MAX_VISIBILITY_TIMEOUT, MnsSettings
 from api.mns.signing import SigningKeys
 from api.mns.tenants import RequestNamespace, TenantClient
@@ -107,11 +108,14 @@ def mns_router(
     in every namespace served); `settings` default to the environment
     (`MnsSettings.from_env`). With `tenant_client`, each request is served in the namespace of
     the AccessKey that signed it (`api.mns.tenants`); `client_provider` is the API's own
-    namespace, which keeps the push signing key (`signing_keys`, by default read from there).
+    namespace, which keeps the push signing key (`signing_keys`, by default read from there
+    and sealed with a key of this process only: `fnf api` passes the deployment's).
     """
     config = settings if settings is not None else MnsSettings.from_env()
     namespace = RequestNamespace(client_provider, tenant_client)
-    keys = signing_keys or SigningKeys(Registry(client_provider, task_queue))
+    keys = signing_keys or SigningKeys(
+        Registry(client_provider, task_queue), SealingKey.ephemeral()
+    )
     registry = Registry(namespace.client, task_queue)
     queues = QueueService(
         namespace.client,

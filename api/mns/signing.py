@@ -17,7 +17,11 @@ Real MNS serves its certificate from Alibaba's OSS; the facade makes its own key
 2048, a self-signed certificate), once per deployment: the first API process that needs it
 proposes one to the deployment's FnFMnsRegistry workflow, which keeps the first proposal for
 good (Temporal is the only store, DESIGN 1), so every process and restart signs with the same
-key. The certificate is served, without authentication (it holds no secret), at
+key. The private key goes there sealed with the deployment's sealing key (`api.mns.sealing`),
+bound to its certificate's fingerprint, so Temporal's history, Web UI and Queries never show
+it. A key an older version kept in clear is rotated on first use: the new key is sealed, the
+old certificate is no longer served (its key was readable, so pushes it signs must stop
+verifying). The certificate is served, without authentication (it holds no secret), at
 `/mns/certificates/<fingerprint>.pem` of the API; the fingerprint (SHA-256 of the certificate)
 in the path lets a subscriber pin it.
 """
@@ -38,7 +42,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from api.mns.registry import Registry
-from api.mns.registry_entity import SigningKeyRecord
+from api.mns.registry_entity import SigningKeyRecord, SigningKeyReplacement
+from api.mns.sealing import SealingError, SealingKey
 from worker.connectors.mns import content_md5, string_to_sign
 
 CERTIFICATE_ROOT: Final = "/mns/certificates/"
@@ -47,6 +52,8 @@ CERT_URL_HEADER: Final = "x-mns-signing-cert-url"
 KEY_BITS: Final = 2048
 CERTIFICATE_LIFETIME: Final = timedelta(days=3650)
 SUBJECT: Final = "fnf-temporal MNS push signing"
+SEALED_WHAT: Final = "MNS push signing key"
+ROTATION_ROUNDS: Final = 3
 
 
 @dataclass(frozen=True)
@@ -59,12 +66,26 @@ class SigningKey:
     """SHA-256 of the certificate's DER bytes, hex."""
 
     @classmethod
-    def from_record(cls, record: SigningKeyRecord) -> SigningKey:
-        key = serialization.load_pem_private_key(record.private_key_pem.encode(), password=None)
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise ValueError("the MNS push signing key is not an RSA key")
-        certificate = x509.load_pem_x509_certificate(record.certificate_pem.encode())
-        return cls(key, record.certificate_pem, certificate.fingerprint(hashes.SHA256()).hex())
+    def from_record(cls, record: SigningKeyRecord, sealing: SealingKey) -> SigningKey:
+        """The record's key pair, its private key unsealed; SealingError (one line, no key
+        material) when it cannot be opened or does not match its certificate."""
+        try:
+            certificate = x509.load_pem_x509_certificate(record.certificate_pem.encode())
+        except ValueError:
+            raise SealingError(f"the {SEALED_WHAT}'s certificate is not PEM") from None
+        fingerprint = certificate.fingerprint(hashes.SHA256()).hex()
+        if record.in_clear:
+            pem = record.private_key_pem.encode()
+        else:
+            pem = sealing.open(record.sealed_private_key, SEALED_WHAT, fingerprint)
+        try:
+            key = serialization.load_pem_private_key(pem, password=None)
+        except (ValueError, TypeError):
+            raise SealingError(f"the {SEALED_WHAT} is not a PEM private key") from None
+        public = certificate.public_key()
+        if not isinstance(key, rsa.RSAPrivateKey) or not _same_key(key, public):
+            raise SealingError(f"the {SEALED_WHAT} is not the RSA key of its certificate")
+        return cls(key, record.certificate_pem, fingerprint)
 
     def certificate_url(self, api_base_url: str) -> str:
         return f"{api_base_url.rstrip('/')}{CERTIFICATE_ROOT}{self.fingerprint}.pem"
@@ -75,8 +96,16 @@ class SigningKey:
         return base64.b64encode(signature).decode("ascii")
 
 
-def new_signing_key() -> SigningKeyRecord:
-    """A fresh RSA key and a self-signed certificate for it (from the OS random source)."""
+def _same_key(key: rsa.RSAPrivateKey, public: object) -> bool:
+    return (
+        isinstance(public, rsa.RSAPublicKey)
+        and key.public_key().public_numbers() == public.public_numbers()
+    )
+
+
+def new_signing_key(sealing: SealingKey) -> SigningKeyRecord:
+    """A fresh RSA key and a self-signed certificate for it (from the OS random source), the
+    key sealed for the registry."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SUBJECT)])
     now = datetime.now(UTC)
@@ -95,18 +124,20 @@ def new_signing_key() -> SigningKeyRecord:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+    fingerprint = certificate.fingerprint(hashes.SHA256()).hex()
     return SigningKeyRecord(
-        private_pem.decode("ascii"),
-        certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+        certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+        sealed_private_key=sealing.seal(private_pem, SEALED_WHAT, fingerprint),
     )
 
 
 class SigningKeys:
     """The deployment's push signing key, read from (or first proposed to) its registry, then
-    kept in memory."""
+    kept in memory (unsealed with `sealing`, the deployment's sealing key)."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, sealing: SealingKey) -> None:
         self._registry = registry
+        self._sealing = sealing
         self._key: SigningKey | None = None
         self._lock = asyncio.Lock()
 
@@ -114,12 +145,32 @@ class SigningKeys:
         if self._key is None:
             async with self._lock:
                 if self._key is None:
-                    record = await self._registry.signing_key()
-                    if record is None:
-                        proposal = await asyncio.to_thread(new_signing_key)
-                        record = await self._registry.adopt_signing_key(proposal)
-                    self._key = SigningKey.from_record(record)
+                    record = await self._kept_sealed()
+                    self._key = SigningKey.from_record(record, self._sealing)
         return self._key
+
+    async def check(self) -> None:
+        """SealingError when the registry keeps a key this process cannot open (another
+        sealing key): for a start-up check that proposes nothing."""
+        record = await self._registry.signing_key()
+        if record is not None and not record.in_clear:
+            self._key = SigningKey.from_record(record, self._sealing)
+
+    async def _kept_sealed(self) -> SigningKeyRecord:
+        """The registry's record, after proposing one (none yet) or replacing a clear one."""
+        record = await self._registry.signing_key()
+        for _ in range(ROTATION_ROUNDS):
+            if record is not None and not record.in_clear:
+                return record
+            proposal = await asyncio.to_thread(new_signing_key, self._sealing)
+            if record is None:
+                record = await self._registry.adopt_signing_key(proposal)
+            else:
+                replacement = SigningKeyReplacement(record.certificate_pem, proposal)
+                record = await self._registry.replace_signing_key(replacement)
+        if record is None or record.in_clear:
+            raise SealingError(f"the registry keeps giving back an unsealed {SEALED_WHAT}")
+        return record
 
 
 def signed_push_headers(

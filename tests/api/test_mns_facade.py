@@ -48,6 +48,7 @@ from api.mns.auth import MnsAuthenticator
 from api.mns.queue_entity import queue_workflow_id
 from api.mns.queues import QueueService
 from api.mns.registry import Registry
+from api.mns.sealing import SealingKey
 from api.mns.settings import MnsSettings, parse_subscriptions
 from api.mns.signing import SigningKeys
 from api.mns.wire import MnsApiError
@@ -69,6 +70,8 @@ PUSH_RETRY_SCALE = 0.05
 """MNS's pauses between push retries (10-20 s, 1, 2, 4 ... s) shortened for the tests."""
 SEED_WORKER = Path(__file__).parent / "seed_workers" / "mns_queue_worker.py"
 SEED_QUEUE = "fnf-demo"  # the name in the guide's flow and worker
+SEALING = SealingKey.ephemeral()
+"""The facade's sealing key: its push signing key is kept sealed with it (api/mns/sealing.py)."""
 
 
 @dataclass
@@ -124,7 +127,7 @@ async def serve(
     async def temporal() -> Client:
         return client
 
-    signing_keys = SigningKeys(Registry(temporal, settings.api_task_queue))
+    signing_keys = SigningKeys(Registry(temporal, settings.api_task_queue), SEALING)
     async with AsyncExitStack() as stack:
         await serve_api(
             client, settings, store, stack, executions, mns=mns_activities(signing_keys)

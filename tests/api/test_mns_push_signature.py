@@ -39,7 +39,7 @@ from mns.topic import TopicMessage, TopicMeta
 from api.mns.registry import Registry
 from api.mns.signing import SigningKeys
 from tests.api.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET, free_port, start_api
-from tests.api.test_mns_facade import Facade, facade
+from tests.api.test_mns_facade import SEALING, Facade, facade
 
 __all__ = ["facade"]  # the module-scoped fixture, shared with the facade tests
 
@@ -209,7 +209,7 @@ def test_the_key_is_kept_and_its_certificate_is_public(facade: Facade) -> None:
             return facade.context.client
 
         registry = Registry(client, facade.queues.registry.workflow_id.split(":", 1)[1])
-        return (await SigningKeys(registry).current()).fingerprint
+        return (await SigningKeys(registry, SEALING).current()).fingerprint
 
     first, second = facade.run(fingerprint()), facade.run(fingerprint())
     assert first == second and len(first) == 64

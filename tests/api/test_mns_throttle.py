@@ -18,6 +18,7 @@ from api.mns import mns_activities, mns_workflows
 from api.mns.queue_entity import FnFMnsQueue, QueueAttributes, QueueState, queue_workflow_id
 from api.mns.queues import QueueService
 from api.mns.registry import Registry
+from api.mns.sealing import SealingKey
 from api.mns.signing import SigningKeys
 from api.mns.wire import MnsApiError
 
@@ -57,7 +58,7 @@ async def test_updates_over_the_in_flight_limit_are_sent_again(client: Client) -
     ]
     await asyncio.sleep(2)  # the extra Updates are refused meanwhile
     assert not any(send.done() for send in sends), [s.exception() for s in sends if s.done()]
-    keys = SigningKeys(_service(client, task_queue, budget=1).registry)
+    keys = SigningKeys(_service(client, task_queue, budget=1).registry, SealingKey.ephemeral())
     worker = Worker(
         client, task_queue=task_queue, workflows=mns_workflows(), activities=mns_activities(keys)
     )
