@@ -28,6 +28,7 @@ import base64
 import binascii
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -96,18 +97,31 @@ class SealingKey:
     @classmethod
     def create_or_read(cls, path: Path) -> SealingKey:
         """The file's key; a new random one, written with mode 0600, when there is no file.
-        Processes starting together agree: the file is created exclusively (O_EXCL)."""
+        Processes starting together agree: the key is written to a private temporary file,
+        then linked to `path` (link(2) fails if `path` exists), so no one reads half a file."""
+        if path.exists():
+            return cls.from_file(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return cls.from_file(path)
+            fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         except OSError as error:
             raise SealingError(
                 f"{path}: cannot create the sealing key file ({error.strerror})"
             ) from None
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(secrets.token_urlsafe(32) + "\n")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as file:  # mkstemp: mode 0600
+                file.write(secrets.token_urlsafe(32) + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        except OSError as error:
+            raise SealingError(
+                f"{path}: cannot create the sealing key file ({error.strerror})"
+            ) from None
+        finally:
+            os.unlink(temporary)
         return cls.from_file(path)
 
     @classmethod
