@@ -106,7 +106,8 @@ class SealingKey:
             fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         except OSError as error:
             raise SealingError(
-                f"{path}: cannot create the sealing key file ({error.strerror})"
+                f"{path}: cannot create the sealing key file ({error.strerror}); set "
+                f"{ENV_SEALING_KEY} or {ENV_SEALING_KEY_FILE}"
             ) from None
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as file:  # mkstemp: mode 0600
@@ -118,7 +119,8 @@ class SealingKey:
             pass  # another process made it first: use theirs
         except OSError as error:
             raise SealingError(
-                f"{path}: cannot create the sealing key file ({error.strerror})"
+                f"{path}: cannot create the sealing key file ({error.strerror}); set "
+                f"{ENV_SEALING_KEY} or {ENV_SEALING_KEY_FILE}"
             ) from None
         finally:
             os.unlink(temporary)

@@ -268,3 +268,98 @@ def test_an_unusable_mns_setting_is_one_line(
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {variable} ") and expected in lines[0]
+
+
+def publish_and_verify(endpoint: str, topic_name: str, subscriber: Subscriber, count: int) -> str:
+    """Publish once to the topic (subscribed to `subscriber`), verify the push as a subscriber
+    does; the certificate URL it named."""
+    mns = Account(endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+    mns.get_topic(topic_name).publish_message(TopicMessage(f"push {count}"))
+    push = subscriber.wait_for(count)[-1]
+    assert verified(push, {}), push
+    return base64.b64decode(push.headers["x-mns-signing-cert-url"]).decode()
+
+
+def test_pushes_verify_across_restarts_and_another_sealing_key_is_one_line(
+    dev_server_address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key is kept sealed in Temporal: a restarted API (same deployment, same sealing key
+    file) signs with the same key, so the certificate URL subscribers saw keeps verifying. An
+    API given another sealing key refuses to start with one line naming both keys' ids and
+    the settings to align, not a traceback nor any key material."""
+    key_file = tmp_path / "sealing.key"
+    key_file.write_text("the deployment's sealing key, shared by every fnf api\n")
+    monkeypatch.setenv("FNF_MNS_SEALING_KEY_FILE", str(key_file))
+    tag = uuid.uuid4().hex[:6]
+    subscriber = Subscriber()
+    urls = []
+    try:
+        for round_ in (1, 2):
+            api = start_api(dev_server_address, tmp_path / f"api{round_}.log", tag)
+            try:
+                endpoint = f"http://{api.endpoint}"
+                topic_name = f"restart-{tag}"
+                if round_ == 1:
+                    topic = Account(endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET).get_topic(
+                        topic_name
+                    )
+                    topic.create(TopicMeta())
+                    topic.get_subscription("hook").subscribe(SubscriptionMeta(subscriber.url("/")))
+                urls.append(publish_and_verify(endpoint, topic_name, subscriber, round_))
+            finally:
+                api.process.terminate()
+                api.process.wait(timeout=30)
+    finally:
+        subscriber.http.shutdown()
+    first, second = (url.rsplit("/", 1)[1] for url in urls)
+    assert first == second  # the same certificate (by fingerprint) after the restart
+
+    other = tmp_path / "other.key"
+    other.write_text("another deployment's sealing key, not this one's\n")
+    done = subprocess.run(
+        [FNF, "api", "--address", dev_server_address, "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **os.environ,
+            "FNF_ACCESS_KEYS": f"{ACCESS_KEY_ID}:{ACCESS_KEY_SECRET}",
+            "FNF_TASK_QUEUE": f"sdk-{tag}",
+            "FNF_API_TASK_QUEUE": f"sdk-api-{tag}",
+            "FNF_MNS_SEALING_KEY_FILE": str(other),
+        },
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: the MNS push signing key was sealed")
+    assert "another sealing key" in lines[0] and str(other) in lines[0]
+    assert "FNF_MNS_SEALING_KEY" in lines[0] and "Traceback" not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "FNF_MNS_SEALING_KEY_FILE: {path}: no such sealing key file"),
+        (b"", "FNF_MNS_SEALING_KEY_FILE: {path}: the sealing key must be at least 32 characters"),
+        (b"\x00\xff" * 40, "FNF_MNS_SEALING_KEY_FILE: {path}: not a sealing key file"),
+        ("folder", "FNF_MNS_SEALING_KEY_FILE: {path}: is a folder"),
+    ],
+)
+def test_an_unusable_sealing_key_file_is_one_line(
+    dev_server_address: str, tmp_path: Path, content: bytes | str | None, expected: str
+) -> None:
+    path = tmp_path / "sealing.key"
+    if content == "folder":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    done = subprocess.run(
+        [FNF, "api", "--address", dev_server_address, "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "FNF_MNS_SEALING_KEY_FILE": str(path)},
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {expected.format(path=path)}")

@@ -26,6 +26,7 @@ KEYS = {
     "FNF_ACCESS_KEYS": "composeKey:composeSecret",
     "FNF_MNS_ACCESS_KEY_ID": "composeKey",
     "FNF_MNS_ACCESS_KEY_SECRET": "composeSecret",
+    "FNF_MNS_SEALING_KEY": "composeSealingKey-composeSealingKey",
 }
 SECRETS = sorted(KEYS)
 

@@ -33,6 +33,7 @@ KEYS = {
     "FNF_ACCESS_KEYS": f"{KEY_ID}:{SECRET}",
     "FNF_MNS_ACCESS_KEY_ID": KEY_ID,
     "FNF_MNS_ACCESS_KEY_SECRET": SECRET,
+    "FNF_MNS_SEALING_KEY": "composeSealingKey-composeSealingKey",
 }
 HEALTHY_SECONDS = 60.0
 ENTRYPOINTS = {"temporalio/temporal": ["/temporal"]}
