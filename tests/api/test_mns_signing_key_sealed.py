@@ -18,8 +18,8 @@ import httpx
 import pytest_asyncio
 from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, FastAPI
-from temporalio.client import Client, WorkflowHandle
-from temporalio.worker import Worker
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
+from temporalio.worker import Replayer, Worker
 
 from api.mns import mns_workflows
 from api.mns.certificate_route import add_certificate_route
@@ -64,22 +64,35 @@ def certificate_forms(key: SigningKey) -> list[bytes]:
     return [line for line in lines if line and not line.startswith(b"-----")]
 
 
-async def every_run(client: Client, workflow_id: str) -> list[bytes]:
-    """The raw history of each run of the workflow, newest first (following each run's
-    continued-from link back to the first)."""
-    blobs: list[bytes] = []
+async def histories(client: Client, workflow_id: str) -> list[WorkflowHistory]:
+    """Each run of the workflow, newest first (following each run's continued-from link)."""
+    found: list[WorkflowHistory] = []
     run_id: str | None = None
     while True:
         handle: WorkflowHandle[object, object] = client.get_workflow_handle(
             workflow_id, run_id=run_id
         )
-        history = await handle.fetch_history()
-        raw = b"".join(event.SerializeToString() for event in history.events)
-        blobs.append(raw + history.to_json().encode())
-        started = history.events[0].workflow_execution_started_event_attributes
+        found.append(await handle.fetch_history())
+        started = found[-1].events[0].workflow_execution_started_event_attributes
         if not started.continued_execution_run_id:
-            return blobs
+            return found
         run_id = started.continued_execution_run_id
+
+
+async def every_run(client: Client, workflow_id: str) -> list[bytes]:
+    """The raw bytes of each run's history events and its JSON form, newest first."""
+    return [
+        b"".join(event.SerializeToString() for event in history.events) + history.to_json().encode()
+        for history in await histories(client, workflow_id)
+    ]
+
+
+async def replays(client: Client, workflow_id: str) -> None:
+    """Every run replays on this code: the rotation is deterministic, and a run an older
+    version recorded (the key adopted in clear, then nothing) replays as before."""
+    replayer = Replayer(workflows=mns_workflows())
+    for history in await histories(client, workflow_id):
+        await replayer.replay_workflow(history)
 
 
 def found(blob: bytes, forms: list[bytes]) -> list[bytes]:
@@ -129,6 +142,7 @@ async def test_a_key_kept_in_clear_is_replaced_on_first_use(client: Client) -> N
             await asyncio.sleep(0.1)
         runs = await every_run(client, registry.workflow_id)
         assert len(runs) == 2
+        await replays(client, registry.workflow_id)
         newest, oldest = runs
         assert found(oldest, private_forms(legacy_key))  # what the older version left
         assert not found(newest, private_forms(legacy_key))
