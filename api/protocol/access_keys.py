@@ -38,15 +38,15 @@ class AccessKeys:
     def parse(cls, text: str) -> AccessKeys:
         """Parse the `id1:secret1,id2:secret2` format of FNF_ACCESS_KEYS."""
         secrets: dict[str, str] = {}
-        for item in text.split(","):
+        for number, item in enumerate(text.split(","), start=1):
             pair = item.strip()
             if not pair:
                 continue
             key_id, colon, secret = pair.partition(":")
             if not colon or not key_id.strip() or not secret.strip():
-                raise ValueError(
-                    f"{ENV_KEYS}: expected comma-separated id:secret pairs, got an entry "
-                    f"starting {pair[:4]!r}"
+                raise ValueError(  # naming the entry by position: its text may be a secret
+                    f"{ENV_KEYS}: expected comma-separated id:secret pairs, entry {number} "
+                    "is not one"
                 )
             secrets[key_id.strip()] = secret.strip()
         return cls(secrets)
@@ -57,7 +57,7 @@ class AccessKeys:
         try:
             data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
-            raise ValueError(f"{path}: not valid YAML or JSON: {error}") from None
+            raise ValueError(f"{path}: not valid YAML or JSON{_where(error)}") from None
         except OSError as error:
             raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
         except ValueError as error:  # not UTF-8, or a value PyYAML cannot build
@@ -103,3 +103,12 @@ class AccessKeys:
 
     def __repr__(self) -> str:
         return f"AccessKeys(ids={sorted(self._secrets)})"
+
+
+def _where(error: yaml.YAMLError) -> str:
+    """Where and what PyYAML found wrong, without the snippet of the line it quotes (that line
+    may hold a secret)."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{where}: {problem}" if problem else where
