@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -148,6 +149,8 @@ def test_dev_runs_the_system_stops_cleanly_and_keeps_its_data(
     for shown in (state["api"], state["temporal_address"], state["ui"]):
         assert shown in first.output()
     assert "11 created, 0 already there" in first.output()
+    sealing = tmp_path / ".fnf" / "mns-sealing.key"  # seals the MNS push signing key
+    assert stat.S_IMODE(sealing.stat().st_mode) == 0o600
 
     api = SignedApi(tmp_path, state["api"])
     listed = api.call("ListFlows", Limit=100)["Flows"]
