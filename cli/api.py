@@ -16,7 +16,8 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 from rich.console import Console
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from api.actions import ApiContext
@@ -54,6 +55,7 @@ from worker.functions import FunctionRegistry
 from worker.settings import Settings
 
 DEFAULT_DB = Path(".fnf") / "temporal.db"
+SIGNING_KEY_CHECK_SECONDS = 10
 HTTP_GRACE_SECONDS = 3
 """How long requests in flight (a long-polling MNS receive, StartSyncExecution) may finish
 when the API stops; then uvicorn cancels them."""
@@ -197,11 +199,14 @@ def sealing_key(settings: Settings) -> SealingKey:
 
 async def check_signing_key(keys: SigningKeys) -> None:
     """A push signing key this process cannot open (another sealing key than the deployment's,
-    a damaged record): one line before serving, not a failure at every push."""
+    a damaged record): one line before serving, not a failure at every push. Best effort: a
+    registry that does not answer in time is checked at the first push instead."""
     try:
-        await keys.check()
+        await asyncio.wait_for(keys.check(), SIGNING_KEY_CHECK_SECONDS)
     except SealingError as error:
         raise UserError(str(error)) from None
+    except (TimeoutError, RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
+        pass
 
 
 def namespace_map(settings: Settings) -> NamespaceMap:
