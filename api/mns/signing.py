@@ -150,11 +150,12 @@ class SigningKeys:
         return self._key
 
     async def check(self) -> None:
-        """SealingError when the registry keeps a key this process cannot open (another
-        sealing key): for a start-up check that proposes nothing."""
+        """At start-up: SealingError when the registry keeps a key this process cannot open
+        (another sealing key); a key an older version kept in clear is replaced now rather than
+        at the first push. Proposes nothing to a registry without a key."""
         record = await self._registry.signing_key()
-        if record is not None and not record.in_clear:
-            self._key = SigningKey.from_record(record, self._sealing)
+        if record is not None:
+            await self.current()
 
     async def _kept_sealed(self) -> SigningKeyRecord:
         """The registry's record, after proposing one (none yet) or replacing a clear one."""

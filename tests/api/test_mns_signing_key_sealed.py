@@ -102,6 +102,8 @@ def found(blob: bytes, forms: list[bytes]) -> list[bytes]:
 async def test_the_private_key_never_reaches_temporal(client: Client) -> None:
     registry, task_queue = fresh_registry(client)
     async with Worker(client, task_queue=task_queue, workflows=mns_workflows()):
+        await SigningKeys(registry, SEALING).check()  # a start proposes no key
+        assert await registry.signing_key() is None
         key = await SigningKeys(registry, SEALING).current()
         again = await SigningKeys(registry, SEALING).current()  # another process, a restart
         assert again.fingerprint == key.fingerprint
@@ -130,6 +132,9 @@ async def test_a_key_kept_in_clear_is_replaced_on_first_use(client: Client) -> N
         handle = client.get_workflow_handle(registry.workflow_id)
         first_run = (await handle.describe()).run_id
         keys = SigningKeys(registry, SEALING)
+        await keys.check()  # what `fnf api` does when it starts
+        sealed = await registry.signing_key()
+        assert sealed is not None and not sealed.in_clear
         key = await keys.current()
         assert key.fingerprint != legacy_key.fingerprint
         assert (await SigningKeys(registry, SEALING).current()).fingerprint == key.fingerprint
