@@ -317,15 +317,21 @@ class FnFMnsRegistry:
 
     @workflow.update(name="replace_signing_key")
     def replace_signing_key(self, replacement: SigningKeyReplacement) -> SigningKeyRecord:
-        """Rotation of a key kept in clear by an older version: the first replacement wins
-        (later ones name a certificate no longer kept and get the kept record). The run then
-        continues as new, so the clear key stays only in closed runs (until the namespace's
-        retention removes them) and its certificate is no longer served."""
+        """Rotation of a key kept in clear by an older version, and of nothing else (a sealed
+        key is kept for good): the first replacement wins, later ones name a certificate no
+        longer kept and get the kept record. The run then continues as new, so the clear key
+        stays only in closed runs (until the namespace's retention removes them); its
+        certificate is no longer served."""
         known = self._state.signing_key
-        if known is None or known.certificate_pem == replacement.replaces_certificate_pem:
+        replaced = (  # False when another process replaced it first
+            known is not None
+            and known.in_clear
+            and known.certificate_pem == replacement.replaces_certificate_pem
+        )
+        if known is None or replaced:
             self._operations += 1
             self._state.signing_key = replacement.proposal
-            self._shed_clear_key = known is not None and known.in_clear
+            self._shed_clear_key = self._shed_clear_key or replaced
         return self._state.signing_key or replacement.proposal
 
     @workflow.query(name="signing_key")

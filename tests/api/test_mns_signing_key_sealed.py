@@ -24,7 +24,7 @@ from temporalio.worker import Replayer, Worker
 from api.mns import mns_workflows
 from api.mns.certificate_route import add_certificate_route
 from api.mns.registry import Registry
-from api.mns.registry_entity import SigningKeyRecord
+from api.mns.registry_entity import SigningKeyRecord, SigningKeyReplacement
 from api.mns.sealing import SealingKey
 from api.mns.signing import SigningKey, SigningKeys, new_signing_key, signed_push_headers
 from tests.api.test_mns_push_signature import Arrived, verified
@@ -131,13 +131,17 @@ async def test_a_key_kept_in_clear_is_replaced_on_first_use(client: Client) -> N
         assert (await registry.adopt_signing_key(legacy)).in_clear
         handle = client.get_workflow_handle(registry.workflow_id)
         first_run = (await handle.describe()).run_id
-        keys = SigningKeys(registry, SEALING)
-        await keys.check()  # what `fnf api` does when it starts
+        keys, other = SigningKeys(registry, SEALING), SigningKeys(registry, SEALING)
+        await asyncio.gather(keys.check(), other.check())  # two `fnf api` starting together
         sealed = await registry.signing_key()
         assert sealed is not None and not sealed.in_clear
         key = await keys.current()
         assert key.fingerprint != legacy_key.fingerprint
+        assert (await other.current()).fingerprint == key.fingerprint
         assert (await SigningKeys(registry, SEALING).current()).fingerprint == key.fingerprint
+        again = SigningKeyReplacement(sealed.certificate_pem, new_signing_key(SEALING))
+        kept = await registry.replace_signing_key(again)
+        assert kept.certificate_pem == key.certificate_pem  # a sealed key is kept for good
         record = await registry.signing_key()
         assert record is not None and not record.in_clear
 
