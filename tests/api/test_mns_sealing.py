@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import os
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from api.mns.sealing import (
 )
 from cli.api import sealing_key
 from cli.errors import UserError
+from tests.api.conftest import free_port
 from worker.settings import Settings
 
 SECRET = "a deployment's sealing secret, 32+"
@@ -152,3 +155,26 @@ def test_fnf_api_keeps_its_key_beside_the_dev_server_database(tmp_path: Path) ->
         sealing_key(settings)
     assert "mns_sealing_key=" not in repr(Settings(mns_sealing_key=SECRET))
     assert SECRET not in repr(Settings(mns_sealing_key=SECRET, mns_access_key_secret=SECRET))
+
+
+def test_fnf_dev_with_a_corrupt_key_file_is_one_line(tmp_path: Path) -> None:
+    """Checked before the dev server starts: one `error:` line naming the file, exit 2."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / DEFAULT_FILE_NAME).write_bytes(b"\x00" * 10)
+    ports = [str(free_port()) for _ in range(3)]
+    options = ["--port", ports[0], "--temporal-port", ports[1], "--ui-port", ports[2]]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FNF_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "dev", "--data", str(data), *options],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"error: {data / DEFAULT_FILE_NAME}: the sealing key must be")
+    assert not (data / "temporal.db").exists()  # nothing started
