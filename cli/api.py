@@ -111,7 +111,11 @@ async def serve(
 
         # One push signing key per deployment, kept sealed by the API's own namespace.
         registry = Registry(temporal_client, settings.api_task_queue)
-        signing_keys = SigningKeys(registry, sealing_key(settings))
+        signing_keys = SigningKeys(
+            registry,
+            sealing_key(settings),
+            replace_unopenable=settings.mns_replace_signing_key,
+        )
         contexts = {}
         for namespace in namespaces.namespaces:  # the API's own namespace first
             served = await connection.namespace(namespace)

@@ -142,6 +142,11 @@ class Settings(BaseSettings):
         description="file holding FNF_MNS_SEALING_KEY (unset: mns-sealing.key beside the "
         "embedded dev server's database, made once)",
     )
+    mns_replace_signing_key: bool = Field(
+        default=False,
+        description="replace an MNS push signing key this process cannot open (its sealing "
+        "key was lost) with a new one; for one start",
+    )
     deployment_name: str | None = Field(
         default=None,
         description="Temporal Worker Deployment of the interpreter workers (with FNF_BUILD_ID): "

@@ -95,11 +95,13 @@ class SigningKeyRecord:
 
 @dataclass
 class SigningKeyReplacement:
-    """Replace the key whose certificate is `replaces_certificate_pem` (a key kept in clear)
-    with `proposal`; racing processes all end with the first replacement."""
+    """Replace the key whose certificate is `replaces_certificate_pem` with `proposal`: a key
+    kept in clear, or (`unopenable`) a sealed one whose sealing key the deployment lost;
+    racing processes all end with the first replacement."""
 
     replaces_certificate_pem: str
     proposal: SigningKeyRecord
+    unopenable: bool = False
 
 
 @dataclass
@@ -317,21 +319,21 @@ class FnFMnsRegistry:
 
     @workflow.update(name="replace_signing_key")
     def replace_signing_key(self, replacement: SigningKeyReplacement) -> SigningKeyRecord:
-        """Rotation of a key kept in clear by an older version, and of nothing else (a sealed
-        key is kept for good): the first replacement wins, later ones name a certificate no
-        longer kept and get the kept record. The run then continues as new, so the clear key
-        stays only in closed runs (until the namespace's retention removes them); its
-        certificate is no longer served."""
+        """Rotation of a key kept in clear by an older version, or of a sealed key no process
+        can open any more (asked for explicitly: FNF_MNS_REPLACE_SIGNING_KEY); the first
+        replacement wins, later ones name a certificate no longer kept and get the kept record.
+        After a clear key the run continues as new, so that key stays only in closed runs
+        (until the namespace's retention removes them); its certificate is no longer served."""
         known = self._state.signing_key
         replaced = (  # False when another process replaced it first
             known is not None
-            and known.in_clear
+            and (known.in_clear or replacement.unopenable)
             and known.certificate_pem == replacement.replaces_certificate_pem
         )
         if known is None or replaced:
             self._operations += 1
             self._state.signing_key = replacement.proposal
-            self._shed_clear_key = self._shed_clear_key or replaced
+            self._shed_clear_key = self._shed_clear_key or (known is not None and known.in_clear)
         return self._state.signing_key or replacement.proposal
 
     @workflow.query(name="signing_key")

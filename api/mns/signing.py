@@ -54,6 +54,11 @@ CERTIFICATE_LIFETIME: Final = timedelta(days=3650)
 SUBJECT: Final = "fnf-temporal MNS push signing"
 SEALED_WHAT: Final = "MNS push signing key"
 ROTATION_ROUNDS: Final = 3
+ENV_REPLACE: Final = "FNF_MNS_REPLACE_SIGNING_KEY"
+REPLACE_HINT: Final = (
+    f" (if the deployment's sealing key is lost, start one `fnf api` with {ENV_REPLACE}=true: "
+    "it makes a new push signing key, whose certificate subscribers fetch anew)"
+)
 
 
 @dataclass(frozen=True)
@@ -135,9 +140,12 @@ class SigningKeys:
     """The deployment's push signing key, read from (or first proposed to) its registry, then
     kept in memory (unsealed with `sealing`, the deployment's sealing key)."""
 
-    def __init__(self, registry: Registry, sealing: SealingKey) -> None:
+    def __init__(
+        self, registry: Registry, sealing: SealingKey, *, replace_unopenable: bool = False
+    ) -> None:
         self._registry = registry
         self._sealing = sealing
+        self._replace_unopenable = replace_unopenable
         self._key: SigningKey | None = None
         self._lock = asyncio.Lock()
 
@@ -145,9 +153,22 @@ class SigningKeys:
         if self._key is None:
             async with self._lock:
                 if self._key is None:
-                    record = await self._kept_sealed()
-                    self._key = SigningKey.from_record(record, self._sealing)
+                    self._key = await self._opened(await self._kept_sealed())
         return self._key
+
+    async def _opened(self, record: SigningKeyRecord) -> SigningKey:
+        """The record's key; one that cannot be opened (a lost or other sealing key, a damaged
+        record) is a SealingError, or, with `replace_unopenable`, is replaced by a new key."""
+        try:
+            return SigningKey.from_record(record, self._sealing)
+        except SealingError as error:
+            if not self._replace_unopenable:
+                raise SealingError(f"{error}{REPLACE_HINT}") from None
+        proposal = await asyncio.to_thread(new_signing_key, self._sealing)
+        replacement = SigningKeyReplacement(record.certificate_pem, proposal, unopenable=True)
+        return SigningKey.from_record(
+            await self._registry.replace_signing_key(replacement), self._sealing
+        )
 
     async def check(self) -> None:
         """At start-up: SealingError when the registry keeps a key this process cannot open

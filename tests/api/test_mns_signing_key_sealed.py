@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 import pytest_asyncio
 from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, FastAPI
@@ -25,7 +26,7 @@ from api.mns import mns_workflows
 from api.mns.certificate_route import add_certificate_route
 from api.mns.registry import Registry
 from api.mns.registry_entity import SigningKeyRecord, SigningKeyReplacement
-from api.mns.sealing import SealingKey
+from api.mns.sealing import SealingError, SealingKey
 from api.mns.signing import SigningKey, SigningKeys, new_signing_key, signed_push_headers
 from tests.api.test_mns_push_signature import Arrived, verified
 
@@ -173,3 +174,36 @@ async def test_a_key_kept_in_clear_is_replaced_on_first_use(client: Client) -> N
     push = Arrived("POST", "/in?x=1", headers, body)
     assert verified(push, {key.certificate_url(API): served.text})
     assert not verified(push, {key.certificate_url(API): legacy_key.certificate_pem})
+
+
+async def test_a_key_no_process_can_open_is_replaced_only_when_asked(client: Client) -> None:
+    """A lost sealing key (every process now has another) or a damaged record: a clear error
+    naming the way out, and FNF_MNS_REPLACE_SIGNING_KEY makes a new key the others then use."""
+    lost, kept = SealingKey.ephemeral(), SealingKey.ephemeral()
+    registry, task_queue = fresh_registry(client)
+    async with Worker(client, task_queue=task_queue, workflows=mns_workflows()):
+        old = await SigningKeys(registry, lost).current()
+        with pytest.raises(SealingError) as refused:
+            await SigningKeys(registry, kept).current()
+        assert "another sealing key" in str(refused.value)
+        assert "FNF_MNS_REPLACE_SIGNING_KEY=true" in str(refused.value)
+        new = await SigningKeys(registry, kept, replace_unopenable=True).current()
+        assert new.fingerprint != old.fingerprint
+        assert (await SigningKeys(registry, kept).current()).fingerprint == new.fingerprint
+        again = await SigningKeys(registry, kept, replace_unopenable=True).current()
+        assert again.fingerprint == new.fingerprint  # a key that opens is never replaced
+
+    registry, task_queue = fresh_registry(client)
+    made = new_signing_key(kept)
+    body = made.sealed_private_key.rsplit(":", 1)[1]
+    flipped = ("B" if body[20] == "A" else "A").join((body[:20], body[21:]))
+    damaged = SigningKeyRecord(
+        certificate_pem=made.certificate_pem,
+        sealed_private_key=made.sealed_private_key.replace(body, flipped),
+    )
+    async with Worker(client, task_queue=task_queue, workflows=mns_workflows()):
+        await registry.adopt_signing_key(damaged)
+        with pytest.raises(SealingError, match="damaged or was changed"):
+            await SigningKeys(registry, kept).current()
+        repaired = await SigningKeys(registry, kept, replace_unopenable=True).current()
+        assert repaired.certificate_pem != made.certificate_pem
