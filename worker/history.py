@@ -28,7 +28,13 @@ from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
-from worker.archive import ARCHIVE_HISTORY, ArchiveChunk, RunArchive, decode_chunk
+from worker.archive import (
+    ARCHIVE_HISTORY,
+    ARCHIVE_SLICE,
+    ArchiveChunk,
+    RunArchive,
+    decode_chunk,
+)
 from worker.execution import HISTORY_PAGE_LIMIT, HistoryRequest
 from worker.interpreter.events import EventLog
 from worker.redrive import redrive_after, redriven_first_run
@@ -256,8 +262,34 @@ CLOSING_TASK_EVENTS = frozenset(
     }
 )
 """What a run's archive markers sit among, at the end of its history: the closing workflow
-task(s), with the patch marker and its search attribute. Reading backwards stops at the first
-other event."""
+task(s), with the patch marker and its search attribute."""
+BETWEEN_SLICES = frozenset(
+    {
+        EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+    }
+)
+"""Besides the closing task's events, what may follow a run's last ArchiveHistorySlice: its
+own activity events and workflow tasks (a retried one too), and whatever arrived meanwhile
+(a signal, a stop, an update). Walking back from the run's end, the first other event before
+any slice is found ends the walk: the run archived no slices (a task step's activity, say)."""
+SLICE_TASK_COMMANDS = frozenset(
+    {
+        EventType.EVENT_TYPE_MARKER_RECORDED,
+        EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+    }
+)
+"""What the workflow task that sent a run's first slice recorded before it: the redrive point
+(a local activity's marker) and patch markers."""
 LOCAL_ACTIVITY_MARKER = "core_local_activity"
 TAIL_PAGE_SIZE = 32
 ARCHIVE_CACHE_RUNS = 16
@@ -303,7 +335,13 @@ async def run_tail(client: Client, workflow_id: str, run_id: str) -> RunTail:
 
 
 async def read_tail(converter: DataConverter, events: AsyncIterator[HistoryEvent]) -> RunTail:
-    """The RunTail of a run whose history `events` yields last event first."""
+    """The RunTail of a run whose history `events` yields last event first.
+
+    A run archives either as ArchiveHistory markers in its closing task (interpreter versions
+    before 4), or as ArchiveHistorySlice activities, one per workflow task, sent in EventId
+    order just before it closes (worker/interpreter/archive.py `archive_by_tasks`). Walking
+    back, once a slice is found every event is passed over until the slice holding the run's
+    first event: a signal, a stop or an update may land between slices."""
     last = await anext(events, None)
     if last is None or last.event_type not in CLOSE_EVENTS:
         return RunTail(closed=False)
@@ -313,16 +351,51 @@ async def read_tail(converter: DataConverter, events: AsyncIterator[HistoryEvent
         following = attributes.new_execution_run_id or None
     chunks: list[ArchiveChunk | None] = []
     point = None
+    sliced = opened = False
     async for event in events:
-        if event.event_type not in CLOSING_TASK_EVENTS:
-            break
-        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
-            kind, blob = await _local_activity_result(converter, event)
-            if kind == ARCHIVE_HISTORY:
+        kind = event.event_type
+        if opened and kind not in SLICE_TASK_COMMANDS:
+            break  # before the first slice's workflow task
+        if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            blob = await _archived_slice(converter, event)
+            if blob is None:
+                if sliced:
+                    continue
+                break  # a task's activity: the run archived no slices after it
+            sliced = True
+            chunk = decode_chunk(blob)
+            chunks.append(chunk)
+            # The first slice's task may also have recorded the redrive point just before.
+            opened = chunk is None or _opens_run(chunk)
+        elif kind == EventType.EVENT_TYPE_MARKER_RECORDED:
+            name, blob = await _local_activity_result(converter, event)
+            if name == ARCHIVE_HISTORY:
                 chunks.append(decode_chunk(blob))
-            elif kind == RECORD_REDRIVE_POINT:
+            elif name == RECORD_REDRIVE_POINT:
                 point = decode_point(blob)
+        elif not sliced and kind not in CLOSING_TASK_EVENTS and kind not in BETWEEN_SLICES:
+            break
     return RunTail(True, following, RunArchive.assemble(chunks), point)
+
+
+def _opens_run(chunk: ArchiveChunk) -> bool:
+    """Whether the chunk holds the run's first event (or the run has none)."""
+    if not chunk.events:
+        return chunk.run_first_id == chunk.run_next_id
+    return bool(chunk.events[0]["EventId"] == chunk.run_first_id)
+
+
+async def _archived_slice(converter: DataConverter, event: HistoryEvent) -> bytes | None:
+    """The chunk an ArchiveHistorySlice activity was scheduled with; None for any other
+    activity."""
+    attributes = event.activity_task_scheduled_event_attributes
+    if attributes.activity_type.name != ARCHIVE_SLICE:
+        return None
+    payloads = attributes.input.payloads
+    if len(payloads) != 1:
+        return b""
+    [blob] = await converter.decode(payloads, [bytes])
+    return blob if isinstance(blob, bytes) else b""
 
 
 async def _local_activity_result(

@@ -16,9 +16,12 @@ with workflow.unsafe.imports_passed_through():
         ARCHIVE_CHUNK_BYTES,
         ARCHIVE_HISTORY,
         ARCHIVE_RUN_BYTES,
+        ARCHIVE_SLICE,
+        ARCHIVE_SLICED_RUN_BYTES,
         ROWS_FORMAT,
         SLICE_CHARS,
         ArchiveRequest,
+        compressed_rows,
         events_text,
         slices,
     )
@@ -31,13 +34,22 @@ ARCHIVE_PATCH = "fnf-history-archived-at-close"
 the `history` query."""
 ARCHIVE_TIMEOUT = timedelta(seconds=30)
 """However the activity fares (even on a worker that lacks it), the run closes within this."""
+SLICE_TASK_PATCH = "archive-slice-per-workflow-task"
+"""Runs with this patch write and compress each slice in the workflow and keep it as the input
+of an ArchiveHistorySlice regular activity, one slice per workflow task (`archive_by_tasks`);
+earlier runs hand every slice to ArchiveHistory local activities in their closing task, which
+Temporal's SDK keeps open across them (1-3 s for a run of 80,000 events)."""
 
 
-async def archive_run(log: EventLog) -> None:
+async def archive_run(log: EventLog, rows_per_slice: int = 0) -> None:
     """Hand this run's events to ArchiveHistory, a chunk at a time, until they are all kept or
     the run's archive budget is spent. Never fails the run: an archive that is missing or
-    incomplete only sends readers to the query."""
+    incomplete only sends readers to the query. `rows_per_slice` is the run's own slice size
+    (FlowRun.archive_rows_per_slice; 0: ROWS_PER_SLICE)."""
     if not versions.patched(ARCHIVE_PATCH):
+        return
+    if versions.patched(SLICE_TASK_PATCH):
+        await archive_by_tasks(log, rows_per_slice or ROWS_PER_SLICE)
         return
     room = ARCHIVE_RUN_BYTES
     first, following = log.first_id, log.next_id()
@@ -63,6 +75,47 @@ async def archive_run(log: EventLog) -> None:
             return
 
 
+async def archive_by_tasks(log: EventLog, rows_per_slice: int) -> None:
+    """Each slice of rows compressed here and awaited as an ArchiveHistorySlice activity, so
+    that every slice ends its own workflow task: the longest task of a closing run is one
+    slice's writing (tens of ms for 8,192 rows), wherever Temporal's SDK would otherwise keep
+    one task open across local activities. Slices are sent in EventId order; readers find
+    them walking back from the run's end (worker/history.py `read_tail`).
+
+    How many activities a run schedules is part of its command sequence: it follows from the
+    events and from each slice's compressed size against the budget, which zlib writes the
+    same for the same text."""
+    room = ARCHIVE_SLICED_RUN_BYTES
+    first, following = log.first_id, log.next_id()
+    for number, text in enumerate(row_slices(log.events, rows_per_slice), 1):
+        blob = _compressed_slice(first, following, text)
+        if blob is None or len(blob) > min(room, ARCHIVE_CHUNK_BYTES):
+            workflow.logger.warning("the run's FnF events were not all archived")
+            return
+        room -= len(blob)
+        try:
+            await workflow.execute_activity(
+                ARCHIVE_SLICE,
+                blob,
+                schedule_to_close_timeout=ARCHIVE_TIMEOUT,
+                retry_policy=RetryPolicy(maximum_attempts=3),
+                summary=summary(
+                    f"internal: archive FnF events {first} to {following - 1}, slice {number}"
+                ),
+            )
+        except (ActivityError, asyncio.CancelledError) as error:
+            workflow.logger.warning("the run's FnF events were not archived: %s", error)
+            return
+
+
+def _compressed_slice(first: int, following: int, text: str) -> bytes | None:
+    """The slice as a chunk; None when its text is not UTF-8 (see `_encodable`)."""
+    try:
+        return compressed_rows(first, following, text)
+    except UnicodeEncodeError:
+        return None
+
+
 ROWS_SLICED_SINCE = 1
 """Executions of this interpreter version on cut their rows by count and text length
 (`row_slices`); older ones archive as they did (`one_slice_of_rows`, else `slices`), since
@@ -75,14 +128,15 @@ ArchiveHistory call before it yields), so a run of 80,000 events never writes th
 (Temporal's SDK fails an activation that runs past 2 s, even in a replay)."""
 
 
-def row_slices(events: list[Any]) -> Iterator[str]:
-    """The events as rows, in slices of at most ROWS_PER_SLICE events and SLICE_CHARS
-    characters (a slice over it is halved until it fits, or holds one event); written as
-    they are asked for. Deterministic: the same events give the same slices."""
+def row_slices(events: list[Any], rows_per_slice: int = 0) -> Iterator[str]:
+    """The events as rows, in slices of at most `rows_per_slice` (0: ROWS_PER_SLICE) events
+    and SLICE_CHARS characters (a slice over it is halved until it fits, or holds one event);
+    written as they are asked for. Deterministic: the same events give the same slices."""
     if not events:
         yield events_text([])
-    for start in range(0, len(events), ROWS_PER_SLICE):
-        yield from _fitting(events[start : start + ROWS_PER_SLICE])
+    size = rows_per_slice or ROWS_PER_SLICE
+    for start in range(0, len(events), size):
+        yield from _fitting(events[start : start + size])
 
 
 def _fitting(events: list[Any]) -> Iterator[str]:
