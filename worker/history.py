@@ -282,14 +282,6 @@ BETWEEN_SLICES = frozenset(
 own activity events and workflow tasks (a retried one too), and whatever arrived meanwhile
 (a signal, a stop, an update). Walking back from the run's end, the first other event before
 any slice is found ends the walk: the run archived no slices (a task step's activity, say)."""
-SLICE_TASK_COMMANDS = frozenset(
-    {
-        EventType.EVENT_TYPE_MARKER_RECORDED,
-        EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
-    }
-)
-"""What the workflow task that sent a run's first slice recorded before it: the redrive point
-(a local activity's marker) and patch markers."""
 LOCAL_ACTIVITY_MARKER = "core_local_activity"
 TAIL_PAGE_SIZE = 32
 ARCHIVE_CACHE_RUNS = 16
@@ -337,11 +329,12 @@ async def run_tail(client: Client, workflow_id: str, run_id: str) -> RunTail:
 async def read_tail(converter: DataConverter, events: AsyncIterator[HistoryEvent]) -> RunTail:
     """The RunTail of a run whose history `events` yields last event first.
 
-    A run archives either as ArchiveHistory markers in its closing task (interpreter versions
-    before 4), or as ArchiveHistorySlice activities, one per workflow task, sent in EventId
-    order just before it closes (worker/interpreter/archive.py `archive_by_tasks`). Walking
-    back, once a slice is found every event is passed over until the slice holding the run's
-    first event: a signal, a stop or an update may land between slices."""
+    A run archives as ArchiveHistory markers in its closing task (all its slices before
+    interpreter version 4), after ArchiveHistorySlice activities, one per workflow task, for
+    its other slices, sent in EventId order just before it closes (worker/interpreter/
+    archive.py `_archive_rows`). Walking back, once a slice is found every event is passed
+    over until the slice holding the run's first event (a signal, a stop or an update may
+    land between slices), then the closing-task events before it (the redrive point)."""
     last = await anext(events, None)
     if last is None or last.event_type not in CLOSE_EVENTS:
         return RunTail(closed=False)
@@ -351,30 +344,32 @@ async def read_tail(converter: DataConverter, events: AsyncIterator[HistoryEvent
         following = attributes.new_execution_run_id or None
     chunks: list[ArchiveChunk | None] = []
     point = None
-    sliced = opened = False
+    found = opened = False
     async for event in events:
         kind = event.event_type
-        if opened and kind not in SLICE_TASK_COMMANDS:
-            break  # before the first slice's workflow task
+        if opened and kind not in CLOSING_TASK_EVENTS:
+            break  # past the workflow task(s) of the run's first slice
         if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             blob = await _archived_slice(converter, event)
             if blob is None:
-                if sliced:
+                if found:
                     continue
                 break  # a task's activity: the run archived no slices after it
-            sliced = True
-            chunk = decode_chunk(blob)
-            chunks.append(chunk)
-            # The first slice's task may also have recorded the redrive point just before.
-            opened = chunk is None or _opens_run(chunk)
         elif kind == EventType.EVENT_TYPE_MARKER_RECORDED:
             name, blob = await _local_activity_result(converter, event)
-            if name == ARCHIVE_HISTORY:
-                chunks.append(decode_chunk(blob))
-            elif name == RECORD_REDRIVE_POINT:
+            if name == RECORD_REDRIVE_POINT:
                 point = decode_point(blob)
-        elif not sliced and kind not in CLOSING_TASK_EVENTS and kind not in BETWEEN_SLICES:
+            if name != ARCHIVE_HISTORY or opened:
+                continue
+        elif found or kind in CLOSING_TASK_EVENTS or kind in BETWEEN_SLICES:
+            continue
+        else:
             break
+        chunk = decode_chunk(blob)
+        chunks.append(chunk)
+        found = True
+        # The first slice's task may also hold the redrive point (recorded just before it).
+        opened = chunk is None or _opens_run(chunk)
     return RunTail(True, following, RunArchive.assemble(chunks), point)
 
 

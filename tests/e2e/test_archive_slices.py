@@ -1,5 +1,5 @@
 """A long run archives its FnF events one slice per workflow task (worker/interpreter/archive.py
-`archive_by_tasks`), so no closing task holds them all, and readers still find every slice:
+`_archive_rows`), so no closing task holds them all, and readers still find every slice:
 the archive reads back complete, equal to what the `history` query answered, with no worker
 running, for a single run, a continue-as-new chain and a failed run (whose redrive point sits
 in the first slice's task). Slices are made small here (ROWS_PER_SLICE) so a few hundred events

@@ -198,7 +198,8 @@ def test_a_long_run_archives_its_rows_in_slices_under_the_limit() -> None:
 
 
 def slice_tasks(name: str) -> list[int]:
-    """ArchiveHistorySlice activities each workflow task of a committed history scheduled."""
+    """Archive slices each workflow task of a committed history sent (ArchiveHistorySlice
+    activities, ArchiveHistory markers)."""
     history = WorkflowHistory.from_json(name, (HISTORIES / f"{name}.json").read_text())
     counts: list[int] = []
     for each in history.events:
@@ -207,14 +208,17 @@ def slice_tasks(name: str) -> list[int]:
         elif each.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             kind = each.activity_task_scheduled_event_attributes.activity_type.name
             counts[-1] += kind == ARCHIVE_SLICE
+        elif each.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            data = each.marker_recorded_event_attributes.details.get("data")
+            counts[-1] += data is not None and b'"ArchiveHistory"' in data.payloads[0].data
     return counts
 
 
 async def test_runs_archived_a_slice_per_task_read_back_whole() -> None:
     """Runs of interpreter version 4 send each slice in its own workflow task (slices of 8
-    events here); walking back from the end finds every slice of each run, across a
-    continue-as-new chain, and a failed run's redrive point recorded just before its first
-    slice."""
+    events here; the last as ArchiveHistory in the closing task); walking back from the end
+    finds every slice of each run, across a continue-as-new chain, and a failed run's
+    redrive point recorded just before its first slice."""
     runs = sorted(HISTORIES.glob("archived-slices-continue.run*.json"))
     assert len(runs) >= 3
     following = 1

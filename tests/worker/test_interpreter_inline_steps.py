@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from translator import compile_text
-from worker.archive import archive_history, archive_slice
+from worker.archive import archive_history
 from worker.history import read_history
 from worker.redrive_points import record_redrive_point
 from worker.workflow import FlowRun, FnFFlow
@@ -33,7 +33,7 @@ async def worker(temporal_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
         temporal_env.client,
         task_queue=QUEUE,
         workflows=[FnFFlow],
-        activities=[archive_history, archive_slice, record_redrive_point],
+        activities=[archive_history, record_redrive_point],
     ) as running:
         yield running
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -35,10 +35,11 @@ the `history` query."""
 ARCHIVE_TIMEOUT = timedelta(seconds=30)
 """However the activity fares (even on a worker that lacks it), the run closes within this."""
 SLICE_TASK_PATCH = "archive-slice-per-workflow-task"
-"""Runs with this patch write and compress each slice in the workflow and keep it as the input
-of an ArchiveHistorySlice regular activity, one slice per workflow task (`archive_by_tasks`);
-earlier runs hand every slice to ArchiveHistory local activities in their closing task, which
-Temporal's SDK keeps open across them (1-3 s for a run of 80,000 events)."""
+"""Runs with this patch send every slice but the last as the input of an ArchiveHistorySlice
+regular activity, one slice per workflow task (`_archive_rows`); earlier runs hand every slice
+to ArchiveHistory local activities in their closing task, which Temporal's SDK keeps open
+across them (1-3 s for a run of 80,000 events). Asked only of a run with more than one slice,
+so a run whose events fit one slice records no marker and sends what it always did."""
 
 
 async def archive_run(log: EventLog, rows_per_slice: int = 0) -> None:
@@ -48,24 +49,15 @@ async def archive_run(log: EventLog, rows_per_slice: int = 0) -> None:
     (FlowRun.archive_rows_per_slice; 0: ROWS_PER_SLICE)."""
     if not versions.patched(ARCHIVE_PATCH):
         return
-    if versions.patched(SLICE_TASK_PATCH):
-        await archive_by_tasks(log, rows_per_slice or ROWS_PER_SLICE)
+    if versions.version() >= ROWS_SLICED_SINCE:
+        await _archive_rows(log, rows_per_slice)
         return
     room = ARCHIVE_RUN_BYTES
     first, following = log.first_id, log.next_id()
-    texts: Iterable[str] | None
-    if versions.version() >= ROWS_SLICED_SINCE:
-        texts = row_slices(log.events)
-    else:
-        rows = one_slice_of_rows(log.events)
-        texts = None if rows is None else [rows]
-    if texts is not None:
-        for text in texts:
-            chunk = min(room, ARCHIVE_CHUNK_BYTES)
-            blob = await _archive(ArchiveRequest(first, following, text, chunk, ROWS_FORMAT))
-            room -= len(blob)
-            if not blob:
-                return
+    rows = one_slice_of_rows(log.events)
+    if rows is not None:
+        chunk = min(room, ARCHIVE_CHUNK_BYTES)
+        await _archive(ArchiveRequest(first, following, rows, chunk, ROWS_FORMAT))
         return
     for events in slices(_as_dicts(log.events)):
         request = ArchiveRequest.of(first, following, events, min(room, ARCHIVE_CHUNK_BYTES))
@@ -75,37 +67,54 @@ async def archive_run(log: EventLog, rows_per_slice: int = 0) -> None:
             return
 
 
-async def archive_by_tasks(log: EventLog, rows_per_slice: int) -> None:
-    """Each slice of rows compressed here and awaited as an ArchiveHistorySlice activity, so
-    that every slice ends its own workflow task: the longest task of a closing run is one
-    slice's writing (tens of ms for 8,192 rows), wherever Temporal's SDK would otherwise keep
-    one task open across local activities. Slices are sent in EventId order; readers find
-    them walking back from the run's end (worker/history.py `read_tail`).
+async def _archive_rows(log: EventLog, rows_per_slice: int) -> None:
+    """The run's rows, slice by slice. With SLICE_TASK_PATCH every slice but the last is
+    compressed here and awaited as an ArchiveHistorySlice regular activity, so each ends its
+    own workflow task; the last goes to ArchiveHistory, a local activity, in the closing task
+    itself (a round trip fewer: a run of one slice sends just that). So no workflow task
+    writes more than one slice (tens of ms for 8,192 rows) wherever Temporal's SDK would have
+    kept one task open across all of them. Readers find the slices walking back from the
+    run's end (worker/history.py `read_tail`).
 
     How many activities a run schedules is part of its command sequence: it follows from the
     events and from each slice's compressed size against the budget, which zlib writes the
     same for the same text."""
-    room = ARCHIVE_SLICED_RUN_BYTES
+    room = ARCHIVE_RUN_BYTES
     first, following = log.first_id, log.next_id()
-    for number, text in enumerate(row_slices(log.events, rows_per_slice), 1):
-        blob = _compressed_slice(first, following, text)
-        if blob is None or len(blob) > min(room, ARCHIVE_CHUNK_BYTES):
-            workflow.logger.warning("the run's FnF events were not all archived")
-            return
+    by_tasks = False
+    for number, (text, last) in enumerate(marked_row_slices(log.events, rows_per_slice), 1):
+        if not last and (by_tasks or versions.patched(SLICE_TASK_PATCH)):
+            if not by_tasks:  # no completion holds more than one slice now
+                by_tasks, room = True, room + ARCHIVE_SLICED_RUN_BYTES - ARCHIVE_RUN_BYTES
+            blob = _compressed_slice(first, following, text)
+            if blob is None or len(blob) > min(room, ARCHIVE_CHUNK_BYTES):
+                workflow.logger.warning("the run's FnF events were not all archived")
+                return
+            room -= len(blob)
+            if not await _keep_slice(blob, f"{first} to {following - 1}, slice {number}"):
+                return
+            continue
+        chunk = min(room, ARCHIVE_CHUNK_BYTES)
+        blob = await _archive(ArchiveRequest(first, following, text, chunk, ROWS_FORMAT))
         room -= len(blob)
-        try:
-            await workflow.execute_activity(
-                ARCHIVE_SLICE,
-                blob,
-                schedule_to_close_timeout=ARCHIVE_TIMEOUT,
-                retry_policy=RetryPolicy(maximum_attempts=3),
-                summary=summary(
-                    f"internal: archive FnF events {first} to {following - 1}, slice {number}"
-                ),
-            )
-        except (ActivityError, asyncio.CancelledError) as error:
-            workflow.logger.warning("the run's FnF events were not archived: %s", error)
+        if not blob:
             return
+
+
+async def _keep_slice(blob: bytes, which: str) -> bool:
+    """One ArchiveHistorySlice activity; False when it did not complete."""
+    try:
+        await workflow.execute_activity(
+            ARCHIVE_SLICE,
+            blob,
+            schedule_to_close_timeout=ARCHIVE_TIMEOUT,
+            retry_policy=RetryPolicy(maximum_attempts=3),
+            summary=summary(f"internal: archive FnF events {which}"),
+        )
+    except (ActivityError, asyncio.CancelledError) as error:
+        workflow.logger.warning("the run's FnF events were not archived: %s", error)
+        return False
+    return True
 
 
 def _compressed_slice(first: int, following: int, text: str) -> bytes | None:
@@ -132,21 +141,27 @@ def row_slices(events: list[Any], rows_per_slice: int = 0) -> Iterator[str]:
     """The events as rows, in slices of at most `rows_per_slice` (0: ROWS_PER_SLICE) events
     and SLICE_CHARS characters (a slice over it is halved until it fits, or holds one event);
     written as they are asked for. Deterministic: the same events give the same slices."""
+    for text, _ in marked_row_slices(events, rows_per_slice):
+        yield text
+
+
+def marked_row_slices(events: list[Any], rows_per_slice: int = 0) -> Iterator[tuple[str, bool]]:
+    """`row_slices`, each with whether it is the last (known without writing the next)."""
     if not events:
-        yield events_text([])
+        yield events_text([]), True
     size = rows_per_slice or ROWS_PER_SLICE
     for start in range(0, len(events), size):
-        yield from _fitting(events[start : start + size])
+        yield from _fitting(events[start : start + size], start + size >= len(events))
 
 
-def _fitting(events: list[Any]) -> Iterator[str]:
+def _fitting(events: list[Any], last: bool) -> Iterator[tuple[str, bool]]:
     text = events_text([_row(event) for event in events])
     if len(text) <= SLICE_CHARS or len(events) <= 1:
-        yield text
+        yield text, last
         return
     half = len(events) // 2
-    yield from _fitting(events[:half])
-    yield from _fitting(events[half:])
+    yield from _fitting(events[:half], False)
+    yield from _fitting(events[half:], last)
 
 
 async def _archive(request: ArchiveRequest) -> bytes:
