@@ -234,6 +234,8 @@ class Figures:
     failures: list[str] = field(default_factory=list)
     runs: int | None = None
     longest_task_ms: float | None = None
+    longest_tasks_ms: list[float] = field(default_factory=list)
+    """The three longest workflow tasks of the chain, longest first."""
 
 
 def fresh_name() -> str:
@@ -278,11 +280,11 @@ async def run_hand(client: Client, load: Workload, timeout: float) -> float | No
     return elapsed
 
 
-async def longest_task_ms(client: Client, workflow_id: str) -> tuple[int, float]:
-    """The runs of the chain and the longest workflow task of any (started -> completed or
-    timed out/failed), from the server's timestamps."""
+async def longest_task_ms(client: Client, workflow_id: str) -> tuple[int, list[float]]:
+    """The runs of the chain and its three longest workflow tasks, longest first (started ->
+    completed), from the server's timestamps."""
     runs = await run_chain(client, workflow_id)
-    longest = 0.0
+    lengths: list[float] = []
     for run_id in runs:
         history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
         started: dict[int, float] = {}
@@ -293,8 +295,8 @@ async def longest_task_ms(client: Client, workflow_id: str) -> tuple[int, float]
                 started[event.event_id] = moment
             elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
                 began = started[event.workflow_task_completed_event_attributes.started_event_id]
-                longest = max(longest, (moment - began) * 1000)
-    return len(runs), longest
+                lengths.append((moment - began) * 1000)
+    return len(runs), sorted(lengths, reverse=True)[:3]
 
 
 @dataclass
@@ -330,11 +332,13 @@ async def measure(
             fnf.latency_s.append(elapsed)
             fnf.cpu_s.append(time.process_time() - cpu)
             fnf.workflow_cpu_s.append(executors.fnf.cpu() - workflow_cpu)
-            if fnf.runs is None:
-                try:
-                    fnf.runs, fnf.longest_task_ms = await longest_task_ms(client, handle.id)
-                except WorkflowQueryFailedError as error:  # a run too long to replay
-                    fnf.failures.append(f"its runs cannot be listed: {error}")
+            try:
+                fnf.runs, tasks = await longest_task_ms(client, handle.id)
+            except WorkflowQueryFailedError as error:  # a run too long to replay
+                fnf.failures.append(f"its runs cannot be listed: {error}")
+            else:
+                fnf.longest_tasks_ms = sorted(fnf.longest_tasks_ms + tasks, reverse=True)[:3]
+                fnf.longest_task_ms = fnf.longest_tasks_ms[0] if fnf.longest_tasks_ms else None
         if fnf.failures:
             break
     report = {
@@ -374,6 +378,7 @@ def _summary(figures: Figures, steps: int) -> dict[str, Any]:
         "failures": figures.failures,
         "runs": figures.runs,
         "longest_task_ms": figures.longest_task_ms,
+        "longest_tasks_ms": figures.longest_tasks_ms,
     }
 
 
@@ -387,7 +392,9 @@ def print_row(row: dict[str, Any]) -> None:
     print(
         f"{row['workload']:>13} {row['steps']:>7} steps | fnf {fmt(fnf['median_s'], 2):>7} s "
         f"{fmt(fnf['ms_per_step']):>6} ms/step  runs {fnf['runs'] or '-':>4}  longest task "
-        f"{fmt(fnf['longest_task_ms'], 0):>5} ms | hand {fmt(hand['median_s'], 2):>6} s "
+        f"{fmt(fnf['longest_task_ms'], 0):>5} ms (three longest "
+        f"{' '.join(fmt(t, 0) for t in fnf['longest_tasks_ms'])}) "
+        f"| hand {fmt(hand['median_s'], 2):>6} s "
         f"{fmt(hand['ms_per_step'], 4):>7} ms/step | ratio {fmt(row['ratio'], 2):>6} "
         f"| CPU ms/step {fmt(fnf['cpu_ms_per_step'])} vs {fmt(hand['cpu_ms_per_step'], 4)} "
         f"ratio {fmt(row['cpu_ratio'], 2)} | workflow CPU ms/step "

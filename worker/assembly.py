@@ -18,7 +18,7 @@ from worker.activities.messages import MessageActivities
 from worker.activities.parent_reports import report_parent_task
 from worker.activities.pauses import pause
 from worker.activities.task_secrets import mint_task_secret
-from worker.archive import archive_history
+from worker.archive import archive_history, archive_slice
 from worker.connectors.mns import MnsClient, MnsCredentials
 from worker.definitions import load_definition
 from worker.functions import FunctionRegistry, FunctionRuntime
@@ -57,6 +57,7 @@ INTERNAL: list[Callable[..., Any]] = [
     mint_task_secret,
     pause,
     archive_history,
+    archive_slice,
     record_redrive_point,
     load_definition,
 ]
@@ -85,9 +86,10 @@ def build_queue_worker(
     if queue.task_activities:
         activities += [functions.invoke_action, messages.send_message, messages.publish_message]
         if not queue.interpreter:
-            # FnFPause runs as a regular activity on the interpreter's queue, which this
-            # worker polls too: a task it took but lacked would fail and wait for a retry.
-            activities.append(pause)
+            # FnFPause and ArchiveHistorySlice run as regular activities on the
+            # interpreter's queue, which this worker polls too: a task it took but lacked
+            # would fail and wait for a retry.
+            activities += [pause, archive_slice]
     if not queue.interpreter:
         options.pop("sticky_queue_schedule_to_start_timeout", None)
         options.pop("deployment_config", None)

@@ -165,6 +165,10 @@ class FlowRun:
     foreach_batch_size: int = DEFAULT_FOREACH_BATCH_SIZE
     nested_handover_steps: int = DEFAULT_NESTED_HANDOVER_STEPS
     """Steps a nested sequence runs before a long history hands its rest to a child run."""
+    archive_rows_per_slice: int = 0
+    """FnF events per archive slice as the run closes (worker/interpreter/archive.py; 0: the
+    default): how many slices a run sends is part of its command sequence, so it is fixed at
+    the start and carried to continued runs."""
     part: Part | None = None
     """Set on a child run that executes a part of its parent's graph (not an execution)."""
     interpreter_version: int = 0

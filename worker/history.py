@@ -28,7 +28,13 @@ from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
-from worker.archive import ARCHIVE_HISTORY, ArchiveChunk, RunArchive, decode_chunk
+from worker.archive import (
+    ARCHIVE_HISTORY,
+    ARCHIVE_SLICE,
+    ArchiveChunk,
+    RunArchive,
+    decode_chunk,
+)
 from worker.execution import HISTORY_PAGE_LIMIT, HistoryRequest
 from worker.interpreter.events import EventLog
 from worker.redrive import redrive_after, redriven_first_run
@@ -256,8 +262,26 @@ CLOSING_TASK_EVENTS = frozenset(
     }
 )
 """What a run's archive markers sit among, at the end of its history: the closing workflow
-task(s), with the patch marker and its search attribute. Reading backwards stops at the first
-other event."""
+task(s), with the patch marker and its search attribute."""
+BETWEEN_SLICES = frozenset(
+    {
+        EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+    }
+)
+"""Besides the closing task's events, what may follow a run's last ArchiveHistorySlice: its
+own activity events and workflow tasks (a retried one too), and whatever arrived meanwhile
+(a signal, a stop, an update). Walking back from the run's end, the first other event before
+any slice is found ends the walk: the run archived no slices (a task step's activity, say)."""
 LOCAL_ACTIVITY_MARKER = "core_local_activity"
 TAIL_PAGE_SIZE = 32
 ARCHIVE_CACHE_RUNS = 16
@@ -303,7 +327,14 @@ async def run_tail(client: Client, workflow_id: str, run_id: str) -> RunTail:
 
 
 async def read_tail(converter: DataConverter, events: AsyncIterator[HistoryEvent]) -> RunTail:
-    """The RunTail of a run whose history `events` yields last event first."""
+    """The RunTail of a run whose history `events` yields last event first.
+
+    A run archives as ArchiveHistory markers in its closing task (all its slices before
+    interpreter version 4), after ArchiveHistorySlice activities, one per workflow task, for
+    its other slices, sent in EventId order just before it closes (worker/interpreter/
+    archive.py `_archive_rows`). Walking back, once a slice is found every event is passed
+    over until the slice holding the run's first event (a signal, a stop or an update may
+    land between slices), then the closing-task events before it (the redrive point)."""
     last = await anext(events, None)
     if last is None or last.event_type not in CLOSE_EVENTS:
         return RunTail(closed=False)
@@ -313,16 +344,53 @@ async def read_tail(converter: DataConverter, events: AsyncIterator[HistoryEvent
         following = attributes.new_execution_run_id or None
     chunks: list[ArchiveChunk | None] = []
     point = None
+    found = opened = False
     async for event in events:
-        if event.event_type not in CLOSING_TASK_EVENTS:
-            break
-        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
-            kind, blob = await _local_activity_result(converter, event)
-            if kind == ARCHIVE_HISTORY:
-                chunks.append(decode_chunk(blob))
-            elif kind == RECORD_REDRIVE_POINT:
+        kind = event.event_type
+        if opened and kind not in CLOSING_TASK_EVENTS:
+            break  # past the workflow task(s) of the run's first slice
+        if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            blob = await _archived_slice(converter, event)
+            if blob is None:
+                if found:
+                    continue
+                break  # a task's activity: the run archived no slices after it
+        elif kind == EventType.EVENT_TYPE_MARKER_RECORDED:
+            name, blob = await _local_activity_result(converter, event)
+            if name == RECORD_REDRIVE_POINT:
                 point = decode_point(blob)
+            if name != ARCHIVE_HISTORY or opened:
+                continue
+        elif found or kind in CLOSING_TASK_EVENTS or kind in BETWEEN_SLICES:
+            continue
+        else:
+            break
+        chunk = decode_chunk(blob)
+        chunks.append(chunk)
+        found = True
+        # The first slice's task may also hold the redrive point (recorded just before it).
+        opened = chunk is None or _opens_run(chunk)
     return RunTail(True, following, RunArchive.assemble(chunks), point)
+
+
+def _opens_run(chunk: ArchiveChunk) -> bool:
+    """Whether the chunk holds the run's first event (or the run has none)."""
+    if not chunk.events:
+        return chunk.run_first_id == chunk.run_next_id
+    return bool(chunk.events[0]["EventId"] == chunk.run_first_id)
+
+
+async def _archived_slice(converter: DataConverter, event: HistoryEvent) -> bytes | None:
+    """The chunk an ArchiveHistorySlice activity was scheduled with; None for any other
+    activity."""
+    attributes = event.activity_task_scheduled_event_attributes
+    if attributes.activity_type.name != ARCHIVE_SLICE:
+        return None
+    payloads = attributes.input.payloads
+    if len(payloads) != 1:
+        return b""
+    [blob] = await converter.decode(payloads, [bytes])
+    return blob if isinstance(blob, bytes) else b""
 
 
 async def _local_activity_result(

@@ -184,7 +184,7 @@ class FnFFlow:
         await self._close(run, TaskReport(run.callback_token, True, json.dumps(output)))
         self._log.record("ExecutionSucceeded", detail={"output": output}, checked=False)
         self._details.close("succeeded")
-        await archive_run(self._log)
+        await archive_run(self._log, run.archive_rows_per_slice)
         return output
 
     async def _run_part(
@@ -225,7 +225,7 @@ class FnFFlow:
             await self._fail(run, unexpected_failure("", error))
         self._log.record("ExecutionSucceeded", detail={"output": output}, checked=False)
         self._details.close("succeeded")
-        await archive_run(self._log)
+        await archive_run(self._log, run.archive_rows_per_slice)
         return output
 
     async def _run_batch(
@@ -273,7 +273,7 @@ class FnFFlow:
                 self._log.last_time,
                 self._stop,
             )
-            await archive_run(self._log)
+            await archive_run(self._log, run.archive_rows_per_slice)
             workflow.continue_as_new(replace(run, part=rest, resumption=carried))
         return {"locals": part.done + done}
 
@@ -282,7 +282,7 @@ class FnFFlow:
         failed = {"error": failure.error, "cause": failure.cause}
         self._log.record("ExecutionFailed", detail=failed, checked=False)
         await self._keep_point(run, failure)
-        await archive_run(self._log)
+        await archive_run(self._log, run.archive_rows_per_slice)
         caught = self._details.caught
         message = failure_message(failure.error, failure.cause, failure.step, failure.path, caught)
         self._details.close(f"failed: {message}")
@@ -331,7 +331,7 @@ class FnFFlow:
         if cancelled is not None:
             await self._keep_point(run, cancelled)
         self._details.close(f"stopped: {stop.error or STOPPED}: {stop.cause}")
-        await archive_run(self._log)
+        await archive_run(self._log, run.archive_rows_per_slice)
         raise asyncio.CancelledError()
 
     async def _run_before_patch(
@@ -434,7 +434,7 @@ class FnFFlow:
                         self._log.last_time,
                         self._stop,
                     )
-                    await archive_run(self._log)
+                    await archive_run(self._log, run.archive_rows_per_slice)
                     workflow.continue_as_new(
                         args=workflow_args(replace(run, resumption=carried, redrive=None))
                     )

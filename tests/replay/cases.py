@@ -152,6 +152,20 @@ CASES = [
         text="inline-loop.yaml",
         options={"steps_per_activation": 10, "pauses_per_run": 2},
     ),
+    Case(
+        "archived-slices-continue",
+        "inline-loop",
+        {"left": list(range(1, 31))},
+        text="inline-loop.yaml",
+        options={"steps_per_activation": 10, "pauses_per_run": 2, "archive_rows_per_slice": 8},
+    ),
+    Case(
+        "archived-slices-fail",
+        "inline-loop-fails",
+        {"left": list(range(1, 11))},
+        text="inline-loop-fails.yaml",
+        options={"archive_rows_per_slice": 8},
+    ),
     Case("archived-saga-fails", "saga", {**SAGA_OK, "reserve_flight_result": False}),
     Case(
         "archived-polling-continues",

@@ -14,11 +14,13 @@ from unittest.mock import patch
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
 
 from worker.archive import (
+    ARCHIVE_SLICE,
     ROWS_FORMAT,
     ArchiveChunk,
     ArchiveRequest,
@@ -193,3 +195,66 @@ def test_a_long_run_archives_its_rows_in_slices_under_the_limit() -> None:
         read += chunk.events
     assert read == expected
     assert list(row_slices([])) == ["[]"]
+
+
+def slice_tasks(name: str) -> list[int]:
+    """Archive slices each workflow task of a committed history sent (ArchiveHistorySlice
+    activities, ArchiveHistory markers)."""
+    history = WorkflowHistory.from_json(name, (HISTORIES / f"{name}.json").read_text())
+    counts: list[int] = []
+    for each in history.events:
+        if each.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            counts.append(0)
+        elif each.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            kind = each.activity_task_scheduled_event_attributes.activity_type.name
+            counts[-1] += kind == ARCHIVE_SLICE
+        elif each.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            data = each.marker_recorded_event_attributes.details.get("data")
+            counts[-1] += data is not None and b'"ArchiveHistory"' in data.payloads[0].data
+    return counts
+
+
+async def test_runs_archived_a_slice_per_task_read_back_whole() -> None:
+    """Runs of interpreter version 4 send each slice in its own workflow task (slices of 8
+    events here; the last as ArchiveHistory in the closing task); walking back from the end
+    finds every slice of each run, across a continue-as-new chain, and a failed run's
+    redrive point recorded just before its first slice."""
+    runs = sorted(HISTORIES.glob("archived-slices-continue.run*.json"))
+    assert len(runs) >= 3
+    following = 1
+    for path in runs:
+        counts = slice_tasks(path.stem)
+        tail = await tail_of(path.stem)
+        assert tail.archive is not None and tail.archive.first_id == following
+        assert max(counts) == 1 and sum(counts) == -(-len(tail.archive.events) // 8)
+        following = tail.archive.next_id
+    assert tail.archive is not None and tail.archive.events[-1]["Type"] == "ExecutionSucceeded"
+    failed = await tail_of("archived-slices-fail")
+    assert failed.archive is not None and failed.redrive_point is not None
+    assert sum(slice_tasks("archived-slices-fail")) > 2
+    assert failed.archive.events[-1]["Type"] == "ExecutionFailed"
+
+
+async def test_slices_are_found_among_whatever_lands_between_them() -> None:
+    """A signal, a stop request or a retried workflow task may sit between a run's slices:
+    the walk back passes over them until the run's first slice."""
+    name = "archived-slices-fail"
+    history = WorkflowHistory.from_json(name, (HISTORIES / f"{name}.json").read_text())
+    mixed: list[HistoryEvent] = []
+    for each in history.events:
+        if each.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            for kind in (
+                EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+                EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+                EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+            ):
+                mixed.append(HistoryEvent(event_type=kind))
+        mixed.append(each)
+
+    async def backwards() -> AsyncIterator[HistoryEvent]:
+        for each in reversed(mixed):
+            yield each
+
+    tail = await read_tail(DataConverter.default, backwards())
+    assert tail.archive == (await tail_of(name)).archive and tail.archive is not None
+    assert tail.redrive_point is not None

@@ -21,6 +21,7 @@ from tests.helpers.workers import serving
 from tests.worker.conftest import RunFlow
 from translator import compile_text
 from worker.activities.pauses import PAUSE
+from worker.archive import ARCHIVE_SLICE
 from worker.assembly import Connectors, build_queue_worker
 from worker.execution import FlowRun, HistoryRequest
 from worker.executions import start_execution
@@ -245,8 +246,9 @@ async def test_a_100000_iteration_inline_loop_finishes(
 async def test_every_worker_polling_the_interpreters_queue_runs_pauses(
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    """FnFPause is a regular activity on the interpreter's queue, which a `--functions-only`
-    worker polls too: a pause it took without the activity would fail and wait for a retry."""
+    """FnFPause and ArchiveHistorySlice are regular activities on the interpreter's queue,
+    which a `--functions-only` worker polls too: a task it took without the activity would
+    fail and wait for a retry."""
     registry = FunctionRegistry.from_mapping({})
     connectors = Connectors(FunctionRuntime(registry), None)
     roles = [WorkerRole.of_options(True, False, []), WorkerRole.of_options(False, True, [])]
@@ -256,4 +258,5 @@ async def test_every_worker_polling_the_interpreters_queue_runs_pauses(
         worker = build_queue_worker(temporal_env.client, queue_plan, connectors)
         assert worker._activity_worker is not None
         assert PAUSE in worker._activity_worker._activities
+        assert ARCHIVE_SLICE in worker._activity_worker._activities
     await connectors.aclose()

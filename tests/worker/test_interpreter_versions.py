@@ -14,7 +14,7 @@ from temporalio.worker import Replayer
 
 from tests.worker.conftest import RunFlow
 from worker.interpreter import parts, work
-from worker.interpreter.archive import ARCHIVE_PATCH
+from worker.interpreter.archive import ARCHIVE_PATCH, SLICE_TASK_PATCH
 from worker.interpreter.attempt_reports import RESTARTS_SHOWN
 from worker.interpreter.budget import INPUT_BOUND_PATCH, RESULT_BOUND_PATCH
 from worker.interpreter.callbacks import SECRET_PATCH
@@ -92,6 +92,7 @@ def test_every_patch_of_the_interpreter_is_on_for_the_current_version() -> None:
         RESTARTS_SHOWN,
         TASK_QUEUE_PATCH,
         REDRIVE_PATCH,
+        SLICE_TASK_PATCH,
     }
     assert set(ON_SINCE) == patches
     assert all(0 < ON_SINCE[patch] <= INTERPRETER_VERSION for patch in patches)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -16,9 +16,12 @@ with workflow.unsafe.imports_passed_through():
         ARCHIVE_CHUNK_BYTES,
         ARCHIVE_HISTORY,
         ARCHIVE_RUN_BYTES,
+        ARCHIVE_SLICE,
+        ARCHIVE_SLICED_RUN_BYTES,
         ROWS_FORMAT,
         SLICE_CHARS,
         ArchiveRequest,
+        compressed_rows,
         events_text,
         slices,
     )
@@ -31,29 +34,30 @@ ARCHIVE_PATCH = "fnf-history-archived-at-close"
 the `history` query."""
 ARCHIVE_TIMEOUT = timedelta(seconds=30)
 """However the activity fares (even on a worker that lacks it), the run closes within this."""
+SLICE_TASK_PATCH = "archive-slice-per-workflow-task"
+"""Runs with this patch send every slice but the last as the input of an ArchiveHistorySlice
+regular activity, one slice per workflow task (`_archive_rows`); earlier runs hand every slice
+to ArchiveHistory local activities in their closing task, which Temporal's SDK keeps open
+across them (1-3 s for a run of 80,000 events). Asked only of a run with more than one slice,
+so a run whose events fit one slice records no marker and sends what it always did."""
 
 
-async def archive_run(log: EventLog) -> None:
+async def archive_run(log: EventLog, rows_per_slice: int = 0) -> None:
     """Hand this run's events to ArchiveHistory, a chunk at a time, until they are all kept or
     the run's archive budget is spent. Never fails the run: an archive that is missing or
-    incomplete only sends readers to the query."""
+    incomplete only sends readers to the query. `rows_per_slice` is the run's own slice size
+    (FlowRun.archive_rows_per_slice; 0: ROWS_PER_SLICE)."""
     if not versions.patched(ARCHIVE_PATCH):
+        return
+    if versions.version() >= ROWS_SLICED_SINCE:
+        await _archive_rows(log, rows_per_slice)
         return
     room = ARCHIVE_RUN_BYTES
     first, following = log.first_id, log.next_id()
-    texts: Iterable[str] | None
-    if versions.version() >= ROWS_SLICED_SINCE:
-        texts = row_slices(log.events)
-    else:
-        rows = one_slice_of_rows(log.events)
-        texts = None if rows is None else [rows]
-    if texts is not None:
-        for text in texts:
-            chunk = min(room, ARCHIVE_CHUNK_BYTES)
-            blob = await _archive(ArchiveRequest(first, following, text, chunk, ROWS_FORMAT))
-            room -= len(blob)
-            if not blob:
-                return
+    rows = one_slice_of_rows(log.events)
+    if rows is not None:
+        chunk = min(room, ARCHIVE_CHUNK_BYTES)
+        await _archive(ArchiveRequest(first, following, rows, chunk, ROWS_FORMAT))
         return
     for events in slices(_as_dicts(log.events)):
         request = ArchiveRequest.of(first, following, events, min(room, ARCHIVE_CHUNK_BYTES))
@@ -61,6 +65,64 @@ async def archive_run(log: EventLog) -> None:
         room -= len(blob)
         if not blob:
             return
+
+
+async def _archive_rows(log: EventLog, rows_per_slice: int) -> None:
+    """The run's rows, slice by slice. With SLICE_TASK_PATCH every slice but the last is
+    compressed here and awaited as an ArchiveHistorySlice regular activity, so each ends its
+    own workflow task; the last goes to ArchiveHistory, a local activity, in the closing task
+    itself (a round trip fewer: a run of one slice sends just that). So no workflow task
+    writes more than one slice (tens of ms for 8,192 rows) wherever Temporal's SDK would have
+    kept one task open across all of them. Readers find the slices walking back from the
+    run's end (worker/history.py `read_tail`).
+
+    How many activities a run schedules is part of its command sequence: it follows from the
+    events and from each slice's compressed size against the budget, which zlib writes the
+    same for the same text."""
+    room = ARCHIVE_RUN_BYTES
+    first, following = log.first_id, log.next_id()
+    by_tasks = False
+    for number, (text, last) in enumerate(marked_row_slices(log.events, rows_per_slice), 1):
+        if not last and (by_tasks or versions.patched(SLICE_TASK_PATCH)):
+            if not by_tasks:  # no completion holds more than one slice now
+                by_tasks, room = True, room + ARCHIVE_SLICED_RUN_BYTES - ARCHIVE_RUN_BYTES
+            blob = _compressed_slice(first, following, text)
+            if blob is None or len(blob) > min(room, ARCHIVE_CHUNK_BYTES):
+                workflow.logger.warning("the run's FnF events were not all archived")
+                return
+            room -= len(blob)
+            if not await _keep_slice(blob, f"{first} to {following - 1}, slice {number}"):
+                return
+            continue
+        chunk = min(room, ARCHIVE_CHUNK_BYTES)
+        blob = await _archive(ArchiveRequest(first, following, text, chunk, ROWS_FORMAT))
+        room -= len(blob)
+        if not blob:
+            return
+
+
+async def _keep_slice(blob: bytes, which: str) -> bool:
+    """One ArchiveHistorySlice activity; False when it did not complete."""
+    try:
+        await workflow.execute_activity(
+            ARCHIVE_SLICE,
+            blob,
+            schedule_to_close_timeout=ARCHIVE_TIMEOUT,
+            retry_policy=RetryPolicy(maximum_attempts=3),
+            summary=summary(f"internal: archive FnF events {which}"),
+        )
+    except (ActivityError, asyncio.CancelledError) as error:
+        workflow.logger.warning("the run's FnF events were not archived: %s", error)
+        return False
+    return True
+
+
+def _compressed_slice(first: int, following: int, text: str) -> bytes | None:
+    """The slice as a chunk; None when its text is not UTF-8 (see `_encodable`)."""
+    try:
+        return compressed_rows(first, following, text)
+    except UnicodeEncodeError:
+        return None
 
 
 ROWS_SLICED_SINCE = 1
@@ -75,24 +137,31 @@ ArchiveHistory call before it yields), so a run of 80,000 events never writes th
 (Temporal's SDK fails an activation that runs past 2 s, even in a replay)."""
 
 
-def row_slices(events: list[Any]) -> Iterator[str]:
-    """The events as rows, in slices of at most ROWS_PER_SLICE events and SLICE_CHARS
-    characters (a slice over it is halved until it fits, or holds one event); written as
-    they are asked for. Deterministic: the same events give the same slices."""
+def row_slices(events: list[Any], rows_per_slice: int = 0) -> Iterator[str]:
+    """The events as rows, in slices of at most `rows_per_slice` (0: ROWS_PER_SLICE) events
+    and SLICE_CHARS characters (a slice over it is halved until it fits, or holds one event);
+    written as they are asked for. Deterministic: the same events give the same slices."""
+    for text, _ in marked_row_slices(events, rows_per_slice):
+        yield text
+
+
+def marked_row_slices(events: list[Any], rows_per_slice: int = 0) -> Iterator[tuple[str, bool]]:
+    """`row_slices`, each with whether it is the last (known without writing the next)."""
     if not events:
-        yield events_text([])
-    for start in range(0, len(events), ROWS_PER_SLICE):
-        yield from _fitting(events[start : start + ROWS_PER_SLICE])
+        yield events_text([]), True
+    size = rows_per_slice or ROWS_PER_SLICE
+    for start in range(0, len(events), size):
+        yield from _fitting(events[start : start + size], start + size >= len(events))
 
 
-def _fitting(events: list[Any]) -> Iterator[str]:
+def _fitting(events: list[Any], last: bool) -> Iterator[tuple[str, bool]]:
     text = events_text([_row(event) for event in events])
     if len(text) <= SLICE_CHARS or len(events) <= 1:
-        yield text
+        yield text, last
         return
     half = len(events) // 2
-    yield from _fitting(events[:half])
-    yield from _fitting(events[half:])
+    yield from _fitting(events[:half], False)
+    yield from _fitting(events[half:], last)
 
 
 async def _archive(request: ArchiveRequest) -> bytes:
