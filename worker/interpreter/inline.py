@@ -88,7 +88,7 @@ def _entered(
 
 def _record_entered(interpreter: Interpreter, name: str, value: Any) -> None:
     log = interpreter.log
-    log.record("StepEntered", name, {"input": value})
+    log.record_step("StepEntered", name, {"input": value})
     if log.data_limit <= 0 and versions.patched(INPUT_BOUND_PATCH):
         check_payload("StepEntered", name, "input", value)
 
@@ -111,7 +111,7 @@ def _exited(
         output = outputs.evaluate(value, step_local, context)
     log = interpreter.log
     exited = log.merge(local, output)
-    log.record("StepExited", node["name"], {"input": value, "local": exited}, entered_id)
+    log.record_step("StepExited", node["name"], {"input": value, "local": exited}, entered_id)
     return exited
 
 
