@@ -143,51 +143,41 @@ def _plain(
 async def run_choice(
     interpreter: Interpreter, node: StepNode, container_input: Any, local: dict[str, Any]
 ) -> tuple[dict[str, Any], int | None]:
-    """A choice step, as `Interpreter.run_step` runs it: one coroutine, awaiting only the
-    sequence of the option it takes."""
+    """A choice step, as `Interpreter.run_step` runs it: one coroutine (the generic path's
+    handlers nested in it), awaiting only the sequence of the option it takes."""
     interpreter.meter.charge()
-    entered_id = interpreter.log.next_id()
-    try:
-        return await _choice(interpreter, node, container_input, local, entered_id)
-    except Exception as error:
-        failure = interpreter.unexpected(node, error, entered_id)
-        if failure is None:
-            raise
-        raise failure from None
-
-
-async def _choice(
-    interpreter: Interpreter,
-    node: StepNode,
-    container_input: Any,
-    local: dict[str, Any],
-    entered_id: int,
-) -> tuple[dict[str, Any], int | None]:
-    name = node["name"]
-    plan = interpreter.plans.of(node)
-    context, value = _entered(interpreter, node, plan, container_input, local, entered_id)
     log = interpreter.log
+    entered_id = log.next_id()
     try:
-        _record_entered(interpreter, name, value)
-        log.mark("StepStarted", name, entered_id)
-        option = _select(node, plan, value)
-        jump = None
-        step_local: dict[str, Any] = {}
-        if option is not None:
-            try:
-                step_local = await interpreter.run_sequence(option["steps"], value, None)
-            except (StepFailure, asyncio.CancelledError) as error:
-                mark_step(error, {"option": take_frame(error)})  # as ChoiceStep marks it
-                raise
-            jump = option["goto"]
-        log.mark("StepSucceeded", name, entered_id)
-        exited = _exited(interpreter, node, plan, context, value, step_local, local, entered_id)
-    except StepFailure as failure:
-        return interpreter.handle_failure(node, value, local, failure, entered_id)
-    except asyncio.CancelledError:
-        log.record("StepFailed", name, interpreter.scope.why().detail(), entered_id)
-        raise
-    return exited, jump if jump is not None else node["next"]
+        name = node["name"]
+        plan = interpreter.plans.of(node)
+        context, value = _entered(interpreter, node, plan, container_input, local, entered_id)
+        try:
+            _record_entered(interpreter, name, value)
+            log.mark("StepStarted", name, entered_id)
+            option = _select(node, plan, value)
+            jump = None
+            step_local: dict[str, Any] = {}
+            if option is not None:
+                try:
+                    step_local = await interpreter.run_sequence(option["steps"], value, None)
+                except (StepFailure, asyncio.CancelledError) as error:
+                    mark_step(error, {"option": take_frame(error)})  # as ChoiceStep marks it
+                    raise
+                jump = option["goto"]
+            log.mark("StepSucceeded", name, entered_id)
+            exited = _exited(interpreter, node, plan, context, value, step_local, local, entered_id)
+        except StepFailure as failure:
+            return interpreter.handle_failure(node, value, local, failure, entered_id)
+        except asyncio.CancelledError:
+            log.record("StepFailed", name, interpreter.scope.why().detail(), entered_id)
+            raise
+        return exited, jump if jump is not None else node["next"]
+    except Exception as error:
+        unexpected = interpreter.unexpected(node, error, entered_id)
+        if unexpected is None:
+            raise
+        raise unexpected from None
 
 
 def _select(node: StepNode, plan: StepPlan, value: Any) -> OptionNode | None:
