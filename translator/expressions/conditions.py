@@ -186,6 +186,9 @@ def _comparison(node: CmpNode) -> Judge:
     if plain is not None and type(literal) in _PLAIN_TYPES:
         # `$.x == 3`: compare's own first case (two values of one plain type), inlined.
         kind = type(literal)
+        member = _member_of(node["left"])
+        if member is not None:
+            return _member_against_literal(member, left, plain, literal, op, coerce)
 
         def against_literal(data: Any) -> bool:
             value = left(data)
@@ -195,6 +198,38 @@ def _comparison(node: CmpNode) -> Judge:
 
         return against_literal
     return lambda data: compare(op, left(data), right(data), coerce=coerce)
+
+
+def _member_of(node: Condition) -> str | None:
+    """The member name of a `$.name` path node (one field segment), else None."""
+    if "path" not in node:
+        return None
+    path = cast(PathNode, node)["path"]
+    if path["multi"] or len(path["segments"]) != 1:
+        return None
+    field = cast(dict[str, Any], path["segments"][0]).get("field")
+    return field if type(field) is str else None
+
+
+def _member_against_literal(
+    member: str,
+    left: Callable[[Any], Any],
+    plain: Callable[[Any, Any], bool],
+    literal: Any,
+    op: str,
+    coerce: bool,
+) -> Judge:
+    """`$.name == 3`: against_literal with the member read inline from a plain object
+    (`left`, the path's reader, for anything else), so one call judges it."""
+    kind = type(literal)
+
+    def member_against_literal(data: Any) -> bool:
+        value = data.get(member) if type(data) is dict else left(data)
+        if type(value) is kind:
+            return plain(value, literal)
+        return compare(op, value, literal, coerce=coerce)
+
+    return member_against_literal
 
 
 # --- tokens ------------------------------------------------------------------------------------

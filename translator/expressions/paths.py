@@ -114,6 +114,8 @@ def path_reader(path: PathSpec) -> Callable[[Any], Any]:
     if path["multi"] or not all("field" in segment for segment in segments):
         return lambda data: evaluate_path(path, data)
     keys = tuple(segment["field"] for segment in segments)  # type: ignore[typeddict-item]
+    if len(keys) == 1:
+        return _member_reader(path, keys[0])
 
     def read(data: Any) -> Any:
         node = data
@@ -127,6 +129,20 @@ def path_reader(path: PathSpec) -> Callable[[Any], Any]:
         return node
 
     return read
+
+
+def _member_reader(path: PathSpec, key: str) -> Callable[[Any], Any]:
+    """`path_reader` of `$.key` (one member name, the common case of a condition): `read`
+    with its loop unrolled."""
+
+    def read_member(data: Any) -> Any:
+        if type(data) is dict:
+            return data.get(key)
+        if data is None:
+            return None
+        return evaluate_path(path, data)
+
+    return read_member
 
 
 def _resolve(segments: list[Segment], data: Any) -> Any:

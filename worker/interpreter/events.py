@@ -162,6 +162,45 @@ class EventLog:
             raise over
         return event_id
 
+    def record_step(
+        self, kind: str, step_name: str, detail: dict[str, Any], schedule_event_id: int = 0
+    ) -> int:
+        """`record` of a step's StepEntered or StepExited (a detail of flow data; never a
+        terminal event; the workflow's time; checked): the same event, the same quota check
+        and error, in fewer calls (worker/interpreter/inline.py runs every inline step
+        through here). A value's remembered size is what `JsonSizes.size` answers for it."""
+        if self.closed:
+            return 0
+        over = None
+        limit = self.data_limit
+        if limit > 0:
+            known = self.sizes.known
+            for key, value in detail.items():
+                if key in DATA_FIELDS:
+                    entry = known.get(id(value))
+                    size = entry[1] if entry is not None and entry[0] is value else None
+                    if size is None:
+                        size = self._size(value)
+                    if size is not None and size > limit:
+                        over = EventDataTooLarge(kind, step_name, key, size, limit)
+                        if kind in CONCLUSIONS:
+                            raise over
+                        break
+        event_id = self.first_id + len(self.events)
+        moment = self._now()
+        if moment < self.last_time:
+            moment = self.last_time
+        self.last_time = moment
+        kept: Any = detail
+        for value in detail.values():
+            if type(value) is dict and len(value) > WIDE:
+                kept = compact(detail)
+                break
+        self.events.append((event_id, kind, step_name, moment, schedule_event_id, kept))
+        if over is not None:
+            raise over
+        return event_id
+
     def mark(self, kind: str, step_name: str, schedule_event_id: int) -> int:
         """Append one event without detail at the workflow's time (StepStarted and
         StepSucceeded of every inline step): `record` without a detail, with nothing to check.

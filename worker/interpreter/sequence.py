@@ -23,6 +23,7 @@ from worker.interpreter.failures import (
     matches,
     unexpected_failure,
 )
+from worker.interpreter.inline import run_choice, run_plain, straight
 from worker.interpreter.legible import CurrentDetails, caught_note
 from worker.interpreter.local_functions import LocalFunctions
 from worker.interpreter.parts import PartRuns
@@ -88,9 +89,14 @@ class Interpreter:
                     return await self.parts.run_rest(self, steps, position, local, container_input)
                 if ran and self.meter.spent():
                     await self.meter.pause()  # a long loop inside a step: keep activations short
-                local, following = await self.run_step(
-                    steps[position], container_input, local, point
-                )
+                node = steps[position]
+                way = straight(self, node, point)
+                if way == "plain":
+                    local, following = run_plain(self, node, container_input, local)
+                elif way == "choice":
+                    local, following = await run_choice(self, node, container_input, local)
+                else:
+                    local, following = await self.run_step(node, container_input, local, point)
             except (StepFailure, asyncio.CancelledError) as error:
                 mark_frame(error, position, local)
                 raise
@@ -110,7 +116,15 @@ class Interpreter:
 
         An unexpected error of the interpreter (not a StepFailure, not one of Temporal's)
         fails the step with FnF.RuntimeError naming it, past its catch: left to Temporal it
-        would fail the workflow task, retried for ever (UNEXPECTED_ERROR_PATCH)."""
+        would fail the workflow task, retried for ever (UNEXPECTED_ERROR_PATCH).
+
+        pass, succeed, fail and choice steps take the straight path (worker/interpreter/
+        inline.py), which does the same without an executor."""
+        way = straight(self, node, redrive)
+        if way == "plain":
+            return run_plain(self, node, container_input, local)
+        if way == "choice":
+            return await run_choice(self, node, container_input, local)
         self.meter.charge()
         # Minted before the step's event id is taken: minting may yield to sibling branches.
         secret = await self.callbacks.mint() if waits_for_callback(node) else None
@@ -118,15 +132,23 @@ class Interpreter:
         try:
             return await self._run_step(node, container_input, local, entered_id, secret, redrive)
         except Exception as error:
-            if not is_unexpected(error) or not versions.patched(UNEXPECTED_ERROR_PATCH):
+            failure = self.unexpected(node, error, entered_id)
+            if failure is None:
                 raise
-            failure = unexpected_failure(f"step {node['name']}", error)
-            failure.located(node["name"], self.path)
-            # Nothing awaits before StepEntered: if no event followed entered_id, it is unused.
-            if self.log.next_id() > entered_id:
-                failed = {"error": failure.error, "cause": failure.cause}
-                self.log.record("StepFailed", node["name"], failed, entered_id, checked=False)
             raise failure from None
+
+    def unexpected(self, node: StepNode, error: Exception, entered_id: int) -> StepFailure | None:
+        """The step's FnF.RuntimeError for an unexpected `error` (its StepFailed recorded),
+        or None when `error` is to propagate as it is."""
+        if not is_unexpected(error) or not versions.patched(UNEXPECTED_ERROR_PATCH):
+            return None
+        failure = unexpected_failure(f"step {node['name']}", error)
+        failure.located(node["name"], self.path)
+        # Nothing awaits before StepEntered: if no event followed entered_id, it is unused.
+        if self.log.next_id() > entered_id:
+            failed = {"error": failure.error, "cause": failure.cause}
+            self.log.record("StepFailed", node["name"], failed, entered_id, checked=False)
+        return failure
 
     async def _run_step(
         self,
@@ -168,7 +190,7 @@ class Interpreter:
             exited = self.log.merge(local, output)
             self.log.record("StepExited", name, {"input": value, "local": exited}, entered_id)
         except StepFailure as failure:
-            return self._handle_failure(node, value, local, failure, entered_id)
+            return self.handle_failure(node, value, local, failure, entered_id)
         except asyncio.CancelledError:
             self.log.record("StepFailed", name, self.scope.why().detail(), entered_id)
             raise
@@ -186,7 +208,7 @@ class Interpreter:
 
         return remap
 
-    def _handle_failure(
+    def handle_failure(
         self,
         node: StepNode,
         value: dict[str, Any],

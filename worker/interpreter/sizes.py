@@ -125,19 +125,37 @@ class JsonSizes:
         self, base: dict[str, Any], update: dict[str, Any], merged: dict[str, Any]
     ) -> int | None:
         """Values are sized in the same order as always (sizing may measure and remember
-        them, which the work meter counts): a replaced member's old value, then its new one."""
-        size = self.size
-        base_known = self._is_known(base)
-        if base_known and (len(update) <= len(base) or not self._is_known(update)):
-            body = size(base) - 1 if base else 0
+        them, which the work meter counts): a replaced member's old value, then its new one.
+        A known operand's size is its remembered one (what `size` answers for it), and short
+        strings and integers, most members of a loop's local, are sized here without a call."""
+        known = self.known
+        if base:
+            entry = known.get(id(base))
+            base_size = entry[1] if entry is not None and entry[0] is base else -1
+        else:
+            base_size = 0
+        if base_size >= 0 and (len(update) <= len(base) or not self._is_known(update)):
+            body = base_size - 1 if base else 0
+            texts = self._texts
+            size = self.size
             for key, item in update.items():
                 if key in base:
                     old = size(base[key])
-                    body += size(item) - old  # the same member name, another value
+                    kind = type(item)
+                    if kind is int:
+                        body += len(int.__repr__(item)) - old
+                    elif kind is str and len(item) <= _SMALL_TEXT and item in texts:
+                        body += texts[item] - old
+                    else:
+                        body += size(item) - old  # the same member name, another value
                 else:
-                    body += self._key_size(key) + size(item) + 2
+                    key_size = texts.get(key) if type(key) is str else None
+                    if key_size is None:
+                        key_size = self._key_size(key)
+                    body += key_size + size(item) + 2
             return _from_body(body, len(merged))
         if self._is_known(update) or not update:
+            size = self.size
             body = size(update) - 1 if update else 0
             for key, item in base.items():
                 if key not in update:

@@ -1,0 +1,188 @@
+"""pass, succeed, fail and choice steps run straight through, without an executor's coroutines.
+
+A loop of inline steps runs the same few nodes thousands of times, and the generic path
+(`Interpreter.run_step` -> `_run_step` -> the executor's `execute` -> its `run`) costs a
+coroutine, an await and a StepRun object per layer at every step. None of them ever yields for
+these steps: a pass, succeed or fail step is pure computation, and a choice awaits only the
+sequence of the option it takes. So these steps run here as plain functions (a choice as one
+coroutine around its option's sequence) that do exactly what the generic path does, in the
+same order: the same events with the same ids, times and data, the same quota checks, the same
+work meter charge, the same patch questions, the same errors, and the same redrive marks.
+`tests/worker/test_inline_fast.py` runs random inline flows both ways and compares every event,
+the output and the commands (a history recorded one way replays the other).
+
+`COMPILED` turns the straight path off (every step then takes the generic path): a switch for
+those tests and for measuring, not a setting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from translator.graph import OptionNode, StepNode
+from worker.interpreter import versions
+from worker.interpreter.budget import INPUT_BOUND_PATCH, check_payload
+from worker.interpreter.context import context_object
+from worker.interpreter.data import step_output
+from worker.interpreter.failures import StepFailure
+from worker.interpreter.plans import StepPlan
+from worker.interpreter.redrive import mark_step, take_frame
+
+if TYPE_CHECKING:
+    from worker.interpreter.sequence import Interpreter
+
+COMPILED = True
+"""Whether pass, succeed, fail and choice steps take the straight path (tests turn it off)."""
+
+PLAIN = frozenset({"pass", "succeed", "fail"})
+"""Steps that never await anything: run by `run_plain`, no coroutine at all."""
+
+
+def straight(interpreter: Interpreter, node: StepNode, redrive: Any) -> str | None:
+    """The kind of step `node` is when it takes the straight path ("plain" or "choice"),
+    else None: a redriven step (its point to follow), and runs that charge the old per-step
+    budget, take the generic path."""
+    if not COMPILED or redrive is not None or interpreter.budget_per_step:
+        return None
+    kind = node["type"]
+    if kind in PLAIN:
+        return "plain"
+    if kind == "choice":
+        return "choice"
+    return None
+
+
+def run_plain(
+    interpreter: Interpreter, node: StepNode, container_input: Any, local: dict[str, Any]
+) -> tuple[dict[str, Any], int | None]:
+    """A pass, succeed or fail step, as `Interpreter.run_step` runs it."""
+    interpreter.meter.charge()
+    entered_id = interpreter.log.next_id()
+    try:
+        return _plain(interpreter, node, container_input, local, entered_id)
+    except Exception as error:
+        failure = interpreter.unexpected(node, error, entered_id)
+        if failure is None:
+            raise
+        raise failure from None
+
+
+def _entered(
+    interpreter: Interpreter,
+    node: StepNode,
+    plan: StepPlan,
+    container_input: Any,
+    local: dict[str, Any],
+    entered_id: int,
+) -> tuple[dict[str, Any] | None, Any]:
+    """The step's `$context` (when its mappings read it) and its input."""
+    context = None
+    if plan.reads_context:
+        context = context_object(interpreter.facts, node["name"], entered_id, None)
+    inputs = plan.inputs
+    if inputs is None:
+        return context, interpreter.log.merge(container_input, local)
+    return context, inputs.evaluate(container_input, local, context)
+
+
+def _record_entered(interpreter: Interpreter, name: str, value: Any) -> None:
+    log = interpreter.log
+    log.record_step("StepEntered", name, {"input": value})
+    if log.data_limit <= 0 and versions.patched(INPUT_BOUND_PATCH):
+        check_payload("StepEntered", name, "input", value)
+
+
+def _exited(
+    interpreter: Interpreter,
+    node: StepNode,
+    plan: StepPlan,
+    context: dict[str, Any] | None,
+    value: Any,
+    step_local: Any,
+    local: dict[str, Any],
+    entered_id: int,
+) -> dict[str, Any]:
+    """The step's output merged into the container's local, and its StepExited."""
+    outputs = plan.outputs
+    if outputs is None:
+        output = step_output(None, node["type"], value, step_local, {})
+    else:
+        output = outputs.evaluate(value, step_local, context)
+    log = interpreter.log
+    exited = log.merge(local, output)
+    log.record_step("StepExited", node["name"], {"input": value, "local": exited}, entered_id)
+    return exited
+
+
+def _plain(
+    interpreter: Interpreter,
+    node: StepNode,
+    container_input: Any,
+    local: dict[str, Any],
+    entered_id: int,
+) -> tuple[dict[str, Any], int | None]:
+    name = node["name"]
+    plan = interpreter.plans.of(node)
+    context, value = _entered(interpreter, node, plan, container_input, local, entered_id)
+    log = interpreter.log
+    try:
+        _record_entered(interpreter, name, value)
+        if node["type"] == "fail":
+            log.record("StepStarted", name, None, entered_id, None)
+            raise StepFailure(node.get("error", ""), node.get("cause", ""))
+        log.mark("StepStarted", name, entered_id)
+        step_local: dict[str, Any] = {}
+        log.mark("StepSucceeded", name, entered_id)
+        exited = _exited(interpreter, node, plan, context, value, step_local, local, entered_id)
+    except StepFailure as failure:
+        return interpreter.handle_failure(node, value, local, failure, entered_id)
+    return exited, node["next"]
+
+
+async def run_choice(
+    interpreter: Interpreter, node: StepNode, container_input: Any, local: dict[str, Any]
+) -> tuple[dict[str, Any], int | None]:
+    """A choice step, as `Interpreter.run_step` runs it: one coroutine (the generic path's
+    handlers nested in it), awaiting only the sequence of the option it takes."""
+    interpreter.meter.charge()
+    log = interpreter.log
+    entered_id = log.next_id()
+    try:
+        name = node["name"]
+        plan = interpreter.plans.of(node)
+        context, value = _entered(interpreter, node, plan, container_input, local, entered_id)
+        try:
+            _record_entered(interpreter, name, value)
+            log.mark("StepStarted", name, entered_id)
+            option = _select(node, plan, value)
+            jump = None
+            step_local: dict[str, Any] = {}
+            if option is not None:
+                try:
+                    step_local = await interpreter.run_sequence(option["steps"], value, None)
+                except (StepFailure, asyncio.CancelledError) as error:
+                    mark_step(error, {"option": take_frame(error)})  # as ChoiceStep marks it
+                    raise
+                jump = option["goto"]
+            log.mark("StepSucceeded", name, entered_id)
+            exited = _exited(interpreter, node, plan, context, value, step_local, local, entered_id)
+        except StepFailure as failure:
+            return interpreter.handle_failure(node, value, local, failure, entered_id)
+        except asyncio.CancelledError:
+            log.record("StepFailed", name, interpreter.scope.why().detail(), entered_id)
+            raise
+        return exited, jump if jump is not None else node["next"]
+    except Exception as error:
+        unexpected = interpreter.unexpected(node, error, entered_id)
+        if unexpected is None:
+            raise
+        raise unexpected from None
+
+
+def _select(node: StepNode, plan: StepPlan, value: Any) -> OptionNode | None:
+    """ChoiceStep._select: the first option whose compiled condition holds, else the default."""
+    for holds, option in plan.choices:
+        if holds is not None and holds(value):
+            return option
+    return node.get("default")
