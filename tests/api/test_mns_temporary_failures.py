@@ -14,9 +14,6 @@ Two ways Temporal fails here, each through a real `fnf api` subprocess:
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,7 +31,7 @@ from temporalio.client import Client
 
 from api.mns.queue_entity import FnFMnsQueue, QueueState, queue_workflow_id
 from api.mns.registry_entity import FnFMnsRegistry, RegistryState, registry_id
-from tests.api.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET, free_port
+from tests.api.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET, start_api
 from worker.connectors.mns import sign
 from worker.devserver import DevServer
 
@@ -43,40 +40,22 @@ ANSWER_SECONDS = 2
 """FNF_HISTORY_QUERY_SECONDS for the API under test."""
 
 
+@pytest.fixture
+def answer_seconds(monkeypatch: pytest.MonkeyPatch) -> int:
+    """FNF_HISTORY_QUERY_SECONDS for the `fnf api` the test starts (it inherits the env)."""
+    monkeypatch.setenv("FNF_HISTORY_QUERY_SECONDS", str(ANSWER_SECONDS))
+    return ANSWER_SECONDS
+
+
 @contextmanager
 def api_process(address: str, tag: str, log: Path) -> Iterator[str]:
-    """`fnf api` on `address` with its own worker; yields its endpoint once it answers."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "FNF_ACCESS_KEYS": f"{ACCESS_KEY_ID}:{ACCESS_KEY_SECRET}",
-        "FNF_TASK_QUEUE": f"tmp-{tag}",
-        "FNF_API_TASK_QUEUE": f"tmp-api-{tag}",
-        "FNF_HISTORY_QUERY_SECONDS": str(ANSWER_SECONDS),
-    }
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cli", "api", "--address", address, "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    endpoint = f"http://127.0.0.1:{port}"
+    """`fnf api` on `address` with its own worker (tests/api/conftest.py); its endpoint."""
+    server = start_api(address, log, tag)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{endpoint}/openapi.json", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, log.read_text()[-2000:]
-            assert time.monotonic() < deadline, "fnf api did not start"
-            time.sleep(0.2)
-        yield endpoint
+        yield f"http://{server.endpoint}"
     finally:
-        process.terminate()
-        process.wait(timeout=60)
+        server.process.terminate()
+        server.process.wait(timeout=60)
 
 
 def signed(endpoint: str, method: str, path: str, body: bytes = b"") -> httpx.Response:
@@ -123,7 +102,7 @@ def sdk_error(call: Callable[..., Any], *args: Any) -> MNSServerException:
 
 @pytest.mark.asyncio
 async def test_no_worker_answers_is_service_unavailable(
-    dev_server_address: str, tmp_path: Path
+    dev_server_address: str, tmp_path: Path, answer_seconds: int
 ) -> None:
     tag = uuid.uuid4().hex[:6]
     queue, nobody = f"stuck-{tag}", f"nobody-{tag}"
@@ -133,12 +112,12 @@ async def test_no_worker_answers_is_service_unavailable(
         FnFMnsQueue.run, QueueState(queue), id=queue_workflow_id(queue), task_queue=nobody
     )
     await client.start_workflow(
-        FnFMnsRegistry.run, RegistryState(), id=registry_id(f"tmp-api-{tag}"), task_queue=nobody
+        FnFMnsRegistry.run, RegistryState(), id=registry_id(f"sdk-api-{tag}"), task_queue=nobody
     )
     log = tmp_path / "api.log"
     try:
         with api_process(dev_server_address, tag, log) as endpoint:
-            within = ANSWER_SECONDS + 6
+            within = answer_seconds + 6
             message = b'<?xml version="1.0"?><Message><MessageBody>x</MessageBody></Message>'
             calls = {
                 "GetQueueAttributes": lambda: signed(endpoint, "GET", f"/queues/{queue}"),
@@ -170,14 +149,14 @@ async def test_no_worker_answers_is_service_unavailable(
             made = await asyncio.to_thread(sdk_error, other.create, QueueMeta())
             assert made.type == "ServiceUnavailable"
     finally:
-        for workflow_id in (queue_workflow_id(queue), registry_id(f"tmp-api-{tag}")):
+        for workflow_id in (queue_workflow_id(queue), registry_id(f"sdk-api-{tag}")):
             await client.get_workflow_handle(workflow_id).terminate(reason="test over")
     text = log.read_text()
     assert "Traceback" not in text and "InternalError" not in text, text[-3000:]
 
 
 @pytest.mark.asyncio
-async def test_temporal_gone_is_service_unavailable(tmp_path: Path) -> None:
+async def test_temporal_gone_is_service_unavailable(tmp_path: Path, answer_seconds: int) -> None:
     tag = uuid.uuid4().hex[:6]
     server = await DevServer.start()
     log = tmp_path / "api.log"
