@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-INTERPRETER_VERSION = 3
+INTERPRETER_VERSION = 4
 """The version executions are started with."""
 
 ON_SINCE: dict[str, int] = (
@@ -49,6 +49,7 @@ ON_SINCE: dict[str, int] = (
         )
     }
     | {patch: 3 for patch in ("pause-completes-workflow-task",)}
+    | {patch: 4 for patch in ("subflow-execution-name-is-a-string",)}
 )
 """Each patch, and the interpreter version from which a run has it without asking."""
 
