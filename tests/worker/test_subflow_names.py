@@ -88,3 +88,25 @@ async def test_children_named_outside_the_grammar_fail_catchably(
     assert "serviceParams.ExecutionName" in outcome.output["cause"]
     failed = [e for e in outcome.events if e["Type"] == "TaskFailed"]
     assert json.loads(failed[-1]["EventDetail"])["error"] == "fnf.InvalidArgument"
+
+
+@pytest.mark.parametrize("pattern", ["sync", "requestResponse"])
+@pytest.mark.parametrize("child", [7, 0, True, False, 2.5, {"n": 1}, ["a"]])
+async def test_children_named_by_a_non_string_fail_catchably(
+    run_flow: RunFlow, child: object, pattern: str
+) -> None:
+    """An execution name is a string; a number or a boolean used to become its Python str()
+    (`7`, `True`) and start a child, and 0 or false a child with a random name."""
+    outcome = await run_flow(
+        "parent",
+        {"child": child},
+        text=parent(pattern, named=True),
+        functions=FUNCTIONS,
+        flows={"child": dict(compile_text(CHILD))},
+    )
+    assert outcome.status == "Succeeded", outcome
+    assert outcome.output is not None
+    assert "serviceParams.ExecutionName must be a string" in outcome.output["cause"]
+    failed = [e for e in outcome.events if e["Type"] == "TaskFailed"]
+    assert json.loads(failed[-1]["EventDetail"])["error"] == "fnf.InvalidArgument"
+    assert not [e for e in outcome.events if e["Type"] == "TaskSucceeded"]
