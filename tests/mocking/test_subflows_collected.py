@@ -19,19 +19,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from tests.mocking.test_flow_cases import NESTED_CHILD as CHILD
 from worker.history import run_chain
 from worker.mocking.model import parse_mocks
 from worker.mocking.runner import CaseResult, FlowTester, FlowUnderTest, time_skipping_server
-
-CHILD = """version: v1
-type: flow
-steps:
-  - type: pass
-    name: Inside
-  - type: task
-    name: Deep
-    resourceArn: acs:fc:::services/s/functions/deep
-"""
 
 AROUND_CONTINUE_AS_NEW = """version: v1
 type: flow
