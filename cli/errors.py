@@ -62,16 +62,12 @@ class OneLineUsageGroup(TyperGroup):
         sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: Any) -> Any:
-        """Every command runs here, so a write to a closed stdout (`fnf exec list | head -1`)
-        ends each of them with 141, as `fnf run` does (cli/process.py); output still buffered
-        is written before the command counts as done, so its failure is seen here too."""
-        try:
-            result = super().invoke(ctx)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            if not stdout_reader_gone():
-                raise
-            end_on_closed_stdout()
+        """Every command runs here; output still buffered is written before the command counts
+        as done, so a write to a closed stdout (`fnf exec list | head -1`) fails inside click,
+        which answers it with exit status 1, and `main` turns that into 141, as `fnf run` ends
+        (cli/process.py)."""
+        result = super().invoke(ctx)
+        sys.stdout.flush()
         return result
 
 

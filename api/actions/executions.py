@@ -13,6 +13,14 @@ from translator.model.steps import parse_rfc3339
 
 STATUSES = ("Running", "Stopped", "Succeeded", "Failed", "TimedOut", "Starting")
 
+MAP_RUNS_UNSUPPORTED = (
+    "MapRunName is not supported: fnf-temporal starts no map runs (DescribeMapRun and "
+    "UpdateMapRun are not supported either), so it cannot list a map run's executions."
+)
+"""ListExecutions' MapRunName filters the child executions a MapRun (a distributed-mode
+map) started (API 2019-03-15, ListExecutions); fnf-temporal has no map runs, and a filter it
+cannot apply is refused rather than ignored, which would list every execution."""
+
 
 async def start_execution(ctx: ApiContext, params: Params) -> dict[str, Any]:
     return await ctx.executions.start(
@@ -35,7 +43,8 @@ async def start_sync_execution(ctx: ApiContext, params: Params) -> dict[str, Any
 
 
 def qualifier(params: Params) -> str | None:
-    """StartExecution's Qualifier: a published version number or an alias name."""
+    """StartExecution's and ListExecutions' Qualifier: a published version number or an alias
+    name."""
     value = params.text("Qualifier", max_len=128)
     if not value:
         return None
@@ -72,6 +81,8 @@ async def describe_execution(ctx: ApiContext, params: Params) -> dict[str, Any]:
 
 
 async def list_executions(ctx: ApiContext, params: Params) -> dict[str, Any]:
+    if params.text("MapRunName", max_len=128):
+        raise invalid(MAP_RUNS_UNSUPPORTED)
     status = params.text("Status")
     if status and status not in STATUSES:
         raise invalid(f"Status must be one of {', '.join(STATUSES)}, got '{status}'")
@@ -84,6 +95,7 @@ async def list_executions(ctx: ApiContext, params: Params) -> dict[str, Any]:
         limit=params.integer("Limit", 60, 1, 100),
         next_token=params.text("NextToken") or None,
         metadata_only=params.boolean("MetadataOnly") or False,
+        qualifier=qualifier(params),
     )
     body: dict[str, Any] = {"Executions": found}
     if token:

@@ -46,6 +46,7 @@ from api.mns.queue_entity import (
 )
 from api.mns.registry import Registry
 from api.mns.wire import MnsApiError
+from api.protocol.temporary import answered_in_time
 
 ClientProvider = Callable[[], Awaitable[Client]]
 Disconnected = Callable[[], Awaitable[bool]]
@@ -103,9 +104,10 @@ Queries from its history, and must read as gone."""
 
 
 async def _query_open(query: Awaitable[T]) -> T | None:
-    """The answer of an open queue's workflow; None when there is none."""
+    """The answer of an open queue's workflow; None when there is none; NoAnswerInTime (503)
+    when no worker answers in time."""
     try:
-        return await query
+        return await answered_in_time(query, "the MNS queue's Query")
     except WorkflowQueryRejectedError:
         return None
     except RPCError as error:
@@ -308,7 +310,7 @@ class QueueService:
         attempt = 0
         while attempt < UPDATE_ATTEMPTS:
             try:
-                return await send(handle)
+                return await answered_in_time(send(handle), "the MNS queue's Update")
             except RPCError as error:
                 if error.status == RPCStatusCode.RESOURCE_EXHAUSTED:
                     await throttle.wait(queue)

@@ -1,7 +1,8 @@
 """The registry's operations as the facade performs them: Updates and Queries on FnFMnsRegistry.
 
 The registry workflow is started on first use (`USE_EXISTING`, so racing first callers share
-it); a Query to a registry that was never started answers as an empty one would.
+it); a Query to a registry that was never started answers as an empty one would. A Query or
+Update no worker answers in time is a temporary failure (503 ServiceUnavailable), not a hang.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from api.mns.registry_entity import (
     TopicResult,
     registry_id,
 )
+from api.protocol.temporary import answered_in_time
 
 ClientProvider = Callable[[], Awaitable[Client]]
 T = TypeVar("T")
@@ -135,8 +137,9 @@ class Registry:
         return client.get_workflow_handle_for(FnFMnsRegistry.run, self._id)
 
     async def _query(self, ask: Callable[[Handle], Awaitable[T]], empty: T) -> T:
+        """The registry's answer; NoAnswerInTime (503) when no worker answers in time."""
         try:
-            return await ask(await self._handle())
+            return await answered_in_time(ask(await self._handle()), "the MNS registry's Query")
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return empty  # never started: nothing registered yet
@@ -147,7 +150,7 @@ class Registry:
         handle = client.get_workflow_handle_for(FnFMnsRegistry.run, self._id)
         for attempt in range(UPDATE_ATTEMPTS):
             try:
-                return await send(handle)
+                return await answered_in_time(send(handle), "the MNS registry's Update")
             except RPCError as error:
                 if error.status != RPCStatusCode.NOT_FOUND:
                     raise

@@ -70,6 +70,7 @@ from api.mns.wire import (
     parse_message,
     queue_not_exist,
     receipt_handle_error,
+    service_unavailable,
     topic_not_exist,
     xml_document,
     xml_list_document,
@@ -77,6 +78,7 @@ from api.mns.wire import (
 )
 from api.protocol.access_keys import AccessKeys
 from api.protocol.responses import host_id, new_request_id
+from api.protocol.temporary import temporary_reason
 from translator.names import QUEUE, TOPIC, NameGrammar
 
 logger = logging.getLogger(__name__)
@@ -141,7 +143,12 @@ def mns_router(
                 return await operation(body, request_id)
         except MnsApiError as error:
             return error_response(error, request_id, _host_id(request))
-        except Exception:
+        except Exception as error:
+            reason = temporary_reason(error)
+            if reason is not None:
+                logger.warning("MNS %s %s: %s", request.method, request.url.path, reason)
+                unavailable = service_unavailable(reason)
+                return error_response(unavailable, request_id, _host_id(request))
             logger.exception("MNS %s %s failed", request.method, request.url.path)
             return error_response(internal_error(), request_id, _host_id(request))
 

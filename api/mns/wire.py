@@ -111,6 +111,17 @@ def internal_error() -> MnsApiError:
     return MnsApiError(500, "InternalError", "The service met an internal error; try again.")
 
 
+def service_unavailable(reason: str) -> MnsApiError:
+    """503 ServiceUnavailable, Alibaba Cloud's server error "The request has failed due to a
+    temporary failure of the server" (MNS error codes): the SDK raises it as
+    `MNSServerException(type="ServiceUnavailable")`, which callers may retry."""
+    return MnsApiError(
+        503,
+        "ServiceUnavailable",
+        f"The request has failed due to a temporary failure of the server: {reason}",
+    )
+
+
 def _escape(text: str) -> str:
     """XML text escaping that round-trips exactly: `\\r` as a reference, or parsers drop it."""
     return (

@@ -40,6 +40,7 @@ from api.services.failures import (
 )
 from api.services.incarnation import EMPTY_ENVIRONMENT, Incarnation
 from api.services.page_tokens import decode_page_token, encode_page_token, fetch_first_page
+from api.services.qualifiers import qualifier_memo, started_with
 from api.store.flows import FlowNotFound, FlowStore
 from translator import compile_text
 from translator.errors import FlowValidationError
@@ -139,7 +140,7 @@ class ExecutionService:
         A name whose execution belongs to a deleted incarnation of the flow is free again.
         `mode` is the execution mode the calling action serves; None (a schedule's fire)
         starts the flow in whichever mode it has."""
-        definition, incarnation = await self._definition(flow, qualifier)
+        definition, incarnation, version = await self._definition(flow, qualifier)
         check_mode(incarnation, mode)
         graph = _compile(definition, flow)
         execution = name or str(uuid.uuid4())
@@ -154,13 +155,14 @@ class ExecutionService:
             **self.run_options,
         )
         self.definitions.remember(definition)
+        versioned = qualifier_memo(qualifier, version)
         try:
-            await self._start_run(run, incarnation, reuse_closed=False)
+            await self._start_run(run, incarnation, versioned, reuse_closed=False)
         except WorkflowAlreadyStartedError:
             handle = self.client.get_workflow_handle(workflow_id(flow, execution))
             earlier = await handle.describe()
             if not incarnation.owns(await _memo(earlier), earlier.start_time):
-                await self._replace_deleted(run, incarnation, earlier)
+                await self._replace_deleted(run, incarnation, versioned, earlier)
                 return await self.describe(flow, execution)
             existing = await self.describe(flow, execution)
             if existing["Status"] != "Running":
@@ -168,19 +170,29 @@ class ExecutionService:
             return existing
         return await self.describe(flow, execution)
 
-    async def _start_run(self, run: FlowRun, incarnation: Incarnation, reuse_closed: bool) -> None:
+    async def _start_run(
+        self,
+        run: FlowRun,
+        incarnation: Incarnation,
+        versioned: dict[str, str],
+        reuse_closed: bool,
+    ) -> None:
         await start_execution(
             self.client,
             self.task_queue,
             run,
             search_attributes=self.search_attributes,
             flow_id=incarnation.id,
-            memo=incarnation.memo() | data_memo(run.definition, run.input),
+            memo=incarnation.memo() | data_memo(run.definition, run.input) | versioned,
             reuse_closed=reuse_closed,
         )
 
     async def _replace_deleted(
-        self, run: FlowRun, incarnation: Incarnation, earlier: WorkflowExecutionDescription
+        self,
+        run: FlowRun,
+        incarnation: Incarnation,
+        versioned: dict[str, str],
+        earlier: WorkflowExecutionDescription,
     ) -> None:
         """The name's previous execution belongs to a deleted incarnation: end it if it still
         runs (DeleteFlow stops them, this covers one caught mid-stop), then start anew."""
@@ -195,7 +207,7 @@ class ExecutionService:
             # Under the execution's claim, as a redrive starts its run: a redrive of the
             # closed run (or a second start) cannot slip in between (worker/execution_claims.py).
             async with claimed(self.client, earlier.id, "starting it anew"):
-                await self._start_run(run, incarnation, reuse_closed=True)
+                await self._start_run(run, incarnation, versioned, reuse_closed=True)
         except (WorkflowAlreadyStartedError, ClaimRefused):  # a concurrent start or redrive won
             raise execution_already_exists(run.flow_name, run.execution_name) from None
 
@@ -244,11 +256,18 @@ class ExecutionService:
         limit: int,
         next_token: str | None,
         metadata_only: bool = False,
+        qualifier: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """ListExecutions through visibility (FnFFlowName, FnFExecutionName and the live
         incarnation's FnFFlowId). Each item carries FlowDefinition, Input and Output, as
-        DescribeExecution does, unless `metadata_only` (the documented MetadataOnly)."""
+        DescribeExecution does, unless `metadata_only` (the documented MetadataOnly). With
+        `qualifier` (a version or alias of the flow, refused like StartExecution's when it names
+        neither), only executions started with it or running that version
+        (api/services/qualifiers.py); such a page may hold fewer than `limit` executions and
+        still have a NextToken, as the documented Limit ("at most") allows."""
         incarnation = Incarnation.of(await self._flow_record(flow))
+        if qualifier:
+            await self._definition(flow, qualifier)
         if status and status not in TEMPORAL_STATUS:
             return [], None  # Starting: no execution here is ever reported in that state
         clauses = [equals(FLOW_NAME.name, flow), equals("WorkflowType", WORKFLOW_NAME)]
@@ -274,6 +293,8 @@ class ExecutionService:
             for execution in await self._latest_runs(page)
             if (listed := _listed(execution)) is not None
         ]
+        if qualifier:
+            found = [pair for pair in found if started_with(await _memo(pair[0]), qualifier)]
         if not metadata_only:
             await self._page_data(found)
         return [item for _, item in found], encode_page_token(iterator.next_page_token)
@@ -403,11 +424,15 @@ class ExecutionService:
         await asyncio.gather(*(stop_one(execution) for execution in running))
         return len(running)
 
-    async def _definition(self, flow: str, qualifier: str | None) -> tuple[str, Incarnation]:
+    async def _definition(
+        self, flow: str, qualifier: str | None
+    ) -> tuple[str, Incarnation, str | None]:
+        """The definition to run, its flow's incarnation, and the version `qualifier` picked
+        (None without a qualifier: the flow's current definition)."""
         try:
             if not qualifier:
                 record = await self.store.describe(flow)
-                return str(record["Definition"]), Incarnation.of(record)
+                return str(record["Definition"]), Incarnation.of(record), None
             state = await self.store.state(flow)
         except FlowNotFound:
             raise flow_not_exists(flow) from None
@@ -415,7 +440,7 @@ class ExecutionService:
         version = pick_version(alias) if alias is not None else qualifier
         for published in state.versions:
             if published["Version"] == str(version):
-                return str(published["Definition"]), Incarnation.of(state.record)
+                return str(published["Definition"]), Incarnation.of(state.record), str(version)
         raise invalid_argument(f"flow {flow} has no version or alias named {qualifier}")
 
     async def _subflows(self, graph: FlowGraph) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.protocol.temporary import answered_in_time
 from api.services.page_tokens import decode_page_token, encode_page_token, fetch_first_page
 from api.store.entity import (
     ENTITY_WORKFLOW,
@@ -182,7 +183,10 @@ class FlowStore:
         for attempt in range(WRITE_RETRIES):
             await self._running(handle, name)
             try:
-                answer = await handle.execute_update(update, args=argument, result_type=Written)
+                answer = await answered_in_time(
+                    handle.execute_update(update, args=argument, result_type=Written),
+                    f"{update} of flow {name}",
+                )
             except RPCError as error:
                 if error.status == RPCStatusCode.NOT_FOUND:
                     await asyncio.sleep(0.05 * (attempt + 1))

@@ -25,7 +25,7 @@ from worker.interpreter.local_functions import LOCAL_ACTIVITY_PATCH
 from worker.interpreter.parts import BATCHES_PATCH
 from worker.interpreter.redrive import REDRIVE_PATCH
 from worker.interpreter.steps.activity_call import TASK_QUEUE_PATCH
-from worker.interpreter.steps.subflow import CHECK_CHILD_INPUT, CHECK_CHILD_NAME
+from worker.interpreter.steps.subflow import CHECK_CHILD_INPUT, CHECK_CHILD_NAME, CHILD_NAME_IS_TEXT
 from worker.interpreter.versions import INTERPRETER_VERSION, ON_SINCE
 from worker.workflow import EVENTS_AS_THEY_HAPPEN, FnFFlow
 
@@ -87,6 +87,7 @@ def test_every_patch_of_the_interpreter_is_on_for_the_current_version() -> None:
         STOP_REASON_PATCH,
         SECRET_PATCH,
         CHECK_CHILD_NAME,
+        CHILD_NAME_IS_TEXT,
         CHECK_CHILD_INPUT,
         ARCHIVE_PATCH,
         RESTARTS_SHOWN,

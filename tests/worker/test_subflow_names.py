@@ -1,7 +1,8 @@
 """A sub-flow's execution name (serviceParams.ExecutionName, or the UUID made when it has none)
 follows the one execution-name grammar: names the product generates run, names outside the
-grammar fail the task with a catchable fnf.InvalidArgument instead of starting a child that no
-API call could ever describe, stop or report to."""
+grammar, and values that are not strings at all, fail the task with a catchable
+fnf.InvalidArgument instead of starting a child that no API call could ever describe, stop or
+report to."""
 
 from __future__ import annotations
 
@@ -72,19 +73,33 @@ async def test_unnamed_children_get_a_valid_generated_name(run_flow: RunFlow) ->
     assert outcome.output is not None and EXECUTION.is_valid(outcome.output["Name"])
 
 
-@pytest.mark.parametrize("child", ["a b", "x/y", "-c", "城", "a" * 129])
+NOT_STRINGS = [7, 0, True, False, 2.5, {"n": 1}, ["a"]]
+"""Names that are not strings: they used to become their Python str() (`7`, `True`) and
+start a child, and 0 or false a child with a random name."""
+
+
+@pytest.mark.parametrize(
+    ("child", "pattern"),
+    [
+        *[(name, "sync") for name in ["a b", "x/y", "-c", "城", "a" * 129]],
+        *[(name, pattern) for name in NOT_STRINGS for pattern in ("sync", "requestResponse")],
+    ],
+)
 async def test_children_named_outside_the_grammar_fail_catchably(
-    run_flow: RunFlow, child: str
+    run_flow: RunFlow, child: object, pattern: str
 ) -> None:
     outcome = await run_flow(
         "parent",
         {"child": child},
-        text=parent("sync", named=True),
+        text=parent(pattern, named=True),
         functions=FUNCTIONS,
         flows={"child": dict(compile_text(CHILD))},
     )
     assert outcome.status == "Succeeded", outcome
     assert outcome.output is not None
     assert "serviceParams.ExecutionName" in outcome.output["cause"]
+    if not isinstance(child, str):
+        assert "must be a string" in outcome.output["cause"]
     failed = [e for e in outcome.events if e["Type"] == "TaskFailed"]
     assert json.loads(failed[-1]["EventDetail"])["error"] == "fnf.InvalidArgument"
+    assert not [e for e in outcome.events if e["Type"] == "TaskSucceeded"]

@@ -49,7 +49,13 @@ ON_SINCE: dict[str, int] = (
         )
     }
     | {patch: 3 for patch in ("pause-completes-workflow-task",)}
-    | {patch: 4 for patch in ("archive-slice-per-workflow-task",)}
+    | {
+        patch: 4
+        for patch in (
+            "archive-slice-per-workflow-task",
+            "subflow-execution-name-is-a-string",
+        )
+    }
 )
 """Each patch, and the interpreter version from which a run has it without asking."""
 

@@ -6,27 +6,36 @@ translator/event_layout.py places each StepEntered in its member, which gives it
 runs another execution, whose history is its own: its steps are listed after the sub-flow
 step's, under its path (`Call/Work`). Sub-flow steps and the child executions they started are
 paired in order: each starts its child right after it is entered, so the parent's history
-(Temporal's, ChildWorkflowExecutionStarted) holds the children in the order of their steps.
+(Temporal's, ChildWorkflowExecutionStarted, across every run the execution continued as new
+into) holds the children in the order of their steps. A part run (a foreach batch, the rest of
+a long nested sequence) is read like an execution, its steps listed where it was entered, and
+its sub-flows paired with its own children.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from temporalio.client import Client
 
-from translator.event_layout import EventLayout
+from translator.event_layout import EventLayout, Member
 from translator.graph import StepNode
-from worker.history import read_history
+from worker.history import read_history, run_chain
 from worker.mocking.step_paths import SEPARATOR, step_key
 from worker.naming import split_workflow_id
 
 PART_MARK = "/part-"
 """Child runs that execute part of their parent's graph (worker/interpreter/parts.py) have
-ids `<workflow id>/part-N`; their events are already in the execution's FnF history."""
+ids `<workflow id>/part-N`; the parent's history shows each as PartEntered, naming the part's
+workflow id, and the part's events are in its own history."""
 
 MAX_DEPTH = 8
 """Sub-flows in sub-flows listed (a flow that starts itself is cut off there)."""
+
+
+Entry = tuple[str, StepNode | None] | list[str]
+"""A step entered (its path and node), or the steps a part run entered, listed already."""
 
 
 async def entered_steps(
@@ -37,30 +46,80 @@ async def entered_steps(
     flows: dict[str, Any] | None = None,
     depth: int = 0,
 ) -> list[str]:
-    """The path of every step entered, in order, with the steps of its sub-flows after it."""
+    """The path of every step entered, in order, with the steps of its sub-flows after it and
+    the steps of its part runs where each part was entered."""
     layout = EventLayout.of(list(graph.get("steps") or []))
-    listed: list[tuple[str, StepNode | None]] = []
+    return await _steps_of(client, workflow_id, layout, events, flows or {}, depth)
+
+
+async def _steps_of(
+    client: Client,
+    workflow_id: str,
+    layout: EventLayout,
+    events: list[dict[str, Any]],
+    flows: dict[str, Any],
+    depth: int,
+) -> list[str]:
+    """The steps `events` (the FnF history of `workflow_id`, an execution or a part run)
+    entered, each sub-flow step followed by the steps of the child that run started."""
+    entries: list[Entry] = []
     for event in events:
         member = layout.place(event)
+        if event.get("Type") == "PartEntered":
+            entries.append(await _part_steps(client, layout, event, flows, depth))
         if event.get("Type") != "StepEntered":
             continue
         placed = layout.placed.get(int(event.get("EventId", 0)))
         path = SEPARATOR.join(member.path())
         node = placed.node if placed is not None else None
-        listed.append((step_key(path, str(event.get("StepName", ""))), node))
-    if not any(_starts_subflow(node) for _, node in listed) or depth >= MAX_DEPTH:
-        return [path for path, _ in listed]
-    children = iter(await _children(client, workflow_id))
+        entries.append((step_key(path, str(event.get("StepName", ""))), node))
+    calls = any(isinstance(entry, tuple) and _starts_subflow(entry[1]) for entry in entries)
+    children = iter(await _children(client, workflow_id) if calls and depth < MAX_DEPTH else [])
     steps: list[str] = []
-    for path, node in listed:
+    for entry in entries:
+        if isinstance(entry, list):
+            steps += entry
+            continue
+        path, node = entry
         steps.append(path)
         child = next(children, None) if _starts_subflow(node) else None
         if child is not None:
             steps += [
                 f"{path}{SEPARATOR}{inner}"
-                for inner in await _child_steps(client, child, flows or {}, depth)
+                for inner in await _child_steps(client, child, flows, depth)
             ]
     return steps
+
+
+async def _part_steps(
+    client: Client, layout: EventLayout, event: dict[str, Any], flows: dict[str, Any], depth: int
+) -> list[str]:
+    """The steps of the part run a PartEntered event started, from the part's own history
+    (worker/interpreter/parts.py), placed where the part runs in the parent: a foreach
+    batch's iterations open under the foreach's StepEntered (in the part's history they
+    answer event 0), the rest of a nested sequence continues in the member holding its step.
+    """
+    try:
+        detail = json.loads(event.get("EventDetail") or "{}")
+    except ValueError:
+        return []
+    part = str(detail.get("workflowId") or "") if isinstance(detail, dict) else ""
+    if not part:
+        return []
+    owner = layout.placed.get(int(event.get("ScheduleEventId") or 0))
+    if owner is not None:
+        within = EventLayout(owner.member)
+        within.placed[0] = owner
+    else:
+        within = EventLayout(_member_holding(layout, str(detail.get("step") or "")))
+    events = await read_history(client, part)
+    return await _steps_of(client, part, within, events, flows, depth)
+
+
+def _member_holding(layout: EventLayout, step: str) -> Member:
+    """The deepest open member whose sequence has `step`, else the flow's own."""
+    holding = [member for member in layout.open_members if step in member.steps]
+    return max(holding, key=lambda member: member.depth) if holding else layout.root
 
 
 def _starts_subflow(node: StepNode | None) -> bool:
@@ -68,13 +127,17 @@ def _starts_subflow(node: StepNode | None) -> bool:
 
 
 async def _children(client: Client, workflow_id: str) -> list[str]:
-    """The executions this one started as sub-flows, in the order they started."""
-    history = await client.get_workflow_handle(workflow_id).fetch_history()
-    started = [
-        event.child_workflow_execution_started_event_attributes.workflow_execution.workflow_id
-        for event in history.events
-        if event.HasField("child_workflow_execution_started_event_attributes")
-    ]
+    """The executions this run chain (an execution's, or a part run's) started as sub-flows,
+    in the order they started. Every run counts: a continue-as-new starts a run with a
+    history of its own, so a sub-flow started before it is in an earlier run's. Part runs
+    are not sub-flows; their own sub-flows are theirs (`_part_steps`)."""
+    started: list[str] = []
+    for run_id in await run_chain(client, workflow_id):
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        for event in history.events:
+            if event.HasField("child_workflow_execution_started_event_attributes"):
+                attributes = event.child_workflow_execution_started_event_attributes
+                started.append(attributes.workflow_execution.workflow_id)
     return [child for child in started if PART_MARK not in child]
 
 

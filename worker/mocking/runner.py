@@ -100,8 +100,17 @@ class CaseResult:
 class FlowTester:
     """A mock worker on `client`; `registry` says which functions run as local activities."""
 
-    def __init__(self, client: Client, registry: FunctionRegistry | None = None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        registry: FunctionRegistry | None = None,
+        run_options: dict[str, Any] | None = None,
+    ) -> None:
+        """`run_options`: FlowRun fields every case's execution starts with, as a worker's
+        settings give them (`Settings.run_options`): where it continues as new, when a
+        foreach runs in batches of child runs."""
         self.client = client
+        self.run_options = dict(run_options or {})
         self.book = MockBook()
         self.queue = f"fnf-test-{uuid.uuid4().hex[:8]}"
         self._activities = MockActivities(self.book, registry)
@@ -147,6 +156,7 @@ class FlowTester:
             flow_name=flow_name,
             execution_name=execution,
             flows=flow.flows,
+            **self.run_options,
         )
         started = time.monotonic()
         try:

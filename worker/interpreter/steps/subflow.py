@@ -13,6 +13,7 @@ without Error gives FnF.Stopped. The child runs the definition pinned when the p
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,11 @@ INVALID_ARGUMENT = "fnf.InvalidArgument"
 CHECK_CHILD_NAME = "subflow-execution-name-grammar"
 """Marks executions that check serviceParams.ExecutionName against the name grammar before
 starting the child; older histories started children under any name and replay that way."""
+CHILD_NAME_IS_TEXT = "subflow-execution-name-is-a-string"
+"""Marks executions that refuse a serviceParams.ExecutionName that is not a string (a number,
+a boolean, an object, a list) instead of starting the child under its Python str(); older
+histories started such children (or, for 0, false and empty values, a random name) and
+replay that way."""
 CHECK_CHILD_INPUT = "subflow-input-json-value-check"
 """Marks executions that pass a child's input through the one JSON value check before starting
 it; older histories started children with any input and replay that way."""
@@ -89,7 +95,10 @@ class SubflowTask:
             raise StepFailure(FLOW_NOT_EXISTS, f"flow {flow} does not exist")
         interpreter = run.interpreter
         params = service_params(node, value, run.context) or {}
-        name = str(params.get("ExecutionName") or workflow.uuid4())
+        given = params.get("ExecutionName")
+        if not isinstance(given, str | None) and versions.patched(CHILD_NAME_IS_TEXT):
+            raise StepFailure(INVALID_ARGUMENT, _not_text(given))
+        name = str(given or workflow.uuid4())
         if not EXECUTION.is_valid(name) and versions.patched(CHECK_CHILD_NAME):
             raise StepFailure(
                 INVALID_ARGUMENT, EXECUTION.explain(name, "serviceParams.ExecutionName")
@@ -149,6 +158,21 @@ def child_run(
         flows=facts.flows,
         definition="",
         definition_flow="",
+    )
+
+
+def _not_text(given: Any) -> str:
+    """Why a non-string ExecutionName is refused. An execution name is a string of the name
+    grammar (StartExecution's ExecutionName is a String, API 2019-03-15): `123` or `true`
+    names no execution, and turning it into one (`True`, `{'a': 1}`) would start a child under
+    a name nobody asked for. Absent or null still means a random name."""
+    shown = json.dumps(given, ensure_ascii=False, default=str)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    kind = {bool: "a boolean", int: "a number", float: "a number", dict: "an object"}
+    return (
+        f"serviceParams.ExecutionName must be a string (an execution name: "
+        f"{EXECUTION.rule}), got {kind.get(type(given), 'a list')} {shown}"
     )
 
 
