@@ -31,6 +31,7 @@ from api.mns.sealing import SealingError, SealingKey
 from api.mns.settings import MnsSettings
 from api.mns.signing import SigningKeys
 from api.protocol.access_keys import AccessKeys
+from api.protocol.temporary import temporary_reason
 from api.services.executions import ExecutionService
 from api.services.scheduled_start import starter_activities, starter_workflows
 from api.services.schedules import ScheduleService
@@ -209,8 +210,11 @@ async def check_signing_key(keys: SigningKeys) -> None:
         await asyncio.wait_for(keys.check(), SIGNING_KEY_CHECK_SECONDS)
     except SealingError as error:
         raise UserError(str(error)) from None
-    except (TimeoutError, RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
+    except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
         pass
+    except Exception as error:
+        if temporary_reason(error) is None:  # no answer in time, Temporal away: not now
+            raise
 
 
 def namespace_map(settings: Settings) -> NamespaceMap:
