@@ -5,8 +5,8 @@ Temporal's sandbox imports the module that defines a workflow class afresh for e
 starts (and for every replay), to isolate module-level state between runs: it compiles the
 module's source (there is no cached bytecode when PYTHONDONTWRITEBYTECODE is set, as in our
 Docker image) and executes it, class bodies, dataclasses and decorators included. For
-`worker.workflow` that was a quarter of the worker's CPU per 10-task execution: the largest
-cost fnf-temporal adds to a run beside a hand-written workflow, whose module is small.
+`worker.workflow` that was 7 ms of the worker's 53 ms of CPU per execution of ten
+local-activity tasks (bench/README.md, "Task throughput, fourth round").
 
 The packages `worker` and `translator` are passed through whole, not `worker.workflow` alone:
 workflow code also imports inside functions (a foreach's batches import the fan-out module when
@@ -33,9 +33,11 @@ local-activity tasks, about 10 ms of its worker CPU. The answer is a lookup in t
 pending commands (`_WorkflowInstanceImpl.get_serialization_context`): it imports nothing,
 reads no clock and changes nothing, so DirectContextsRunner asks the run's instance for it
 directly. Payload conversion itself, and everything the workflow runs, stays in the sandbox.
-The sandbox's private `_Instance` is extended for this: when a temporalio release changes it
-(no `globals_and_locals`, no `__temporal_in_sandbox` in it), the runner falls back to the
-sandbox's own way, so only the speed depends on it.
+The sandbox's private `_Instance` is extended for this: when a temporalio release changes
+what it holds (no `globals_and_locals`, no `__temporal_in_sandbox` in it), the runner falls
+back to the sandbox's own way, so only the speed depends on it; tests/worker/
+test_sandbox_passthrough.py fails when the direct way stops being taken or gives other
+contexts than the sandbox's.
 """
 
 from __future__ import annotations
