@@ -1,9 +1,11 @@
-"""FnFFlow's module is loaded once per worker process, not once per run (worker/sandbox.py).
+"""FnFFlow's sandbox (worker/sandbox.py): its modules are loaded once per worker process, not
+once per run, and payloads' serialization contexts are asked of the run directly.
 
-Temporal's sandbox imports a workflow's module afresh for each run unless it is passed through;
-for `worker.workflow` that compile-and-execute was the largest cost a run of task steps paid
-beside a hand-written workflow. These tests watch the sandbox's importer while real executions
-run on the workers tests/helpers/workers.py builds (the production assembly), and replay every
+Temporal's sandbox imports a workflow's module afresh for each run unless it is passed through,
+and executes code in the sandbox for each payload to learn its serialization context; both were
+costs a run of task steps paid beyond a hand-written workflow. These tests watch the sandbox
+while real executions run on the workers tests/helpers/workers.py builds (the production
+assembly), compare the contexts a codec sees with the stock sandbox's, and replay every
 committed history with the production runner.
 """
 
@@ -177,9 +179,8 @@ async def contexts_seen(client: Client, runner: SandboxedWorkflowRunner) -> list
     return sorted(codec.seen)
 
 
-TASKS_BOTH = TASKS.replace(
-    "{service}/functions/echo\n  - type: pass", "regular/functions/echo\n  - type: pass"
-).replace("{service}", "local")
+TASKS_BOTH = TASKS.replace("{service}", "regular", 1).replace("{service}", "local")
+"""A regular activity task, then a local one."""
 
 
 async def test_payloads_get_the_contexts_the_stock_sandbox_gives(
