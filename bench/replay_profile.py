@@ -37,6 +37,7 @@ from temporalio.worker import Replayer, Worker
 from translator import compile_text
 from worker.execution import FlowRun
 from worker.executions import start_execution
+from worker.sandbox import workflow_runner
 from worker.workflow import FnFFlow
 
 HAND_WORKFLOWS = [handwritten.ChainedPasses, handwritten.CountingLoop]
@@ -117,10 +118,13 @@ async def replay_times(
     unsandboxed: bool,
     profiler: cProfile.Profile | None = None,
 ) -> list[float]:
+    runner = workflow_runner_options(unsandboxed)
+    if not unsandboxed and FnFFlow in workflows:
+        runner = {"workflow_runner": workflow_runner()}  # what fnf-temporal's workers run
     replayer = Replayer(
         workflows=workflows,
         workflow_task_executor=ProfiledExecutor(profiler),
-        **workflow_runner_options(unsandboxed),
+        **runner,
     )
     times = []
     for _ in range(replays):

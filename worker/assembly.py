@@ -24,6 +24,7 @@ from worker.definitions import load_definition
 from worker.functions import FunctionRegistry, FunctionRuntime
 from worker.redrive_points import record_redrive_point
 from worker.roles import QueuePlan, WorkerRole, plan
+from worker.sandbox import workflow_runner
 from worker.settings import Settings
 from worker.workflow import FnFFlow
 
@@ -93,6 +94,8 @@ def build_queue_worker(
     if not queue.interpreter:
         options.pop("sticky_queue_schedule_to_start_timeout", None)
         options.pop("deployment_config", None)
+    else:
+        options.setdefault("workflow_runner", workflow_runner())
     return Worker(
         client,
         task_queue=queue.task_queue,
@@ -109,6 +112,7 @@ def build_worker_with(
     actions and MNS: InvokeFunction, InvokeFunctionLocal, GetFunction, InvokeAction,
     SendMessage, PublishMessage) are `task_activities`; `fnf test` gives it mocked ones
     (worker/mocking/activities.py). Everything else is the production worker's."""
+    options.setdefault("workflow_runner", workflow_runner())
     return Worker(
         client,
         task_queue=task_queue,
