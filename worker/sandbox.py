@@ -33,7 +33,8 @@ local-activity tasks, about 10 ms of its worker CPU. The answer is a lookup in t
 pending commands (`_WorkflowInstanceImpl.get_serialization_context`): it imports nothing,
 reads no clock and changes nothing, so DirectContextsRunner asks the run's instance for it
 directly. Payload conversion itself, and everything the workflow runs, stays in the sandbox.
-The sandbox's private `_Instance` is extended for this: when a temporalio release changes
+The sandbox's private `_Instance` is extended for this (worker/sandbox_contexts.py, imported
+only if the installed temporalio has it): when a temporalio release changes
 what it holds (no `globals_and_locals`, no `__temporal_in_sandbox` in it), the runner falls
 back to the sandbox's own way, so only the speed depends on it; tests/worker/
 test_sandbox_passthrough.py fails when the direct way stops being taken or gives other
@@ -42,14 +43,7 @@ contexts than the sandbox's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from temporalio.converter import SerializationContext
-from temporalio.worker._command_aware_visitor import CommandInfo
-from temporalio.worker._workflow_instance import WorkflowInstance, WorkflowInstanceDetails
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
-from temporalio.worker.workflow_sandbox._runner import _Instance
 
 PASSED_THROUGH = ("worker", "translator")
 """Packages whose modules (and submodules) are loaded once per process instead of once per
@@ -57,43 +51,13 @@ run; everything else FnFFlow imports is Temporal's default passthrough (the stan
 library, temporalio) or passed through by worker/workflow.py's `imports_passed_through`."""
 
 
-IN_SANDBOX = "__temporal_in_sandbox"
-"""Where temporalio's sandboxed instance keeps the run's in-sandbox side."""
-
-
-class _DirectContexts(_Instance):
-    """A sandboxed run whose serialization and storage contexts are asked of its instance
-    directly, not through a code string executed in the sandbox."""
-
-    def _in_sandbox(self) -> Any:
-        return getattr(self, "globals_and_locals", {}).get(IN_SANDBOX)
-
-    def get_serialization_context(
-        self, command_info: CommandInfo | None
-    ) -> SerializationContext | None:
-        in_sandbox = self._in_sandbox()
-        if in_sandbox is None:
-            return super().get_serialization_context(command_info)
-        context: SerializationContext | None = in_sandbox.get_serialization_context(command_info)
-        return context
-
-    def get_external_store_context(self, command_info: CommandInfo | None) -> Any:
-        in_sandbox = self._in_sandbox()
-        if in_sandbox is None:
-            return super().get_external_store_context(command_info)
-        return in_sandbox.get_external_store_context(command_info)
-
-
-@dataclass(frozen=True)
-class DirectContextsRunner(SandboxedWorkflowRunner):
-    """Temporal's sandbox, its runs answering serialization contexts directly."""
-
-    def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
-        return _DirectContexts(det, self.runner_class, self.restrictions)
-
-
 def workflow_runner() -> SandboxedWorkflowRunner:
     """Temporal's default sandbox, with PASSED_THROUGH passed through and contexts asked
-    directly."""
+    directly (worker/sandbox_contexts.py); the stock sandboxed runner, with the same
+    passthrough, when a temporalio release lacks the private pieces that module extends."""
     restrictions = SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH)
+    try:
+        from worker.sandbox_contexts import DirectContextsRunner
+    except ImportError:  # pragma: no cover - depends on the installed temporalio
+        return SandboxedWorkflowRunner(restrictions=restrictions)
     return DirectContextsRunner(restrictions=restrictions)
