@@ -7,39 +7,15 @@ It serves the RPC protocol the official SDKs speak and a JSON form of every acti
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import uvicorn
-from rich.console import Console
-from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
-from temporalio.service import RPCError
-from temporalio.worker import Worker
 
-from api.actions import ApiContext
-from api.app import create_app
-from api.auth_policy import startup_warning
-from api.console.routes import ConsoleSettings
-from api.mns import mns_activities, mns_router, mns_workflows
-from api.mns.registry import Registry
-from api.mns.sealing import DEFAULT_FILE_NAME as DEFAULT_SEALING_FILE
-from api.mns.sealing import SealingError, SealingKey
 from api.mns.settings import MnsSettings
-from api.mns.signing import SigningKeys
 from api.protocol.access_keys import AccessKeys
-from api.protocol.temporary import temporary_reason
-from api.services.executions import ExecutionService
-from api.services.scheduled_start import starter_activities, starter_workflows
-from api.services.schedules import ScheduleService
-from api.store.entity import FlowDefinitionWorkflow
-from api.store.flows import FlowStore
-from api.store.nonces import TemporalNonceLedger
 from api.tenancy import NamespaceMap, NamespaceMapError, regional_provider, tenant_provider
-from cli.connection import Connection, temporal
 from cli.errors import UserError
 from cli.options import (
     AddressOpt,
@@ -51,9 +27,16 @@ from cli.options import (
 )
 from cli.ports import ensure_free
 from cli.process import CommandConsole, run_until_stopped
-from worker.assembly import run_worker
 from worker.functions import FunctionRegistry
 from worker.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from api.actions import ApiContext
+    from api.mns.sealing import SealingKey
+    from api.mns.signing import SigningKeys
+    from cli.connection import Connection
 
 DEFAULT_DB = Path(".fnf") / "temporal.db"
 SIGNING_KEY_CHECK_SECONDS = 10
@@ -102,6 +85,22 @@ def api(
 async def serve(
     settings: Settings, host: str, port: int, with_worker: bool, console: Console
 ) -> int:
+    # The web app, its services and uvicorn load here, not with the module: `fnf worker`
+    # (which reads this module's settings helpers) and a start refused for a bad setting
+    # never load them (cli/lazy_commands.py).
+    import uvicorn
+    from temporalio.client import Client
+
+    from api.app import create_app
+    from api.auth_policy import startup_warning
+    from api.console.routes import ConsoleSettings
+    from api.mns import mns_router
+    from api.mns.registry import Registry
+    from api.mns.signing import SigningKeys
+    from api.store.nonces import TemporalNonceLedger
+    from cli.connection import temporal
+    from cli.http_server import HttpServer
+
     namespaces = namespace_map(settings)
     async with temporal(settings, console) as connection, AsyncExitStack() as stack:
         client = connection.client
@@ -191,6 +190,9 @@ def mns_settings() -> MnsSettings:
 def sealing_key(settings: Settings) -> SealingKey:
     """FNF_MNS_SEALING_KEY, FNF_MNS_SEALING_KEY_FILE, or the key file beside the embedded dev
     server's database (made once); UserError (one line) if unusable."""
+    from api.mns.sealing import DEFAULT_FILE_NAME as DEFAULT_SEALING_FILE
+    from api.mns.sealing import SealingError, SealingKey
+
     folder = settings.dev_server_db.parent if settings.dev_server_db else DEFAULT_DB.parent
     try:
         return SealingKey.configured(
@@ -206,6 +208,14 @@ async def check_signing_key(keys: SigningKeys) -> None:
     """A push signing key this process cannot open (another sealing key than the deployment's,
     a damaged record): one line before serving, not a failure at every push. Best effort: a
     registry that does not answer in time is checked at the first push instead."""
+    import asyncio
+
+    from temporalio.client import WorkflowQueryFailedError, WorkflowQueryRejectedError
+    from temporalio.service import RPCError
+
+    from api.mns.sealing import SealingError
+    from api.protocol.temporary import temporary_reason
+
     try:
         await asyncio.wait_for(keys.check(), SIGNING_KEY_CHECK_SECONDS)
     except SealingError as error:
@@ -235,6 +245,17 @@ async def _serve_namespace(
     """One namespace's services, its API worker (flow definitions, scheduled starts, the
     namespace's MNS queues, topics and pushes) and, with `worker_settings`, its execution
     worker."""
+    from temporalio.worker import Worker
+
+    from api.actions import ApiContext
+    from api.mns import mns_activities, mns_workflows
+    from api.services.executions import ExecutionService
+    from api.services.scheduled_start import starter_activities, starter_workflows
+    from api.services.schedules import ScheduleService
+    from api.store.entity import FlowDefinitionWorkflow
+    from api.store.flows import FlowStore
+    from worker.assembly import run_worker
+
     client = connection.client
     store = FlowStore(client, settings.api_task_queue)
     executions = ExecutionService(
@@ -258,38 +279,6 @@ async def _serve_namespace(
         namespaced = worker_settings.model_copy(update={"namespace": client.namespace})
         await run_worker(client, namespaced, stack)
     return ApiContext(client, store, executions, schedules, settings.region)
-
-
-class HttpServer(uvicorn.Server):
-    """uvicorn, stopped like every `fnf` command (cli/process.py) rather than by its own
-    signal handlers: those re-raise the signal after uvicorn's shutdown, and SIGTERM's default
-    action then ended the process before the workers and the embedded dev server were stopped.
-    """
-
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-    async def serve_until_cancelled(self) -> int:
-        """Serve; when cancelled, stop accepting, let requests finish (HTTP_GRACE_SECONDS),
-        then let the cancellation go on. uvicorn's status if it could not start (3: the port
-        is taken)."""
-        serving = asyncio.ensure_future(self._serve_to_status())
-        try:
-            return await asyncio.shield(serving)
-        except asyncio.CancelledError:
-            self.should_exit = True
-            await serving
-            raise
-
-    async def _serve_to_status(self) -> int:
-        """uvicorn ends a failed start with SystemExit, which asyncio would let out of the
-        event loop past the workers' and the dev server's stop: here it is a status."""
-        try:
-            await self.serve()
-        except SystemExit as failed:
-            return failed.code if isinstance(failed.code, int) else 1
-        return 0
 
 
 def with_own_mns(settings: Settings, keys: AccessKeys, host: str, port: int) -> Settings:
