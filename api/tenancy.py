@@ -42,6 +42,7 @@ from api.actions.context import ApiContext
 from api.protocol.access_keys import AccessKeys
 from api.protocol.errors import FnFError, invalid_argument
 from api.protocol.regions import is_region
+from translator.text_files import read_text
 from translator.yaml_nesting import one_line
 from translator.yaml_nesting import safe_load as nesting_limited_load
 
@@ -69,7 +70,7 @@ class NamespaceMap:
         if path is None:
             return cls(default, home_region=home_region)
         try:
-            data = nesting_limited_load(path.read_text(encoding="utf-8"))
+            data = nesting_limited_load(read_text(path))
         except OSError as error:
             reason = error.strerror or type(error).__name__
             raise NamespaceMapError(f"FNF_NAMESPACES_FILE: cannot read {path}: {reason}") from None

@@ -14,6 +14,7 @@ from rich.table import Table
 from cli.api_client import ApiClient, ApiError
 from cli.process import CommandConsole
 from translator.json_values import JsonValueError, parse_json_value
+from translator.text_files import read_text
 
 USAGE_STATUS = 2
 """What the user typed cannot be sent (bad JSON, an unreadable file): as click's usage errors."""
@@ -108,7 +109,7 @@ def json_object_text(text: str | None, option: str) -> str | None:
     if text.startswith("@"):
         source = text[1:]
         try:
-            text = Path(source).read_text(encoding="utf-8")
+            text = read_text(source)
         except (OSError, UnicodeDecodeError) as error:
             reason = error.strerror if isinstance(error, OSError) and error.strerror else error
             fail(f"cannot read {source}: {reason}")
@@ -123,7 +124,7 @@ def json_object_text(text: str | None, option: str) -> str | None:
 
 def read_text_file(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_text(path)
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else error
         fail(f"cannot read {path}: {reason}")

@@ -32,6 +32,7 @@ from translator.errors import FlowValidationError
 from translator.flow_files import collect_subflows, flow_name_from_file
 from translator.json_values import JsonValueError, parse_json_value
 from translator.names import EXECUTION, FLOW, InvalidName
+from translator.text_files import read_text
 from worker.assembly import run_worker
 from worker.execution import FlowRun
 from worker.executions import failure_of, start_execution, stop_of
@@ -211,9 +212,10 @@ def _parse_input(text: str, console: Console) -> dict[str, Any]:
     if text.startswith("@"):
         source = text[1:]
         try:
-            text = Path(source).read_text(encoding="utf-8")
-        except OSError as error:
-            console.print(f"[red]cannot read {source}: {error.strerror or error}[/red]")
+            text = read_text(source)
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            console.print(f"cannot read {source}: {reason}", style="red", markup=False)
             raise typer.Exit(2) from None
     try:
         value = parse_json_value(text, source)

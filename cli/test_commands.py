@@ -16,6 +16,7 @@ from cli.output import fail
 from cli.process import CommandConsole, run_until_stopped
 from translator import FlowValidationError
 from translator.json_values import JsonValueError, parse_json_value
+from translator.text_files import read_text
 from worker.functions import FunctionRegistry, RegistryError
 from worker.mocking.model import (
     MockFile,
@@ -244,9 +245,10 @@ def _registry(functions: Path | None, flow: Path) -> FunctionRegistry | None:
 def _json_object(text: str, option: str) -> dict[str, Any]:
     if text.startswith("@"):
         try:
-            text = Path(text[1:]).read_text(encoding="utf-8")
-        except OSError as error:
-            fail(f"{option}: cannot read {text[1:]}: {error.strerror or error}")
+            text = read_text(text[1:])
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            fail(f"{option}: cannot read {text[1:]}: {reason}")
     try:
         value = parse_json_value(text, option)
     except JsonValueError as error:

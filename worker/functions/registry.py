@@ -77,6 +77,7 @@ from pydantic_core import ErrorDetails
 
 from translator import names
 from translator.resources import Resource, ResourceError, parse_action, parse_resource_arn
+from translator.text_files import read_text
 from translator.yaml_nesting import NestingLimitedLoader
 
 from .errors import FC_FUNCTION_NOT_FOUND, FC_SERVICE_NOT_FOUND, FunctionError
@@ -391,7 +392,7 @@ class FunctionRegistry:
         if file.is_dir():
             return cls.load_all([file])
         try:
-            text = file.read_text(encoding="utf-8")
+            text = read_text(file)
         except OSError as exc:
             raise RegistryError(
                 f"cannot read function registry {file}: {exc.strerror or exc}"

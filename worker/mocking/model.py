@@ -34,6 +34,7 @@ from pydantic import (
 from translator.graph import FlowGraph, StepNode, iter_steps
 from translator.json_values import JsonValueError, check_json_value
 from translator.names import FLOW
+from translator.text_files import read_text
 from translator.yaml_nesting import one_line
 from translator.yaml_nesting import safe_load as nesting_limited_load
 from worker.mocking.step_paths import is_path, resolve
@@ -223,7 +224,7 @@ class MockFileError(ValueError):
 def load_mocks(path: str | Path) -> MockFile:
     file = Path(path)
     try:
-        data = nesting_limited_load(file.read_text(encoding="utf-8"))
+        data = nesting_limited_load(read_text(file))
     except OSError as error:
         raise MockFileError(f"cannot read {file}: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
