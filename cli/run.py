@@ -199,12 +199,19 @@ def _names(flow: str, execution: str | None, console: Console) -> tuple[str, str
 def _compile(flow: Path, console: Console) -> dict[str, Any]:
     try:
         return dict(compile_file(flow))
-    except OSError as error:
-        console.print(f"[red]cannot read {flow}: {error.strerror or error}[/red]")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        _problem(console, f"cannot read {flow}: {reason}")
     except FlowValidationError as error:
         for diagnostic in error.diagnostics:
-            console.print(str(diagnostic), highlight=False, markup=False)
+            _problem(console, str(diagnostic), style="")
     raise typer.Exit(2)
+
+
+def _problem(console: Console, text: str, style: str = "red") -> None:
+    """One problem on one line: no markup (a path may hold `[`), no wrapping at the
+    terminal's width (scripts match these lines, and rich wraps at 80 columns in a pipe)."""
+    console.print(text, style=style or None, markup=False, highlight=False, soft_wrap=True)
 
 
 def _parse_input(text: str, console: Console) -> dict[str, Any]:
@@ -215,15 +222,15 @@ def _parse_input(text: str, console: Console) -> dict[str, Any]:
             text = read_text(source)
         except (OSError, UnicodeDecodeError) as error:
             reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-            console.print(f"cannot read {source}: {reason}", style="red", markup=False)
+            _problem(console, f"cannot read {source}: {reason}")
             raise typer.Exit(2) from None
     try:
         value = parse_json_value(text, source)
     except JsonValueError as error:
-        console.print(f"[red]{error}[/red]", markup=True, highlight=False)
+        _problem(console, str(error))
         raise typer.Exit(2) from None
     if not isinstance(value, dict):
-        console.print(f"[red]{source} must be a JSON object[/red]")
+        _problem(console, f"{source} must be a JSON object")
         raise typer.Exit(2)
     return value
 
