@@ -104,11 +104,14 @@ def _print_table(console: Console, results: list[Any], seconds: float) -> None:
     for result in results:
         verdict = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
         steps = " -> ".join(result.steps)
-        table.add_row(result.case, verdict, result.status, steps, f"{result.seconds:.2f}")
+        # Cells and lines are markup: the flow's and the mock file's text is escaped, so a
+        # `[bold]` in a case name, step name or value is shown, not applied.
+        cells = (escape(result.case), verdict, escape(result.status), escape(steps))
+        table.add_row(*cells, f"{result.seconds:.2f}")
     console.print(table)
     for result in results:
         for line in result.message().splitlines():
-            console.print(f"[red]FAIL[/red] {line}", markup=True, highlight=False)
+            console.print(f"[red]FAIL[/red] {escape(line)}", markup=True, highlight=False)
     failed = sum(not result.passed for result in results)
     console.print(f"{len(results) - failed} passed, {failed} failed in {seconds:.1f} s")
 
