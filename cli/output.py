@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cli.api_client import ApiClient, ApiError
 from cli.process import CommandConsole
@@ -94,10 +95,12 @@ def print_text(text: str, *, style: str = "") -> None:
     CommandConsole().print(text, style=style or None, markup=False, highlight=False, soft_wrap=True)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Text:
+    """A value as plain text: a Description, Input, Output or Cause is shown as written, never
+    read as rich markup (`[bold]` in a flow's description would otherwise vanish)."""
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+        return Text(value)
+    return Text(json.dumps(value, ensure_ascii=False))
 
 
 def json_object_text(text: str | None, option: str) -> str | None:
