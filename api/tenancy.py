@@ -42,6 +42,9 @@ from api.actions.context import ApiContext
 from api.protocol.access_keys import AccessKeys
 from api.protocol.errors import FnFError, invalid_argument
 from api.protocol.regions import is_region
+from translator.text_files import read_text
+from translator.yaml_nesting import one_line
+from translator.yaml_nesting import safe_load as nesting_limited_load
 
 NAMESPACE_LIMIT = 1000
 """Temporal's namespace names are at most 1000 characters (its `RegisterNamespace` checks)."""
@@ -67,13 +70,13 @@ class NamespaceMap:
         if path is None:
             return cls(default, home_region=home_region)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = nesting_limited_load(read_text(path))
         except OSError as error:
             reason = error.strerror or type(error).__name__
             raise NamespaceMapError(f"FNF_NAMESPACES_FILE: cannot read {path}: {reason}") from None
-        except yaml.YAMLError:
+        except yaml.YAMLError as error:
             raise NamespaceMapError(
-                f"FNF_NAMESPACES_FILE: {path} is not valid YAML or JSON"
+                f"FNF_NAMESPACES_FILE: {path} is not valid YAML or JSON: {one_line(error)}"
             ) from None
         except ValueError as error:  # not UTF-8, or a value PyYAML cannot build
             raise NamespaceMapError(

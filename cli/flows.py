@@ -26,6 +26,7 @@ from cli.options import FunctionsOpt
 from cli.registry_check import missing_functions
 from translator import ValidationResult, compile_document, validate_text
 from translator.errors import Diagnostic, Severity
+from translator.text_files import read_text
 from worker.functions import FunctionRegistry
 
 FilesArg = Annotated[list[Path], typer.Argument(help="FDL flow files (YAML or JSON).")]
@@ -85,7 +86,7 @@ def _validate_path(
     path: Path, strict: bool, registry: FunctionRegistry | None = None
 ) -> ValidationResult:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         problem = Diagnostic(Severity.ERROR, f"cannot read file: {reason}", "", 1, 1, str(path))

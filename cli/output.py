@@ -10,10 +10,12 @@ from typing import Any, NoReturn
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cli.api_client import ApiClient, ApiError
 from cli.process import CommandConsole
 from translator.json_values import JsonValueError, parse_json_value
+from translator.text_files import read_text
 
 USAGE_STATUS = 2
 """What the user typed cannot be sent (bad JSON, an unreadable file): as click's usage errors."""
@@ -93,10 +95,12 @@ def print_text(text: str, *, style: str = "") -> None:
     CommandConsole().print(text, style=style or None, markup=False, highlight=False, soft_wrap=True)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Text:
+    """A value as plain text: a Description, Input, Output or Cause is shown as written, never
+    read as rich markup (`[bold]` in a flow's description would otherwise vanish)."""
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+        return Text(value)
+    return Text(json.dumps(value, ensure_ascii=False))
 
 
 def json_object_text(text: str | None, option: str) -> str | None:
@@ -108,7 +112,7 @@ def json_object_text(text: str | None, option: str) -> str | None:
     if text.startswith("@"):
         source = text[1:]
         try:
-            text = Path(source).read_text(encoding="utf-8")
+            text = read_text(source)
         except (OSError, UnicodeDecodeError) as error:
             reason = error.strerror if isinstance(error, OSError) and error.strerror else error
             fail(f"cannot read {source}: {reason}")
@@ -123,7 +127,7 @@ def json_object_text(text: str | None, option: str) -> str | None:
 
 def read_text_file(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_text(path)
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else error
         fail(f"cannot read {path}: {reason}")

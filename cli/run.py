@@ -32,6 +32,7 @@ from translator.errors import FlowValidationError
 from translator.flow_files import collect_subflows, flow_name_from_file
 from translator.json_values import JsonValueError, parse_json_value
 from translator.names import EXECUTION, FLOW, InvalidName
+from translator.text_files import read_text
 from worker.assembly import run_worker
 from worker.execution import FlowRun
 from worker.executions import failure_of, start_execution, stop_of
@@ -198,12 +199,19 @@ def _names(flow: str, execution: str | None, console: Console) -> tuple[str, str
 def _compile(flow: Path, console: Console) -> dict[str, Any]:
     try:
         return dict(compile_file(flow))
-    except OSError as error:
-        console.print(f"[red]cannot read {flow}: {error.strerror or error}[/red]")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        _problem(console, f"cannot read {flow}: {reason}")
     except FlowValidationError as error:
         for diagnostic in error.diagnostics:
-            console.print(str(diagnostic), highlight=False, markup=False)
+            _problem(console, str(diagnostic), style="")
     raise typer.Exit(2)
+
+
+def _problem(console: Console, text: str, style: str = "red") -> None:
+    """One problem on one line: no markup (a path may hold `[`), no wrapping at the
+    terminal's width (scripts match these lines, and rich wraps at 80 columns in a pipe)."""
+    console.print(text, style=style or None, markup=False, highlight=False, soft_wrap=True)
 
 
 def _parse_input(text: str, console: Console) -> dict[str, Any]:
@@ -211,17 +219,18 @@ def _parse_input(text: str, console: Console) -> dict[str, Any]:
     if text.startswith("@"):
         source = text[1:]
         try:
-            text = Path(source).read_text(encoding="utf-8")
-        except OSError as error:
-            console.print(f"[red]cannot read {source}: {error.strerror or error}[/red]")
+            text = read_text(source)
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            _problem(console, f"cannot read {source}: {reason}")
             raise typer.Exit(2) from None
     try:
         value = parse_json_value(text, source)
     except JsonValueError as error:
-        console.print(f"[red]{error}[/red]", markup=True, highlight=False)
+        _problem(console, str(error))
         raise typer.Exit(2) from None
     if not isinstance(value, dict):
-        console.print(f"[red]{source} must be a JSON object[/red]")
+        _problem(console, f"{source} must be a JSON object")
         raise typer.Exit(2)
     return value
 

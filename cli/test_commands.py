@@ -16,6 +16,7 @@ from cli.output import fail
 from cli.process import CommandConsole, run_until_stopped
 from translator import FlowValidationError
 from translator.json_values import JsonValueError, parse_json_value
+from translator.text_files import read_text
 from worker.functions import FunctionRegistry, RegistryError
 from worker.mocking.model import (
     MockFile,
@@ -103,11 +104,14 @@ def _print_table(console: Console, results: list[Any], seconds: float) -> None:
     for result in results:
         verdict = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
         steps = " -> ".join(result.steps)
-        table.add_row(result.case, verdict, result.status, steps, f"{result.seconds:.2f}")
+        # Cells and lines are markup: the flow's and the mock file's text is escaped, so a
+        # `[bold]` in a case name, step name or value is shown, not applied.
+        cells = (escape(result.case), verdict, escape(result.status), escape(steps))
+        table.add_row(*cells, f"{result.seconds:.2f}")
     console.print(table)
     for result in results:
         for line in result.message().splitlines():
-            console.print(f"[red]FAIL[/red] {line}", markup=True, highlight=False)
+            console.print(f"[red]FAIL[/red] {escape(line)}", markup=True, highlight=False)
     failed = sum(not result.passed for result in results)
     console.print(f"{len(results) - failed} passed, {failed} failed in {seconds:.1f} s")
 
@@ -244,9 +248,10 @@ def _registry(functions: Path | None, flow: Path) -> FunctionRegistry | None:
 def _json_object(text: str, option: str) -> dict[str, Any]:
     if text.startswith("@"):
         try:
-            text = Path(text[1:]).read_text(encoding="utf-8")
-        except OSError as error:
-            fail(f"{option}: cannot read {text[1:]}: {error.strerror or error}")
+            text = read_text(text[1:])
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            fail(f"{option}: cannot read {text[1:]}: {reason}")
     try:
         value = parse_json_value(text, option)
     except JsonValueError as error:

@@ -13,6 +13,7 @@ from pathlib import Path
 from translator.compiler import compile_document
 from translator.errors import Diagnostic, ExpressionError, FlowValidationError, Severity
 from translator.graph import FORMAT_VERSION, FlowGraph, StepNode
+from translator.text_files import read_text
 from translator.validation import ValidationResult, validate_text
 
 __all__ = [
@@ -49,4 +50,4 @@ def compile_file(path: str | Path, *, strict: bool = False) -> FlowGraph:
 
 
 def _read(path: str | Path) -> str:
-    return Path(path).read_text(encoding="utf-8")
+    return read_text(path)

@@ -15,13 +15,15 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from translator.errors import Diagnostic, Severity
+from translator.yaml_nesting import MAX_DEPTH, NestingLimitedLoader
 
 PathPart = str | int
 Path = tuple[PathPart, ...]
 
 
-class _FDLLoader(yaml.SafeLoader):
-    """SafeLoader without the implicit timestamp type: `2019-05-02T15:04:05Z` stays a string."""
+class _FDLLoader(NestingLimitedLoader):
+    """SafeLoader without the implicit timestamp type: `2019-05-02T15:04:05Z` stays a string;
+    nesting is bounded while composing (translator/yaml_nesting.py)."""
 
 
 _FDLLoader.yaml_implicit_resolvers = {
@@ -116,7 +118,7 @@ def load_document(text: str, file: str = "<flow>") -> LoadedDocument:
 
 
 _MAX_NODES = 100_000
-_MAX_DEPTH = 200
+_MAX_DEPTH = MAX_DEPTH
 
 
 class _Builder:

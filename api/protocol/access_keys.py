@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Final
 
 import yaml
+
+from translator.text_files import read_text
+from translator.yaml_nesting import safe_load as nesting_limited_load
 
 ENV_KEYS: Final = "FNF_ACCESS_KEYS"
 ENV_KEYS_FILE: Final = "FNF_ACCESS_KEYS_FILE"
@@ -55,7 +57,7 @@ class AccessKeys:
     def from_file(cls, path: str | os.PathLike[str]) -> AccessKeys:
         """Load a YAML or JSON mapping of AccessKey ID to secret (JSON is valid YAML)."""
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+            data = nesting_limited_load(read_text(path))
         except yaml.YAMLError as error:
             raise ValueError(f"{path}: not valid YAML or JSON{_where(error)}") from None
         except OSError as error:

@@ -39,7 +39,12 @@ from api.services.failures import (
     invalid_argument,
 )
 from api.services.incarnation import EMPTY_ENVIRONMENT, Incarnation
-from api.services.page_tokens import decode_page_token, encode_page_token, fetch_first_page
+from api.services.page_tokens import (
+    decode_page_token,
+    encode_page_token,
+    fetch_first_page,
+    list_scope,
+)
 from api.services.qualifiers import qualifier_memo, started_with
 from api.store.flows import FlowNotFound, FlowStore
 from translator import compile_text
@@ -282,10 +287,10 @@ class ExecutionService:
             clauses.append(at_least("StartTime", started_after))
         if started_before:
             clauses.append(at_most("StartTime", started_before))
-        token = decode_page_token(next_token)
-        iterator = self.client.list_workflows(
-            all_of(*clauses), page_size=limit, next_page_token=token
-        )
+        query = all_of(*clauses)
+        scope = list_scope(self.client.namespace, query)
+        token = decode_page_token(next_token, scope)
+        iterator = self.client.list_workflows(query, page_size=limit, next_page_token=token)
         await fetch_first_page(iterator, limit, next_token)
         page = iterator.current_page or []
         found = [
@@ -297,7 +302,7 @@ class ExecutionService:
             found = [pair for pair in found if started_with(await _memo(pair[0]), qualifier)]
         if not metadata_only:
             await self._page_data(found)
-        return [item for _, item in found], encode_page_token(iterator.next_page_token)
+        return [item for _, item in found], encode_page_token(iterator.next_page_token, scope)
 
     async def _latest_runs(self, page: Sequence[WorkflowExecution]) -> list[WorkflowExecution]:
         """The page without the runs a redrive went on from: visibility lists every run of a

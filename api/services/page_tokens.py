@@ -6,6 +6,13 @@ API hands out URL-safe base64 of a short SHA-256 check followed by Temporal's to
 back only text whose check matches: anything else is the caller's mistake, InvalidArgument,
 and never reaches Temporal. (A token crafted with a valid check is refused where the list is
 fetched, see `refused_token`.)
+
+The check also covers the list's scope: its namespace and visibility query (which name the
+flow, the status, the name prefix and the time bounds). Temporal's token is a bare cursor
+(a close time, start time and run id) that it applies to whatever query comes with it, so a
+token from another flow's list, another filter or another action would silently skip or
+repeat items. A token is good only for the list that issued it, as the FnF API documents
+NextToken: "the token returned by the previous call" of the same query.
 """
 
 from __future__ import annotations
@@ -22,14 +29,16 @@ from api.services.failures import ServiceError, invalid_argument
 CHECK_BYTES = 8
 
 
-def encode_page_token(token: bytes | None) -> str | None:
+def encode_page_token(token: bytes | None, scope: str) -> str | None:
+    """The NextToken for Temporal's `token` of the list named by `scope` (see `list_scope`)."""
     if not token:
         return None
-    return base64.urlsafe_b64encode(_check(token) + token).decode()
+    return base64.urlsafe_b64encode(_check(token, scope) + token).decode()
 
 
-def decode_page_token(text: str | None) -> bytes | None:
-    """Temporal's token inside a NextToken, or InvalidArgument; None for no token."""
+def decode_page_token(text: str | None, scope: str) -> bytes | None:
+    """Temporal's token inside a NextToken issued for the list `scope`, or InvalidArgument;
+    None for no token."""
     if not text:
         return None
     try:
@@ -37,7 +46,7 @@ def decode_page_token(text: str | None) -> bytes | None:
     except (binascii.Error, UnicodeError, ValueError):
         raise not_valid(text) from None
     check, token = raw[:CHECK_BYTES], raw[CHECK_BYTES:]
-    if not token or check != _check(token):
+    if not token or check != _check(token, scope):
         raise not_valid(text)
     return token
 
@@ -70,5 +79,10 @@ def not_valid(text: str) -> ServiceError:
     return invalid_argument(f"NextToken '{text}' is not valid")
 
 
-def _check(token: bytes) -> bytes:
-    return hashlib.sha256(token).digest()[:CHECK_BYTES]
+def list_scope(namespace: str, query: str) -> str:
+    """What a NextToken is bound to: the namespace and the visibility query of its list."""
+    return f"{namespace}\n{query}"
+
+
+def _check(token: bytes, scope: str) -> bytes:
+    return hashlib.sha256(scope.encode() + b"\0" + token).digest()[:CHECK_BYTES]

@@ -77,7 +77,12 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.services.failures import ServiceError, flow_not_exists, invalid_argument
-from api.services.page_tokens import decode_page_token, encode_page_token, fetch_first_page
+from api.services.page_tokens import (
+    decode_page_token,
+    encode_page_token,
+    fetch_first_page,
+    list_scope,
+)
 from api.services.schedule_dst import (
     MACROS,
     gap_end_calendars,
@@ -270,10 +275,10 @@ class ScheduleService:
         (each listed schedule is described)."""
         await self._flow_exists(flow)
         prefix = schedule_id_prefix(flow)
-        token = decode_page_token(next_token)
-        iterator = await self.client.list_schedules(
-            starts_with("ScheduleId", prefix), page_size=limit, next_page_token=token
-        )
+        query = starts_with("ScheduleId", prefix)
+        scope = list_scope(self.client.namespace, query)
+        token = decode_page_token(next_token, scope)
+        iterator = await self.client.list_schedules(query, page_size=limit, next_page_token=token)
         await fetch_first_page(iterator, limit, next_token)
         ids = [entry.id for entry in iterator.current_page or [] if entry.id.startswith(prefix)]
         gate = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
@@ -289,7 +294,7 @@ class ScheduleService:
         body: dict[str, Any] = {"Schedules": [record for record in records if record]}
         following = iterator.next_page_token
         if following:
-            body["NextToken"] = encode_page_token(following)
+            body["NextToken"] = encode_page_token(following, scope)
         return body
 
     async def delete_all(self, flow: str) -> int:

@@ -23,7 +23,12 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.protocol.temporary import answered_in_time
-from api.services.page_tokens import decode_page_token, encode_page_token, fetch_first_page
+from api.services.page_tokens import (
+    decode_page_token,
+    encode_page_token,
+    fetch_first_page,
+    list_scope,
+)
 from api.store.entity import (
     ENTITY_WORKFLOW,
     FlowDefinitionWorkflow,
@@ -137,7 +142,8 @@ class FlowStore:
         query = all_of(
             equals("WorkflowType", ENTITY_WORKFLOW), equals("ExecutionStatus", "Running")
         )
-        token = decode_page_token(next_token)
+        scope = list_scope(self.client.namespace, query)
+        token = decode_page_token(next_token, scope)
         iterator = self.client.list_workflows(
             query, page_size=limit, next_page_token=token, limit=limit
         )
@@ -152,7 +158,7 @@ class FlowStore:
             if record.pop("DefinitionInHistory", False):
                 record["Definition"] = (await self.state(record["Name"])).record["Definition"]
             flows.append(documented(record))
-        return FlowPage(flows, encode_page_token(iterator.next_page_token))
+        return FlowPage(flows, encode_page_token(iterator.next_page_token, scope))
 
     async def update(self, name: str, changes: dict[str, Any]) -> dict[str, Any]:
         stamped = {**changes, "LastModifiedTime": now_text()}

@@ -305,3 +305,32 @@ def test_short_commands_into_a_closed_pipe_end_with_141(
     assert piped == [(141, "")] * len(piped)
     one_error_line(refused[0], refused[1], "FlowNotExists")
     assert refused[0] == 1
+
+
+def test_tables_show_values_as_written(api_server: ApiServer, flow_file: Path) -> None:
+    """Descriptions, inputs and causes in `describe` and `list` tables are shown as written:
+    rich read `[bold]` in them as markup, so `fnf flow describe` dropped it from a description
+    and `fnf exec describe` from an input."""
+    description = "[bold]nightly[/bold] [x]"
+    code, out, err = fnf(api_server, "flow", "create", str(flow_file), "--description", description)
+    assert code == 0, err
+    code, out, err = fnf(api_server, "flow", "describe", flow_file.stem)
+    assert code == 0, err
+    assert description in out, out
+    code, out, err = fnf(api_server, "flow", "list")
+    assert code == 0, err
+    assert description in out, out
+    code, out, err = fnf(
+        api_server,
+        "exec",
+        "start",
+        flow_file.stem,
+        "--name",
+        "brackets",
+        "--input",
+        '{"name": "[red]Ann[/red]", "seconds": 0}',
+    )
+    assert code == 0, err
+    code, out, err = fnf(api_server, "exec", "describe", flow_file.stem, "brackets")
+    assert code == 0, err
+    assert "[red]Ann[/red]" in out, out

@@ -174,3 +174,23 @@ def test_the_table_names_nested_steps_by_path_and_notes_unused_mocks(tmp_path: P
     )
     [case] = as_json["cases"]
     assert case["unused"] == ["Right"] and case["calls"]["Both#1/Right"] == 1
+
+
+def test_the_table_and_failures_show_brackets_as_written(tmp_path: Path) -> None:
+    """Case names, step names and values are shown as written: rich read `[bold]` in them as
+    markup, so the table said `case` for `[bold]case` and a failure claimed the flow returned
+    `"x"` when it returned `"[red]x[/red]"`."""
+    (tmp_path / "f.yaml").write_text(
+        "version: v1\ntype: flow\nsteps:\n  - type: pass\n    name: '[bold]P'\n"
+        "    outputMappings:\n      - target: v\n        source: '[red]x[/red]'\n"
+    )
+    (tmp_path / "m.yaml").write_text(
+        "version: v1\ncases:\n  '[bold]case':\n    input: {}\n"
+        "    expect:\n      status: Succeeded\n      output: {v: '[green]y'}\n"
+    )
+    failed = fnf(tmp_path, "test", "f.yaml", "--mocks", "m.yaml")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    [row] = [line for line in failed.stdout.splitlines() if "│ FAIL" in line]
+    assert [cell.strip() for cell in row.split("│")[1:4]] == ["[bold]case", "FAIL", "Succeeded"]
+    assert "[bold]P" in row
+    assert 'expected {"v": "[green]y"}, got {"v": "[red]x[/red]"}' in failed.stdout

@@ -77,6 +77,8 @@ from pydantic_core import ErrorDetails
 
 from translator import names
 from translator.resources import Resource, ResourceError, parse_action, parse_resource_arn
+from translator.text_files import read_text
+from translator.yaml_nesting import NestingLimitedLoader
 
 from .errors import FC_FUNCTION_NOT_FOUND, FC_SERVICE_NOT_FOUND, FunctionError
 
@@ -390,7 +392,7 @@ class FunctionRegistry:
         if file.is_dir():
             return cls.load_all([file])
         try:
-            text = file.read_text(encoding="utf-8")
+            text = read_text(file)
         except OSError as exc:
             raise RegistryError(
                 f"cannot read function registry {file}: {exc.strerror or exc}"
@@ -735,8 +737,8 @@ def _listing(names: list[str]) -> str:
 # YAML that refuses duplicate keys (PyYAML silently keeps the last one)
 
 
-class _StrictLoader(yaml.SafeLoader):
-    pass
+class _StrictLoader(NestingLimitedLoader):
+    """SafeLoader with bounded nesting (translator/yaml_nesting.py) and no duplicate keys."""
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:

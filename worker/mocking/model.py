@@ -34,6 +34,9 @@ from pydantic import (
 from translator.graph import FlowGraph, StepNode, iter_steps
 from translator.json_values import JsonValueError, check_json_value
 from translator.names import FLOW
+from translator.text_files import read_text
+from translator.yaml_nesting import one_line
+from translator.yaml_nesting import safe_load as nesting_limited_load
 from worker.mocking.step_paths import is_path, resolve
 
 SCHEMA_FILE = Path(__file__).with_name("fnf-mocks.schema.json")
@@ -221,7 +224,7 @@ class MockFileError(ValueError):
 def load_mocks(path: str | Path) -> MockFile:
     file = Path(path)
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = nesting_limited_load(read_text(file))
     except OSError as error:
         raise MockFileError(f"cannot read {file}: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
@@ -229,7 +232,7 @@ def load_mocks(path: str | Path) -> MockFile:
             f"{file}: not UTF-8 text ({error.reason} at byte {error.start})"
         ) from None
     except yaml.YAMLError as error:
-        raise MockFileError(f"{file}: not YAML: {error}") from None
+        raise MockFileError(f"{file}: not YAML: {one_line(error)}") from None
     except ValueError as error:
         # PyYAML's constructors raise plain ValueError, e.g. for an integer longer than
         # Python's int-string conversion limit (sys.get_int_max_str_digits()).
