@@ -1,5 +1,5 @@
-"""Reading the text files a user names (flows, function registries, mock files, `@file`
-inputs, AccessKey and namespaces files) with a bound on their size.
+"""Reading the files a user names (flows, function registries, mock files, `@file` inputs,
+AccessKey and namespaces files, TLS certificates and keys) with a bound on their size.
 
 `Path.read_text` reads until end of file: a path such as `/dev/zero`, `/dev/urandom` or a
 runaway log grows the process without limit inside one C call, where no signal handler runs,
@@ -30,6 +30,16 @@ def read_text(path: str | os.PathLike[str], limit: int = MAX_CHARACTERS) -> str:
     return text
 
 
-def _size(limit: int) -> str:
+def read_bytes(path: str | os.PathLike[str], limit: int = MAX_CHARACTERS) -> bytes:
+    """The file's bytes, as `Path.read_bytes` gives them, or OSError with errno EFBIG when it
+    holds more than `limit` bytes (nothing more is read)."""
+    with Path(path).open("rb") as file:
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"larger than {_size(limit, 'bytes')}, the most fnf reads")
+    return data
+
+
+def _size(limit: int, unit: str = "characters") -> str:
     mebi = 1024 * 1024
-    return f"{limit // mebi} Mi characters" if limit % mebi == 0 else f"{limit} characters"
+    return f"{limit // mebi} Mi {unit}" if limit % mebi == 0 else f"{limit} {unit}"

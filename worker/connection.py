@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from temporalio.client import Client, TLSConfig
 
+from translator.text_files import read_bytes
 from worker.settings import Settings
 
 CONNECT_TIMEOUT_SECONDS: Final = 10.0
@@ -136,7 +137,7 @@ def _pem(path: Path | None, setting: str, kind: str) -> bytes | None:
     if path is None:
         return None
     try:
-        data = path.expanduser().read_bytes()
+        data = read_bytes(path.expanduser())
     except FileNotFoundError:
         raise ConnectionSettingsError(f"{setting}: no file {path}") from None
     except OSError as error:

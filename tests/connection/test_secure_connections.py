@@ -15,6 +15,7 @@ import pytest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
 from tests.connection.tls_proxy import API_KEY, SERVER_NAME, TlsProxy
+from translator.text_files import MAX_CHARACTERS
 from worker.connection import TemporalSecurity, connect_temporal
 from worker.settings import Settings
 
@@ -126,6 +127,11 @@ def test_plaintext_to_a_tls_server_is_one_line(tls_proxy: TlsProxy) -> None:
         (["--tls-ca", "{missing}"], "FNF_TEMPORAL_TLS_CA: no file {missing}"),
         (["--tls-ca", "{folder}"], "FNF_TEMPORAL_TLS_CA: cannot read {folder}: Is a directory"),
         (["--tls-ca", "{not_pem}"], "FNF_TEMPORAL_TLS_CA: {not_pem} holds no PEM certificate"),
+        # Read with the bound every file fnf reads has (was: read whole, /dev/zero for ever).
+        (
+            ["--tls-key", "{huge}", "--tls-cert", "{cert}"],
+            "FNF_TEMPORAL_TLS_KEY: cannot read {huge}: larger than 16 Mi bytes",
+        ),
         (["--tls-cert", "{cert}"], "FNF_TEMPORAL_TLS_CERT is set without FNF_TEMPORAL_TLS_KEY"),
         (["--no-tls", "--tls-ca", "{cert}"], "FNF_TEMPORAL_TLS_CA is set but FNF_TEMPORAL_TLS is"),
     ],
@@ -135,10 +141,14 @@ def test_unusable_settings_are_one_line_before_connecting(
 ) -> None:
     not_pem = tmp_path / "ca.txt"
     not_pem.write_text("hello\n")
+    huge = tmp_path / "huge.pem"
+    with huge.open("wb") as sparse:
+        sparse.truncate(MAX_CHARACTERS + 1)  # no disk space: 16 Mi + 1 NULs
     paths = {
         "missing": str(tmp_path / "nope.pem"),
         "folder": str(tmp_path),
         "not_pem": str(not_pem),
+        "huge": str(huge),
         "cert": str(tls_proxy.files.client_cert),
     }
     line = _worker_error(tls_proxy.tls, *(option.format(**paths) for option in options))
