@@ -24,7 +24,13 @@ import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.sdk.v1 import WorkflowMetadata
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowFailureError,
+    WorkflowHandle,
+)
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 
 from tests.conftest import installed_binary
@@ -189,6 +195,19 @@ async def current_details(handle: WorkflowHandle, holds: Callable[[str], bool]) 
             return details
         await asyncio.sleep(0.1)
     raise AssertionError(f"current details never showed it: {details!r}")
+
+
+async def started(handle: WorkflowHandle) -> WorkflowExecutionDescription:
+    """The run's description once Temporal has it: the parent names a part run it waits for
+    as it sends the start, which the server may not have carried out yet."""
+    for _ in range(100):
+        try:
+            return await handle.describe()
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{handle.id} never started")
 
 
 async def failed(handle: WorkflowHandle) -> None:
@@ -436,7 +455,7 @@ async def test_every_run_names_flow_execution_and_input(ui: Ui) -> None:
 
     part_id = now.split("waiting for the part run ", 1)[1].split(":", 1)[0]
     assert part_id.startswith(f"{handle.id}/part-")
-    child = await ui.client.get_workflow_handle(part_id).describe()
+    child = await started(ui.client.get_workflow_handle(part_id))
     summary = await child.static_summary()
     details = await child.static_details()
     assert summary is not None and summary.startswith(f"FnF flow {flow} · execution order-1 · ")
