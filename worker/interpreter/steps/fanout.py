@@ -36,7 +36,7 @@ async def run_all(work: Sequence[Awaitable[T]], scope: CancelScope, settle: bool
     tasks = [asyncio.ensure_future(item) for item in work]
     try:
         return list(await asyncio.gather(*tasks))
-    except BaseException:
+    except (Exception, asyncio.CancelledError):  # never GeneratorExit: see cancellation.py
         reason = None if scope.reason is None else scope.reason.cause
         for task in tasks:
             task.cancel(reason)
