@@ -52,7 +52,7 @@ async def run_all(work: Sequence[Awaitable[T]], scope: CancelScope, settle: bool
         raise
 
 
-def _not_yet_cancelled(tasks: list[asyncio.Future[T]]) -> list[asyncio.Future[T]]:
+def _not_yet_cancelled(tasks: Sequence[asyncio.Future[T]]) -> list[asyncio.Future[T]]:
     """The members a failure or a stop still has to cancel. Under a stop every member was
     cancelled already (the stop reached each through `gather`), and one still waiting for its
     child run to end would pass a second cancellation into the child's handle: the SDK then
