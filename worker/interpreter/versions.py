@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-INTERPRETER_VERSION = 4
+INTERPRETER_VERSION = 5
 """The version executions are started with."""
 
 ON_SINCE: dict[str, int] = (
@@ -56,6 +56,7 @@ ON_SINCE: dict[str, int] = (
             "subflow-execution-name-is-a-string",
         )
     }
+    | {patch: 5 for patch in ("fanout-cancels-each-member-once",)}
 )
 """Each patch, and the interpreter version from which a run has it without asking."""
 
