@@ -75,6 +75,8 @@ def test_command_line() -> None:
     assert "--headless" in headless and "--db-filename" not in headless
     assert headless.count("--search-attribute") == len(SEARCH_ATTRIBUTES)
     assert headless.count("--dynamic-config-value") == len(FAST_DISPATCH_CONFIG)
+    # continue-as-new and reused execution names without the stock one-second wait
+    assert 'history.workflowIdReuseMinimalInterval="0s"' in headless
 
     options = DevServerOptions(db_file="state.db", fast_dispatch=False, namespace="fnf")
     with_ui = build_command("temporal", options, 7000, 8000)

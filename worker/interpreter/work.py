@@ -22,8 +22,9 @@ When an activation has done its share, a sequence yields:
 - the root sequence hands over (continue-as-new, DESIGN 10) instead once this run has paused
   `pauses_per_run` times, so that replaying one run (a worker that lost its cache, a `history`
   query of a closed run) never costs more than about `pauses_per_run` + 1 activations of work.
-  Continue-as-new alone would be slow: the server starts at most one run a second per
-  workflow (`history.continueAsNewMinInterval`).
+  Continue-as-new alone would be slow: a stock server starts at most one run a second per
+  workflow id (`history.workflowIdReuseMinimalInterval`; the embedded dev server sets it to
+  zero, worker/devserver.py).
 """
 
 from __future__ import annotations
