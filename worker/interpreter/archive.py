@@ -54,12 +54,12 @@ async def archive_run(log: EventLog, rows_per_slice: int = 0) -> None:
         return
     room = ARCHIVE_RUN_BYTES
     first, following = log.first_id, log.next_id()
-    rows = one_slice_of_rows(log.events)
+    rows = one_slice_of_rows(log.rows())
     if rows is not None:
         chunk = min(room, ARCHIVE_CHUNK_BYTES)
         await _archive(ArchiveRequest(first, following, rows, chunk, ROWS_FORMAT))
         return
-    for events in slices(_as_dicts(log.events)):
+    for events in slices(_as_dicts(log.rows())):
         request = ArchiveRequest.of(first, following, events, min(room, ARCHIVE_CHUNK_BYTES))
         blob = await _archive(request)
         room -= len(blob)
@@ -82,7 +82,7 @@ async def _archive_rows(log: EventLog, rows_per_slice: int) -> None:
     room = ARCHIVE_RUN_BYTES
     first, following = log.first_id, log.next_id()
     by_tasks = False
-    for number, (text, last) in enumerate(marked_row_slices(log.events, rows_per_slice), 1):
+    for number, (text, last) in enumerate(marked_row_slices(log.rows(), rows_per_slice), 1):
         if not last and (by_tasks or versions.patched(SLICE_TASK_PATCH)):
             if not by_tasks:  # no completion holds more than one slice now
                 by_tasks, room = True, room + ARCHIVE_SLICED_RUN_BYTES - ARCHIVE_RUN_BYTES
