@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         ARCHIVE_RUN_BYTES,
         ARCHIVE_SLICE,
         ARCHIVE_SLICED_RUN_BYTES,
+        FOLDED_FORMAT,
         ROWS_FORMAT,
         SLICE_CHARS,
         ArchiveRequest,
@@ -26,7 +27,13 @@ with workflow.unsafe.imports_passed_through():
         slices,
     )
     from worker.interpreter import versions
-    from worker.interpreter.events import EventLog, event_as_dict
+    from worker.interpreter.events import (
+        FOLDED_EVENTS,
+        EventLog,
+        event_as_dict,
+        expand,
+        is_folded,
+    )
     from worker.interpreter.legible import summary
 
 ARCHIVE_PATCH = "fnf-history-archived-at-close"
@@ -82,11 +89,15 @@ async def _archive_rows(log: EventLog, rows_per_slice: int) -> None:
     room = ARCHIVE_RUN_BYTES
     first, following = log.first_id, log.next_id()
     by_tasks = False
-    for number, (text, last) in enumerate(marked_row_slices(log.rows(), rows_per_slice), 1):
+    if versions.version() >= FOLDED_SINCE:
+        form, cut = FOLDED_FORMAT, marked_entry_slices(log.events, log.count, rows_per_slice)
+    else:
+        form, cut = ROWS_FORMAT, marked_row_slices(log.rows(), rows_per_slice)
+    for number, (text, last) in enumerate(cut, 1):
         if not last and (by_tasks or versions.patched(SLICE_TASK_PATCH)):
             if not by_tasks:  # no completion holds more than one slice now
                 by_tasks, room = True, room + ARCHIVE_SLICED_RUN_BYTES - ARCHIVE_RUN_BYTES
-            blob = _compressed_slice(first, following, text)
+            blob = _compressed_slice(first, following, text, form)
             if blob is None or len(blob) > min(room, ARCHIVE_CHUNK_BYTES):
                 workflow.logger.warning("the run's FnF events were not all archived")
                 return
@@ -95,7 +106,7 @@ async def _archive_rows(log: EventLog, rows_per_slice: int) -> None:
                 return
             continue
         chunk = min(room, ARCHIVE_CHUNK_BYTES)
-        blob = await _archive(ArchiveRequest(first, following, text, chunk, ROWS_FORMAT))
+        blob = await _archive(ArchiveRequest(first, following, text, chunk, form))
         room -= len(blob)
         if not blob:
             return
@@ -117,10 +128,10 @@ async def _keep_slice(blob: bytes, which: str) -> bool:
     return True
 
 
-def _compressed_slice(first: int, following: int, text: str) -> bytes | None:
+def _compressed_slice(first: int, following: int, text: str, form: int) -> bytes | None:
     """The slice as a chunk; None when its text is not UTF-8 (see `_encodable`)."""
     try:
-        return compressed_rows(first, following, text)
+        return compressed_rows(first, following, text, form)
     except UnicodeEncodeError:
         return None
 
@@ -131,10 +142,18 @@ ROWS_SLICED_SINCE = 1
 how many ArchiveHistory calls a run makes is part of its command sequence."""
 
 
+FOLDED_SINCE = 5
+"""Executions of this interpreter version on archive the log's entries as they are kept, an
+inline step's events folded into one record (worker/archive.py FOLDED_FORMAT), cut into slices
+of ROWS_PER_SLICE entries; older ones write every event as its own row (ROWS_FORMAT) and cut
+by events, as they did: the slices' count and compressed sizes decide the run's commands."""
+
+
 ROWS_PER_SLICE = 8192
-"""Events written into one slice at most: each slice is written in its own activation (the
-ArchiveHistory call before it yields), so a run of 80,000 events never writes them all in one
-(Temporal's SDK fails an activation that runs past 2 s, even in a replay)."""
+"""Events (entries of the log, since FOLDED_SINCE) written into one slice at most: each slice
+is written in its own activation (the ArchiveHistory call before it yields), so a run of 80,000
+events never writes them all in one (Temporal's SDK fails an activation that runs past 2 s,
+even in a replay)."""
 
 
 def row_slices(events: list[Any], rows_per_slice: int = 0) -> Iterator[str]:
@@ -152,6 +171,46 @@ def marked_row_slices(events: list[Any], rows_per_slice: int = 0) -> Iterator[tu
     size = rows_per_slice or ROWS_PER_SLICE
     for start in range(0, len(events), size):
         yield from _fitting(events[start : start + size], start + size >= len(events))
+
+
+def marked_entry_slices(
+    entries: list[Any], events: int, rows_per_slice: int = 0
+) -> Iterator[tuple[str, bool]]:
+    """`marked_row_slices` of a log's entries as they are kept (folded records among them,
+    worker/interpreter/events.py `Folded`): the same slices, each of `rows_per_slice` (0:
+    ROWS_PER_SLICE) events but the last, each event written as its entry holds it. A folded
+    record that a slice's end cuts is split there into the rows it stands for."""
+    if not entries:
+        yield events_text([]), True
+    size = rows_per_slice or ROWS_PER_SLICE
+    piece: list[Any] = []
+    held = written = 0
+    for entry in entries:
+        parts = [entry]
+        if is_folded(entry):
+            count = FOLDED_EVENTS[entry[0]]
+            if held + count > size:
+                parts = list(expand(entry))
+            else:
+                parts, held = [], held + count
+                piece.append(entry)
+        else:
+            held += 1
+            piece.append(entry)
+            parts = []
+        for part in parts:
+            piece.append(part)
+            held += 1
+            if held == size:
+                written += held
+                yield from _fitting(piece, written >= events)
+                piece, held = [], 0
+        if held == size:
+            written += held
+            yield from _fitting(piece, written >= events)
+            piece, held = [], 0
+    if piece:
+        yield from _fitting(piece, True)
 
 
 def _fitting(events: list[Any], last: bool) -> Iterator[tuple[str, bool]]:
