@@ -158,6 +158,8 @@ class EventLog:
     """The workflow's time (ns) and its text: one activation reads one time, formatted once."""
     count: int = field(default=-1)
     """How many events `events` stands for (a folded record stands for several)."""
+    _seek: tuple[int, int] = (0, 0)
+    """Where the last `history` page began: (events before that entry, the entry's index)."""
 
     def __post_init__(self) -> None:
         if self.count < 0:
@@ -181,21 +183,28 @@ class EventLog:
         return rows
 
     def _rows_from(self, skip: int) -> Iterator[Event]:
-        """The events after the first `skip`, expanded as they are asked for."""
-        for entry in self.events:
-            if is_folded(entry):
-                folded = cast(Folded, entry)
-                size = FOLDED_EVENTS[folded[0]]
-                if skip >= size:
-                    skip -= size
-                    continue
-                yield from expand(folded)[skip:]
-            elif skip:
-                skip -= 1
+        """The events after the first `skip`, expanded as they are asked for. The walk to the
+        first of them starts at the entry where the last one started when that is not past
+        it (`_seek`), so paging through a long log costs each page its own length."""
+        events = self.events
+        before, index = self._seek
+        if skip < before:
+            before, index = 0, 0
+        skip -= before
+        for place in range(index, len(events)):
+            entry = events[place]
+            size = FOLDED_EVENTS[entry[0]] if is_folded(entry) else 1  # type: ignore[index]
+            if skip >= size:
+                skip -= size
+                before += size
                 continue
+            if skip >= 0:  # the first entry read: where the next page may start looking
+                self._seek = (before, place)
+            if size > 1:
+                yield from expand(cast(Folded, entry))[max(skip, 0) :]
             else:
                 yield cast(Event, entry)
-            skip = 0
+            skip = -1
 
     def page(self, from_id: int, limit: int, max_bytes: int) -> list[dict[str, Any]]:
         """Events from `from_id` on: at most `limit`, and no more than `max_bytes` of them as
