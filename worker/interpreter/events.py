@@ -301,7 +301,11 @@ class EventLog:
 
     def time_now(self) -> str:
         """The Time the next event gets: the workflow's time, never before the last event's."""
-        moment = self._now()
+        moment_ns = self.activation.time_ns()
+        clock = self._clock
+        if clock[0] != moment_ns:
+            clock = self._clock = (moment_ns, format_time(workflow.now()))
+        moment = clock[1]
         if moment < self.last_time:
             moment = self.last_time
         self.last_time = moment
@@ -313,14 +317,29 @@ class EventLog:
         records its events one by one (`record_step`), which fails it exactly as always."""
         if self.closed or (type(value) is dict and len(value) > WIDE):
             return False
-        return self.data_limit <= 0 or self._over("StepEntered", step_name, "input", value) is None
+        limit = self.data_limit
+        if limit <= 0:
+            return True
+        entry = self.sizes.known.get(id(value))
+        if entry is not None and entry[0] is value:  # `_over` without a call
+            return bool(entry[1] <= limit)
+        return self._over("StepEntered", step_name, "input", value) is None
 
     def exit_over(self, step_name: str, value: Any, local: Any) -> EventDataTooLarge | None:
         """The error `record_step` would raise for the StepExited of {input, local}."""
-        if self.data_limit <= 0 or self.closed:
+        limit = self.data_limit
+        if limit <= 0 or self.closed:
             return None
-        over = self._over("StepExited", step_name, "input", value)
-        return over if over is not None else self._over("StepExited", step_name, "local", local)
+        known = self.sizes.known
+        entry = known.get(id(value))
+        if entry is None or entry[0] is not value or entry[1] > limit:
+            over = self._over("StepExited", step_name, "input", value)
+            if over is not None:
+                return over
+        entry = known.get(id(local))
+        if entry is not None and entry[0] is local and entry[1] <= limit:
+            return None
+        return self._over("StepExited", step_name, "local", local)
 
     def fold(
         self, kind: str, step_name: str, time: str, entered: int, value: Any, local: Any
