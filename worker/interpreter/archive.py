@@ -143,16 +143,16 @@ how many ArchiveHistory calls a run makes is part of its command sequence."""
 
 FOLDED_SINCE = 5
 """Executions of this interpreter version on archive the log's entries as they are kept, an
-inline step's events folded into one record (worker/archive.py FOLDED_FORMAT), cut into slices
-of ROWS_PER_SLICE entries; older ones write every event as its own row (ROWS_FORMAT) and cut
-by events, as they did: the slices' count and compressed sizes decide the run's commands."""
+inline step's events folded into one record (worker/archive.py FOLDED_FORMAT,
+`marked_entry_slices`); older ones write every event as its own row (ROWS_FORMAT), as they
+did. Both cut the same slices (by events), but the slices' compressed sizes, which decide
+whether the run sends another, differ."""
 
 
 ROWS_PER_SLICE = 8192
-"""Events (entries of the log, since FOLDED_SINCE) written into one slice at most: each slice
-is written in its own activation (the ArchiveHistory call before it yields), so a run of 80,000
-events never writes them all in one (Temporal's SDK fails an activation that runs past 2 s,
-even in a replay)."""
+"""Events written into one slice at most: each slice is written in its own activation (the
+ArchiveHistory call before it yields), so a run of 80,000 events never writes them all in one
+(Temporal's SDK fails an activation that runs past 2 s, even in a replay)."""
 
 
 def row_slices(events: list[Any], rows_per_slice: int = 0) -> Iterator[str]:

@@ -14,6 +14,11 @@ the text is the same as if it had been written at once, and a step that nobody r
 serialisation. The quota is checked when the event is recorded, from the values' sizes, so it
 fails a step exactly where it always did. A row is one allocation where an event object and
 its fields were several, for the four events of every inline step.
+
+The events of an inline step that ends well are kept as one folded record (`Folded`) rather
+than two to four rows and their detail objects: the step holds the values anyway, and the
+record is expanded into exactly those rows when read (`rows`, `page`; the archive of runs
+since interpreter version 5 keeps the records themselves, worker/archive.py FOLDED_FORMAT).
 """
 
 from __future__ import annotations
