@@ -27,12 +27,7 @@ with workflow.unsafe.imports_passed_through():
         slices,
     )
     from worker.interpreter import versions
-    from worker.interpreter.events import (
-        FOLDED_EVENTS,
-        EventLog,
-        event_as_dict,
-        expand,
-    )
+    from worker.interpreter.events import EventLog, event_as_dict
     from worker.interpreter.legible import summary
 
 ARCHIVE_PATCH = "fnf-history-archived-at-close"
@@ -89,7 +84,7 @@ async def _archive_rows(log: EventLog, rows_per_slice: int) -> None:
     first, following = log.first_id, log.next_id()
     by_tasks = False
     if versions.version() >= FOLDED_SINCE:
-        form, cut = FOLDED_FORMAT, marked_entry_slices(log.events, log.count, rows_per_slice)
+        form, cut = FOLDED_FORMAT, marked_row_slices(log.events, rows_per_slice)
     else:
         form, cut = ROWS_FORMAT, marked_row_slices(log.rows(), rows_per_slice)
     for number, (text, last) in enumerate(cut, 1):
@@ -143,16 +138,18 @@ how many ArchiveHistory calls a run makes is part of its command sequence."""
 
 FOLDED_SINCE = 5
 """Executions of this interpreter version on archive the log's entries as they are kept, an
-inline step's events folded into one record (worker/archive.py FOLDED_FORMAT,
-`marked_entry_slices`); older ones write every event as its own row (ROWS_FORMAT), as they
-did. Both cut the same slices (by events), but the slices' compressed sizes, which decide
-whether the run sends another, differ."""
+inline step's events folded into one record (worker/archive.py FOLDED_FORMAT), cut into slices
+of ROWS_PER_SLICE entries: a slice of folded entries takes about as long to write as one of
+as many rows, and a loop run needs two to three times fewer slices (each one workflow task and
+an activity round trip). Older ones write every event as its own row (ROWS_FORMAT) and cut by
+events, as they did: the slices' count and compressed sizes decide the run's commands."""
 
 
 ROWS_PER_SLICE = 8192
-"""Events written into one slice at most: each slice is written in its own activation (the
-ArchiveHistory call before it yields), so a run of 80,000 events never writes them all in one
-(Temporal's SDK fails an activation that runs past 2 s, even in a replay)."""
+"""Events (since FOLDED_SINCE: entries of the log, a folded record counting as one) written
+into one slice at most: each slice is written in its own activation (the ArchiveHistory call
+before it yields), so a run of 80,000 events never writes them all in one (Temporal's SDK
+fails an activation that runs past 2 s, even in a replay)."""
 
 
 def row_slices(events: list[Any], rows_per_slice: int = 0) -> Iterator[str]:
@@ -170,46 +167,6 @@ def marked_row_slices(events: list[Any], rows_per_slice: int = 0) -> Iterator[tu
     size = rows_per_slice or ROWS_PER_SLICE
     for start in range(0, len(events), size):
         yield from _fitting(events[start : start + size], start + size >= len(events))
-
-
-def marked_entry_slices(
-    entries: list[Any], events: int, rows_per_slice: int = 0
-) -> Iterator[tuple[str, bool]]:
-    """`marked_row_slices` of a log's entries as they are kept (folded records among them,
-    worker/interpreter/events.py `Folded`): the same slices, each of `rows_per_slice` (0:
-    ROWS_PER_SLICE) events but the last, each event written as its entry holds it. A folded
-    record that a slice's end cuts is split there into the rows it stands for."""
-    if not entries:
-        yield events_text([]), True
-    size = rows_per_slice or ROWS_PER_SLICE
-    piece: list[Any] = []
-    held = written = 0
-    for entry in entries:
-        parts = [entry]
-        if type(entry) is tuple and type(entry[0]) is str:  # is_folded, without a call
-            count = FOLDED_EVENTS[entry[0]]
-            if held + count > size:
-                parts = list(expand(entry))
-            else:
-                parts, held = [], held + count
-                piece.append(entry)
-        else:
-            held += 1
-            piece.append(entry)
-            parts = []
-        for part in parts:
-            piece.append(part)
-            held += 1
-            if held == size:
-                written += held
-                yield from _fitting(piece, written >= events)
-                piece, held = [], 0
-        if held == size:
-            written += held
-            yield from _fitting(piece, written >= events)
-            piece, held = [], 0
-    if piece:
-        yield from _fitting(piece, True)
 
 
 def _fitting(events: list[Any], last: bool) -> Iterator[tuple[str, bool]]:
