@@ -43,10 +43,11 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from translator import compile_text
-from worker.execution import DEFAULT_FOREACH_BATCH_THRESHOLD, FlowRun
+from worker.execution import FlowRun
 from worker.executions import start_execution
 from worker.history import read_history
 from worker.interpreter.steps.foreach_batches import SLOTS
+from worker.limits import DEFAULT_FOREACH_BATCH_THRESHOLD
 from worker.visibility_query import equals
 
 FNF_QUEUE = "bench-fanout-fnf"

@@ -53,9 +53,10 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from translator import compile_text
-from worker.execution import DEFAULT_CONTINUE_AS_NEW_AT, FlowRun
+from worker.execution import FlowRun
 from worker.executions import start_execution
 from worker.history import read_history, run_chain
+from worker.limits import DEFAULT_CONTINUE_AS_NEW_AT
 from worker.visibility_query import equals
 
 FNF_QUEUE = "bench-loop-fnf"

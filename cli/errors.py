@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from typer.core import TyperGroup
 
 from cli.process import end_on_closed_stdout, exit_now, stdout_reader_gone
-from worker.functions.registry import RegistryError
+from worker.functions.errors import RegistryError
 
 USAGE_EXIT = 2
 SETTINGS_PREFIX = "FNF_"

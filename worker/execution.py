@@ -15,6 +15,12 @@ from worker.interpreter.context import (
     DEFAULT_STEP_DATA_LIMIT,
     DEFAULT_STEPS_PER_ACTIVATION,
 )
+from worker.limits import (
+    DEFAULT_CONTINUE_AS_NEW_AT,
+    DEFAULT_FOREACH_BATCH_SIZE,
+    DEFAULT_FOREACH_BATCH_THRESHOLD,
+    DEFAULT_NESTED_HANDOVER_STEPS,
+)
 
 EXECUTION_TIMEOUT = timedelta(days=365)
 """A flow's default execution timeout (FDL decision 3): every run of FnFFlow that is an
@@ -23,17 +29,6 @@ execution (started, redriven, or a sub-flow) gets it."""
 STOP_SIGNAL = "StopExecution"
 CHILD_STOPPED_SIGNAL = "ChildStopped"
 """Sent by a stopped `sync` sub-flow to its parent, before it closes, with its stop's Error."""
-
-DEFAULT_CONTINUE_AS_NEW_AT = 10_000
-"""Temporal history length at which a run hands over to a fresh one (its limit is 51,200)."""
-
-DEFAULT_FOREACH_BATCH_THRESHOLD = 500
-"""A foreach over more items than this runs them in batches of child executions."""
-DEFAULT_FOREACH_BATCH_SIZE = 500
-"""Items per batch child: about six Temporal events an item keeps a batch near 3,000 events."""
-DEFAULT_NESTED_HANDOVER_STEPS = 100
-"""Steps a nested sequence runs in one execution before a long history hands its rest over."""
-
 
 HISTORY_PAGE_LIMIT = 1000
 HISTORY_PAGE_BYTES = 1_000_000

@@ -37,13 +37,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from worker.execution import FlowRun, Redrive, Resumption, flow_run_hints, flow_run_of
 from worker.execution_claims import Claim, ClaimRefused, claimed
 from worker.interpreter.events import format_time
+from worker.limits import RedriveLimits
 from worker.naming import EXECUTION_MEMO, SEARCH_ATTRIBUTE_KEYS
 from worker.starter import ExecutionStart, start_flow_run
-
-DEFAULT_REDRIVE_MAX_COUNT = 1000
-"""Redrives one execution may have (Step Functions' limit)."""
-DEFAULT_REDRIVE_MAX_AGE = 14 * 24 * 3600.0
-"""Seconds after its close an execution may be redriven (Step Functions: 14 days)."""
 
 REDRIVE_COUNT = "redriveCount"
 REDRIVE_TIME = "redriveTime"
@@ -51,12 +47,6 @@ STARTED_TIME = "startedTime"
 FIRST_RUN = "redriveFirstRunId"
 PREVIOUS_RUN = "redrivePreviousRunId"
 """Memo fields (under EXECUTION_MEMO) of a redriven execution's runs."""
-
-
-@dataclass(frozen=True)
-class RedriveLimits:
-    max_count: int = DEFAULT_REDRIVE_MAX_COUNT
-    max_age: float = DEFAULT_REDRIVE_MAX_AGE
 
 
 class NotRedrivable(Exception):

@@ -12,19 +12,21 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from worker.execution import (
-    DEFAULT_CONTINUE_AS_NEW_AT,
-    DEFAULT_FOREACH_BATCH_SIZE,
-    DEFAULT_FOREACH_BATCH_THRESHOLD,
-    DEFAULT_NESTED_HANDOVER_STEPS,
-)
 from worker.interpreter.context import (
     DEFAULT_ATTEMPT_REPORT_AFTER,
     DEFAULT_HEARTBEAT_TIMEOUT,
     DEFAULT_STEP_DATA_LIMIT,
     DEFAULT_STEPS_PER_ACTIVATION,
 )
-from worker.redrive import DEFAULT_REDRIVE_MAX_AGE, DEFAULT_REDRIVE_MAX_COUNT, RedriveLimits
+from worker.limits import (
+    DEFAULT_CONTINUE_AS_NEW_AT,
+    DEFAULT_FOREACH_BATCH_SIZE,
+    DEFAULT_FOREACH_BATCH_THRESHOLD,
+    DEFAULT_NESTED_HANDOVER_STEPS,
+    DEFAULT_REDRIVE_MAX_AGE,
+    DEFAULT_REDRIVE_MAX_COUNT,
+    RedriveLimits,
+)
 
 
 class Settings(BaseSettings):

@@ -63,6 +63,7 @@ from worker.executions import (
 from worker.history import read_history_page
 from worker.interpreter.cancellation import STOPPED
 from worker.interpreter.events import format_time
+from worker.limits import RedriveLimits
 from worker.naming import (
     EXECUTION_MEMO,
     EXECUTION_NAME,
@@ -75,7 +76,6 @@ from worker.redrive import (
     REDRIVE_TIME,
     STARTED_TIME,
     NotRedrivable,
-    RedriveLimits,
     redrive,
 )
 from worker.visibility_query import (

@@ -25,7 +25,8 @@ from api.services.failures import ServiceError
 from api.store.flows import FlowStore
 from tests.helpers.api_workers import Api, serve_api
 from worker.callbacks.client import ReportRefused, report_task_succeeded
-from worker.redrive import RedriveLimits, redriving
+from worker.limits import RedriveLimits
+from worker.redrive import redriving
 from worker.settings import Settings
 
 FUNCTIONS = Path(__file__).parent / "redrive_functions" / "functions.yaml"

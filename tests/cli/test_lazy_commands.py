@@ -85,3 +85,20 @@ def test_a_command_loads_only_what_it_uses(argv: list[str]) -> None:
 def test_a_command_that_runs_flows_still_loads_its_modules() -> None:
     """The check above can fail: `fnf run --help` does load the Temporal worker."""
     assert "temporalio.worker" in modules_loaded_by("run", "--help")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["exec", "describe", "--help"],
+        ["schedule", "list", "--help"],
+        ["call", "--help"],
+    ],
+    ids=" ".join,
+)
+def test_a_command_that_only_calls_the_api_loads_no_temporal(argv: list[str]) -> None:
+    """Reading the FNF_* settings and FnF-style errors must not import Temporal's SDK (about
+    0.3 s of CPU at every start): their defaults live in worker/limits.py."""
+    loaded = modules_loaded_by(*argv)
+    assert not {module for module in loaded if module.split(".")[0] == "temporalio"}

@@ -122,6 +122,15 @@ CASES = [
         stop_at="TaskScheduled",
     ),
     Case(
+        "stopped-foreach-batches",
+        "stopped-foreach",
+        {"items": [1, 2, 3, 4]},
+        text="stopped-foreach.yaml",
+        stop_at="PartEntered",
+        options={"foreach_batch_threshold": 2, "foreach_batch_size": 2},
+        parts=True,
+    ),
+    Case(
         "stopped-sync-child",
         "post-execution-actions",
         {"child": "stopped-child"},

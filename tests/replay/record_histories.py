@@ -35,8 +35,9 @@ from worker.execution import FlowRun  # noqa: E402
 from worker.executions import start_execution, stop_execution  # noqa: E402
 from worker.functions import FunctionRegistry, FunctionRuntime  # noqa: E402
 from worker.history import read_history, run_chain  # noqa: E402
+from worker.limits import RedriveLimits  # noqa: E402
 from worker.naming import workflow_id  # noqa: E402
-from worker.redrive import RedriveLimits, redrive  # noqa: E402
+from worker.redrive import redrive  # noqa: E402
 from worker.roles import WorkerRole, plan  # noqa: E402
 
 HISTORIES = Path(__file__).parent / "histories"

@@ -238,9 +238,9 @@ async def test_runs_archived_a_slice_per_task_read_back_whole() -> None:
 
 
 async def test_folded_slices_read_back_as_the_rows_of_version_4() -> None:
-    """A run of interpreter version 5 archives inline steps' events folded (FOLDED_FORMAT),
+    """A run of interpreter version 6 archives inline steps' events folded (FOLDED_FORMAT),
     in slices of 8 entries here (a folded record is one): the same run recorded by version 4
-    (rows, slices of 8 events) and by version 5 reads back as the same events (their times
+    (rows, slices of 8 events) and by version 6 reads back as the same events (their times
     aside), from fewer slices, still one per workflow task."""
     rows = sorted(HISTORIES.glob("archived-slices-continue.run*.json"))
     folded = sorted(HISTORIES.glob("archived-folded-slices-continue.run*.json"))

@@ -25,6 +25,7 @@ from worker.interpreter.local_functions import LOCAL_ACTIVITY_PATCH
 from worker.interpreter.parts import BATCHES_PATCH
 from worker.interpreter.redrive import REDRIVE_PATCH
 from worker.interpreter.steps.activity_call import TASK_QUEUE_PATCH
+from worker.interpreter.steps.fanout import CANCELS_ONCE_PATCH
 from worker.interpreter.steps.subflow import CHECK_CHILD_INPUT, CHECK_CHILD_NAME, CHILD_NAME_IS_TEXT
 from worker.interpreter.versions import INTERPRETER_VERSION, ON_SINCE
 from worker.workflow import EVENTS_AS_THEY_HAPPEN, FnFFlow
@@ -94,6 +95,7 @@ def test_every_patch_of_the_interpreter_is_on_for_the_current_version() -> None:
         TASK_QUEUE_PATCH,
         REDRIVE_PATCH,
         SLICE_TASK_PATCH,
+        CANCELS_ONCE_PATCH,
     }
     assert set(ON_SINCE) == patches
     assert all(0 < ON_SINCE[patch] <= INTERPRETER_VERSION for patch in patches)

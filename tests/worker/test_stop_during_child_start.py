@@ -142,6 +142,20 @@ async def test_a_stop_landing_as_a_child_starts_carries_its_error(
             assert details and all({k: d.get(k) for k in STOP} == STOP for d in details), details
         exits = [e for e in outcome.events if e["Type"] == "PartExited"]
         assert all(json.loads(e["EventDetail"]).get("error") == STOP["error"] for e in exits)
+        assert await _cancel_requests(handle) == dict.fromkeys(children, 1)
+
+
+async def _cancel_requests(handle: Any) -> dict[str, int]:
+    """How many cancel requests the parent sent each child: one, with the stop's reason (a
+    second one, without it, used to follow when a batch ended before its sibling)."""
+    counts: dict[str, int] = {}
+    async for event in handle.fetch_history_events():
+        if event.HasField("request_cancel_external_workflow_execution_initiated_event_attributes"):
+            sent = event.request_cancel_external_workflow_execution_initiated_event_attributes
+            counts[sent.workflow_execution.workflow_id] = (
+                counts.get(sent.workflow_execution.workflow_id, 0) + 1
+            )
+    return counts
 
 
 CANCELLED_ENDS = {"ExecutionStopped", "StepFailed", "IterationExited", "BranchExited"}

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from worker.functions import FunctionRegistry
-from worker.functions.registry import RegistryError
+from worker.functions.errors import RegistryError
 from worker.roles import QueuePlan, RoleError, WorkerRole, plan
 
 URL = "http://127.0.0.1:9/f"

@@ -13,7 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .errors import FunctionError
+    from .errors import FunctionError, RegistryError
     from .invocation import Invocation
     from .registry import (
         FunctionRegistry,
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
         HttpFunction,
         PythonFunction,
         PythonInitializer,
-        RegistryError,
     )
     from .runtime import FunctionRuntime
 
@@ -48,7 +47,7 @@ _HOMES = {
     "HttpFunction": ".registry",
     "PythonFunction": ".registry",
     "PythonInitializer": ".registry",
-    "RegistryError": ".registry",
+    "RegistryError": ".errors",
     "FunctionRuntime": ".runtime",
 }
 

@@ -116,3 +116,7 @@ def truncate_cause(text: str) -> str:
         return text
     marker = "...(truncated)"
     return text[: MAX_CAUSE_CHARS - len(marker)] + marker
+
+
+class RegistryError(ValueError):
+    """The registry file cannot be used; the message names the file and every bad entry."""

@@ -80,7 +80,7 @@ from translator.resources import Resource, ResourceError, parse_action, parse_re
 from translator.text_files import read_text
 from translator.yaml_nesting import NestingLimitedLoader
 
-from .errors import FC_FUNCTION_NOT_FOUND, FC_SERVICE_NOT_FOUND, FunctionError
+from .errors import FC_FUNCTION_NOT_FOUND, FC_SERVICE_NOT_FOUND, FunctionError, RegistryError
 
 DEFAULT_TIMEOUT = 60.0
 MAX_TIMEOUT = 86400.0
@@ -101,10 +101,6 @@ LOCAL_ACTIVITY_QUEUE = (
 _ATTRIBUTE = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
 _HANDLER = re.compile(rf"(?P<target>[^:]+):(?P<attribute>{_ATTRIBUTE})")
 _MODULE = re.compile(_ATTRIBUTE)
-
-
-class RegistryError(ValueError):
-    """The registry file cannot be used; the message names the file and every bad entry."""
 
 
 # ---------------------------------------------------------------------------------------------

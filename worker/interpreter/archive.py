@@ -136,7 +136,7 @@ ROWS_SLICED_SINCE = 1
 how many ArchiveHistory calls a run makes is part of its command sequence."""
 
 
-FOLDED_SINCE = 5
+FOLDED_SINCE = 6
 """Executions of this interpreter version on archive the log's entries as they are kept, an
 inline step's events folded into one record (worker/archive.py FOLDED_FORMAT), cut into slices
 of ROWS_PER_SLICE entries: a slice of folded entries takes about as long to write as one of

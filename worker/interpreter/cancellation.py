@@ -18,6 +18,15 @@ Exited event carries its error). Like Step Functions' "Aborted" events, these ma
 ended without finishing; no retry or catch ever sees them. The task attempt in flight gets no
 Task* end event: the step's StepFailed closes it. A sub-flow cancelled with its parent's step
 takes the reason as Temporal's cancellation reason, which its ExecutionStopped shows.
+
+Only a cancellation (asyncio.CancelledError) means "stopped". Workflow code never catches a
+BaseException beyond it: not GeneratorExit, which Python's garbage collector throws into the
+coroutines of a run the worker dropped from its cache (temporalio drops the whole cache when a
+worker shuts down), and not the SDK's own eviction error. Code that caught either went on as if
+stopped, in whichever thread collected it: when that thread was running another run's
+activation, the dead run's RecordRedrivePoint was scheduled in the live one, whose history then
+never replayed again (`[TMPRL1100] Nondeterminism error`). tests/worker/test_workflow_code_rules.py
+keeps the rule.
 """
 
 from __future__ import annotations

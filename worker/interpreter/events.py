@@ -18,7 +18,7 @@ its fields were several, for the four events of every inline step.
 The events of an inline step that ends well are kept as one folded record (`Folded`) rather
 than two to four rows and their detail objects: the step holds the values anyway, and the
 record is expanded into exactly those rows when read (`rows`, `page`; the archive of runs
-since interpreter version 5 keeps the records themselves, worker/archive.py FOLDED_FORMAT).
+since interpreter version 6 keeps the records themselves, worker/archive.py FOLDED_FORMAT).
 """
 
 from __future__ import annotations

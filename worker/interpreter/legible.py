@@ -11,6 +11,7 @@ for right now, one line each.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import Iterator
@@ -122,6 +123,10 @@ class CurrentDetails:
     """Shown above what the run does: on a continued run, which Temporal starts without the
     static summary and details of the run before it, the same facts (flow, execution,
     input; `continued_header`)."""
+    _loop: asyncio.AbstractEventLoop | None = field(
+        default_factory=lambda: _running_loop(), repr=False, compare=False
+    )
+    """The run's event loop (temporalio runs each run on its own): only it publishes."""
     caught: str = ""
     """The last error a catch handled (`ReserveHotel failed with FC.Unknown: ...`): a flow
     that then ends at a `fail` step without an error names it in its failure message."""
@@ -158,9 +163,10 @@ class CurrentDetails:
         self.publish()
 
     def publish(self) -> None:
-        # A run evicted from the worker's cache has its coroutines closed outside the
-        # workflow's event loop; their `doing` blocks still end, with nothing to tell.
-        if workflow.in_workflow():
+        # A run dropped from the worker's cache has its coroutines closed by the garbage
+        # collector, in whatever thread it runs: maybe outside any run, maybe in another
+        # run's activation. Their `doing` blocks still end, with nothing to tell anyone.
+        if self._loop is not None and _running_loop() is self._loop and workflow.in_workflow():
             workflow.set_current_details(self.render())
 
     def render(self) -> str:
@@ -178,6 +184,13 @@ class CurrentDetails:
         if more > 0:
             listed.append(f"- … and {more} more")
         return "\n".join(listed)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # not in a run's code
+        return None
 
 
 def execution_summary(flow: str, execution: str) -> str:

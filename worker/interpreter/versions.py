@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-INTERPRETER_VERSION = 5
-"""The version executions are started with. Version 5 lists no patch: it archives inline
+INTERPRETER_VERSION = 6
+"""The version executions are started with. Version 6 lists no patch: it archives inline
 steps' events folded (worker/interpreter/archive.py FOLDED_SINCE)."""
 
 ON_SINCE: dict[str, int] = (
@@ -57,6 +57,7 @@ ON_SINCE: dict[str, int] = (
             "subflow-execution-name-is-a-string",
         )
     }
+    | {patch: 5 for patch in ("fanout-cancels-each-member-once",)}
 )
 """Each patch, and the interpreter version from which a run has it without asking."""
 

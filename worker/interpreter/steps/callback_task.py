@@ -9,6 +9,7 @@ earlier attempt gets TaskAlreadyCompleted instead of completing the new one.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from temporalio import workflow
@@ -46,7 +47,7 @@ class CallbackTask:
                 waiting = callbacks.issue(run.interpreter.facts, run.entered_id, secret)
                 value = run.remap(waiting.token.encode())
                 continue
-            except BaseException:  # cancelled with its branch: no report can land any more
+            except (Exception, asyncio.CancelledError):  # no report can land any more
                 callbacks.close(waiting)
                 raise
             callbacks.close(waiting)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from translator.expressions import evaluate_path
 from translator.graph import StepNode
 from translator.json_values import json_text
+from worker.interpreter import versions
 from worker.interpreter.budget import check_member_locals
 from worker.interpreter.cancellation import CancelScope
 from worker.interpreter.data import merge
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+CANCELS_ONCE_PATCH = "fanout-cancels-each-member-once"
+"""Runs since this patch cancel a fan-out's member once; earlier ones cancelled it again when
+its run_all saw the stop (see _not_yet_cancelled)."""
+
 
 async def run_all(work: Sequence[Awaitable[T]], scope: CancelScope, settle: bool = True) -> list[T]:
     """All results in order. On the first failure the others are cancelled and, when `settle`
@@ -36,15 +41,28 @@ async def run_all(work: Sequence[Awaitable[T]], scope: CancelScope, settle: bool
     tasks = [asyncio.ensure_future(item) for item in work]
     try:
         return list(await asyncio.gather(*tasks))
-    except BaseException:
+    except (Exception, asyncio.CancelledError):  # never GeneratorExit: see cancellation.py
         reason = None if scope.reason is None else scope.reason.cause
-        for task in tasks:
+        for task in _not_yet_cancelled(tasks):
             task.cancel(reason)
         if settle:
             # Returns (or, when a stop lands meanwhile, raises CancelledError, which wins over
             # the failure) only once every member has ended.
             await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+def _not_yet_cancelled(tasks: Sequence[asyncio.Future[T]]) -> list[asyncio.Future[T]]:
+    """The members a failure or a stop still has to cancel. Under a stop every member was
+    cancelled already (the stop reached each through `gather`), and one still waiting for its
+    child run to end would pass a second cancellation into the child's handle: the SDK then
+    sends the child a second cancel request without the stop's reason, and the run's closing
+    workflow task often fails on the event it brings (UnhandledCommand)."""
+    running = [task for task in tasks if not task.done()]
+    cancelled = [task for task in running if isinstance(task, asyncio.Task) and task.cancelling()]
+    if cancelled and versions.patched(CANCELS_ONCE_PATCH):
+        return [task for task in running if task not in cancelled]
+    return running
 
 
 async def _member(
