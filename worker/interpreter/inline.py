@@ -195,7 +195,7 @@ def _exits_folded(
         over = log.exit_over(name, value, exited)
         if over is not None:
             raise over
-    except BaseException:
+    except Exception:  # nothing awaits in here: no cancellation or GeneratorExit to pass on
         log.unfold(kind, name, time, entered_id, value, None, 3 if kind == PASSED else 1)
         raise
     log.fold(kind, name, time, entered_id, value, exited)
