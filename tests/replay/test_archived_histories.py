@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from temporalio.converter import DataConverter
 
 from worker.archive import (
     ARCHIVE_SLICE,
+    FOLDED_FORMAT,
     ROWS_FORMAT,
     ArchiveChunk,
     ArchiveRequest,
@@ -233,6 +235,41 @@ async def test_runs_archived_a_slice_per_task_read_back_whole() -> None:
     assert failed.archive is not None and failed.redrive_point is not None
     assert sum(slice_tasks("archived-slices-fail")) > 2
     assert failed.archive.events[-1]["Type"] == "ExecutionFailed"
+
+
+async def test_folded_slices_read_back_as_the_rows_of_version_4() -> None:
+    """A run of interpreter version 6 archives inline steps' events folded (FOLDED_FORMAT),
+    in slices of 8 entries here (a folded record is one): the same run recorded by version 4
+    (rows, slices of 8 events) and by version 6 reads back as the same events (their times
+    aside), from fewer slices, still one per workflow task."""
+    rows = sorted(HISTORIES.glob("archived-slices-continue.run*.json"))
+    folded = sorted(HISTORIES.glob("archived-folded-slices-continue.run*.json"))
+    assert len(folded) == len(rows) >= 3
+    slices = rows_sliced = 0
+    for row_path, folded_path in zip(rows, folded, strict=True):
+        counts, row_counts = slice_tasks(folded_path.stem), slice_tasks(row_path.stem)
+        assert max(counts) == 1 and sum(counts) <= sum(row_counts)
+        slices += sum(counts)
+        rows_sliced += sum(row_counts)
+        row_tail, folded_tail = await tail_of(row_path.stem), await tail_of(folded_path.stem)
+        assert row_tail.archive is not None and folded_tail.archive is not None
+        assert _timeless(folded_tail.archive.events) == _timeless(row_tail.archive.events)
+        assert (folded_tail.next_run is None) == (row_tail.next_run is None)
+    assert len(folded) < slices < rows_sliced
+    history = WorkflowHistory.from_json("f", folded[0].read_text())
+    blobs = [
+        each.activity_task_scheduled_event_attributes.input.payloads[0].data
+        for each in history.events
+        if each.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and each.activity_task_scheduled_event_attributes.activity_type.name == ARCHIVE_SLICE
+    ]
+    documents = [json.loads(zlib.decompress(blob)) for blob in blobs]
+    assert documents and {document["format"] for document in documents} == {FOLDED_FORMAT}
+    assert any(type(row[0]) is str for document in documents for row in document["events"])
+
+
+def _timeless(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{key: value for key, value in event.items() if key != "Time"} for event in events]
 
 
 async def test_slices_are_found_among_whatever_lands_between_them() -> None:

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         ARCHIVE_RUN_BYTES,
         ARCHIVE_SLICE,
         ARCHIVE_SLICED_RUN_BYTES,
+        FOLDED_FORMAT,
         ROWS_FORMAT,
         SLICE_CHARS,
         ArchiveRequest,
@@ -54,12 +55,12 @@ async def archive_run(log: EventLog, rows_per_slice: int = 0) -> None:
         return
     room = ARCHIVE_RUN_BYTES
     first, following = log.first_id, log.next_id()
-    rows = one_slice_of_rows(log.events)
+    rows = one_slice_of_rows(log.rows())
     if rows is not None:
         chunk = min(room, ARCHIVE_CHUNK_BYTES)
         await _archive(ArchiveRequest(first, following, rows, chunk, ROWS_FORMAT))
         return
-    for events in slices(_as_dicts(log.events)):
+    for events in slices(_as_dicts(log.rows())):
         request = ArchiveRequest.of(first, following, events, min(room, ARCHIVE_CHUNK_BYTES))
         blob = await _archive(request)
         room -= len(blob)
@@ -82,11 +83,15 @@ async def _archive_rows(log: EventLog, rows_per_slice: int) -> None:
     room = ARCHIVE_RUN_BYTES
     first, following = log.first_id, log.next_id()
     by_tasks = False
-    for number, (text, last) in enumerate(marked_row_slices(log.events, rows_per_slice), 1):
+    if versions.version() >= FOLDED_SINCE:
+        form, cut = FOLDED_FORMAT, marked_row_slices(log.events, rows_per_slice)
+    else:
+        form, cut = ROWS_FORMAT, marked_row_slices(log.rows(), rows_per_slice)
+    for number, (text, last) in enumerate(cut, 1):
         if not last and (by_tasks or versions.patched(SLICE_TASK_PATCH)):
             if not by_tasks:  # no completion holds more than one slice now
                 by_tasks, room = True, room + ARCHIVE_SLICED_RUN_BYTES - ARCHIVE_RUN_BYTES
-            blob = _compressed_slice(first, following, text)
+            blob = _compressed_slice(first, following, text, form)
             if blob is None or len(blob) > min(room, ARCHIVE_CHUNK_BYTES):
                 workflow.logger.warning("the run's FnF events were not all archived")
                 return
@@ -95,7 +100,7 @@ async def _archive_rows(log: EventLog, rows_per_slice: int) -> None:
                 return
             continue
         chunk = min(room, ARCHIVE_CHUNK_BYTES)
-        blob = await _archive(ArchiveRequest(first, following, text, chunk, ROWS_FORMAT))
+        blob = await _archive(ArchiveRequest(first, following, text, chunk, form))
         room -= len(blob)
         if not blob:
             return
@@ -117,10 +122,10 @@ async def _keep_slice(blob: bytes, which: str) -> bool:
     return True
 
 
-def _compressed_slice(first: int, following: int, text: str) -> bytes | None:
+def _compressed_slice(first: int, following: int, text: str, form: int) -> bytes | None:
     """The slice as a chunk; None when its text is not UTF-8 (see `_encodable`)."""
     try:
-        return compressed_rows(first, following, text)
+        return compressed_rows(first, following, text, form)
     except UnicodeEncodeError:
         return None
 
@@ -131,10 +136,20 @@ ROWS_SLICED_SINCE = 1
 how many ArchiveHistory calls a run makes is part of its command sequence."""
 
 
+FOLDED_SINCE = 6
+"""Executions of this interpreter version on archive the log's entries as they are kept, an
+inline step's events folded into one record (worker/archive.py FOLDED_FORMAT), cut into slices
+of ROWS_PER_SLICE entries: a slice of folded entries takes about as long to write as one of
+as many rows, and a loop run needs two to three times fewer slices (each one workflow task and
+an activity round trip). Older ones write every event as its own row (ROWS_FORMAT) and cut by
+events, as they did: the slices' count and compressed sizes decide the run's commands."""
+
+
 ROWS_PER_SLICE = 8192
-"""Events written into one slice at most: each slice is written in its own activation (the
-ArchiveHistory call before it yields), so a run of 80,000 events never writes them all in one
-(Temporal's SDK fails an activation that runs past 2 s, even in a replay)."""
+"""Events (since FOLDED_SINCE: entries of the log, a folded record counting as one) written
+into one slice at most: each slice is written in its own activation (the ArchiveHistory call
+before it yields), so a run of 80,000 events never writes them all in one (Temporal's SDK
+fails an activation that runs past 2 s, even in a replay)."""
 
 
 def row_slices(events: list[Any], rows_per_slice: int = 0) -> Iterator[str]:

@@ -14,11 +14,17 @@ the text is the same as if it had been written at once, and a step that nobody r
 serialisation. The quota is checked when the event is recorded, from the values' sizes, so it
 fails a step exactly where it always did. A row is one allocation where an event object and
 its fields were several, for the four events of every inline step.
+
+The events of an inline step that ends well are kept as one folded record (`Folded`) rather
+than two to four rows and their detail objects: the step holds the values anyway, and the
+record is expanded into exactly those rows when read (`rows`, `page`; the archive of runs
+since interpreter version 6 keeps the records themselves, worker/archive.py FOLDED_FORMAT).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -66,6 +72,51 @@ string, for one written when recorded: WIDE)."""
 
 Event = dict[str, Any] | Bare | Row
 
+PASSED = "passed"
+"""A pass or succeed step that ended well: StepEntered, StepStarted, StepSucceeded, StepExited."""
+OPENED = "opened"
+"""A choice step's StepEntered and StepStarted."""
+CLOSED = "closed"
+"""A choice step's StepSucceeded and StepExited."""
+FOLDED_EVENTS = {PASSED: 4, OPENED: 2, CLOSED: 2}
+"""Events each kind of folded record stands for."""
+
+Folded = tuple[str, int, str, str, int, Any, Any]
+"""Consecutive events of one inline step that ended well, kept as one record (kind, first
+EventId, StepName, Time, the StepEntered's EventId, the step's input, the local it left):
+every event of the record has the same Time (a step that does not yield runs in one
+activation, whose time is one) and its detail is made of the two values the step holds
+anyway. `expand` writes exactly the rows the events would have been recorded as one by one,
+so only what reads them (a `history` page, the archive) pays for rows; a loop of inline steps
+records one tuple a step instead of four rows and two detail objects."""
+
+
+def expand(record: Folded) -> list[Bare | Row]:
+    """The rows a folded record stands for, as `record_step` and `mark` would have kept them."""
+    kind, first, name, time, entered, value, local = record
+    if kind == CLOSED:
+        exited = {"input": value, "local": local}
+        return [
+            (first, "StepSucceeded", name, time, entered),
+            (first + 1, "StepExited", name, time, entered, exited),
+        ]
+    rows: list[Bare | Row] = [
+        (first, "StepEntered", name, time, 0, {"input": value}),
+        (first + 1, "StepStarted", name, time, first),
+    ]
+    if kind == PASSED:
+        rows.append((first + 2, "StepSucceeded", name, time, first))
+        rows.append((first + 3, "StepExited", name, time, first, {"input": value, "local": local}))
+    return rows
+
+
+Entry = Event | Folded
+"""What an EventLog keeps: an event, or a folded record of several."""
+
+
+def is_folded(entry: Any) -> bool:
+    return type(entry) is tuple and type(entry[0]) is str
+
 
 def row_as_dict(event: Bare | Row) -> dict[str, Any]:
     """The event as the `history` query answers it."""
@@ -95,7 +146,7 @@ class EventLog:
     """This run's events. After continue-as-new a run starts at `first_id`; the earlier events
     stay answerable by the earlier runs (worker/history.py reads across them)."""
 
-    events: list[Event] = field(default_factory=list)
+    events: list[Entry] = field(default_factory=list)
     first_id: int = 1
     data_limit: int = 0
     """Bytes of JSON each data field of an event may take (0: no quota)."""
@@ -110,9 +161,55 @@ class EventLog:
     nothing is marked after it."""
     _clock: tuple[int, str] = (-1, "")
     """The workflow's time (ns) and its text: one activation reads one time, formatted once."""
+    count: int = field(default=-1)
+    """How many events `events` stands for (a folded record stands for several)."""
+    _seek: tuple[int, int] = (0, 0)
+    """Where the last `history` page began: (events before that entry, the entry's index)."""
+
+    def __post_init__(self) -> None:
+        if self.count < 0:
+            self.count = sum(
+                FOLDED_EVENTS[cast(Folded, entry)[0]] if is_folded(entry) else 1
+                for entry in self.events
+            )
 
     def next_id(self) -> int:
-        return self.first_id + len(self.events)
+        return self.first_id + self.count
+
+    def rows(self) -> list[Event]:
+        """Every event, folded records expanded: what the events would be had each been
+        recorded as it happened."""
+        rows: list[Event] = []
+        for entry in self.events:
+            if is_folded(entry):
+                rows += expand(cast(Folded, entry))
+            else:
+                rows.append(cast(Event, entry))
+        return rows
+
+    def _rows_from(self, skip: int) -> Iterator[Event]:
+        """The events after the first `skip`, expanded as they are asked for. The walk to the
+        first of them starts at the entry where the last one started when that is not past
+        it (`_seek`), so paging through a long log costs each page its own length."""
+        events = self.events
+        before, index = self._seek
+        if skip < before:
+            before, index = 0, 0
+        skip -= before
+        for place in range(index, len(events)):
+            entry = events[place]
+            size = FOLDED_EVENTS[entry[0]] if is_folded(entry) else 1  # type: ignore[index]
+            if skip >= size:
+                skip -= size
+                before += size
+                continue
+            if skip >= 0:  # the first entry read: where the next page may start looking
+                self._seek = (before, place)
+            if size > 1:
+                yield from expand(cast(Folded, entry))[max(skip, 0) :]
+            else:
+                yield cast(Event, entry)
+            skip = -1
 
     def page(self, from_id: int, limit: int, max_bytes: int) -> list[dict[str, Any]]:
         """Events from `from_id` on: at most `limit`, and no more than `max_bytes` of them as
@@ -121,12 +218,16 @@ class EventLog:
         start = max(from_id, self.first_id) - self.first_id
         chosen: list[dict[str, Any]] = []
         size = 0
-        for pending in self.events[start : start + max(limit, 0)]:
+        if limit <= 0:
+            return chosen
+        for pending in self._rows_from(start):
             event = event_as_dict(pending)
             size += len(json.dumps(event))  # ASCII-escaped, as the answer's JSON carries it
             if chosen and size > max_bytes:
                 break
             chosen.append(event)
+            if len(chosen) >= limit:
+                break
         return chosen
 
     def record(
@@ -148,7 +249,8 @@ class EventLog:
             over = self._over_quota(kind, step_name, detail)
             if over is not None and kind in CONCLUSIONS:
                 raise over
-        event_id = self.first_id + len(self.events)
+        event_id = self.first_id + self.count
+        self.count += 1
         moment = time or self._now()
         if moment < self.last_time:
             moment = self.last_time
@@ -186,7 +288,8 @@ class EventLog:
                         if kind in CONCLUSIONS:
                             raise over
                         break
-        event_id = self.first_id + len(self.events)
+        event_id = self.first_id + self.count
+        self.count += 1
         moment = self._now()
         if moment < self.last_time:
             moment = self.last_time
@@ -201,13 +304,105 @@ class EventLog:
             raise over
         return event_id
 
+    def time_now(self) -> str:
+        """The Time the next event gets: the workflow's time, never before the last event's."""
+        moment_ns = self.activation.time_ns()
+        clock = self._clock
+        if clock[0] != moment_ns:
+            clock = self._clock = (moment_ns, format_time(workflow.now()))
+        moment = clock[1]
+        if moment < self.last_time:
+            moment = self.last_time
+        self.last_time = moment
+        return moment
+
+    def enters(self, step_name: str, value: Any) -> bool:
+        """Whether an inline step with input `value` may fold its StepEntered: the log is
+        open, `value` is not WIDE, and it keeps within the quota. When it may not, the step
+        records its events one by one (`record_step`), which fails it exactly as always."""
+        if self.closed or (type(value) is dict and len(value) > WIDE):
+            return False
+        limit = self.data_limit
+        if limit <= 0:
+            return True
+        entry = self.sizes.known.get(id(value))
+        if entry is not None and entry[0] is value:  # `_over` without a call
+            return bool(entry[1] <= limit)
+        return self._over("StepEntered", step_name, "input", value) is None
+
+    def exit_over(self, step_name: str, value: Any, local: Any) -> EventDataTooLarge | None:
+        """The error `record_step` would raise for the StepExited of {input, local}."""
+        limit = self.data_limit
+        if limit <= 0 or self.closed:
+            return None
+        known = self.sizes.known
+        entry = known.get(id(value))
+        if entry is None or entry[0] is not value or entry[1] > limit:
+            over = self._over("StepExited", step_name, "input", value)
+            if over is not None:
+                return over
+        entry = known.get(id(local))
+        if entry is not None and entry[0] is local and entry[1] <= limit:
+            return None
+        return self._over("StepExited", step_name, "local", local)
+
+    def fold(
+        self, kind: str, step_name: str, time: str, entered: int, value: Any, local: Any
+    ) -> None:
+        """Append the events of a folded record (`Folded`), starting at the next EventId: as
+        one record, or, when a value is WIDE, as the rows `record_step` would have kept."""
+        if self.closed:
+            return
+        if (type(value) is dict and len(value) > WIDE) or (
+            type(local) is dict and len(local) > WIDE
+        ):
+            self.unfold(kind, step_name, time, entered, value, local, FOLDED_EVENTS[kind])
+            return
+        self.events.append(
+            (kind, self.first_id + self.count, step_name, time, entered, value, local)
+        )
+        self.count += FOLDED_EVENTS[kind]
+
+    def unfold(
+        self,
+        kind: str,
+        step_name: str,
+        time: str,
+        entered: int,
+        value: Any,
+        local: Any,
+        events: int,
+    ) -> None:
+        """Append the first `events` rows of a folded record one by one: what a step recorded
+        before it failed (or a record holding a WIDE value, written at once as `record_step`
+        writes it)."""
+        if self.closed:
+            return
+        record = (kind, self.first_id + self.count, step_name, time, entered, value, local)
+        for row in expand(record)[:events]:
+            if len(row) > 5 and _holds_wide(row[5]):
+                row = (*row[:5], compact(row[5]))
+            self.events.append(row)
+        self.count += events
+
+    def _over(self, kind: str, step_name: str, key: str, value: Any) -> EventDataTooLarge | None:
+        """`record_step`'s quota check of one data field."""
+        entry = self.sizes.known.get(id(value))
+        size = entry[1] if entry is not None and entry[0] is value else None
+        if size is None:
+            size = self._size(value)
+        if size is not None and size > self.data_limit:
+            return EventDataTooLarge(kind, step_name, key, size, self.data_limit)
+        return None
+
     def mark(self, kind: str, step_name: str, schedule_event_id: int) -> int:
         """Append one event without detail at the workflow's time (StepStarted and
         StepSucceeded of every inline step): `record` without a detail, with nothing to check.
         Read `closed` here, where an override would cost a call through `super()` a step."""
         if self.closed:
             return 0
-        event_id = self.first_id + len(self.events)
+        event_id = self.first_id + self.count
+        self.count += 1
         moment = self._now()
         if moment < self.last_time:
             moment = self.last_time

@@ -25,6 +25,7 @@ from worker.interpreter import versions
 from worker.interpreter.budget import INPUT_BOUND_PATCH, check_payload
 from worker.interpreter.context import context_object
 from worker.interpreter.data import step_output
+from worker.interpreter.events import CLOSED, OPENED, PASSED
 from worker.interpreter.failures import StepFailure
 from worker.interpreter.plans import StepPlan
 from worker.interpreter.redrive import mark_step, take_frame
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
 
 COMPILED = True
 """Whether pass, succeed, fail and choice steps take the straight path (tests turn it off)."""
+
+FOLDED = True
+"""Whether the straight path keeps a step's events as folded records (worker/interpreter/
+events.py `Folded`) rather than row by row: a switch for tests and measuring, not a setting."""
 
 PLAIN = frozenset({"pass", "succeed", "fail"})
 """Steps that never await anything: run by `run_plain`, no coroutine at all."""
@@ -127,6 +132,13 @@ def _plain(
     context, value = _entered(interpreter, node, plan, container_input, local, entered_id)
     log = interpreter.log
     try:
+        if node["type"] != "fail":
+            time = _enters_folded(interpreter, name, value)
+            if time is not None:
+                exited = _exits_folded(
+                    interpreter, node, plan, context, value, local, entered_id, time, PASSED
+                )
+                return exited, node["next"]
         _record_entered(interpreter, name, value)
         if node["type"] == "fail":
             log.record("StepStarted", name, None, entered_id, None)
@@ -138,6 +150,56 @@ def _plain(
     except StepFailure as failure:
         return interpreter.handle_failure(node, value, local, failure, entered_id)
     return exited, node["next"]
+
+
+def _enters_folded(interpreter: Interpreter, name: str, value: Any) -> str | None:
+    """The Time of the step's events when it may fold its StepEntered (and StepStarted),
+    else None: nothing is recorded or changed yet, and the step records its events one by
+    one, failing exactly where it always did (an input over the quota or over one payload)."""
+    log = interpreter.log
+    if not FOLDED or not log.enters(name, value):
+        return None
+    if log.data_limit <= 0 and versions.patched(INPUT_BOUND_PATCH):
+        try:
+            check_payload("StepEntered", name, "input", value)
+        except StepFailure:
+            return None
+    return log.time_now()
+
+
+def _exits_folded(
+    interpreter: Interpreter,
+    node: StepNode,
+    plan: StepPlan,
+    context: dict[str, Any] | None,
+    value: Any,
+    local: dict[str, Any],
+    entered_id: int,
+    time: str,
+    kind: str,
+    step_local: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`_exited` for a folded step: a pass or succeed step (PASSED: all four events) or a
+    choice's end (CLOSED: StepSucceeded and StepExited). If the output mapping or the quota
+    fails, the events recorded one by one would have been those before StepExited: they are
+    written as rows, then the error goes on as it always did."""
+    log = interpreter.log
+    name = node["name"]
+    try:
+        outputs = plan.outputs
+        if outputs is None:
+            output = step_output(None, node["type"], value, step_local or {}, {})
+        else:
+            output = outputs.evaluate(value, step_local or {}, context)
+        exited = log.merge(local, output)
+        over = log.exit_over(name, value, exited)
+        if over is not None:
+            raise over
+    except Exception:  # nothing awaits in here: no cancellation or GeneratorExit to pass on
+        log.unfold(kind, name, time, entered_id, value, None, 3 if kind == PASSED else 1)
+        raise
+    log.fold(kind, name, time, entered_id, value, exited)
+    return exited
 
 
 async def run_choice(
@@ -153,8 +215,12 @@ async def run_choice(
         plan = interpreter.plans.of(node)
         context, value = _entered(interpreter, node, plan, container_input, local, entered_id)
         try:
-            _record_entered(interpreter, name, value)
-            log.mark("StepStarted", name, entered_id)
+            time = _enters_folded(interpreter, name, value)
+            if time is None:
+                _record_entered(interpreter, name, value)
+                log.mark("StepStarted", name, entered_id)
+            else:
+                log.fold(OPENED, name, time, 0, value, None)
             option = _select(node, plan, value)
             jump = None
             step_local: dict[str, Any] = {}
@@ -165,8 +231,24 @@ async def run_choice(
                     mark_step(error, {"option": take_frame(error)})  # as ChoiceStep marks it
                     raise
                 jump = option["goto"]
-            log.mark("StepSucceeded", name, entered_id)
-            exited = _exited(interpreter, node, plan, context, value, step_local, local, entered_id)
+            if FOLDED:
+                exited = _exits_folded(
+                    interpreter,
+                    node,
+                    plan,
+                    context,
+                    value,
+                    local,
+                    entered_id,
+                    "" if log.closed else log.time_now(),
+                    CLOSED,
+                    step_local,
+                )
+            else:
+                log.mark("StepSucceeded", name, entered_id)
+                exited = _exited(
+                    interpreter, node, plan, context, value, step_local, local, entered_id
+                )
         except StepFailure as failure:
             return interpreter.handle_failure(node, value, local, failure, entered_id)
         except asyncio.CancelledError:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-INTERPRETER_VERSION = 5
-"""The version executions are started with."""
+INTERPRETER_VERSION = 6
+"""The version executions are started with. Version 6 lists no patch: it archives inline
+steps' events folded (worker/interpreter/archive.py FOLDED_SINCE)."""
 
 ON_SINCE: dict[str, int] = (
     {
