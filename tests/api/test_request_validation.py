@@ -9,6 +9,7 @@ signed RPC calls, /docs assets).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -287,6 +288,7 @@ BAD_WEIGHT = '[{"Version": "1", "Weight": "x"}]'
 THREE_ROUTES = json.dumps([{"Version": str(v), "Weight": 30} for v in (1, 2, 3)])
 TWICE = '[{"Version": "1", "Weight": 50}, {"Version": "1", "Weight": 50}]'
 ALL_ZERO = '[{"Version": "1", "Weight": 0}]'
+NOT_A_TOKEN = base64.urlsafe_b64encode(b"v1#flow#execution#2#not-a-secret").decode()
 
 
 @pytest.mark.parametrize("form", ["json", "rpc-post"])
@@ -311,6 +313,8 @@ async def test_bad_json_parameters_are_invalid_argument(app: InProcess, form: st
         ("UpdateFlowAlias", {"Name": "a1", "RoutingConfigurations": TWICE}, "twice"),
         ("CreateFlowAlias", {"Name": "a9", "RoutingConfigurations": ALL_ZERO}, "above 0"),
         ("CreateFlowAlias", {"Name": "a9", "RoutingConfigurations": "[]"}, "one or two"),
+        ("StartExecution", {"CallbackFnFTaskToken": "zzz"}, "CallbackFnFTaskToken: "),
+        ("StartExecution", {"CallbackFnFTaskToken": NOT_A_TOKEN}, "unknown format"),
         ("UpdateFlow", {"Name": app.flow, "Description": "\udfff"}, "surrogate"),
         ("CreateFlow", {"Name": "n\ud800", "Definition": PASS_FLOW}, "surrogate"),
     ]  # fmt: skip
