@@ -27,6 +27,7 @@ from cli.options import (
 )
 from cli.ports import ensure_free
 from cli.process import CommandConsole, run_until_stopped
+from worker.devserver import host_port
 from worker.functions import FunctionRegistry
 from worker.settings import Settings
 
@@ -163,7 +164,8 @@ async def serve(
         server = HttpServer(config)
         teams = f", namespaces {', '.join(contexts)}" if len(contexts) > 1 else ""
         console.print(
-            f"FnF API on http://{host}:{port} (docs at /docs), Temporal {connection.address}{teams}"
+            f"FnF API on http://{host_port(host, port)} (docs at /docs), "
+            f"Temporal {connection.address}{teams}"
         )
         return await server.serve_until_cancelled()  # then the workers and Temporal stop
 
@@ -292,7 +294,7 @@ def with_own_mns(settings: Settings, keys: AccessKeys, host: str, port: int) -> 
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     return settings.model_copy(
         update={
-            "mns_endpoint": f"http://{local}:{port}",
+            "mns_endpoint": f"http://{host_port(local, port)}",
             "mns_access_key_id": key_id,
             "mns_access_key_secret": secret,
         }

@@ -68,11 +68,16 @@ class ApiClient:
         body = json.dumps(
             {k: v for k, v in parameters.items() if v is not None}, ensure_ascii=False
         ).encode("utf-8")
+        return _answer(self.post(action, body), self.base_url)
+
+    def post(self, action: str, body: bytes) -> httpx.Response:
+        """The signed JSON-form request of `action` with `body`, as the API answered it
+        (`fnf call` prints it whole); ApiError when no answer comes (ConnectionFailed)."""
         path = f"/actions/{action}"
         headers = {"Content-Type": "application/json", **self.signature(path, body)}
         url = self.base_url.rstrip("/") + path
         try:
-            answer = httpx.post(url, content=body, headers=headers, timeout=self.timeout)
+            return httpx.post(url, content=body, headers=headers, timeout=self.timeout)
         except httpx.HTTPError as error:
             reason = str(error) or type(error).__name__
             raise ApiError(
@@ -80,7 +85,6 @@ class ApiClient:
                 f"cannot reach the FnF API at {self.base_url} ({reason}); start it with "
                 "`fnf api` or point --endpoint / FNF_API_ENDPOINT at it",
             ) from None
-        return _answer(answer, self.base_url)
 
     @property
     def base_url(self) -> str:

@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-import httpx
 import typer
 
 from cli.api_client import DEFAULT_ENDPOINT, ApiClient, ApiError
+from cli.output import API_ERROR_STATUS, fail
 
 
 def call(
@@ -39,21 +39,14 @@ def call(
             raise ValueError("not an object")
     except ValueError:
         raise typer.BadParameter("PARAMETERS must be a JSON object") from None
-    body = parameters.encode("utf-8")
-    path = f"/actions/{action}"
-    client = ApiClient(endpoint, access_key_id)
+    client = ApiClient(endpoint, access_key_id, timeout)
     try:
-        signature = client.signature(path, body)
+        client.signature(f"/actions/{action}", b"")  # an AccessKey mistake is a usage one
     except ApiError as error:
         raise typer.BadParameter(error.message) from None
-    headers = {"Content-Type": "application/json", **signature}
-    endpoint = client.base_url
     try:
-        answer = httpx.post(
-            endpoint.rstrip("/") + path, content=body, headers=headers, timeout=timeout
-        )
-    except httpx.HTTPError as error:
-        typer.echo(f"fnf call: {endpoint}: {error}", err=True)
-        raise typer.Exit(2) from None
+        answer = client.post(action, parameters.encode("utf-8"))
+    except ApiError as error:  # no answer: one line, as every API client command says it
+        fail(f"{error.code}: {error.message}", API_ERROR_STATUS)
     typer.echo(answer.text)
     raise typer.Exit(0 if answer.is_success else 1)

@@ -61,6 +61,20 @@ _FORMS = {
 }
 
 
+_EMPTY_FIELDS = {"fc": "acs:fc:::services/", "mns": "acs:mns:::/", "fnf": "acs:fnf:::flow/"}
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}|<[^<>]*>|[0-9]*\*+[0-9]*")
+"""How Alibaba's pages write a region or account they leave to the reader: `{region}`,
+`<account>`, or an account ID masked with asterisks (`18807708****3420`)."""
+
+
+def _placeholder(fields: list[str]) -> str | None:
+    """The first region or account field that is a documentation placeholder, quoted."""
+    for field in fields:
+        if _PLACEHOLDER.fullmatch(field):
+            return f"'{field}'"
+    return None
+
+
 class ResourceError(ValueError):
     pass
 
@@ -122,6 +136,12 @@ def _explain(arn: str) -> str:
                     return f"invalid resourceArn '{arn}': {grammar.explain(value)}"
     parts = arn.split(":")
     service = parts[1] if len(parts) > 1 and parts[0] == "acs" else None
+    if service in _FORMS and (placeholder := _placeholder(parts[2:4])):
+        return (
+            f"invalid resourceArn '{arn}': {placeholder} is a placeholder from the documentation: "
+            "write a region ID (such as cn-hangzhou) and a numeric account ID there, or leave "
+            f"both empty ({_EMPTY_FIELDS[service]}...)"
+        )
     if service in _FORMS:
         return f"invalid resourceArn '{arn}': expected {_FORMS[service]}"
     known = ", ".join(f"acs:{name}" for name in _FORMS)

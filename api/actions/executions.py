@@ -10,6 +10,7 @@ from api.actions.context import ApiContext
 from api.actions.params import Params, invalid
 from translator import names
 from translator.model.steps import parse_rfc3339
+from worker.callbacks.tokens import InvalidTaskToken, TaskToken
 
 STATUSES = ("Running", "Stopped", "Succeeded", "Failed", "TimedOut", "Starting")
 
@@ -28,8 +29,23 @@ async def start_execution(ctx: ApiContext, params: Params) -> dict[str, Any]:
         params.name("ExecutionName", names.EXECUTION, required=False) or None,
         params.json_object("Input"),
         qualifier(params),
-        callback_token=params.text("CallbackFnFTaskToken", max_len=1024),
+        callback_token=callback_token(params),
     )
+
+
+def callback_token(params: Params) -> str:
+    """StartExecution's CallbackFnFTaskToken: the task this execution reports its end to. A
+    text that is no task token this service issues is refused here, since the report made when
+    the execution ends could only be refused, out of the user's sight (only the worker logs
+    it), after the execution has done its work."""
+    token = params.text("CallbackFnFTaskToken", max_len=1024)
+    if not token:
+        return token
+    try:
+        TaskToken.decode(token)
+    except InvalidTaskToken as error:
+        raise invalid(f"CallbackFnFTaskToken: {error}") from None
+    return token
 
 
 async def start_sync_execution(ctx: ApiContext, params: Params) -> dict[str, Any]:

@@ -167,6 +167,8 @@ async def _alias_body(ctx: ApiContext, params: Params, creating: bool) -> dict[s
         raise ServiceError(
             "MissingRequiredParams", "The HTTP query 'RoutingConfigurations' must be specified."
         )
+    if creating and routes == []:
+        raise invalid("RoutingConfigurations lists one or two flow versions.")
     try:
         state = await ctx.flows.state(flow)
     except FlowNotFound:

@@ -89,8 +89,12 @@ JsonAny = Annotated[str, json_document("any"), json_schema("any")]
 
 def _routes(value: str) -> str:
     """RoutingConfigurations: objects with a published `Version` and an integer `Weight`
-    (0-100, 100 if absent); whether the versions exist is the action's to say."""
-    for route in json.loads(value):
+    (0-100, 100 if absent); whether the versions exist is the action's to say. FnF routes an
+    alias to "one or two flow versions" by weight (CreateFlowAlias, RoutingConfigurations), so
+    more than two, a version listed twice, or weights that are all 0 (no version could ever be
+    picked) are refused. `[]` passes here: UpdateFlowAlias reads it as "leave the routes"."""
+    routes = json.loads(value)
+    for route in routes:
         if not isinstance(route, dict):
             raise ValueError("RoutingConfigurations must list objects.")
         if not names.FLOW_VERSION.is_valid(str(route.get("Version"))) or isinstance(
@@ -102,6 +106,12 @@ def _routes(value: str) -> str:
         weight = route.get("Weight", 100)
         if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= 100:
             raise ValueError("RoutingConfigurations: each Weight must be an integer from 0 to 100.")
+    if len(routes) > 2:
+        raise ValueError("RoutingConfigurations lists one or two flow versions.")
+    if len({str(route["Version"]) for route in routes}) < len(routes):
+        raise ValueError("RoutingConfigurations lists a version twice.")
+    if routes and not any(route.get("Weight", 100) for route in routes):
+        raise ValueError("RoutingConfigurations: at least one Weight must be above 0.")
     return value
 
 

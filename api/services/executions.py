@@ -385,9 +385,14 @@ class ExecutionService:
         description, incarnation = await self._owned(handle, flow, execution)
         if status_of(description.status) != "Running" or description.close_time is not None:
             raise execution_already_completed(flow, execution)
-        await stop_execution(handle, error, cause)
+        try:
+            await stop_execution(handle, error, cause)
+        except RPCError as refused:
+            await _ended_first(handle, refused, flow, execution)
         await _wait_for_close(handle, 10)
         record = await self.describe(flow, execution)
+        if record["Status"] not in ("Running", "Stopped"):
+            raise execution_already_completed(flow, execution)  # it ended before the stop
         memo = await _memo(description)
         return record | {"RoleArn": str(memo.get("roleArn", incarnation.role_arn))}
 
@@ -659,6 +664,20 @@ async def _wait_for_close(handle: WorkflowHandle[Any, Any], seconds: float) -> N
         return
     except RPCError:
         return
+
+
+async def _ended_first(
+    handle: WorkflowHandle[Any, Any], refused: RPCError, flow: str, execution: str
+) -> None:
+    """StopExecution lost the race with the execution's own end: Temporal refuses the stop's
+    signal with NOT_FOUND ("workflow execution already completed"; a cancellation of a closed
+    workflow is accepted, so the caller also checks how it ended). That is FnF's
+    ExecutionAlreadyCompleted, unless the execution did end Stopped (another stop won), which
+    the caller then describes."""
+    if refused.status != RPCStatusCode.NOT_FOUND:
+        raise refused
+    if status_of((await handle.describe()).status) != "Stopped":
+        raise execution_already_completed(flow, execution) from None
 
 
 def _listed(execution: WorkflowExecution) -> dict[str, Any] | None:

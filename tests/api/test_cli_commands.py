@@ -256,8 +256,13 @@ def test_hostile_input_is_one_line(
     one_error_line(code, err, said)
 
 
-def test_an_unreachable_api_is_one_line(api_server: ApiServer) -> None:
-    code, _, err = fnf(api_server, "flow", "list", "--endpoint", "http://127.0.0.1:1")
+@pytest.mark.parametrize(
+    "command", [["flow", "list"], ["call", "ListFlows"], ["call", "DescribeFlow", '{"Name": "x"}']]
+)
+def test_an_unreachable_api_is_one_line(api_server: ApiServer, command: list[str]) -> None:
+    """`fnf call` says it as every other API client command does (it printed its own
+    `fnf call: URL: [Errno 111] ...` and exited 2, as for a usage mistake)."""
+    code, _, err = fnf(api_server, *command, "--endpoint", "http://127.0.0.1:1")
     one_error_line(code, err, "ConnectionFailed", "http://127.0.0.1:1", "fnf api")
 
 

@@ -9,6 +9,7 @@ signed RPC calls, /docs assets).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -284,6 +285,10 @@ async def test_framework_refusals_are_fnf_errors(app: InProcess) -> None:
 HOURLY = {"ScheduleName": "s", "CronExpression": "@hourly"}
 LONG_NEGATIVE = '{"a": -' + "1" * 1001 + "}"
 BAD_WEIGHT = '[{"Version": "1", "Weight": "x"}]'
+THREE_ROUTES = json.dumps([{"Version": str(v), "Weight": 30} for v in (1, 2, 3)])
+TWICE = '[{"Version": "1", "Weight": 50}, {"Version": "1", "Weight": 50}]'
+ALL_ZERO = '[{"Version": "1", "Weight": 0}]'
+NOT_A_TOKEN = base64.urlsafe_b64encode(b"v1#flow#execution#2#not-a-secret").decode()
 
 
 @pytest.mark.parametrize("form", ["json", "rpc-post"])
@@ -304,6 +309,12 @@ async def test_bad_json_parameters_are_invalid_argument(app: InProcess, form: st
         ("CreateSchedule", {"ScheduleName": "s", "CronExpression": "@hourly", "Payload": "x"}, "J"),
         ("ReportTaskSucceeded", {"TaskToken": "t", "Output": deep(200)}, "nests deeper"),
         ("UpdateFlowAlias", {"Name": "a", "RoutingConfigurations": BAD_WEIGHT}, "Weight"),
+        ("CreateFlowAlias", {"Name": "a9", "RoutingConfigurations": THREE_ROUTES}, "one or two"),
+        ("UpdateFlowAlias", {"Name": "a1", "RoutingConfigurations": TWICE}, "twice"),
+        ("CreateFlowAlias", {"Name": "a9", "RoutingConfigurations": ALL_ZERO}, "above 0"),
+        ("CreateFlowAlias", {"Name": "a9", "RoutingConfigurations": "[]"}, "one or two"),
+        ("StartExecution", {"CallbackFnFTaskToken": "zzz"}, "CallbackFnFTaskToken: "),
+        ("StartExecution", {"CallbackFnFTaskToken": NOT_A_TOKEN}, "unknown format"),
         ("UpdateFlow", {"Name": app.flow, "Description": "\udfff"}, "surrogate"),
         ("CreateFlow", {"Name": "n\ud800", "Definition": PASS_FLOW}, "surrogate"),
     ]  # fmt: skip

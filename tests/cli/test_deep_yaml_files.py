@@ -4,6 +4,7 @@ mock file, the AccessKey file of `fnf api` and the namespaces file of `fnf worke
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,14 @@ import pytest
 from tests.cli.test_cli_errors import FLOW, assert_one_line, fnf
 
 DEEP = "k: " + "[" * 5_000 + "]" * 5_000 + "\n"
+FREE_PORT = "<a free port>"
+"""Stands for a port no one listens on, chosen when the test runs (`fnf api` refuses 0)."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def test_validate_and_run_point_at_the_deep_spot(tmp_path: Path) -> None:
@@ -36,7 +45,7 @@ def test_validate_and_run_point_at_the_deep_spot(tmp_path: Path) -> None:
     [
         ("functions.yaml", ["run", "flow.yaml", "--functions", "functions.yaml"], {}),
         ("mocks.yaml", ["test", "flow.yaml", "--mocks", "mocks.yaml"], {}),
-        ("keys.yaml", ["api", "--port", "0"], {"FNF_ACCESS_KEYS_FILE": "keys.yaml"}),
+        ("keys.yaml", ["api", "--port", FREE_PORT], {"FNF_ACCESS_KEYS_FILE": "keys.yaml"}),
         ("namespaces.yaml", ["worker"], {"FNF_NAMESPACES_FILE": "namespaces.yaml"}),
     ],
 )
@@ -45,6 +54,7 @@ def test_a_deep_settings_file_is_one_line(
 ) -> None:
     (tmp_path / "flow.yaml").write_text(FLOW)
     (tmp_path / file).write_text(DEEP)
+    command = [str(free_port()) if arg == FREE_PORT else arg for arg in command]
     code, stderr = fnf(tmp_path, *command, env=env)
     assert "RecursionError" not in stderr, stderr
     assert_one_line(code, stderr, "nests deeper than 200 levels")

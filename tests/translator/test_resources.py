@@ -47,6 +47,14 @@ INVALID = [
     ("acs:mns:::/topics/demo", "expected acs:mns:"),
     ("acs:fnf:::flows/x", "expected acs:fnf:"),
     ("acs:oss:::bucket", "unsupported service"),
+    # Alibaba's own examples, copied with their placeholders: say what to write instead
+    (
+        "acs:fc:{region}:{account}:services/fnf_test/functions/toUpperCase",
+        "'{region}' is a placeholder from the documentation",
+    ),
+    ("acs:fc:cn-shanghai:18807708****3420:services/fnf_test/functions/hello", "'18807708****3420'"),
+    ("acs:mns:<region>:<account>:/queues/q/messages", "or leave both empty (acs:mns:::/...)"),
+    ("acs:fnf:cn-hangzhou:{account}:flow/child", "'{account}' is a placeholder"),
     ("arn:aws:lambda:us-east-1:1:function:x", "unsupported service"),
     ("", "unsupported service"),
 ]
