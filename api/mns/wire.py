@@ -201,8 +201,9 @@ def empty_response(status: int, request_id: str, location: str = "") -> Response
     return Response(status_code=status, headers=headers(request_id) | extra)
 
 
-def error_response(error: MnsApiError, request_id: str, host_id: str) -> Response:
-    content = xml_document(
+def error_document(error: MnsApiError, request_id: str, host_id: str) -> bytes:
+    """MNS's `<Error>` with the four fields the SDK requires."""
+    return xml_document(
         "Error",
         [
             ("Code", error.code),
@@ -211,7 +212,10 @@ def error_response(error: MnsApiError, request_id: str, host_id: str) -> Respons
             ("HostId", host_id),
         ],
     )
-    return xml_response(error.status, content, request_id)
+
+
+def error_response(error: MnsApiError, request_id: str, host_id: str) -> Response:
+    return xml_response(error.status, error_document(error, request_id, host_id), request_id)
 
 
 def parse_fields(content: bytes, root_name: str) -> dict[str, str]:
