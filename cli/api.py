@@ -89,7 +89,6 @@ async def serve(
     # The web app, its services and uvicorn load here, not with the module: `fnf worker`
     # (which reads this module's settings helpers) and a start refused for a bad setting
     # never load them (cli/lazy_commands.py).
-    import uvicorn
     from temporalio.client import Client
 
     from api.app import create_app
@@ -100,7 +99,7 @@ async def serve(
     from api.mns.signing import SigningKeys
     from api.store.nonces import TemporalNonceLedger
     from cli.connection import temporal
-    from cli.http_server import HttpServer
+    from cli.http_server import HttpServer, http_config
 
     namespaces = namespace_map(settings)
     async with temporal(settings, console) as connection, AsyncExitStack() as stack:
@@ -154,7 +153,7 @@ async def serve(
                 signing_keys=signing_keys,
             )
         )
-        config = uvicorn.Config(
+        config = http_config(
             app,
             host=host,
             port=port,

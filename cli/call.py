@@ -11,19 +11,20 @@ the call goes unsigned, which only an API run with FNF_ALLOW_UNSIGNED=true accep
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
 from cli.api_client import DEFAULT_ENDPOINT, ApiClient, ApiError
+from cli.json_input import read_json_object
 from cli.output import API_ERROR_STATUS, fail
 
 
 def call(
     action: Annotated[str, typer.Argument(help="The FnF action, e.g. DescribeFlow")],
     parameters: Annotated[
-        str, typer.Argument(help="The action's parameters as a JSON object")
+        str,
+        typer.Argument(help="The action's parameters: a JSON object, @file.json, or @- (stdin)"),
     ] = "{}",
     endpoint: Annotated[
         str, typer.Option("--endpoint", envvar="FNF_API_ENDPOINT", help="The API's base URL")
@@ -34,18 +35,14 @@ def call(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait")] = 90.0,
 ) -> None:
     """Call an FnF action on `fnf api`, signed; print the JSON answer (exit 1 on an error)."""
-    try:
-        if not isinstance(json.loads(parameters), dict):
-            raise ValueError("not an object")
-    except ValueError:
-        raise typer.BadParameter("PARAMETERS must be a JSON object") from None
+    text = read_json_object(parameters, "PARAMETERS").text
     client = ApiClient(endpoint, access_key_id, timeout)
     try:
         client.signature(f"/actions/{action}", b"")  # an AccessKey mistake is a usage one
     except ApiError as error:
         raise typer.BadParameter(error.message) from None
     try:
-        answer = client.post(action, parameters.encode("utf-8"))
+        answer = client.post(action, text.encode("utf-8"))
     except ApiError as error:  # no answer: one line, as every API client command says it
         fail(f"{error.code}: {error.message}", API_ERROR_STATUS)
     typer.echo(answer.text)

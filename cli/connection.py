@@ -6,12 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import typer
 from rich.console import Console
 from temporalio.client import Client
 
-from cli.errors import UserError
-from cli.process import CommandConsole
+from cli.errors import UserError, fail
 from worker.connection import (
     PLAINTEXT,
     ConnectionSettingsError,
@@ -105,9 +103,7 @@ async def temporal(settings: Settings, console: Console) -> AsyncIterator[Connec
         with console.status("starting the embedded Temporal dev server"):
             server = await DevServer.start(options)
     except DatabaseInUse as held:  # never a second server on one database file
-        errors = CommandConsole(stderr=True)
-        errors.print(str(held), style="red", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(DATABASE_IN_USE_STATUS) from None
+        fail(str(held), DATABASE_IN_USE_STATUS)
     except (RuntimeError, OSError) as failed:
         raise UserError(f"the embedded Temporal dev server did not start: {failed}") from None
     try:

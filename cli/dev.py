@@ -38,7 +38,7 @@ from api.store.flows import FlowStore
 from cli import devstate
 from cli.api import mns_settings, sealing_key, serve
 from cli.connection import DATABASE_IN_USE_STATUS
-from cli.errors import UserError
+from cli.errors import UserError, say_error
 from cli.options import CONNECTION_SETTINGS, FunctionsOpt, NamespaceOpt, TaskQueueOpt
 from cli.ports import ensure_free
 from cli.process import CommandConsole, run_until_stopped
@@ -185,7 +185,7 @@ async def run_dev(plan: DevPlan, console: Console, errors: Console) -> int:
         with errors.status("starting the Temporal dev server"):
             server = await DevServer.start(options)
     except DatabaseInUse as held:
-        errors.print(str(held), style="red", markup=False, highlight=False, soft_wrap=True)
+        say_error(str(held))
         return DATABASE_IN_USE_STATUS
     async with server:  # stopped last, after the API and the workers
         address = host_port(_local(plan.host), plan.temporal_port)

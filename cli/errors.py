@@ -1,6 +1,8 @@
-"""One error reporting for every `fnf` command: a configuration the user can fix (a function
-registry that cannot be used, an FNF_* setting with a bad value) ends the command with one line
-on stderr and exit code 2, never a traceback. Anything else is a bug and keeps its traceback.
+"""One error reporting for every `fnf` command: every problem is one `error: ...` line on
+stderr (`say_error`, `fail`), never a traceback. What the user typed or configured and can fix
+(a bad option value, an unreadable file, a function registry that cannot be used, an FNF_*
+setting with a bad value) exits with 2, as click's usage errors do; a refusal by the API or by
+Temporal exits with 1. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -21,6 +23,17 @@ from worker.functions.errors import RegistryError
 
 USAGE_EXIT = 2
 SETTINGS_PREFIX = "FNF_"
+
+
+def say_error(message: str) -> None:
+    """`error: <message>` on stderr, on one line: the shape of every `fnf` problem."""
+    typer.echo(f"error: {_one_line(message)}", err=True)
+
+
+def fail(message: str, status: int = USAGE_EXIT) -> NoReturn:
+    """One problem, then the command ends with `status` (2: the user's mistake)."""
+    say_error(message)
+    raise typer.Exit(status)
 
 
 class UserError(Exception):
@@ -123,7 +136,7 @@ class FnfApp(typer.Typer):
             message = user_error(error)
             if message is None:
                 raise
-            sys.stderr.write(f"error: {message}\n")
+            say_error(message)
             exit_now(USAGE_EXIT)  # a Temporal client may still hold threads (cli/process.py)
 
 

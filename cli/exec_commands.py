@@ -15,9 +15,9 @@ import asyncio
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from cli.api_client import DEFAULT_API, ApiClient, ApiError, FlowArg, JsonOpt, with_api_client
+from cli.errors import say_error
 from cli.event_stream import EventStream, Outcome
 from cli.options import FullOpt
 from cli.output import (
@@ -60,7 +60,7 @@ WatchJsonOpt = Annotated[
 def start(
     flow: FlowArg,
     input_: Annotated[
-        str | None, typer.Option("--input", help="Input: a JSON object, or @file.json")
+        str | None, typer.Option("--input", help="Input: a JSON object, @file.json, or @- (stdin)")
     ] = None,
     name: Annotated[
         str | None, typer.Option("--name", help="Execution name (default: the API's UUID)")
@@ -260,7 +260,7 @@ async def _watch(client: ApiClient, flow: str, execution: str, full: bool, as_js
         view = EventStream(CommandConsole(), _steps(described), full=full, as_json=as_json)
         await _follow(client, names, view)
     except ApiError as error:
-        _say_error(error)
+        say_error(f"{error.code}: {' '.join(error.message.split())}")
         return API_ERROR_STATUS
     outcome = view.outcome() or Outcome(str(described.get("Status", "")))
     view.show_outcome(outcome)
@@ -307,13 +307,3 @@ def _steps(described: dict[str, Any]) -> list[StepNode] | None:
         return list(compile_document(result.document)["steps"])
     except Exception:
         return None
-
-
-def _say_error(error: ApiError) -> None:
-    console: Console = CommandConsole(stderr=True)
-    console.print(
-        f"error: {error.code}: {' '.join(error.message.split())}",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )

@@ -12,21 +12,22 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from cli import errors
 from cli.api_client import ApiClient, ApiError
+from cli.json_input import read_json_object
 from cli.process import CommandConsole
-from translator.json_values import JsonValueError, parse_json_value
 from translator.text_files import read_text
 
-USAGE_STATUS = 2
+USAGE_STATUS = errors.USAGE_EXIT
 """What the user typed cannot be sent (bad JSON, an unreadable file): as click's usage errors."""
 API_ERROR_STATUS = 1
 """The API refused the call, or could not be reached."""
 
 
 def fail(message: str, status: int = USAGE_STATUS) -> NoReturn:
-    """One line on stderr, then the exit status."""
-    typer.echo(f"error: {' '.join(message.split())}", err=True)
-    raise typer.Exit(status)
+    """One line on stderr (an API message's own line breaks and runs of spaces folded), then
+    the exit status: `cli.errors.fail`."""
+    errors.fail(" ".join(message.split()), status)
 
 
 def call(client: ApiClient, action: str, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -104,25 +105,11 @@ def _cell(value: Any) -> Text:
 
 
 def json_object_text(text: str | None, option: str) -> str | None:
-    """An option's JSON object (`{...}` or `@file.json`), checked here by the one JSON value
-    check (translator/json_values.py) so a typo is a one-line usage error, not a request."""
+    """An option's JSON object (`{...}`, `@file.json` or `@-`) as text, checked by
+    `read_json_object` so a typo is a one-line usage error, not a request."""
     if text is None:
         return None
-    source = option
-    if text.startswith("@"):
-        source = text[1:]
-        try:
-            text = read_text(source)
-        except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-            fail(f"cannot read {source}: {reason}")
-    try:
-        value = parse_json_value(text, source)
-    except JsonValueError as error:
-        fail(str(error))
-    if not isinstance(value, dict):
-        fail(f"{source} must be a JSON object")
-    return text
+    return read_json_object(text, option).text
 
 
 def read_text_file(path: Path) -> str:

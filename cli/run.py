@@ -14,8 +14,9 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import CancelledError
 
 from cli.connection import temporal
-from cli.errors import UserError
+from cli.errors import USAGE_EXIT, UserError, fail, say_error
 from cli.event_stream import EventStream, Outcome
+from cli.json_input import read_json_object
 from cli.options import (
     AddressOpt,
     FullOpt,
@@ -28,11 +29,9 @@ from cli.options import (
 from cli.process import CommandConsole, run_until_stopped
 from cli.run_notices import function_output_to, warn_without_registry, warn_without_worker
 from translator import compile_file
-from translator.errors import FlowValidationError
+from translator.errors import FlowValidationError, Severity
 from translator.flow_files import collect_subflows, flow_name_from_file
-from translator.json_values import JsonValueError, parse_json_value
 from translator.names import EXECUTION, FLOW, InvalidName
-from translator.text_files import read_text
 from worker.assembly import run_worker
 from worker.execution import FlowRun
 from worker.executions import failure_of, start_execution, stop_of
@@ -47,7 +46,8 @@ POLL_SECONDS = 0.25
 def run(
     flow: Annotated[Path, typer.Argument(help="The FDL flow file to run.")],
     input_: Annotated[
-        str, typer.Option("--input", help="Execution input: JSON text, or @file.json")
+        str,
+        typer.Option("--input", help="Execution input: JSON text, @file.json, or @- (stdin)"),
     ] = "{}",
     functions: FunctionsOpt = None,
     name: Annotated[
@@ -77,8 +77,8 @@ def run(
     """
     console = CommandConsole()
     notes = CommandConsole(stderr=True)
-    flow_name, execution_name = _names(name or flow_name_from_file(flow), execution, console)
-    graph = _compile(flow, console)
+    flow_name, execution_name = _names(name or flow_name_from_file(flow), execution)
+    graph = _compile(flow)
     beside = _beside(flow, "functions.yaml")
     registries = functions or ([beside] if beside is not None else None)
     settings = settings_with(
@@ -90,7 +90,7 @@ def run(
     )
     execution_run = FlowRun(
         graph=graph,
-        input=_parse_input(input_, console),
+        input=read_json_object(input_, "--input").value,
         flow_name=flow_name,
         execution_name=execution_name,
         flows=collect_subflows(graph, [flow.parent]),  # type: ignore[arg-type]
@@ -184,7 +184,7 @@ async def _print_events_since(
     return start, run_id
 
 
-def _names(flow: str, execution: str | None, console: Console) -> tuple[str, str]:
+def _names(flow: str, execution: str | None) -> tuple[str, str]:
     """The flow's and the execution's name, checked against the one name grammar; without
     --execution, a UUID, as StartExecution names an execution (a valid execution name)."""
     try:
@@ -192,47 +192,24 @@ def _names(flow: str, execution: str | None, console: Console) -> tuple[str, str
             execution or str(uuid.uuid4()), "--execution"
         )
     except InvalidName as error:
-        console.print(str(error), style="red", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(str(error))
 
 
-def _compile(flow: Path, console: Console) -> dict[str, Any]:
+def _compile(flow: Path) -> dict[str, Any]:
+    """The compiled flow, or each problem on its own `error:` line (exit 2), as written: no
+    markup, no wrapping (scripts match these lines)."""
     try:
         return dict(compile_file(flow))
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-        _problem(console, f"cannot read {flow}: {reason}")
+        fail(f"cannot read {flow}: {reason}")
     except FlowValidationError as error:
-        for diagnostic in error.diagnostics:
-            _problem(console, str(diagnostic), style="")
-    raise typer.Exit(2)
-
-
-def _problem(console: Console, text: str, style: str = "red") -> None:
-    """One problem on one line: no markup (a path may hold `[`), no wrapping at the
-    terminal's width (scripts match these lines, and rich wraps at 80 columns in a pipe)."""
-    console.print(text, style=style or None, markup=False, highlight=False, soft_wrap=True)
-
-
-def _parse_input(text: str, console: Console) -> dict[str, Any]:
-    source = "--input"
-    if text.startswith("@"):
-        source = text[1:]
-        try:
-            text = read_text(source)
-        except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-            _problem(console, f"cannot read {source}: {reason}")
-            raise typer.Exit(2) from None
-    try:
-        value = parse_json_value(text, source)
-    except JsonValueError as error:
-        _problem(console, str(error))
-        raise typer.Exit(2) from None
-    if not isinstance(value, dict):
-        _problem(console, f"{source} must be a JSON object")
-        raise typer.Exit(2)
-    return value
+        for diagnostic in error.diagnostics:  # a warning keeps its own `warning:` word
+            if diagnostic.severity is Severity.ERROR:
+                say_error(str(diagnostic))
+            else:
+                typer.echo(str(diagnostic), err=True)
+    raise typer.Exit(USAGE_EXIT)
 
 
 def _beside(flow: Path, name: str) -> Path | None:

@@ -41,7 +41,8 @@ CronOpt = Annotated[
     typer.Option("--cron", help="CronExpression: 5 or 6 fields, CRON_TZ=..., or @every 1m"),
 ]
 PayloadOpt = Annotated[
-    str | None, typer.Option("--payload", help="Each execution's input: JSON object or @file")
+    str | None,
+    typer.Option("--payload", help="Each execution's input: JSON object, @file or @- (stdin)"),
 ]
 EnableOpt = Annotated[
     bool | None, typer.Option("--enable/--disable", help="Start executions or not")

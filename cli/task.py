@@ -8,6 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from cli.connection import connect, security
+from cli.errors import fail as fail_command
+from cli.errors import say_error
 from cli.options import (
     AddressOpt,
     NamespaceOpt,
@@ -66,11 +68,7 @@ def _report(
 ) -> None:
     settings = settings_with(temporal_address=address, namespace=namespace, **secured)
     if not settings.temporal_address:
-        typer.echo(
-            "error: set --address or FNF_TEMPORAL_ADDRESS to the Temporal of the execution",
-            err=True,
-        )
-        raise typer.Exit(2)
+        fail_command("set --address or FNF_TEMPORAL_ADDRESS to the Temporal of the execution")
 
     connection = security(settings)
 
@@ -81,7 +79,7 @@ def _report(
     try:
         event_id = asyncio.run(report())
     except ReportRefused as refused:
-        typer.echo(f"error: {refused.code}: {refused.message}", err=True)  # as `fnf call`
+        say_error(f"{refused.code}: {refused.message}")  # as `fnf call`
         exit_now(1)
     typer.echo(f'{{"EventId": {event_id}}}')
     exit_now(0)

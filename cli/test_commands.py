@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cli.errors import say_error
+from cli.json_input import read_json_object
 from cli.output import fail
 from cli.process import CommandConsole, run_until_stopped
 from translator import FlowValidationError
-from translator.json_values import JsonValueError, parse_json_value
-from translator.text_files import read_text
 from worker.functions import FunctionRegistry, RegistryError
 from worker.mocking.model import (
     MockFile,
@@ -219,7 +219,7 @@ def _load_mocks(path: Path) -> MockFile:
 def _fail_lines(message: str) -> NoReturn:
     """Every problem of a mock file on its own `error:` line, then exit 2."""
     for line in message.splitlines()[:-1]:
-        typer.echo(f"error: {line}", err=True)
+        say_error(line)
     fail(message.splitlines()[-1])
 
 
@@ -246,16 +246,4 @@ def _registry(functions: Path | None, flow: Path) -> FunctionRegistry | None:
 
 
 def _json_object(text: str, option: str) -> dict[str, Any]:
-    if text.startswith("@"):
-        try:
-            text = read_text(text[1:])
-        except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-            fail(f"{option}: cannot read {text[1:]}: {reason}")
-    try:
-        value = parse_json_value(text, option)
-    except JsonValueError as error:
-        fail(f"{option} is not valid JSON: {error}")
-    if not isinstance(value, dict):
-        fail(f"{option} must be a JSON object")
-    return value
+    return read_json_object(text, option).value

@@ -24,7 +24,7 @@ from api.mns.queue_entity import AttributesChange, QueueAttributes, QueueInfo
 from api.mns.queues import QueueService
 from api.mns.settings import MAX_VISIBILITY_TIMEOUT
 from api.mns.wire import (
-    MnsApiError,
+    check_name,
     empty_response,
     invalid_argument,
     mns_int,
@@ -62,8 +62,7 @@ def add_queue_routes(router: APIRouter, answer: Answer, queues: QueueService) ->
     @router.put("/queues/{queue}", summary="CreateQueue and SetQueueAttributes")
     async def put_queue(queue: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            if not QUEUE.is_valid(queue):
-                raise MnsApiError(400, "InvalidQueueName", QUEUE.explain(queue))
+            check_name(QUEUE, queue)
             change = parse_attributes(body)
             if request.query_params.get("metaoverride", "").lower() == "true":
                 if await queues.info(queue) is None:
@@ -85,7 +84,7 @@ def add_queue_routes(router: APIRouter, answer: Answer, queues: QueueService) ->
     @router.get("/queues/{queue}", summary="GetQueueAttributes")
     async def get_queue(queue: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            _check(queue)
+            check_name(QUEUE, queue)
             info = await queues.info(queue)
             if info is None:
                 raise queue_not_exist(queue)
@@ -96,7 +95,7 @@ def add_queue_routes(router: APIRouter, answer: Answer, queues: QueueService) ->
     @router.delete("/queues/{queue}", summary="DeleteQueue")
     async def delete_queue(queue: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            _check(queue)
+            check_name(QUEUE, queue)
             if not await queues.delete_queue(queue):
                 raise queue_not_exist(queue)
             return empty_response(204, request_id)
@@ -166,8 +165,3 @@ def _attributes_document(queue: str, info: QueueInfo) -> bytes:
             ("LoggingEnabled", "True" if attributes.logging_enabled else "False"),
         ],
     )
-
-
-def _check(queue: str) -> None:
-    if not QUEUE.is_valid(queue):
-        raise queue_not_exist(queue)

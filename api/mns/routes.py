@@ -17,8 +17,9 @@ plus queue management (`api.mns.queue_routes`) and topics and subscriptions
 The router goes into the FnF API's app (`app.include_router`), so one port serves both
 protocols: the FnF RPC calls are all on `/`, the MNS ones under `/queues` and `/topics`, and
 one AccessKey table signs both. Queues are still created on first use, so a well-formed queue
-name never gets QueueNotExist from a message operation; every other path under `/queues` or
-`/topics` is answered with an MNS error (InvalidRequestURL), never with the framework's JSON.
+name never gets QueueNotExist from a message operation, and a malformed one gets MNS's 400
+naming error (`check_name`); every other path under `/queues` or `/topics` is answered with an
+MNS error (InvalidRequestURL), never with the framework's JSON.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from api.mns.topic_routes import FanOut, add_topic_routes
 from api.mns.wire import (
     Fields,
     MnsApiError,
+    check_name,
     empty_response,
     error_response,
     internal_error,
@@ -68,10 +70,8 @@ from api.mns.wire import (
     missing_receipt_handle,
     missing_visibility_timeout,
     parse_message,
-    queue_not_exist,
     receipt_handle_error,
     service_unavailable,
-    topic_not_exist,
     xml_document,
     xml_list_document,
     xml_response,
@@ -79,7 +79,7 @@ from api.mns.wire import (
 from api.protocol.access_keys import AccessKeys
 from api.protocol.responses import host_id, new_request_id
 from api.protocol.temporary import temporary_reason
-from translator.names import QUEUE, TOPIC, NameGrammar
+from translator.names import QUEUE, TOPIC
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def mns_router(
     @router.post("/queues/{queue}/messages", summary="SendMessage")
     async def send_message(queue: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            _check_name(QUEUE, queue, queue_not_exist)
+            check_name(QUEUE, queue)
             if is_batch(body):
                 return await batch_send(queues, queue, body, request_id)
             request = send_request(parse_message(body))
@@ -176,7 +176,7 @@ def mns_router(
     @router.get("/queues/{queue}/messages", summary="ReceiveMessage and PeekMessage")
     async def receive_message(queue: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            _check_name(QUEUE, queue, queue_not_exist)
+            check_name(QUEUE, queue)
             query = request.query_params
             batch = query.get("numOfMessages")
             count = 1 if batch is None else int_param("numOfMessages", batch, 1, MAX_BATCH)
@@ -207,7 +207,7 @@ def mns_router(
     @router.delete("/queues/{queue}/messages", summary="DeleteMessage")
     async def delete_message(queue: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            _check_name(QUEUE, queue, queue_not_exist)
+            check_name(QUEUE, queue)
             handle = request.query_params.get("ReceiptHandle") or ""
             if not handle and body.strip():
                 return await batch_delete(queues, queue, body, request_id)
@@ -221,7 +221,7 @@ def mns_router(
     @router.put("/queues/{queue}/messages", summary="ChangeMessageVisibility")
     async def change_message_visibility(queue: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            _check_name(QUEUE, queue, queue_not_exist)
+            check_name(QUEUE, queue)
             handle = request.query_params.get("ReceiptHandle") or ""
             if not handle:
                 raise missing_receipt_handle()
@@ -245,7 +245,7 @@ def mns_router(
     @router.post("/topics/{topic}/messages", summary="PublishMessage")
     async def publish_message(topic: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            _check_name(TOPIC, topic, topic_not_exist)
+            check_name(TOPIC, topic)
             fields = parse_message(body)
             published = await fan_out.publish(topic, fields, request_id, base_url(request))
             content = xml_document(
@@ -289,12 +289,6 @@ async def _read_body(request: Request) -> bytes:
 
 def _host_id(request: Request) -> str:
     return f"{request.url.scheme}://{host_id(request)}"
-
-
-def _check_name(grammar: NameGrammar, name: str, missing: Callable[[str], MnsApiError]) -> None:
-    """Only a malformed name can be missing: well-formed queues are created on first use."""
-    if not grammar.is_valid(name):
-        raise missing(name)
 
 
 def _raise_for(outcome: str, handle: str) -> None:

@@ -63,7 +63,7 @@ from api.mns.registry_entity import (
 )
 from api.mns.settings import MnsSettings
 from api.mns.wire import (
-    MnsApiError,
+    check_name,
     empty_response,
     invalid_argument,
     mns_int,
@@ -170,8 +170,7 @@ def add_topic_routes(
     @router.put("/topics/{topic}", summary="CreateTopic and SetTopicAttributes")
     async def put_topic(topic: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            if not TOPIC.is_valid(topic):
-                raise MnsApiError(400, "InvalidTopicName", TOPIC.explain(topic))
+            check_name(TOPIC, topic)
             change = _topic_change(topic, body)
             if request.query_params.get("metaoverride", "").lower() == "true":
                 if (await registry.set_topic(change)).outcome == MISSING:
@@ -190,7 +189,8 @@ def add_topic_routes(
     @router.get("/topics/{topic}", summary="GetTopicAttributes")
     async def get_topic(topic: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            entry = await registry.topic(topic) if TOPIC.is_valid(topic) else None
+            check_name(TOPIC, topic)
+            entry = await registry.topic(topic)
             if entry is None:
                 raise topic_not_exist(topic)
             return xml_response(200, _topic_document(entry), request_id)
@@ -200,7 +200,8 @@ def add_topic_routes(
     @router.delete("/topics/{topic}", summary="DeleteTopic")
     async def delete_topic(topic: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            if not TOPIC.is_valid(topic) or await registry.delete_topic(topic) == MISSING:
+            check_name(TOPIC, topic)
+            if await registry.delete_topic(topic) == MISSING:
                 raise topic_not_exist(topic)
             return empty_response(204, request_id)
 
@@ -209,8 +210,7 @@ def add_topic_routes(
     @router.get("/topics/{topic}/subscriptions", summary="ListSubscriptionByTopic")
     async def list_subscriptions(topic: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            if not TOPIC.is_valid(topic):
-                raise topic_not_exist(topic)
+            check_name(TOPIC, topic)
             page = await registry.subscriptions_page(page_request(request, SUBSCRIPTION, topic))
             if not page.found:
                 raise topic_not_exist(topic)
@@ -247,7 +247,7 @@ def add_topic_routes(
     @router.get("/topics/{topic}/subscriptions/{name}", summary="GetSubscriptionAttributes")
     async def get_subscription(topic: str, name: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            _check_names(topic, name, invalid=subscription_not_exist)
+            _check_names(topic, name)
             result = await registry.subscription(topic, name)
             _raise_for(topic, name, result)
             assert result.subscription is not None
@@ -258,7 +258,7 @@ def add_topic_routes(
     @router.delete("/topics/{topic}/subscriptions/{name}", summary="Unsubscribe")
     async def unsubscribe(topic: str, name: str, request: Request) -> Response:
         async def operation(body: bytes, request_id: str) -> Response:
-            _check_names(topic, name, invalid=subscription_not_exist)
+            _check_names(topic, name)
             outcome = await registry.unsubscribe(topic, name)
             _raise_for(topic, name, SubscriptionResult(outcome))
             return empty_response(204, request_id)
@@ -354,17 +354,9 @@ def _subscription_document(entry: SubscriptionEntry) -> bytes:
     )
 
 
-def _check_names(
-    topic: str,
-    name: str,
-    invalid: Callable[[str, str], MnsApiError] | None = None,
-) -> None:
-    if not TOPIC.is_valid(topic):
-        raise topic_not_exist(topic)
-    if not SUBSCRIPTION.is_valid(name):
-        if invalid is not None:
-            raise invalid(topic, name)
-        raise MnsApiError(400, "InvalidSubscriptionName", SUBSCRIPTION.explain(name))
+def _check_names(topic: str, name: str) -> None:
+    check_name(TOPIC, topic)
+    check_name(SUBSCRIPTION, name)
 
 
 def _raise_for(topic: str, name: str, result: SubscriptionResult) -> None:

@@ -21,6 +21,8 @@ from xml.etree import ElementTree
 
 from starlette.responses import Response
 
+from translator.names import QUEUE, SUBSCRIPTION, TOPIC, NameGrammar
+
 MNS_VERSION: Final = "2015-06-06"
 XMLNS: Final = "http://mns.aliyuncs.com/doc/v1/"
 CONTENT_TYPE: Final = "text/xml;charset=utf-8"
@@ -83,6 +85,29 @@ def subscription_already_exist(name: str) -> MnsApiError:
         "SubscriptionAlreadyExist",
         f"The subscription you want to create is already exist, with other attributes: {name}.",
     )
+
+
+NAME_ERROR_CODES: Final = {
+    QUEUE.kind: ("InvalidQueueName", "QueueNameLengthError"),
+    TOPIC.kind: ("TopicNameInvalid", "TopicNameLengthError"),
+    SUBSCRIPTION.kind: ("SubscriptionNameInvalid", "SubscriptionNameLengthError"),
+}
+"""(bad characters, bad length) codes per name kind. MNS's error-code table lists
+InvalidQueueName and QueueNameLengthError (400) for any request whose queue name breaks the
+naming rule; the topic and subscription codes are the ones Alibaba's MNS SDKs decode
+(MNSErrorCode in the .NET SDK, the code table of aliyun-mns-go-sdk)."""
+
+
+def check_name(grammar: NameGrammar, name: str) -> None:
+    """Every operation that names a queue, topic or subscription refuses a malformed name with
+    400 and the code above before anything is looked up: such a name can never exist, and
+    saying "not exist" would hide the real mistake. The message quotes at most 200 characters
+    of the name."""
+    if grammar.is_valid(name):
+        return
+    invalid, length = NAME_ERROR_CODES[grammar.kind]
+    code = length if not 0 < len(name) <= grammar.max_length else invalid
+    raise MnsApiError(400, code, grammar.explain(name))
 
 
 def receipt_handle_error(handle: str) -> MnsApiError:
@@ -176,8 +201,9 @@ def empty_response(status: int, request_id: str, location: str = "") -> Response
     return Response(status_code=status, headers=headers(request_id) | extra)
 
 
-def error_response(error: MnsApiError, request_id: str, host_id: str) -> Response:
-    content = xml_document(
+def error_document(error: MnsApiError, request_id: str, host_id: str) -> bytes:
+    """MNS's `<Error>` with the four fields the SDK requires."""
+    return xml_document(
         "Error",
         [
             ("Code", error.code),
@@ -186,7 +212,10 @@ def error_response(error: MnsApiError, request_id: str, host_id: str) -> Respons
             ("HostId", host_id),
         ],
     )
-    return xml_response(error.status, content, request_id)
+
+
+def error_response(error: MnsApiError, request_id: str, host_id: str) -> Response:
+    return xml_response(error.status, error_document(error, request_id, host_id), request_id)
 
 
 def parse_fields(content: bytes, root_name: str) -> dict[str, str]:

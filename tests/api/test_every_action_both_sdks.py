@@ -24,9 +24,9 @@ Sdk = Callable[..., dict[str, Any]]
 
 
 class Refused(Exception):
-    def __init__(self, code: str, status: int) -> None:
+    def __init__(self, code: str, status: int, message: str = "") -> None:
         super().__init__(f"{code} ({status})")
-        self.code, self.status = code, status
+        self.code, self.status, self.message = code, status, message
 
 
 def legacy_sdk(server: ApiServer) -> Sdk:
@@ -41,7 +41,9 @@ def legacy_sdk(server: ApiServer) -> Sdk:
         try:
             return dict(json.loads(client.do_action_with_exception(request)))
         except ServerException as error:
-            raise Refused(error.get_error_code(), error.get_http_status()) from None
+            raise Refused(
+                error.get_error_code(), error.get_http_status(), error.get_error_msg()
+            ) from None
 
     return call
 
@@ -63,7 +65,9 @@ def tea_sdk(server: ApiServer) -> Sdk:
             response = getattr(client, snake(action))(request)
         except Exception as error:
             raise Refused(
-                str(getattr(error, "code", "")), int(getattr(error, "status_code", 0))
+                str(getattr(error, "code", "")),
+                int(getattr(error, "status_code", 0)),
+                str(getattr(error, "message", "")),
             ) from None
         return dict(response.body.to_map())
 

@@ -380,7 +380,7 @@ def test_signatures_are_verified(facade: Facade) -> None:
     unknown = Account(facade.endpoint, "nobody", "x").get_queue(name)
     assert server_error(unknown.receive_message, 0).type == "InvalidAccessKeyId"
     bad_name = server_error(facade.queue("bad.name").receive_message, 0)
-    assert bad_name.type == "QueueNotExist"
+    assert bad_name.type == "InvalidQueueName"
     never_used = server_error(facade.queue(name).get_attributes)
     assert never_used.type == "QueueNotExist"  # nothing was stored: both calls were refused
     unsigned = httpx.get(f"{facade.endpoint}/queues/{name}/messages")

@@ -142,7 +142,8 @@ def test_hostile_queue_requests(facade: Facade) -> None:
     mns = account(facade)
     bad = server_error(mns.get_queue("bad_name").create, QueueMeta())
     assert bad.type == "InvalidQueueName"
-    assert server_error(mns.get_queue("x" * 257).get_attributes).type == "QueueNotExist"
+    too_long = server_error(mns.get_queue("x" * 257).get_attributes)
+    assert too_long.type == "QueueNameLengthError"
     name = unique("hostile")
     for body, code in [
         (b"<Queue><VisibilityTimeout>0</VisibilityTimeout></Queue>", "InvalidArgument"),
@@ -161,11 +162,11 @@ def test_hostile_queue_requests(facade: Facade) -> None:
     assert error_code(signed(facade, "PATCH", f"/queues/{name}")) == (400, "InvalidRequestURL")
     assert error_code(signed(facade, "GET", "/queues/a/b/c")) == (400, "InvalidRequestURL")
     for path in ("/queues/%2e%2e", "/queues/q%20x", "/queues/%C3%BC", "/queues/-q"):
-        assert error_code(signed(facade, "GET", path)) == (404, "QueueNotExist"), path
+        assert error_code(signed(facade, "GET", path)) == (400, "InvalidQueueName"), path
         assert error_code(signed(facade, "PUT", path)) == (400, "InvalidQueueName"), path
     for method in ("GET", "PUT", "DELETE"):  # an encoded '/' is a path separator: no such URL
         assert error_code(signed(facade, method, "/queues/a%2Fb")) == (400, "InvalidRequestURL")
-    assert error_code(signed(facade, "GET", "/topics/t%20x")) == (404, "TopicNotExist")
+    assert error_code(signed(facade, "GET", "/topics/t%20x")) == (400, "TopicNameInvalid")
 
 
 # -- batches --------------------------------------------------------------------------------
@@ -310,7 +311,7 @@ def test_topic_lifecycle_and_listing(facade: Facade) -> None:
     topic.delete()
     assert server_error(topic.get_attributes).type == "TopicNotExist"
     assert server_error(topic.delete).type == "TopicNotExist"
-    assert server_error(mns.get_topic("bad_topic").create, TopicMeta()).type == "InvalidTopicName"
+    assert server_error(mns.get_topic("bad_topic").create, TopicMeta()).type == "TopicNameInvalid"
 
 
 def test_subscriptions_fan_out_to_queues(facade: Facade) -> None:
@@ -421,7 +422,7 @@ def test_subscriptions_fan_out_to_queues(facade: Facade) -> None:
         server_error(
             topic.get_subscription("bad_name").subscribe, SubscriptionMeta(queue_endpoint(plain))
         ).type
-        == "InvalidSubscriptionName"
+        == "SubscriptionNameInvalid"
     )
     topic.delete()  # its subscriptions go with it
     assert server_error(topic.list_subscription).type == "TopicNotExist"

@@ -101,7 +101,7 @@ def test_hostile_queue_names_stay_in_the_signers_namespace(tenants: Tenants, hos
     try:
         attacker.send_message(Message("from team B"))
     except MNSServerException as error:
-        assert error.type in ("QueueNotExist", "InvalidRequestURL", "InvalidArgument")
+        assert error.type in ("InvalidQueueName", "InvalidRequestURL", "InvalidArgument")
     assert refused(target.peek_message) == "MessageNotExist"
     listed = names(account(tenants, "teamB").list_queue()[0])
     assert stem not in listed

@@ -83,3 +83,39 @@ def test_only_the_issued_token_text_completes_the_task(api_server: ApiServer) ->
     assert call("ReportTaskSucceeded", TaskToken=real, Output='{"status": "real"}')["EventId"]
     done = call("DescribeExecution", FlowName=flow, ExecutionName="e", WaitTimeSeconds=10)
     assert (done["Status"], json.loads(done["Output"])) == ("Succeeded", {"s": "real"})
+
+
+def test_a_forged_token_for_an_ended_execution_is_invalid_and_not_echoed(
+    api_server: ApiServer,
+) -> None:
+    """Once an execution has ended no workflow can check a token, so the API checks it against
+    the ended execution's history: a token it issued is TaskAlreadyCompleted (workers that
+    redeliver a message key on that code), anything else is InvalidArgument; neither answer
+    quotes the text the caller sent."""
+    call = tea_sdk(api_server)
+    flow = f"ended_{uuid.uuid4().hex[:8]}"
+    definition = (EXAMPLES / "callback" / "flow.yaml").read_text()
+    call("CreateFlow", Name=flow, Definition=definition, Description="d", Type="FDL")
+    call("StartExecution", FlowName=flow, ExecutionName="gone", Input="{}")
+    real = token_of(call, flow, "gone")
+    call("StopExecution", FlowName=flow, ExecutionName="gone", Error="E", Cause="c")
+    wait_for(
+        lambda: call("DescribeExecution", FlowName=flow, ExecutionName="gone"),
+        lambda body: body["Status"] == "Stopped",
+    )
+    step = TaskToken.decode(real).step_event_id
+    forged = [
+        TaskToken(flow, "gone", step, uuid.uuid4().hex).encode(),
+        TaskToken(flow, "gone", step + 1, "f" * 32).encode(),
+        *respelled(real)[1:],  # [0] holds the issued secret, which only its holder knows
+    ]
+    for token in forged:
+        answer = refused(lambda t=token: call("ReportTaskSucceeded", TaskToken=t, Output="{}"))
+        assert (answer.code, answer.status) == ("InvalidArgument", 400), token
+        assert token.strip() not in answer.message, answer.message
+    for report in (
+        lambda: call("ReportTaskSucceeded", TaskToken=real, Output="{}"),
+        lambda: call("ReportTaskFailed", TaskToken=real, Error="Late", Cause="c"),
+    ):
+        answer = refused(report)
+        assert (answer.code, answer.status) == ("TaskAlreadyCompleted", 400)

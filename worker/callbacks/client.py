@@ -15,6 +15,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from worker.callbacks.ended import issued_by_ended_execution
 from worker.callbacks.reports import (
     EXECUTION_NOT_FOUND,
     INVALID_ARGUMENT,
@@ -28,6 +29,8 @@ from worker.callbacks.reports import (
 from worker.callbacks.tokens import InvalidTaskToken, TaskToken
 from worker.naming import workflow_id
 
+UNKNOWN_TOKEN = "no task of this execution has this token"
+"""The running execution's own words for a token it did not issue (its report validator)."""
 BUSY_RETRIES = 60
 BUSY_BACKOFF_SECONDS = 0.05
 
@@ -89,7 +92,9 @@ def _refusal(cause: BaseException | None, report: TaskReport) -> ReportRefused:
 async def _rpc_refusal(
     client: Client, error: RPCError, report: TaskReport, token: TaskToken
 ) -> ReportRefused:
-    """NOT_FOUND covers both a closed execution (its tasks are all completed) and none."""
+    """NOT_FOUND covers both an ended execution and none. For an ended one the token is checked
+    against its history (worker/callbacks/ended.py): a token it issued is TaskAlreadyCompleted,
+    quoted as issued; any other text is InvalidArgument, which never quotes it back."""
     if error.status != RPCStatusCode.NOT_FOUND:
         raise error
     handle = client.get_workflow_handle(workflow_id(token.flow, token.execution))
@@ -102,4 +107,6 @@ async def _rpc_refusal(
             EXECUTION_NOT_FOUND,
             f"execution {token.execution} of flow {token.flow} does not exist",
         )
-    return ReportRefused(TASK_ALREADY_COMPLETED, f"Task {report.token} has already completed.")
+    if await issued_by_ended_execution(client, handle.id, token, report.token):
+        return ReportRefused(TASK_ALREADY_COMPLETED, f"Task {report.token} has already completed.")
+    return ReportRefused(INVALID_ARGUMENT, UNKNOWN_TOKEN)
