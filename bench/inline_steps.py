@@ -243,13 +243,18 @@ def fresh_name() -> str:
 
 
 async def run_fnf(
-    client: Client, load: Workload, graph: dict[str, Any], timeout: float
+    client: Client,
+    load: Workload,
+    graph: dict[str, Any],
+    timeout: float,
+    options: dict[str, Any] | None = None,
 ) -> tuple[float | None, WorkflowHandle[Any, Any]]:
     run = FlowRun(
         graph=graph,
         input=load.flow_input,
         flow_name=f"bench-{load.kind}",
         execution_name=fresh_name(),
+        **(options or {}),
     )
     began = time.perf_counter()
     handle = await start_execution(client, FNF_QUEUE, run, search_attributes=False)
@@ -306,8 +311,15 @@ class Executors:
 
 
 async def measure(
-    client: Client, load: Workload, repeats: int, timeout: float, executors: Executors
+    client: Client,
+    load: Workload,
+    repeats: int,
+    timeout: float,
+    executors: Executors,
+    options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """`options`: FlowRun fields every fnf-temporal execution starts with (the run's
+    pause and continue-as-new settings), else the defaults."""
     graph = dict(compile_text(load.text, f"bench-{load.kind}.yaml"))
     fnf, hand = Figures(), Figures()
     for repeat in range(repeats):
@@ -325,7 +337,7 @@ async def measure(
                     hand.workflow_cpu_s.append(executors.hand.cpu() - workflow_cpu)
                 continue
             workflow_cpu = executors.fnf.cpu()
-            elapsed, handle = await run_fnf(client, load, graph, timeout)
+            elapsed, handle = await run_fnf(client, load, graph, timeout, options)
             if elapsed is None:
                 fnf.failures.append(f"no result in {timeout:.0f} s")
                 break
@@ -410,6 +422,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     loads = [workload(spec.strip(), blob) for spec in args.workloads.split(",") if spec.strip()]
     runner = workflow_runner_options(args.unsandboxed)
     executors = Executors(MeteredExecutor("bench-fnf-wf"), MeteredExecutor("bench-hand-wf"))
+    options = run_options(args)
     rows = []
     async with temporal_server(args.address) as server:
         hand_worker = Worker(
@@ -424,7 +437,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             warm = workload("loop:20", blob)  # imports, sandbox, caches on both sides
             await measure(server.client, warm, 2, args.timeout, executors)
             for load in loads:
-                row = await measure(server.client, load, args.repeats, args.timeout, executors)
+                row = await measure(
+                    server.client, load, args.repeats, args.timeout, executors, options
+                )
                 print_row(row)
                 rows.append(row)
     return {
@@ -432,9 +447,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "blob_kb": args.blob_kb,
             "repeats": args.repeats,
             "workflow_runner": "unsandboxed" if args.unsandboxed else "sandboxed",
+            **options,
         },
         "workloads": rows,
     }
+
+
+def run_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The FlowRun settings given on the command line (unset: the defaults)."""
+    given = {
+        "steps_per_activation": args.steps_per_activation,
+        "pauses_per_run": args.pauses_per_run,
+    }
+    return {key: value for key, value in given.items() if value is not None}
 
 
 def main() -> None:
@@ -444,6 +469,12 @@ def main() -> None:
     parser.add_argument("--blob-kb", type=int, default=0, help="KiB of data in the local")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per execution")
     parser.add_argument("--unsandboxed", action="store_true", help="no workflow sandbox")
+    parser.add_argument(
+        "--steps-per-activation", type=int, help="inline steps between two pauses (FlowRun)"
+    )
+    parser.add_argument(
+        "--pauses-per-run", type=int, help="pauses before a continue-as-new (FlowRun)"
+    )
     run_benchmark(parser, run, show=None)  # its rows are printed as they are measured
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import handwritten
 from harness import fnf_worker, temporal_server, workflow_runner_options
-from inline_steps import FNF_QUEUE, HAND_QUEUE, workload
+from inline_steps import FNF_QUEUE, HAND_QUEUE, run_options, workload
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer, Worker
 
@@ -43,8 +43,11 @@ from worker.workflow import FnFFlow
 HAND_WORKFLOWS = [handwritten.ChainedPasses, handwritten.CountingLoop]
 
 
-async def record(spec: str, blob_kb: int, folder: Path) -> None:
-    """Run the workload once on each side on an embedded server; keep both histories."""
+async def record(
+    spec: str, blob_kb: int, folder: Path, options: dict[str, Any] | None = None
+) -> None:
+    """Run the workload once on each side on an embedded server; keep both histories.
+    `options`: FlowRun fields the fnf-temporal execution starts with (else the defaults)."""
     load = workload(spec, "x" * (blob_kb * 1024))
     graph = dict(compile_text(load.text, f"bench-{load.kind}.yaml"))
     async with temporal_server(None) as server:
@@ -56,6 +59,7 @@ async def record(spec: str, blob_kb: int, folder: Path) -> None:
                 input=load.flow_input,
                 flow_name=f"bench-{load.kind}",
                 execution_name=uuid.uuid4().hex[:12],
+                **(options or {}),
             )
             handle = await start_execution(client, FNF_QUEUE, run, search_attributes=False)
             assert await handle.result() == load.expected
@@ -137,7 +141,7 @@ async def replay_times(
 async def main_async(args: argparse.Namespace) -> None:
     folder = args.load or args.save or Path(f"/tmp/replay-{uuid.uuid4().hex[:8]}")
     if not args.load:
-        await record(args.workload, args.blob_kb, folder)
+        await record(args.workload, args.blob_kb, folder, run_options(args))
     meta = json.loads((folder / "meta.json").read_text())
     steps = meta["steps"]
     fnf = WorkflowHistory.from_json("fnf", (folder / "fnf.json").read_text())
@@ -182,6 +186,12 @@ def main() -> None:
     parser.add_argument("--load", type=Path, help="replay histories saved with --save")
     parser.add_argument("--unsandboxed", action="store_true")
     parser.add_argument("--no-gc", action="store_true", help="garbage collection off")
+    parser.add_argument(
+        "--steps-per-activation", type=int, help="inline steps between two pauses (FlowRun)"
+    )
+    parser.add_argument(
+        "--pauses-per-run", type=int, help="pauses before a continue-as-new (FlowRun)"
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

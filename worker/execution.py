@@ -11,9 +11,11 @@ from temporalio.converter import value_to_type
 from worker.interpreter.context import (
     DEFAULT_ATTEMPT_REPORT_AFTER,
     DEFAULT_HEARTBEAT_TIMEOUT,
-    DEFAULT_PAUSES_PER_RUN,
     DEFAULT_STEP_DATA_LIMIT,
     DEFAULT_STEPS_PER_ACTIVATION,
+    LEGACY_PAUSES_PER_RUN,
+    LEGACY_STEPS_PER_ACTIVATION,
+    default_pauses_per_run,
 )
 from worker.limits import (
     DEFAULT_CONTINUE_AS_NEW_AT,
@@ -148,10 +150,12 @@ class FlowRun:
     report_stop_to_parent: bool = False
     """A `sync` sub-flow: when stopped, it signals its parent (CHILD_STOPPED_SIGNAL) the stop's
     Error and Cause, which its parent's task fails with."""
-    steps_per_activation: int = DEFAULT_STEPS_PER_ACTIVATION
-    """Steps one workflow activation runs before the flow yields (worker/interpreter/work.py)."""
-    pauses_per_run: int = DEFAULT_PAUSES_PER_RUN
-    """Yields after which the root sequence continues as new rather than pausing again."""
+    steps_per_activation: int = 0
+    """Steps one workflow activation runs before the flow yields (worker/interpreter/work.py);
+    0: not named (`work_limits`)."""
+    pauses_per_run: int = 0
+    """Yields after which the root sequence continues as new rather than pausing again; 0: not
+    named (`work_limits`)."""
     definition_ref: str = ""
     """Set when the pinned definition is stored by reference (worker/definitions.py): then
     `graph`, `flows` and `definition` are empty and each run loads them by this hash."""
@@ -179,6 +183,28 @@ class FlowRun:
     flows: dict[str, Any] = field(default_factory=dict)
     definition: str = ""
     """The FDL text the graph was compiled from (DescribeExecution's FlowDefinition)."""
+
+    def work_limits(self) -> tuple[int, int]:
+        """(steps_per_activation, pauses_per_run) this run pauses and hands over by.
+
+        A setting the input names is used as it is: an execution's are written into its input
+        when it starts (`with_default_work_limits`) and carried to its continued runs, part
+        runs and sub-flows, so a changed default never moves a running execution's pauses.
+        An input that does not name one was written before the setting existed (or by a
+        parent on its pre-patch path, worker/interpreter/steps/subflow.py): such a run has
+        always used the first defaults, and keeps them."""
+        return (
+            self.steps_per_activation or LEGACY_STEPS_PER_ACTIVATION,
+            self.pauses_per_run or LEGACY_PAUSES_PER_RUN,
+        )
+
+    def with_default_work_limits(self) -> "FlowRun":
+        """The run with the current defaults written in for the settings it does not name:
+        what a new execution starts with (the pauses by its steps per activation, so that a
+        run holds about STEPS_PER_RUN steps whatever FNF_INLINE_STEPS_PER_ACTIVATION says)."""
+        steps = self.steps_per_activation or DEFAULT_STEPS_PER_ACTIVATION
+        pauses = self.pauses_per_run or default_pauses_per_run(steps)
+        return replace(self, steps_per_activation=steps, pauses_per_run=pauses)
 
 
 def workflow_args(run: FlowRun) -> list[Any]:

@@ -65,7 +65,7 @@ async def start_execution(
     """Start one execution; Temporal refuses a reused name (ExecutionAlreadyExists, DESIGN 3).
     `reuse_closed` lets a closed run's id be used again: only for a name whose previous
     execution belongs to a deleted incarnation of the flow (the caller checked)."""
-    run = await by_reference(client, run)
+    run = (await by_reference(client, run)).with_default_work_limits()
     if not run.interpreter_version:
         run = replace(run, interpreter_version=INTERPRETER_VERSION)
     pairs = [

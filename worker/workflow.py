@@ -381,6 +381,7 @@ class FnFFlow:
             self._attempt_reports.enabled = True
         cancels_cleanly = versions.patched(PATCH)
         routes_tasks = versions.patched(TASK_QUEUE_PATCH)
+        steps_per_activation, pauses_per_run = run.work_limits()
         return Interpreter(
             self._facts,
             self._log,
@@ -394,8 +395,8 @@ class FnFFlow:
             details=self._details,
             meter=WorkMeter(
                 lambda: self._log.sizes.measured_bytes,
-                steps_per_activation=run.steps_per_activation,
-                pauses_per_run=run.pauses_per_run,
+                steps_per_activation=steps_per_activation,
+                pauses_per_run=pauses_per_run,
                 activation=self._log.activation,
             ),
             parts=PartRuns.of(run) if cancels_cleanly and current else None,
