@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from rich.console import Console
 
 from api.services.scheduled_start import execution_name
 from cli.run import _names
@@ -100,7 +99,7 @@ def test_generated_names_are_valid() -> None:
     with pytest.raises(InvalidName):
         sync_execution_name(f"a:{UUID_NAME}", str(uuid.uuid4()))
     for _ in range(16):  # `fnf run` without --execution
-        flow, execution = _names("orders", None, Console())
+        flow, execution = _names("orders", None)
         assert grammar.FLOW.is_valid(flow) and grammar.EXECUTION.is_valid(execution)
 
 
