@@ -15,7 +15,6 @@ runs and drops the run, and the second worker collects at the start of every act
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import uuid
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.worker import _workflow_instance as instance_module
 
+from tests.helpers.worker_processes import wait_until
 from tests.helpers.workers import serving
 from tests.worker.test_stopping import FUNCTIONS, STOP, ended
 from translator import compile_text
@@ -102,13 +102,15 @@ def _run(text: str, flow_input: dict[str, Any]) -> FlowRun:
 
 
 async def _timers_started(client: Client, workflow_id: str, count: int) -> None:
+    """Until the parked fan-out has started `count` timers."""
     handle = client.get_workflow_handle(workflow_id)
-    for _ in range(200):
+
+    async def parked() -> bool:
         history = await handle.fetch_history()
-        if sum(1 for e in history.events if e.HasField("timer_started_event_attributes")) >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the fan-out never parked on its timers")
+        started = [e for e in history.events if e.HasField("timer_started_event_attributes")]
+        return len(started) >= count
+
+    await wait_until(parked, timeout=10.0, every=0.05)
 
 
 async def _replays(client: Client, workflow_id: str) -> None:
