@@ -59,9 +59,9 @@ def _not_yet_cancelled(tasks: Sequence[asyncio.Future[T]]) -> list[asyncio.Futur
     sends the child a second cancel request without the stop's reason, and the run's closing
     workflow task often fails on the event it brings (UnhandledCommand)."""
     running = [task for task in tasks if not task.done()]
-    cancelled = [task for task in running if isinstance(task, asyncio.Task) and task.cancelling()]
-    if cancelled and versions.patched(CANCELS_ONCE_PATCH):
-        return [task for task in running if task not in cancelled]
+    fresh = [task for task in running if not (isinstance(task, asyncio.Task) and task.cancelling())]
+    if len(fresh) < len(running) and versions.patched(CANCELS_ONCE_PATCH):
+        return fresh
     return running
 
 
