@@ -16,11 +16,16 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from worker.devserver import DevServer
+
+pytest.register_assert_rewrite("tests.helpers")
+
+from tests.helpers.time_skipping import open_runs, tidy  # noqa: E402
 
 
 def installed_binary(name: str) -> str:
@@ -48,6 +53,22 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
     finally:
         await env.shutdown()
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _time_skipping_kept(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """After each test on `temporal_env`: nothing it left open, and the server's clock free to
+    skip again (tests/helpers/time_skipping.py says what would hold it for the session)."""
+    if "temporal_env" not in request.fixturenames:
+        yield
+        return
+    env: WorkflowEnvironment = request.getfixturevalue("temporal_env")
+    if not env.supports_time_skipping_v1:
+        yield
+        return
+    before = await open_runs(env.client)
+    yield
+    await tidy(env, before)
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 from tests.api.conftest import ApiServer
 from tests.api.test_cli_commands import env
+from tests.helpers.fnf_command import run_fnf
 
 ECHO = """\
 version: v1
@@ -28,15 +27,7 @@ steps:
 
 
 def fnf(folder: Path, stdin: str, *args: str, extra: dict[str, str]) -> str:
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("fnf")), *args],
-        cwd=folder,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **extra},
-    )
+    done = run_fnf(folder, *args, stdin=stdin, environ={**os.environ, **extra})
     assert done.returncode == 0, done.stderr
     return done.stdout
 

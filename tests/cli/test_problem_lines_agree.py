@@ -8,10 +8,11 @@ nothing here reaches a server: each problem is found before anything starts."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers.fnf_command import run_fnf
 
 FLOW = "version: v1\ntype: flow\nsteps:\n  - type: pass\n    name: P\n"
 
@@ -22,20 +23,15 @@ OBJECT_OPTIONS = [
     (["test-step", "flow.yaml", "P", "--input"], "--input"),
     (["call", "StartExecution"], "PARAMETERS"),
 ]
+NO_SERVER = {"PATH": "/usr/bin:/bin", "FNF_API_ENDPOINT": "http://127.0.0.1:1"}
+"""Nothing reachable: each problem must be found before anything starts."""
+
 IDS = ["run", "exec-start", "schedule-create", "test-step", "call"]
 
 
 def fnf(folder: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     (folder / "flow.yaml").write_text(FLOW)
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("fnf")), *args],
-        cwd=folder,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin", "FNF_API_ENDPOINT": "http://127.0.0.1:1"},
-    )
+    return run_fnf(folder, *args, stdin=stdin, environ=NO_SERVER)
 
 
 def assert_one_error_line(done: subprocess.CompletedProcess[str], line: str) -> None:

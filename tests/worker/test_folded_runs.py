@@ -10,9 +10,7 @@ histories replay row by row (the same commands)."""
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest_asyncio
@@ -20,16 +18,12 @@ from hypothesis import HealthCheck, Phase, event, example, given, settings
 from hypothesis import strategies as st
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
-from tests.helpers.workers import serving
-from tests.worker.conftest import Outcome, execute
+from tests.helpers.switched_runs import Switch, SwitchedWorker, assert_alike, switched_worker
 from tests.worker.test_inline_fast import INPUTS, flows
-from translator import compile_text
-from worker.execution import FlowRun, HistoryRequest
+from worker.execution import HistoryRequest
 from worker.history import query_history, run_chain, run_tail
 from worker.interpreter import inline
-from worker.workflow import FnFFlow
 
 RUNS = st.fixed_dictionaries(
     {
@@ -83,38 +77,14 @@ LOOP = _flow(
 """With 3 steps an activation and one pause a run: pauses and continue-as-new mid-loop."""
 
 
-@contextmanager
-def folding(on: bool) -> Iterator[None]:
-    before = inline.FOLDED
-    inline.FOLDED = on
-    try:
-        yield
-    finally:
-        inline.FOLDED = before
+FOLDING = Switch(inline, "FOLDED")
+"""Off: inline steps' events are recorded row by row."""
 
 
 @pytest_asyncio.fixture(scope="module")
-async def unsandboxed(temporal_env: WorkflowEnvironment) -> AsyncIterator[tuple[Client, str]]:
-    """A worker whose workflow code is this process's modules, so the switch reaches it."""
-    queue = f"folded-{uuid.uuid4().hex[:6]}"
-    client = temporal_env.client
-    async with serving(client, queue, None, workflow_runner=UnsandboxedWorkflowRunner()):
-        yield client, queue
-
-
-async def _run(client: Client, queue: str, text: str, data: Any, fields: Any) -> Outcome:
-    run = FlowRun(
-        graph=dict(compile_text(text)),
-        input=data,
-        flow_name="folded",
-        execution_name=f"exec-{uuid.uuid4()}",
-        **fields,
-    )
-    return await execute(client, queue, run)
-
-
-def _timeless(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{key: value for key, value in event.items() if key != "Time"} for event in events]
+async def unsandboxed(temporal_env: WorkflowEnvironment) -> AsyncIterator[SwitchedWorker]:
+    async with switched_worker(temporal_env.client, "folded", FOLDING) as worker:
+        yield worker
 
 
 async def _paged(client: Client, workflow_id: str, limit: int, max_bytes: int) -> list[Any]:
@@ -140,14 +110,6 @@ async def _paged(client: Client, workflow_id: str, limit: int, max_bytes: int) -
     return events
 
 
-async def _replays_unfolded(client: Client, workflow_id: str) -> None:
-    replayer = Replayer(workflows=[FnFFlow], workflow_runner=UnsandboxedWorkflowRunner())
-    for run_id in await run_chain(client, workflow_id):
-        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
-        with folding(False):
-            await replayer.replay_workflow(history)
-
-
 @settings(
     max_examples=15,
     deadline=None,
@@ -166,27 +128,17 @@ async def _replays_unfolded(client: Client, workflow_id: str) -> None:
     max_bytes=st.sampled_from([1, 200, 500]),
 )
 async def test_folded_runs_read_as_runs_recorded_row_by_row(
-    unsandboxed: tuple[Client, str],
+    unsandboxed: SwitchedWorker,
     flow: dict[str, Any],
     data: Any,
     fields: Any,
     limit: int,
     max_bytes: int,
 ) -> None:
-    client, queue = unsandboxed
     text = json.dumps(flow)
-    with folding(True):
-        fast = await _run(client, queue, text, data, fields)
-    with folding(False):
-        rows = await _run(client, queue, text, data, fields)
-    assert (fast.status, fast.output, fast.error, fast.cause, fast.runs) == (
-        rows.status,
-        rows.output,
-        rows.error,
-        rows.cause,
-        rows.runs,
-    )
-    assert _timeless(fast.events) == _timeless(rows.events)
+    fast = await unsandboxed.run(text, data, fields, on=True)
+    rows = await unsandboxed.run(text, data, fields, on=False)
+    assert_alike(fast, rows)
     event(f"{fast.status} {fast.error or ''} {(fast.cause or '')[:34]}, {fast.runs} run(s)")
-    assert await _paged(client, fast.workflow_id, limit, max_bytes) == fast.events
-    await _replays_unfolded(client, fast.workflow_id)
+    assert await _paged(unsandboxed.client, fast.workflow_id, limit, max_bytes) == fast.events
+    await unsandboxed.replays_switched_off(fast.workflow_id)

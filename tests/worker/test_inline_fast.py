@@ -9,25 +9,16 @@ both issue the same Temporal commands."""
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest_asyncio
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
-from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
-from tests.helpers.workers import serving
-from tests.worker.conftest import Outcome, execute
-from translator import compile_text
-from worker.execution import FlowRun
-from worker.history import run_chain
+from tests.helpers.switched_runs import Switch, SwitchedWorker, assert_alike, switched_worker
 from worker.interpreter import inline
-from worker.workflow import FnFFlow
 
 KEYS = ("a", "b", "c")
 SCALARS = st.one_of(st.integers(0, 3), st.sampled_from(["x", "y", ""]), st.booleans())
@@ -109,6 +100,9 @@ def flows(draw: st.DrawFn) -> dict[str, Any]:
     return {"version": "v1", "type": "flow", "steps": steps}
 
 
+STRAIGHT_PATH = Switch(inline, "COMPILED")
+"""Off: every step takes the generic path."""
+
 RUNS = st.fixed_dictionaries(
     {
         "step_data_limit": st.sampled_from([0, 48, 64, 100, 32 * 1024]),
@@ -121,46 +115,10 @@ INPUTS = st.fixed_dictionaries(
 )
 
 
-@contextmanager
-def straight_path(on: bool) -> Iterator[None]:
-    before = inline.COMPILED
-    inline.COMPILED = on
-    try:
-        yield
-    finally:
-        inline.COMPILED = before
-
-
 @pytest_asyncio.fixture(scope="module")
-async def unsandboxed(temporal_env: WorkflowEnvironment) -> AsyncIterator[tuple[Client, str]]:
-    """A worker whose workflow code is this process's modules, so the switch reaches it."""
-    queue = f"inline-fast-{uuid.uuid4().hex[:6]}"
-    client = temporal_env.client
-    async with serving(client, queue, None, workflow_runner=UnsandboxedWorkflowRunner()):
-        yield client, queue
-
-
-async def _run(client: Client, queue: str, text: str, data: Any, fields: Any) -> Outcome:
-    run = FlowRun(
-        graph=dict(compile_text(text)),
-        input=data,
-        flow_name="inline-fast",
-        execution_name=f"exec-{uuid.uuid4()}",
-        **fields,
-    )
-    return await execute(client, queue, run)
-
-
-def _timeless(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{key: value for key, value in event.items() if key != "Time"} for event in events]
-
-
-async def _replays_generic(client: Client, workflow_id: str) -> None:
-    replayer = Replayer(workflows=[FnFFlow], workflow_runner=UnsandboxedWorkflowRunner())
-    for run_id in await run_chain(client, workflow_id):
-        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
-        with straight_path(False):
-            await replayer.replay_workflow(history)
+async def unsandboxed(temporal_env: WorkflowEnvironment) -> AsyncIterator[SwitchedWorker]:
+    async with switched_worker(temporal_env.client, "inline-fast", STRAIGHT_PATH) as worker:
+        yield worker
 
 
 @settings(
@@ -171,21 +129,11 @@ async def _replays_generic(client: Client, workflow_id: str) -> None:
 )
 @given(flow=flows(), data=INPUTS, fields=RUNS)
 async def test_straight_path_matches_the_generic_path(
-    unsandboxed: tuple[Client, str], flow: dict[str, Any], data: Any, fields: Any
+    unsandboxed: SwitchedWorker, flow: dict[str, Any], data: Any, fields: Any
 ) -> None:
-    client, queue = unsandboxed
     text = json.dumps(flow)
-    with straight_path(True):
-        fast = await _run(client, queue, text, data, fields)
-    with straight_path(False):
-        generic = await _run(client, queue, text, data, fields)
-    assert (fast.status, fast.output, fast.error, fast.cause, fast.runs) == (
-        generic.status,
-        generic.output,
-        generic.error,
-        generic.cause,
-        generic.runs,
-    )
-    assert _timeless(fast.events) == _timeless(generic.events)
+    fast = await unsandboxed.run(text, data, fields, on=True)
+    generic = await unsandboxed.run(text, data, fields, on=False)
+    assert_alike(fast, generic)
     event(f"{fast.status} {fast.error or ''} {(fast.cause or '')[:28]}, {fast.runs} run(s)")
-    await _replays_generic(client, fast.workflow_id)
+    await unsandboxed.replays_switched_off(fast.workflow_id)
