@@ -55,20 +55,23 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         await env.shutdown()
 
 
-@pytest_asyncio.fixture(autouse=True)
-async def _time_skipping_kept(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+@pytest.fixture(autouse=True)
+def _time_skipping_kept(request: pytest.FixtureRequest) -> None:
     """After each test on `temporal_env`: nothing it left open, and the server's clock free to
-    skip again (tests/helpers/time_skipping.py says what would hold it for the session)."""
-    if "temporal_env" not in request.fixturenames:
+    skip again (tests/helpers/time_skipping.py says what would hold it for the session). Other
+    tests pay nothing."""
+    if "temporal_env" in request.fixturenames:
+        request.getfixturevalue("_temporal_env_tidied")
+
+
+@pytest_asyncio.fixture
+async def _temporal_env_tidied(temporal_env: WorkflowEnvironment) -> AsyncIterator[None]:
+    if not temporal_env.supports_time_skipping_v1:
         yield
         return
-    env: WorkflowEnvironment = request.getfixturevalue("temporal_env")
-    if not env.supports_time_skipping_v1:
-        yield
-        return
-    before = await open_runs(env.client)
+    before = await open_runs(temporal_env.client)
     yield
-    await tidy(env, before)
+    await tidy(temporal_env, before)
 
 
 @pytest_asyncio.fixture(scope="session")
