@@ -134,8 +134,11 @@ async def test_no_worker_answers_is_service_unavailable(
                 "GetTopicAttributes": lambda: signed(endpoint, "GET", f"/topics/t-{tag}"),
                 "CreateQueue": lambda: signed(endpoint, "PUT", f"/queues/new-{tag}"),
             }
-            for name, call in calls.items():
-                response, seconds = await asyncio.to_thread(timed, call)
+            # All at once: each waits for its own answer, so the test waits for one.
+            answers = await asyncio.gather(
+                *(asyncio.to_thread(timed, call) for call in calls.values())
+            )
+            for name, (response, seconds) in zip(calls, answers, strict=True):
                 try:
                     assert_unavailable(response, seconds, within)
                 except AssertionError as error:
@@ -143,10 +146,12 @@ async def test_no_worker_answers_is_service_unavailable(
 
             # The SDK reads it as a server error of that type (a caller may retry it).
             sdk = Account(endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET).get_queue(queue)
-            sent = await asyncio.to_thread(sdk_error, sdk.send_message, Message("hello"))
-            assert (sent.type, sent.req_id != "") == ("ServiceUnavailable", True)
             other = Account(endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET).get_queue(f"o-{tag}")
-            made = await asyncio.to_thread(sdk_error, other.create, QueueMeta())
+            sent, made = await asyncio.gather(
+                asyncio.to_thread(sdk_error, sdk.send_message, Message("hello")),
+                asyncio.to_thread(sdk_error, other.create, QueueMeta()),
+            )
+            assert (sent.type, sent.req_id != "") == ("ServiceUnavailable", True)
             assert made.type == "ServiceUnavailable"
     finally:
         for workflow_id in (queue_workflow_id(queue), registry_id(f"sdk-api-{tag}")):
@@ -170,10 +175,14 @@ async def test_temporal_gone_is_service_unavailable(tmp_path: Path, answer_secon
             stopped = True
             # The client spends its retries (about 10 s) before the call fails UNAVAILABLE.
             within = 40
-            for path in (f"/queues/{queue}", f"/queues/{queue}/messages?peekonly=true"):
-                response, seconds = await asyncio.to_thread(
-                    timed, lambda path=path: signed(endpoint, "GET", path)
+            paths = (f"/queues/{queue}", f"/queues/{queue}/messages?peekonly=true")
+            answers = await asyncio.gather(
+                *(
+                    asyncio.to_thread(timed, lambda path=path: signed(endpoint, "GET", path))
+                    for path in paths
                 )
+            )
+            for response, seconds in answers:
                 assert_unavailable(response, seconds, within)
     finally:
         if not stopped:
