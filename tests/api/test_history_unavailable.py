@@ -23,6 +23,7 @@ import pytest
 from temporalio.client import Client
 
 from tests.api.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET, free_port
+from tests.helpers.fnf_command import run_fnf
 from worker.history import HistoryUnavailable, query_history
 from worker.naming import workflow_id
 
@@ -40,13 +41,7 @@ def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
 
 
 def fnf(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("fnf")), *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_fnf(None, *args, environ={**os.environ, **env})
 
 
 def wait_until(check: object, what: str, seconds: float = 60) -> None:

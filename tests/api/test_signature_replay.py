@@ -15,6 +15,7 @@ import re
 import signal
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -79,6 +80,15 @@ def code_of(answer: httpx.Response) -> tuple[int, str]:
     return answer.status_code, str(answer.json().get("Code", ""))
 
 
+def start_both(address: str, folder: Path, tag: str, *ports: int) -> tuple[ApiServer, ApiServer]:
+    """Two `fnf api` processes on the same queues (logs a.log and b.log), started at once."""
+    first, second = ports or (None, None)
+    with ThreadPoolExecutor(2) as pool:
+        a = pool.submit(start_api, address, folder / "a.log", tag, first)
+        b = pool.submit(start_api, address, folder / "b.log", tag, second)
+        return a.result(), b.result()
+
+
 def kill(server: ApiServer) -> None:
     server.process.send_signal(signal.SIGKILL)
     server.process.wait(timeout=10)
@@ -96,8 +106,7 @@ def test_captured_calls_are_refused_after_a_restart_and_by_another_process(
     dev_server_address: str, tmp_path: Path
 ) -> None:
     tag = uuid.uuid4().hex[:6]
-    first = start_api(dev_server_address, tmp_path / "a.log", tag)
-    second = start_api(dev_server_address, tmp_path / "b.log", tag)
+    first, second = start_both(dev_server_address, tmp_path, tag)
     try:
         flow = f"replay_{tag}"
         legacy_sdk(first)("CreateFlow", Name=flow, Definition=PASS_FLOW, Description="", Type="FDL")
@@ -109,13 +118,13 @@ def test_captured_calls_are_refused_after_a_restart_and_by_another_process(
             assert code_of(replay.send(first)) == NONCE_USED
             assert code_of(replay.send(second)) == NONCE_USED
 
-        kill(first)  # the process that saw both nonces forgets everything it held
-        first = start_api(dev_server_address, tmp_path / "a.log", tag, port=first.port)
+        # Both forget everything they held: the one that saw both nonces is killed, the
+        # other stopped; neither holds a nonce in memory once both are back.
+        kill(first)
+        stop(second)
+        first, second = start_both(dev_server_address, tmp_path, tag, first.port, second.port)
         for replay in (rpc, form):
             assert code_of(replay.send(first)) == NONCE_USED
-        stop(second)
-        second = start_api(dev_server_address, tmp_path / "b.log", tag, port=second.port)
-        for replay in (rpc, form):
             assert code_of(replay.send(second)) == NONCE_USED
 
         # Fresh nonces still work, in either process and either form.

@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from tests.helpers.fnf_command import run_fnf
 
 CALLS = """\
 version: v1
@@ -49,14 +50,7 @@ runner = CliRunner()
 
 
 def fnf(folder: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("fnf")), *args],
-        cwd=folder,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_fnf(folder, *args, environ={**os.environ, **(env or {})})
     return done.returncode, done.stdout, done.stderr
 
 

@@ -14,13 +14,13 @@ FNF = str(Path(sys.executable).with_name("fnf"))
 
 
 def run_fnf(
-    folder: Path,
+    folder: Path | None,
     *args: str,
     stdin: str | None = None,
     environ: Mapping[str, str] = os.environ,
 ) -> subprocess.CompletedProcess[str]:
-    """`fnf ARGS...` in `folder` with `stdin` on its standard input (none: an empty one) and
-    `environ` as its whole environment; at most 120 s."""
+    """`fnf ARGS...` in `folder` (None: the test's own) with `stdin` as its standard input
+    (None: the test's own) and `environ` as its whole environment; at most 120 s."""
     return subprocess.run(
         [FNF, *args],
         cwd=folder,

@@ -5,23 +5,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
+
+from tests.helpers.fnf_command import run_fnf
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SAGA = EXAMPLES / "saga"
 
 
 def fnf(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("fnf")), *args],
-        cwd=cwd,
-        env={**os.environ, "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_fnf(cwd, *args, environ={**os.environ, "COLUMNS": "200"})
 
 
 def test_saga_cases_pass_then_a_wrong_expectation_fails(tmp_path: Path) -> None:
