@@ -15,12 +15,12 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from tests.conftest import installed_binary
 from tests.helpers.time_skipping import open_runs, release_stale_holds, tidy
 from tests.helpers.workers import serving
 from translator import compile_text
 from worker.execution import FlowRun
 from worker.executions import start_execution
+from worker.mocking.runner import time_skipping_server
 
 HOUR_WAIT = "version: v1\ntype: flow\nsteps:\n  - {type: wait, name: w, duration: 3600}\n"
 SKIPPED = 10.0
@@ -32,13 +32,8 @@ HELD = 2.0
 @pytest_asyncio.fixture
 async def own_server() -> AsyncIterator[WorkflowEnvironment]:
     """A server of the test's own: the holds these cases make never reach the session's."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=installed_binary("temporal-test-server")
-    )
-    try:
+    async with time_skipping_server() as env:
         yield env
-    finally:
-        await env.shutdown()
 
 
 async def _start(client: Client, queue: str) -> WorkflowHandle[object, object]:
