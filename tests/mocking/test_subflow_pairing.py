@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from worker.mocking.model import parse_mocks
@@ -267,3 +268,36 @@ async def test_a_sub_flow_step_that_started_no_child_lists_none(
     assert sorted(result.steps) == sorted(
         ["Both", "Both#0/Call", "Both#0/Refused", "Both#1/Call", "Both#1/Call/SteadyWork"]
     )
+
+
+async def test_many_concurrent_sub_flows_on_the_dev_server(
+    dev_server_address: str, tmp_path: Path
+) -> None:
+    """On the dev server (the product's own) children started in one workflow task are
+    recorded as started in whatever order the server gets to them; each iteration still
+    lists its own child."""
+    write_flows(
+        tmp_path,
+        {
+            "parent": FOREACH,
+            "slow": one_task_flow("SlowWork"),
+            "fast": one_task_flow("FastWork"),
+        },
+    )
+    flows = ["slow", "fast", "fast", "slow", "fast", "slow"] * 3
+    case = {
+        "input": {"flows": flows},
+        "mocks": {
+            "SlowWork": [{"return": {}, "delaySeconds": 0.05, "times": flows.count("slow")}],
+            "FastWork": [{"return": {}, "times": flows.count("fast")}],
+        },
+        "expect": {"status": "Succeeded"},
+    }
+    client = await Client.connect(dev_server_address)
+    async with FlowTester(client) as running:
+        result = await run_case(running, tmp_path / "parent.yaml", case)
+    assert result.failures == [], result.steps
+    for index, flow in enumerate(flows):
+        call = f"Each#{index}/Call{flow.capitalize()}"
+        inner = [step for step in result.steps if step.startswith(call + "/")]
+        assert inner == [f"{call}/{flow.capitalize()}Work"], (index, result.steps)
