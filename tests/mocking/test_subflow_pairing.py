@@ -11,6 +11,7 @@ time-skipping server, as `fnf test` does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from worker.mocking.model import parse_mocks
+from worker.mocking.model import MockFileError, check_against_flow, parse_mocks
 from worker.mocking.runner import CaseResult, FlowTester, FlowUnderTest, time_skipping_server
 
 
@@ -301,3 +302,76 @@ async def test_many_concurrent_sub_flows_on_the_dev_server(
         call = f"Each#{index}/Call{flow.capitalize()}"
         inner = [step for step in result.steps if step.startswith(call + "/")]
         assert inner == [f"{call}/{flow.capitalize()}Work"], (index, result.steps)
+
+
+KEYED = """version: v1
+type: flow
+steps:
+  - type: parallel
+    name: Both
+    branches:
+      - steps:
+          - type: task
+            name: Call
+            resourceArn: acs:fnf:::flow/child
+            pattern: sync
+      - steps:
+          - type: task
+            name: Call
+            resourceArn: acs:fnf:::flow/child
+            pattern: sync
+    outputMappings:
+      - target: branches
+        source: $local
+"""
+KEYED_CHILD = """version: v1
+type: flow
+steps:
+  - type: task
+    name: Work
+    resourceArn: acs:fc:::services/s/functions/w
+"""
+
+
+@pytest.mark.parametrize("slower", [0, 1])
+async def test_a_sub_flows_task_is_mocked_by_its_path_through_the_sub_flow_step(
+    tester: FlowTester, tmp_path: Path, slower: int
+) -> None:
+    """Concurrent sub-flows invoke their steps in any order, so bare-name responses go to
+    whichever child asks first. `Both#1/Call/Work` answers only the child branch 1 started,
+    whichever is slower; calls are counted under that path too. Such keys used to be refused
+    ("steps of sub-flows are mocked by their bare name")."""
+    write_flows(tmp_path, {"parent": KEYED, "child": KEYED_CHILD})
+    mocks: dict[str, Any] = {
+        f"Both#{index}/Call/Work": [
+            {"return": {"who": index}, "delaySeconds": 0.3 if index == slower else 0}
+        ]
+        for index in (0, 1)
+    }
+    case = {
+        "mocks": mocks,
+        "expect": {
+            "status": "Succeeded",
+            "output": {"branches": [{"who": 0}, {"who": 1}]},
+            "calls": {"Work": 2, "Both#0/Call/Work": 1, "Both#1/Call/Work": 1},
+        },
+    }
+    result = await run_case(tester, tmp_path / "parent.yaml", case)
+    assert result.failures == [], (result.output, result.calls)
+    assert result.unused == []
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("Both#0/Nope/Work", "'Nope' is neither a branch or iteration"),
+        ("Both#0/Call/Nope", "no step named 'Nope' in Both#0/Call"),
+        ("Both#0/Call", "'Call' starts a sub-flow, which runs its own flow"),
+    ],
+)
+def test_paths_through_sub_flow_steps_are_checked(tmp_path: Path, key: str, why: str) -> None:
+    write_flows(tmp_path, {"parent": KEYED, "child": KEYED_CHILD})
+    flow = FlowUnderTest.load(tmp_path / "parent.yaml")
+    mock_file = parse_mocks({"cases": {"case": {"mocks": {key: [{"return": {}}]}}}})
+    with pytest.raises(MockFileError, match=re.escape(why)):
+        check_against_flow(mock_file, flow.graph, subflows=flow.flows)

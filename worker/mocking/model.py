@@ -276,8 +276,8 @@ def check_against_flow(
     ]
     for where, table in places:
         for name, responses in table.items():
-            if is_path(name):  # `Both#1/Shaky`: one branch's or iteration's invocations
-                found = resolve(name, graph["steps"])
+            if is_path(name):  # `Both#1/Shaky`, `Call/Work`: one member's or sub-flow's
+                found = resolve(name, graph["steps"], subflows)
                 why = found if isinstance(found, str) else _unfit_step(found, responses)
             else:
                 why = _unfit(name, responses, steps)
