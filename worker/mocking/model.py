@@ -176,8 +176,9 @@ class TestCase(_Strict):
     mocks: dict[str, list[MockResponse]] = Field(
         default_factory=dict,
         description="Responses by task step name, consumed one per invocation (every attempt); "
-        "a key with a member path (`Both#1/Shaky`, `Each#0/Work`) answers only that branch's "
-        "or iteration's invocations and wins over the bare name.",
+        "a key with a path (`Both#1/Shaky`, `Each#0/Work`, `Both#1/Call/Work` through the "
+        "sub-flow step Call) answers only that branch's, iteration's or sub-flow's invocations "
+        "and wins over the bare name.",
     )
     expect: Expectation = Field(default_factory=Expectation)
 
