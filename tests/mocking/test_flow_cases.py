@@ -560,7 +560,8 @@ async def test_nested_steps_are_listed_and_mocked_by_their_paths(
         ("Both#2/Shaky", "has 2 branches"),
         ("Both#0/Shaky", "no step named 'Shaky' in Both#0"),
         ("Nope#0/Work", "no parallel or foreach step named 'Nope'"),
-        ("Call/Deep", "steps of sub-flows are mocked by their bare name"),
+        ("Call/Nope", "no step named 'Nope' in Call"),  # `Call/Deep` names the sub-flow's
+        ("Calm/Deep", "'Calm' is neither a branch or iteration"),
         ("Each#0/Each", "no step named 'Each' in Each#0"),
     ],
 )
