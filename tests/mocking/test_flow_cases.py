@@ -458,7 +458,8 @@ async def test_task_steps_of_sub_flows_take_the_cases_responses(
     assert result.failures == []
     assert result.output == {"done": True, "worked": 7}
     missing = await run_one(tester, flow, {"mocks": {"After": [{"return": {}}]}})
-    assert missing.failures == ["task step 'Work' has no mock in this case"]
+    # the grandchild's Work runs under the child's Call, which runs under the parent's Call
+    assert missing.failures == ["task step 'Work' (at Call/Call/Work) has no mock in this case"]
     assert missing.error == "fnf.MockMissing"
     with pytest.raises(MockFileError, match="no step named 'Wrok' \\(did you mean 'Work'"):
         await run_one(tester, flow, {"mocks": {"Wrok": [{"return": {}}]}})
