@@ -138,6 +138,13 @@ CASES = [
         flows=("waiting-child",),
         stop_child=True,
     ),
+    Case(
+        "parallel-sub-flows",
+        "parallel-sub-flows",
+        {},
+        text="parallel-sub-flows.yaml",
+        flows=("quick-child",),
+    ),
     Case("attempt-reports", "attempt-reports", {}, home="tests/replay/flows"),
     Case("local-activities", "local-activities", {}, home="tests/replay/flows"),
     Case(
