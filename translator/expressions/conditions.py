@@ -200,6 +200,27 @@ def _comparison(node: CmpNode) -> Judge:
     return lambda data: compare(op, left(data), right(data), coerce=coerce)
 
 
+_COMPARISON_KEYS = frozenset({"cmp", "left", "right", "coerce"})
+
+
+def member_equality(cond: Condition) -> tuple[str, int | str] | None:
+    """`$.name == literal` with an integer or text literal, as (name, literal), else None:
+    for a plain object whose member has the literal's type, such a condition holds exactly
+    when the member equals the literal (`_member_against_literal`), so a choice of several
+    can find its option by one lookup (worker/interpreter/plans.py)."""
+    try:
+        if cond.get("cmp") != "==" or not _COMPARISON_KEYS.issuperset(cond):
+            return None
+        right = cast(CmpNode, cond)["right"]
+        literal = right.get("lit") if type(right) is dict and len(right) == 1 else None
+        if type(literal) is not int and type(literal) is not str:
+            return None
+        member = _member_of(cast(CmpNode, cond)["left"])
+    except Exception:  # a malformed tree: judged (and failing) as it always was
+        return None
+    return None if member is None else (member, literal)
+
+
 def _member_of(node: Condition) -> str | None:
     """The member name of a `$.name` path node (one field segment), else None."""
     if "path" not in node:

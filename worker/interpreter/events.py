@@ -34,7 +34,7 @@ from temporalio import workflow
 from worker.interpreter.activation import Activation
 from worker.interpreter.budget import EventDataTooLarge, text_size_over
 from worker.interpreter.data import merge
-from worker.interpreter.sizes import JsonSizes, compact
+from worker.interpreter.sizes import JsonSizes, LeanSizes, compact, lean_merge
 
 DATA_FIELDS = frozenset({"input", "output", "local"})
 """The fields of an event's detail that hold flow data, each under the per-event quota."""
@@ -165,6 +165,8 @@ class EventLog:
     """How many events `events` stands for (a folded record stands for several)."""
     _seek: tuple[int, int] = (0, 0)
     """Where the last `history` page began: (events before that entry, the entry's index)."""
+    lean: bool = False
+    """Whether the run sizes and merges its data the lean way (`use_lean_sizes`)."""
 
     def __post_init__(self) -> None:
         if self.count < 0:
@@ -346,6 +348,37 @@ class EventLog:
             return None
         return self._over("StepExited", step_name, "local", local)
 
+    def folds(
+        self, kind: str, step_name: str, time: str, entered: int, value: Any, local: Any
+    ) -> EventDataTooLarge | None:
+        """`exit_over` then, when it finds nothing over the quota, `fold`: the end of a
+        folded step in one call. Returns the error, with nothing appended, otherwise."""
+        limit = self.data_limit
+        if limit > 0 and not self.closed:
+            known = self.sizes.known
+            entry = known.get(id(value))
+            if entry is None or entry[0] is not value or entry[1] > limit:
+                over = self._over("StepExited", step_name, "input", value)
+                if over is not None:
+                    return over
+            entry = known.get(id(local))
+            if entry is None or entry[0] is not local or entry[1] > limit:
+                over = self._over("StepExited", step_name, "local", local)
+                if over is not None:
+                    return over
+        if self.closed:
+            return None
+        if (type(value) is dict and len(value) > WIDE) or (
+            type(local) is dict and len(local) > WIDE
+        ):
+            self.unfold(kind, step_name, time, entered, value, local, FOLDED_EVENTS[kind])
+            return None
+        self.events.append(
+            (kind, self.first_id + self.count, step_name, time, entered, value, local)
+        )
+        self.count += FOLDED_EVENTS[kind]
+        return None
+
     def fold(
         self, kind: str, step_name: str, time: str, entered: int, value: Any, local: Any
     ) -> None:
@@ -414,7 +447,15 @@ class EventLog:
         """data.merge, keeping the result's size at hand when the quota will measure it."""
         if self.data_limit > 0:
             return self.sizes.merge(base, update)
+        if self.lean:
+            return lean_merge(base, update)
         return merge(base, update)
+
+    def use_lean_sizes(self) -> None:
+        """Size and merge data as runs since sizes.LEAN_SINCE do (`LeanSizes`): called
+        before anything is measured."""
+        self.lean = True
+        self.sizes = LeanSizes()
 
     def _now(self) -> str:
         moment = self.activation.time_ns()

@@ -20,12 +20,12 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from translator.graph import OptionNode, StepNode
+from translator.graph import StepNode
 from worker.interpreter import versions
 from worker.interpreter.budget import INPUT_BOUND_PATCH, check_payload
 from worker.interpreter.context import context_object
 from worker.interpreter.data import step_output
-from worker.interpreter.events import CLOSED, OPENED, PASSED
+from worker.interpreter.events import CLOSED, OPENED, PASSED, EventLog
 from worker.interpreter.failures import StepFailure
 from worker.interpreter.plans import StepPlan
 from worker.interpreter.redrive import mark_step, take_frame
@@ -61,11 +61,31 @@ def straight(interpreter: Interpreter, node: StepNode, redrive: Any) -> str | No
 def run_plain(
     interpreter: Interpreter, node: StepNode, container_input: Any, local: dict[str, Any]
 ) -> tuple[dict[str, Any], int | None]:
-    """A pass, succeed or fail step, as `Interpreter.run_step` runs it."""
+    """A pass, succeed or fail step, as `Interpreter.run_step` runs it. A pass or succeed
+    step that folds (`StepPlan.folds`) runs here from end to end, in as few calls as can be:
+    a loop runs it thousands of times."""
     interpreter.meter.charge()
-    entered_id = interpreter.log.next_id()
+    log = interpreter.log
+    entered_id = log.first_id + log.count
     try:
-        return _plain(interpreter, node, container_input, local, entered_id)
+        plan = interpreter.plans.of(node)
+        context = None
+        if plan.reads_context:
+            context = context_object(interpreter.facts, node["name"], entered_id, None)
+        inputs = plan.inputs
+        if inputs is None:
+            value = log.merge(container_input, local)
+        else:
+            value = inputs.evaluate(container_input, local, context)
+        if plan.folds and FOLDED:
+            time = _enters_folded(log, node["name"], value)
+            if time is not None:
+                try:
+                    exited = _exits_folded(log, node, plan, context, value, local, entered_id, time)
+                except StepFailure as failed:
+                    return interpreter.handle_failure(node, value, local, failed, entered_id)
+                return exited, node["next"]
+        return _plain(interpreter, node, plan, context, value, local, entered_id)
     except Exception as error:
         failure = interpreter.unexpected(node, error, entered_id)
         if failure is None:
@@ -123,22 +143,16 @@ def _exited(
 def _plain(
     interpreter: Interpreter,
     node: StepNode,
-    container_input: Any,
+    plan: StepPlan,
+    context: dict[str, Any] | None,
+    value: Any,
     local: dict[str, Any],
     entered_id: int,
 ) -> tuple[dict[str, Any], int | None]:
+    """A pass, succeed or fail step recording its events one by one."""
     name = node["name"]
-    plan = interpreter.plans.of(node)
-    context, value = _entered(interpreter, node, plan, container_input, local, entered_id)
     log = interpreter.log
     try:
-        if node["type"] != "fail":
-            time = _enters_folded(interpreter, name, value)
-            if time is not None:
-                exited = _exits_folded(
-                    interpreter, node, plan, context, value, local, entered_id, time, PASSED
-                )
-                return exited, node["next"]
         _record_entered(interpreter, name, value)
         if node["type"] == "fail":
             log.record("StepStarted", name, None, entered_id, None)
@@ -152,12 +166,11 @@ def _plain(
     return exited, node["next"]
 
 
-def _enters_folded(interpreter: Interpreter, name: str, value: Any) -> str | None:
+def _enters_folded(log: EventLog, name: str, value: Any) -> str | None:
     """The Time of the step's events when it may fold its StepEntered (and StepStarted),
     else None: nothing is recorded or changed yet, and the step records its events one by
     one, failing exactly where it always did (an input over the quota or over one payload)."""
-    log = interpreter.log
-    if not FOLDED or not log.enters(name, value):
+    if not log.enters(name, value):
         return None
     if log.data_limit <= 0 and versions.patched(INPUT_BOUND_PATCH):
         try:
@@ -168,7 +181,7 @@ def _enters_folded(interpreter: Interpreter, name: str, value: Any) -> str | Non
 
 
 def _exits_folded(
-    interpreter: Interpreter,
+    log: EventLog,
     node: StepNode,
     plan: StepPlan,
     context: dict[str, Any] | None,
@@ -176,15 +189,13 @@ def _exits_folded(
     local: dict[str, Any],
     entered_id: int,
     time: str,
-    kind: str,
+    kind: str = PASSED,
     step_local: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """`_exited` for a folded step: a pass or succeed step (PASSED: all four events) or a
     choice's end (CLOSED: StepSucceeded and StepExited). If the output mapping or the quota
     fails, the events recorded one by one would have been those before StepExited: they are
     written as rows, then the error goes on as it always did."""
-    log = interpreter.log
-    name = node["name"]
     try:
         outputs = plan.outputs
         if outputs is None:
@@ -192,13 +203,12 @@ def _exits_folded(
         else:
             output = outputs.evaluate(value, step_local or {}, context)
         exited = log.merge(local, output)
-        over = log.exit_over(name, value, exited)
+        over = log.folds(kind, node["name"], time, entered_id, value, exited)
         if over is not None:
             raise over
     except Exception:  # nothing awaits in here: no cancellation or GeneratorExit to pass on
-        log.unfold(kind, name, time, entered_id, value, None, 3 if kind == PASSED else 1)
+        log.unfold(kind, node["name"], time, entered_id, value, None, 3 if kind == PASSED else 1)
         raise
-    log.fold(kind, name, time, entered_id, value, exited)
     return exited
 
 
@@ -209,19 +219,26 @@ async def run_choice(
     handlers nested in it), awaiting only the sequence of the option it takes."""
     interpreter.meter.charge()
     log = interpreter.log
-    entered_id = log.next_id()
+    entered_id = log.first_id + log.count
     try:
         name = node["name"]
         plan = interpreter.plans.of(node)
-        context, value = _entered(interpreter, node, plan, container_input, local, entered_id)
+        context = None
+        if plan.reads_context:
+            context = context_object(interpreter.facts, name, entered_id, None)
+        inputs = plan.inputs
+        if inputs is None:
+            value = log.merge(container_input, local)
+        else:
+            value = inputs.evaluate(container_input, local, context)
         try:
-            time = _enters_folded(interpreter, name, value)
+            time = _enters_folded(log, name, value) if FOLDED else None
             if time is None:
                 _record_entered(interpreter, name, value)
                 log.mark("StepStarted", name, entered_id)
             else:
                 log.fold(OPENED, name, time, 0, value, None)
-            option = _select(node, plan, value)
+            option = plan.select(value)
             jump = None
             step_local: dict[str, Any] = {}
             if option is not None:
@@ -233,7 +250,7 @@ async def run_choice(
                 jump = option["goto"]
             if FOLDED:
                 exited = _exits_folded(
-                    interpreter,
+                    log,
                     node,
                     plan,
                     context,
@@ -260,11 +277,3 @@ async def run_choice(
         if unexpected is None:
             raise
         raise unexpected from None
-
-
-def _select(node: StepNode, plan: StepPlan, value: Any) -> OptionNode | None:
-    """ChoiceStep._select: the first option whose compiled condition holds, else the default."""
-    for holds, option in plan.choices:
-        if holds is not None and holds(value):
-            return option
-    return node.get("default")
