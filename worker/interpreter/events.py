@@ -332,6 +332,30 @@ class EventLog:
             return bool(entry[1] <= limit)
         return self._over("StepEntered", step_name, "input", value) is None
 
+    def enters_at(self, step_name: str, value: Any) -> str | None:
+        """`enters`, then `time_now` when it may: the Time of a folded step's events, else
+        None (the step records its events one by one). One call at every inline step."""
+        if self.closed or (type(value) is dict and len(value) > WIDE):
+            return None
+        limit = self.data_limit
+        if limit > 0:
+            entry = self.sizes.known.get(id(value))
+            if entry is None or entry[0] is not value:
+                size = self._size(value)
+                if size is not None and size > limit:
+                    return None
+            elif entry[1] > limit:
+                return None
+        moment_ns = self.activation.time_ns()
+        clock = self._clock
+        if clock[0] != moment_ns:
+            clock = self._clock = (moment_ns, format_time(workflow.now()))
+        moment = clock[1]
+        if moment < self.last_time:
+            moment = self.last_time
+        self.last_time = moment
+        return moment
+
     def exit_over(self, step_name: str, value: Any, local: Any) -> EventDataTooLarge | None:
         """The error `record_step` would raise for the StepExited of {input, local}."""
         limit = self.data_limit
@@ -353,21 +377,19 @@ class EventLog:
     ) -> EventDataTooLarge | None:
         """`exit_over` then, when it finds nothing over the quota, `fold`: the end of a
         folded step in one call. Returns the error, with nothing appended, otherwise."""
-        limit = self.data_limit
-        if limit > 0 and not self.closed:
-            known = self.sizes.known
-            entry = known.get(id(value))
-            if entry is None or entry[0] is not value or entry[1] > limit:
-                over = self._over("StepExited", step_name, "input", value)
-                if over is not None:
-                    return over
-            entry = known.get(id(local))
-            if entry is None or entry[0] is not local or entry[1] > limit:
-                over = self._over("StepExited", step_name, "local", local)
-                if over is not None:
-                    return over
         if self.closed:
             return None
+        limit = self.data_limit
+        if limit > 0:
+            known = self.sizes.known
+            entry = known.get(id(value))
+            size = entry[1] if entry is not None and entry[0] is value else self._size(value)
+            if size is not None and size > limit:
+                return EventDataTooLarge("StepExited", step_name, "input", size, limit)
+            entry = known.get(id(local))
+            size = entry[1] if entry is not None and entry[0] is local else self._size(local)
+            if size is not None and size > limit:
+                return EventDataTooLarge("StepExited", step_name, "local", size, limit)
         if (type(value) is dict and len(value) > WIDE) or (
             type(local) is dict and len(local) > WIDE
         ):

@@ -68,22 +68,39 @@ def run_plain(
     log = interpreter.log
     entered_id = log.first_id + log.count
     try:
-        plan = interpreter.plans.of(node)
+        plans = interpreter.plans
+        plan = plans.by_id.get(id(node))
+        if plan is None or plan.node is not node:
+            plan = plans.of(node)
+        merge = log.sizes.merge if log.data_limit > 0 else log.merge
         context = None
         if plan.reads_context:
             context = context_object(interpreter.facts, node["name"], entered_id, None)
         inputs = plan.inputs
         if inputs is None:
-            value = log.merge(container_input, local)
+            value = merge(container_input, local)
         else:
             value = inputs.evaluate(container_input, local, context)
         if plan.folds and FOLDED:
-            time = _enters_folded(log, node["name"], value)
+            name = node["name"]
+            if log.data_limit > 0:
+                time = log.enters_at(name, value)
+            else:
+                time = _enters_folded(log, name, value)
             if time is not None:
                 try:
-                    exited = _exits_folded(log, node, plan, context, value, local, entered_id, time)
+                    outputs = plan.outputs  # _exits_folded (PASSED), inline
+                    output = {} if outputs is None else outputs.evaluate(value, {}, context)
+                    exited = merge(local, output)
+                    over = log.folds(PASSED, name, time, entered_id, value, exited)
+                    if over is not None:
+                        raise over
                 except StepFailure as failed:
+                    log.unfold(PASSED, name, time, entered_id, value, None, 3)
                     return interpreter.handle_failure(node, value, local, failed, entered_id)
+                except Exception:  # nothing awaits in here: no cancellation to pass on
+                    log.unfold(PASSED, name, time, entered_id, value, None, 3)
+                    raise
                 return exited, node["next"]
         return _plain(interpreter, node, plan, context, value, local, entered_id)
     except Exception as error:
@@ -169,15 +186,16 @@ def _plain(
 def _enters_folded(log: EventLog, name: str, value: Any) -> str | None:
     """The Time of the step's events when it may fold its StepEntered (and StepStarted),
     else None: nothing is recorded or changed yet, and the step records its events one by
-    one, failing exactly where it always did (an input over the quota or over one payload)."""
-    if not log.enters(name, value):
-        return None
+    one, failing exactly where it always did (an input over the quota or over one payload).
+    With a quota this is `EventLog.enters_at` alone; without, Temporal's payload limit is
+    checked first (where the events recorded one by one check it: both precede anything
+    the step sends, so the patch question comes at the same point of the commands)."""
     if log.data_limit <= 0 and versions.patched(INPUT_BOUND_PATCH):
         try:
             check_payload("StepEntered", name, "input", value)
         except StepFailure:
             return None
-    return log.time_now()
+    return log.enters_at(name, value)
 
 
 def _exits_folded(
@@ -222,17 +240,25 @@ async def run_choice(
     entered_id = log.first_id + log.count
     try:
         name = node["name"]
-        plan = interpreter.plans.of(node)
+        plans = interpreter.plans
+        plan = plans.by_id.get(id(node))
+        if plan is None or plan.node is not node:
+            plan = plans.of(node)
         context = None
         if plan.reads_context:
             context = context_object(interpreter.facts, name, entered_id, None)
         inputs = plan.inputs
         if inputs is None:
-            value = log.merge(container_input, local)
+            value = (log.sizes.merge if log.data_limit > 0 else log.merge)(container_input, local)
         else:
             value = inputs.evaluate(container_input, local, context)
         try:
-            time = _enters_folded(log, name, value) if FOLDED else None
+            if not FOLDED:
+                time = None
+            elif log.data_limit > 0:
+                time = log.enters_at(name, value)
+            else:
+                time = _enters_folded(log, name, value)
             if time is None:
                 _record_entered(interpreter, name, value)
                 log.mark("StepStarted", name, entered_id)
@@ -242,8 +268,16 @@ async def run_choice(
             jump = None
             step_local: dict[str, Any] = {}
             if option is not None:
+                steps = option["steps"]
                 try:
-                    step_local = await interpreter.run_sequence(option["steps"], value, None)
+                    first = interpreter.first_plain(steps, value)
+                    if first is None:
+                        step_local = await interpreter.run_sequence(steps, value, None)
+                    elif first[1] is None:
+                        step_local = first[0]
+                    else:
+                        resume = {"local": first[0], "position": first[1]}
+                        step_local = await interpreter.run_sequence(steps, value, resume, 1)
                 except (StepFailure, asyncio.CancelledError) as error:
                     mark_step(error, {"option": take_frame(error)})  # as ChoiceStep marks it
                     raise

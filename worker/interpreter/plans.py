@@ -114,10 +114,10 @@ def _mappings(mappings: list[Mapping] | None) -> MappingsPlan | None:
 class Plans:
     """The plans of one run's nodes, made on first use, by node identity."""
 
-    _by_id: dict[int, StepPlan] = field(default_factory=dict)
+    by_id: dict[int, StepPlan] = field(default_factory=dict)
 
     def of(self, node: StepNode) -> StepPlan:
-        plan = self._by_id.get(id(node))
+        plan = self.by_id.get(id(node))
         if plan is None or plan.node is not node:
-            plan = self._by_id[id(node)] = plan_step(node)
+            plan = self.by_id[id(node)] = plan_step(node)
         return plan

@@ -274,13 +274,14 @@ class LeanSizes(JsonSizes):
         if len(value) > _FEW_MEMBERS:
             return -1
         known = self.known
+        texts = self._texts
         body = 0
         for key, item in value.items():
             kind = type(item)
             if kind is int:
                 size = len(int.__repr__(item))
             elif kind is str and len(item) <= _SMALL_TEXT:
-                size = self._short_text(item)
+                size = texts.get(item) or self._short_text(item)
             elif kind is bool or item is None or kind is float:
                 size = self.size(item)
             else:
@@ -288,25 +289,70 @@ class LeanSizes(JsonSizes):
                 if entry is None or entry[0] is not item:
                     return -1
                 size = entry[1]
-            body += self._key_size(key) + size + 2
+            key_size = texts.get(key) if type(key) is str else None
+            body += (key_size or self._key_size(key)) + size + 2
         return _from_body(body, len(value))
 
     def merge(self, base: Any, update: Any) -> dict[str, Any]:
-        if type(update) is dict and type(base) is dict:
-            if not update:
-                return base
-            if not base:
-                return update
-            merged = base.copy()
-            merged.update(update)
-            try:
-                size = self._derived(base, update, merged)
-            except UnicodeEncodeError:  # a lone surrogate: measured (or not) when recorded
-                size = None
-            if size is not None:
-                self._remember(merged, size)
-            return merged
-        return super().merge(base, update)
+        if type(update) is not dict or type(base) is not dict:
+            return super().merge(base, update)
+        if not update:
+            return base
+        known = self.known
+        if not base:  # the update is the result: sized now when that is cheap
+            entry = known.get(id(update))
+            if entry is None or entry[0] is not update:
+                try:
+                    size = self._small_object(update)
+                except UnicodeEncodeError:
+                    size = -1
+                if size >= 0:
+                    self._remember(update, size)
+            result: dict[str, Any] = update
+            return result
+        merged = base.copy()
+        merged.update(update)
+        entry = known.get(id(base))
+        try:
+            if entry is not None and entry[0] is base and len(update) <= len(base):
+                size = self._changed(base, entry[1], update)
+            else:
+                derived = self._derived(base, update, merged)
+                size = -1 if derived is None else derived
+        except UnicodeEncodeError:  # a lone surrogate: measured (or not) when recorded
+            size = -1
+        if size >= 0:
+            self._remember(merged, size)
+        return merged
+
+    def _changed(self, base: dict[str, Any], base_size: int, update: dict[str, Any]) -> int:
+        """`_derived` of a known base and a smaller update, with integers and short text (a
+        loop's counters and flags) sized inline: the size of `base` updated by `update`."""
+        texts = self._texts
+        body = base_size - 1
+        grown = 0
+        for key, item in update.items():
+            kind = type(item)
+            if kind is int:
+                new = len(int.__repr__(item))
+            elif kind is str and len(item) <= _SMALL_TEXT:
+                new = texts.get(item) or self._short_text(item)
+            else:
+                new = self.size(item)
+            if key in base:
+                old_item = base[key]
+                kind = type(old_item)
+                if kind is int:
+                    body += new - len(int.__repr__(old_item))
+                elif kind is str and len(old_item) <= _SMALL_TEXT:
+                    body += new - (texts.get(old_item) or self._short_text(old_item))
+                else:
+                    body += new - self.size(old_item)
+            else:
+                key_size = texts.get(key) if type(key) is str else None
+                body += (key_size or self._key_size(key)) + new + 2
+                grown += 1
+        return _from_body(body, len(base) + grown)
 
     def _remember(self, value: Any, size: int) -> int:
         known = self.known
