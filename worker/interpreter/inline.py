@@ -198,38 +198,6 @@ def _enters_folded(log: EventLog, name: str, value: Any) -> str | None:
     return log.enters_at(name, value)
 
 
-def _exits_folded(
-    log: EventLog,
-    node: StepNode,
-    plan: StepPlan,
-    context: dict[str, Any] | None,
-    value: Any,
-    local: dict[str, Any],
-    entered_id: int,
-    time: str,
-    kind: str = PASSED,
-    step_local: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """`_exited` for a folded step: a pass or succeed step (PASSED: all four events) or a
-    choice's end (CLOSED: StepSucceeded and StepExited). If the output mapping or the quota
-    fails, the events recorded one by one would have been those before StepExited: they are
-    written as rows, then the error goes on as it always did."""
-    try:
-        outputs = plan.outputs
-        if outputs is None:
-            output = step_output(None, node["type"], value, step_local or {}, {})
-        else:
-            output = outputs.evaluate(value, step_local or {}, context)
-        exited = log.merge(local, output)
-        over = log.folds(kind, node["name"], time, entered_id, value, exited)
-        if over is not None:
-            raise over
-    except Exception:  # nothing awaits in here: no cancellation or GeneratorExit to pass on
-        log.unfold(kind, node["name"], time, entered_id, value, None, 3 if kind == PASSED else 1)
-        raise
-    return exited
-
-
 async def run_choice(
     interpreter: Interpreter, node: StepNode, container_input: Any, local: dict[str, Any]
 ) -> tuple[dict[str, Any], int | None]:
@@ -282,19 +250,22 @@ async def run_choice(
                     mark_step(error, {"option": take_frame(error)})  # as ChoiceStep marks it
                     raise
                 jump = option["goto"]
-            if FOLDED:
-                exited = _exits_folded(
-                    log,
-                    node,
-                    plan,
-                    context,
-                    value,
-                    local,
-                    entered_id,
-                    "" if log.closed else log.time_now(),
-                    CLOSED,
-                    step_local,
-                )
+            if FOLDED:  # _exits_folded (CLOSED), inline
+                time = "" if log.closed else log.time_now()
+                try:
+                    outputs = plan.outputs
+                    if outputs is None:  # step_output of a choice: its option's local
+                        output = step_local if type(step_local) is dict else {}
+                    else:
+                        output = outputs.evaluate(value, step_local, context)
+                    merge = log.sizes.merge if log.data_limit > 0 else log.merge
+                    exited = merge(local, output)
+                    over = log.folds(CLOSED, name, time, entered_id, value, exited)
+                    if over is not None:
+                        raise over
+                except Exception:  # nothing awaits in here: no cancellation to pass on
+                    log.unfold(CLOSED, name, time, entered_id, value, None, 1)
+                    raise
             else:
                 log.mark("StepSucceeded", name, entered_id)
                 exited = _exited(

@@ -43,9 +43,10 @@ class StepPlan:
     """A choice's option for its input (`selector`)."""
 
 
-def plan_step(node: StepNode) -> StepPlan:
-    inputs = _mappings(node["inputMappings"])
-    outputs = _mappings(node["outputMappings"])
+def plan_step(node: StepNode, share_constants: bool = False) -> StepPlan:
+    """`share_constants`: mappings of constants only give one shared object (MappingsPlan)."""
+    inputs = _mappings(node["inputMappings"], share_constants)
+    outputs = _mappings(node["outputMappings"], share_constants)
     reads_context = any(plan is not None and plan.reads_context for plan in (inputs, outputs))
     choices: tuple[tuple[Judge | None, OptionNode], ...] = ()
     select: Selector = _no_choice
@@ -106,8 +107,8 @@ def selector(node: StepNode, choices: tuple[tuple[Judge | None, OptionNode], ...
     return select
 
 
-def _mappings(mappings: list[Mapping] | None) -> MappingsPlan | None:
-    return None if mappings is None else MappingsPlan(mappings)
+def _mappings(mappings: list[Mapping] | None, share: bool) -> MappingsPlan | None:
+    return None if mappings is None else MappingsPlan(mappings, share)
 
 
 @dataclass
@@ -115,9 +116,12 @@ class Plans:
     """The plans of one run's nodes, made on first use, by node identity."""
 
     by_id: dict[int, StepPlan] = field(default_factory=dict)
+    share_constants: bool = False
+    """Runs sized the lean way (worker/interpreter/sizes.py LeanSizes) share the objects of
+    constant mappings; older runs make a new one each time, as their work meter counted."""
 
     def of(self, node: StepNode) -> StepPlan:
         plan = self.by_id.get(id(node))
         if plan is None or plan.node is not node:
-            plan = self.by_id[id(node)] = plan_step(node)
+            plan = self.by_id[id(node)] = plan_step(node, self.share_constants)
         return plan

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -62,6 +62,9 @@ class Interpreter:
     """The branch or iteration this sequence runs in (`Both#1/Each#0`; root: empty)."""
     details: CurrentDetails = field(default_factory=CurrentDetails)
     """What the run is doing now, as the Temporal UI shows it (legible.py), shared."""
+
+    def __post_init__(self) -> None:
+        self.plans.share_constants = self.log.lean
 
     def within(self, scope: CancelScope) -> Interpreter:
         """The same interpreter for the members of a parallel or foreach step."""
@@ -132,26 +135,38 @@ class Interpreter:
             mark_frame(error, 0, local)
             raise
 
-    async def run_step(
+    def run_step(
         self,
         node: StepNode,
         container_input: Any,
         local: dict[str, Any],
         redrive: StepPoint | None = None,
-    ) -> tuple[dict[str, Any], int | None]:
-        """One step: returns the container's new local and where the sequence continues.
+    ) -> Awaitable[tuple[dict[str, Any], int | None]]:
+        """One step, awaited: the container's new local and where the sequence continues.
 
         An unexpected error of the interpreter (not a StepFailure, not one of Temporal's)
         fails the step with FnF.RuntimeError naming it, past its catch: left to Temporal it
         would fail the workflow task, retried for ever (UNEXPECTED_ERROR_PATCH).
 
         pass, succeed, fail and choice steps take the straight path (worker/interpreter/
-        inline.py), which does the same without an executor."""
+        inline.py), which does the same without an executor: a choice's coroutine is the
+        step's awaitable itself, and a pass, succeed or fail step runs when it is called
+        (its caller awaits at once), so neither costs a coroutine around it."""
         way = straight(self, node, redrive)
         if way == "plain":
-            return run_plain(self, node, container_input, local)
+            return _ready(run_plain(self, node, container_input, local))
         if way == "choice":
-            return await run_choice(self, node, container_input, local)
+            return run_choice(self, node, container_input, local)
+        return self._generic_step(node, container_input, local, redrive)
+
+    async def _generic_step(
+        self,
+        node: StepNode,
+        container_input: Any,
+        local: dict[str, Any],
+        redrive: StepPoint | None = None,
+    ) -> tuple[dict[str, Any], int | None]:
+        """`run_step` of a step with an executor (worker/interpreter/steps)."""
         self.meter.charge()
         # Minted before the step's event id is taken: minting may yield to sibling branches.
         secret = await self.callbacks.mint() if waits_for_callback(node) else None
@@ -268,6 +283,10 @@ class Interpreter:
             name, self.path, failure.error, failure.cause, policy["gotoName"]
         )
         return local, policy["goto"]
+
+
+async def _ready(outcome: tuple[dict[str, Any], int | None]) -> tuple[dict[str, Any], int | None]:
+    return outcome
 
 
 def waits_for_callback(node: StepNode) -> bool:

@@ -316,6 +316,8 @@ class LeanSizes(JsonSizes):
         try:
             if entry is not None and entry[0] is base and len(update) <= len(base):
                 size = self._changed(base, entry[1], update)
+            elif entry is None and len(update) >= len(base):
+                size = self._covered(base, update)
             else:
                 derived = self._derived(base, update, merged)
                 size = -1 if derived is None else derived
@@ -324,6 +326,21 @@ class LeanSizes(JsonSizes):
         if size >= 0:
             self._remember(merged, size)
         return merged
+
+    def _covered(self, base: dict[str, Any], update: dict[str, Any]) -> int:
+        """`_derived` of an unknown base and a known update at least as large (a container's
+        input merged with its local): the update's size and the members only `base` has.
+        -1 when the update is not known either."""
+        entry = self.known.get(id(update))
+        if entry is None or entry[0] is not update:
+            return -1
+        body = entry[1] - 1
+        count = len(update)
+        for key, item in base.items():
+            if key not in update:
+                body += self._key_size(key) + self.size(item) + 2
+                count += 1
+        return _from_body(body, count)
 
     def _changed(self, base: dict[str, Any], base_size: int, update: dict[str, Any]) -> int:
         """`_derived` of a known base and a smaller update, with integers and short text (a
