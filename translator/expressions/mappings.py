@@ -213,9 +213,13 @@ def _reads_context(mappings: list[Mapping]) -> bool:
     """Whether a source reads `$context` (True when the list cannot be read: a malformed
     graph is evaluated with everything at hand)."""
     try:
-        return any("ref" in m["source"] and m["source"]["ref"] == "context" for m in mappings)
+        for mapping in mappings:  # a loop, not any(): no generator for every plan made
+            source = mapping["source"]
+            if "ref" in source and source["ref"] == "context":
+                return True
     except Exception:
         return True
+    return False
 
 
 _CONST = -1

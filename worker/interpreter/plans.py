@@ -28,8 +28,11 @@ def _no_choice(value: Any) -> OptionNode | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StepPlan:
+    """Not frozen: a frozen dataclass sets each field through object.__setattr__, about
+    2 us a plan, which a flow of many steps each run once pays at every step."""
+
     node: StepNode
     inputs: MappingsPlan | None
     """The inputMappings; None: the step's input is the container's input and local merged."""
@@ -47,16 +50,19 @@ def plan_step(node: StepNode, share_constants: bool = False) -> StepPlan:
     """`share_constants`: mappings of constants only give one shared object (MappingsPlan)."""
     inputs = _mappings(node["inputMappings"], share_constants)
     outputs = _mappings(node["outputMappings"], share_constants)
-    reads_context = any(plan is not None and plan.reads_context for plan in (inputs, outputs))
+    reads_context = (inputs is not None and inputs.reads_context) or (
+        outputs is not None and outputs.reads_context
+    )
     choices: tuple[tuple[Judge | None, OptionNode], ...] = ()
     select: Selector = _no_choice
-    if node["type"] == "choice":
+    kind = node["type"]
+    if kind == "choice":
         choices = tuple(
             (None if option["condition"] is None else condition_judge(option["condition"]), option)
             for option in node["choices"]
         )
         select = selector(node, choices)
-    folds = node["type"] in ("pass", "succeed")
+    folds = kind == "pass" or kind == "succeed"
     return StepPlan(node, inputs, outputs, reads_context, choices, folds, select)
 
 
