@@ -308,7 +308,9 @@ class EventLog:
 
     def time_now(self) -> str:
         """The Time the next event gets: the workflow's time, never before the last event's."""
-        moment_ns = self.activation.time_ns()
+        moment_ns = self.activation.moment_ns
+        if moment_ns < 0:
+            moment_ns = self.activation.time_ns()
         clock = self._clock
         if clock[0] != moment_ns:
             clock = self._clock = (moment_ns, format_time(workflow.now()))
@@ -346,7 +348,9 @@ class EventLog:
                     return None
             elif entry[1] > limit:
                 return None
-        moment_ns = self.activation.time_ns()
+        moment_ns = self.activation.moment_ns
+        if moment_ns < 0:
+            moment_ns = self.activation.time_ns()
         clock = self._clock
         if clock[0] != moment_ns:
             clock = self._clock = (moment_ns, format_time(workflow.now()))

@@ -323,8 +323,11 @@ class LeanSizes(JsonSizes):
                 size = -1 if derived is None else derived
         except UnicodeEncodeError:  # a lone surrogate: measured (or not) when recorded
             size = -1
-        if size >= 0:
-            self._remember(merged, size)
+        if size >= 0:  # _remember, inline (sizing members may have renewed `known`)
+            known = self.known
+            if len(known) >= LEAN_REMEMBERED:
+                known = self._forget_half()
+            known[id(merged)] = (merged, size)
         return merged
 
     def _covered(self, base: dict[str, Any], update: dict[str, Any]) -> int:
@@ -335,19 +338,16 @@ class LeanSizes(JsonSizes):
         if entry is None or entry[0] is not update:
             return -1
         body = entry[1] - 1
-        count = len(update)
         for key, item in base.items():
             if key not in update:
                 body += self._key_size(key) + self.size(item) + 2
-                count += 1
-        return _from_body(body, count)
+        return body + 1  # _from_body of a non-empty object
 
     def _changed(self, base: dict[str, Any], base_size: int, update: dict[str, Any]) -> int:
         """`_derived` of a known base and a smaller update, with integers and short text (a
         loop's counters and flags) sized inline: the size of `base` updated by `update`."""
         texts = self._texts
         body = base_size - 1
-        grown = 0
         for key, item in update.items():
             kind = type(item)
             if kind is int:
@@ -368,13 +368,16 @@ class LeanSizes(JsonSizes):
             else:
                 key_size = texts.get(key) if type(key) is str else None
                 body += (key_size or self._key_size(key)) + new + 2
-                grown += 1
-        return _from_body(body, len(base) + grown)
+        return body + 1  # _from_body of a non-empty object
 
     def _remember(self, value: Any, size: int) -> int:
         known = self.known
         if len(known) >= LEAN_REMEMBERED:
-            kept = list(known.items())[LEAN_REMEMBERED // 2 :]
-            known = self.known = dict(kept)
+            known = self._forget_half()
         known[id(value)] = (value, size)
         return size
+
+    def _forget_half(self) -> dict[int, tuple[Any, int]]:
+        """Keep the newest half of the remembered sizes (the order they were remembered)."""
+        kept = self.known = dict(list(self.known.items())[LEAN_REMEMBERED // 2 :])
+        return kept

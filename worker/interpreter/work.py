@@ -81,7 +81,9 @@ class WorkMeter:
     def charge(self, steps: int = 1) -> None:
         """Count steps run now (in the current activation): `_follow`, inline (every step
         charges)."""
-        activation = self.activation.history_length()
+        activation = self.activation.length
+        if activation < 0:
+            activation = self.activation.history_length()
         if activation != self._activation:
             self._activation = activation
             self._restart()
@@ -90,7 +92,9 @@ class WorkMeter:
     def spent(self) -> bool:
         """Whether this activation has done its share and the workflow should yield: asks
         for HANDOVER_PATCH only then, so runs that never get there record no marker."""
-        activation = self.activation.history_length()  # `_follow`, inline
+        activation = self.activation.length  # `_follow`, inline
+        if activation < 0:
+            activation = self.activation.history_length()
         if activation != self._activation:
             self._activation = activation
             self._restart()
