@@ -334,9 +334,10 @@ class EventLog:
             return bool(entry[1] <= limit)
         return self._over("StepEntered", step_name, "input", value) is None
 
-    def enters_at(self, step_name: str, value: Any) -> str | None:
+    def enters_at(self, step_name: str, value: Any, opens: bool = False) -> str | None:
         """`enters`, then `time_now` when it may: the Time of a folded step's events, else
-        None (the step records its events one by one). One call at every inline step."""
+        None (the step records its events one by one). One call at every inline step.
+        `opens`: a choice's, which then has its OPENED record appended (`fold`)."""
         if self.closed or (type(value) is dict and len(value) > WIDE):
             return None
         limit = self.data_limit
@@ -358,6 +359,11 @@ class EventLog:
         if moment < self.last_time:
             moment = self.last_time
         self.last_time = moment
+        if opens:  # `fold` of OPENED: the log is open and `value` is not WIDE (above)
+            self.events.append(
+                (OPENED, self.first_id + self.count, step_name, moment, 0, value, None)
+            )
+            self.count += 2
         return moment
 
     def exit_over(self, step_name: str, value: Any, local: Any) -> EventDataTooLarge | None:

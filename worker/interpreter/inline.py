@@ -224,14 +224,14 @@ async def run_choice(
             if not FOLDED:
                 time = None
             elif log.data_limit > 0:
-                time = log.enters_at(name, value)
+                time = log.enters_at(name, value, opens=True)  # OPENED folded, if it may
             else:
                 time = _enters_folded(log, name, value)
+                if time is not None:
+                    log.fold(OPENED, name, time, 0, value, None)
             if time is None:
                 _record_entered(interpreter, name, value)
                 log.mark("StepStarted", name, entered_id)
-            else:
-                log.fold(OPENED, name, time, 0, value, None)
             option = plan.select(value)
             jump = None
             step_local: dict[str, Any] = {}
