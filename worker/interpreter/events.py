@@ -386,22 +386,22 @@ class EventLog:
         self, kind: str, step_name: str, time: str, entered: int, value: Any, local: Any
     ) -> EventDataTooLarge | None:
         """`exit_over` then, when it finds nothing over the quota, `fold`: the end of a
-        folded step in one call. Returns the error, with nothing appended, otherwise."""
+        folded step in one call. Returns the error, with nothing appended, otherwise.
+
+        Only `local` is checked against the quota: `value`, the step's input, passed the
+        same check when the step entered (`enters_at`, or `record_step` for a choice whose
+        entry was recorded row by row), and a value's size never changes, so checking it
+        again, as `exit_over` does, finds nothing."""
         if self.closed:
             return None
         limit = self.data_limit
         if limit > 0:
-            known = self.sizes.known
-            entry = known.get(id(value))
-            size = entry[1] if entry is not None and entry[0] is value else self._size(value)
-            if size is not None and size > limit:
-                return EventDataTooLarge("StepExited", step_name, "input", size, limit)
-            entry = known.get(id(local))
+            entry = self.sizes.known.get(id(local))
             size = entry[1] if entry is not None and entry[0] is local else self._size(local)
             if size is not None and size > limit:
                 return EventDataTooLarge("StepExited", step_name, "local", size, limit)
-        if (type(value) is dict and len(value) > WIDE) or (
-            type(local) is dict and len(local) > WIDE
+        if (type(local) is dict and len(local) > WIDE) or (
+            type(value) is dict and len(value) > WIDE
         ):
             self.unfold(kind, step_name, time, entered, value, local, FOLDED_EVENTS[kind])
             return None
