@@ -59,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
         take_frame,
     )
     from worker.interpreter.sequence import Interpreter
+    from worker.interpreter.sizes import LEAN_SINCE
     from worker.interpreter.steps.activity_call import TASK_QUEUE_PATCH
     from worker.interpreter.steps.base import StepRun
     from worker.interpreter.steps.fanout import run_iterations
@@ -378,6 +379,8 @@ class FnFFlow:
         current = versions.patched(EVENTS_AS_THEY_HAPPEN)
         if current:
             self._log.data_limit = run.step_data_limit
+        if versions.version() >= LEAN_SINCE:
+            self._log.use_lean_sizes()
             self._attempt_reports.enabled = True
         cancels_cleanly = versions.patched(PATCH)
         routes_tasks = versions.patched(TASK_QUEUE_PATCH)

@@ -182,6 +182,13 @@ CASES = [
         text="inline-loop.yaml",
         options={"steps_per_activation": 10, "pauses_per_run": 2, "archive_rows_per_slice": 8},
     ),
+    Case(  # interpreter version 7: lean sizes, shared constant mappings, looked-up options
+        "lean-loop-continues",
+        "lean-loop",
+        {"tag": "x" * 40},
+        text="lean-loop.yaml",
+        options={"steps_per_activation": 10, "pauses_per_run": 2, "step_data_limit": 200},
+    ),
     Case(
         "archived-slices-fail",
         "inline-loop-fails",

@@ -27,6 +27,8 @@ from translator import compile_text
 from worker.execution import FlowRun
 from worker.history import run_chain
 from worker.interpreter import inline
+from worker.interpreter.sizes import LEAN_SINCE
+from worker.interpreter.versions import INTERPRETER_VERSION
 from worker.workflow import FnFFlow
 
 KEYS = ("a", "b", "c")
@@ -114,6 +116,8 @@ RUNS = st.fixed_dictionaries(
         "step_data_limit": st.sampled_from([0, 48, 64, 100, 32 * 1024]),
         "steps_per_activation": st.sampled_from([3, 7, 1000]),
         "pauses_per_run": st.sampled_from([1, 20]),
+        # runs sized the lean way (version 7 on) and the JsonSizes way before
+        "interpreter_version": st.sampled_from([LEAN_SINCE - 1, INTERPRETER_VERSION]),
     }
 )
 INPUTS = st.fixed_dictionaries(

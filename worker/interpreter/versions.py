@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-INTERPRETER_VERSION = 6
-"""The version executions are started with. Version 6 lists no patch: it archives inline
-steps' events folded (worker/interpreter/archive.py FOLDED_SINCE)."""
+INTERPRETER_VERSION = 7
+"""The version executions are started with. Versions 6 and 7 list no patch: 6 archives
+inline steps' events folded (worker/interpreter/archive.py FOLDED_SINCE), 7 sizes and merges
+flow data the lean way (worker/interpreter/sizes.py LEAN_SINCE)."""
 
 ON_SINCE: dict[str, int] = (
     {

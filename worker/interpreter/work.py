@@ -79,14 +79,25 @@ class WorkMeter:
     """The history length of the activation the counts belong to."""
 
     def charge(self, steps: int = 1) -> None:
-        """Count steps run now (in the current activation)."""
-        self._follow()
+        """Count steps run now (in the current activation): `_follow`, inline (every step
+        charges)."""
+        activation = self.activation.length
+        if activation < 0:
+            activation = self.activation.history_length()
+        if activation != self._activation:
+            self._activation = activation
+            self._restart()
         self.steps += steps
 
     def spent(self) -> bool:
         """Whether this activation has done its share and the workflow should yield: asks
         for HANDOVER_PATCH only then, so runs that never get there record no marker."""
-        self._follow()
+        activation = self.activation.length  # `_follow`, inline
+        if activation < 0:
+            activation = self.activation.history_length()
+        if activation != self._activation:
+            self._activation = activation
+            self._restart()
         over = (
             self.steps >= self.steps_per_activation
             or self.serialised() - self._bytes_before >= self.bytes_per_activation
