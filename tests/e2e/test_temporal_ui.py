@@ -339,6 +339,12 @@ async def test_every_handler_says_what_it_takes(ui: Ui) -> None:
     assert '{"token": T, "succeeded": true, "output": ' in ours["ReportTask"]
     report = {"token": await _token(handle), "succeeded": True, "output": '{"approved": true}'}
     update = ["workflow", "update", "execute", "-w", handle.id, "--name", "ReportTask"]
+    empty = json.dumps({**report, "output": ""})  # ReportTaskSucceeded requires its Output
+    command = [installed_binary("temporal"), *update, "--input", empty]
+    refused = await asyncio.to_thread(
+        subprocess.run, [*command, "--address", ui.server.address], capture_output=True
+    )
+    assert refused.returncode != 0 and b"Output must be a JSON object" in refused.stderr
     await asyncio.to_thread(ui.cli, *update, "--input", json.dumps(report))
     assert await handle.result() == {"approved": True}
 
