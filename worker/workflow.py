@@ -113,24 +113,43 @@ class FnFFlow:
             if run.resumption.stop is not None:
                 self.stop(run.resumption.stop)
 
-    @workflow.signal(name=STOP_SIGNAL)
+    @workflow.signal(
+        name=STOP_SIGNAL,
+        description='StopExecution\'s Error and Cause, {"error": E, "cause": C}. It only records '
+        "them: the Temporal cancel StopExecution sends next stops the run (`fnf exec stop`, or "
+        "this signal then `temporal workflow cancel`).",
+    )
     def stop(self, stop: StopRequest) -> None:
         """StopExecution's error and cause; the cancellation that follows ends the run."""
         self._stop = stop
         self._scope.reason = Reason(stop.error, stop.cause)
 
-    @workflow.signal(name=CHILD_STOPPED_SIGNAL)
+    @workflow.signal(
+        name=CHILD_STOPPED_SIGNAL,
+        description="internal: a sync sub-flow tells its parent it was stopped "
+        '({"workflow_id", "error", "cause"}); the waiting task fails with that error.',
+    )
     def child_stopped(self, stopped: ChildStopped) -> None:
         """A `sync` sub-flow was stopped: the waiting task fails with its stop's Error."""
         self._child_stops[stopped.workflow_id] = Reason(stopped.error, stopped.cause)
 
-    @workflow.signal(name=ATTEMPT_SIGNAL)
+    @workflow.signal(
+        name=ATTEMPT_SIGNAL,
+        description="internal: a task activity reports an attempt as it happens, so its "
+        "TaskStarted/TaskFailed events enter the FnF history at once.",
+    )
     def attempt_reported(self, report: AttemptReport) -> None:
         """A task activity's attempt, as it happens (worker/activities/reports.py); taken only
         for the open attempt of a task still waiting on its activity."""
         self._attempt_reports.take(report)
 
-    @workflow.update(name=REPORT_UPDATE)
+    @workflow.update(
+        name=REPORT_UPDATE,
+        description="ReportTaskSucceeded / ReportTaskFailed for a waitForCallback task: "
+        '{"token": T, "succeeded": true, "output": "<a JSON object as text>"} or {"token": T, '
+        '"succeeded": false, "error": E, "cause": C}, T as the task\'s input received it; '
+        "answers the EventId that recorded it. `fnf task succeed|fail` sends the same.",
+    )
     async def report_task(self, report: TaskReport) -> ReportAccepted:
         """ReportTaskSucceeded/ReportTaskFailed: the waiting task takes the report."""
         waiting = self._callbacks.deliver(report, self._facts)
@@ -142,7 +161,12 @@ class FnFFlow:
         """Refuse a bad, stale or second report before it reaches history (exactly once)."""
         self._callbacks.validate(report, self._facts)
 
-    @workflow.query(name="history")
+    @workflow.query(
+        name="history",
+        description="This run's FnF events (GetExecutionHistory's), a page at a time: "
+        'optional {"from_event_id": N, "limit": L}; answers events, firstEventId, nextEventId '
+        "and previousRunId (the run it continued from). `fnf exec history` reads every run.",
+    )
     def history(self, request: HistoryRequest | None = None) -> dict[str, Any]:
         """A page of this run's events, where the run's numbering ends (`nextEventId`) and the
         run before it, so readers can walk the runs continue-as-new chained together."""

@@ -111,6 +111,7 @@ class MockResponse(_Strict):
         default=0,
         ge=0,
         le=60,
+        allow_inf_nan=False,  # NaN was refused as "should be less than or equal to 60"
         description="Real seconds the call takes. A delay of at least the step's timeoutSeconds "
         "fails the attempt at once with FnF.TaskTimeout, as the real call would time out.",
     )

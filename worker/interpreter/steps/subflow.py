@@ -64,6 +64,17 @@ CHILD_NAME_IS_TEXT = "subflow-execution-name-is-a-string"
 a boolean, an object, a list) instead of starting the child under its Python str(); older
 histories started such children (or, for 0, false and empty values, a random name) and
 replay that way."""
+SUBFLOW_DEPTH_PATCH = "subflow-depth-bounded"
+"""Marks executions that refuse to start a sub-flow deeper than MAX_SUBFLOW_DEPTH; older
+histories started children at any depth and replay that way. Asked only at that depth, so
+other runs carry no marker."""
+MAX_SUBFLOW_DEPTH = 100
+"""Sub-flows nest at most this deep. A flow that starts itself (directly or through others)
+without an end otherwise starts children for ever: each level is started as fast as a
+StopExecution's cancellation travels down, so the stop never reached the newest child and the
+execution stayed Running while the chain grew by about ten executions a second. FnF
+documents no depth (it has an account quota of 10,000 running executions); 100 levels is far
+beyond a flow's own structure and ends a runaway chain within seconds."""
 CHECK_CHILD_INPUT = "subflow-input-json-value-check"
 """Marks executions that pass a child's input through the one JSON value check before starting
 it; older histories started children with any input and replay that way."""
@@ -125,6 +136,9 @@ class SubflowTask:
         refused = _refused_input(node["name"], child_input)
         if refused is not None and versions.patched(CHECK_CHILD_INPUT):
             raise StepFailure(INVALID_ARGUMENT, refused)
+        depth = interpreter.parts.template.subflow_depth if interpreter.parts else 0
+        if depth >= MAX_SUBFLOW_DEPTH and versions.patched(SUBFLOW_DEPTH_PATCH):
+            raise StepFailure(RUNTIME_ERROR, _too_deep(flow, depth))
         child = child_run(interpreter, flow, graph, child_input, name)
         memo = _parent_step(run, attempt)
         if node.get("pattern") == "sync":
@@ -164,9 +178,15 @@ def child_run(
             step_data_limit=facts.step_data_limit,
         )
     pinned = parts.template
+    depth = pinned.subflow_depth + 1
     if pinned.definition_ref:
         return replace(
-            pinned, input=child_input, flow_name=flow, execution_name=name, definition_flow=flow
+            pinned,
+            input=child_input,
+            flow_name=flow,
+            execution_name=name,
+            definition_flow=flow,
+            subflow_depth=depth,
         )
     return replace(
         pinned,
@@ -177,6 +197,14 @@ def child_run(
         flows=facts.flows,
         definition="",
         definition_flow="",
+        subflow_depth=depth,
+    )
+
+
+def _too_deep(flow: str, depth: int) -> str:
+    return (
+        f"sub-flow {flow} would run {depth + 1} sub-flow levels deep; sub-flows nest at most "
+        f"{MAX_SUBFLOW_DEPTH} levels (does a flow start itself without an end?)"
     )
 
 
