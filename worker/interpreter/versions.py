@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-INTERPRETER_VERSION = 6
+INTERPRETER_VERSION = 7
 """The version executions are started with. Version 6 lists no patch: it archives inline
-steps' events folded (worker/interpreter/archive.py FOLDED_SINCE)."""
+steps' events folded (worker/interpreter/archive.py FOLDED_SINCE). Version 7 lists none
+either: its pauses carry the run's archive slices, cut by a budget of characters per workflow
+task (worker/interpreter/archive.py PROGRESS_SINCE)."""
 
 ON_SINCE: dict[str, int] = (
     {
