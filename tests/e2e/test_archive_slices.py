@@ -116,9 +116,9 @@ async def test_long_runs_archive_one_slice_per_workflow_task(dev_server_address:
 
 
 CHAIN = "version: v1\ntype: flow\nsteps:\n" + "".join(
-    f"  - type: pass\n    name: p{n}\n" for n in range(48)
+    f"  - type: pass\n    name: p{n}\n" for n in range(24)
 )
-"""48 pass steps, each recording the whole input (the flow's 120,000-character blob)."""
+"""24 pass steps, each recording the whole input (the flow's 401,000-character blob)."""
 
 
 async def chunks_of(events: list[HistoryEvent]) -> list[dict[str, Any]]:
@@ -138,11 +138,11 @@ async def chunks_of(events: list[HistoryEvent]) -> list[dict[str, Any]]:
 
 
 async def queried_in_pages(handle: WorkflowHandle[Any, Any]) -> list[dict[str, Any]]:
-    """Every event of a single run through the `history` query, a page (about 1 MB) at a
-    time: the whole history is more than one answer may carry."""
+    """Every event of a single run through the `history` query, 1.5 MB a page: the history
+    is more than one answer may carry (2 MB), and each page replays the closed run."""
     events: list[dict[str, Any]] = []
     while True:
-        request = HistoryRequest(from_event_id=len(events) + 1)
+        request = HistoryRequest(from_event_id=len(events) + 1, max_bytes=1_500_000)
         page = (await handle.query("history", request))["events"]
         if not page:
             return events
@@ -152,7 +152,7 @@ async def queried_in_pages(handle: WorkflowHandle[Any, Any]) -> list[dict[str, A
 async def test_slices_keep_to_their_tasks_budget_whatever_their_data(
     dev_server_address: str,
 ) -> None:
-    """Steps that each carry 120,000 characters: every slice's text keeps within the budget of
+    """Steps that each carry 401,000 characters: every slice's text keeps within the budget of
     its workflow task (a pause's slice within what the stretch of steps before it left), by
     characters rather than by a count of entries (8,192 of these would be a gigabyte), so the
     pauses carry what fits, the close writes the rest in slices of their own, one a task, and
@@ -160,8 +160,8 @@ async def test_slices_keep_to_their_tasks_budget_whatever_their_data(
     queue = f"budget-{uuid.uuid4().hex[:8]}"
     settings = Settings(temporal_address=dev_server_address, task_queue=queue, functions=FUNCTIONS)
     client = await Client.connect(dev_server_address)
-    blob = "x" * 60_000 + "é" * 60_000
-    run = flow_run(CHAIN, {"blob": blob}, step_data_limit=0, steps_per_activation=16)
+    blob = "x" * 400_000 + "é" * 1_000
+    run = flow_run(CHAIN, {"blob": blob}, step_data_limit=0, steps_per_activation=8)
     async with AsyncExitStack() as stack:
         await run_worker(client, settings, stack)
         handle = await start_execution(client, queue, run, search_attributes=False)
@@ -179,8 +179,8 @@ async def test_slices_keep_to_their_tasks_budget_whatever_their_data(
     for document in documents:
         text = events_text(document["events"])
         assert len(text) <= TASK_BUDGET_CHARS or len(document["events"]) == 1
-    for document in carried:  # written in a task that ran 16 steps first
-        assert len(events_text(document["events"])) <= TASK_BUDGET_CHARS - 16 * STEP_CHARS
+    for document in carried:  # written in a task that ran 8 steps first
+        assert len(events_text(document["events"])) <= TASK_BUDGET_CHARS - 8 * STEP_CHARS
     tail = await run_tail(client, handle.id, run_id)
     assert tail.archive is not None and tail.archive.events == expected
     assert await asyncio.wait_for(read_history(client, handle.id), READ_LIMIT) == expected

@@ -314,12 +314,13 @@ less the work the task has already done), not by a count of entries. Older ones 
 FnFPause and archive as they close, as they did: which activities a run schedules is part of
 its command sequence."""
 
-TASK_BUDGET_CHARS = 1_500_000
+TASK_BUDGET_CHARS = 2_500_000
 """The work one workflow task may spend on steps and on archive text together, in characters of
-archive text: writing and compressing a slice costs about 45 ns per character of a loop's
-folded records (the C encoder over many small objects) and 15-25 ns per character of long
-strings, so 1.5 M characters are about 70 ms on an idle core (bench/README.md). Steps count
-STEP_CHARS each (worker/interpreter/work.py)."""
+archive text: writing and compressing a slice costs about 19 ns per character of a loop's folded
+records (the C encoder over many small objects; 44 M characters took 0.85 s of a
+100,000-iteration loop's 3.0 s of workflow CPU) and 15-25 ns per character of long strings, so
+2.5 M characters are about 50 ms on an idle core, about what 3,000 inline steps take with their
+slice. Steps count STEP_CHARS each (worker/interpreter/work.py)."""
 
 
 MIN_SLICE_CHARS = 100_000

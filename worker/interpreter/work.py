@@ -52,10 +52,12 @@ PAUSE_TASK_PATCH = "pause-completes-workflow-task"
 """Runs started since this patch pause with a regular activity (each pause ends the workflow
 task as the server sees it); earlier runs pause with a local activity, as they always did."""
 
-STEP_CHARS = 160
-"""What an inline step costs, in characters of archive text written (about 7 us of workflow CPU
-for a loop step, at about 45 ns a character): how `work_chars` weighs steps against the
-archive's slices in one workflow task (worker/interpreter/archive.py TASK_BUDGET_CHARS)."""
+STEP_CHARS = 500
+"""What an inline step costs, in characters of archive text written: about 9.7 us of workflow CPU
+for a loop step against about 19 ns a character (bench/README.md). `work_chars` weighs a task's
+steps against its archive slice with it (worker/interpreter/archive.py TASK_BUDGET_CHARS): a
+pause after 3,000 steps leaves its slice a million characters, more than those steps' own
+records take (about 200 characters a loop step)."""
 
 HANDOVER_PATCH = "inline-work-handover"
 """Runs started since this patch yield (pause, or continue as new at the root) when an
