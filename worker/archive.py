@@ -31,7 +31,9 @@ ARCHIVE_SLICE = "ArchiveHistorySlice"
 """Runs of interpreter version 4 on (worker/interpreter/archive.py SLICE_TASK_PATCH) hand each
 compressed slice to this regular activity instead: the slice is kept as the activity's input
 (its ActivityTaskScheduled event), and awaiting the activity ends the workflow task, so a long
-run closes in one short workflow task per slice rather than in one long task for them all."""
+run closes in one short workflow task per slice rather than in one long task for them all.
+Since version 7 a run's pauses are these activities, each carrying the next slice, and its last
+slice is one scheduled in the closing task and never awaited (no ArchiveHistory marker)."""
 ARCHIVE_CHUNK_BYTES = 1_000_000
 """Compressed bytes of one chunk (one marker's payload; Temporal refuses payloads over 2 MB)."""
 ARCHIVE_RUN_BYTES = 1_500_000

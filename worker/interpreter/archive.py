@@ -389,7 +389,8 @@ class ArchiveProgress:
     room: int = ARCHIVE_SLICED_RUN_BYTES
     """Compressed bytes the run may still archive."""
     live: bool = True
-    """False once a slice could not be kept: the run then has no complete archive."""
+    """False once a slice could not be kept: the run then has no complete archive, and its
+    slices go empty."""
     carrying: bool = False
     """A pause carries a slice now (another branch's pause meanwhile does not)."""
     work: Callable[[], int] = field(default=lambda: 0)
@@ -400,19 +401,16 @@ class ArchiveProgress:
 
     async def pause(self) -> bool:
         """Carry the next slice as this pause (an ArchiveHistorySlice activity, which ends the
-        workflow task as FnFPause would); False when there is none to carry, so the caller
-        pauses with FnFPause. A stop meanwhile raises CancelledError, as a pause does."""
+        workflow task as FnFPause would); False when there is none to carry (or another pause
+        carries one now), so the caller pauses with FnFPause. A stop meanwhile raises
+        CancelledError, as a pause does."""
         log = self.log
-        if not self.live or self.carrying or log.closed or self.archived >= len(log.events):
+        if self.carrying or log.closed or self.archived >= len(log.events):
             return False
         text, end = take_slice(log.events, self.archived, budget_left(self.work()), self._most())
         first = _entry_id(log.events[self.archived])
         following = log.next_id() if end >= len(log.events) else _entry_id(log.events[end])
-        blob = _compressed_slice(log.first_id, following, text, PROGRESS_FORMAT)
-        if blob is None or len(blob) > min(self.room, ARCHIVE_CHUNK_BYTES):
-            workflow.logger.warning("the run's FnF events were not all archived")
-            self.live = False
-            return False
+        blob = self._chunk(log.first_id, following, text, PROGRESS_FORMAT)
         self.carrying = True
         try:
             await workflow.execute_activity(
@@ -428,7 +426,7 @@ class ArchiveProgress:
             # Scheduled, so the slice is in the history all the same.
         finally:
             self.carrying = False
-        self.archived, self.room = end, self.room - len(blob)
+        self.archived = end
         return True
 
     async def close(self) -> None:
@@ -436,18 +434,11 @@ class ArchiveProgress:
         in a workflow task of its own (an ArchiveHistorySlice activity awaited), the last left
         in the closing task (`_leave_slice`). Each is cut to what its task has left."""
         log = self.log
-        if not self.live:
-            workflow.logger.warning("the run's FnF events were not all archived")
-            return
         first, following = log.first_id, log.next_id()
         start, number = self.archived, 0
         while True:
             text, end = take_slice(log.events, start, budget_left(self.work()), self._most())
-            blob = _compressed_slice(first, following, text, FOLDED_FORMAT)
-            if blob is None or len(blob) > min(self.room, ARCHIVE_CHUNK_BYTES):
-                workflow.logger.warning("the run's FnF events were not all archived")
-                return
-            self.room -= len(blob)
+            blob = self._chunk(first, following, text, FOLDED_FORMAT)
             number += 1
             which = f"{first} to {following - 1}, slice {number}"
             if end >= len(log.events):
@@ -456,6 +447,21 @@ class ArchiveProgress:
             if not await _keep_slice(blob, which):
                 return
             start = end
+
+    def _chunk(self, first: int, following: int, text: str, form: int) -> bytes:
+        """The slice compressed, or empty once the run cannot keep a complete archive (text
+        that is not UTF-8, a chunk over 1 MB, the run's 4 MB spent): a reader then finds no
+        archive and asks the query. The slices are cut and sent all the same, so the run's
+        commands never depend on the sizes zlib writes."""
+        if not self.live:
+            return b""
+        blob = _compressed_slice(first, following, text, form)
+        if blob is None or len(blob) > min(self.room, ARCHIVE_CHUNK_BYTES):
+            workflow.logger.warning("the run's FnF events were not all archived")
+            self.live = False
+            return b""
+        self.room -= len(blob)
+        return blob
 
 
 def _leave_slice(blob: bytes, which: str) -> None:
