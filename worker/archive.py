@@ -32,8 +32,7 @@ ARCHIVE_SLICE = "ArchiveHistorySlice"
 compressed slice to this regular activity instead: the slice is kept as the activity's input
 (its ActivityTaskScheduled event), and awaiting the activity ends the workflow task, so a long
 run closes in one short workflow task per slice rather than in one long task for them all.
-Since version 7 a run's pauses are these activities, each carrying the next slice, and its last
-slice is one scheduled in the closing task and never awaited (no ArchiveHistory marker)."""
+Since version 7 a run's pauses are these activities, each carrying the next slice."""
 ARCHIVE_CHUNK_BYTES = 1_000_000
 """Compressed bytes of one chunk (one marker's payload; Temporal refuses payloads over 2 MB)."""
 ARCHIVE_RUN_BYTES = 1_500_000

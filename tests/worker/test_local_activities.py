@@ -25,7 +25,6 @@ from tests.helpers.workers import serving
 from tests.worker.conftest import Outcome, RunFlow
 from tests.worker.test_stopping import ended
 from translator import compile_text
-from worker.archive import ARCHIVE_SLICE
 from worker.execution import FlowRun
 from worker.executions import start_execution, stop_execution
 from worker.functions import FunctionRegistry
@@ -68,14 +67,8 @@ async def temporal_events(env: WorkflowEnvironment, outcome: Outcome) -> list[di
 
 
 def activity_kinds(events: list[dict[str, Any]]) -> tuple[int, int]:
-    """(regular activities scheduled, local activity markers of tasks) in a Temporal history;
-    the run's archive (ArchiveHistory at its close, or since interpreter version 7 its last
-    ArchiveHistorySlice) is not a task's."""
-    scheduled = sum(
-        e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"
-        and e["activityTaskScheduledEventAttributes"]["activityType"]["name"] != ARCHIVE_SLICE
-        for e in events
-    )
+    """(regular activities scheduled, local activity markers of tasks) in a Temporal history."""
+    scheduled = sum(e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED" for e in events)
     markers = sum(
         e.get("markerRecordedEventAttributes", {}).get("markerName") == "core_local_activity"
         and _marker_type(e["markerRecordedEventAttributes"]) != "ArchiveHistory"

@@ -308,9 +308,7 @@ PROGRESS_SINCE = 7
 """Executions of this interpreter version on archive as they go (`ArchiveProgress`): each pause
 of a long stretch of inline steps carries the next slice of the run's archive as the input of
 ArchiveHistorySlice (that activity is the pause), so a run closes with only what it recorded
-since its last pause left to write, and its slices cost no round trip of their own; the last
-slice is left in the closing task as an ArchiveHistorySlice activity that is never awaited
-(`_leave_slice`), rather than handed to ArchiveHistory, a local activity. Every slice
+since its last pause left to write, and its slices cost no round trip of their own. Every slice
 is cut by the characters of its text against a budget for its workflow task (`TASK_BUDGET_CHARS`,
 less the work the task has already done), not by a count of entries. Older ones pause with
 FnFPause and archive as they close, as they did: which activities a run schedules is part of
@@ -378,8 +376,8 @@ class ArchiveProgress:
 
     A slice written at a pause is a PROGRESS_FORMAT chunk from the run's first EventId to the
     one after its own entries (the run's end is not known yet); the slices written at the close
-    bound the whole run, the last of them scheduled in the closing task, so a reader holds a
-    complete archive only when the closing chunk is there (worker/archive.py
+    bound the whole run, the last of them ArchiveHistory's marker in the closing task, so a
+    reader holds a complete archive only when the closing chunk is there (worker/archive.py
     `RunArchive.assemble`)."""
 
     log: EventLog
@@ -431,20 +429,22 @@ class ArchiveProgress:
 
     async def close(self) -> None:
         """The entries not archived yet, as slices bounding the whole run: each but the last
-        in a workflow task of its own (an ArchiveHistorySlice activity awaited), the last left
-        in the closing task (`_leave_slice`). Each is cut to what its task has left."""
+        in a workflow task of its own (an ArchiveHistorySlice activity awaited), the last
+        handed to ArchiveHistory in the closing task (a local activity, as before, so that a
+        run of local-activity tasks schedules no regular activity). Each is cut to what its
+        task has left."""
         log = self.log
         first, following = log.first_id, log.next_id()
         start, number = self.archived, 0
         while True:
             text, end = take_slice(log.events, start, budget_left(self.work()), self._most())
+            if end >= len(log.events):  # ArchiveHistory answers empty past `room`
+                room = min(self.room, ARCHIVE_CHUNK_BYTES) if self.live else 0
+                await _archive(ArchiveRequest(first, following, text, room, FOLDED_FORMAT))
+                return
             blob = self._chunk(first, following, text, FOLDED_FORMAT)
             number += 1
-            which = f"{first} to {following - 1}, slice {number}"
-            if end >= len(log.events):
-                _leave_slice(blob, which)
-                return
-            if not await _keep_slice(blob, which):
+            if not await _keep_slice(blob, f"{first} to {following - 1}, slice {number}"):
                 return
             start = end
 
@@ -462,18 +462,3 @@ class ArchiveProgress:
             return b""
         self.room -= len(blob)
         return blob
-
-
-def _leave_slice(blob: bytes, which: str) -> None:
-    """The run's last slice as the input of an ArchiveHistorySlice activity scheduled in the
-    closing task and never awaited: the close command follows it in the same completion, so
-    the slice is in the history (its ActivityTaskScheduled event) just before the run's close,
-    and the activity is dropped with the closed run. ArchiveHistory, a local activity, cost the
-    closing task another activation and the local activity's hop through the worker: about as
-    long as the rest of the task under load (bench/README.md)."""
-    workflow.start_activity(
-        ARCHIVE_SLICE,
-        blob,
-        schedule_to_close_timeout=ARCHIVE_TIMEOUT,
-        summary=summary(f"internal: archive FnF events {which}, the last"),
-    )
