@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from worker.interpreter import versions
     from worker.interpreter.activation import Activation
-    from worker.interpreter.archive import archive_run
+    from worker.interpreter.archive import PROGRESS_SINCE, ArchiveProgress, archive_run
     from worker.interpreter.attempt_reports import AttemptReports
     from worker.interpreter.budget import RESULT_BOUND_PATCH, check_payload, check_value
     from worker.interpreter.callbacks import Callbacks
@@ -106,6 +106,8 @@ class FnFFlow:
         """What the run is doing now, for the Temporal UI (worker/interpreter/legible.py)."""
         self._flow_input: dict[str, Any] = {}
         """The flow's mapped input, kept for a redrive point (worker/interpreter/redrive.py)."""
+        self._archive = ArchiveProgress(self._log, run.archive_rows_per_slice)
+        """What this run has archived as it paused (worker/interpreter/archive.py)."""
         if run.resumption is not None:
             self._log.first_id = run.resumption.next_event_id
             self._log.last_time = run.resumption.last_event_time
@@ -209,7 +211,7 @@ class FnFFlow:
         await self._close(run, TaskReport(run.callback_token, True, json.dumps(output)))
         self._log.record("ExecutionSucceeded", detail={"output": output}, checked=False)
         self._details.close("succeeded")
-        await archive_run(self._log, run.archive_rows_per_slice)
+        await archive_run(self._log, run.archive_rows_per_slice, self._archive)
         return output
 
     async def _run_part(
@@ -250,7 +252,7 @@ class FnFFlow:
             await self._fail(run, unexpected_failure("", error))
         self._log.record("ExecutionSucceeded", detail={"output": output}, checked=False)
         self._details.close("succeeded")
-        await archive_run(self._log, run.archive_rows_per_slice)
+        await archive_run(self._log, run.archive_rows_per_slice, self._archive)
         return output
 
     async def _run_batch(
@@ -298,7 +300,7 @@ class FnFFlow:
                 self._log.last_time,
                 self._stop,
             )
-            await archive_run(self._log, run.archive_rows_per_slice)
+            await archive_run(self._log, run.archive_rows_per_slice, self._archive)
             workflow.continue_as_new(replace(run, part=rest, resumption=carried))
         return {"locals": part.done + done}
 
@@ -307,7 +309,7 @@ class FnFFlow:
         failed = {"error": failure.error, "cause": failure.cause}
         self._log.record("ExecutionFailed", detail=failed, checked=False)
         await self._keep_point(run, failure)
-        await archive_run(self._log, run.archive_rows_per_slice)
+        await archive_run(self._log, run.archive_rows_per_slice, self._archive)
         caught = self._details.caught
         message = failure_message(failure.error, failure.cause, failure.step, failure.path, caught)
         self._details.close(f"failed: {message}")
@@ -356,7 +358,7 @@ class FnFFlow:
         if cancelled is not None:
             await self._keep_point(run, cancelled)
         self._details.close(f"stopped: {stop.error or STOPPED}: {stop.cause}")
-        await archive_run(self._log, run.archive_rows_per_slice)
+        await archive_run(self._log, run.archive_rows_per_slice, self._archive)
         raise asyncio.CancelledError()
 
     async def _run_before_patch(
@@ -409,6 +411,14 @@ class FnFFlow:
         cancels_cleanly = versions.patched(PATCH)
         routes_tasks = versions.patched(TASK_QUEUE_PATCH)
         steps_per_activation, pauses_per_run = run.work_limits()
+        meter = WorkMeter(
+            lambda: self._log.sizes.measured_bytes,
+            steps_per_activation=steps_per_activation,
+            pauses_per_run=pauses_per_run,
+            activation=self._log.activation,
+        )
+        if versions.version() >= PROGRESS_SINCE:
+            meter.carry, self._archive.work = self._archive.pause, meter.work_chars
         return Interpreter(
             self._facts,
             self._log,
@@ -420,12 +430,7 @@ class FnFFlow:
             cancels_cleanly=cancels_cleanly,
             routes_tasks=routes_tasks,
             details=self._details,
-            meter=WorkMeter(
-                lambda: self._log.sizes.measured_bytes,
-                steps_per_activation=steps_per_activation,
-                pauses_per_run=pauses_per_run,
-                activation=self._log.activation,
-            ),
+            meter=meter,
             parts=PartRuns.of(run) if cancels_cleanly and current else None,
         )
 
@@ -462,7 +467,7 @@ class FnFFlow:
                         self._log.last_time,
                         self._stop,
                     )
-                    await archive_run(self._log, run.archive_rows_per_slice)
+                    await archive_run(self._log, run.archive_rows_per_slice, self._archive)
                     workflow.continue_as_new(
                         args=workflow_args(replace(run, resumption=carried, redrive=None))
                     )

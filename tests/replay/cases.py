@@ -190,6 +190,13 @@ CASES = [
         options={"steps_per_activation": 10, "pauses_per_run": 2, "step_data_limit": 200},
     ),
     Case(
+        "archived-progress-slices-continue",
+        "inline-loop",
+        {"left": list(range(1, 31))},
+        text="inline-loop.yaml",
+        options={"steps_per_activation": 10, "pauses_per_run": 2, "archive_rows_per_slice": 8},
+    ),
+    Case(
         "archived-slices-fail",
         "inline-loop-fails",
         {"left": list(range(1, 11))},
