@@ -48,6 +48,7 @@ from harness import (
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.worker import Worker
+from timeline import print_timeline, timeline_of
 
 from translator import compile_text
 from worker.execution import FlowRun
@@ -206,20 +207,30 @@ class MeteredExecutor(ThreadPoolExecutor):
         super().__init__(max_workers=4, thread_name_prefix=name)
         self._lock = threading.Lock()
         self._cpu = 0.0
+        self._wall = 0.0
+        self._activations = 0
 
     def cpu(self) -> float:
         with self._lock:
             return self._cpu
 
+    def wall(self) -> tuple[float, int]:
+        """Wall seconds the activations took, and how many ran."""
+        with self._lock:
+            return self._wall, self._activations
+
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         def timed() -> Any:
-            began = time.thread_time()
+            began, wall = time.thread_time(), time.perf_counter()
             try:
                 return fn(*args, **kwargs)
             finally:
                 spent = time.thread_time() - began
+                waited = time.perf_counter() - wall
                 with self._lock:
                     self._cpu += spent
+                    self._wall += waited
+                    self._activations += 1
 
         return super().submit(timed)
 
@@ -317,9 +328,11 @@ async def measure(
     timeout: float,
     executors: Executors,
     options: dict[str, Any] | None = None,
+    breakdown: bool = False,
 ) -> dict[str, Any]:
     """`options`: FlowRun fields every fnf-temporal execution starts with (the run's
-    pause and continue-as-new settings), else the defaults."""
+    pause and continue-as-new settings), else the defaults. `breakdown`: print where each
+    fnf-temporal execution's time went (timeline.py) and the activations' wall time."""
     graph = dict(compile_text(load.text, f"bench-{load.kind}.yaml"))
     fnf, hand = Figures(), Figures()
     for repeat in range(repeats):
@@ -336,7 +349,7 @@ async def measure(
                     hand.cpu_s.append(time.process_time() - cpu)
                     hand.workflow_cpu_s.append(executors.hand.cpu() - workflow_cpu)
                 continue
-            workflow_cpu = executors.fnf.cpu()
+            workflow_cpu, (activation_wall, activations) = executors.fnf.cpu(), executors.fnf.wall()
             elapsed, handle = await run_fnf(client, load, graph, timeout, options)
             if elapsed is None:
                 fnf.failures.append(f"no result in {timeout:.0f} s")
@@ -344,6 +357,15 @@ async def measure(
             fnf.latency_s.append(elapsed)
             fnf.cpu_s.append(time.process_time() - cpu)
             fnf.workflow_cpu_s.append(executors.fnf.cpu() - workflow_cpu)
+            if breakdown:
+                wall, count = executors.fnf.wall()
+                print(
+                    f"  {load.key}: {elapsed * 1000:.0f} ms; {count - activations} activations, "
+                    f"{(wall - activation_wall) * 1000:.0f} ms wall, "
+                    f"{fnf.workflow_cpu_s[-1] * 1000:.0f} ms CPU",
+                    flush=True,
+                )
+                print_timeline(await timeline_of(client, handle.id))
             try:
                 fnf.runs, tasks = await longest_task_ms(client, handle.id)
             except WorkflowQueryFailedError as error:  # a run too long to replay
@@ -438,7 +460,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await measure(server.client, warm, 2, args.timeout, executors)
             for load in loads:
                 row = await measure(
-                    server.client, load, args.repeats, args.timeout, executors, options
+                    server.client,
+                    load,
+                    args.repeats,
+                    args.timeout,
+                    executors,
+                    options,
+                    args.breakdown,
                 )
                 print_row(row)
                 rows.append(row)
@@ -474,6 +502,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--pauses-per-run", type=int, help="pauses before a continue-as-new (FlowRun)"
+    )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="print where each fnf-temporal execution's time went (tasks and round trips)",
     )
     run_benchmark(parser, run, show=None)  # its rows are printed as they are measured
 

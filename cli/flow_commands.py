@@ -25,7 +25,8 @@ from cli.output import (
     print_text,
     read_text_file,
 )
-from translator.flow_files import flow_name_from_file
+from translator.flow_files import exact_flow_name_from_file
+from translator.names import InvalidName
 
 app = typer.Typer(help="Flow definitions on the FnF API (fnf api).", no_args_is_help=True)
 
@@ -40,7 +41,7 @@ FLOW_FIELDS = (
     "LastModifiedTime",
 )
 NameOpt = Annotated[
-    str | None, typer.Option("--name", help="Flow name (default: from the file name)")
+    str | None, typer.Option("--name", help="Flow name (default: the file name, if it is one)")
 ]
 ModeOpt = Annotated[
     str | None, typer.Option("--mode", help="ExecutionMode: Standard (default) or Express")
@@ -60,7 +61,7 @@ def create(
     as_json: JsonOpt = False,
 ) -> None:
     """CreateFlow from FILE (the flow is named after the file unless --name is given)."""
-    flow = name or flow_name_from_file(file)
+    flow = name or _name_of(file)
     answer = call(
         api,
         "CreateFlow",
@@ -96,7 +97,7 @@ def update(
     }
     path = Path(flow)
     if path.is_file():
-        parameters["Name"] = name or flow_name_from_file(path)
+        parameters["Name"] = name or _name_of(path)
         parameters["Definition"] = read_text_file(path)
     elif flow.endswith((".yaml", ".yml", ".json")):
         fail(f"cannot read {flow}: no such file")
@@ -159,6 +160,15 @@ def delete(
     """DeleteFlow: the flow, its schedules, and its running executions (stopped)."""
     answer = call(api, "DeleteFlow", {"Name": name})
     _show(answer, as_json, f"deleted flow {name}")
+
+
+def _name_of(file: Path) -> str:
+    """The flow a file names, exactly (translator/flow_files.py): a cleaned-up name could be
+    another file's flow, which an update would then overwrite."""
+    try:
+        return exact_flow_name_from_file(file)
+    except InvalidName as invalid:
+        fail(str(invalid))
 
 
 def _show(answer: dict[str, Any], as_json: bool, done: str) -> None:

@@ -1,6 +1,6 @@
 """JSON object options, read one way by every `fnf` command: `fnf run --input`, `fnf exec
-start --input`, `fnf schedule create --payload`, `fnf test-step --input/--local/--result` and
-`fnf call`'s PARAMETERS.
+start --input`, `fnf schedule create --payload`, `fnf test-step --input/--local/--result`,
+`fnf task succeed --output` and `fnf call`'s PARAMETERS.
 
 A value is JSON text, `@FILE` (the file's text) or `@-` (standard input, as curl's `-d @-`
 reads it), each at most 16 Mi characters, then checked by the one JSON value check

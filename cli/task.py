@@ -10,6 +10,7 @@ import typer
 from cli.connection import connect, security
 from cli.errors import fail as fail_command
 from cli.errors import say_error
+from cli.json_input import read_json_object
 from cli.options import (
     AddressOpt,
     NamespaceOpt,
@@ -29,18 +30,19 @@ TokenArg = Annotated[str, typer.Argument(help="The task token (from the TaskSubm
 def succeed(
     token: TokenArg,
     output: Annotated[
-        str, typer.Option("--output", help="The task's output, a JSON object")
+        str, typer.Option("--output", help="The task's output: a JSON object, @FILE or @-")
     ] = "{}",
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
     secured: dict[str, Any] | None = None,
 ) -> None:
     """ReportTaskSucceeded: the step's $local becomes OUTPUT."""
+    text = read_json_object(output, "--output").text  # checked before anything is sent
     _report(
         address,
         namespace,
         secured or {},
-        lambda client: report_task_succeeded(client, token, output),
+        lambda client: report_task_succeeded(client, token, text),
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from translator import compile_file
 from translator.graph import FlowGraph, iter_steps
-from translator.names import FLOW, WORD
+from translator.names import FLOW, WORD, InvalidName
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -56,9 +56,30 @@ def _find(name: str, folders: list[Path]) -> Path | None:
     return None
 
 
+def _file_stem(flow: Path) -> str:
+    """The name a flow file stands for: its stem, or for the conventional `flow.yaml` its
+    folder's name."""
+    return flow.stem if flow.stem != "flow" else flow.resolve().parent.name
+
+
 def flow_name_from_file(flow: Path) -> str:
-    """The file's stem made a flow name; for the conventional `flow.yaml`, its folder's name."""
-    stem = flow.stem if flow.stem != "flow" else flow.resolve().parent.name
+    """The file's stem made a flow name (characters outside the grammar become `_`): a label
+    for an execution `fnf run` starts on its own, where two files may share it harmlessly."""
+    stem = _file_stem(flow)
     cleaned = "".join(c if c in WORD else "_" for c in stem)
     named = cleaned if cleaned[:1] in FLOW.first else f"_{cleaned}"
     return named[: FLOW.max_length]
+
+
+def exact_flow_name_from_file(flow: Path) -> str:
+    """The file's stem as the name of a flow kept by the API (`fnf flow create|update`), only
+    when it is a valid flow name as it stands. Cleaning it as `flow_name_from_file` does would
+    give different files one name (`流程.yaml` and `订单.yaml` are both `__`), so an update
+    from one file would overwrite the flow created from another; InvalidName asks for --name."""
+    stem = _file_stem(flow)
+    if not FLOW.is_valid(stem):
+        raise InvalidName(
+            f"{FLOW.explain(stem)} Give the flow's name with --name (the file {flow.name!r} "
+            "does not spell one)."
+        )
+    return stem

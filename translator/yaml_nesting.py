@@ -44,9 +44,41 @@ class NestingLimitedLoader(yaml.SafeLoader):
             self._nesting -= 1
 
 
+class UniqueKeyLoader(NestingLimitedLoader):
+    """NestingLimitedLoader that refuses a mapping naming a key twice. PyYAML keeps the last
+    value and drops the others without a word: a mock file's second case of one name, a second
+    secret for one AccessKey ID, a key mapped to two teams' namespaces. Flows refuse it too
+    (translator/source.py, with their own positions)."""
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in seen
+            seen.add(key)
+        except TypeError:
+            continue  # an unhashable key; construct_mapping reports it
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                "while reading a mapping",
+                node.start_mark,
+                f"found duplicate key {key!r} (an earlier value would be silently lost)",
+                key_node.start_mark,
+            )
+    return loader.construct_mapping(node, deep=True)
+
+
+UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 def safe_load(text: str) -> Any:
-    """`yaml.safe_load` with the nesting bound: deep documents raise a YAMLError."""
-    return yaml.load(text, Loader=NestingLimitedLoader)
+    """`yaml.safe_load` with the nesting bound and without duplicate keys: such documents raise
+    a YAMLError (the function registry, mock files, AccessKey and namespaces files)."""
+    return yaml.load(text, Loader=UniqueKeyLoader)
 
 
 def one_line(error: yaml.YAMLError) -> str:

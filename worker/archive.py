@@ -31,7 +31,8 @@ ARCHIVE_SLICE = "ArchiveHistorySlice"
 """Runs of interpreter version 4 on (worker/interpreter/archive.py SLICE_TASK_PATCH) hand each
 compressed slice to this regular activity instead: the slice is kept as the activity's input
 (its ActivityTaskScheduled event), and awaiting the activity ends the workflow task, so a long
-run closes in one short workflow task per slice rather than in one long task for them all."""
+run closes in one short workflow task per slice rather than in one long task for them all.
+Since version 8 a run's pauses are these activities, each carrying the next slice."""
 ARCHIVE_CHUNK_BYTES = 1_000_000
 """Compressed bytes of one chunk (one marker's payload; Temporal refuses payloads over 2 MB)."""
 ARCHIVE_RUN_BYTES = 1_500_000
@@ -63,6 +64,11 @@ it stands for when the chunk is read, and compressed at zlib level 1. A loop ste
 text is less than half its rows' (its input written once, no repeated names and times), and
 level 1 compresses it about four times faster than level 6 for a third more bytes: writing
 and compressing the archive was about two fifths of a loop run's workflow CPU."""
+PROGRESS_FORMAT = 4
+"""A FOLDED_FORMAT chunk written while the run went on (worker/interpreter/archive.py
+`ArchiveProgress`): `runNextId` is the EventId after its own events, since the run's end was
+not known yet (`runFirstId` is the run's, as in every chunk). It completes an archive only
+beside a closing chunk (any other format) of the same run (`RunArchive.assemble`)."""
 
 
 @dataclass
@@ -98,6 +104,8 @@ class ArchiveChunk:
     run_first_id: int
     run_next_id: int
     events: list[dict[str, Any]]
+    progress: bool = False
+    """A PROGRESS_FORMAT chunk: `run_next_id` bounds its own events, not the run's."""
 
 
 @activity.defn(name=ARCHIVE_HISTORY)
@@ -135,7 +143,7 @@ def _compressed(
         f'{{"format":{int(form)},"runFirstId":{int(run_first_id)},'
         f'"runNextId":{int(run_next_id)},"events":{events}}}'
     )
-    return zlib.compress(text.encode(), 1 if form == FOLDED_FORMAT else 6)
+    return zlib.compress(text.encode(), 1 if form in (FOLDED_FORMAT, PROGRESS_FORMAT) else 6)
 
 
 def decode_chunk(blob: bytes) -> ArchiveChunk | None:
@@ -151,12 +159,13 @@ def decode_chunk(blob: bytes) -> ArchiveChunk | None:
     events = list(document["events"])
     if document["format"] == ROWS_FORMAT:
         events = [_event_of_row(row) for row in events]
-    elif document["format"] == FOLDED_FORMAT:
+    elif document["format"] in (FOLDED_FORMAT, PROGRESS_FORMAT):
         events = [_event_of_row(row) for entry in events for row in _unfolded(entry)]
-    return ArchiveChunk(int(document["runFirstId"]), int(document["runNextId"]), events)
+    progress = document["format"] == PROGRESS_FORMAT
+    return ArchiveChunk(int(document["runFirstId"]), int(document["runNextId"]), events, progress)
 
 
-FORMATS = (ARCHIVE_FORMAT, ROWS_FORMAT, FOLDED_FORMAT)
+FORMATS = (ARCHIVE_FORMAT, ROWS_FORMAT, FOLDED_FORMAT, PROGRESS_FORMAT)
 
 
 def _unfolded(entry: list[Any]) -> list[Any]:
@@ -190,17 +199,30 @@ class RunArchive:
 
     @classmethod
     def assemble(cls, chunks: Iterable[ArchiveChunk | None]) -> RunArchive | None:
-        """The run's events when the chunks hold all of them, in order; else None."""
+        """The run's events when the chunks hold all of them, in order; else None. The
+        closing chunks (all but PROGRESS_FORMAT ones) bound the run, and there must be one;
+        progress chunks lie within it. An event found twice (a slice a stop made the run
+        write again as it closed) is taken once."""
         found = list(chunks)
         pieces = [chunk for chunk in found if chunk is not None]
-        if not pieces or len(pieces) < len(found):
+        closing = [piece for piece in pieces if not piece.progress]
+        if not closing or len(pieces) < len(found):
+            return None
+        first, following = closing[0].run_first_id, closing[0].run_next_id
+        if {(piece.run_first_id, piece.run_next_id) for piece in closing} != {(first, following)}:
+            return None
+        if any(p.run_first_id != first or p.run_next_id > following for p in pieces):
             return None
         pieces.sort(key=lambda chunk: chunk.events[0]["EventId"] if chunk.events else 0)
-        first, following = pieces[0].run_first_id, pieces[0].run_next_id
-        events = [event for piece in pieces for event in piece.events]
-        bounds = {(piece.run_first_id, piece.run_next_id) for piece in pieces}
-        ids = [event["EventId"] for event in events]
-        if bounds != {(first, following)} or ids != list(range(first, following)):
+        events: list[dict[str, Any]] = []
+        for piece in pieces:
+            for event in piece.events:
+                if event["EventId"] < first + len(events):
+                    continue
+                if event["EventId"] != first + len(events):
+                    return None
+                events.append(event)
+        if first + len(events) != following:
             return None
         return cls(first, following, events)
 

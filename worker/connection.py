@@ -24,12 +24,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from temporalio.client import Client, TLSConfig
+from temporalio.client import Client, PayloadLimitsConfig, TLSConfig
 
 from translator.text_files import read_bytes
 from worker.settings import Settings
 
 CONNECT_TIMEOUT_SECONDS: Final = 10.0
+
+MEMO_WARN_BYTES: Final = 1024 * 1024
+"""temporalio warns (TMPRL1103) of every memo over 2 KiB, the server's `limit.memoSize.warn`.
+fnf-temporal's memos are larger by design (a flow's record with its definition, DESIGN 1; an
+execution's input up to 8 KiB for ListExecutions), so that warning came with every such
+CreateFlow and StartExecution, in colour, with nothing a user could do. It now comes only for
+a memo past half of the server's refusal limit (`limit.memoSize.error`, 2 MiB)."""
 
 
 class ConnectionSettingsError(ValueError):
@@ -158,12 +165,11 @@ async def connect_temporal(
 ) -> Client:
     """A client of the Temporal at `address`, secured as `security` says; TemporalUnreachable
     (one line, the cause in the settings' terms) when it cannot be reached."""
+    limits = PayloadLimitsConfig(memo_warn_size=MEMO_WARN_BYTES)
+    options = {"payload_limits": limits, **security.connect_options(), **client_options}
     try:
         return await asyncio.wait_for(
-            Client.connect(
-                address, namespace=namespace, **security.connect_options(), **client_options
-            ),
-            timeout,
+            Client.connect(address, namespace=namespace, **options), timeout
         )
     except TimeoutError:
         raise TemporalUnreachable(

@@ -178,6 +178,10 @@ class FlowRun:
     this name (`flows`), not its graph. Set only with `definition_ref`."""
     redrive: Redrive | None = None
     """Set on a redrive's first run only (continue-as-new drops it)."""
+    subflow_depth: int = 0
+    """How many sub-flow tasks lie above this execution: 0 for one started by StartExecution,
+    a schedule or `fnf run`, its sub-flows 1, theirs 2 (worker/interpreter/steps/subflow.py
+    bounds the chain)."""
     graph: dict[str, Any] = field(default_factory=dict)
     """The compiled flow (empty when stored by reference)."""
     flows: dict[str, Any] = field(default_factory=dict)

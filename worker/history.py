@@ -332,9 +332,12 @@ async def read_tail(converter: DataConverter, events: AsyncIterator[HistoryEvent
     A run archives as ArchiveHistory markers in its closing task (all its slices before
     interpreter version 4), after ArchiveHistorySlice activities, one per workflow task, for
     its other slices, sent in EventId order just before it closes (worker/interpreter/
-    archive.py `_archive_rows`). Walking back, once a slice is found every event is passed
-    over until the slice holding the run's first event (a signal, a stop or an update may
-    land between slices), then the closing-task events before it (the redrive point)."""
+    archive.py `_archive_rows`). Since interpreter version 8 the slices its pauses carried
+    (ArchiveHistorySlice activities) lie anywhere in the run (worker/interpreter/archive.py
+    `ArchiveProgress`). Walking back, once a
+    slice is found every event is passed over until the slice holding the run's first event
+    (a signal, a stop or an update may land between slices), then the closing-task events
+    before it (the redrive point)."""
     last = await anext(events, None)
     if last is None or last.event_type not in CLOSE_EVENTS:
         return RunTail(closed=False)

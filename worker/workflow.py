@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from worker.interpreter import versions
     from worker.interpreter.activation import Activation
-    from worker.interpreter.archive import archive_run
+    from worker.interpreter.archive import PROGRESS_SINCE, ArchiveProgress, archive_run
     from worker.interpreter.attempt_reports import AttemptReports
     from worker.interpreter.budget import RESULT_BOUND_PATCH, check_payload, check_value
     from worker.interpreter.callbacks import Callbacks
@@ -59,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
         take_frame,
     )
     from worker.interpreter.sequence import Interpreter
+    from worker.interpreter.sizes import LEAN_SINCE
     from worker.interpreter.steps.activity_call import TASK_QUEUE_PATCH
     from worker.interpreter.steps.base import StepRun
     from worker.interpreter.steps.fanout import run_iterations
@@ -105,6 +106,8 @@ class FnFFlow:
         """What the run is doing now, for the Temporal UI (worker/interpreter/legible.py)."""
         self._flow_input: dict[str, Any] = {}
         """The flow's mapped input, kept for a redrive point (worker/interpreter/redrive.py)."""
+        self._archive = ArchiveProgress(self._log, run.archive_rows_per_slice)
+        """What this run has archived as it paused (worker/interpreter/archive.py)."""
         if run.resumption is not None:
             self._log.first_id = run.resumption.next_event_id
             self._log.last_time = run.resumption.last_event_time
@@ -112,24 +115,43 @@ class FnFFlow:
             if run.resumption.stop is not None:
                 self.stop(run.resumption.stop)
 
-    @workflow.signal(name=STOP_SIGNAL)
+    @workflow.signal(
+        name=STOP_SIGNAL,
+        description='StopExecution\'s Error and Cause, {"error": E, "cause": C}. It only records '
+        "them: the Temporal cancel StopExecution sends next stops the run (`fnf exec stop`, or "
+        "this signal then `temporal workflow cancel`).",
+    )
     def stop(self, stop: StopRequest) -> None:
         """StopExecution's error and cause; the cancellation that follows ends the run."""
         self._stop = stop
         self._scope.reason = Reason(stop.error, stop.cause)
 
-    @workflow.signal(name=CHILD_STOPPED_SIGNAL)
+    @workflow.signal(
+        name=CHILD_STOPPED_SIGNAL,
+        description="internal: a sync sub-flow tells its parent it was stopped "
+        '({"workflow_id", "error", "cause"}); the waiting task fails with that error.',
+    )
     def child_stopped(self, stopped: ChildStopped) -> None:
         """A `sync` sub-flow was stopped: the waiting task fails with its stop's Error."""
         self._child_stops[stopped.workflow_id] = Reason(stopped.error, stopped.cause)
 
-    @workflow.signal(name=ATTEMPT_SIGNAL)
+    @workflow.signal(
+        name=ATTEMPT_SIGNAL,
+        description="internal: a task activity reports an attempt as it happens, so its "
+        "TaskStarted/TaskFailed events enter the FnF history at once.",
+    )
     def attempt_reported(self, report: AttemptReport) -> None:
         """A task activity's attempt, as it happens (worker/activities/reports.py); taken only
         for the open attempt of a task still waiting on its activity."""
         self._attempt_reports.take(report)
 
-    @workflow.update(name=REPORT_UPDATE)
+    @workflow.update(
+        name=REPORT_UPDATE,
+        description="ReportTaskSucceeded / ReportTaskFailed for a waitForCallback task: "
+        '{"token": T, "succeeded": true, "output": "<a JSON object as text>"} or {"token": T, '
+        '"succeeded": false, "error": E, "cause": C}, T as the task\'s input received it; '
+        "answers the EventId that recorded it. `fnf task succeed|fail` sends the same.",
+    )
     async def report_task(self, report: TaskReport) -> ReportAccepted:
         """ReportTaskSucceeded/ReportTaskFailed: the waiting task takes the report."""
         waiting = self._callbacks.deliver(report, self._facts)
@@ -141,7 +163,12 @@ class FnFFlow:
         """Refuse a bad, stale or second report before it reaches history (exactly once)."""
         self._callbacks.validate(report, self._facts)
 
-    @workflow.query(name="history")
+    @workflow.query(
+        name="history",
+        description="This run's FnF events (GetExecutionHistory's), a page at a time: "
+        'optional {"from_event_id": N, "limit": L}; answers events, firstEventId, nextEventId '
+        "and previousRunId (the run it continued from). `fnf exec history` reads every run.",
+    )
     def history(self, request: HistoryRequest | None = None) -> dict[str, Any]:
         """A page of this run's events, where the run's numbering ends (`nextEventId`) and the
         run before it, so readers can walk the runs continue-as-new chained together."""
@@ -184,7 +211,7 @@ class FnFFlow:
         await self._close(run, TaskReport(run.callback_token, True, json.dumps(output)))
         self._log.record("ExecutionSucceeded", detail={"output": output}, checked=False)
         self._details.close("succeeded")
-        await archive_run(self._log, run.archive_rows_per_slice)
+        await archive_run(self._log, run.archive_rows_per_slice, self._archive)
         return output
 
     async def _run_part(
@@ -225,7 +252,7 @@ class FnFFlow:
             await self._fail(run, unexpected_failure("", error))
         self._log.record("ExecutionSucceeded", detail={"output": output}, checked=False)
         self._details.close("succeeded")
-        await archive_run(self._log, run.archive_rows_per_slice)
+        await archive_run(self._log, run.archive_rows_per_slice, self._archive)
         return output
 
     async def _run_batch(
@@ -273,7 +300,7 @@ class FnFFlow:
                 self._log.last_time,
                 self._stop,
             )
-            await archive_run(self._log, run.archive_rows_per_slice)
+            await archive_run(self._log, run.archive_rows_per_slice, self._archive)
             workflow.continue_as_new(replace(run, part=rest, resumption=carried))
         return {"locals": part.done + done}
 
@@ -282,7 +309,7 @@ class FnFFlow:
         failed = {"error": failure.error, "cause": failure.cause}
         self._log.record("ExecutionFailed", detail=failed, checked=False)
         await self._keep_point(run, failure)
-        await archive_run(self._log, run.archive_rows_per_slice)
+        await archive_run(self._log, run.archive_rows_per_slice, self._archive)
         caught = self._details.caught
         message = failure_message(failure.error, failure.cause, failure.step, failure.path, caught)
         self._details.close(f"failed: {message}")
@@ -331,7 +358,7 @@ class FnFFlow:
         if cancelled is not None:
             await self._keep_point(run, cancelled)
         self._details.close(f"stopped: {stop.error or STOPPED}: {stop.cause}")
-        await archive_run(self._log, run.archive_rows_per_slice)
+        await archive_run(self._log, run.archive_rows_per_slice, self._archive)
         raise asyncio.CancelledError()
 
     async def _run_before_patch(
@@ -378,10 +405,20 @@ class FnFFlow:
         current = versions.patched(EVENTS_AS_THEY_HAPPEN)
         if current:
             self._log.data_limit = run.step_data_limit
+        if versions.version() >= LEAN_SINCE:
+            self._log.use_lean_sizes()
             self._attempt_reports.enabled = True
         cancels_cleanly = versions.patched(PATCH)
         routes_tasks = versions.patched(TASK_QUEUE_PATCH)
         steps_per_activation, pauses_per_run = run.work_limits()
+        meter = WorkMeter(
+            lambda: self._log.sizes.measured_bytes,
+            steps_per_activation=steps_per_activation,
+            pauses_per_run=pauses_per_run,
+            activation=self._log.activation,
+        )
+        if versions.version() >= PROGRESS_SINCE:
+            meter.carry, self._archive.work = self._archive.pause, meter.work_chars
         return Interpreter(
             self._facts,
             self._log,
@@ -393,12 +430,7 @@ class FnFFlow:
             cancels_cleanly=cancels_cleanly,
             routes_tasks=routes_tasks,
             details=self._details,
-            meter=WorkMeter(
-                lambda: self._log.sizes.measured_bytes,
-                steps_per_activation=steps_per_activation,
-                pauses_per_run=pauses_per_run,
-                activation=self._log.activation,
-            ),
+            meter=meter,
             parts=PartRuns.of(run) if cancels_cleanly and current else None,
         )
 
@@ -435,7 +467,7 @@ class FnFFlow:
                         self._log.last_time,
                         self._stop,
                     )
-                    await archive_run(self._log, run.archive_rows_per_slice)
+                    await archive_run(self._log, run.archive_rows_per_slice, self._archive)
                     workflow.continue_as_new(
                         args=workflow_args(replace(run, resumption=carried, redrive=None))
                     )

@@ -221,7 +221,10 @@ class FnFMnsQueue:
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(self._state)
 
-    @workflow.update(name="send")
+    @workflow.update(
+        name="send",
+        description="internal, for the MNS facade of fnf api: SendMessage to this queue.",
+    )
     def send(self, request: SendRequest) -> SendResult:
         return self._send(request)
 
@@ -248,29 +251,46 @@ class FnFMnsQueue:
         self._state.messages.append(message)
         return SendResult(OK, message.message_id, message.body_md5)
 
-    @workflow.update(name="send_batch")
+    @workflow.update(
+        name="send_batch",
+        description="internal, for the MNS facade of fnf api: BatchSendMessage to this queue.",
+    )
     def send_batch(self, requests: list[SendRequest]) -> list[SendResult]:
         """BatchSendMessage: each message as `send` would take it, in the order given."""
         return [self._send(request) for request in requests]
 
-    @workflow.update(name="delete_batch")
+    @workflow.update(
+        name="delete_batch",
+        description="internal, for the MNS facade of fnf api: BatchDeleteMessage by receipt "
+        "handles.",
+    )
     def delete_batch(self, requests: list[HandleRequest]) -> list[str]:
         """BatchDeleteMessage: each handle's outcome, as `delete` would give it."""
         return [self._delete(request) for request in requests]
 
-    @workflow.update(name="receive")
+    @workflow.update(
+        name="receive",
+        description="internal, for the MNS facade of fnf api: ReceiveMessage, the next "
+        "visible message, hidden for the visibility timeout.",
+    )
     def receive(self, request: ReceiveRequest) -> QueueMessage | None:
         """The first visible message by (priority, enqueue order), hidden for the visibility
         timeout under a new receipt handle; None when nothing is visible."""
         received = self._receive(request)
         return received[0] if received else None
 
-    @workflow.update(name="receive_batch")
+    @workflow.update(
+        name="receive_batch",
+        description="internal, for the MNS facade of fnf api: BatchReceiveMessage.",
+    )
     def receive_batch(self, request: ReceiveRequest) -> list[QueueMessage]:
         """Up to `max_messages` visible messages, in the order `receive` would give them."""
         return self._receive(request)
 
-    @workflow.update(name="delete")
+    @workflow.update(
+        name="delete",
+        description="internal, for the MNS facade of fnf api: DeleteMessage by receipt handle.",
+    )
     def delete(self, request: HandleRequest) -> str:
         return self._delete(request)
 
@@ -282,7 +302,11 @@ class FnFMnsQueue:
             self._state.messages.remove(message)
         return outcome
 
-    @workflow.update(name="change_visibility")
+    @workflow.update(
+        name="change_visibility",
+        description="internal, for the MNS facade of fnf api: ChangeMessageVisibility by "
+        "receipt handle.",
+    )
     def change_visibility(self, request: HandleRequest) -> VisibilityResult:
         """Hide the message for `visibility_timeout` seconds from now; the old handle dies."""
         now = self._now(request.now_ms)
@@ -294,7 +318,11 @@ class FnFMnsQueue:
         message.receipt_handle = self._new_handle(message)
         return VisibilityResult(OK, message.receipt_handle, message.next_visible_time)
 
-    @workflow.update(name="set_attributes")
+    @workflow.update(
+        name="set_attributes",
+        description="internal, for the MNS facade of fnf api: SetQueueAttributes (and "
+        "CreateQueue).",
+    )
     def set_attributes(self, change: AttributesChange) -> QueueAttributes:
         """SetQueueAttributes (and CreateQueue of a queue already started by a send)."""
         now = self._now(change.now_ms)
@@ -317,14 +345,22 @@ class FnFMnsQueue:
         self._state.attributes = attributes
         return attributes
 
-    @workflow.query(name="info")
+    @workflow.query(
+        name="info",
+        description="internal, for the MNS facade of fnf api: GetQueueAttributes at a time in "
+        "ms since the epoch.",
+    )
     def info(self, now_ms: int) -> QueueInfo:
         live = [m for m in self._state.messages if not self._expired(m, now_ms)]
         active = sum(1 for m in live if m.next_visible_time <= now_ms)
         delayed = sum(1 for m in live if m.next_visible_time > now_ms and not m.dequeue_count)
         return QueueInfo(self._attributes, active, len(live) - active - delayed, delayed)
 
-    @workflow.query(name="earliest_visible_time")
+    @workflow.query(
+        name="earliest_visible_time",
+        description="internal, for the MNS facade of fnf api: when the next message becomes "
+        "visible (a long poll's wake-up).",
+    )
     def earliest_visible_time(self, now_ms: int) -> int | None:
         """When the next message becomes visible (maybe already); None for an empty queue."""
         return min(
@@ -332,12 +368,19 @@ class FnFMnsQueue:
             default=None,
         )
 
-    @workflow.query(name="peek")
+    @workflow.query(
+        name="peek",
+        description="internal, for the MNS facade of fnf api: PeekMessage.",
+    )
     def peek(self, now_ms: int, max_messages: int) -> list[QueueMessage]:
         """PeekMessage: the messages `receive` would give, changing nothing."""
         return self._visible(now_ms)[:max_messages]
 
-    @workflow.query(name="depth")
+    @workflow.query(
+        name="depth",
+        description="internal, for the MNS facade of fnf api: how many messages are visible "
+        "and hidden.",
+    )
     def depth(self, now_ms: int) -> QueueDepth:
         visible = len(self._visible(now_ms))
         return QueueDepth(visible, len(self._state.messages) - visible)

@@ -196,7 +196,11 @@ class FnFMnsRegistry:
 
     # -- queues (names only: the queue's own workflow holds the rest) --------------------
 
-    @workflow.update(name="register_queue")
+    @workflow.update(
+        name="register_queue",
+        description="internal, for the MNS facade of fnf api: a queue is created (CreateQueue "
+        "or first use).",
+    )
     def register_queue(self, request: NameRequest) -> str:
         self._operations += 1
         if request.name in self._state.queues:
@@ -204,22 +208,34 @@ class FnFMnsRegistry:
         self._state.queues[request.name] = QueueEntry(request.name, request.now_ms)
         return CREATED
 
-    @workflow.update(name="remove_queue")
+    @workflow.update(
+        name="remove_queue",
+        description="internal, for the MNS facade of fnf api: DeleteQueue.",
+    )
     def remove_queue(self, request: NameRequest) -> str:
         self._operations += 1
         return DONE if self._state.queues.pop(request.name, None) is not None else MISSING
 
-    @workflow.query(name="queue")
+    @workflow.query(
+        name="queue",
+        description="internal, for the MNS facade of fnf api: a queue's registry entry.",
+    )
     def queue(self, name: str) -> QueueEntry | None:
         return self._state.queues.get(name)
 
-    @workflow.query(name="queues_page")
+    @workflow.query(
+        name="queues_page",
+        description="internal, for the MNS facade of fnf api: ListQueue, a page.",
+    )
     def queues_page(self, request: PageRequest) -> Page:
         return _page(self._state.queues, request)
 
     # -- topics -------------------------------------------------------------------------
 
-    @workflow.update(name="create_topic")
+    @workflow.update(
+        name="create_topic",
+        description="internal, for the MNS facade of fnf api: CreateTopic.",
+    )
     def create_topic(self, change: TopicChange) -> TopicResult:
         """CREATED, or EXISTS with the topic as it is (the caller compares attributes)."""
         self._operations += 1
@@ -231,7 +247,10 @@ class FnFMnsRegistry:
         self._state.topics[change.name] = topic
         return TopicResult(CREATED, topic)
 
-    @workflow.update(name="set_topic")
+    @workflow.update(
+        name="set_topic",
+        description="internal, for the MNS facade of fnf api: SetTopicAttributes.",
+    )
     def set_topic(self, change: TopicChange) -> TopicResult:
         self._operations += 1
         topic = self._state.topics.get(change.name)
@@ -241,24 +260,36 @@ class FnFMnsRegistry:
         topic.last_modify_time = change.now_ms
         return TopicResult(DONE, topic)
 
-    @workflow.update(name="delete_topic")
+    @workflow.update(
+        name="delete_topic",
+        description="internal, for the MNS facade of fnf api: DeleteTopic and its subscriptions.",
+    )
     def delete_topic(self, request: NameRequest) -> str:
         """Deleting a topic deletes its subscriptions, as MNS does."""
         self._operations += 1
         self._state.subscriptions.pop(request.name, None)
         return DONE if self._state.topics.pop(request.name, None) is not None else MISSING
 
-    @workflow.query(name="topic")
+    @workflow.query(
+        name="topic",
+        description="internal, for the MNS facade of fnf api: a topic's registry entry.",
+    )
     def topic(self, name: str) -> TopicEntry | None:
         return self._state.topics.get(name)
 
-    @workflow.query(name="topics_page")
+    @workflow.query(
+        name="topics_page",
+        description="internal, for the MNS facade of fnf api: ListTopic, a page.",
+    )
     def topics_page(self, request: PageRequest) -> Page:
         return _page(self._state.topics, request)
 
     # -- subscriptions ------------------------------------------------------------------
 
-    @workflow.update(name="subscribe")
+    @workflow.update(
+        name="subscribe",
+        description="internal, for the MNS facade of fnf api: Subscribe.",
+    )
     def subscribe(self, subscription: SubscriptionEntry) -> SubscriptionResult:
         """CREATED; EXISTS when the same subscription is there already; CONFLICT when one of
         that name has other attributes; TOPIC_MISSING."""
@@ -273,7 +304,10 @@ class FnFMnsRegistry:
         of_topic[subscription.name] = subscription
         return SubscriptionResult(CREATED, subscription)
 
-    @workflow.update(name="set_subscription")
+    @workflow.update(
+        name="set_subscription",
+        description="internal, for the MNS facade of fnf api: SetSubscriptionAttributes.",
+    )
     def set_subscription(self, change: SubscriptionChange) -> SubscriptionResult:
         self._operations += 1
         if change.topic not in self._state.topics:
@@ -285,7 +319,10 @@ class FnFMnsRegistry:
         known.last_modify_time = change.now_ms
         return SubscriptionResult(DONE, known)
 
-    @workflow.update(name="unsubscribe")
+    @workflow.update(
+        name="unsubscribe",
+        description="internal, for the MNS facade of fnf api: Unsubscribe.",
+    )
     def unsubscribe(self, request: NameRequest) -> str:
         self._operations += 1
         if request.topic not in self._state.topics:
@@ -293,14 +330,20 @@ class FnFMnsRegistry:
         of_topic = self._state.subscriptions.get(request.topic, {})
         return DONE if of_topic.pop(request.name, None) is not None else MISSING
 
-    @workflow.query(name="subscription")
+    @workflow.query(
+        name="subscription",
+        description="internal, for the MNS facade of fnf api: GetSubscriptionAttributes.",
+    )
     def subscription(self, topic: str, name: str) -> SubscriptionResult:
         if topic not in self._state.topics:
             return SubscriptionResult(TOPIC_MISSING)
         known = self._state.subscriptions.get(topic, {}).get(name)
         return SubscriptionResult(MISSING if known is None else DONE, known)
 
-    @workflow.query(name="subscriptions_page")
+    @workflow.query(
+        name="subscriptions_page",
+        description="internal, for the MNS facade of fnf api: ListSubscriptionByTopic, a page.",
+    )
     def subscriptions_page(self, request: PageRequest) -> Page:
         if request.topic not in self._state.topics:
             return Page([], found=False)
@@ -308,7 +351,11 @@ class FnFMnsRegistry:
 
     # -- the push signing key ---------------------------------------------------------------
 
-    @workflow.update(name="adopt_signing_key")
+    @workflow.update(
+        name="adopt_signing_key",
+        description="internal, for the MNS facade of fnf api: keep the first push signing key "
+        "proposed (sealed; see the README).",
+    )
     def adopt_signing_key(self, proposal: SigningKeyRecord) -> SigningKeyRecord:
         """The first key proposed is kept for good; every later proposal gets that one, so
         racing API processes of one deployment all sign with the same key."""
@@ -317,7 +364,11 @@ class FnFMnsRegistry:
             self._state.signing_key = proposal
         return self._state.signing_key
 
-    @workflow.update(name="replace_signing_key")
+    @workflow.update(
+        name="replace_signing_key",
+        description="internal, for the MNS facade of fnf api: FNF_MNS_REPLACE_SIGNING_KEY, a "
+        "new push signing key.",
+    )
     def replace_signing_key(self, replacement: SigningKeyReplacement) -> SigningKeyRecord:
         """Rotation of a key kept in clear by an older version, or of a sealed key no process
         can open any more (asked for explicitly: FNF_MNS_REPLACE_SIGNING_KEY); the first
@@ -336,11 +387,19 @@ class FnFMnsRegistry:
             self._shed_clear_key = self._shed_clear_key or (known is not None and known.in_clear)
         return self._state.signing_key or replacement.proposal
 
-    @workflow.query(name="signing_key")
+    @workflow.query(
+        name="signing_key",
+        description="internal, for the MNS facade of fnf api: the sealed push signing key and "
+        "its certificate.",
+    )
     def signing_key(self) -> SigningKeyRecord | None:
         return self._state.signing_key
 
-    @workflow.query(name="subscribers")
+    @workflow.query(
+        name="subscribers",
+        description="internal, for the MNS facade of fnf api: the subscriptions "
+        "PublishMessage fans out to.",
+    )
     def subscribers(self, topic: str) -> list[SubscriptionEntry]:
         """What PublishMessage fans out to, in name order."""
         of_topic = self._state.subscriptions.get(topic, {})

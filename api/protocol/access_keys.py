@@ -112,5 +112,7 @@ def _where(error: yaml.YAMLError) -> str:
     may hold a secret)."""
     mark = getattr(error, "problem_mark", None)
     problem = getattr(error, "problem", None)
+    if isinstance(problem, str) and problem.startswith("found duplicate key"):
+        problem = "an AccessKey ID given twice (one secret would be silently lost)"
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
     return f"{where}: {problem}" if problem else where

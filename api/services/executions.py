@@ -28,7 +28,13 @@ from temporalio.client import (
 from temporalio.exceptions import CancelledError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.services.execution_data import DefinitionCache, MemoData, data_memo, input_text
+from api.services.execution_data import (
+    DefinitionCache,
+    MemoData,
+    data_memo,
+    definition_key,
+    input_text,
+)
 from api.services.failures import (
     ServiceError,
     execution_already_completed,
@@ -45,7 +51,7 @@ from api.services.page_tokens import (
     fetch_first_page,
     list_scope,
 )
-from api.services.qualifiers import qualifier_memo, started_with
+from api.services.qualifiers import QualifierFilter, qualifier_memo, recorded
 from api.store.flows import FlowNotFound, FlowStore
 from translator import compile_text
 from translator.errors import FlowValidationError
@@ -271,8 +277,7 @@ class ExecutionService:
         (api/services/qualifiers.py); such a page may hold fewer than `limit` executions and
         still have a NextToken, as the documented Limit ("at most") allows."""
         incarnation = Incarnation.of(await self._flow_record(flow))
-        if qualifier:
-            await self._definition(flow, qualifier)
+        wanted = await self._qualifier_filter(flow, qualifier) if qualifier else None
         if status and status not in TEMPORAL_STATUS:
             return [], None  # Starting: no execution here is ever reported in that state
         clauses = [equals(FLOW_NAME.name, flow), equals("WorkflowType", WORKFLOW_NAME)]
@@ -298,11 +303,34 @@ class ExecutionService:
             for execution in await self._latest_runs(page)
             if (listed := _listed(execution)) is not None
         ]
-        if qualifier:
-            found = [pair for pair in found if started_with(await _memo(pair[0]), qualifier)]
+        if wanted is not None:
+            found = [pair for pair in found if await self._qualified(pair[0], wanted)]
         if not metadata_only:
             await self._page_data(found)
         return [item for _, item in found], encode_page_token(iterator.next_page_token, scope)
+
+    async def _qualifier_filter(self, flow: str, qualifier: str) -> QualifierFilter:
+        """ListExecutions' Qualifier, refused like StartExecution's when it names no version
+        or alias of the flow."""
+        definition, _, _ = await self._definition(flow, qualifier)
+        version = definition_key(definition) if qualifier.isdigit() else None
+        return QualifierFilter(qualifier, version)
+
+    async def _qualified(self, execution: WorkflowExecution, wanted: QualifierFilter) -> bool:
+        """Whether the execution matches the Qualifier: by what StartExecution recorded, else
+        (an execution from before that record) by the definition it pinned, read from its
+        memo or, for one older still, from its first run (api/services/qualifiers.py). A
+        sub-flow child was not started with a Qualifier."""
+        memo = await _memo(execution)
+        if recorded(memo) or execution.parent_id:
+            return wanted.matches_recorded(memo)
+        if wanted.version_definition is None:
+            return False
+        key = MemoData.of(memo).definition_key
+        if key is None:
+            run = await _first_input(self.client, execution.id)
+            key = definition_key(str(run.get("definition", ""))) if run is not None else None
+        return wanted.matches_derived(key)
 
     async def _latest_runs(self, page: Sequence[WorkflowExecution]) -> list[WorkflowExecution]:
         """The page without the runs a redrive went on from: visibility lists every run of a

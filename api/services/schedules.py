@@ -143,6 +143,20 @@ def invalid_cron(expression: str, why: str) -> ServiceError:
     return invalid_argument(f"CronExpression '{expression}' is invalid: {why}")
 
 
+def fire_summary(flow: str, name: str) -> str:
+    """What each fire's FnFScheduledStart workflow says in the Temporal UI and `temporal
+    workflow describe` (a schedule action's static summary is copied to the runs it starts):
+    like every internal workflow, `internal: ...`, and which flow it starts."""
+    return f"internal: fire of FnF schedule {name} of flow {flow}, starting one execution"
+
+
+def fire_details(flow: str, name: str) -> str:
+    return (
+        f"Starts one execution of FnF flow **{flow}** (named `scheduled-exec-...`) with the "
+        f"Payload of schedule **{name}**: `fnf schedule describe {flow} {name}`."
+    )
+
+
 @dataclass
 class ScheduleService:
     client: Client
@@ -183,6 +197,8 @@ class ScheduleService:
                 id=schedule_id(flow, name),
                 task_queue=self.starter_queue,
                 memo={MEMO_KEY: record},
+                static_summary=fire_summary(flow, name),
+                static_details=fire_details(flow, name),
             ),
             spec=spec,
             policy=SchedulePolicy(
@@ -242,6 +258,10 @@ class ScheduleService:
                 record["Payload"] = payload
                 action.args = [fire]
             action.memo = {MEMO_KEY: record}
+            # Set both, for schedules made before them too: an update otherwise sends the
+            # details it read back as an empty payload, which no SDK can decode.
+            action.static_summary = fire_summary(flow, name)
+            action.static_details = fire_details(flow, name)
             if enable is not None:
                 schedule.state.paused = not enable
                 schedule.state.note = None if enable else PAUSED_NOTE

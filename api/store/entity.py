@@ -69,11 +69,21 @@ class FlowDefinitionWorkflow:
         self._changed = False
         self._deleted = False
 
-    @workflow.query(name="state")
+    @workflow.query(
+        name="state",
+        description="The flow's record (FnF's wire names), its published versions and "
+        "aliases. Read by DescribeFlow and StartExecution; use `fnf flow "
+        "describe`.",
+    )
     def state(self) -> FlowState:
         return self._state
 
-    @workflow.update(name="UpdateFlow")
+    @workflow.update(
+        name="UpdateFlow",
+        description="internal: UpdateFlow's changed fields, already checked by the API. Use "
+        "`fnf flow update` or UpdateFlow: an Update sent here skips the API's "
+        "checks.",
+    )
     def update_flow(self, changes: dict[str, Any]) -> Written:
         """Apply the given fields (already validated by the API); answers the new record."""
         self._state.record = {**self._state.record, **changes}
@@ -81,7 +91,11 @@ class FlowDefinitionWorkflow:
         workflow.upsert_memo(memo_of(self._state))
         return written(self._state.record)
 
-    @workflow.update(name="PublishFlowVersion")
+    @workflow.update(
+        name="PublishFlowVersion",
+        description="internal: PublishFlowVersion pins the current definition as the next "
+        "version. Use the API action.",
+    )
     def publish_version(self, version: dict[str, Any]) -> Written:
         """Pin the current definition as the next version number."""
         number = len(self._state.versions) + 1
@@ -94,20 +108,31 @@ class FlowDefinitionWorkflow:
         self._changed = True
         return written(published)
 
-    @workflow.update(name="SetFlowAlias")
+    @workflow.update(
+        name="SetFlowAlias",
+        description="internal: CreateFlowAlias / UpdateFlowAlias, already checked by the API. "
+        "Use the API actions.",
+    )
     def set_alias(self, alias: dict[str, Any]) -> Written:
         self._state.aliases = {**self._state.aliases, alias["Name"]: alias}
         self._changed = True
         return written(alias)
 
-    @workflow.update(name="DeleteFlowAlias")
+    @workflow.update(
+        name="DeleteFlowAlias",
+        description="internal: DeleteFlowAlias of the alias named. Use the API action.",
+    )
     def delete_alias(self, name: str) -> Written:
         existed = name in self._state.aliases
         self._state.aliases = {k: v for k, v in self._state.aliases.items() if k != name}
         self._changed = True
         return written(existed)
 
-    @workflow.update(name="DeleteFlow")
+    @workflow.update(
+        name="DeleteFlow",
+        description="internal: DeleteFlow ends this flow's record; the API also stops its "
+        "executions and schedules. Use `fnf flow delete`.",
+    )
     def delete_flow(self) -> Written:
         self._deleted = True
         return written(None)

@@ -24,6 +24,8 @@ ACCESS_KEY_ID, ACCESS_KEY_SECRET = "testAK", "testSecret"
 class ApiServer:
     port: int
     process: subprocess.Popen[bytes]
+    log_path: Path | None = None
+    """Where the process writes its stdout and stderr."""
 
     @property
     def endpoint(self) -> str:
@@ -58,7 +60,7 @@ def start_api(address: str, log_path: Path, tag: str, port: int | None = None) -
     while True:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).status_code == 200:
-                return ApiServer(port, process)
+                return ApiServer(port, process, log_path)
         except httpx.HTTPError:
             pass
         assert process.poll() is None, f"fnf api exited: {log_path.read_text()[-2000:]}"

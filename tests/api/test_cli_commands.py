@@ -113,6 +113,33 @@ def test_flow_lifecycle(api_server: ApiServer, flow_file: Path) -> None:
     one_error_line(code, err, "FlowNotExists", name)
 
 
+def test_a_file_name_that_is_no_flow_name_needs_name(api_server: ApiServer, tmp_path: Path) -> None:
+    """`流程.yaml` and `订单.yaml` used to both name the flow `__` (each character outside the
+    grammar became `_`), so an update from one file overwrote the flow created from the other;
+    `my flow.yaml` and `my_flow.yaml` collided the same way. Such a file now needs --name."""
+    first, second = tmp_path / "流程.yaml", tmp_path / "订单.yaml"
+    first.write_text(FLOW)
+    second.write_text(FLOW.replace("Greet", "Other"))
+    spaced, digit = tmp_path / "my flow.yaml", tmp_path / "2024-orders.yaml"
+    spaced.write_text(FLOW)
+    digit.write_text(FLOW)
+    named = f"cn_{uuid.uuid4().hex[:8]}"
+    code, out, err = fnf(api_server, "flow", "create", str(first), "--name", named)
+    assert code == 0 and f"created flow {named}" in out, err
+    for file in (first, second, spaced, digit):
+        for command in ("create", "update"):
+            code, _, err = fnf(api_server, "flow", command, str(file))
+            assert code == 2, err
+            one_error_line(code, err, f"'{file.stem}' is invalid", "--name", file.name)
+    code, out, err = fnf(api_server, "flow", "describe", named, "--json")
+    assert code == 0 and json.loads(out)["Definition"] == FLOW, err
+    code, _, err = fnf(api_server, "flow", "describe", "__")
+    one_error_line(code, err, "FlowNotExists")
+    code, out, err = fnf(api_server, "flow", "update", str(second), "--name", named, "--json")
+    assert code == 0 and "Other" in json.loads(out)["Definition"], err
+    assert fnf(api_server, "flow", "delete", named)[0] == 0
+
+
 def test_executions_start_watch_describe_history_stop(
     api_server: ApiServer, flow_file: Path
 ) -> None:

@@ -352,6 +352,24 @@ async def test_fires_start_executions_with_the_current_definition(api: Api) -> N
     await api.schedules.delete(flow=flow, name="s")  # a deleted flow's schedule can go too
 
 
+async def test_each_fire_says_internal_and_names_its_schedule(api: Api) -> None:
+    """Each fire's FnFScheduledStart run says `internal: ...` in its summary, as the README
+    promises for every internal workflow (it had none), for a schedule made now and for one
+    only updated since (the update rewrites the action)."""
+    flow = await new_flow(api)
+    await api.schedules.create(flow=flow, name="s", cron=YEARLY)
+    await api.schedules.update(flow=flow, name="s", description="d")
+    await fire(api, flow, "s")
+    for action in (await handle_of(api, flow, "s").describe()).info.recent_actions:
+        assert isinstance(action.action, ScheduleActionExecutionStartWorkflow)
+        run = api.client.get_workflow_handle(action.action.workflow_id)
+        described = await run.describe()
+        summary = await described.static_summary()
+        assert f"`fnf schedule describe {flow} s`" in (await described.static_details() or "")
+        assert summary == f"internal: fire of FnF schedule s of flow {flow}, starting one execution"
+    await api.schedules.delete(flow=flow, name="s")
+
+
 # --- Daylight-saving changes (api/services/schedule_dst.py) ---------------------------------
 
 NEW_YORK = "America/New_York"

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.sdk.v1 import WorkflowMetadata
@@ -33,6 +34,9 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 
+from api.mns import mns_workflows
+from api.services.scheduled_start import starter_workflows
+from api.store.entity import FlowDefinitionWorkflow
 from tests.conftest import installed_binary
 from translator import compile_file, compile_text
 from worker.assembly import run_worker
@@ -306,6 +310,52 @@ async def test_a_parked_callback_says_what_it_waits_for(ui: Ui) -> None:
     await stop_execution(handle, "Done", "test over")
     stopped = await current_details(handle, lambda text: text.startswith("stopped"))
     assert stopped == "stopped: Done: test over"
+
+
+async def test_every_handler_says_what_it_takes(ui: Ui) -> None:
+    """`temporal workflow metadata` (the UI's Queries tab too) lists each signal, query and
+    update with what it is for and what it takes; it used to list bare names, so reporting a
+    callback with `temporal workflow update` meant reading the code. The update works as its
+    description says."""
+    handle = await ui.start(dict(compile_text(CALLBACK)), {"orderId": "A-1002"})
+    await current_details(handle, lambda text: "waiting for a callback" in text)
+    # The worker runs on this event loop: the CLI waits in a thread while it answers.
+    metadata = await asyncio.to_thread(ui.cli, "workflow", "metadata", "-w", handle.id)
+    shown = metadata["queryResult"][0]["definition"]
+    ours = {
+        handler["name"]: handler.get("description", "")
+        for kind in ("queryDefinitions", "signalDefinitions", "updateDefinitions")
+        for handler in shown[kind]
+        if not handler["name"].startswith("__")
+    }
+    assert set(ours) == {
+        "history",
+        "StopExecution",
+        "ChildStopped",
+        "TaskAttemptReported",
+        "ReportTask",
+    }
+    assert all(ours.values()), ours
+    assert '{"token": T, "succeeded": true, "output": ' in ours["ReportTask"]
+    report = {"token": await _token(handle), "succeeded": True, "output": '{"approved": true}'}
+    update = ["workflow", "update", "execute", "-w", handle.id, "--name", "ReportTask"]
+    empty = json.dumps({**report, "output": ""})  # ReportTaskSucceeded requires its Output
+    command = [installed_binary("temporal"), *update, "--input", empty]
+    refused = await asyncio.to_thread(
+        subprocess.run, [*command, "--address", ui.server.address], capture_output=True
+    )
+    assert refused.returncode != 0 and b"Output must be a JSON object" in refused.stderr
+    await asyncio.to_thread(ui.cli, *update, "--input", json.dumps(report))
+    assert await handle.result() == {"approved": True}
+
+
+def test_every_workflow_of_the_workers_describes_its_handlers() -> None:
+    """The same for the workflows `fnf api` serves (flow records, schedule starts, MNS)."""
+    for served in [FnFFlow, FlowDefinitionWorkflow, *starter_workflows(), *mns_workflows()]:
+        definition = workflow._Definition.must_from_class(served)
+        handlers = [*definition.signals.values(), *definition.queries.values()]
+        handlers += definition.updates.values()
+        assert all(handler.description for handler in handlers), definition.name
 
 
 async def _token(handle: WorkflowHandle) -> str:

@@ -458,7 +458,8 @@ async def test_task_steps_of_sub_flows_take_the_cases_responses(
     assert result.failures == []
     assert result.output == {"done": True, "worked": 7}
     missing = await run_one(tester, flow, {"mocks": {"After": [{"return": {}}]}})
-    assert missing.failures == ["task step 'Work' has no mock in this case"]
+    # the grandchild's Work runs under the child's Call, which runs under the parent's Call
+    assert missing.failures == ["task step 'Work' (at Call/Call/Work) has no mock in this case"]
     assert missing.error == "fnf.MockMissing"
     with pytest.raises(MockFileError, match="no step named 'Wrok' \\(did you mean 'Work'"):
         await run_one(tester, flow, {"mocks": {"Wrok": [{"return": {}}]}})
@@ -560,7 +561,8 @@ async def test_nested_steps_are_listed_and_mocked_by_their_paths(
         ("Both#2/Shaky", "has 2 branches"),
         ("Both#0/Shaky", "no step named 'Shaky' in Both#0"),
         ("Nope#0/Work", "no parallel or foreach step named 'Nope'"),
-        ("Call/Deep", "steps of sub-flows are mocked by their bare name"),
+        ("Call/Nope", "no step named 'Nope' in Call"),  # `Call/Deep` names the sub-flow's
+        ("Calm/Deep", "'Calm' is neither a branch or iteration"),
         ("Each#0/Each", "no step named 'Each' in Each#0"),
     ],
 )

@@ -102,3 +102,11 @@ def test_a_flow_name_outside_the_grammar_is_refused(name: str) -> None:
     with pytest.raises(MockFileError, match=r"flow: Value error, flow name .* is invalid"):
         parse_mocks({"flow": name, "cases": {"a": {}}})
     assert parse_mocks({"flow": "ok_name-1", "cases": {"a": {}}}).flow == "ok_name-1"
+
+
+@pytest.mark.parametrize("delay", [float("nan"), float("inf")])
+def test_a_delay_that_is_no_number_is_said_so(delay: float) -> None:
+    """NaN used to be refused as "less than or equal to 60", which it is not about."""
+    document = {"cases": {"a": {"mocks": {"S": [{"return": {}, "delaySeconds": delay}]}}}}
+    with pytest.raises(MockFileError, match=r"delaySeconds: Input should be a finite number"):
+        parse_mocks(document, "m.yaml")

@@ -138,6 +138,13 @@ CASES = [
         flows=("waiting-child",),
         stop_child=True,
     ),
+    Case(
+        "parallel-sub-flows",
+        "parallel-sub-flows",
+        {},
+        text="parallel-sub-flows.yaml",
+        flows=("quick-child",),
+    ),
     Case("attempt-reports", "attempt-reports", {}, home="tests/replay/flows"),
     Case("local-activities", "local-activities", {}, home="tests/replay/flows"),
     Case(
@@ -170,6 +177,20 @@ CASES = [
     ),
     Case(
         "archived-folded-slices-continue",
+        "inline-loop",
+        {"left": list(range(1, 31))},
+        text="inline-loop.yaml",
+        options={"steps_per_activation": 10, "pauses_per_run": 2, "archive_rows_per_slice": 8},
+    ),
+    Case(  # interpreter version 7: lean sizes, shared constant mappings, looked-up options
+        "lean-loop-continues",
+        "lean-loop",
+        {"tag": "x" * 40},
+        text="lean-loop.yaml",
+        options={"steps_per_activation": 10, "pauses_per_run": 2, "step_data_limit": 200},
+    ),
+    Case(
+        "archived-progress-slices-continue",
         "inline-loop",
         {"left": list(range(1, 31))},
         text="inline-loop.yaml",

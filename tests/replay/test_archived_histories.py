@@ -20,9 +20,11 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
 
+from worker.activities.pauses import PAUSE
 from worker.archive import (
     ARCHIVE_SLICE,
     FOLDED_FORMAT,
+    PROGRESS_FORMAT,
     ROWS_FORMAT,
     ArchiveChunk,
     ArchiveRequest,
@@ -266,6 +268,70 @@ async def test_folded_slices_read_back_as_the_rows_of_version_4() -> None:
     documents = [json.loads(zlib.decompress(blob)) for blob in blobs]
     assert documents and {document["format"] for document in documents} == {FOLDED_FORMAT}
     assert any(type(row[0]) is str for document in documents for row in document["events"])
+
+
+async def test_pauses_carry_the_slices_of_version_8() -> None:
+    """A run of interpreter version 8 (the same loop, slices of at most 8 entries here) archives
+    as it pauses: its pauses carry PROGRESS_FORMAT slices, the close writes the rest, still
+    one slice per workflow task, with fewer activities in all than version 6 scheduled (pauses
+    and slices apart); the archive reads back as version 6's."""
+    folded = sorted(HISTORIES.glob("archived-folded-slices-continue.run*.json"))
+    progress = sorted(HISTORIES.glob("archived-progress-slices-continue.run*.json"))
+    assert len(progress) == len(folded) >= 3
+    before = after = paused = 0
+    for old_path, new_path in zip(folded, progress, strict=True):
+        assert max(slice_tasks(new_path.stem)) == 1
+        old_tail, new_tail = await tail_of(old_path.stem), await tail_of(new_path.stem)
+        assert old_tail.archive is not None and new_tail.archive is not None
+        assert _timeless(new_tail.archive.events) == _timeless(old_tail.archive.events)
+        assert (new_tail.next_run is None) == (old_tail.next_run is None)
+        documents = _slice_documents(new_path)
+        carried = [d for d in documents if d["format"] == PROGRESS_FORMAT]
+        assert all(len(d["events"]) <= 8 for d in documents)
+        assert PAUSE not in _activities(new_path)  # every pause had a slice to carry
+        paused += len(carried)
+        before += len(_activities(old_path))
+        after += len(_activities(new_path))
+    assert paused > 0 and after < before
+
+
+def _activities(path: Path) -> list[str]:
+    history = WorkflowHistory.from_json("h", path.read_text())
+    return [
+        each.activity_task_scheduled_event_attributes.activity_type.name
+        for each in history.events
+        if each.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+
+
+def _slice_documents(path: Path) -> list[dict[str, Any]]:
+    history = WorkflowHistory.from_json("h", path.read_text())
+    return [
+        json.loads(
+            zlib.decompress(each.activity_task_scheduled_event_attributes.input.payloads[0].data)
+        )
+        for each in history.events
+        if each.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and each.activity_task_scheduled_event_attributes.activity_type.name == ARCHIVE_SLICE
+    ]
+
+
+def test_progress_chunks_complete_an_archive_only_with_its_closing_chunk() -> None:
+    """Chunks written as the run paused bound only their own events: the run's events are
+    whole only with a closing chunk holding the rest; one written twice (a stop landed while
+    its pause ran, so the close wrote it again) is read once; a gap is no archive."""
+    events = [event(n) for n in range(5, 25)]
+    early = ArchiveChunk(5, 11, events[:6], progress=True)
+    later = ArchiveChunk(5, 17, events[6:12], progress=True)
+    closing = ArchiveChunk(5, 25, events[12:])
+    whole = RunArchive(5, 25, events)
+    assert RunArchive.assemble([closing, later, early]) == whole
+    assert RunArchive.assemble([early, later]) is None  # the run's end was never written
+    assert RunArchive.assemble([closing, early]) is None  # a gap
+    again = ArchiveChunk(5, 25, events[6:])  # the close wrote `later` again
+    assert RunArchive.assemble([again, later, early]) == whole
+    beyond = ArchiveChunk(5, 26, [*events[12:], event(25)], progress=True)
+    assert RunArchive.assemble([closing, beyond, later, early]) is None
 
 
 def _timeless(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -57,6 +57,8 @@ CONDITIONS = [
     "!$.b",
     "$.a && $.b.c",
     "$.a == 1 && $.b == 2 && $.c == 0",
+    '$.a < 2 && $.b != "a" && $.c >= 0.5',
+    '$.a == "1" && $.b.c == 2',
     "$.a == 1 || $.b != 2 || !($.c > 1)",
     "($.a || $.b) && !$.c",
     "$.a[0] == 1",
@@ -128,6 +130,29 @@ def test_a_mappings_plan_maps_as_the_list_does(
         got = plan.evaluate(input_value, local, context if reads else None)
         assert got == expected
         assert list(got) == list(expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["x", "y"]), st.sampled_from(SOURCES)), max_size=3),
+    DATA,
+    DATA,
+)
+def test_a_plan_of_constants_shares_one_object_when_asked(
+    pairs: list[tuple[str, Any]], input_value: Any, local: Any
+) -> None:
+    """Lean runs (worker/interpreter/sizes.py LeanSizes) share the object of a list of
+    constants; other lists, and plans not asked to share, give a new object each time."""
+    mappings: Any = [{"target": t, "source": compile_source(s)} for t, s in pairs]
+    context = {"step": {"name": "s", "eventId": 3}}
+    expected = evaluate_mappings(mappings, Scopes(input=input_value, local=local, context=context))
+    constants = all("const" in mapping["source"] for mapping in mappings)
+    for share in (False, True):
+        plan = MappingsPlan(mappings, share)
+        got = [plan.evaluate(input_value, local, context) for _ in range(4)]
+        assert all(value == expected and list(value) == list(expected) for value in got)
+        shared = got[1] is got[2] is got[3]  # the uses after the one that compiles
+        assert shared is (share and constants)
 
 
 EDGES = [-2, -1, 0, 1, 2, 2.5, "1", "2", "a", "", True, False, None, [1], {"b": 1, "c": 0}]

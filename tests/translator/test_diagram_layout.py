@@ -234,6 +234,50 @@ def test_a_loop_that_nothing_reaches_is_laid_out_beside_the_flow() -> None:
     assert names["loopStart"].x > names["stop"].x + names["stop"].width
 
 
+UNREACHED_FAN_OUT_LOOP = """\
+version: v1
+type: flow
+steps:
+  - {type: succeed, name: finished}
+  - type: parallel
+    name: fanOut
+    branches:
+      - steps: [{type: pass, name: left}]
+      - steps: [{type: pass, name: right}]
+  - type: choice
+    name: again
+    choices:
+      - condition: $.x == "y"
+        steps: [{type: pass, name: back}]
+        goto: fanOut
+"""
+
+
+@pytest.mark.parametrize("fan_out", ["parallel", "foreach"])
+def test_a_fan_out_in_a_loop_nothing_reaches_stays_above_its_groups(fan_out: str) -> None:
+    """A choice option jumps back to a parallel (or foreach) that nothing else reaches: the
+    option's last step and the fan-out form one column, and the loop is ranked from that
+    column (where the fan-out stands in the document), not from the fan-out's first group."""
+    text = UNREACHED_FAN_OUT_LOOP
+    if fan_out == "foreach":
+        text = text.replace(
+            """    branches:
+      - steps: [{type: pass, name: left}]
+      - steps: [{type: pass, name: right}]
+""",
+            """    iterationMapping: {collection: $.items, item: item}
+    steps: [{type: pass, name: left}]
+""",
+        ).replace("type: parallel", "type: foreach")
+    diagram = layout_flow(text)
+    check_layout(compiled(text), diagram)
+    names = {n.name: n for n in diagram.steps()}
+    owner = names["fanOut"]
+    groups = [g for g in diagram.groups if g.step == owner.id]
+    assert groups and all(owner.box.bottom <= g.y for g in groups)
+    assert names["back"].y < owner.y < names["left"].y < names["again"].y
+
+
 BEHIND_SUCCEED = """\
 version: v1
 type: flow

@@ -15,7 +15,7 @@ from api.services.scheduled_start import execution_name
 from cli.run import _names
 from tests.name_strategies import names, not_names
 from translator import names as grammar
-from translator.flow_files import flow_name_from_file
+from translator.flow_files import exact_flow_name_from_file, flow_name_from_file
 from translator.names import InvalidName, sync_execution_name
 from translator.resources import ResourceError, parse_resource_arn
 from worker.callbacks.tokens import InvalidTaskToken, TaskToken
@@ -116,6 +116,23 @@ def test_generated_names_are_valid() -> None:
 def test_fnf_run_flow_names_from_file_names_are_valid(path: str, expected: str) -> None:
     named = flow_name_from_file(Path(path))
     assert named == expected and grammar.FLOW.is_valid(named)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [("orders.yaml", "orders"), ("saga/flow.yaml", "saga"), ("_x-1.json", "_x-1")],
+)
+def test_flow_commands_take_a_file_name_that_is_a_flow_name(path: str, expected: str) -> None:
+    assert exact_flow_name_from_file(Path(path)) == expected
+
+
+@pytest.mark.parametrize(
+    "path", ["城市.yaml", "my flow.yaml", "2024-orders.yaml", "a.b.yaml", "x" * 129 + ".yaml"]
+)
+def test_flow_commands_refuse_a_file_name_they_would_have_to_change(path: str) -> None:
+    """Changing it would give several files one flow name (`城市` and `订单` are both `__`)."""
+    with pytest.raises(InvalidName, match="--name"):
+        exact_flow_name_from_file(Path(path))
 
 
 @given(st.sampled_from(grammar.ALL).flatmap(lambda kind: st.tuples(st.just(kind), names(kind))))

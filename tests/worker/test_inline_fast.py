@@ -19,6 +19,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.helpers.switched_runs import Switch, SwitchedWorker, assert_alike, switched_worker
 from worker.interpreter import inline
+from worker.interpreter.sizes import LEAN_SINCE
+from worker.interpreter.versions import INTERPRETER_VERSION
 
 KEYS = ("a", "b", "c")
 SCALARS = st.one_of(st.integers(0, 3), st.sampled_from(["x", "y", ""]), st.booleans())
@@ -108,6 +110,8 @@ RUNS = st.fixed_dictionaries(
         "step_data_limit": st.sampled_from([0, 48, 64, 100, 32 * 1024]),
         "steps_per_activation": st.sampled_from([3, 7, 1000]),
         "pauses_per_run": st.sampled_from([1, 20]),
+        # runs sized the lean way (version 7 on) and the JsonSizes way before
+        "interpreter_version": st.sampled_from([LEAN_SINCE - 1, INTERPRETER_VERSION]),
     }
 )
 INPUTS = st.fixed_dictionaries(

@@ -17,6 +17,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from tests.helpers.pauses import pause_activities
 from tests.helpers.workers import serving
 from tests.worker.conftest import RunFlow
 from translator import compile_text
@@ -76,12 +77,7 @@ async def test_a_metered_run_pauses_with_an_activity_that_ends_the_workflow_task
 
 
 def _pause_activities(events: Iterable[HistoryEvent]) -> list[HistoryEvent]:
-    return [
-        e
-        for e in events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-        and e.activity_task_scheduled_event_attributes.activity_type.name == "FnFPause"
-    ]
+    return pause_activities(events)
 
 
 NESTED = """\

@@ -11,12 +11,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter, value_to_type
 from temporalio.testing import WorkflowEnvironment
 
+from tests.helpers.pauses import pause_activities
 from tests.helpers.workers import serving
 from tests.worker.conftest import RunFlow
 from translator import compile_text
@@ -39,12 +39,7 @@ ITEMS = 1_200
 
 
 def _pauses(events: Iterable[HistoryEvent]) -> int:
-    return sum(
-        1
-        for e in events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-        and e.activity_task_scheduled_event_attributes.activity_type.name == "FnFPause"
-    )
+    return len(pause_activities(events))
 
 
 async def _recorded_run(history: WorkflowHistory) -> dict[str, Any]:

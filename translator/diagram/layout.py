@@ -548,9 +548,15 @@ def _folded(
     last = {chain.members[-1].key: chain.key for chain in chains}
     inside = {member.key for chain in chains for member in chain.members}
     links = {id(link) for chain in chains for link in chain.links}
-    heads = {chain.members[0].key: chain.item for chain in chains}
-    # In document order, each chain where its first member was: grandalf breaks a cycle that
-    # nothing enters by searching from the vertices in that order.
+    # In document order, each chain where its earliest member was (not its first: a chain
+    # that runs from an option's step back to the parallel it jumps to stands where that
+    # parallel stood): grandalf breaks a cycle that nothing enters by searching from the
+    # vertices in that order, and the first one found is ranked on top.
+    position = {item.key: n for n, item in enumerate(items)}
+    heads = {
+        min((m.key for m in chain.members), key=position.__getitem__): chain.item
+        for chain in chains
+    }
     hidden = inside - set(heads)
     folded = [heads.get(item.key, item) for item in items if item.key not in hidden]
     outer = [

@@ -25,6 +25,7 @@ from translator.expressions.conditions import (
     PathNode,
     condition_judge,
     evaluate_condition,
+    member_equality,
     parse_condition,
     truthy,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "is_name_first",
     "is_number",
     "json_equal",
+    "member_equality",
     "number_in",
     "parse_condition",
     "parse_path",

@@ -147,7 +147,11 @@ def _compiled(node: Condition) -> Callable[[Any], Any]:
         inner = _truth(cast(NotNode, node)["not"])
         return lambda data: not inner(data)
     if "and" in node:
-        return _all_of(tuple(_truth(item) for item in cast(AndNode, node)["and"]))
+        items = cast(AndNode, node)["and"]
+        parts = [_member_literal(item) for item in items]
+        if parts and all(part is not None for part in parts):
+            return _all_members(tuple(cast(list[MemberTest], parts)))
+        return _all_of(tuple(_truth(item) for item in items))
     if "or" in node:
         return _any_of(tuple(_truth(item) for item in node["or"]))
     if "lit" in node:
@@ -166,6 +170,44 @@ def _all_of(items: tuple[Judge, ...]) -> Judge:
         return True
 
     return holds
+
+
+MemberTest = tuple[str, type, Callable[[Any, Any], bool], Any, str, bool, Callable[[Any], Any]]
+"""`$.name OP literal` taken apart: (name, the literal's type, the plain operator, the
+literal, OP, coerce, the path's reader)."""
+
+
+def _member_literal(node: Condition) -> MemberTest | None:
+    """The parts of a comparison that `_comparison` compiles to `_member_against_literal`,
+    else None."""
+    if type(node) is not dict or "cmp" not in node or not _COMPARISON_KEYS.issuperset(node):
+        return None
+    cmp = cast(CmpNode, node)
+    op, literal = cmp["cmp"], cmp["right"].get("lit")
+    plain = _OPERATORS.get(op)
+    member = _member_of(cmp["left"])
+    if plain is None or type(literal) not in _PLAIN_TYPES or member is None:
+        return None
+    left = _compiled(cmp["left"])
+    return member, type(literal), plain, literal, op, cmp.get("coerce", False), left
+
+
+def _all_members(parts: tuple[MemberTest, ...]) -> Judge:
+    """`_all_of` of `_member_against_literal` judges (`$.d0 == 3 && $.d1 == 0`), in one
+    call: the same tests in the same order, stopping at the first that fails."""
+
+    def all_members(data: Any) -> bool:
+        plain_object = type(data) is dict
+        for member, kind, plain, literal, op, coerce, left in parts:
+            value = data.get(member) if plain_object else left(data)
+            if type(value) is kind:
+                if not plain(value, literal):
+                    return False
+            elif not compare(op, value, literal, coerce=coerce):
+                return False
+        return True
+
+    return all_members
 
 
 def _any_of(items: tuple[Judge, ...]) -> Judge:
@@ -198,6 +240,27 @@ def _comparison(node: CmpNode) -> Judge:
 
         return against_literal
     return lambda data: compare(op, left(data), right(data), coerce=coerce)
+
+
+_COMPARISON_KEYS = frozenset({"cmp", "left", "right", "coerce"})
+
+
+def member_equality(cond: Condition) -> tuple[str, int | str] | None:
+    """`$.name == literal` with an integer or text literal, as (name, literal), else None:
+    for a plain object whose member has the literal's type, such a condition holds exactly
+    when the member equals the literal (`_member_against_literal`), so a choice of several
+    can find its option by one lookup (worker/interpreter/plans.py)."""
+    try:
+        if cond.get("cmp") != "==" or not _COMPARISON_KEYS.issuperset(cond):
+            return None
+        right = cast(CmpNode, cond)["right"]
+        literal = right.get("lit") if type(right) is dict and len(right) == 1 else None
+        if type(literal) is not int and type(literal) is not str:
+            return None
+        member = _member_of(cast(CmpNode, cond)["left"])
+    except Exception:  # a malformed tree: judged (and failing) as it always was
+        return None
+    return None if member is None else (member, literal)
 
 
 def _member_of(node: Condition) -> str | None:

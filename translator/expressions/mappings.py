@@ -164,22 +164,35 @@ class MappingsPlan:
     compile (a malformed graph) is evaluated by `evaluate_mappings` itself, so it fails where
     it always did."""
 
-    __slots__ = ("_entries", "_mappings", "_uses", "reads_context")
+    __slots__ = ("_constant", "_entries", "_mappings", "_share", "_uses", "reads_context")
 
-    def __init__(self, mappings: list[Mapping]) -> None:
+    def __init__(self, mappings: list[Mapping], share_constant: bool = False) -> None:
         self._mappings = mappings
         self._entries: tuple[tuple[str, int, Any], ...] | None = None
+        self._constant: dict[str, Any] | None = None
+        """With `share_constant`, once compiled, the object of a list of constants only
+        (`{n: 0}`, `{d0: 5}`): the same object every time. An object is never changed in
+        place once made (the interpreter merges into new ones), so sharing it is as safe as
+        sharing the constants themselves, and its size, once measured, stays known
+        (worker/interpreter/sizes.py; runs sized the older way get a new object each time,
+        as their work meter counted)."""
+        self._share = share_constant
         self._uses = 0
         self.reads_context = _reads_context(mappings)
         """Whether `$context` is read: without, `evaluate` may be given None for it."""
 
     def evaluate(self, input_value: Any, local: Any, context: Any) -> dict[str, Any]:
+        constant = self._constant
+        if constant is not None:
+            return constant
         entries = self._entries
         if entries is None:
             self._uses += 1
             if self._uses != 2 or (entries := self._compile()) is None:
                 scopes = Scopes(input=input_value, local=local, context=context)
                 return evaluate_mappings(self._mappings, scopes)
+            if self._constant is not None:
+                return self._constant
         values = (input_value, local, context)
         return {
             target: read if scope < 0 else read(values[scope]) for target, scope, read in entries
@@ -190,16 +203,23 @@ class MappingsPlan:
             self._entries = tuple(_entry(mapping) for mapping in self._mappings)
         except Exception:
             self._entries = None
-        return self._entries
+        entries = self._entries
+        if self._share and entries is not None and all(scope == _CONST for _, scope, _ in entries):
+            self._constant = {target: value for target, _, value in entries}
+        return entries
 
 
 def _reads_context(mappings: list[Mapping]) -> bool:
     """Whether a source reads `$context` (True when the list cannot be read: a malformed
     graph is evaluated with everything at hand)."""
     try:
-        return any("ref" in m["source"] and m["source"]["ref"] == "context" for m in mappings)
+        for mapping in mappings:  # a loop, not any(): no generator for every plan made
+            source = mapping["source"]
+            if "ref" in source and source["ref"] == "context":
+                return True
     except Exception:
         return True
+    return False
 
 
 _CONST = -1

@@ -78,7 +78,7 @@ from pydantic_core import ErrorDetails
 from translator import names
 from translator.resources import Resource, ResourceError, parse_action, parse_resource_arn
 from translator.text_files import read_text
-from translator.yaml_nesting import NestingLimitedLoader
+from translator.yaml_nesting import UniqueKeyLoader
 
 from .errors import FC_FUNCTION_NOT_FOUND, FC_SERVICE_NOT_FOUND, FunctionError, RegistryError
 
@@ -396,7 +396,7 @@ class FunctionRegistry:
         except UnicodeDecodeError as exc:
             raise RegistryError(f"function registry {file} is not UTF-8 text: {exc}") from None
         try:
-            data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+            data = yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader subclass
         except yaml.YAMLError as exc:
             raise RegistryError(f"function registry {file} is not valid YAML: {exc}") from exc
         except ValueError as exc:  # a value PyYAML's constructors cannot build
@@ -727,35 +727,3 @@ def _listing(names: list[str]) -> str:
     shown = ", ".join(names[:_LISTED])
     more = len(names) - _LISTED
     return f"{shown} and {more} more" if more > 0 else shown
-
-
-# ---------------------------------------------------------------------------------------------
-# YAML that refuses duplicate keys (PyYAML silently keeps the last one)
-
-
-class _StrictLoader(NestingLimitedLoader):
-    """SafeLoader with bounded nesting (translator/yaml_nesting.py) and no duplicate keys."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            duplicate = key in seen
-            seen.add(key)
-        except TypeError:
-            continue  # an unhashable key; construct_mapping reports it
-        if duplicate:
-            raise yaml.constructor.ConstructorError(
-                "while reading a mapping",
-                node.start_mark,
-                f"found duplicate key {key!r}",
-                key_node.start_mark,
-            )
-    return loader.construct_mapping(node, deep=True)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)

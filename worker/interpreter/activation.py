@@ -26,25 +26,28 @@ class Activation:
     """The workflow's time, history length and continue-as-new suggestion, read from
     Temporal once per stretch of workflow code."""
 
-    __slots__ = ("_held", "_length", "_suggested", "_time_ns")
+    __slots__ = ("_held", "_suggested", "length", "moment_ns")
 
     def __init__(self) -> None:
         self._held = False
-        self._time_ns = -1
-        self._length = -1
+        self.moment_ns = -1
+        """The workflow's time once read (`time_ns`), -1 until then: code run at every
+        step reads it here, one attribute, and calls `time_ns` only when it is -1."""
+        self.length = -1
+        """The history length once read (`history_length`), -1 until then: as `moment_ns`."""
         self._suggested: bool | None = None
 
     def time_ns(self) -> int:
-        if self._time_ns < 0:
+        if self.moment_ns < 0:
             self._hold()
-            self._time_ns = workflow.time_ns()
-        return self._time_ns
+            self.moment_ns = workflow.time_ns()
+        return self.moment_ns
 
     def history_length(self) -> int:
-        if self._length < 0:
+        if self.length < 0:
             self._hold()
-            self._length = workflow.info().get_current_history_length()
-        return self._length
+            self.length = workflow.info().get_current_history_length()
+        return self.length
 
     def continue_as_new_suggested(self) -> bool:
         if self._suggested is None:
@@ -60,6 +63,6 @@ class Activation:
 
     def _forget(self) -> None:
         self._held = False
-        self._time_ns = -1
-        self._length = -1
+        self.moment_ns = -1
+        self.length = -1
         self._suggested = None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from worker.archive import (
@@ -19,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         ARCHIVE_SLICE,
         ARCHIVE_SLICED_RUN_BYTES,
         FOLDED_FORMAT,
+        PROGRESS_FORMAT,
         ROWS_FORMAT,
         SLICE_CHARS,
         ArchiveRequest,
@@ -27,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
         slices,
     )
     from worker.interpreter import versions
-    from worker.interpreter.events import EventLog, event_as_dict
+    from worker.interpreter.events import EventLog, event_as_dict, is_folded
     from worker.interpreter.legible import summary
 
 ARCHIVE_PATCH = "fnf-history-archived-at-close"
@@ -43,12 +45,18 @@ across them (1-3 s for a run of 80,000 events). Asked only of a run with more th
 so a run whose events fit one slice records no marker and sends what it always did."""
 
 
-async def archive_run(log: EventLog, rows_per_slice: int = 0) -> None:
+async def archive_run(
+    log: EventLog, rows_per_slice: int = 0, progress: ArchiveProgress | None = None
+) -> None:
     """Hand this run's events to ArchiveHistory, a chunk at a time, until they are all kept or
     the run's archive budget is spent. Never fails the run: an archive that is missing or
     incomplete only sends readers to the query. `rows_per_slice` is the run's own slice size
-    (FlowRun.archive_rows_per_slice; 0: ROWS_PER_SLICE)."""
+    (FlowRun.archive_rows_per_slice; 0: ROWS_PER_SLICE); `progress` what the run archived as
+    it paused (PROGRESS_SINCE on)."""
     if not versions.patched(ARCHIVE_PATCH):
+        return
+    if versions.version() >= PROGRESS_SINCE:
+        await (progress or ArchiveProgress(log, rows_per_slice)).close()
         return
     if versions.version() >= ROWS_SLICED_SINCE:
         await _archive_rows(log, rows_per_slice)
@@ -294,3 +302,163 @@ def _as_dicts(events: list[Any]) -> list[dict[str, Any]]:
     """The events as the `history` query answers them (a log keeps them in other forms
     until they are read, worker/interpreter/events.py)."""
     return [event_as_dict(event) for event in events]
+
+
+PROGRESS_SINCE = 8
+"""Executions of this interpreter version on archive as they go (`ArchiveProgress`): each pause
+of a long stretch of inline steps carries the next slice of the run's archive as the input of
+ArchiveHistorySlice (that activity is the pause), so a run closes with only what it recorded
+since its last pause left to write, and its slices cost no round trip of their own. Every slice
+is cut by the characters of its text against a budget for its workflow task (`TASK_BUDGET_CHARS`,
+less the work the task has already done), not by a count of entries. Older ones pause with
+FnFPause and archive as they close, as they did: which activities a run schedules is part of
+its command sequence."""
+
+TASK_BUDGET_CHARS = 2_500_000
+"""The work one workflow task may spend on steps and on archive text together, in characters of
+archive text: writing and compressing a slice costs about 19 ns per character of a loop's folded
+records (the C encoder over many small objects; 44 M characters took 0.85 s of a
+100,000-iteration loop's 3.0 s of workflow CPU) and 15-25 ns per character of long strings, so
+2.5 M characters are about 50 ms on an idle core, about what 3,000 inline steps take with their
+slice. Steps count STEP_CHARS each (worker/interpreter/work.py)."""
+
+
+MIN_SLICE_CHARS = 100_000
+"""A slice written however much work its task did already, so that a close always progresses."""
+
+_BATCH = 16
+_MOST_BATCH = 512
+
+
+def budget_left(work_chars: int) -> int:
+    """The characters a slice may take in a task that has done `work_chars` of work already."""
+    return max(MIN_SLICE_CHARS, TASK_BUDGET_CHARS - work_chars)
+
+
+def take_slice(entries: list[Any], start: int, budget: int, most: int) -> tuple[str, int]:
+    """The entries from `start` as one rows text (what `events_text` writes for them) of at
+    most `budget` characters and `most` entries, and the index after the last one taken: at
+    least one entry (one longer than the budget goes alone). The entries are written a batch
+    at a time, its size guessed from the characters per entry so far and halved when a batch
+    would overshoot, so the text written and dropped stays a small part of what is kept.
+    Deterministic: the same entries give the same slices."""
+    stop = min(len(entries), start + max(1, most))
+    parts: list[str] = []
+    size, index, batch = 2, start, _BATCH
+    while index < stop:
+        taken = entries[index : min(stop, index + batch)]
+        text = events_text([_row(entry) for entry in taken])[1:-1]
+        extra = len(text) + (1 if parts else 0)
+        if size + extra > budget and (parts or len(taken) > 1):
+            if len(taken) == 1:
+                break
+            batch = len(taken) // 2
+            continue
+        parts.append(text)
+        size += extra
+        index += len(taken)
+        per_entry = max(1, len(text) // len(taken))
+        batch = max(1, min(_MOST_BATCH, (budget - size) // per_entry))
+    return f"[{','.join(parts)}]", index
+
+
+def _entry_id(entry: Any) -> int:
+    """The first EventId an entry of the log stands for (a row, a folded record, an object)."""
+    if type(entry) is tuple:
+        return int(entry[1] if is_folded(entry) else entry[0])
+    return int(entry["EventId"])
+
+
+@dataclass
+class ArchiveProgress:
+    """What a run (PROGRESS_SINCE on) has archived so far, and the slices it writes: one with
+    each pause while the run goes on (`pause`), the rest as it closes (`close`).
+
+    A slice written at a pause is a PROGRESS_FORMAT chunk from the run's first EventId to the
+    one after its own entries (the run's end is not known yet); the slices written at the close
+    bound the whole run, the last of them ArchiveHistory's marker in the closing task, so a
+    reader holds a complete archive only when the closing chunk is there (worker/archive.py
+    `RunArchive.assemble`)."""
+
+    log: EventLog
+    rows_per_slice: int = 0
+    archived: int = 0
+    """Entries of the log kept in a slice already."""
+    room: int = ARCHIVE_SLICED_RUN_BYTES
+    """Compressed bytes the run may still archive."""
+    live: bool = True
+    """False once a slice could not be kept: the run then has no complete archive, and its
+    slices go empty."""
+    carrying: bool = False
+    """A pause carries a slice now (another branch's pause meanwhile does not)."""
+    work: Callable[[], int] = field(default=lambda: 0)
+    """The work the current workflow task has done, in characters (WorkMeter.work_chars)."""
+
+    def _most(self) -> int:
+        return self.rows_per_slice or ROWS_PER_SLICE
+
+    async def pause(self) -> bool:
+        """Carry the next slice as this pause (an ArchiveHistorySlice activity, which ends the
+        workflow task as FnFPause would); False when there is none to carry (or another pause
+        carries one now), so the caller pauses with FnFPause. A stop meanwhile raises
+        CancelledError, as a pause does."""
+        log = self.log
+        if self.carrying or log.closed or self.archived >= len(log.events):
+            return False
+        text, end = take_slice(log.events, self.archived, budget_left(self.work()), self._most())
+        first = _entry_id(log.events[self.archived])
+        following = log.next_id() if end >= len(log.events) else _entry_id(log.events[end])
+        blob = self._chunk(log.first_id, following, text, PROGRESS_FORMAT)
+        self.carrying = True
+        try:
+            await workflow.execute_activity(
+                ARCHIVE_SLICE,
+                blob,
+                schedule_to_close_timeout=ARCHIVE_TIMEOUT,
+                retry_policy=RetryPolicy(maximum_attempts=3),
+                summary=summary(f"internal: pause, archive FnF events {first} to {following - 1}"),
+            )
+        except ActivityError as error:
+            if is_cancelled_exception(error):  # stopped: the close writes these entries again
+                raise asyncio.CancelledError() from None
+            # Scheduled, so the slice is in the history all the same.
+        finally:
+            self.carrying = False
+        self.archived = end
+        return True
+
+    async def close(self) -> None:
+        """The entries not archived yet, as slices bounding the whole run: each but the last
+        in a workflow task of its own (an ArchiveHistorySlice activity awaited), the last
+        handed to ArchiveHistory in the closing task (a local activity, as before, so that a
+        run of local-activity tasks schedules no regular activity). Each is cut to what its
+        task has left."""
+        log = self.log
+        first, following = log.first_id, log.next_id()
+        start, number = self.archived, 0
+        while True:
+            text, end = take_slice(log.events, start, budget_left(self.work()), self._most())
+            if end >= len(log.events):  # ArchiveHistory answers empty past `room`
+                room = min(self.room, ARCHIVE_CHUNK_BYTES) if self.live else 0
+                await _archive(ArchiveRequest(first, following, text, room, FOLDED_FORMAT))
+                return
+            blob = self._chunk(first, following, text, FOLDED_FORMAT)
+            number += 1
+            if not await _keep_slice(blob, f"{first} to {following - 1}, slice {number}"):
+                return
+            start = end
+
+    def _chunk(self, first: int, following: int, text: str, form: int) -> bytes:
+        """The slice compressed, or empty once the run cannot keep a complete archive (text
+        that is not UTF-8, a chunk over 1 MB, the run's 4 MB spent): a reader then finds no
+        archive and asks the query. The slices are cut and sent all the same, so the run's
+        commands never depend on the sizes zlib writes."""
+        if not self.live:
+            return b""
+        blob = _compressed_slice(first, following, text, form)
+        if blob is None or len(blob) > min(self.room, ARCHIVE_CHUNK_BYTES):
+            workflow.logger.warning("the run's FnF events were not all archived")
+            self.live = False
+            return b""
+        self.room -= len(blob)
+        return blob

@@ -113,6 +113,12 @@ class Callbacks:
         waiting = self.check(report, facts)
         if report.token != waiting.token.encode():
             raise _refused(INVALID_ARGUMENT, "no task of this execution has this token")
+        if report.succeeded and not report.output.strip():
+            # ReportTaskSucceeded requires its Output (the API answers MissingRequiredParams);
+            # an Update sent straight to the execution (`temporal workflow update`) must not
+            # complete the task with nothing. The handler keeps reading "" as {} for reports
+            # accepted before this rule.
+            raise _refused(INVALID_ARGUMENT, "Output must be a JSON object, got nothing")
 
     def deliver(self, report: TaskReport, facts: ExecutionFacts) -> Waiting:
         waiting = self.check(report, facts)

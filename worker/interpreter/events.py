@@ -34,7 +34,7 @@ from temporalio import workflow
 from worker.interpreter.activation import Activation
 from worker.interpreter.budget import EventDataTooLarge, text_size_over
 from worker.interpreter.data import merge
-from worker.interpreter.sizes import JsonSizes, compact
+from worker.interpreter.sizes import JsonSizes, LeanSizes, compact, lean_merge
 
 DATA_FIELDS = frozenset({"input", "output", "local"})
 """The fields of an event's detail that hold flow data, each under the per-event quota."""
@@ -165,6 +165,8 @@ class EventLog:
     """How many events `events` stands for (a folded record stands for several)."""
     _seek: tuple[int, int] = (0, 0)
     """Where the last `history` page began: (events before that entry, the entry's index)."""
+    lean: bool = False
+    """Whether the run sizes and merges its data the lean way (`use_lean_sizes`)."""
 
     def __post_init__(self) -> None:
         if self.count < 0:
@@ -306,7 +308,9 @@ class EventLog:
 
     def time_now(self) -> str:
         """The Time the next event gets: the workflow's time, never before the last event's."""
-        moment_ns = self.activation.time_ns()
+        moment_ns = self.activation.moment_ns
+        if moment_ns < 0:
+            moment_ns = self.activation.time_ns()
         clock = self._clock
         if clock[0] != moment_ns:
             clock = self._clock = (moment_ns, format_time(workflow.now()))
@@ -330,6 +334,38 @@ class EventLog:
             return bool(entry[1] <= limit)
         return self._over("StepEntered", step_name, "input", value) is None
 
+    def enters_at(self, step_name: str, value: Any, opens: bool = False) -> str | None:
+        """`enters`, then `time_now` when it may: the Time of a folded step's events, else
+        None (the step records its events one by one). One call at every inline step.
+        `opens`: a choice's, which then has its OPENED record appended (`fold`)."""
+        if self.closed or (type(value) is dict and len(value) > WIDE):
+            return None
+        limit = self.data_limit
+        if limit > 0:
+            entry = self.sizes.known.get(id(value))
+            if entry is None or entry[0] is not value:
+                size = self._size(value)
+                if size is not None and size > limit:
+                    return None
+            elif entry[1] > limit:
+                return None
+        moment_ns = self.activation.moment_ns
+        if moment_ns < 0:
+            moment_ns = self.activation.time_ns()
+        clock = self._clock
+        if clock[0] != moment_ns:
+            clock = self._clock = (moment_ns, format_time(workflow.now()))
+        moment = clock[1]
+        if moment < self.last_time:
+            moment = self.last_time
+        self.last_time = moment
+        if opens:  # `fold` of OPENED: the log is open and `value` is not WIDE (above)
+            self.events.append(
+                (OPENED, self.first_id + self.count, step_name, moment, 0, value, None)
+            )
+            self.count += 2
+        return moment
+
     def exit_over(self, step_name: str, value: Any, local: Any) -> EventDataTooLarge | None:
         """The error `record_step` would raise for the StepExited of {input, local}."""
         limit = self.data_limit
@@ -345,6 +381,35 @@ class EventLog:
         if entry is not None and entry[0] is local and entry[1] <= limit:
             return None
         return self._over("StepExited", step_name, "local", local)
+
+    def folds(
+        self, kind: str, step_name: str, time: str, entered: int, value: Any, local: Any
+    ) -> EventDataTooLarge | None:
+        """`exit_over` then, when it finds nothing over the quota, `fold`: the end of a
+        folded step in one call. Returns the error, with nothing appended, otherwise.
+
+        Only `local` is checked against the quota: `value`, the step's input, passed the
+        same check when the step entered (`enters_at`, or `record_step` for a choice whose
+        entry was recorded row by row), and a value's size never changes, so checking it
+        again, as `exit_over` does, finds nothing."""
+        if self.closed:
+            return None
+        limit = self.data_limit
+        if limit > 0:
+            entry = self.sizes.known.get(id(local))
+            size = entry[1] if entry is not None and entry[0] is local else self._size(local)
+            if size is not None and size > limit:
+                return EventDataTooLarge("StepExited", step_name, "local", size, limit)
+        if (type(local) is dict and len(local) > WIDE) or (
+            type(value) is dict and len(value) > WIDE
+        ):
+            self.unfold(kind, step_name, time, entered, value, local, FOLDED_EVENTS[kind])
+            return None
+        self.events.append(
+            (kind, self.first_id + self.count, step_name, time, entered, value, local)
+        )
+        self.count += FOLDED_EVENTS[kind]
+        return None
 
     def fold(
         self, kind: str, step_name: str, time: str, entered: int, value: Any, local: Any
@@ -414,7 +479,15 @@ class EventLog:
         """data.merge, keeping the result's size at hand when the quota will measure it."""
         if self.data_limit > 0:
             return self.sizes.merge(base, update)
+        if self.lean:
+            return lean_merge(base, update)
         return merge(base, update)
+
+    def use_lean_sizes(self) -> None:
+        """Size and merge data as runs since sizes.LEAN_SINCE do (`LeanSizes`): called
+        before anything is measured."""
+        self.lean = True
+        self.sizes = LeanSizes()
 
     def _now(self) -> str:
         moment = self.activation.time_ns()

@@ -20,12 +20,12 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from translator.graph import OptionNode, StepNode
+from translator.graph import StepNode
 from worker.interpreter import versions
 from worker.interpreter.budget import INPUT_BOUND_PATCH, check_payload
 from worker.interpreter.context import context_object
 from worker.interpreter.data import step_output
-from worker.interpreter.events import CLOSED, OPENED, PASSED
+from worker.interpreter.events import CLOSED, OPENED, PASSED, EventLog
 from worker.interpreter.failures import StepFailure
 from worker.interpreter.plans import StepPlan
 from worker.interpreter.redrive import mark_step, take_frame
@@ -61,11 +61,48 @@ def straight(interpreter: Interpreter, node: StepNode, redrive: Any) -> str | No
 def run_plain(
     interpreter: Interpreter, node: StepNode, container_input: Any, local: dict[str, Any]
 ) -> tuple[dict[str, Any], int | None]:
-    """A pass, succeed or fail step, as `Interpreter.run_step` runs it."""
+    """A pass, succeed or fail step, as `Interpreter.run_step` runs it. A pass or succeed
+    step that folds (`StepPlan.folds`) runs here from end to end, in as few calls as can be:
+    a loop runs it thousands of times."""
     interpreter.meter.charge()
-    entered_id = interpreter.log.next_id()
+    log = interpreter.log
+    entered_id = log.first_id + log.count
     try:
-        return _plain(interpreter, node, container_input, local, entered_id)
+        plans = interpreter.plans
+        plan = plans.by_id.get(id(node))
+        if plan is None or plan.node is not node:
+            plan = plans.of(node)
+        merge = log.sizes.merge if log.data_limit > 0 else log.merge
+        context = None
+        if plan.reads_context:
+            context = context_object(interpreter.facts, node["name"], entered_id, None)
+        inputs = plan.inputs
+        if inputs is None:
+            value = merge(container_input, local)
+        else:
+            value = inputs.evaluate(container_input, local, context)
+        if plan.folds and FOLDED:
+            name = node["name"]
+            if log.data_limit > 0:
+                time = log.enters_at(name, value)
+            else:
+                time = _enters_folded(log, name, value)
+            if time is not None:
+                try:
+                    outputs = plan.outputs  # _exits_folded (PASSED), inline
+                    output = {} if outputs is None else outputs.evaluate(value, {}, context)
+                    exited = merge(local, output)
+                    over = log.folds(PASSED, name, time, entered_id, value, exited)
+                    if over is not None:
+                        raise over
+                except StepFailure as failed:
+                    log.unfold(PASSED, name, time, entered_id, value, None, 3)
+                    return interpreter.handle_failure(node, value, local, failed, entered_id)
+                except Exception:  # nothing awaits in here: no cancellation to pass on
+                    log.unfold(PASSED, name, time, entered_id, value, None, 3)
+                    raise
+                return exited, node["next"]
+        return _plain(interpreter, node, plan, context, value, local, entered_id)
     except Exception as error:
         failure = interpreter.unexpected(node, error, entered_id)
         if failure is None:
@@ -123,22 +160,16 @@ def _exited(
 def _plain(
     interpreter: Interpreter,
     node: StepNode,
-    container_input: Any,
+    plan: StepPlan,
+    context: dict[str, Any] | None,
+    value: Any,
     local: dict[str, Any],
     entered_id: int,
 ) -> tuple[dict[str, Any], int | None]:
+    """A pass, succeed or fail step recording its events one by one."""
     name = node["name"]
-    plan = interpreter.plans.of(node)
-    context, value = _entered(interpreter, node, plan, container_input, local, entered_id)
     log = interpreter.log
     try:
-        if node["type"] != "fail":
-            time = _enters_folded(interpreter, name, value)
-            if time is not None:
-                exited = _exits_folded(
-                    interpreter, node, plan, context, value, local, entered_id, time, PASSED
-                )
-                return exited, node["next"]
         _record_entered(interpreter, name, value)
         if node["type"] == "fail":
             log.record("StepStarted", name, None, entered_id, None)
@@ -152,54 +183,19 @@ def _plain(
     return exited, node["next"]
 
 
-def _enters_folded(interpreter: Interpreter, name: str, value: Any) -> str | None:
+def _enters_folded(log: EventLog, name: str, value: Any) -> str | None:
     """The Time of the step's events when it may fold its StepEntered (and StepStarted),
     else None: nothing is recorded or changed yet, and the step records its events one by
-    one, failing exactly where it always did (an input over the quota or over one payload)."""
-    log = interpreter.log
-    if not FOLDED or not log.enters(name, value):
-        return None
+    one, failing exactly where it always did (an input over the quota or over one payload).
+    With a quota this is `EventLog.enters_at` alone; without, Temporal's payload limit is
+    checked first (where the events recorded one by one check it: both precede anything
+    the step sends, so the patch question comes at the same point of the commands)."""
     if log.data_limit <= 0 and versions.patched(INPUT_BOUND_PATCH):
         try:
             check_payload("StepEntered", name, "input", value)
         except StepFailure:
             return None
-    return log.time_now()
-
-
-def _exits_folded(
-    interpreter: Interpreter,
-    node: StepNode,
-    plan: StepPlan,
-    context: dict[str, Any] | None,
-    value: Any,
-    local: dict[str, Any],
-    entered_id: int,
-    time: str,
-    kind: str,
-    step_local: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """`_exited` for a folded step: a pass or succeed step (PASSED: all four events) or a
-    choice's end (CLOSED: StepSucceeded and StepExited). If the output mapping or the quota
-    fails, the events recorded one by one would have been those before StepExited: they are
-    written as rows, then the error goes on as it always did."""
-    log = interpreter.log
-    name = node["name"]
-    try:
-        outputs = plan.outputs
-        if outputs is None:
-            output = step_output(None, node["type"], value, step_local or {}, {})
-        else:
-            output = outputs.evaluate(value, step_local or {}, context)
-        exited = log.merge(local, output)
-        over = log.exit_over(name, value, exited)
-        if over is not None:
-            raise over
-    except Exception:  # nothing awaits in here: no cancellation or GeneratorExit to pass on
-        log.unfold(kind, name, time, entered_id, value, None, 3 if kind == PASSED else 1)
-        raise
-    log.fold(kind, name, time, entered_id, value, exited)
-    return exited
+    return log.enters_at(name, value)
 
 
 async def run_choice(
@@ -209,41 +205,67 @@ async def run_choice(
     handlers nested in it), awaiting only the sequence of the option it takes."""
     interpreter.meter.charge()
     log = interpreter.log
-    entered_id = log.next_id()
+    entered_id = log.first_id + log.count
     try:
         name = node["name"]
-        plan = interpreter.plans.of(node)
-        context, value = _entered(interpreter, node, plan, container_input, local, entered_id)
+        plans = interpreter.plans
+        plan = plans.by_id.get(id(node))
+        if plan is None or plan.node is not node:
+            plan = plans.of(node)
+        context = None
+        if plan.reads_context:
+            context = context_object(interpreter.facts, name, entered_id, None)
+        inputs = plan.inputs
+        if inputs is None:
+            value = (log.sizes.merge if log.data_limit > 0 else log.merge)(container_input, local)
+        else:
+            value = inputs.evaluate(container_input, local, context)
         try:
-            time = _enters_folded(interpreter, name, value)
+            if not FOLDED:
+                time = None
+            elif log.data_limit > 0:
+                time = log.enters_at(name, value, opens=True)  # OPENED folded, if it may
+            else:
+                time = _enters_folded(log, name, value)
+                if time is not None:
+                    log.fold(OPENED, name, time, 0, value, None)
             if time is None:
                 _record_entered(interpreter, name, value)
                 log.mark("StepStarted", name, entered_id)
-            else:
-                log.fold(OPENED, name, time, 0, value, None)
-            option = _select(node, plan, value)
+            option = plan.select(value)
             jump = None
             step_local: dict[str, Any] = {}
             if option is not None:
+                steps = option["steps"]
                 try:
-                    step_local = await interpreter.run_sequence(option["steps"], value, None)
+                    first = interpreter.first_plain(steps, value)
+                    if first is None:
+                        step_local = await interpreter.run_sequence(steps, value, None)
+                    elif first[1] is None:
+                        step_local = first[0]
+                    else:
+                        resume = {"local": first[0], "position": first[1]}
+                        step_local = await interpreter.run_sequence(steps, value, resume, 1)
                 except (StepFailure, asyncio.CancelledError) as error:
                     mark_step(error, {"option": take_frame(error)})  # as ChoiceStep marks it
                     raise
                 jump = option["goto"]
-            if FOLDED:
-                exited = _exits_folded(
-                    interpreter,
-                    node,
-                    plan,
-                    context,
-                    value,
-                    local,
-                    entered_id,
-                    "" if log.closed else log.time_now(),
-                    CLOSED,
-                    step_local,
-                )
+            if FOLDED:  # _exits_folded (CLOSED), inline
+                time = "" if log.closed else log.time_now()
+                try:
+                    outputs = plan.outputs
+                    if outputs is None:  # step_output of a choice: its option's local
+                        output = step_local if type(step_local) is dict else {}
+                    else:
+                        output = outputs.evaluate(value, step_local, context)
+                    merge = log.sizes.merge if log.data_limit > 0 else log.merge
+                    exited = merge(local, output)
+                    over = log.folds(CLOSED, name, time, entered_id, value, exited)
+                    if over is not None:
+                        raise over
+                except Exception:  # nothing awaits in here: no cancellation to pass on
+                    log.unfold(CLOSED, name, time, entered_id, value, None, 1)
+                    raise
             else:
                 log.mark("StepSucceeded", name, entered_id)
                 exited = _exited(
@@ -260,11 +282,3 @@ async def run_choice(
         if unexpected is None:
             raise
         raise unexpected from None
-
-
-def _select(node: StepNode, plan: StepPlan, value: Any) -> OptionNode | None:
-    """ChoiceStep._select: the first option whose compiled condition holds, else the default."""
-    for holds, option in plan.choices:
-        if holds is not None and holds(value):
-            return option
-    return node.get("default")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from translator.graph import StepNode
-from worker.interpreter import versions
+from worker.interpreter import inline, versions
 from worker.interpreter.attempt_reports import AttemptReports
 from worker.interpreter.budget import INPUT_BOUND_PATCH, DataBudget, check_payload
 from worker.interpreter.callbacks import Callbacks
@@ -63,6 +63,9 @@ class Interpreter:
     details: CurrentDetails = field(default_factory=CurrentDetails)
     """What the run is doing now, as the Temporal UI shows it (legible.py), shared."""
 
+    def __post_init__(self) -> None:
+        self.plans.share_constants = self.log.lean
+
     def within(self, scope: CancelScope) -> Interpreter:
         """The same interpreter for the members of a parallel or foreach step."""
         return replace(self, scope=scope)
@@ -72,17 +75,22 @@ class Interpreter:
         return replace(self, path=path)
 
     async def run_sequence(
-        self, steps: list[StepNode], container_input: Any, start: Frame | None = None
+        self,
+        steps: list[StepNode],
+        container_input: Any,
+        start: Frame | None = None,
+        ran: int = 0,
     ) -> dict[str, Any]:
         """Run from the first step (or, redriven, from `start`'s) until a step ends the
         sequence; returns its local. A failure or a stop leaving it carries where it was
-        (worker/interpreter/redrive.py)."""
+        (worker/interpreter/redrive.py). `ran`: steps of the sequence already run (`start`
+        then says where it goes on: `first_plain`)."""
         local: dict[str, Any] = {}
         position: int | None = 0 if steps else None
         point = None
         if start is not None:
             local, position, point = start["local"], start["position"], start.get("step")
-        ran = 0
+        straight_ok = inline.COMPILED and not self.budget_per_step
         while position is not None:
             try:
                 if self.parts is not None and self.parts.hands_over(self, steps, ran):
@@ -90,10 +98,10 @@ class Interpreter:
                 if ran and self.meter.spent():
                     await self.meter.pause()  # a long loop inside a step: keep activations short
                 node = steps[position]
-                way = straight(self, node, point)
-                if way == "plain":
+                kind = node["type"] if straight_ok and point is None else ""  # inline.straight
+                if kind in inline.PLAIN:
                     local, following = run_plain(self, node, container_input, local)
-                elif way == "choice":
+                elif kind == "choice":
                     local, following = await run_choice(self, node, container_input, local)
                 else:
                     local, following = await self.run_step(node, container_input, local, point)
@@ -105,26 +113,60 @@ class Interpreter:
             ran += 1
         return local
 
-    async def run_step(
+    def first_plain(
+        self, steps: list[StepNode], container_input: Any
+    ) -> tuple[dict[str, Any], int | None] | None:
+        """`run_sequence`'s first turn when its first step is a pass, succeed or fail step
+        on the straight path, without a coroutine: its local and where the sequence goes on
+        (`run_sequence(steps, container_input, {"local": ..., "position": ...}, ran=1)`).
+        None, having run nothing, for any other first step, or when the sequence hands its
+        rest over at once. A first turn never pauses (`ran` is 0)."""
+        if not steps or not inline.COMPILED or self.budget_per_step:
+            return None
+        node = steps[0]
+        if node["type"] not in inline.PLAIN:
+            return None
+        if self.parts is not None and self.parts.hands_over(self, steps, 0):
+            return None
+        local: dict[str, Any] = {}
+        try:
+            return run_plain(self, node, container_input, local)
+        except (StepFailure, asyncio.CancelledError) as error:
+            mark_frame(error, 0, local)
+            raise
+
+    def run_step(
         self,
         node: StepNode,
         container_input: Any,
         local: dict[str, Any],
         redrive: StepPoint | None = None,
-    ) -> tuple[dict[str, Any], int | None]:
-        """One step: returns the container's new local and where the sequence continues.
+    ) -> Awaitable[tuple[dict[str, Any], int | None]]:
+        """One step, awaited: the container's new local and where the sequence continues.
 
         An unexpected error of the interpreter (not a StepFailure, not one of Temporal's)
         fails the step with FnF.RuntimeError naming it, past its catch: left to Temporal it
         would fail the workflow task, retried for ever (UNEXPECTED_ERROR_PATCH).
 
         pass, succeed, fail and choice steps take the straight path (worker/interpreter/
-        inline.py), which does the same without an executor."""
+        inline.py), which does the same without an executor: a choice's coroutine is the
+        step's awaitable itself, and a pass, succeed or fail step runs when it is called
+        (its caller awaits at once), so neither costs a coroutine around it."""
         way = straight(self, node, redrive)
         if way == "plain":
-            return run_plain(self, node, container_input, local)
+            return _ready(run_plain(self, node, container_input, local))
         if way == "choice":
-            return await run_choice(self, node, container_input, local)
+            return run_choice(self, node, container_input, local)
+        return self._generic_step(node, container_input, local, redrive)
+
+    async def _generic_step(
+        self,
+        node: StepNode,
+        container_input: Any,
+        local: dict[str, Any],
+        redrive: StepPoint | None = None,
+    ) -> tuple[dict[str, Any], int | None]:
+        """`run_step` of a step with an executor (worker/interpreter/steps)."""
         self.meter.charge()
         # Minted before the step's event id is taken: minting may yield to sibling branches.
         secret = await self.callbacks.mint() if waits_for_callback(node) else None
@@ -241,6 +283,10 @@ class Interpreter:
             name, self.path, failure.error, failure.cause, policy["gotoName"]
         )
         return local, policy["goto"]
+
+
+async def _ready(outcome: tuple[dict[str, Any], int | None]) -> tuple[dict[str, Any], int | None]:
+    return outcome
 
 
 def waits_for_callback(node: StepNode) -> bool:

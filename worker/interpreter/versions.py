@@ -17,9 +17,12 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-INTERPRETER_VERSION = 6
-"""The version executions are started with. Version 6 lists no patch: it archives inline
-steps' events folded (worker/interpreter/archive.py FOLDED_SINCE)."""
+INTERPRETER_VERSION = 8
+"""The version executions are started with. Versions 6 to 8 list no patch: 6 archives
+inline steps' events folded (worker/interpreter/archive.py FOLDED_SINCE), 7 sizes and merges
+flow data the lean way (worker/interpreter/sizes.py LEAN_SINCE), 8 has its pauses carry the
+run's archive slices, cut by a budget of characters per workflow task
+(worker/interpreter/archive.py PROGRESS_SINCE)."""
 
 ON_SINCE: dict[str, int] = (
     {

@@ -30,7 +30,7 @@ When an activation has done its share, a sequence yields:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -51,6 +51,13 @@ PAUSE_SUMMARY = "internal: yield between steps, so no workflow task runs long"
 PAUSE_TASK_PATCH = "pause-completes-workflow-task"
 """Runs started since this patch pause with a regular activity (each pause ends the workflow
 task as the server sees it); earlier runs pause with a local activity, as they always did."""
+
+STEP_CHARS = 500
+"""What an inline step costs, in characters of archive text written: about 9.7 us of workflow CPU
+for a loop step against about 19 ns a character (bench/README.md). `work_chars` weighs a task's
+steps against its archive slice with it (worker/interpreter/archive.py TASK_BUDGET_CHARS): a
+pause after 3,000 steps leaves its slice a million characters, more than those steps' own
+records take (about 200 characters a loop step)."""
 
 HANDOVER_PATCH = "inline-work-handover"
 """Runs started since this patch yield (pause, or continue as new at the root) when an
@@ -74,19 +81,33 @@ class WorkMeter:
     pauses: int = 0
     activation: Activation = field(default_factory=Activation)
     """Where the history length is read (once per stretch of workflow code)."""
+    carry: Callable[[], Awaitable[bool]] | None = None
+    """Pauses with the run's next archive slice when there is one (worker/interpreter/
+    archive.py ArchiveProgress.pause; runs since its PROGRESS_SINCE): True when it did."""
     _bytes_before: int = 0
     _activation: int = -1
     """The history length of the activation the counts belong to."""
 
     def charge(self, steps: int = 1) -> None:
-        """Count steps run now (in the current activation)."""
-        self._follow()
+        """Count steps run now (in the current activation): `_follow`, inline (every step
+        charges)."""
+        activation = self.activation.length
+        if activation < 0:
+            activation = self.activation.history_length()
+        if activation != self._activation:
+            self._activation = activation
+            self._restart()
         self.steps += steps
 
     def spent(self) -> bool:
         """Whether this activation has done its share and the workflow should yield: asks
         for HANDOVER_PATCH only then, so runs that never get there record no marker."""
-        self._follow()
+        activation = self.activation.length  # `_follow`, inline
+        if activation < 0:
+            activation = self.activation.history_length()
+        if activation != self._activation:
+            self._activation = activation
+            self._restart()
         over = (
             self.steps >= self.steps_per_activation
             or self.serialised() - self._bytes_before >= self.bytes_per_activation
@@ -97,10 +118,19 @@ class WorkMeter:
         """Whether this run has paused its share: the root sequence should hand over."""
         return self.pauses >= self.pauses_per_run
 
+    def work_chars(self) -> int:
+        """The work done in the current activation, in characters of archive text: its steps
+        (STEP_CHARS each) and the bytes it serialised to measure data."""
+        self._follow()
+        return self.steps * STEP_CHARS + self.serialised() - self._bytes_before
+
     async def pause(self) -> None:
-        """Yield to Temporal (an activity that does nothing), then count afresh."""
+        """Yield to Temporal (an activity that does nothing, or one that keeps the run's next
+        archive slice), then count afresh."""
         try:
-            if versions.patched(PAUSE_TASK_PATCH):
+            if self.carry is not None and await self.carry():
+                pass
+            elif versions.patched(PAUSE_TASK_PATCH):
                 await workflow.execute_activity(
                     PAUSE,
                     start_to_close_timeout=PAUSE_TIMEOUT,

@@ -7,11 +7,15 @@ activity, DESIGN 7), its catch and its events are exactly those of a real run: o
 the bottom is replaced by the next mocked response.
 
 Responses are consumed per invocation of a step within one execution, in the order the
-invocations happen (worker/mocking/model.py). A waitForCallback task's report is delivered
-before its submit returns: the task's token is issued before its input is mapped (the Update
-validator already accepts it), and the report is sent as a Temporal Update and awaited only
-until the workflow has accepted it, so the wait that follows finds it at once and never races
-the time-skipping server's clock to the task's timeoutSeconds.
+invocations happen (worker/mocking/model.py). A sub-flow's task is named by its path from the
+test execution (`Both#1/Call/Work`): each child's memo names the step that started it
+(worker/interpreter/steps/subflow.py PARENT_STEP_MEMO), read on the way up to the test case.
+
+A waitForCallback task's report is delivered before its submit returns: the task's token is
+issued before its input is mapped (the Update validator already accepts it), and the report is
+sent as a Temporal Update and awaited only until the workflow has accepted it, so the wait
+that follows finds it at once and never races the time-skipping server's clock to the task's
+timeoutSeconds.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio import activity
-from temporalio.client import WorkflowUpdateStage
+from temporalio.client import WorkflowExecutionDescription, WorkflowUpdateStage
 
 from worker.activities.attempts import TaskError, run_attempt, run_local_attempt
 from worker.activities.requests import (
@@ -42,8 +46,10 @@ from worker.callbacks.tokens import InvalidTaskToken, TaskToken
 from worker.functions import FunctionRegistry
 from worker.functions.errors import FNF_TASK_TIMEOUT
 from worker.interpreter.failures import INVALID_LOCAL
+from worker.interpreter.steps.subflow import PARENT_STEP_MEMO
+from worker.mocking.entered import PART_MARK
 from worker.mocking.model import MOCK_MISSING, CallbackReport, MockResponse, expanded
-from worker.mocking.step_paths import step_key
+from worker.mocking.step_paths import join, step_key
 from worker.naming import workflow_id
 
 
@@ -64,14 +70,19 @@ class CaseMocks:
     def of(cls, mocks: dict[str, list[MockResponse]]) -> CaseMocks:
         return cls({step: expanded(listed) for step, listed in mocks.items()})
 
-    def take(self, step: str, path: str = "") -> MockResponse:
+    def take(self, step: str, path: str = "", within: str = "") -> MockResponse:
         """The response of the step's next invocation, or TaskError(fnf.MockMissing): from
-        the mock keyed by its path when there is one, else from the one keyed by its name."""
+        the mock keyed by its path when there is one, else from the one keyed by its name.
+        `within` is the sub-flow step the step's flow runs under (`Both#1/Call`), empty in
+        the test execution itself; the path inside the sub-flow (`path`) is counted too, as
+        it was before paths went through sub-flow steps."""
         self.calls[step] = self.calls.get(step, 0) + 1
-        keyed = step_key(path, step)
-        if keyed != step:
-            self.calls[keyed] = self.calls.get(keyed, 0) + 1
-        key = keyed if keyed in self.responses else step
+        relative = step_key(path, step)
+        keyed = step_key(join(within, path), step)
+        for counted in dict.fromkeys((relative, keyed)):
+            if counted != step:
+                self.calls[counted] = self.calls.get(counted, 0) + 1
+        key = next((k for k in (keyed, relative) if k in self.responses), step)
         number = self.used.get(key, 0) + 1
         self.used[key] = number
         listed = self.responses.get(key)
@@ -115,24 +126,28 @@ class MockBook:
             raise TaskError(MOCK_MISSING, f"execution {flow}/{execution} is not a test case")
         return found
 
-    async def case_of(self, request: TaskRequest) -> CaseMocks:
+    async def case_of(self, request: TaskRequest) -> tuple[CaseMocks, str]:
         """The case of the execution the task runs in or, for a sub-flow's (or a child
         run's) task, of the test execution that started it: Temporal's parent links lead
-        there, one child workflow at a time."""
+        there, one child workflow at a time. With it, the path of the sub-flow step the
+        task's flow runs under (empty in the test execution and its part runs)."""
         key = (request.flow, request.execution)
         info = activity.info()
         workflow = None if info.is_local else info.workflow_id  # no client in a local one
+        within = ""
         for _ in range(MAX_NESTING):
             found = self._cases.get(key)
             if found is not None or workflow is None:
                 break
             described = await activity.client().get_workflow_handle(workflow).describe()
+            if PART_MARK not in workflow:  # a sub-flow: its parent's step is on the path
+                within = join(await _started_by(described), within)
             parent = described.raw_description.workflow_execution_info.parent_execution
             workflow = parent.workflow_id or None
             if workflow is not None:
                 flow, _, rest = workflow.partition("/")
                 key = (flow, rest.split("/", 1)[0])
-        return self.case(*key)
+        return self.case(*key), within
 
     def forget(self, flow: str, execution: str) -> CaseMocks | None:
         return self._cases.pop((flow, execution), None)
@@ -187,8 +202,8 @@ class MockActivities:
         ]
 
     async def _answer(self, request: TaskRequest) -> Any:
-        case = await self.book.case_of(request)
-        response = case.take(request.step, request.path)
+        case, within = await self.book.case_of(request)
+        response = case.take(request.step, request.path, within)
         await _delay(response.delaySeconds, request.timeout_seconds)
         if response.error is not None:
             raise TaskError(response.error, response.cause)
@@ -199,6 +214,18 @@ class MockActivities:
             shown = json.dumps(output, ensure_ascii=False)[:200]
             raise TaskError(INVALID_LOCAL, f"the result is not a JSON object: {shown}")
         return output
+
+
+async def _started_by(described: WorkflowExecutionDescription) -> str:
+    """`Both#1/Call`: the parent's step that started this sub-flow, from its memo; empty for
+    a child without one (started before the memo existed)."""
+    try:
+        where = await described.memo_value(PARENT_STEP_MEMO, default=None)
+    except (TypeError, ValueError):
+        return ""
+    if not isinstance(where, dict):
+        return ""
+    return join(str(where.get("path") or ""), str(where.get("step") or ""))
 
 
 async def _delay(seconds: float, timeout: float | None) -> None:

@@ -15,13 +15,17 @@ its sub-flows paired with its own children.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+from temporalio.api.common.v1 import Memo
 from temporalio.client import Client
 
 from translator.event_layout import EventLayout, Member
 from translator.graph import StepNode
 from worker.history import read_history, run_chain
+from worker.interpreter.steps.subflow import PARENT_STEP_MEMO
 from worker.mocking.step_paths import SEPARATOR, step_key
 from worker.naming import split_workflow_id
 
@@ -34,8 +38,48 @@ MAX_DEPTH = 8
 """Sub-flows in sub-flows listed (a flow that starts itself is cut off there)."""
 
 
-Entry = tuple[str, StepNode | None] | list[str]
-"""A step entered (its path and node), or the steps a part run entered, listed already."""
+Entry = tuple[str, StepNode | None, int] | list[str]
+"""A step entered (its path, node and StepEntered EventId), or the steps a part run entered,
+listed already."""
+
+
+@dataclass(frozen=True)
+class Child:
+    """A sub-flow execution a run started, and the visit that started it when its memo says."""
+
+    workflow_id: str
+    entered: int | None
+    """The parent's StepEntered EventId (PARENT_STEP_MEMO); None for a child without one."""
+    attempt: int = 1
+
+
+@dataclass
+class Pairing:
+    """Which children each sub-flow step's visit started: by the visit's EventId, else (for
+    children without a memo) the next one in start order."""
+
+    by_visit: dict[int, list[str]]
+    unnamed: Iterator[str]
+
+    @classmethod
+    def of(cls, children: list[Child]) -> Pairing:
+        by_visit: dict[int, list[Child]] = {}
+        for child in children:
+            if child.entered is not None:
+                by_visit.setdefault(child.entered, []).append(child)
+        ordered = {
+            visit: [child.workflow_id for child in sorted(started, key=lambda c: c.attempt)]
+            for visit, started in by_visit.items()
+        }
+        unnamed = iter([child.workflow_id for child in children if child.entered is None])
+        return cls(ordered, unnamed)
+
+    def started_by(self, visit: int) -> list[str]:
+        named = self.by_visit.get(visit)
+        if named is not None:
+            return named
+        child = next(self.unnamed, None)
+        return [] if child is None else [child]
 
 
 async def entered_steps(
@@ -72,18 +116,19 @@ async def _steps_of(
         placed = layout.placed.get(int(event.get("EventId", 0)))
         path = SEPARATOR.join(member.path())
         node = placed.node if placed is not None else None
-        entries.append((step_key(path, str(event.get("StepName", ""))), node))
+        visit = int(event.get("EventId", 0))
+        entries.append((step_key(path, str(event.get("StepName", ""))), node, visit))
     calls = any(isinstance(entry, tuple) and _starts_subflow(entry[1]) for entry in entries)
-    children = iter(await _children(client, workflow_id) if calls and depth < MAX_DEPTH else [])
+    started = await _children(client, workflow_id) if calls and depth < MAX_DEPTH else []
+    pairing = Pairing.of(started)
     steps: list[str] = []
     for entry in entries:
         if isinstance(entry, list):
             steps += entry
             continue
-        path, node = entry
+        path, node, visit = entry
         steps.append(path)
-        child = next(children, None) if _starts_subflow(node) else None
-        if child is not None:
+        for child in pairing.started_by(visit) if _starts_subflow(node) else []:
             steps += [
                 f"{path}{SEPARATOR}{inner}"
                 for inner in await _child_steps(client, child, flows, depth)
@@ -126,19 +171,43 @@ def _starts_subflow(node: StepNode | None) -> bool:
     return bool(node and node["type"] == "task" and node["resource"]["kind"] == "fnf-flow")
 
 
-async def _children(client: Client, workflow_id: str) -> list[str]:
+async def _children(client: Client, workflow_id: str) -> list[Child]:
     """The executions this run chain (an execution's, or a part run's) started as sub-flows,
-    in the order they started. Every run counts: a continue-as-new starts a run with a
-    history of its own, so a sub-flow started before it is in an earlier run's. Part runs
-    are not sub-flows; their own sub-flows are theirs (`_part_steps`)."""
-    started: list[str] = []
+    in the order they started, each with the visit its memo names. Every run counts: a
+    continue-as-new starts a run with a history of its own, so a sub-flow started before it is
+    in an earlier run's. Part runs are not sub-flows; their own sub-flows are theirs
+    (`_part_steps`). A start Temporal refused (the id was taken) started nothing."""
+    started: list[Child] = []
     for run_id in await run_chain(client, workflow_id):
         history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        initiated: dict[int, Memo] = {}
         for event in history.events:
+            if event.HasField("start_child_workflow_execution_initiated_event_attributes"):
+                command = event.start_child_workflow_execution_initiated_event_attributes
+                initiated[event.event_id] = command.memo
             if event.HasField("child_workflow_execution_started_event_attributes"):
                 attributes = event.child_workflow_execution_started_event_attributes
-                started.append(attributes.workflow_execution.workflow_id)
-    return [child for child in started if PART_MARK not in child]
+                child = attributes.workflow_execution.workflow_id
+                memo = initiated.get(attributes.initiated_event_id)
+                started.append(_child(client, child, memo))
+    return [child for child in started if PART_MARK not in child.workflow_id]
+
+
+def _child(client: Client, workflow_id: str, memo: Memo | None) -> Child:
+    """The child and the visit its memo names (PARENT_STEP_MEMO), if it names one."""
+    payload = memo.fields.get(PARENT_STEP_MEMO) if memo is not None else None
+    if payload is None:
+        return Child(workflow_id, None)
+    try:
+        where = client.data_converter.payload_converter.from_payload(payload)
+    except Exception:  # a memo this release did not write: pair it in start order
+        return Child(workflow_id, None)
+    if not isinstance(where, dict):
+        return Child(workflow_id, None)
+    entered, attempt = where.get("entered"), where.get("attempt")
+    if not isinstance(entered, int) or isinstance(entered, bool):
+        return Child(workflow_id, None)
+    return Child(workflow_id, entered, attempt if isinstance(attempt, int) else 1)
 
 
 async def _child_steps(client: Client, child: str, flows: dict[str, Any], depth: int) -> list[str]:

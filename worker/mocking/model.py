@@ -111,6 +111,7 @@ class MockResponse(_Strict):
         default=0,
         ge=0,
         le=60,
+        allow_inf_nan=False,  # NaN was refused as "should be less than or equal to 60"
         description="Real seconds the call takes. A delay of at least the step's timeoutSeconds "
         "fails the attempt at once with FnF.TaskTimeout, as the real call would time out.",
     )
@@ -176,8 +177,9 @@ class TestCase(_Strict):
     mocks: dict[str, list[MockResponse]] = Field(
         default_factory=dict,
         description="Responses by task step name, consumed one per invocation (every attempt); "
-        "a key with a member path (`Both#1/Shaky`, `Each#0/Work`) answers only that branch's "
-        "or iteration's invocations and wins over the bare name.",
+        "a key with a path (`Both#1/Shaky`, `Each#0/Work`, `Both#1/Call/Work` through the "
+        "sub-flow step Call) answers only that branch's, iteration's or sub-flow's invocations "
+        "and wins over the bare name.",
     )
     expect: Expectation = Field(default_factory=Expectation)
 
@@ -276,8 +278,8 @@ def check_against_flow(
     ]
     for where, table in places:
         for name, responses in table.items():
-            if is_path(name):  # `Both#1/Shaky`: one branch's or iteration's invocations
-                found = resolve(name, graph["steps"])
+            if is_path(name):  # `Both#1/Shaky`, `Call/Work`: one member's or sub-flow's
+                found = resolve(name, graph["steps"], subflows)
                 why = found if isinstance(found, str) else _unfit_step(found, responses)
             else:
                 why = _unfit(name, responses, steps)

@@ -4,24 +4,28 @@ the retry or catch that a given error meets, without running the rest of the mac
 
 Nothing here is a second interpreter: the step's mappings and a choice's conditions are the
 plans the interpreter compiles (worker/interpreter/plans.py), the data rules are its own
-(worker/interpreter/data.py), a retry is decided by the task activity's `next_retry`
-(worker/activities/retry.py) with its per-retrier counters, and a catch is matched as
-sequence.py matches it. Task responses are the mock file's (worker/mocking/model.py): each
-attempt takes the next one, so a list of errors followed by a return shows retries that end
-in success.
+(worker/interpreter/data.py), a wait's delay and a foreach's collection are read by the step
+executors' own functions (so a value the run fails on fails here too), a retry is decided by
+the task activity's `next_retry` (worker/activities/retry.py) with its per-retrier counters,
+and a catch is matched as sequence.py matches it. Task responses are the mock file's
+(worker/mocking/model.py): each attempt takes the next one, so a list of errors followed by a
+return shows retries that end in success.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from translator.graph import FlowGraph, StepNode, child_sequences
 from worker.activities.retry import count_retry, next_retry
 from worker.interpreter.context import ExecutionFacts, context_object
 from worker.interpreter.data import error_output, merge, step_output
-from worker.interpreter.failures import INVALID_LOCAL, matches
+from worker.interpreter.failures import INVALID_LOCAL, StepFailure, matches
 from worker.interpreter.plans import StepPlan, plan_step
+from worker.interpreter.steps.fanout import foreach_items
+from worker.interpreter.steps.wait import wait_seconds
 from worker.mocking.model import MOCK_MISSING, MockResponse, expanded
 
 PLACEHOLDER_TOKEN = "<task token>"
@@ -58,6 +62,10 @@ class StepCheck:
     next: str | None = None
     """The step that runs next (None: the sequence ends, or the step fails)."""
     choice: dict[str, Any] | None = None
+    wait_seconds: float | None = None
+    """A wait step's delay for this input, as its timer would get it (0: a time past)."""
+    iterations: int | None = None
+    """A foreach step's number of items in its collection."""
     attempts: list[dict[str, Any]] = field(default_factory=list)
     """Each task attempt: its response and what it led to (a retry with its retrier and
     backoff, success, a catch, or the step's failure)."""
@@ -136,11 +144,24 @@ def check_step(
         return check
     step_local: Any = {}
     jump = node["next"]
-    if kind == "choice":
-        step_local, jump = _choice(check, plan, node, value)
-    elif kind in ("parallel", "foreach"):
-        check.note = f"the {kind} step's members are not run here (run the flow with fnf test)"
+    try:
+        if kind == "choice":
+            step_local, jump = _choice(check, plan, node, value)
+        elif kind == "wait":
+            check.wait_seconds = wait_seconds(node, value, _wall_clock)
+        elif kind in ("parallel", "foreach"):
+            if kind == "foreach":
+                check.iterations = len(foreach_items(node, value))
+            check.note = f"the {kind} step's members are not run here (run the flow with fnf test)"
+    except StepFailure as failure:
+        check.error, check.cause = failure.error, failure.cause
+        return check
     return _finish(check, located, plan, value, step_local, local, context, jump)
+
+
+def _wall_clock() -> datetime:
+    """A wait's timestamp is compared with now: the wall clock, as no execution runs."""
+    return datetime.now(UTC)
 
 
 def _choice(

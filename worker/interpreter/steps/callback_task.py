@@ -34,7 +34,7 @@ class CallbackTask:
         waiting, retries = run.waiting, 0
         while True:
             try:
-                output = await self._attempt(node, value, run, waiting)
+                output = await self._attempt(node, value, run, waiting, retries + 1)
             except StepFailure as failure:
                 callbacks.close(waiting)
                 decision = next_retry(policies, counters, failure.error)
@@ -54,12 +54,12 @@ class CallbackTask:
             return StepOutcome(local=output)
 
     async def _attempt(
-        self, node: StepNode, value: dict[str, Any], run: StepRun, waiting: Waiting
+        self, node: StepNode, value: dict[str, Any], run: StepRun, waiting: Waiting, attempt: int
     ) -> dict[str, Any]:
         if node["resource"]["kind"] == "fnf-flow":
             scheduled = run.record("TaskScheduled", {"resourceArn": node["resource"]["arn"]})
             run.record("TaskStarted", {}, scheduled)
-            submitted = await SubflowTask().attempt(node, value, run)
+            submitted = await SubflowTask().attempt(node, value, run, attempt)
             run.record("TaskSubmitted", {"output": submitted}, scheduled)
         else:
             await call_activity(node, value, run, "TaskSubmitted", "TaskSubmitFailed")

@@ -8,6 +8,11 @@ child carries no error, so a stopped `sync` child signals its stop to the parent
 closes (CHILD_STOPPED_SIGNAL, kept in the parent's history ahead of the child's close); a stop
 without Error gives FnF.Stopped. The child runs the definition pinned when the parent started
 (DESIGN 2). Retry policies work as for any task, with durable timers between attempts.
+
+Each child records in its memo which visit and attempt of which step started it
+(PARENT_STEP_MEMO): sub-flow steps of parallel branches and foreach iterations start their
+children concurrently, so the order children started in says nothing about which step each
+belongs to, and readers (`fnf test`'s step list, worker/mocking/entered.py) pair by identity.
 """
 
 from __future__ import annotations
@@ -59,9 +64,28 @@ CHILD_NAME_IS_TEXT = "subflow-execution-name-is-a-string"
 a boolean, an object, a list) instead of starting the child under its Python str(); older
 histories started such children (or, for 0, false and empty values, a random name) and
 replay that way."""
+SUBFLOW_DEPTH_PATCH = "subflow-depth-bounded"
+"""Marks executions that refuse to start a sub-flow deeper than MAX_SUBFLOW_DEPTH; older
+histories started children at any depth and replay that way. Asked only at that depth, so
+other runs carry no marker."""
+MAX_SUBFLOW_DEPTH = 100
+"""Sub-flows nest at most this deep. A flow that starts itself (directly or through others)
+without an end otherwise starts children for ever: each level is started as fast as a
+StopExecution's cancellation travels down, so the stop never reached the newest child and the
+execution stayed Running while the chain grew by about ten executions a second. FnF
+documents no depth (it has an account quota of 10,000 running executions); 100 levels is far
+beyond a flow's own structure and ends a runaway chain within seconds."""
 CHECK_CHILD_INPUT = "subflow-input-json-value-check"
 """Marks executions that pass a child's input through the one JSON value check before starting
 it; older histories started children with any input and replay that way."""
+PARENT_STEP = "subflow-memo-names-parent-step"
+"""Marks executions whose children carry PARENT_STEP_MEMO; older histories started children
+without a memo and replay that way."""
+PARENT_STEP_MEMO = "parentStep"
+"""The child's memo key naming the visit that started it: `entered`, the EventId of the
+parent's StepEntered (unique in the parent's run chain, or in a part run's own history),
+`path` and `step`, where the step runs (`Both#1` and `Call`), and `attempt` (1, 2, ... one per
+FDL retry)."""
 
 
 class SubflowTask:
@@ -73,7 +97,7 @@ class SubflowTask:
             scheduled = run.record("TaskScheduled", {"resourceArn": node["resource"]["arn"]})
             run.record("TaskStarted", {}, scheduled)
             try:
-                output = await self.attempt(node, value, run)
+                output = await self.attempt(node, value, run, attempt=retries + 1)
             except StepFailure as failure:
                 failed = {"error": failure.error, "cause": failure.cause}
                 run.record("TaskFailed", failed, scheduled)
@@ -87,7 +111,10 @@ class SubflowTask:
             run.record("TaskSucceeded", {"output": output}, scheduled)
             return StepOutcome(local=output)
 
-    async def attempt(self, node: StepNode, value: dict[str, Any], run: StepRun) -> Any:
+    async def attempt(
+        self, node: StepNode, value: dict[str, Any], run: StepRun, attempt: int = 1
+    ) -> Any:
+        """One attempt: start the child (`attempt` counts this visit's attempts from 1)."""
         flow = node["resource"]["flow"]
         facts = run.interpreter.facts
         graph = facts.flows.get(flow)
@@ -109,12 +136,18 @@ class SubflowTask:
         refused = _refused_input(node["name"], child_input)
         if refused is not None and versions.patched(CHECK_CHILD_INPUT):
             raise StepFailure(INVALID_ARGUMENT, refused)
+        depth = interpreter.parts.template.subflow_depth if interpreter.parts else 0
+        if depth >= MAX_SUBFLOW_DEPTH and versions.patched(SUBFLOW_DEPTH_PATCH):
+            raise StepFailure(RUNTIME_ERROR, _too_deep(flow, depth))
         child = child_run(interpreter, flow, graph, child_input, name)
+        memo = _parent_step(run, attempt)
         if node.get("pattern") == "sync":
             child.report_stop_to_parent = interpreter.cancels_cleanly
-            return await _run_child(child, wait=True, interpreter=interpreter, step=node["name"])
+            return await _run_child(
+                child, wait=True, interpreter=interpreter, step=node["name"], memo=memo
+            )
         started = workflow.now()
-        await _run_child(child, wait=False, interpreter=interpreter, step=node["name"])
+        await _run_child(child, wait=False, interpreter=interpreter, step=node["name"], memo=memo)
         return {
             "Name": name,
             "FlowName": flow,
@@ -145,9 +178,15 @@ def child_run(
             step_data_limit=facts.step_data_limit,
         )
     pinned = parts.template
+    depth = pinned.subflow_depth + 1
     if pinned.definition_ref:
         return replace(
-            pinned, input=child_input, flow_name=flow, execution_name=name, definition_flow=flow
+            pinned,
+            input=child_input,
+            flow_name=flow,
+            execution_name=name,
+            definition_flow=flow,
+            subflow_depth=depth,
         )
     return replace(
         pinned,
@@ -158,7 +197,29 @@ def child_run(
         flows=facts.flows,
         definition="",
         definition_flow="",
+        subflow_depth=depth,
     )
+
+
+def _too_deep(flow: str, depth: int) -> str:
+    return (
+        f"sub-flow {flow} would run {depth + 1} sub-flow levels deep; sub-flows nest at most "
+        f"{MAX_SUBFLOW_DEPTH} levels (does a flow start itself without an end?)"
+    )
+
+
+def _parent_step(run: StepRun, attempt: int) -> dict[str, Any] | None:
+    """The child's memo naming the visit and attempt that starts it (PARENT_STEP_MEMO), for
+    runs that have PARENT_STEP."""
+    if not versions.patched(PARENT_STEP):
+        return None
+    where = {
+        "entered": run.entered_id,
+        "path": run.interpreter.path,
+        "step": run.node["name"],
+        "attempt": attempt,
+    }
+    return {PARENT_STEP_MEMO: where}
 
 
 def _not_text(given: Any) -> str:
@@ -191,7 +252,13 @@ def _refused_input(step: str, child_input: dict[str, Any]) -> str | None:
     return None
 
 
-async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter, step: str) -> Any:
+async def _run_child(
+    child: FlowRun,
+    wait: bool,
+    interpreter: Interpreter,
+    step: str,
+    memo: dict[str, Any] | None = None,
+) -> Any:
     if EXECUTION.is_valid(child.execution_name):
         child_id = workflow_id(child.flow_name, child.execution_name)
     else:  # only when replaying a history from before CHECK_CHILD_NAME
@@ -205,6 +272,7 @@ async def _run_child(child: FlowRun, wait: bool, interpreter: Interpreter, step:
             result_type=dict,
             parent_close_policy=ParentClosePolicy.TERMINATE if wait else ParentClosePolicy.ABANDON,
             search_attributes=_inherited_search_attributes(child),
+            memo=memo,
             execution_timeout=EXECUTION_TIMEOUT,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             static_summary=execution_summary(child.flow_name, child.execution_name),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -26,14 +27,22 @@ class WaitStep(InlineStep):
         return StepOutcome(local={})
 
     def _seconds(self, node: StepNode, value: dict[str, Any]) -> float:
-        if node.get("duration") is not None:
-            seconds = _number(_read(node["duration"], value), "duration")
-        else:
-            until = _timestamp(_read(node["timestamp"], value))
-            seconds = (until - workflow.now()).total_seconds()
-        if seconds > MAX_WAIT_SECONDS:
-            raise StepFailure(RUNTIME_ERROR, f"wait of {seconds:g} s exceeds the 2-day maximum")
-        return max(seconds, 0.0)
+        return wait_seconds(node, value, workflow.now)
+
+
+def wait_seconds(node: StepNode, value: dict[str, Any], now: Callable[[], datetime]) -> float:
+    """How long the wait step waits for its mapped input `value` (0 for a time already
+    past), or the StepFailure the step fails with (FDL wait page: a number of seconds or an
+    RFC 3339 time, at most 2 days). `now` is read only for a timestamp: the workflow's clock
+    in a run, the wall clock in `fnf test-step` (worker/mocking/step_check.py)."""
+    if node.get("duration") is not None:
+        seconds = _number(_read(node["duration"], value), "duration")
+    else:
+        until = _timestamp(_read(node["timestamp"], value))
+        seconds = (until - now()).total_seconds()
+    if seconds > MAX_WAIT_SECONDS:
+        raise StepFailure(RUNTIME_ERROR, f"wait of {seconds:g} s exceeds the 2-day maximum")
+    return max(seconds, 0.0)
 
 
 def _read(source: Source | None, value: dict[str, Any]) -> Any:
