@@ -14,6 +14,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 
@@ -21,6 +22,9 @@ from translator.event_layout import EventLayout, Member
 from translator.graph import StepNode
 
 DETAIL_WIDTH = 160
+STEP_CELLS = 24
+"""Terminal cells the step column takes (wider names push the detail on): counted as the
+terminal draws them, a CJK character two cells, markup and its escapes none."""
 TERMINAL = {
     "ExecutionSucceeded": "Succeeded",
     "ExecutionFailed": "Failed",
@@ -167,12 +171,12 @@ class EventStream:
     def _line(self, event: dict[str, Any], member: Member, detail: dict[str, Any]) -> str:
         kind = str(event.get("Type", ""))
         indent = "  " * member.depth
-        step = escape(str(event.get("StepName", "")))
+        name = str(event.get("StepName", ""))
+        step = escape(name)
+        shown_name = f"{member.label}/{name}" if member.label else name
         if member.label:
             step = f"[cyan]{escape(member.label)}[/cyan]/{step}"
-            width = 24 + len("[cyan][/cyan]")
-        else:
-            width = 24
+        step += " " * max(0, STEP_CELLS - cell_len(shown_name))
         text = str(event.get("EventDetail", ""))
         shown = escape(text)
         if not self.full and len(text) > DETAIL_WIDTH:
@@ -184,7 +188,7 @@ class EventStream:
         time = str(event.get("Time", ""))[11:23]
         return (
             f"{event.get('EventId', 0):>4} {time} {indent}{kind:<18} "
-            f"{step:<{width}} {note}[dim]{shown}[/dim]"
+            f"{step} {note}[dim]{shown}[/dim]"
         )
 
     def _note(self, event: dict[str, Any], kind: str, detail: dict[str, Any]) -> str:
