@@ -308,35 +308,17 @@ class EventLog:
 
     def time_now(self) -> str:
         """The Time the next event gets: the workflow's time, never before the last event's."""
-        moment_ns = self.activation.moment_ns
-        if moment_ns < 0:
-            moment_ns = self.activation.time_ns()
-        clock = self._clock
-        if clock[0] != moment_ns:
-            clock = self._clock = (moment_ns, format_time(workflow.now()))
-        moment = clock[1]
+        moment = self._now()
         if moment < self.last_time:
             moment = self.last_time
         self.last_time = moment
         return moment
 
-    def enters(self, step_name: str, value: Any) -> bool:
-        """Whether an inline step with input `value` may fold its StepEntered: the log is
-        open, `value` is not WIDE, and it keeps within the quota. When it may not, the step
-        records its events one by one (`record_step`), which fails it exactly as always."""
-        if self.closed or (type(value) is dict and len(value) > WIDE):
-            return False
-        limit = self.data_limit
-        if limit <= 0:
-            return True
-        entry = self.sizes.known.get(id(value))
-        if entry is not None and entry[0] is value:  # `_over` without a call
-            return bool(entry[1] <= limit)
-        return self._over("StepEntered", step_name, "input", value) is None
-
     def enters_at(self, step_name: str, value: Any, opens: bool = False) -> str | None:
-        """`enters`, then `time_now` when it may: the Time of a folded step's events, else
-        None (the step records its events one by one). One call at every inline step.
+        """Whether an inline step with input `value` may fold its StepEntered (the log is open,
+        `value` is not WIDE and keeps within the quota), and then `time_now`, inlined: the
+        Time of a folded step's events, else None (the step records its events one by one,
+        which fails it exactly as always). One call at every inline step.
         `opens`: a choice's, which then has its OPENED record appended (`fold`)."""
         if self.closed or (type(value) is dict and len(value) > WIDE):
             return None
@@ -490,7 +472,10 @@ class EventLog:
         self.sizes = LeanSizes()
 
     def _now(self) -> str:
-        moment = self.activation.time_ns()
+        """The workflow's time as an event's Time, formatted once per activation."""
+        moment = self.activation.moment_ns
+        if moment < 0:
+            moment = self.activation.time_ns()
         if self._clock[0] != moment:
             self._clock = (moment, format_time(workflow.now()))
         return self._clock[1]
