@@ -83,12 +83,20 @@ class JsonSizes:
         remembered = self.known.get(id(value))
         if remembered is not None and remembered[0] is value:
             return remembered[1]
+        return self._remember(value, self._sized(value, kind))
+
+    def _sized(self, value: Any, kind: type) -> int:
+        """A value neither scalar nor remembered: an object sharing a measured value sized
+        from its members, anything else measured whole."""
         if kind is dict and self._holds_known(value):
-            size = _from_body(sum(self._member(k, v) for k, v in value.items()), len(value))
-        else:
-            size = measured(value)
-            self.measured_bytes += size
-        return self._remember(value, size)
+            return _from_body(sum(self._member(k, v) for k, v in value.items()), len(value))
+        return self._measured(value)
+
+    def _measured(self, value: Any) -> int:
+        """`measured`, counted in `measured_bytes` (the work meter's)."""
+        size = measured(value)
+        self.measured_bytes += size
+        return size
 
     def _short_text(self, text: str) -> int:
         """A short string's size (a member name, a small value), kept: loops meet the same
@@ -247,26 +255,9 @@ class LeanSizes(JsonSizes):
 
     known: dict[int, tuple[Any, int]] = field(default_factory=dict)  # type: ignore[assignment]
 
-    def size(self, value: Any) -> int:
-        kind = type(value)
-        if kind is str and len(value) <= _SMALL_TEXT:
-            return self._short_text(value)
-        if kind is int:
-            return len(int.__repr__(value))
-        if kind is bool:
-            return 4 if value else 5
-        if value is None:
-            return 4
-        if kind is float:
-            return len(float.__repr__(value)) if math.isfinite(value) else len(compact(value))
-        remembered = self.known.get(id(value))
-        if remembered is not None and remembered[0] is value:
-            return remembered[1]
+    def _sized(self, value: Any, kind: type) -> int:
         size = self._small_object(value) if kind is dict else -1
-        if size < 0:
-            size = measured(value)
-            self.measured_bytes += size
-        return self._remember(value, size)
+        return size if size >= 0 else self._measured(value)
 
     def _small_object(self, value: dict[str, Any]) -> int:
         """The size of an object of at most _FEW_MEMBERS members, each a scalar, short text
