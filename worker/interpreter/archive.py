@@ -114,16 +114,22 @@ async def _archive_rows(log: EventLog, rows_per_slice: int) -> None:
             return
 
 
+async def _slice_activity(blob: bytes, what: str) -> Any:
+    """One ArchiveHistorySlice activity with `blob`, summarised as `what`: the closing
+    slices and the slices pauses carry are scheduled alike."""
+    return await workflow.execute_activity(
+        ARCHIVE_SLICE,
+        blob,
+        schedule_to_close_timeout=ARCHIVE_TIMEOUT,
+        retry_policy=RetryPolicy(maximum_attempts=3),
+        summary=summary(what),
+    )
+
+
 async def _keep_slice(blob: bytes, which: str) -> bool:
     """One ArchiveHistorySlice activity; False when it did not complete."""
     try:
-        await workflow.execute_activity(
-            ARCHIVE_SLICE,
-            blob,
-            schedule_to_close_timeout=ARCHIVE_TIMEOUT,
-            retry_policy=RetryPolicy(maximum_attempts=3),
-            summary=summary(f"internal: archive FnF events {which}"),
-        )
+        await _slice_activity(blob, f"internal: archive FnF events {which}")
     except (ActivityError, asyncio.CancelledError) as error:
         workflow.logger.warning("the run's FnF events were not archived: %s", error)
         return False
@@ -411,12 +417,8 @@ class ArchiveProgress:
         blob = self._chunk(log.first_id, following, text, PROGRESS_FORMAT)
         self.carrying = True
         try:
-            await workflow.execute_activity(
-                ARCHIVE_SLICE,
-                blob,
-                schedule_to_close_timeout=ARCHIVE_TIMEOUT,
-                retry_policy=RetryPolicy(maximum_attempts=3),
-                summary=summary(f"internal: pause, archive FnF events {first} to {following - 1}"),
+            await _slice_activity(
+                blob, f"internal: pause, archive FnF events {first} to {following - 1}"
             )
         except ActivityError as error:
             if is_cancelled_exception(error):  # stopped: the close writes these entries again
