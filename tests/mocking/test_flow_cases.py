@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from translator import compile_text
 from worker.functions import FunctionRegistry
 from worker.mocking.model import MockFileError, check_against_flow, load_mocks, parse_mocks
-from worker.mocking.runner import CaseResult, FlowTester, FlowUnderTest, time_skipping_server
+from worker.mocking.runner import CaseResult, FlowTester, FlowUnderTest
 from worker.mocking.step_check import check_step
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -33,20 +31,6 @@ SAGA_STEPS_ON_HOTEL_FAILURE = [
     "CancelTrainTicket",
     "OrderFailed",
 ]
-
-
-@pytest_asyncio.fixture(scope="module")
-async def mock_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A time-skipping server of these tests' own, as `fnf test` starts one: the session's
-    server also runs other tests' executions, whose leftovers must not hold its clock."""
-    async with time_skipping_server() as env:
-        yield env
-
-
-@pytest_asyncio.fixture(scope="module")
-async def tester(mock_env: WorkflowEnvironment) -> AsyncIterator[FlowTester]:
-    async with FlowTester(mock_env.client) as running:
-        yield running
 
 
 def flow_of(text: str, name: str = "mocked") -> FlowUnderTest:

@@ -12,29 +12,14 @@ time-skipping server, as `fnf test` does.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
 from worker.mocking.model import MockFileError, check_against_flow, parse_mocks
-from worker.mocking.runner import CaseResult, FlowTester, FlowUnderTest, time_skipping_server
-
-
-@pytest_asyncio.fixture(scope="module")
-async def mock_env() -> AsyncIterator[WorkflowEnvironment]:
-    async with time_skipping_server() as env:
-        yield env
-
-
-@pytest_asyncio.fixture(scope="module")
-async def tester(mock_env: WorkflowEnvironment) -> AsyncIterator[FlowTester]:
-    async with FlowTester(mock_env.client) as running:
-        yield running
+from worker.mocking.runner import CaseResult, FlowTester, FlowUnderTest
 
 
 def one_task_flow(step: str, wait_seconds: int = 0) -> str:
